@@ -1,0 +1,211 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * consentry syscall channel: scan what a process hands to a TCP/UDP socket on every send path
+ * (write, writev, sendto, sendmsg, sendmmsg; send() is sendto() on x86_64) at syscall entry.
+ * sendfile/splice to a socket are counted as uninspected bytes. Every program returns 0: the
+ * monitor only observes (tracepoint return values are ignored by the kernel anyway).
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
+
+#include "cs_abi.h"
+#include "lib/maps.bpf.h"
+#include "lib/sock.bpf.h"
+#include "lib/scan.bpf.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+/* --pid/--cgroup scope: in scope when either list matches (or neither is set). */
+static __always_inline int in_scope(__u32 tgid)
+{
+	int i;
+
+	if (tgid == cfg_self_tgid)
+		return 0;
+	if (!cfg_scope_pid && !cfg_scope_cgroup)
+		return 1;
+	if (cfg_scope_pid && bpf_map_lookup_elem(&scope_pids, &tgid))
+		return 1;
+	if (cfg_scope_cgroup) {
+		for (i = 0; i < CS_MAX_CGROUP_LEVEL; i++) {
+			__u64 id = bpf_get_current_ancestor_cgroup_id(i);
+
+			if (!id)
+				break;
+			if (bpf_map_lookup_elem(&scope_cgroups, &id))
+				return 1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Common prologue: scope, fd -> egress socket, destination. With uaddr (sendto/sendmsg) an
+ * explicit destination overrides the socket's. Resets the per-CPU send state. Returns 1 when
+ * the send is to be scanned.
+ */
+__noinline int cs_egress_begin(__u32 fd, __u64 uaddr, __u32 alen)
+{
+	struct cs_counters *cnt = counters_get();
+	struct cs_state *st;
+
+	if (!cnt)
+		return 0;
+	cnt->c[CS_CNT_CALLS]++;
+	if (!in_scope(bpf_get_current_pid_tgid() >> 32)) {
+		cnt->c[CS_CNT_OUT_OF_SCOPE]++;
+		return 0;
+	}
+	st = send_begin();
+	if (!st)
+		return 0;
+	if (!fd_to_peer(fd, &st->peer)) {
+		cnt->c[CS_CNT_NOT_SOCKET]++;
+		return 0;
+	}
+	if (uaddr)
+		peer_from_sockaddr(uaddr, alen, &st->peer);
+	if (peer_is_unset(&st->peer)) {
+		cnt->c[CS_CNT_NOT_SOCKET]++;
+		return 0;
+	}
+	if (!cfg_include_loopback && peer_is_loopback(&st->peer)) {
+		cnt->c[CS_CNT_LOOPBACK]++;
+		return 0;
+	}
+	return 1;
+}
+
+static __always_inline int tls_skip(__u64 ubuf, __u64 len)
+{
+	if (!starts_with_tls_record(ubuf, len))
+		return 0;
+	cnt_add(CS_CNT_TLS_SKIPPED, 1);
+	return 1;
+}
+
+/* Scan the iovec array of writev/sendmsg; segments past CS_MAX_IOV count as uninspected. */
+__noinline int cs_scan_iov(__u64 uiov, __u64 iovcnt, __u32 path)
+{
+	struct cs_state *st = state_get();
+	struct iovec iov;
+	__u32 i;
+
+	if (!st)
+		return 0;
+	for (i = 0; i < CS_MAX_IOV * 4; i++) {
+		if (i >= iovcnt)
+			break;
+		if (bpf_probe_read_user(&iov, sizeof(iov), (void *)(uiov + i * sizeof(iov))))
+			break;
+		if (i == 0 && tls_skip((__u64)iov.iov_base, iov.iov_len))
+			return 0;
+		if (i < CS_MAX_IOV)
+			cs_scan_user((__u64)iov.iov_base, iov.iov_len);
+		else
+			st->total += iov.iov_len; /* not scanned: shows as uninspected */
+	}
+	cs_send_end(path);
+	return 0;
+}
+
+/* One struct user_msghdr at umsg (sendmsg, or one message of sendmmsg). */
+__noinline int cs_msg(__u32 fd, __u64 umsg, __u32 path)
+{
+	struct user_msghdr mh;
+
+	if (bpf_probe_read_user(&mh, sizeof(mh), (void *)umsg))
+		return 0;
+	if (!cs_egress_begin(fd, (__u64)mh.msg_name, mh.msg_namelen))
+		return 0;
+	cs_scan_iov((__u64)mh.msg_iov, mh.msg_iovlen, path);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_write")
+int tp_write(struct trace_event_raw_sys_enter *ctx)
+{
+	__u64 buf = ctx->args[1], len = ctx->args[2];
+
+	if (!len || !cs_egress_begin(ctx->args[0], 0, 0) || tls_skip(buf, len))
+		return 0;
+	cs_scan_user(buf, len);
+	cs_send_end(CS_P_WRITE);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_sendto")
+int tp_sendto(struct trace_event_raw_sys_enter *ctx)
+{
+	__u64 buf = ctx->args[1], len = ctx->args[2];
+
+	if (!len || !cs_egress_begin(ctx->args[0], ctx->args[4], ctx->args[5]) ||
+	    tls_skip(buf, len))
+		return 0;
+	cs_scan_user(buf, len);
+	cs_send_end(CS_P_SENDTO);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_writev")
+int tp_writev(struct trace_event_raw_sys_enter *ctx)
+{
+	if (cs_egress_begin(ctx->args[0], 0, 0))
+		cs_scan_iov(ctx->args[1], ctx->args[2], CS_P_WRITEV);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_sendmsg")
+int tp_sendmsg(struct trace_event_raw_sys_enter *ctx)
+{
+	cs_msg(ctx->args[0], ctx->args[1], CS_P_SENDMSG);
+	return 0;
+}
+
+/* Each message of sendmmsg is its own send (one finding per subject per message). */
+SEC("tracepoint/syscalls/sys_enter_sendmmsg")
+int tp_sendmmsg(struct trace_event_raw_sys_enter *ctx)
+{
+	__u64 vec = ctx->args[1], vlen = ctx->args[2];
+	__u32 i;
+
+	for (i = 0; i < CS_MAX_MMSG; i++) {
+		if (i >= vlen)
+			break;
+		cs_msg(ctx->args[0], vec + i * sizeof(struct mmsghdr), CS_P_SENDMMSG);
+	}
+	if (vlen > CS_MAX_MMSG)
+		cnt_add(CS_CNT_MSGS_UNINSPECTED, vlen - CS_MAX_MMSG);
+	return 0;
+}
+
+/* sendfile/splice into a socket: bytes move kernel-side, never scanned; count them. */
+static __always_inline void count_unscanned(__u32 fd, __u64 len)
+{
+	struct cs_state *st;
+
+	if (!len || !cs_egress_begin(fd, 0, 0))
+		return;
+	st = state_get();
+	if (!st)
+		return;
+	st->total = len;
+	cnt_add(CS_CNT_SENDFILE_BYTES, len);
+	cs_send_end(0);
+}
+
+SEC("tracepoint/syscalls/sys_enter_sendfile64")
+int tp_sendfile(struct trace_event_raw_sys_enter *ctx)
+{
+	count_unscanned(ctx->args[0], ctx->args[3]);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_splice")
+int tp_splice(struct trace_event_raw_sys_enter *ctx)
+{
+	count_unscanned(ctx->args[2], ctx->args[4]);
+	return 0;
+}

@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Maps and load-time configuration of the consentry BPF object. */
+#ifndef CS_MAPS_BPF_H
+#define CS_MAPS_BPF_H
+
+#include "cs_abi.h"
+
+/* Set by the loader before load (rodata); read-only afterwards. */
+const volatile __u32 cfg_scan_limit = CS_SCAN_LIMIT_DEFAULT;
+const volatile __u32 cfg_min_len = 1;	       /* shortest enrolled token (normalised bytes) */
+const volatile __u32 cfg_max_len = 0xffffffff; /* longest enrolled token */
+const volatile __u32 cfg_tag_mask = 0;	       /* buckets - 1 of the tag table */
+const volatile __u32 cfg_self_tgid = 0;	       /* the collector: never scanned */
+const volatile __u8 cfg_include_loopback = 0;
+const volatile __u8 cfg_scope_pid = 0;
+const volatile __u8 cfg_scope_cgroup = 0;
+const volatile __u64 cfg_k0 = 0, cfg_k1 = 0, cfg_seed = 0;
+
+/* Peer and process of the send being scanned. */
+struct cs_peer {
+	__u64 flow;
+	__u8 daddr[16];
+	__u16 dport;
+	__u8 proto;
+	__u8 v6;
+	__u32 _pad;
+};
+
+/* Per-CPU scratch for one send: tokeniser state, hits so far, the chunk being scanned. */
+struct cs_state {
+	struct cs_scan scan;
+	struct cs_peer peer;
+	__u32 budget;	 /* bytes that may still be scanned in this send */
+	__u32 inspected; /* bytes scanned in this send */
+	__u64 total;	 /* bytes handed to this send */
+	__u32 nhits;
+	__u32 flags; /* CS_EV_* */
+	__u32 host_len;
+	__u32 _pad;
+	struct cs_hit hits[CS_MAX_HITS];
+	__u8 host[CS_HOST_LEN];
+	__u8 chunk[CS_CHUNK];
+};
+
+struct cs_counters {
+	__u64 c[CS_CNT_MAX];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct cs_state);
+} state SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct cs_counters);
+} counters SEC(".maps");
+
+/* Prefilter: 32-bit tags in buckets, filled by the collector through mmap before attach. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, 1); /* resized by the loader */
+	__type(key, __u32);
+	__type(value, struct cs_bucket);
+} tags SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, CS_RINGBUF_DEFAULT);
+} events SEC(".maps");
+
+/* Flows with uninspected bytes, key: flow id. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, CS_FLOWS_MAX);
+	__type(key, __u64);
+	__type(value, struct cs_flow);
+} flows SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, CS_SCOPE_MAX);
+	__type(key, __u32);
+	__type(value, __u8);
+} scope_pids SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, CS_SCOPE_MAX);
+	__type(key, __u64);
+	__type(value, __u8);
+} scope_cgroups SEC(".maps");
+
+static __always_inline struct cs_state *state_get(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&state, &zero);
+}
+
+static __always_inline struct cs_counters *counters_get(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&counters, &zero);
+}
+
+static __always_inline void cnt_add(enum cs_counter i, __u64 v)
+{
+	struct cs_counters *c = counters_get();
+
+	if (c && i < CS_CNT_MAX)
+		c->c[i] += v;
+}
+
+#endif

@@ -1,0 +1,309 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Kernel side of the scanner: copy user memory in CS_CHUNK pieces (bpf_loop), run the shared
+ * tokeniser (include/cs_scan.h) over each piece in a global function, look every token of an
+ * enrolled length up in the tag table, collect distinct hits, and emit one event per send.
+ *
+ * Global (non-static, __noinline) functions are verified once on their own, which keeps the
+ * 1 KiB byte loop inside the verifier's budget for any payload length; each call costs ~10 ns
+ * here, so there is one per chunk and one per candidate token, never one per byte.
+ */
+#ifndef CS_SCAN_BPF_H
+#define CS_SCAN_BPF_H
+
+#include "lib/maps.bpf.h"
+
+__noinline int cs_token(__u64 acc, __u32 len, __u32 start, __u32 end);
+
+/* Only tokens whose length lies in the enrolled window pay for SipHash and the lookup. */
+#define CS_ON_TOKEN(ctx, acc, len, start, end)                                                     \
+	do {                                                                                       \
+		if ((len) >= cfg_min_len && (len) <= cfg_max_len)                                  \
+			cs_token(acc, len, start, end);                                            \
+	} while (0)
+#include "cs_scan.h"
+
+static __always_inline void cs_key_get(struct cs_key *k)
+{
+	k->k0 = cfg_k0;
+	k->k1 = cfg_k1;
+	k->seed = cfg_seed;
+	k->k3 = 0;
+}
+
+static __always_inline int bucket_has(__u32 idx, __u32 tag)
+{
+	struct cs_bucket *b = bpf_map_lookup_elem(&tags, &idx);
+	int i;
+
+	if (!b)
+		return 0;
+	for (i = 0; i < CS_TAG_SLOTS; i++)
+		if (b->tag[i] == tag)
+			return 1;
+	return 0;
+}
+
+/* A token of enrolled length ended: fingerprint it and keep it if the tag table knows it. */
+__noinline int cs_token(__u64 acc, __u32 len, __u32 start, __u32 end)
+{
+	struct cs_state *st = state_get();
+	struct cs_counters *cnt = counters_get();
+	struct cs_key k;
+	__u64 fp;
+	__u32 tag, i, n;
+
+	if (!st || !cnt)
+		return 0;
+	cnt->c[CS_CNT_TOKENS]++;
+	cs_key_get(&k);
+	fp = cs_fp(&k, acc, len);
+	tag = cs_tag(fp);
+	if (!bucket_has(cs_bucket1(fp, cfg_tag_mask), tag) &&
+	    !bucket_has(cs_bucket2(fp, cfg_tag_mask), tag))
+		return 0;
+	cnt->c[CS_CNT_HITS]++;
+	n = st->nhits;
+	for (i = 0; i < CS_MAX_HITS; i++) {
+		if (i >= n)
+			break;
+		if (st->hits[i].fp == fp)
+			return 0; /* same value again in this send */
+	}
+	if (n >= CS_MAX_HITS) {
+		cnt->c[CS_CNT_HITS_OVERFLOW]++;
+		st->flags |= CS_EV_HITS_OVERFLOW;
+		return 0;
+	}
+	st->hits[n].fp = fp;
+	st->hits[n].start = start;
+	st->hits[n].end = end;
+	st->nhits = n + 1;
+	return 1;
+}
+
+/* Scan st->chunk[0..n). */
+__noinline int cs_scan_chunk(__u32 n)
+{
+	struct cs_state *st = state_get();
+	struct cs_key k;
+
+	if (!st)
+		return 0;
+	cs_key_get(&k);
+	cs_scan_buf(&st->scan, &k, st->chunk, n, NULL);
+	return 0;
+}
+
+/* "\nhost:" as a little-endian byte string, matched case-insensitively. */
+#define CS_HOST_PAT 0x3a74736f680aULL
+
+/* HTTP request in st->chunk[0..n): copy the Host header value into st->host. */
+__noinline int cs_http_host(__u32 n)
+{
+	struct cs_state *st = state_get();
+	__u32 j, m = 0, hl = 0;
+	int in_val = 0;
+
+	if (!st)
+		return 0;
+	for (j = 0; j < CS_CHUNK; j++) {
+		__u8 c, lc;
+
+		if (j >= n)
+			break;
+		c = st->chunk[j];
+		if (in_val) {
+			if (c == ' ' && !hl)
+				continue; /* optional whitespace after the colon */
+			if (c == '\r' || c == '\n' || c == ' ')
+				break;
+			if (hl < CS_HOST_LEN - 1)
+				st->host[hl++] = c;
+			continue;
+		}
+		lc = (__u8)(c - 'A') < 26 ? c | 0x20 : c;
+		if (lc == ((CS_HOST_PAT >> (8 * m)) & 0xff)) {
+			m++;
+			if (m == 6)
+				in_val = 1;
+		} else {
+			m = c == '\n';
+		}
+	}
+	if (hl) {
+		st->host[hl & (CS_HOST_LEN - 1)] = 0;
+		st->host_len = hl;
+		st->flags |= CS_EV_HOST;
+	}
+	return 0;
+}
+
+static __always_inline int is_http_request(const __u8 *p)
+{
+	__u32 w = *(const __u32 *)p;
+
+	/* first four bytes, little-endian */
+	return w == 0x20544547 /* "GET " */ || w == 0x54534f50 /* "POST" */ ||
+	       w == 0x20545550 /* "PUT " */ || w == 0x44414548 /* "HEAD" */ ||
+	       w == 0x454c4544 /* "DELE" */ || w == 0x43544150 /* "PATC" */ ||
+	       w == 0x4954504f /* "OPTI" */;
+}
+
+struct chunk_ctx {
+	__u64 ubuf;
+	__u32 len; /* bytes of this segment to scan */
+	__u32 off;
+};
+
+static long chunk_cb(__u32 i, void *data)
+{
+	struct chunk_ctx *c = data;
+	struct cs_state *st = state_get();
+	__u32 n;
+
+	if (!st || c->off >= c->len)
+		return 1;
+	n = c->len - c->off;
+	if (n > CS_CHUNK)
+		n = CS_CHUNK;
+	/* the verifier-friendly clamp of a non-zero length to [1, CS_CHUNK] */
+	n = ((n - 1) & (CS_CHUNK - 1)) + 1;
+	if (bpf_probe_read_user(st->chunk, n, (void *)(c->ubuf + c->off))) {
+		/* not resident at syscall entry: the rest of the segment is uninspected */
+		st->flags |= CS_EV_READ_FAIL;
+		cnt_add(CS_CNT_READ_FAIL, 1);
+		return 1;
+	}
+	if (st->scan.pos == 0 && n >= 4 && is_http_request(st->chunk))
+		cs_http_host(n);
+	cs_scan_chunk(n);
+	c->off += n;
+	st->inspected += n;
+	return c->off >= c->len;
+}
+
+/* Scan one user segment of a send within the remaining budget. */
+__noinline int cs_scan_user(__u64 ubuf, __u64 len)
+{
+	struct cs_state *st = state_get();
+	struct chunk_ctx c = { .ubuf = ubuf };
+	__u32 n;
+
+	if (!st)
+		return 0;
+	st->total += len;
+	n = len < st->budget ? (__u32)len : st->budget;
+	if (!n)
+		return 0;
+	c.len = n;
+	bpf_loop((n + CS_CHUNK - 1) / CS_CHUNK, chunk_cb, &c, 0);
+	st->budget -= n;
+	return 0;
+}
+
+/* First bytes of a TLS record (handshake/alert/ccs/appdata, version 3.x): ciphertext. */
+static __always_inline int starts_with_tls_record(__u64 ubuf, __u64 len)
+{
+	__u8 h[3];
+
+	if (len < 5 || bpf_probe_read_user(h, sizeof(h), (void *)ubuf))
+		return 0;
+	return h[0] >= 0x14 && h[0] <= 0x17 && h[1] == 3 && h[2] <= 4;
+}
+
+static __always_inline struct cs_state *send_begin(void)
+{
+	struct cs_state *st = state_get();
+
+	if (!st)
+		return NULL;
+	cs_scan_reset(&st->scan);
+	st->budget = cfg_scan_limit;
+	st->inspected = 0;
+	st->total = 0;
+	st->nhits = 0;
+	st->flags = 0;
+	st->host_len = 0;
+	return st;
+}
+
+static __always_inline void flow_account(struct cs_state *st, __u64 uninspected)
+{
+	struct cs_flow *fl, nf = {};
+	__u64 id = st->peer.flow;
+
+	fl = bpf_map_lookup_elem(&flows, &id);
+	if (fl) {
+		__sync_fetch_and_add(&fl->bytes_sent, st->total);
+		__sync_fetch_and_add(&fl->bytes_uninspected, uninspected);
+		return;
+	}
+	nf.bytes_sent = st->total;
+	nf.bytes_uninspected = uninspected;
+	nf.pid = bpf_get_current_pid_tgid() >> 32;
+	nf.dport = st->peer.dport;
+	nf.proto = st->peer.proto;
+	nf.v6 = st->peer.v6;
+	__builtin_memcpy(nf.daddr, st->peer.daddr, 16);
+	bpf_get_current_comm(nf.comm, sizeof(nf.comm));
+	bpf_map_update_elem(&flows, &id, &nf, BPF_ANY);
+}
+
+/* Flush the tokeniser, account bytes, emit the event if anything matched. */
+__noinline int cs_send_end(__u32 path)
+{
+	struct cs_state *st = state_get();
+	struct cs_counters *cnt;
+	struct cs_event *ev;
+	__u64 id, uninspected;
+
+	if (!st)
+		return 0;
+	cs_scan_flush(&st->scan, NULL);
+	cnt = counters_get();
+	if (!cnt)
+		return 0;
+	uninspected = st->total - st->inspected;
+	cnt->c[CS_CNT_SENDS]++;
+	cnt->c[CS_CNT_BYTES_SENT] += st->total;
+	cnt->c[CS_CNT_BYTES_INSPECTED] += st->inspected;
+	cnt->c[CS_CNT_BYTES_UNINSPECTED] += uninspected;
+	if (uninspected) {
+		st->flags |= CS_EV_TRUNCATED;
+		flow_account(st, uninspected);
+	}
+	if (!st->nhits)
+		return 0;
+	ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
+	if (!ev) {
+		cnt->c[CS_CNT_RB_DROPS]++;
+		return 0;
+	}
+	id = bpf_get_current_pid_tgid();
+	ev->ts_ns = bpf_ktime_get_ns();
+	ev->cgroup_id = bpf_get_current_cgroup_id();
+	ev->flow = st->peer.flow;
+	ev->pid = id >> 32;
+	ev->tid = (__u32)id;
+	id = bpf_get_current_uid_gid();
+	ev->uid = (__u32)id;
+	ev->gid = id >> 32;
+	ev->bytes_total = st->total > 0xffffffffULL ? 0xffffffff : (__u32)st->total;
+	ev->bytes_inspected = st->inspected;
+	bpf_get_current_comm(ev->comm, sizeof(ev->comm));
+	__builtin_memcpy(ev->daddr, st->peer.daddr, 16);
+	ev->dport = st->peer.dport;
+	ev->channel = CS_CH_SYSCALL;
+	ev->path = path;
+	ev->proto = st->peer.proto;
+	ev->flags = st->flags | (st->peer.v6 ? CS_EV_ADDR_V6 : 0);
+	ev->nhits = st->nhits;
+	__builtin_memcpy(ev->host, st->host, sizeof(ev->host));
+	__builtin_memcpy(ev->hits, st->hits, sizeof(ev->hits));
+	bpf_ringbuf_submit(ev, 0);
+	cnt->c[CS_CNT_EVENTS]++;
+	return 0;
+}
+
+#endif

@@ -1,0 +1,117 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* fd -> socket -> peer, and sockaddr parsing, for the syscall send paths. */
+#ifndef CS_SOCK_BPF_H
+#define CS_SOCK_BPF_H
+
+#include "lib/maps.bpf.h"
+
+#define CS_AF_INET 2
+#define CS_AF_INET6 10
+#define CS_S_IFMT 00170000
+#define CS_S_IFSOCK 0140000
+#define CS_IPPROTO_TCP 6
+#define CS_IPPROTO_UDP 17
+
+/* Typed view of a kernel pointer we only hold as a number (read-only, faults are caught). */
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
+
+static __always_inline int peer_is_loopback(const struct cs_peer *p)
+{
+	const __u32 *w = (const __u32 *)p->daddr;
+
+	if (!p->v6)
+		return p->daddr[0] == 127;
+	/* ::1 */
+	if (w[0] == 0 && w[1] == 0 && w[2] == 0 && w[3] == bpf_htonl(1))
+		return 1;
+	/* ::ffff:127.0.0.0/104 */
+	return w[0] == 0 && w[1] == 0 && w[2] == bpf_htonl(0xffff) && p->daddr[12] == 127;
+}
+
+static __always_inline int peer_is_unset(const struct cs_peer *p)
+{
+	const __u32 *w = (const __u32 *)p->daddr;
+
+	return (w[0] | w[1] | w[2] | w[3]) == 0 || p->dport == 0;
+}
+
+/*
+ * Resolve fd of the current task to a TCP/UDP inet socket and fill st->peer from the socket's
+ * connected peer. Walks task->files->fdt->fd[fd] through BTF pointers: one probe read for the
+ * fd slot (variable index), then typed loads (see README "fd -> socket" for the measurement).
+ * Returns 1 for an inet TCP/UDP socket, 0 otherwise.
+ */
+static __always_inline int fd_to_peer(__u32 fd, struct cs_peer *peer)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct fdtable *fdt;
+	struct file *f;
+	struct socket *sock;
+	struct sock *sk;
+	__u64 slot, fp = 0;
+	__u16 family, proto;
+
+	fdt = task->files->fdt;
+	if (fd >= fdt->max_fds)
+		return 0;
+	slot = (__u64)fdt->fd + (__u64)fd * sizeof(void *);
+	if (bpf_probe_read_kernel(&fp, sizeof(fp), (void *)slot) || !fp)
+		return 0;
+	f = bpf_rdonly_cast((void *)fp, bpf_core_type_id_kernel(struct file));
+	if ((f->f_inode->i_mode & CS_S_IFMT) != CS_S_IFSOCK)
+		return 0;
+	sock = bpf_rdonly_cast(f->private_data, bpf_core_type_id_kernel(struct socket));
+	sk = sock->sk;
+	if (!sk)
+		return 0;
+	family = sk->__sk_common.skc_family;
+	proto = sk->sk_protocol;
+	if ((family != CS_AF_INET && family != CS_AF_INET6) ||
+	    (proto != CS_IPPROTO_TCP && proto != CS_IPPROTO_UDP))
+		return 0;
+	peer->flow = fp;
+	peer->proto = proto;
+	peer->dport = bpf_ntohs(sk->__sk_common.skc_dport);
+	__builtin_memset(peer->daddr, 0, sizeof(peer->daddr));
+	if (family == CS_AF_INET) {
+		peer->v6 = 0;
+		*(__u32 *)peer->daddr = sk->__sk_common.skc_daddr;
+	} else {
+		peer->v6 = 1;
+		bpf_probe_read_kernel(peer->daddr, 16, &sk->__sk_common.skc_v6_daddr);
+	}
+	return 1;
+}
+
+/* Destination from a user sockaddr (sendto/sendmsg on unconnected UDP). 1 if one was read. */
+static __always_inline int peer_from_sockaddr(__u64 uaddr, __u32 alen, struct cs_peer *peer)
+{
+	struct sockaddr_in6 sa6 = {};
+
+	if (!uaddr || alen < sizeof(struct sockaddr_in))
+		return 0;
+	if (alen > sizeof(sa6))
+		alen = sizeof(sa6);
+	if (bpf_probe_read_user(&sa6, sizeof(struct sockaddr_in), (void *)uaddr))
+		return 0;
+	if (sa6.sin6_family == CS_AF_INET) {
+		struct sockaddr_in *sa = (struct sockaddr_in *)&sa6;
+
+		__builtin_memset(peer->daddr, 0, sizeof(peer->daddr));
+		*(__u32 *)peer->daddr = sa->sin_addr.s_addr;
+		peer->dport = bpf_ntohs(sa->sin_port);
+		peer->v6 = 0;
+		return 1;
+	}
+	if (sa6.sin6_family == CS_AF_INET6 && alen >= sizeof(sa6)) {
+		if (bpf_probe_read_user(&sa6, sizeof(sa6), (void *)uaddr))
+			return 0;
+		__builtin_memcpy(peer->daddr, &sa6.sin6_addr, 16);
+		peer->dport = bpf_ntohs(sa6.sin6_port);
+		peer->v6 = 1;
+		return 1;
+	}
+	return 0;
+}
+
+#endif

@@ -1,0 +1,181 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * ABI shared by the BPF programs (bpf/) and the collector (user/).
+ *
+ * Only fixed-width types, fixed arrays and explicit padding: the same bytes are read by both
+ * sides. Every struct size is pinned with _Static_assert; tests/unit/test_abi.c checks them
+ * against the BTF of the BPF object.
+ */
+#ifndef CS_ABI_H
+#define CS_ABI_H
+
+#ifdef __BPF__
+/* vmlinux.h already provides __u8..__u64 */
+#else
+#include <linux/types.h>
+#endif
+
+/* Chunk the kernel copies from user memory and scans in one global-function call. */
+#define CS_CHUNK 1024
+/* Default and hard ceiling for --scan-limit (bytes scanned per send, across all iovecs). */
+#define CS_SCAN_LIMIT_DEFAULT (16 * 1024)
+#define CS_SCAN_LIMIT_MAX (1024 * 1024)
+/* Distinct fingerprint hits kept per send; more are counted in CS_CNT_HITS_OVERFLOW. */
+#define CS_MAX_HITS 32
+/* iovec segments scanned per writev/sendmsg; bytes of later segments are uninspected. */
+#define CS_MAX_IOV 16
+/* Messages scanned per sendmmsg call; later messages are counted as uninspected. */
+#define CS_MAX_MMSG 8
+/* HTTP Host header bytes kept (NUL-terminated). */
+#define CS_HOST_LEN 64
+/* Ancestor levels checked for --cgroup scope. */
+#define CS_MAX_CGROUP_LEVEL 16
+/* Slots per bucket of the in-kernel tag table (one 32-byte array value). */
+#define CS_TAG_SLOTS 8
+
+#define CS_RINGBUF_DEFAULT (8u << 20)
+#define CS_FLOWS_MAX 16384
+#define CS_SCOPE_MAX 1024
+
+/* Field types of registrations.csv (spec §3). Values are stored in the fingerprint file. */
+enum cs_field {
+	CS_F_PHONE = 1,
+	CS_F_EMAIL,
+	CS_F_NATIONAL_ID,
+	CS_F_BANK_CARD,
+	CS_F_PASSPORT,
+	CS_F_USERNAME,
+	CS_F_NAME, /* first weak field: everything >= CS_F_NAME is weak */
+	CS_F_BIRTHDATE,
+	CS_F_ADDRESS,
+	CS_F_MAX,
+};
+#define CS_F_FIRST_WEAK CS_F_NAME
+
+enum cs_channel {
+	CS_CH_SYSCALL = 1,
+	CS_CH_OPENSSL,
+	CS_CH_GNUTLS,
+	CS_CH_NSS,
+	CS_CH_GO_TLS,
+	CS_CH_SKB,
+};
+
+/* Which send path produced an event (process/syscall detail for -v and tests). */
+enum cs_path {
+	CS_P_WRITE = 1,
+	CS_P_WRITEV,
+	CS_P_SENDTO,
+	CS_P_SENDMSG,
+	CS_P_SENDMMSG,
+};
+
+/* Per-CPU counters (array map "counters", one __u64 per index per CPU). */
+enum cs_counter {
+	CS_CNT_CALLS,		   /* probe invocations (all fds) */
+	CS_CNT_OUT_OF_SCOPE,	   /* skipped by --pid/--cgroup */
+	CS_CNT_NOT_SOCKET,	   /* fd is not a TCP/UDP inet socket */
+	CS_CNT_LOOPBACK,	   /* loopback peer skipped */
+	CS_CNT_TLS_SKIPPED,	   /* payload starts with a TLS record header */
+	CS_CNT_SENDS,		   /* egress sends scanned */
+	CS_CNT_BYTES_SENT,	   /* bytes handed to egress sends */
+	CS_CNT_BYTES_INSPECTED,	   /* bytes scanned */
+	CS_CNT_BYTES_UNINSPECTED,  /* bytes over the scan limit, unreadable or on unscanned paths */
+	CS_CNT_TOKENS,		   /* tokens hashed (in the length window) */
+	CS_CNT_HITS,		   /* tag-table hits (before exact confirmation) */
+	CS_CNT_HITS_OVERFLOW,	   /* hits dropped: more than CS_MAX_HITS distinct per send */
+	CS_CNT_EVENTS,		   /* events submitted */
+	CS_CNT_RB_DROPS,	   /* failed ring buffer reservations */
+	CS_CNT_READ_FAIL,	   /* user memory not readable at entry (bytes -> uninspected) */
+	CS_CNT_SENDFILE_BYTES,	   /* sendfile/splice to a socket: never inspected */
+	CS_CNT_MSGS_UNINSPECTED,   /* sendmmsg messages beyond CS_MAX_MMSG */
+	CS_CNT_MAX,
+};
+
+/* Event flags */
+#define CS_EV_TRUNCATED (1u << 0) /* payload longer than the scan limit */
+#define CS_EV_HOST (1u << 1)	  /* host[] holds an HTTP Host header value */
+#define CS_EV_HITS_OVERFLOW (1u << 2)
+#define CS_EV_READ_FAIL (1u << 3)
+#define CS_EV_ADDR_V6 (1u << 4) /* daddr is an IPv6 address, else IPv4 in daddr[0..3] */
+
+/* One distinct fingerprint found in a send. */
+struct cs_hit {
+	__u64 fp;    /* keyed fingerprint (cs_scan.h cs_fp) */
+	__u32 start; /* byte offset of the token's first byte in the send */
+	__u32 end;   /* byte offset one past its last byte */
+};
+_Static_assert(sizeof(struct cs_hit) == 16, "cs_hit size");
+
+/* Ring buffer record: one per send with at least one hit. */
+struct cs_event {
+	__u64 ts_ns;	 /* bpf_ktime_get_ns() at syscall entry (CLOCK_MONOTONIC) */
+	__u64 cgroup_id; /* cgroup v2 id of the sender */
+	__u64 flow;	 /* opaque flow id (kernel struct sock address) */
+	__u32 pid;	 /* tgid */
+	__u32 tid;
+	__u32 uid;
+	__u32 gid;
+	__u32 bytes_total;     /* payload length of the send (saturated at 4 GiB - 1) */
+	__u32 bytes_inspected; /* bytes scanned */
+	__u8 comm[16];
+	__u8 daddr[16]; /* network byte order; IPv4 in the first 4 bytes */
+	__u16 dport;	/* host byte order */
+	__u8 channel;	/* enum cs_channel */
+	__u8 path;	/* enum cs_path */
+	__u8 proto;	/* IPPROTO_TCP or IPPROTO_UDP */
+	__u8 flags;	/* CS_EV_* */
+	__u16 nhits;
+	__u8 host[CS_HOST_LEN];
+	struct cs_hit hits[CS_MAX_HITS];
+};
+_Static_assert(sizeof(struct cs_event) == 152 + CS_MAX_HITS * 16, "cs_event size");
+
+/* Per-flow coverage record (LRU hash "flows", key: flow id). Only flows with uninspected bytes. */
+struct cs_flow {
+	__u64 bytes_sent;
+	__u64 bytes_uninspected;
+	__u32 pid;
+	__u16 dport; /* host byte order */
+	__u8 proto;
+	__u8 v6;
+	__u8 daddr[16];
+	__u8 comm[16];
+};
+_Static_assert(sizeof(struct cs_flow) == 56, "cs_flow size");
+
+/* In-kernel prefilter: bucket of 32-bit tags, see cs_scan.h cs_tag/cs_bucket*. */
+struct cs_bucket {
+	__u32 tag[CS_TAG_SLOTS];
+};
+_Static_assert(sizeof(struct cs_bucket) == 32, "cs_bucket size");
+
+/* Fingerprint key, derived from the 32-byte key file (little-endian words). */
+struct cs_key {
+	__u64 k0;   /* SipHash key, bytes 0..7 */
+	__u64 k1;   /* SipHash key, bytes 8..15 */
+	__u64 seed; /* FNV-1a basis, bytes 16..23 */
+	__u64 k3;   /* bytes 24..31: key check value domain (user only) */
+};
+
+/* Tokeniser state; lives in a per-CPU map value in the kernel so tokens span chunks. */
+struct cs_scan {
+	__u64 w_acc;
+	__u64 d_acc;
+	__u32 w_len; /* normalised bytes in the current W token, 0 = none */
+	__u32 w_start;
+	__u32 w_end; /* offset one past the last absorbed byte */
+	__u32 w_pend; /* pending inner punctuation, first byte in the low 8 bits */
+	__u32 d_len;
+	__u32 d_start;
+	__u32 d_end;
+	__u32 pos; /* absolute offset of the next byte */
+	__u8 w_npend;
+	__u8 w_cls; /* 0 none, 1 ASCII word, 2 UTF-8 run */
+	__u8 w_pct; /* "%40" decoder: 1 after '%', 2 after "%4" */
+	__u8 d_nsep;
+	__u32 _pad;
+};
+_Static_assert(sizeof(struct cs_scan) == 56, "cs_scan size");
+
+#endif /* CS_ABI_H */

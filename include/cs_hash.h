@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Keyed fingerprint and tag-table addressing, shared by BPF and userspace. A token's fingerprint
+ * is SipHash-2-4(k0,k1; acc || len): acc is the keyed FNV-1a-64 the tokeniser (cs_scan.h)
+ * accumulates over the token's normalised bytes, len its normalised length.
+ */
+#ifndef CS_HASH_H
+#define CS_HASH_H
+
+#include "cs_abi.h"
+
+#ifndef CS_INLINE
+#ifdef __BPF__
+#define CS_INLINE static __always_inline
+#else
+#define CS_INLINE static inline __attribute__((always_inline))
+#endif
+#endif
+
+#define CS_ROTL(x, b) (__u64)(((x) << (b)) | ((x) >> (64 - (b))))
+#define CS_SIPROUND                                                                                \
+	do {                                                                                       \
+		v0 += v1;                                                                          \
+		v1 = CS_ROTL(v1, 13);                                                              \
+		v1 ^= v0;                                                                          \
+		v0 = CS_ROTL(v0, 32);                                                              \
+		v2 += v3;                                                                          \
+		v3 = CS_ROTL(v3, 16);                                                              \
+		v3 ^= v2;                                                                          \
+		v0 += v3;                                                                          \
+		v3 = CS_ROTL(v3, 21);                                                              \
+		v3 ^= v0;                                                                          \
+		v2 += v1;                                                                          \
+		v1 = CS_ROTL(v1, 17);                                                              \
+		v1 ^= v2;                                                                          \
+		v2 = CS_ROTL(v2, 32);                                                              \
+	} while (0)
+
+/* SipHash-2-4 of the 16-byte message m0 || m1 (little-endian words), per the reference. */
+CS_INLINE __u64 cs_sip24_2w(__u64 k0, __u64 k1, __u64 m0, __u64 m1)
+{
+	__u64 v0 = k0 ^ 0x736f6d6570736575ULL;
+	__u64 v1 = k1 ^ 0x646f72616e646f6dULL;
+	__u64 v2 = k0 ^ 0x6c7967656e657261ULL;
+	__u64 v3 = k1 ^ 0x7465646279746573ULL;
+	__u64 b = (__u64)16 << 56;
+
+	v3 ^= m0;
+	CS_SIPROUND;
+	CS_SIPROUND;
+	v0 ^= m0;
+	v3 ^= m1;
+	CS_SIPROUND;
+	CS_SIPROUND;
+	v0 ^= m1;
+	v3 ^= b;
+	CS_SIPROUND;
+	CS_SIPROUND;
+	v0 ^= b;
+	v2 ^= 0xff;
+	CS_SIPROUND;
+	CS_SIPROUND;
+	CS_SIPROUND;
+	CS_SIPROUND;
+	return v0 ^ v1 ^ v2 ^ v3;
+}
+
+/* Fingerprint of a finished token. */
+CS_INLINE __u64 cs_fp(const struct cs_key *k, __u64 acc, __u32 len)
+{
+	return cs_sip24_2w(k->k0, k->k1, acc, len);
+}
+
+/* Tag-table addressing: 32-bit tag (never 0) and two candidate buckets. */
+CS_INLINE __u32 cs_tag(__u64 fp)
+{
+	return (__u32)(fp >> 32) | 1;
+}
+
+CS_INLINE __u32 cs_bucket1(__u64 fp, __u32 mask)
+{
+	return (__u32)fp & mask;
+}
+
+CS_INLINE __u32 cs_bucket2(__u64 fp, __u32 mask)
+{
+	return ((__u32)fp ^ (cs_tag(fp) * 0x9e3779b1u)) & mask;
+}
+
+#endif /* CS_HASH_H */

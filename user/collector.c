@@ -1,0 +1,261 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/timerfd.h>
+#include <sys/un.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "collector.h"
+#include "fpfile.h"
+#include "log.h"
+#include "procinfo.h"
+
+static __s64 clock_ns(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (__s64)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static int on_finding(const struct cs_event *ev, const struct finding *f, const char *host,
+		      __s64 t_ns, void *ctx)
+{
+	struct collector *c = ctx;
+	struct proc_view pv = { 0 };
+	char cid[80];
+
+	if (f->verdict != V_UNCONSENTED && !c->report_all)
+		return 0;
+	pv.exe = procinfo_exe(c->pi, ev->pid);
+	pv.cgroup = procinfo_cgroup(c->pi, ev->cgroup_id);
+	pv.container_id = procinfo_container_id(pv.cgroup, cid, sizeof(cid));
+	c->corr.stats.reported++;
+	return output_write(&c->out, ev, f, host, t_ns, &pv);
+}
+
+int collector_handle(struct collector *c, const void *data, size_t len)
+{
+	const struct cs_event *ev = data;
+	int err;
+
+	if (len < sizeof(*ev)) {
+		pr_warn("short ring buffer record (%zu bytes), ignored", len);
+		return 0;
+	}
+	err = correlate_event(&c->corr, ev, (__s64)ev->ts_ns + c->mono_to_real, on_finding, c);
+	if (err < 0) {
+		c->err = err;
+		return err;
+	}
+	return 0;
+}
+
+static int rb_cb(void *ctx, void *data, size_t len)
+{
+	return collector_handle(ctx, data, len);
+}
+
+/* systemd readiness (sd_notify protocol) without linking libsystemd. */
+static void notify_ready(void)
+{
+	const char *path = getenv("NOTIFY_SOCKET");
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	size_t n;
+	int fd;
+
+	if (!path || !*path || (path[0] != '/' && path[0] != '@'))
+		return;
+	n = strlen(path);
+	if (n >= sizeof(sa.sun_path))
+		return;
+	memcpy(sa.sun_path, path, n);
+	if (sa.sun_path[0] == '@')
+		sa.sun_path[0] = 0;
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return;
+	sendto(fd, "READY=1", 7, 0, (struct sockaddr *)&sa, offsetof(struct sockaddr_un, sun_path) + n);
+	close(fd);
+}
+
+static void print_flows(const struct collector *c)
+{
+	int fd = loader_flows_fd(c->loader);
+	__u64 key, next, *prev = NULL;
+	struct cs_flow fl;
+	unsigned shown = 0, total = 0;
+
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, &fl) || !fl.bytes_uninspected)
+			continue;
+		total++;
+		if (shown < 10) {
+			char ip[INET6_ADDRSTRLEN], comm[17];
+
+			inet_ntop(fl.v6 ? AF_INET6 : AF_INET, fl.daddr, ip, sizeof(ip));
+			memcpy(comm, fl.comm, 16);
+			comm[16] = 0;
+			fprintf(stderr,
+				"  flow %s pid %u -> %s%s%s:%u/%s: %" PRIu64 " of %" PRIu64
+				" bytes uninspected\n",
+				comm, fl.pid, fl.v6 ? "[" : "", ip, fl.v6 ? "]" : "", fl.dport,
+				fl.proto == 17 ? "udp" : "tcp", (uint64_t)fl.bytes_uninspected,
+				(uint64_t)fl.bytes_sent);
+			shown++;
+		}
+	}
+	if (total > shown)
+		fprintf(stderr, "  ... %u more flows with uninspected bytes\n", total - shown);
+}
+
+static void print_summary(const struct collector *c)
+{
+	__u64 cnt[CS_CNT_MAX];
+	const struct correlate_stats *s = &c->corr.stats;
+
+	if (loader_counters(c->loader, cnt))
+		memset(cnt, 0, sizeof(cnt));
+	fprintf(stderr,
+		"consentry: summary\n"
+		"  sends                 %" PRIu64 "\n"
+		"  bytes sent            %" PRIu64 "\n"
+		"  bytes inspected       %" PRIu64 "\n"
+		"  bytes uninspected     %" PRIu64 " (sendfile/splice %" PRIu64 ", unreadable sends %" PRIu64
+		", sendmmsg messages %" PRIu64 ")\n"
+		"  skipped               loopback %" PRIu64 ", tls records %" PRIu64
+		", out of scope %" PRIu64 "\n"
+		"  tokens hashed         %" PRIu64 "\n"
+		"  hits                  %" PRIu64 " (unconfirmed %" PRIu64 ", over per-send cap %" PRIu64
+		")\n"
+		"  events                %" PRIu64 "\n"
+		"  findings              %" PRIu64 " (reported %" PRIu64 ")\n"
+		"  ringbuf drops         %" PRIu64 "\n"
+		"  probe runs missed     %" PRIu64 "\n",
+		(uint64_t)cnt[CS_CNT_SENDS], (uint64_t)cnt[CS_CNT_BYTES_SENT],
+		(uint64_t)cnt[CS_CNT_BYTES_INSPECTED], (uint64_t)cnt[CS_CNT_BYTES_UNINSPECTED],
+		(uint64_t)cnt[CS_CNT_SENDFILE_BYTES], (uint64_t)cnt[CS_CNT_READ_FAIL],
+		(uint64_t)cnt[CS_CNT_MSGS_UNINSPECTED], (uint64_t)cnt[CS_CNT_LOOPBACK],
+		(uint64_t)cnt[CS_CNT_TLS_SKIPPED], (uint64_t)cnt[CS_CNT_OUT_OF_SCOPE],
+		(uint64_t)cnt[CS_CNT_TOKENS], (uint64_t)cnt[CS_CNT_HITS], (uint64_t)s->unconfirmed,
+		(uint64_t)cnt[CS_CNT_HITS_OVERFLOW], (uint64_t)cnt[CS_CNT_EVENTS],
+		(uint64_t)s->findings, (uint64_t)s->reported, (uint64_t)cnt[CS_CNT_RB_DROPS],
+		(uint64_t)loader_prog_misses(c->loader));
+	print_flows(c);
+}
+
+int collector_run(struct collector *c)
+{
+	struct ring_buffer *rb = NULL;
+	struct epoll_event ev[4];
+	struct itimerspec its = { .it_interval = { 1, 0 }, .it_value = { 1, 0 } };
+	sigset_t mask;
+	int efd = -1, sfd = -1, tfd = -1, err = 0, stop = 0;
+
+	c->mono_to_real = clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_MONOTONIC);
+	/*
+	 * A background job of a non-interactive shell starts with SIGINT ignored; an ignored
+	 * signal is discarded before signalfd can see it, so reset the dispositions first.
+	 */
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+
+	sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	efd = epoll_create1(EPOLL_CLOEXEC);
+	rb = ring_buffer__new(loader_ringbuf_fd(c->loader), rb_cb, c, NULL);
+	if (sfd < 0 || tfd < 0 || efd < 0 || !rb) {
+		err = -errno;
+		pr_err("cannot set up the event loop: %s", strerror(errno));
+		goto out;
+	}
+	timerfd_settime(tfd, 0, &its, NULL);
+	{
+		struct epoll_event e = { .events = EPOLLIN };
+
+		e.data.u32 = 1;
+		epoll_ctl(efd, EPOLL_CTL_ADD, ring_buffer__epoll_fd(rb), &e);
+		e.data.u32 = 2;
+		epoll_ctl(efd, EPOLL_CTL_ADD, sfd, &e);
+		e.data.u32 = 3;
+		epoll_ctl(efd, EPOLL_CTL_ADD, tfd, &e);
+	}
+
+	fprintf(stderr, "consentry: ready: %u probes attached, %u fingerprints of %u subjects\n",
+		c->loader->nprogs, c->corr.db->nentries, c->corr.db->nsubjects);
+	notify_ready();
+
+	while (!stop) {
+		int n = epoll_wait(efd, ev, 4, -1);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			err = -errno;
+			break;
+		}
+		for (int i = 0; i < n; i++) {
+			switch (ev[i].data.u32) {
+			case 1:
+				ring_buffer__consume(rb);
+				fflush(c->out.f);
+				break;
+			case 2: {
+				struct signalfd_siginfo si;
+
+				while (read(sfd, &si, sizeof(si)) == sizeof(si))
+					if (si.ssi_signo != SIGHUP)
+						stop = 1;
+				break;
+			}
+			case 3: {
+				__u64 ticks;
+
+				if (read(tfd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
+					pr_debug("timerfd: %s", strerror(errno));
+				fflush(c->out.f);
+				break;
+			}
+			}
+		}
+		if (c->err) {
+			err = c->err;
+			pr_err("cannot write findings: %s", strerror(-err));
+			break;
+		}
+	}
+	/* drain what the probes submitted before we stop */
+	ring_buffer__consume(rb);
+	fflush(c->out.f);
+out:
+	if (c->loader->skel)
+		print_summary(c);
+	ring_buffer__free(rb);
+	if (efd >= 0)
+		close(efd);
+	if (sfd >= 0)
+		close(sfd);
+	if (tfd >= 0)
+		close(tfd);
+	return err;
+}

@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* The collector: one epoll loop over the ring buffer, a signalfd and a timerfd. */
+#ifndef CS_COLLECTOR_H
+#define CS_COLLECTOR_H
+
+#include "correlate.h"
+#include "loader.h"
+#include "output.h"
+
+struct procinfo;
+
+struct collector {
+	struct loader *loader;
+	struct correlator corr;
+	struct output out;
+	struct procinfo *pi;
+	int report_all; /* --all: also consented and exempt */
+	__s64 mono_to_real; /* add to CLOCK_MONOTONIC ns to get CLOCK_REALTIME ns */
+	int err;
+};
+
+/* Run until SIGINT/SIGTERM; prints the summary to stderr. 0 or -errno. */
+int collector_run(struct collector *c);
+/* Handle one raw ring-buffer record (exposed for tests). */
+int collector_handle(struct collector *c, const void *data, size_t len);
+
+#endif

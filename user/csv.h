@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * RFC 4180 CSV reader: quoted fields with commas, quotes ("") and newlines; UTF-8 BOM and CRLF
+ * tolerated; blank lines and lines starting with '#' (outside quotes) skipped. Tracks the line
+ * each record starts on so every error can name file:line.
+ */
+#ifndef CS_CSV_H
+#define CS_CSV_H
+
+#include <stddef.h>
+
+struct csv_reader;
+
+/* Open path for reading; NULL and errno on failure. */
+struct csv_reader *csv_open(const char *path);
+/* Read from a memory buffer (tests); name is used in messages. */
+struct csv_reader *csv_open_mem(const char *name, const char *buf, size_t len);
+void csv_close(struct csv_reader *r);
+
+/*
+ * Read the next record. Returns 1 when a record is available, 0 at end of file, -EINVAL when
+ * the record is malformed (csv_error() says why; the reader has moved past it, so the caller may
+ * skip it and go on), other -errno on I/O errors.
+ */
+int csv_next(struct csv_reader *r);
+unsigned csv_nfields(const struct csv_reader *r);
+/* NUL-terminated field i of the current record ("" if i is out of range). */
+const char *csv_field(const struct csv_reader *r, unsigned i);
+size_t csv_field_len(const struct csv_reader *r, unsigned i);
+/* 1-based line number on which the current (or failed) record starts. */
+unsigned long csv_line(const struct csv_reader *r);
+const char *csv_name(const struct csv_reader *r);
+const char *csv_error(const struct csv_reader *r);
+
+/* 1 if s[0..n) is valid UTF-8 (no overlongs, no surrogates), else 0. */
+int utf8_valid(const char *s, size_t n);
+
+#endif

@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The fingerprint file (spec §3 FINGERPRINTS) and its in-memory form, the DB the collector
+ * looks kernel hits up in. It holds keyed fingerprints, field types and subject ids only, never
+ * a registered value.
+ *
+ * Layout, all integers little-endian:
+ *   0  magic "CSNTRYFP"          8   u32 version (1)        12  u32 header size (72)
+ *   16 u64 key check value       24  u32 nsubjects          28  u32 nentries
+ *   32 u32 min_len               36  u32 max_len            40  u64 entries offset (72)
+ *   48 u64 subjects offset       56  u64 file size          64  u32 crc32 (zlib) of every byte
+ *   of the file except these 4   68  u32 zero
+ *   72 nentries x struct fp_entry (16 bytes, sorted, see fp_entry_cmp)
+ *   then nsubjects x (u16 length, 1..FP_SUBJECT_MAX bytes of subject id), to the end of file.
+ */
+#ifndef CS_FPFILE_H
+#define CS_FPFILE_H
+
+#include <linux/types.h>
+
+#include "cs_abi.h"
+
+struct cs_key;
+
+#define FP_MAGIC "CSNTRYFP"
+#define FP_VERSION 1
+#define FP_HDR_SIZE 72
+#define FP_SUBJECT_MAX 128 /* bytes of a subject id */
+#define FP_MAX_PARTS 255   /* parts of one weak value (name, address) */
+
+/* One fingerprint of one value of one subject. Same bytes in memory and in the file (LE). */
+struct fp_entry {
+	__u64 fp;      /* keyed fingerprint, cs_scan.h cs_fp() */
+	__u32 subject; /* index into fpdb.subjects */
+	__u8 field;    /* enum cs_field */
+	__u8 part;     /* weak multi-token values: which token (0..nparts-1), else 0 */
+	__u8 nparts;   /* tokens the value has; 1 for single-token values */
+	__u8 _pad;     /* 0 */
+};
+_Static_assert(sizeof(struct fp_entry) == 16, "fp_entry size");
+
+struct fpdb {
+	__u32 nsubjects;
+	__u32 nentries;
+	/*
+	 * Sorted by fp, then subject, field, part, without exact duplicates; one fp may appear
+	 * for several subjects or fields. For a (subject, weak field) the collector learns how
+	 * many parts exist from nparts, which every entry of that value carries.
+	 */
+	struct fp_entry *entries;
+	char **subjects; /* NUL-terminated subject ids, index = fp_entry.subject */
+	__u32 min_len;	 /* window of normalised token lengths over all entries */
+	__u32 max_len;	 /* (the kernel hashes no token outside it); 0, 0 when empty */
+	__u64 kcv;	 /* keyfile_kcv() of the key the fingerprints were made with */
+	/*
+	 * Storage of the subject ids that subjects[] points into. fpdb_release() frees entries,
+	 * subjects and strings with free(); a DB built in memory must allocate them so.
+	 */
+	char *strings;
+};
+
+/* Total order of entries in a DB and a file. */
+int fp_entry_cmp(const struct fp_entry *a, const struct fp_entry *b);
+/* Sort e[0..n) by fp_entry_cmp and drop exact duplicates; returns the new count. */
+__u32 fp_entries_sort(struct fp_entry *e, __u32 n);
+
+/*
+ * Write db to path atomically (path.tmp.XXXXXX in the same directory, fsync, rename, mode
+ * 0600). Returns 0, -EINVAL (logged) when db breaks an invariant, or -errno on I/O errors.
+ */
+int fpdb_write(const char *path, const struct fpdb *db);
+
+/*
+ * Load and validate path, made with key. Returns 0; -EINVAL for a file that is not a valid
+ * fingerprint file (bad magic, version, truncated, checksum, counts, order); -EKEYREJECTED when
+ * it was made with another key; -errno on I/O errors. Every error is logged with the path; on
+ * error nothing is kept and *db is zeroed.
+ */
+int fpdb_load(struct fpdb *db, const char *path, const struct cs_key *key);
+void fpdb_release(struct fpdb *db);
+
+/* First entry with fingerprint fp and the number of entries with it (*n); NULL, *n = 0 if none. */
+const struct fp_entry *fpdb_lookup(const struct fpdb *db, __u64 fp, __u32 *n);
+
+#endif

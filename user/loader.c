@@ -1,0 +1,322 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <linux/magic.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "loader.h"
+#include "log.h"
+#include "fpfile.h"
+#include "consentry.skel.h"
+
+#include "cs_hash.h"
+
+#define TRACEFS "/sys/kernel/tracing"
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	char buf[1024];
+	size_t n;
+
+	if (level == LIBBPF_DEBUG && log_get_level() < LOG_DEBUG)
+		return 0;
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	n = strlen(buf);
+	while (n && buf[n - 1] == '\n')
+		buf[--n] = 0;
+	log_msg(level == LIBBPF_WARN ? LOG_WARN : LOG_DEBUG, "libbpf: %s", buf);
+	return 0;
+}
+
+static int tracefs_ready(void)
+{
+	return access(TRACEFS "/events/syscalls", F_OK) == 0 ||
+	       access("/sys/kernel/debug/tracing/events/syscalls", F_OK) == 0;
+}
+
+int loader_preflight(struct loader *l)
+{
+	if (geteuid() != 0) {
+		pr_err("consentry run needs root (or CAP_BPF, CAP_PERFMON, CAP_NET_ADMIN and "
+		       "CAP_SYS_RESOURCE) to load BPF programs");
+		return -EPERM;
+	}
+	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
+		pr_err("kernel BTF (/sys/kernel/btf/vmlinux) is missing: consentry needs a kernel "
+		       "built with CONFIG_DEBUG_INFO_BTF=y (Linux >= 6.1)");
+		return -ENOENT;
+	}
+	if (!tracefs_ready()) {
+		if (mount("tracefs", TRACEFS, "tracefs", 0, NULL) || !tracefs_ready()) {
+			pr_err("tracefs is not mounted and mounting it at %s failed: %s", TRACEFS,
+			       strerror(errno));
+			return -ENOENT;
+		}
+		l->mounted_tracefs = 1;
+		pr_debug("mounted tracefs at %s", TRACEFS);
+	}
+	return 0;
+}
+
+static void bucket_insert(struct cs_bucket *b, __u32 tag)
+{
+	for (int i = 0; i < CS_TAG_SLOTS; i++) {
+		if (!b->tag[i]) {
+			b->tag[i] = tag;
+			return;
+		}
+	}
+}
+
+static int bucket_fill(const struct cs_bucket *b, __u32 tag, int *has)
+{
+	int n = 0;
+
+	*has = 0;
+	for (int i = 0; i < CS_TAG_SLOTS; i++) {
+		if (b->tag[i])
+			n++;
+		if (b->tag[i] == tag)
+			*has = 1;
+	}
+	return n;
+}
+
+__u32 tagtable_build(const __u64 *fps, size_t n, struct cs_bucket **out)
+{
+	__u32 nb = 1;
+
+	/* start at <= 6 tags per 8-slot bucket; double on the (rare) overflow */
+	while ((size_t)nb * 6 < n)
+		nb <<= 1;
+	for (;;) {
+		struct cs_bucket *t = calloc(nb, sizeof(*t));
+		size_t i;
+
+		if (!t)
+			return 0;
+		for (i = 0; i < n; i++) {
+			__u32 tag = cs_tag(fps[i]);
+			struct cs_bucket *b1 = &t[cs_bucket1(fps[i], nb - 1)];
+			struct cs_bucket *b2 = &t[cs_bucket2(fps[i], nb - 1)];
+			int h1, h2, f1 = bucket_fill(b1, tag, &h1), f2 = bucket_fill(b2, tag, &h2);
+
+			if (h1 || h2)
+				continue;
+			if (f1 == CS_TAG_SLOTS && f2 == CS_TAG_SLOTS)
+				break;
+			bucket_insert(f1 <= f2 ? b1 : b2, tag);
+		}
+		if (i == n) {
+			*out = t;
+			return nb;
+		}
+		free(t);
+		nb <<= 1;
+	}
+}
+
+int cgroup_id_of(const char *path, __u64 *id)
+{
+	static const char *const roots[] = { "/sys/fs/cgroup/unified", "/sys/fs/cgroup" };
+	char buf[4096];
+	struct statfs sfs;
+	struct stat st;
+
+	for (unsigned i = 0; i <= sizeof(roots) / sizeof(roots[0]); i++) {
+		const char *p = path;
+
+		if (i > 0) {
+			snprintf(buf, sizeof(buf), "%s/%s", roots[i - 1], path);
+			p = buf;
+		}
+		if (statfs(p, &sfs) || sfs.f_type != CGROUP2_SUPER_MAGIC || stat(p, &st))
+			continue;
+		*id = st.st_ino;
+		return 0;
+	}
+	return -ENOENT;
+}
+
+int loader_start(struct loader *l, const struct loader_opts *o)
+{
+	struct consentry_bpf *skel;
+	__u64 *fps = NULL;
+	struct cs_bucket *tt = NULL;
+	size_t nfp = 0;
+	int err;
+
+	libbpf_set_print(libbpf_print);
+	skel = consentry_bpf__open();
+	if (!skel) {
+		err = -errno;
+		pr_err("cannot open the BPF object: %s", strerror(errno));
+		return err;
+	}
+	l->skel = skel;
+
+	fps = calloc(o->db->nentries ? o->db->nentries : 1, sizeof(*fps));
+	if (!fps) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (__u32 i = 0; i < o->db->nentries; i++)
+		if (!nfp || fps[nfp - 1] != o->db->entries[i].fp)
+			fps[nfp++] = o->db->entries[i].fp;
+	l->nbuckets = tagtable_build(fps, nfp, &tt);
+	if (!l->nbuckets) {
+		err = -ENOMEM;
+		pr_err("cannot allocate the tag table for %zu fingerprints", nfp);
+		goto out;
+	}
+
+	skel->rodata->cfg_scan_limit = o->scan_limit;
+	skel->rodata->cfg_min_len = o->db->nentries ? o->db->min_len : 0xffffffff;
+	skel->rodata->cfg_max_len = o->db->nentries ? o->db->max_len : 0;
+	skel->rodata->cfg_tag_mask = l->nbuckets - 1;
+	skel->rodata->cfg_self_tgid = getpid();
+	skel->rodata->cfg_include_loopback = !!o->include_loopback;
+	skel->rodata->cfg_scope_pid = o->npids > 0;
+	skel->rodata->cfg_scope_cgroup = o->ncgroups > 0;
+	skel->rodata->cfg_k0 = o->key->k0;
+	skel->rodata->cfg_k1 = o->key->k1;
+	skel->rodata->cfg_seed = o->key->seed;
+	bpf_map__set_max_entries(skel->maps.tags, l->nbuckets);
+	if (o->ringbuf_bytes)
+		bpf_map__set_max_entries(skel->maps.events, o->ringbuf_bytes);
+
+	err = consentry_bpf__load(skel);
+	if (err) {
+		pr_err("cannot load the BPF programs (run with -v for the verifier log): %s",
+		       strerror(-err));
+		goto out;
+	}
+
+	l->tags_len = (size_t)l->nbuckets * sizeof(struct cs_bucket);
+	l->tags = mmap(NULL, l->tags_len, PROT_READ | PROT_WRITE, MAP_SHARED,
+		       bpf_map__fd(skel->maps.tags), 0);
+	if (l->tags == MAP_FAILED) {
+		l->tags = NULL;
+		err = -errno;
+		pr_err("cannot map the tag table: %s", strerror(errno));
+		goto out;
+	}
+	memcpy(l->tags, tt, l->tags_len);
+
+	for (unsigned i = 0; i < o->npids; i++) {
+		__u8 one = 1;
+
+		err = bpf_map_update_elem(bpf_map__fd(skel->maps.scope_pids), &o->pids[i], &one, 0);
+		if (err) {
+			err = -errno;
+			pr_err("cannot add pid %u to the scope: %s", o->pids[i], strerror(errno));
+			goto out;
+		}
+	}
+	for (unsigned i = 0; i < o->ncgroups; i++) {
+		__u8 one = 1;
+
+		err = bpf_map_update_elem(bpf_map__fd(skel->maps.scope_cgroups), &o->cgroups[i],
+					  &one, 0);
+		if (err) {
+			err = -errno;
+			pr_err("cannot add a cgroup to the scope: %s", strerror(errno));
+			goto out;
+		}
+	}
+
+	err = consentry_bpf__attach(skel);
+	if (err) {
+		pr_err("cannot attach the syscall tracepoints: %s", strerror(-err));
+		goto out;
+	}
+	l->nprogs = 0;
+	{
+		struct bpf_program *p;
+
+		bpf_object__for_each_program(p, skel->obj)
+			if (bpf_program__autoload(p))
+				l->nprogs++;
+	}
+out:
+	free(fps);
+	free(tt);
+	if (err)
+		loader_release(l);
+	return err;
+}
+
+void loader_release(struct loader *l)
+{
+	if (l->tags)
+		munmap(l->tags, l->tags_len);
+	l->tags = NULL;
+	consentry_bpf__destroy(l->skel);
+	l->skel = NULL;
+	if (l->mounted_tracefs) {
+		umount2(TRACEFS, MNT_DETACH);
+		l->mounted_tracefs = 0;
+	}
+}
+
+int loader_ringbuf_fd(const struct loader *l)
+{
+	return bpf_map__fd(l->skel->maps.events);
+}
+
+int loader_flows_fd(const struct loader *l)
+{
+	return bpf_map__fd(l->skel->maps.flows);
+}
+
+int loader_counters(const struct loader *l, __u64 *out)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct cs_counters {
+		__u64 c[CS_CNT_MAX];
+	} *v;
+	__u32 zero = 0;
+	int err = 0;
+
+	memset(out, 0, sizeof(__u64) * CS_CNT_MAX);
+	if (ncpu <= 0)
+		return -EINVAL;
+	v = calloc(ncpu, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(bpf_map__fd(l->skel->maps.counters), &zero, v)) {
+		err = -errno;
+		goto out;
+	}
+	for (int c = 0; c < ncpu; c++)
+		for (int i = 0; i < CS_CNT_MAX; i++)
+			out[i] += v[c].c[i];
+out:
+	free(v);
+	return err;
+}
+
+__u64 loader_prog_misses(const struct loader *l)
+{
+	struct bpf_program *p;
+	__u64 n = 0;
+
+	bpf_object__for_each_program(p, l->skel->obj)
+	{
+		struct bpf_prog_info info = {};
+		__u32 len = sizeof(info);
+		int fd = bpf_program__fd(p);
+
+		if (fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len))
+			n += info.recursion_misses;
+	}
+	return n;
+}

@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Open, configure, load and attach the BPF object; fill the tag table; detach on release. */
+#ifndef CS_LOADER_H
+#define CS_LOADER_H
+
+#include <stddef.h>
+#include "cs_abi.h"
+
+struct fpdb;
+struct consentry_bpf;
+
+struct loader_opts {
+	const struct cs_key *key;
+	const struct fpdb *db;
+	__u32 scan_limit;
+	int include_loopback;
+	const __u32 *pids;
+	unsigned npids;
+	const __u64 *cgroups; /* cgroup v2 ids */
+	unsigned ncgroups;
+	__u32 ringbuf_bytes;
+};
+
+struct loader {
+	struct consentry_bpf *skel;
+	void *tags;
+	size_t tags_len;
+	__u32 nbuckets;
+	int mounted_tracefs;
+	unsigned nprogs;
+};
+
+/* Checks privileges, BTF and tracefs (mounting it when missing). 0 or -errno (message printed). */
+int loader_preflight(struct loader *l);
+/* Open, set rodata and map sizes, load, fill maps, attach. 0 or -errno (message printed). */
+int loader_start(struct loader *l, const struct loader_opts *o);
+/* Detach and unload everything; safe on a partly started or zeroed loader. */
+void loader_release(struct loader *l);
+
+int loader_ringbuf_fd(const struct loader *l);
+/* Sum of the per-CPU counters into out[CS_CNT_MAX]. */
+int loader_counters(const struct loader *l, __u64 *out);
+/* Sum of recursion misses of all programs (runs the kernel skipped). */
+__u64 loader_prog_misses(const struct loader *l);
+int loader_flows_fd(const struct loader *l);
+
+/* Build the bucketed tag table for fps (exposed for tests). Returns buckets or 0 on ENOMEM. */
+__u32 tagtable_build(const __u64 *fps, size_t n, struct cs_bucket **out);
+
+/* cgroup v2 id of a path (absolute, or relative to the cgroup2 mount). 0 or -errno. */
+int cgroup_id_of(const char *path, __u64 *id);
+
+#endif

@@ -1,0 +1,266 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "output.h"
+#include "fields.h"
+#include "timeutil.h"
+
+int output_format_parse(const char *s, enum out_format *fmt)
+{
+	if (!strcmp(s, "jsonl"))
+		*fmt = FMT_JSONL;
+	else if (!strcmp(s, "text"))
+		*fmt = FMT_TEXT;
+	else if (!strcmp(s, "ocsf"))
+		*fmt = FMT_OCSF;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+const char *verdict_name(enum verdict v)
+{
+	switch (v) {
+	case V_CONSENTED:
+		return "consented";
+	case V_EXEMPT:
+		return "exempt";
+	default:
+		return "unconsented";
+	}
+}
+
+/*
+ * JSON strings by hand rather than through a library: findings are written on the event path
+ * (100k/s target) and this needs no allocation; all strings are escaped per RFC 8259.
+ */
+void json_str(FILE *f, const char *s)
+{
+	if (!s) {
+		fputs("null", f);
+		return;
+	}
+	fputc('"', f);
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		switch (*p) {
+		case '"':
+			fputs("\\\"", f);
+			break;
+		case '\\':
+			fputs("\\\\", f);
+			break;
+		case '\n':
+			fputs("\\n", f);
+			break;
+		case '\r':
+			fputs("\\r", f);
+			break;
+		case '\t':
+			fputs("\\t", f);
+			break;
+		default:
+			if (*p < 0x20)
+				fprintf(f, "\\u%04x", *p);
+			else
+				fputc(*p, f);
+		}
+	}
+	fputc('"', f);
+}
+
+/* Field names in alphabetical order, as the spec example shows. */
+static const int field_order[] = { CS_F_ADDRESS,  CS_F_BANK_CARD, CS_F_BIRTHDATE,
+				   CS_F_EMAIL,	  CS_F_NAME,	  CS_F_NATIONAL_ID,
+				   CS_F_PASSPORT, CS_F_PHONE,	  CS_F_USERNAME };
+
+static void json_fields_sorted(FILE *f, __u32 mask)
+{
+	int first = 1;
+
+	fputc('[', f);
+	for (unsigned i = 0; i < sizeof(field_order) / sizeof(field_order[0]); i++) {
+		if (!(mask & FIELD_BIT(field_order[i])))
+			continue;
+		if (!first)
+			fputc(',', f);
+		json_str(f, field_name(field_order[i]));
+		first = 0;
+	}
+	fputc(']', f);
+}
+
+static void text_fields(FILE *f, __u32 mask)
+{
+	int first = 1;
+
+	for (unsigned i = 0; i < sizeof(field_order) / sizeof(field_order[0]); i++) {
+		if (!(mask & FIELD_BIT(field_order[i])))
+			continue;
+		fprintf(f, "%s%s", first ? "" : ",", field_name(field_order[i]));
+		first = 0;
+	}
+	if (first)
+		fputc('-', f);
+}
+
+void event_addr_str(const struct cs_event *ev, char *buf, size_t len)
+{
+	const __u8 *addr;
+	int fam = event_family(ev, &addr);
+
+	if (!inet_ntop(fam, addr, buf, len))
+		snprintf(buf, len, "?");
+}
+
+static const char *channel_name(int ch)
+{
+	static const char *const n[] = { "?",	  "syscall", "openssl", "gnutls",
+					 "nss",	  "go-tls",  "skb" };
+
+	return ch > 0 && ch <= CS_CH_SKB ? n[ch] : "?";
+}
+
+static void json_process(FILE *f, const struct cs_event *ev, const struct proc_view *pv)
+{
+	char comm[sizeof(ev->comm) + 1];
+
+	memcpy(comm, ev->comm, sizeof(ev->comm));
+	comm[sizeof(ev->comm)] = 0;
+	fprintf(f, "{\"pid\":%u,\"tid\":%u,\"comm\":", ev->pid, ev->tid);
+	json_str(f, comm);
+	fputs(",\"exe\":", f);
+	json_str(f, pv->exe);
+	fprintf(f, ",\"uid\":%u,\"cgroup\":", ev->uid);
+	json_str(f, pv->cgroup);
+	fputs(",\"container_id\":", f);
+	json_str(f, pv->container_id);
+	fputc('}', f);
+}
+
+static void json_evidence(FILE *f, const struct cs_event *ev, const struct finding *fd)
+{
+	fputs("{\"fingerprints\":[", f);
+	for (unsigned i = 0; i < fd->nfps; i++)
+		fprintf(f, "%s\"%016" PRIx64 "\"", i ? "," : "", (uint64_t)fd->fps[i]);
+	fprintf(f, "],\"bytes_inspected\":%u,\"bytes_total\":%u,\"truncated\":%s}",
+		ev->bytes_inspected, ev->bytes_total,
+		(ev->flags & CS_EV_TRUNCATED) ? "true" : "false");
+}
+
+static void write_jsonl(FILE *f, const struct cs_event *ev, const struct finding *fd,
+			const char *host, const char *ts, const struct proc_view *pv)
+{
+	char ip[INET6_ADDRSTRLEN];
+
+	event_addr_str(ev, ip, sizeof(ip));
+	fprintf(f, "{\"time\":\"%s\",\"verdict\":\"%s\",\"subject\":", ts,
+		verdict_name(fd->verdict));
+	json_str(f, fd->subject);
+	fputs(",\"fields\":", f);
+	json_fields_sorted(f, fd->fields);
+	fputs(",\"unconsented_fields\":", f);
+	json_fields_sorted(f, fd->unconsented);
+	fputs(",\"recipient\":", f);
+	json_str(f, fd->rcpt ? fd->rcpt->name : NULL);
+	fprintf(f, ",\"recipient_kind\":\"%s\",\"destination\":{\"ip\":\"%s\",\"port\":%u,\"host\":",
+		rcpt_kind_name(fd->rcpt ? fd->rcpt->kind : RK_UNKNOWN), ip, ev->dport);
+	json_str(f, host);
+	fprintf(f, ",\"protocol\":\"%s\"},\"process\":", ev->proto == 17 ? "udp" : "tcp");
+	json_process(f, ev, pv);
+	fprintf(f, ",\"channel\":\"%s\",\"consent_ids\":[", channel_name(ev->channel));
+	for (unsigned i = 0; i < fd->nids; i++) {
+		if (i)
+			fputc(',', f);
+		json_str(f, fd->consent_ids[i]);
+	}
+	fputs("],\"evidence\":", f);
+	json_evidence(f, ev, fd);
+	fputs("}\n", f);
+}
+
+/* OCSF 1.x Data Security Finding (class 2006), consent verdict in an extension object. */
+static void write_ocsf(FILE *f, const struct cs_event *ev, const struct finding *fd,
+		       const char *host, const char *ts, __s64 t_ns, const struct proc_view *pv)
+{
+	char ip[INET6_ADDRSTRLEN];
+	int sev = fd->verdict == V_UNCONSENTED ? 4 : 1; /* High / Informational */
+
+	event_addr_str(ev, ip, sizeof(ip));
+	fprintf(f,
+		"{\"class_uid\":2006,\"class_name\":\"Data Security Finding\",\"category_uid\":2,"
+		"\"type_uid\":200601,\"activity_id\":1,\"time\":%" PRId64 ",\"time_dt\":\"%s\","
+		"\"severity_id\":%d,\"metadata\":{\"version\":\"1.3.0\",\"product\":{\"name\":"
+		"\"consentry\",\"vendor_name\":\"consentry\"}},\"finding_info\":{\"uid\":\"%016" PRIx64
+		"-%u-%u\",\"title\":\"%s disclosure of personal data\"},"
+		"\"data_security\":{\"data_lifecycle_state_id\":2,\"data_lifecycle_state\":"
+		"\"Data in Transit\",\"category_id\":1,\"detection_system_id\":2},\"dst_endpoint\":{"
+		"\"ip\":\"%s\",\"port\":%u,\"hostname\":",
+		(int64_t)(t_ns / 1000000), ts, sev, (uint64_t)ev->ts_ns, ev->tid,
+		(unsigned)(fd->first_off), verdict_name(fd->verdict), ip, ev->dport);
+	json_str(f, host);
+	fputs("},\"actor\":{\"process\":", f);
+	json_process(f, ev, pv);
+	fputs("},\"unmapped\":{},\"consentry\":{\"verdict\":", f);
+	json_str(f, verdict_name(fd->verdict));
+	fputs(",\"subject\":", f);
+	json_str(f, fd->subject);
+	fputs(",\"fields\":", f);
+	json_fields_sorted(f, fd->fields);
+	fputs(",\"unconsented_fields\":", f);
+	json_fields_sorted(f, fd->unconsented);
+	fputs(",\"recipient\":", f);
+	json_str(f, fd->rcpt ? fd->rcpt->name : NULL);
+	fprintf(f, ",\"recipient_kind\":\"%s\",\"channel\":\"%s\",\"evidence\":",
+		rcpt_kind_name(fd->rcpt ? fd->rcpt->kind : RK_UNKNOWN), channel_name(ev->channel));
+	json_evidence(f, ev, fd);
+	fputs("}}\n", f);
+}
+
+static void write_text(FILE *f, const struct cs_event *ev, const struct finding *fd,
+		       const char *host, const char *ts)
+{
+	char ip[INET6_ADDRSTRLEN];
+	char comm[sizeof(ev->comm) + 1];
+	int v6 = event_family(ev, &(const __u8 *){ NULL }) == AF_INET6;
+
+	memcpy(comm, ev->comm, sizeof(ev->comm));
+	comm[sizeof(ev->comm)] = 0;
+	event_addr_str(ev, ip, sizeof(ip));
+	fprintf(f, "%s %-11s subject=%s fields=", ts, verdict_name(fd->verdict), fd->subject);
+	text_fields(f, fd->fields);
+	if (fd->verdict == V_UNCONSENTED) {
+		fputs(" unconsented=", f);
+		text_fields(f, fd->unconsented);
+	}
+	fprintf(f, " recipient=%s(%s) dest=%s%s%s:%u", fd->rcpt ? fd->rcpt->name : "-",
+		rcpt_kind_name(fd->rcpt ? fd->rcpt->kind : RK_UNKNOWN), v6 ? "[" : "", ip,
+		v6 ? "]" : "", ev->dport);
+	if (host)
+		fprintf(f, " host=%s", host);
+	fprintf(f, " comm=%s pid=%u channel=%s\n", comm, ev->pid, channel_name(ev->channel));
+}
+
+int output_write(struct output *o, const struct cs_event *ev, const struct finding *f,
+		 const char *host, __s64 t_ns, const struct proc_view *pv)
+{
+	char ts[RFC3339_BUFSZ];
+
+	rfc3339_format(t_ns, ts, sizeof(ts));
+	switch (o->fmt) {
+	case FMT_TEXT:
+		write_text(o->f, ev, f, host, ts);
+		break;
+	case FMT_OCSF:
+		write_ocsf(o->f, ev, f, host, ts, t_ns, pv);
+		break;
+	default:
+		write_jsonl(o->f, ev, f, host, ts, pv);
+	}
+	if (ferror(o->f))
+		return -EIO;
+	return 0;
+}

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Finding writers: jsonl (spec §4), OCSF Data Security Finding, one-line text. */
+#ifndef CS_OUTPUT_H
+#define CS_OUTPUT_H
+
+#include <stdio.h>
+#include "correlate.h"
+
+enum out_format {
+	FMT_JSONL,
+	FMT_TEXT,
+	FMT_OCSF,
+};
+
+struct proc_view {
+	const char *exe;
+	const char *cgroup;
+	const char *container_id;
+};
+
+struct output {
+	FILE *f;
+	enum out_format fmt;
+};
+
+/* Parse "jsonl"/"text"/"ocsf"; -EINVAL otherwise. */
+int output_format_parse(const char *s, enum out_format *fmt);
+int output_write(struct output *o, const struct cs_event *ev, const struct finding *f,
+		 const char *host, __s64 t_ns, const struct proc_view *pv);
+const char *verdict_name(enum verdict v);
+/* Destination address of an event as text. */
+void event_addr_str(const struct cs_event *ev, char *buf, size_t len);
+/* JSON string with escapes (exposed for tests); NULL prints null. */
+void json_str(FILE *f, const char *s);
+
+#endif

@@ -1,0 +1,318 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* `consentry run` and `consentry check`: load inputs, then monitor or validate. */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "collector.h"
+#include "consent.h"
+#include "fpfile.h"
+#include "keyfile.h"
+#include "loader.h"
+#include "log.h"
+#include "procinfo.h"
+#include "recipients.h"
+
+struct inputs {
+	const char *fp_path, *key_path, *consent_path, *rcpt_path;
+	struct cs_key key;
+	struct fpdb db;
+	struct recipients *rcpts;
+	struct consent_db *consent;
+};
+
+int parse_u32(const char *opt, const char *s, __u32 lo, __u32 hi, __u32 *out)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	if (errno || end == s || *end || *s == '-' || v < lo || v > hi) {
+		pr_err("%s: expected a number in [%u, %u], got '%s'", opt, lo, hi, s);
+		return -EINVAL;
+	}
+	*out = (__u32)v;
+	return 0;
+}
+
+/* Exit code for a load error: input problems are 2, anything else 1. */
+static int exit_code(int err)
+{
+	return err == -EINVAL || err == -ENOENT || err == -EKEYREJECTED || err == -EPERM ||
+			       err == -EACCES || err == -EISDIR
+		       ? 2
+		       : 1;
+}
+
+static int inputs_load(struct inputs *in)
+{
+	int err;
+
+	if (!in->fp_path || !in->key_path || !in->consent_path || !in->rcpt_path) {
+		pr_err("-f FINGERPRINTS, -k KEYFILE, -c consent.csv and -R recipients.csv are "
+		       "required (see --help)");
+		return -EINVAL;
+	}
+	err = keyfile_load(in->key_path, &in->key, 0);
+	if (err)
+		return err;
+	err = fpdb_load(&in->db, in->fp_path, &in->key);
+	if (err)
+		return err;
+	err = recipients_load(&in->rcpts, in->rcpt_path);
+	if (err)
+		return err;
+	return consent_load(&in->consent, in->consent_path, in->rcpts);
+}
+
+static void inputs_release(struct inputs *in)
+{
+	consent_free(in->consent);
+	recipients_free(in->rcpts);
+	fpdb_release(&in->db);
+	memset(&in->key, 0, sizeof(in->key));
+}
+
+static void run_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: consentry run -f FINGERPRINTS -k KEYFILE -c consent.csv -R recipients.csv\n"
+		"                     [options]\n"
+		"Monitor outbound traffic until SIGINT/SIGTERM and report disclosures of enrolled\n"
+		"data to recipients without consent.\n\n"
+		"  -f, --fingerprints FILE  fingerprint file from `consentry enroll`\n"
+		"  -k, --key FILE           key file used by enroll (mode 0600)\n"
+		"  -c, --consent FILE       consent.csv\n"
+		"  -R, --recipients FILE    recipients.csv\n"
+		"  -o, --output FILE        findings file (default stdout); appended\n"
+		"      --format FMT         jsonl | ocsf | text (default jsonl; text on a TTY)\n"
+		"      --all                also report consented and exempt disclosures\n"
+		"      --include-loopback   also scan sends to loopback addresses\n"
+		"      --pid PID            only processes with this pid (repeatable)\n"
+		"      --cgroup PATH        only this cgroup v2 and its descendants (repeatable)\n"
+		"      --scan-limit BYTES   bytes scanned per send (default %u, max %u)\n"
+		"  -v, --verbose            debug logs (libbpf and verifier output)\n"
+		"  -h, --help               this text\n",
+		CS_SCAN_LIMIT_DEFAULT, CS_SCAN_LIMIT_MAX);
+}
+
+enum {
+	OPT_FORMAT = 256,
+	OPT_ALL,
+	OPT_LOOPBACK,
+	OPT_PID,
+	OPT_CGROUP,
+	OPT_SCAN_LIMIT,
+};
+
+int cmd_run(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "fingerprints", required_argument, NULL, 'f' },
+		{ "key", required_argument, NULL, 'k' },
+		{ "consent", required_argument, NULL, 'c' },
+		{ "recipients", required_argument, NULL, 'R' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "format", required_argument, NULL, OPT_FORMAT },
+		{ "all", no_argument, NULL, OPT_ALL },
+		{ "include-loopback", no_argument, NULL, OPT_LOOPBACK },
+		{ "pid", required_argument, NULL, OPT_PID },
+		{ "cgroup", required_argument, NULL, OPT_CGROUP },
+		{ "scan-limit", required_argument, NULL, OPT_SCAN_LIMIT },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct inputs in = { 0 };
+	struct loader ld = { 0 };
+	struct loader_opts lo = { .scan_limit = CS_SCAN_LIMIT_DEFAULT };
+	struct collector col = { 0 };
+	__u32 pids[CS_SCOPE_MAX];
+	__u64 cgroups[CS_SCOPE_MAX];
+	const char *out_path = NULL, *fmt = NULL;
+	unsigned npids = 0, ncg = 0;
+	int opt, err, rc = 0;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "f:k:c:R:o:vh", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'f':
+			in.fp_path = optarg;
+			break;
+		case 'k':
+			in.key_path = optarg;
+			break;
+		case 'c':
+			in.consent_path = optarg;
+			break;
+		case 'R':
+			in.rcpt_path = optarg;
+			break;
+		case 'o':
+			out_path = optarg;
+			break;
+		case OPT_FORMAT:
+			fmt = optarg;
+			break;
+		case OPT_ALL:
+			col.report_all = 1;
+			break;
+		case OPT_LOOPBACK:
+			lo.include_loopback = 1;
+			break;
+		case OPT_PID:
+			if (npids == CS_SCOPE_MAX) {
+				pr_err("--pid: at most %d pids", CS_SCOPE_MAX);
+				return 2;
+			}
+			if (parse_u32("--pid", optarg, 1, INT_MAX, &pids[npids]))
+				return 2;
+			npids++;
+			break;
+		case OPT_CGROUP:
+			if (ncg == CS_SCOPE_MAX) {
+				pr_err("--cgroup: at most %d cgroups", CS_SCOPE_MAX);
+				return 2;
+			}
+			if (cgroup_id_of(optarg, &cgroups[ncg])) {
+				pr_err("--cgroup: '%s' is not a cgroup v2 directory", optarg);
+				return 2;
+			}
+			ncg++;
+			break;
+		case OPT_SCAN_LIMIT:
+			if (parse_u32("--scan-limit", optarg, 1, CS_SCAN_LIMIT_MAX, &lo.scan_limit))
+				return 2;
+			break;
+		case 'v':
+			log_set_level(LOG_DEBUG);
+			break;
+		case 'h':
+			run_usage(stdout);
+			return 0;
+		default:
+			run_usage(stderr);
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		pr_err("unexpected argument '%s'", argv[optind]);
+		return 2;
+	}
+	col.out.fmt = isatty(STDOUT_FILENO) && !out_path ? FMT_TEXT : FMT_JSONL;
+	if (fmt && output_format_parse(fmt, &col.out.fmt)) {
+		pr_err("--format: expected jsonl, ocsf or text, got '%s'", fmt);
+		return 2;
+	}
+
+	err = inputs_load(&in);
+	if (err) {
+		rc = exit_code(err);
+		goto out;
+	}
+	col.out.f = stdout;
+	if (out_path) {
+		col.out.f = fopen(out_path, "ae");
+		if (!col.out.f) {
+			pr_err("cannot open %s: %s", out_path, strerror(errno));
+			rc = 2;
+			goto out;
+		}
+	}
+	col.pi = procinfo_new();
+	if (!col.pi) {
+		rc = 1;
+		goto out;
+	}
+	err = loader_preflight(&ld);
+	if (err) {
+		rc = 1;
+		goto out;
+	}
+	lo.key = &in.key;
+	lo.db = &in.db;
+	lo.pids = pids;
+	lo.npids = npids;
+	lo.cgroups = cgroups;
+	lo.ncgroups = ncg;
+	err = loader_start(&ld, &lo);
+	if (err) {
+		rc = 1;
+		goto out;
+	}
+	col.loader = &ld;
+	col.corr.db = &in.db;
+	col.corr.rcpts = in.rcpts;
+	col.corr.consent = in.consent;
+	err = collector_run(&col);
+	rc = err ? 1 : 0;
+out:
+	loader_release(&ld);
+	procinfo_free(col.pi);
+	if (col.out.f && col.out.f != stdout)
+		fclose(col.out.f);
+	inputs_release(&in);
+	return rc;
+}
+
+static void check_usage(FILE *f)
+{
+	fprintf(f, "usage: consentry check -f FINGERPRINTS -k KEYFILE -c consent.csv -R "
+		   "recipients.csv\n"
+		   "Validate the input files and the fingerprint/key pair; exit 0 when all are "
+		   "valid, 2 otherwise.\n");
+}
+
+int cmd_check(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "fingerprints", required_argument, NULL, 'f' },
+		{ "key", required_argument, NULL, 'k' },
+		{ "consent", required_argument, NULL, 'c' },
+		{ "recipients", required_argument, NULL, 'R' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct inputs in = { 0 };
+	int opt, err;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "f:k:c:R:vh", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'f':
+			in.fp_path = optarg;
+			break;
+		case 'k':
+			in.key_path = optarg;
+			break;
+		case 'c':
+			in.consent_path = optarg;
+			break;
+		case 'R':
+			in.rcpt_path = optarg;
+			break;
+		case 'v':
+			log_set_level(LOG_DEBUG);
+			break;
+		case 'h':
+			check_usage(stdout);
+			return 0;
+		default:
+			check_usage(stderr);
+			return 2;
+		}
+	}
+	err = inputs_load(&in);
+	if (!err)
+		printf("ok: %u subjects, %u fingerprints, %lu consent rows\n", in.db.nsubjects,
+		       in.db.nentries, consent_count(in.consent));
+	inputs_release(&in);
+	return err ? exit_code(err) : 0;
+}

@@ -1,0 +1,45 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <stddef.h>
+
+#include "scan.h"
+
+struct scan_ctx {
+	const struct cs_key *key;
+	scan_token_fn fn;
+	void *ctx;
+};
+
+static void on_token(struct scan_ctx *c, __u64 acc, __u32 len, __u32 start, __u32 end);
+
+#define CS_ON_TOKEN(ctx, acc, len, start, end) on_token(ctx, acc, len, start, end)
+#include "cs_scan.h"
+
+static void on_token(struct scan_ctx *c, __u64 acc, __u32 len, __u32 start, __u32 end)
+{
+	struct scan_token t = {
+		.acc = acc,
+		.fp = cs_fp(c->key, acc, len),
+		.len = len,
+		.start = start,
+		.end = end,
+	};
+
+	c->fn(&t, c->ctx);
+}
+
+void scan_message(const struct cs_key *key, const void *buf, size_t n, scan_token_fn fn, void *ctx)
+{
+	struct scan_ctx c = { .key = key, .fn = fn, .ctx = ctx };
+	struct cs_scan s;
+
+	cs_scan_reset(&s);
+	/* The kernel scans in CS_CHUNK pieces; doing the same here keeps the chunk seams tested. */
+	while (n) {
+		__u32 m = n > CS_CHUNK ? CS_CHUNK : (__u32)n;
+
+		cs_scan_buf(&s, key, buf, m, &c);
+		buf = (const __u8 *)buf + m;
+		n -= m;
+	}
+	cs_scan_flush(&s, &c);
+}

@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * RFC 3339 timestamps <-> nanoseconds since the Unix epoch (UTC). Pure arithmetic: independent
+ * of the locale, TZ and the C library's time functions.
+ */
+#ifndef CS_TIMEUTIL_H
+#define CS_TIMEUTIL_H
+
+#include <stddef.h>
+#include <linux/types.h>
+
+/* Buffer size that always holds rfc3339_format()'s output with its NUL. */
+#define RFC3339_BUFSZ 32
+
+/*
+ * Parse "YYYY-MM-DDTHH:MM:SS[.frac](Z|+HH:MM|-HH:MM)". 'T', 't' or ' ' separate date and time,
+ * 'z' is accepted for 'Z', frac has 1..9 digits. Ranges are checked (days per month, leap years);
+ * leap seconds (:60) and instants outside the __s64 nanosecond range (years 1678..2261) are
+ * refused. Returns 0 and sets *out_ns, or -EINVAL.
+ */
+int rfc3339_parse(const char *s, __s64 *out_ns);
+
+/* Format as "2026-11-28T13:00:00.123456Z" (UTC, microseconds, truncated toward the past). */
+void rfc3339_format(__s64 ns, char *buf, size_t len);
+
+#endif
