@@ -31,7 +31,7 @@ BPF_SRCS := $(wildcard bpf/*.bpf.c)
 SKELS := $(patsubst bpf/%.bpf.c,$(O)/%.skel.h,$(BPF_SRCS))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(O)/tests/%,$(UNIT_SRCS))
-BPFTEST_SRCS := $(wildcard tests/bpf/test_*.c)
+BPFTEST_SRCS := $(wildcard tests/bpf/bpftest_*.c)
 BPFTEST_BINS := $(patsubst tests/bpf/%.c,$(O)/tests/%,$(BPFTEST_SRCS))
 BIN := $(O)/consentry
 
@@ -98,6 +98,10 @@ $(O)/tests/%.o: tests/bpf/%.c $(SKELS) | $(O)/tests
 	$(Q)$(CC) $(CFLAGS) -Itests -c $< -o $@
 
 $(O)/tests/test_%: $(O)/tests/test_%.o $(O)/libconsentry.a
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LIBBPF_LIBS) -lcmocka -o $@
+
+$(O)/tests/bpftest_%: $(O)/tests/bpftest_%.o $(O)/libconsentry.a
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LIBBPF_LIBS) -lcmocka -o $@
 

@@ -17,6 +17,8 @@
 
 /* Chunk the kernel copies from user memory and scans in one global-function call. */
 #define CS_CHUNK 1024
+/* Bytes one call of the BPF tokeniser loop handles: bounds the verifier's work per function. */
+#define CS_SCAN_STEP 256
 /* Default and hard ceiling for --scan-limit (bytes scanned per send, across all iovecs). */
 #define CS_SCAN_LIMIT_DEFAULT (16 * 1024)
 #define CS_SCAN_LIMIT_MAX (1024 * 1024)
@@ -174,8 +176,10 @@ struct cs_scan {
 	__u8 w_cls; /* 0 none, 1 ASCII word, 2 UTF-8 run */
 	__u8 w_pct; /* "%40" decoder: 1 after '%', 2 after "%4" */
 	__u8 d_nsep;
-	__u32 _pad;
+	__u8 d_in; /* a D token is open */
+	__u8 _pad0[3];
+	__u32 _pad; /* always 0; see cs_scan.h verifier note */
 };
-_Static_assert(sizeof(struct cs_scan) == 56, "cs_scan size");
+_Static_assert(sizeof(struct cs_scan) == 64, "cs_scan size");
 
 #endif /* CS_ABI_H */

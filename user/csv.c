@@ -15,7 +15,7 @@
 #include "csv.h"
 
 #define CSV_BLOCK (64 * 1024)
-#define CSV_EOF (-1)
+#define CSV_EOF	  (-1)
 
 struct csv_reader {
 	char *name;
@@ -229,7 +229,7 @@ void csv_close(struct csv_reader *r)
 /* Skip a UTF-8 BOM at the very start of the input. */
 static void skip_bom(struct csv_reader *r)
 {
-	static const unsigned char bom[3] = { 0xef, 0xbb, 0xbf };
+	static const unsigned char bom[3] = {0xef, 0xbb, 0xbf};
 
 	r->started = 1;
 	if (r->bpos == r->blen && refill(r) <= 0)
@@ -239,7 +239,8 @@ static void skip_bom(struct csv_reader *r)
 		r->bpos += 3;
 }
 
-/* Parse a quoted field; the opening quote was consumed. Returns the byte after the closing quote. */
+/* Parse a quoted field; the opening quote was consumed. Returns the byte after the closing quote.
+ */
 static int quoted_field(struct csv_reader *r, int *ret)
 {
 	int c;

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
+#define _GNU_SOURCE /* asprintf, mkostemp */
 #include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -16,19 +17,19 @@
 #include "log.h"
 
 /* Header field offsets, see fpfile.h. */
-#define H_MAGIC 0
-#define H_VERSION 8
-#define H_HDR_SIZE 12
-#define H_KCV 16
-#define H_NSUBJECTS 24
-#define H_NENTRIES 28
-#define H_MIN_LEN 32
-#define H_MAX_LEN 36
-#define H_ENTRIES_OFF 40
+#define H_MAGIC	       0
+#define H_VERSION      8
+#define H_HDR_SIZE     12
+#define H_KCV	       16
+#define H_NSUBJECTS    24
+#define H_NENTRIES     28
+#define H_MIN_LEN      32
+#define H_MAX_LEN      36
+#define H_ENTRIES_OFF  40
 #define H_SUBJECTS_OFF 48
-#define H_FILE_SIZE 56
-#define H_CRC 64
-#define H_PAD 68
+#define H_FILE_SIZE    56
+#define H_CRC	       64
+#define H_PAD	       68
 
 /* Entries converted and checksummed per write call. */
 #define WR_BATCH 4096
@@ -145,7 +146,7 @@ static void sort_run(struct fp_entry *e, __u32 n)
 static void sort_entries(struct fp_entry *e, __u32 n)
 {
 	struct fp_entry *tmp = NULL, *src = e, *dst;
-	__u32 (*cnt)[65536] = NULL;
+	__u32(*cnt)[65536] = NULL;
 	__u32 i, run;
 
 	if (n < 4096)
@@ -269,6 +270,7 @@ static int fsync_dir_of(const char *path)
 
 static int fwrite_crc(FILE *f, const void *buf, size_t n, unsigned long *crc)
 {
+	errno = 0;
 	if (fwrite(buf, 1, n, f) != n)
 		return errno ? -errno : -EIO;
 	*crc = crc_update(*crc, buf, n);
@@ -307,7 +309,7 @@ static int write_body(FILE *f, const struct fpdb *db, unsigned long *crc)
 
 int fpdb_write(const char *path, const struct fpdb *db)
 {
-	unsigned char h[FP_HDR_SIZE] = { 0 };
+	unsigned char h[FP_HDR_SIZE] = {0};
 	__u64 subj_bytes, ent_off = FP_HDR_SIZE, subj_off;
 	unsigned long crc;
 	char *tmp = NULL;
@@ -454,7 +456,7 @@ int fpdb_load(struct fpdb *db, const char *path, const struct cs_key *key)
 {
 	unsigned char h[FP_HDR_SIZE];
 	__u64 ent_off, subj_off, fsize, subj_size, kcv;
-	struct fpdb d = { 0 };
+	struct fpdb d = {0};
 	const char *why = NULL;
 	unsigned long crc;
 	struct stat st;
@@ -478,7 +480,7 @@ int fpdb_load(struct fpdb *db, const char *path, const struct cs_key *key)
 		pr_err("%s: not a regular file", path);
 		goto out;
 	}
-	if (st.st_size < 8 || (st.st_size >= 8 && read_at(fd, h, 8, 0))) {
+	if (st.st_size < 8 || read_at(fd, h, 8, 0)) {
 		pr_err("%s: truncated fingerprint file (%lld bytes)", path, (long long)st.st_size);
 		goto out;
 	}
@@ -586,8 +588,9 @@ void fpdb_release(struct fpdb *db)
 
 const struct fp_entry *fpdb_lookup(const struct fpdb *db, __u64 fp, __u32 *n)
 {
-	__u32 lo = 0, hi = db->nentries, end;
+	__u32 lo = 0, hi = db->nentries, first;
 
+	/* lower bound, then upper bound: a common name part may have millions of entries */
 	while (lo < hi) {
 		__u32 mid = lo + (hi - lo) / 2;
 
@@ -596,8 +599,17 @@ const struct fp_entry *fpdb_lookup(const struct fpdb *db, __u64 fp, __u32 *n)
 		else
 			hi = mid;
 	}
-	for (end = lo; end < db->nentries && db->entries[end].fp == fp; end++)
-		;
-	*n = end - lo;
+	first = lo;
+	hi = db->nentries;
+	while (lo < hi) {
+		__u32 mid = lo + (hi - lo) / 2;
+
+		if (db->entries[mid].fp <= fp)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*n = lo - first;
+	lo = first;
 	return *n ? &db->entries[lo] : NULL;
 }

@@ -22,11 +22,11 @@
 
 struct cs_key;
 
-#define FP_MAGIC "CSNTRYFP"
-#define FP_VERSION 1
-#define FP_HDR_SIZE 72
+#define FP_MAGIC       "CSNTRYFP"
+#define FP_VERSION     1
+#define FP_HDR_SIZE    72
 #define FP_SUBJECT_MAX 128 /* bytes of a subject id */
-#define FP_MAX_PARTS 255   /* parts of one weak value (name, address) */
+#define FP_MAX_PARTS   255 /* parts of one weak value (name, address) */
 
 /* One fingerprint of one value of one subject. Same bytes in memory and in the file (LE). */
 struct fp_entry {

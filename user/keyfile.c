@@ -125,12 +125,12 @@ int keyfile_load(const char *path, struct cs_key *key, int create)
 	int fd, err;
 
 	memset(key, 0, sizeof(*key));
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 && errno == ENOENT && create) {
 		err = keyfile_create(path);
 		if (err && err != -EEXIST)
 			return err;
-		fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
 	}
 	if (fd < 0) {
 		err = -errno;

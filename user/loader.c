@@ -21,6 +21,8 @@
 
 #define TRACEFS "/sys/kernel/tracing"
 
+static char vlog[64 << 20];
+
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
 	char buf[1024];
@@ -155,7 +157,14 @@ int loader_start(struct loader *l, const struct loader_opts *o)
 	int err;
 
 	libbpf_set_print(libbpf_print);
-	skel = consentry_bpf__open();
+	if (getenv("CONSENTRY_VERIFIER_LOG")) {
+		/* full verifier log and stats to stderr, for debugging the BPF side */
+		LIBBPF_OPTS(bpf_object_open_opts, oo, .kernel_log_buf = vlog,
+			    .kernel_log_size = sizeof(vlog), .kernel_log_level = getenv("CONSENTRY_VERIFIER_LOG")[0] == '2' ? 4 : 1 | 4);
+		skel = consentry_bpf__open_opts(&oo);
+	} else {
+		skel = consentry_bpf__open();
+	}
 	if (!skel) {
 		err = -errno;
 		pr_err("cannot open the BPF object: %s", strerror(errno));
@@ -190,10 +199,18 @@ int loader_start(struct loader *l, const struct loader_opts *o)
 	skel->rodata->cfg_k1 = o->key->k1;
 	skel->rodata->cfg_seed = o->key->seed;
 	bpf_map__set_max_entries(skel->maps.tags, l->nbuckets);
+	{
+		struct bpf_program *p;
+
+		bpf_object__for_each_program(p, skel->obj)
+			bpf_program__set_flags(p, bpf_program__flags(p) | BPF_F_TEST_STATE_FREQ);
+	}
 	if (o->ringbuf_bytes)
 		bpf_map__set_max_entries(skel->maps.events, o->ringbuf_bytes);
 
 	err = consentry_bpf__load(skel);
+	if (getenv("CONSENTRY_VERIFIER_LOG"))
+		fputs(vlog, stderr);
 	if (err) {
 		pr_err("cannot load the BPF programs (run with -v for the verifier log): %s",
 		       strerror(-err));

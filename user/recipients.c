@@ -576,6 +576,8 @@ static void ipport_finish(struct recipients *r, struct loader *ld)
 {
 	size_t w = 0;
 
+	if (!r->nipp)
+		return;
 	qsort(r->ipp, r->nipp, sizeof(*r->ipp), ipport_cmp_line);
 	for (size_t i = 0; i < r->nipp; i++) {
 		const struct ipport *prev = w ? &r->ipp[w - 1] : NULL;
@@ -604,6 +606,8 @@ static void hostset_finish(struct recipients *r, struct hostset *hs, struct load
 {
 	size_t w = 0;
 
+	if (!hs->len)
+		return;
 	qsort(hs->v, hs->len, sizeof(*hs->v), hostsel_cmp_line);
 	for (size_t i = 0; i < hs->len; i++) {
 		const struct hostsel *prev = w ? &hs->v[w - 1] : NULL;

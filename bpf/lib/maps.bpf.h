@@ -40,6 +40,7 @@ struct cs_state {
 	struct cs_hit hits[CS_MAX_HITS];
 	__u8 host[CS_HOST_LEN];
 	__u8 chunk[CS_CHUNK];
+	__u8 chunk_pad[CS_HOST_LEN]; /* cs_http_host copies CS_HOST_LEN bytes from any offset */
 };
 
 struct cs_counters {

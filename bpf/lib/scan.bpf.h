@@ -82,8 +82,11 @@ __noinline int cs_token(__u64 acc, __u32 len, __u32 start, __u32 end)
 	return 1;
 }
 
-/* Scan st->chunk[0..n). */
-__noinline int cs_scan_chunk(__u32 n)
+/*
+ * Scan st->chunk[off..off+n), off a multiple of CS_SCAN_STEP, n <= CS_SCAN_STEP: the D pass,
+ * then the W pass, each a global function so the verifier walks each small loop on its own.
+ */
+__noinline int cs_scan_step_d(__u32 off, __u32 n)
 {
 	struct cs_state *st = state_get();
 	struct cs_key k;
@@ -91,19 +94,34 @@ __noinline int cs_scan_chunk(__u32 n)
 	if (!st)
 		return 0;
 	cs_key_get(&k);
-	cs_scan_buf(&st->scan, &k, st->chunk, n, NULL);
+	cs_scan_d(&st->scan, &k, st->chunk + (off & (CS_CHUNK - CS_SCAN_STEP)), n, NULL);
+	return 0;
+}
+
+__noinline int cs_scan_step_w(__u32 off, __u32 n)
+{
+	struct cs_state *st = state_get();
+	struct cs_key k;
+
+	if (!st)
+		return 0;
+	cs_key_get(&k);
+	cs_scan_w(&st->scan, &k, st->chunk + (off & (CS_CHUNK - CS_SCAN_STEP)), n, NULL);
 	return 0;
 }
 
 /* "\nhost:" as a little-endian byte string, matched case-insensitively. */
 #define CS_HOST_PAT 0x3a74736f680aULL
 
-/* HTTP request in st->chunk[0..n): copy the Host header value into st->host. */
+/*
+ * HTTP request in st->chunk[0..n): copy the Host header value into st->host. Two passes keep
+ * verification cheap: a match loop whose only state is the pattern position, then a fixed-size
+ * copy (the chunk is followed by CS_HOST_LEN bytes of padding, so it never reads past the value).
+ */
 __noinline int cs_http_host(__u32 n)
 {
 	struct cs_state *st = state_get();
-	__u32 j, m = 0, hl = 0;
-	int in_val = 0;
+	__u32 j, m = 0, start = 0, i;
 
 	if (!st)
 		return 0;
@@ -113,27 +131,35 @@ __noinline int cs_http_host(__u32 n)
 		if (j >= n)
 			break;
 		c = st->chunk[j];
-		if (in_val) {
-			if (c == ' ' && !hl)
-				continue; /* optional whitespace after the colon */
-			if (c == '\r' || c == '\n' || c == ' ')
-				break;
-			if (hl < CS_HOST_LEN - 1)
-				st->host[hl++] = c;
-			continue;
-		}
 		lc = (__u8)(c - 'A') < 26 ? c | 0x20 : c;
 		if (lc == ((CS_HOST_PAT >> (8 * m)) & 0xff)) {
-			m++;
-			if (m == 6)
-				in_val = 1;
+			if (++m == 6) {
+				start = j + 1;
+				break;
+			}
 		} else {
 			m = c == '\n';
 		}
 	}
-	if (hl) {
-		st->host[hl & (CS_HOST_LEN - 1)] = 0;
-		st->host_len = hl;
+	if (!start || start >= n)
+		return 0;
+	if (bpf_probe_read_kernel(st->host, CS_HOST_LEN, st->chunk + (start & (CS_CHUNK - 1))))
+		return 0;
+	/* skip the optional space, stop at the end of the value or of the chunk */
+	j = st->host[0] == ' ';
+	for (i = 0; i < CS_HOST_LEN - 1; i++) {
+		__u8 c;
+
+		if (i + j >= CS_HOST_LEN - 1 || start + i + j >= n)
+			break;
+		c = st->host[(i + j) & (CS_HOST_LEN - 1)];
+		if (c == '\r' || c == '\n' || c == ' ' || c == 0)
+			break;
+		st->host[i] = c;
+	}
+	st->host[i & (CS_HOST_LEN - 1)] = 0;
+	if (i) {
+		st->host_len = i;
 		st->flags |= CS_EV_HOST;
 	}
 	return 0;
@@ -177,7 +203,14 @@ static long chunk_cb(__u32 i, void *data)
 	}
 	if (st->scan.pos == 0 && n >= 4 && is_http_request(st->chunk))
 		cs_http_host(n);
-	cs_scan_chunk(n);
+	for (i = 0; i < CS_CHUNK / CS_SCAN_STEP; i++) {
+		__u32 off = i * CS_SCAN_STEP;
+
+		if (off >= n)
+			break;
+		cs_scan_step_d(off, n - off < CS_SCAN_STEP ? n - off : CS_SCAN_STEP);
+		cs_scan_step_w(off, n - off < CS_SCAN_STEP ? n - off : CS_SCAN_STEP);
+	}
 	c->off += n;
 	st->inspected += n;
 	return c->off >= c->len;

@@ -159,7 +159,8 @@ static void test_ipport(void **state)
 	assert_int_equal(load("recipient,kind,match\n"
 			      "net,processor,203.0.113.0/24 2001:db8::/32\n"
 			      "svc,third-party,203.0.113.7:443 [2001:db8::7]:8443\n"
-			      "one,first-party,203.0.113.7\n",
+			      "one,first-party,203.0.113.7\n"
+			      "named,first-party,svc.example\n",
 			      &r),
 			 0);
 	assert_string_equal(v4(r, "203.0.113.7", 443, NULL), "svc");
@@ -168,6 +169,8 @@ static void test_ipport(void **state)
 	assert_string_equal(v6(r, "2001:db8::7", 8443, NULL), "svc");
 	assert_string_equal(v6(r, "2001:db8::7", 443, NULL), "net");
 	/* IP:port wins over a host selector too */
+	assert_string_equal(v4(r, "203.0.113.7", 443, "svc.example"), "svc");
+	assert_string_equal(v4(r, "192.0.2.1", 443, "svc.example"), "named");
 	recipients_free(r);
 }
 

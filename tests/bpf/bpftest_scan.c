@@ -1,0 +1,342 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * BPF scanner test (root): load the real probes, let a child process send known payloads over
+ * UDP and TCP to loopback (--include-loopback), and check that the kernel reports exactly the
+ * fingerprints and byte offsets the userspace build of the same scanner core finds.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <cmocka.h>
+#include <bpf/libbpf.h>
+
+#include "cs_abi.h"
+#include "fpfile.h"
+#include "loader.h"
+#include "log.h"
+#include "scan.h"
+
+#define MAX_EXP 64
+
+struct payload {
+	const char *name;
+	char *buf;
+	size_t len;
+	int how; /* 0 sendto UDP, 1 sendmsg 2 iovecs UDP, 2 writev TCP, 3 write TCP */
+	size_t split; /* iovec split point */
+	int expect_event; /* 0: nothing may be reported (TLS record, no tokens) */
+	int truncated;
+};
+
+static struct cs_key key;
+static const char *const enrolled[] = {
+	"13800138000",		 "8613800138000",      "alice.wang@example.com",
+	"11010519491231002x", "6222021234567890123", "zhang.wei@example.org",
+};
+
+struct exp {
+	__u64 fp;
+	__u32 start, end;
+};
+
+struct tok_ctx {
+	__u64 want[16];
+	unsigned nwant;
+	struct exp e[MAX_EXP];
+	unsigned n;
+};
+
+static void collect(const struct scan_token *t, void *ctx)
+{
+	struct tok_ctx *c = ctx;
+
+	for (unsigned i = 0; i < c->nwant; i++) {
+		if (c->want[i] != t->fp)
+			continue;
+		for (unsigned j = 0; j < c->n; j++)
+			if (c->e[j].fp == t->fp)
+				return; /* the kernel keeps the first occurrence */
+		if (c->n < MAX_EXP)
+			c->e[c->n++] = (struct exp){ t->fp, t->start, t->end };
+	}
+}
+
+struct whole {
+	__u64 fp;
+	size_t len;
+};
+
+/* The fingerprint of a value alone: the token covering all of it. */
+static void whole_cb(const struct scan_token *t, void *ctx)
+{
+	struct whole *w = ctx;
+
+	if (t->start == 0 && t->end == w->len)
+		w->fp = t->fp;
+}
+
+static __u64 fp_of(const char *v)
+{
+	struct whole w = { 0, strlen(v) };
+
+	scan_message(&key, v, w.len, whole_cb, &w);
+	return w.fp;
+}
+
+static struct cs_event events[64];
+static unsigned nevents;
+
+static int on_event(void *ctx, void *data, size_t len)
+{
+	(void)ctx;
+	if (len >= sizeof(struct cs_event) && nevents < 64)
+		memcpy(&events[nevents++], data, sizeof(struct cs_event));
+	return 0;
+}
+
+static char *dup_str(const char *s)
+{
+	return strdup(s);
+}
+
+static char *big_payload(size_t n, const char *needle, size_t at)
+{
+	char *b = malloc(n);
+
+	for (size_t i = 0; i < n; i++)
+		b[i] = "lorem ipsum dolor sit amet, "[i % 28];
+	memcpy(b + at, needle, strlen(needle));
+	return b;
+}
+
+static void send_all(struct payload *p, unsigned np, int udp_port, int tcp_port)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	int u = socket(AF_INET, SOCK_DGRAM, 0), t = socket(AF_INET, SOCK_STREAM, 0);
+
+	sa.sin_port = htons(tcp_port);
+	if (connect(t, (struct sockaddr *)&sa, sizeof(sa)))
+		_exit(3);
+	sa.sin_port = htons(udp_port);
+	for (unsigned i = 0; i < np; i++) {
+		struct iovec iov[2] = { { p[i].buf, p[i].split },
+					{ p[i].buf + p[i].split, p[i].len - p[i].split } };
+		struct msghdr mh = { .msg_name = &sa, .msg_namelen = sizeof(sa), .msg_iov = iov,
+				     .msg_iovlen = 2 };
+		ssize_t r = 0;
+
+		switch (p[i].how) {
+		case 0:
+			r = sendto(u, p[i].buf, p[i].len, 0, (struct sockaddr *)&sa, sizeof(sa));
+			break;
+		case 1:
+			r = sendmsg(u, &mh, 0);
+			break;
+		case 2:
+			r = writev(t, iov, 2);
+			break;
+		case 3:
+			r = write(t, p[i].buf, p[i].len);
+			break;
+		}
+		if (r < 0)
+			_exit(4);
+		usleep(2000);
+	}
+	close(u);
+	close(t);
+	_exit(0);
+}
+
+static void test_kernel_matches_userspace(void **state)
+{
+	struct payload p[] = {
+		{ "json-udp", dup_str("{\"phone\":\"+86 138-0013-8000\",\"email\":\"Alice.Wang@Example.COM\"}"), 0, 0, 0, 1, 0 },
+		{ "form-sendmsg-split", dup_str("email=alice.wang%40example.com&id=11010519491231002x&card=6222 0212 3456 7890 123"), 0, 1, 20, 1, 0 },
+		{ "writev-split-token", dup_str("POST /x HTTP/1.1\r\nHost: api.partner.example\r\n\r\nzhang.wei@example.org 13800138000"), 0, 2, 60, 1, 0 },
+		{ "chunk-seam", NULL, 3000, 3, 0, 1, 0 },
+		{ "over-limit", NULL, 40000, 3, 0, 1, 1 },
+		{ "tls-record", NULL, 0, 3, 0, 0, 0 },
+		{ "benign", dup_str("the quick brown fox 12345 jumps over lazy dogs 2026-11-28"), 0, 0, 0, 0, 0 },
+	};
+	unsigned np = sizeof(p) / sizeof(p[0]);
+	struct fpdb db = { 0 };
+	struct loader ld = { 0 };
+	struct loader_opts lo = { .key = &key, .db = &db, .scan_limit = CS_SCAN_LIMIT_DEFAULT,
+				  .include_loopback = 1 };
+	struct ring_buffer *rb;
+	int go[2], us, ls, err;
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t sl = sizeof(sa);
+	int udp_port, tcp_port, ts = -1;
+	pid_t child;
+	__u32 cpid;
+
+	(void)state;
+	p[3].buf = big_payload(p[3].len, " alice.wang@example.com ", 1010); /* spans 1024 */
+	memcpy(p[3].buf + 2040, " 138-0013-8000 ", 15); /* D token across 2048 */
+	p[4].buf = big_payload(p[4].len, " 13800138000 ", 100);
+	memcpy(p[4].buf + 20000, " zhang.wei@example.org ", 23); /* beyond 16 KiB: not seen */
+	{
+		/* a TLS record header followed by what would otherwise match */
+		static const char tls[] = "\x16\x03\x01\x00\x20 13800138000 alice.wang@example.com";
+
+		p[5].len = sizeof(tls) - 1;
+		p[5].buf = malloc(p[5].len);
+		memcpy(p[5].buf, tls, p[5].len);
+	}
+	for (unsigned i = 0; i < np; i++)
+		if (!p[i].len)
+			p[i].len = strlen(p[i].buf);
+
+	db.nentries = sizeof(enrolled) / sizeof(enrolled[0]);
+	db.nsubjects = 1;
+	db.entries = calloc(db.nentries, sizeof(*db.entries));
+	db.min_len = 1000;
+	for (unsigned i = 0; i < db.nentries; i++) {
+		db.entries[i].fp = fp_of(enrolled[i]);
+		assert_true(db.entries[i].fp != 0);
+		db.entries[i].field = CS_F_PHONE;
+		db.entries[i].nparts = 1;
+		if (strlen(enrolled[i]) < db.min_len)
+			db.min_len = strlen(enrolled[i]);
+		if (strlen(enrolled[i]) > db.max_len)
+			db.max_len = strlen(enrolled[i]);
+	}
+	db.nentries = fp_entries_sort(db.entries, db.nentries);
+
+	us = socket(AF_INET, SOCK_DGRAM, 0);
+	ls = socket(AF_INET, SOCK_STREAM, 0);
+	assert_int_equal(bind(us, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(bind(ls, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(ls, 1), 0);
+	getsockname(us, (struct sockaddr *)&sa, &sl);
+	udp_port = ntohs(sa.sin_port);
+	getsockname(ls, (struct sockaddr *)&sa, &sl);
+	tcp_port = ntohs(sa.sin_port);
+
+	assert_int_equal(pipe(go), 0);
+	child = fork();
+	assert_true(child >= 0);
+	if (child == 0) {
+		char c;
+
+		close(go[1]);
+		if (read(go[0], &c, 1) != 1)
+			_exit(2);
+		send_all(p, np, udp_port, tcp_port);
+	}
+	close(go[0]);
+	cpid = child;
+	lo.pids = &cpid;
+	lo.npids = 1;
+	err = loader_preflight(&ld);
+	assert_int_equal(err, 0);
+	err = loader_start(&ld, &lo);
+	assert_int_equal(err, 0);
+	rb = ring_buffer__new(loader_ringbuf_fd(&ld), on_event, NULL, NULL);
+	assert_non_null(rb);
+
+	assert_int_equal(write(go[1], "g", 1), 1);
+	ts = accept(ls, NULL, NULL);
+	{
+		char sink[65536];
+		int status;
+
+		for (;;) {
+			ssize_t r = recv(ts, sink, sizeof(sink), MSG_DONTWAIT);
+
+			if (r == 0)
+				break;
+			ring_buffer__poll(rb, 10);
+			if (waitpid(child, &status, WNOHANG) == child) {
+				assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+				break;
+			}
+		}
+	}
+	ring_buffer__consume(rb);
+
+	/* every expected payload produced exactly one event with the userspace hits */
+	unsigned ev = 0;
+	for (unsigned i = 0; i < np; i++) {
+		struct tok_ctx c = { 0 };
+		size_t scanned = p[i].len < CS_SCAN_LIMIT_DEFAULT ? p[i].len : CS_SCAN_LIMIT_DEFAULT;
+
+		for (unsigned k = 0; k < db.nentries; k++)
+			c.want[c.nwant++] = db.entries[k].fp;
+		scan_message(&key, p[i].buf, scanned, collect, &c);
+		if (!p[i].expect_event) {
+			continue;
+		}
+		assert_true(c.n > 0);
+		assert_true(ev < nevents);
+		const struct cs_event *e = &events[ev++];
+
+		printf("  %-20s kernel hits %u, userspace hits %u\n", p[i].name, e->nhits, c.n);
+		assert_int_equal(e->nhits, c.n);
+		for (unsigned h = 0; h < c.n; h++) {
+			assert_int_equal(e->hits[h].fp, c.e[h].fp);
+			assert_int_equal(e->hits[h].start, c.e[h].start);
+			assert_int_equal(e->hits[h].end, c.e[h].end);
+		}
+		assert_int_equal(e->pid, child);
+		assert_int_equal(e->bytes_total, p[i].len);
+		assert_int_equal(e->bytes_inspected, scanned);
+		assert_int_equal(!!(e->flags & CS_EV_TRUNCATED), p[i].truncated);
+		assert_int_equal(e->daddr[0], 127);
+		if (!strcmp(p[i].name, "writev-split-token")) {
+			assert_true(e->flags & CS_EV_HOST);
+			assert_string_equal((const char *)e->host, "api.partner.example");
+		}
+	}
+	assert_int_equal(nevents, ev);
+	{
+		__u64 cnt[CS_CNT_MAX];
+
+		assert_int_equal(loader_counters(&ld, cnt), 0);
+		assert_int_equal(cnt[CS_CNT_TLS_SKIPPED], 1);
+		assert_int_equal(cnt[CS_CNT_RB_DROPS], 0);
+		assert_true(cnt[CS_CNT_BYTES_UNINSPECTED] >= 40000 - CS_SCAN_LIMIT_DEFAULT);
+	}
+	ring_buffer__free(rb);
+	loader_release(&ld);
+	close(ts);
+	close(us);
+	close(ls);
+	fpdb_release(&db);
+	for (unsigned i = 0; i < np; i++)
+		free(p[i].buf);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_kernel_matches_userspace),
+	};
+
+	if (geteuid() != 0) {
+		if (getenv("CI") && !strcmp(getenv("CI"), "true")) {
+			fprintf(stderr, "bpf tests need root (CI=true: failing)\n");
+			return 1;
+		}
+		printf("SKIP: bpf tests need root\n");
+		return 77;
+	}
+	if (getrandom(&key, sizeof(key), 0) != sizeof(key))
+		return 1;
+	log_set_level(getenv("V") ? LOG_DEBUG : LOG_WARN);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

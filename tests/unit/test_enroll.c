@@ -1,0 +1,541 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* Normalisation, enroll fingerprints vs the scanner on payloads, and `enroll` end to end. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "enroll.h"
+#include "fpfile.h"
+#include "keyfile.h"
+#include "scan.h"
+
+/* struct cs_key comes from the scanner core */
+#define CS_ON_TOKEN(ctx, acc, len, start, end) ((void)(ctx))
+#include "cs_scan.h"
+
+/* A fixed invented key: tests are reproducible. */
+static const struct cs_key test_key = {
+    .k0 = 0x0706050403020100ULL,
+    .k1 = 0x0f0e0d0c0b0a0908ULL,
+    .seed = 0x1716151413121110ULL,
+    .k3 = 0x1f1e1d1c1b1a1918ULL,
+};
+
+/* Normalise and expect exactly the given strings. */
+static void expect_norm(int field, const char *in, int cc, unsigned n, ...)
+{
+	struct norm_out o;
+	va_list ap;
+
+	assert_int_equal(norm_value(field, in, strlen(in), cc, &o), 0);
+	assert_null(o.reason);
+	assert_int_equal(o.n, n);
+	va_start(ap, n);
+	for (unsigned i = 0; i < n; i++) {
+		const char *want = va_arg(ap, const char *);
+
+		assert_int_equal(o.len[i], strlen(want));
+		assert_memory_equal(o.s[i], want, o.len[i]);
+	}
+	va_end(ap);
+}
+
+static void expect_reject(int field, const char *in, int cc)
+{
+	struct norm_out o;
+
+	assert_int_equal(norm_value(field, in, strlen(in), cc, &o), -EINVAL);
+	assert_non_null(o.reason);
+	assert_int_equal(o.n, 0);
+	/* the reason never carries the value */
+	assert_null(strstr(o.reason, in));
+}
+
+static void test_norm_phone(void **state)
+{
+	static const char *const cn[] = {
+	    "+86 138-0013-8000",    "0086 138 0013 8000", "8613800138000",
+	    "13800138000",	    "(138) 0013-8000",	  "138.0013.8000",
+	    "+86 (0)138 0013 8000", " +8613800138000 ",	  "(+86)13800138000",
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cn) / sizeof(cn[0]); i++)
+		expect_norm(CS_F_PHONE, cn[i], 86, 3, "13800138000", "8613800138000",
+			    "008613800138000");
+	expect_reject(CS_F_PHONE, "23800138000", 86);	   /* not a mobile number */
+	expect_reject(CS_F_PHONE, "1380013800", 86);	   /* 10 digits */
+	expect_reject(CS_F_PHONE, "+86 138001380001", 86); /* 12 digits */
+	expect_reject(CS_F_PHONE, "138-0013-800x", 86);
+	expect_reject(CS_F_PHONE, "138+0013", 86);
+	expect_reject(CS_F_PHONE, "+", 86);
+	expect_reject(CS_F_PHONE, "+0 12345678", 86);
+	/* other country codes: explicit, default, trunk 0 */
+	expect_norm(CS_F_PHONE, "+44 (0)20 7946 0000", 86, 3, "02079460000", "442079460000",
+		    "00442079460000");
+	expect_norm(CS_F_PHONE, "+1 415-555-0100", 86, 3, "4155550100", "14155550100",
+		    "0014155550100");
+	expect_norm(CS_F_PHONE, "1 (415) 555-0100", 1, 3, "4155550100", "14155550100",
+		    "0014155550100");
+	expect_norm(CS_F_PHONE, "415 555 0100", 1, 3, "4155550100", "14155550100", "0014155550100");
+	expect_norm(CS_F_PHONE, "030 1234567", 49, 3, "0301234567", "49301234567", "0049301234567");
+	expect_reject(CS_F_PHONE, "12345", 49);
+	expect_reject(CS_F_PHONE, "13800138000", 0);
+}
+
+static void test_norm_strong(void **state)
+{
+	(void)state;
+	expect_norm(CS_F_EMAIL, "  Alice.Wang@Example.COM\t", 86, 1, "alice.wang@example.com");
+	expect_norm(CS_F_EMAIL, "bob+news@mail.example.org", 86, 1, "bob+news@mail.example.org");
+	expect_reject(CS_F_EMAIL, "alice@@example.com", 86);
+	expect_reject(CS_F_EMAIL, "a@b@example.com", 86);
+	expect_reject(CS_F_EMAIL, "@example.com", 86);
+	expect_reject(CS_F_EMAIL, "alice@localhost", 86);
+	expect_reject(CS_F_EMAIL, "alice.example.com", 86);
+
+	expect_norm(CS_F_NATIONAL_ID, "11010519491231002x", 86, 1, "11010519491231002X");
+	expect_norm(CS_F_NATIONAL_ID, " 11010519491231002X ", 86, 1, "11010519491231002X");
+	expect_norm(CS_F_NATIONAL_ID, "440304199001011233", 86, 1, "440304199001011233");
+	expect_reject(CS_F_NATIONAL_ID, "110105194912310021", 86); /* bad check character */
+	expect_reject(CS_F_NATIONAL_ID, "440304199001011234", 86);
+	expect_reject(CS_F_NATIONAL_ID, "1101051949123100X2", 86);
+	expect_reject(CS_F_NATIONAL_ID, "11010519491231002", 86);
+	expect_reject(CS_F_NATIONAL_ID, "11010519491231002Y", 86);
+
+	expect_norm(CS_F_BANK_CARD, "6222 0212 3456 7890", 86, 1, "6222021234567890");
+	expect_norm(CS_F_BANK_CARD, "6222-0212-3456-7890-123", 86, 1, "6222021234567890123");
+	expect_reject(CS_F_BANK_CARD, "62220212345", 86);
+	expect_reject(CS_F_BANK_CARD, "62220212345678901234", 86);
+	expect_reject(CS_F_BANK_CARD, "6222.0212.3456.7890", 86);
+
+	expect_norm(CS_F_PASSPORT, " e1234567 ", 86, 1, "E1234567");
+	expect_reject(CS_F_PASSPORT, "E12-34567", 86);
+	expect_reject(CS_F_PASSPORT, "E123", 86);
+
+	expect_norm(CS_F_USERNAME, " alice_w ", 86, 1, "alice_w");
+	expect_norm(CS_F_USERNAME, "张伟伟", 86, 1, "张伟伟");
+	expect_reject(CS_F_USERNAME, "ab", 86);
+
+	expect_norm(CS_F_BIRTHDATE, "1990-03-07", 86, 1, "19900307");
+	expect_norm(CS_F_BIRTHDATE, "1990/03/07", 86, 1, "19900307");
+	expect_norm(CS_F_BIRTHDATE, "1990.03.07", 86, 1, "19900307");
+	expect_norm(CS_F_BIRTHDATE, "19900307", 86, 1, "19900307");
+	expect_norm(CS_F_BIRTHDATE, "2000-02-29", 86, 1, "20000229");
+	expect_reject(CS_F_BIRTHDATE, "1900-02-29", 86);
+	expect_reject(CS_F_BIRTHDATE, "1990-02-30", 86);
+	expect_reject(CS_F_BIRTHDATE, "1990-13-01", 86);
+	expect_reject(CS_F_BIRTHDATE, "1990-03/07", 86);
+	expect_reject(CS_F_BIRTHDATE, "07.03.1990", 86);
+
+	expect_norm(CS_F_NAME, "  Alice Wang ", 86, 1, "Alice Wang");
+	expect_norm(CS_F_ADDRESS, "\xe3\x80\x80北京市朝阳区建国路88号\xc2\xa0", 86, 1,
+		    "北京市朝阳区建国路88号");
+	expect_reject(CS_F_NAME, "   ", 86);
+	expect_reject(0, "x", 86);
+	expect_reject(CS_F_MAX, "x", 86);
+}
+
+struct found {
+	__u64 fp[64];
+	unsigned n;
+};
+
+static void on_tok(const struct scan_token *t, void *ctx)
+{
+	struct found *f = ctx;
+
+	if (f->n < 64)
+		f->fp[f->n++] = t->fp;
+}
+
+static int payload_has(const char *payload, __u64 fp)
+{
+	struct found f = {.n = 0};
+
+	scan_message(&test_key, payload, strlen(payload), on_tok, &f);
+	for (unsigned i = 0; i < f.n; i++)
+		if (f.fp[i] == fp)
+			return 1;
+	return 0;
+}
+
+static void fps_of(int field, const char *value, struct value_fps *v)
+{
+	struct norm_out o;
+	const char *why = NULL;
+
+	assert_int_equal(norm_value(field, value, strlen(value), 86, &o), 0);
+	assert_int_equal(value_fingerprints(&test_key, field, &o, v, &why), 0);
+	assert_null(why);
+}
+
+/* Hash parity: enroll's fingerprint is the one the scanner finds in real payloads. */
+static void test_parity(void **state)
+{
+	struct value_fps v;
+
+	(void)state;
+	fps_of(CS_F_PHONE, "13800138000", &v);
+	assert_int_equal(v.n, 3);
+	assert_int_equal(v.len[0], 11);
+	assert_int_equal(v.len[1], 13);
+	assert_int_equal(v.len[2], 15);
+	assert_true(payload_has("{\"phone\":\"+86 138-0013-8000\"}", v.fp[1]));
+	assert_true(payload_has("tel=0086-138-0013-8000", v.fp[2]));
+	assert_true(payload_has("{\"mobile\":\"(138) 0013 8000\",\"x\":1}", v.fp[0]));
+	assert_true(payload_has("GET /u?p=13800138000&t=1 HTTP/1.1\r\n", v.fp[0]));
+	assert_false(payload_has("{\"phone\":\"13800138001\"}", v.fp[0]));
+
+	fps_of(CS_F_EMAIL, "Alice.Wang@Example.com", &v);
+	assert_int_equal(v.n, 1);
+	assert_int_equal(v.len[0], 22);
+	assert_true(payload_has("email=Alice.Wang%40Example.com&x=1", v.fp[0]));
+	assert_true(payload_has("{\"email\":\"ALICE.WANG@EXAMPLE.COM\"}", v.fp[0]));
+	assert_true(payload_has("<to>alice.wang@example.com</to>", v.fp[0]));
+	assert_false(payload_has("alice.wang@example.co", v.fp[0]));
+
+	fps_of(CS_F_NATIONAL_ID, "11010519491231002X", &v);
+	assert_int_equal(v.n, 1);
+	assert_true(payload_has("id=11010519491231002x", v.fp[0]));
+	assert_true(payload_has("u7\t11010519491231002X\tbeijing", v.fp[0]));
+
+	fps_of(CS_F_BANK_CARD, "6222021234567890", &v);
+	assert_true(payload_has("card: 6222 0212 3456 7890;", v.fp[0]));
+
+	fps_of(CS_F_BIRTHDATE, "1949/12/31", &v);
+	assert_int_equal(v.n, 1);
+	assert_true(payload_has("\"dob\":\"1949-12-31\"", v.fp[0]));
+
+	fps_of(CS_F_PASSPORT, "e1234567", &v);
+	assert_true(payload_has("passport=E1234567&", v.fp[0]));
+
+	/* weak: every distinct token of >= 2 bytes is a part */
+	fps_of(CS_F_NAME, "Alice Wang", &v);
+	assert_int_equal(v.n, 2);
+	assert_true(payload_has("{\"first\":\"alice\"", v.fp[0]));
+	assert_true(payload_has("\"last\":\"WANG\"}", v.fp[1]));
+	fps_of(CS_F_NAME, "张伟", &v);
+	assert_int_equal(v.n, 1);
+	assert_int_equal(v.len[0], 6);
+	assert_true(payload_has("{\"name\":\"张伟\"}", v.fp[0]));
+	fps_of(CS_F_NAME, "Wang J Wang", &v); /* "j" too short, "wang" once */
+	assert_int_equal(v.n, 1);
+}
+
+static void test_not_one_token(void **state)
+{
+	struct norm_out o;
+	struct value_fps v;
+	const char *why = NULL;
+	char many[1200];
+	size_t n = 0;
+
+	(void)state;
+	/* valid to the normaliser, but the scanner splits it: cannot match as one value */
+	assert_int_equal(norm_value(CS_F_USERNAME, "alice wang", 10, 86, &o), 0);
+	assert_int_equal(value_fingerprints(&test_key, CS_F_USERNAME, &o, &v, &why), -EINVAL);
+	assert_non_null(why);
+	assert_int_equal(norm_value(CS_F_EMAIL, "o'hara@example.com", 18, 86, &o), 0);
+	assert_int_equal(value_fingerprints(&test_key, CS_F_EMAIL, &o, &v, &why), -EINVAL);
+	assert_int_equal(norm_value(CS_F_EMAIL, "alice.@example.com.", 19, 86, &o), 0);
+	assert_int_equal(value_fingerprints(&test_key, CS_F_EMAIL, &o, &v, &why), -EINVAL);
+	/* 256 distinct parts */
+	for (int i = 0; i < 256; i++)
+		n += (size_t)snprintf(many + n, sizeof(many) - n, "%d ", 100 + i);
+	assert_int_equal(norm_value(CS_F_ADDRESS, many, n, 86, &o), 0);
+	assert_int_equal(value_fingerprints(&test_key, CS_F_ADDRESS, &o, &v, &why), -EINVAL);
+	assert_int_equal(norm_value(CS_F_NAME, "A B", 3, 86, &o), 0);
+	assert_int_equal(value_fingerprints(&test_key, CS_F_NAME, &o, &v, &why), -EINVAL);
+}
+
+/* End to end through cmd_enroll(). */
+struct fx {
+	char dir[64];
+	char reg[128], key[128], out[128], so[128], se[128];
+};
+
+static int setup(void **state)
+{
+	struct fx *x = calloc(1, sizeof(*x));
+
+	if (!x)
+		return -1;
+	strcpy(x->dir, "/tmp/test_enroll.XXXXXX");
+	if (!mkdtemp(x->dir)) {
+		free(x);
+		return -1;
+	}
+	snprintf(x->reg, sizeof(x->reg), "%s/registrations.csv", x->dir);
+	snprintf(x->key, sizeof(x->key), "%s/key", x->dir);
+	snprintf(x->out, sizeof(x->out), "%s/fp.bin", x->dir);
+	snprintf(x->so, sizeof(x->so), "%s/stdout", x->dir);
+	snprintf(x->se, sizeof(x->se), "%s/stderr", x->dir);
+	*state = x;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *x = *state;
+	struct dirent *de;
+	DIR *d = opendir(x->dir);
+
+	while (d && (de = readdir(d))) {
+		char p[512];
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(p, sizeof(p), "%s/%s", x->dir, de->d_name);
+		unlink(p);
+	}
+	if (d)
+		closedir(d);
+	rmdir(x->dir);
+	free(x);
+	return 0;
+}
+
+static void put(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	fputs(text, f);
+	assert_int_equal(fclose(f), 0);
+}
+
+static char *slurp(const char *path)
+{
+	static char buf[8192];
+	FILE *f = fopen(path, "r");
+	size_t n;
+
+	assert_non_null(f);
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	return buf;
+}
+
+/* Run `enroll args...` (NULL-terminated) with stdout and stderr captured into x->so / x->se. */
+static int run_argv(struct fx *x, const char *const *args)
+{
+	char *argv[32];
+	int argc = 0, rc, o, e, fo, fe;
+
+	argv[argc++] = "enroll";
+	while (*args && argc < 31)
+		argv[argc++] = (char *)*args++;
+	argv[argc] = NULL;
+	fflush(stdout);
+	fflush(stderr);
+	o = dup(1);
+	e = dup(2);
+	fo = open(x->so, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	fe = open(x->se, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	dup2(fo, 1);
+	dup2(fe, 2);
+	rc = cmd_enroll(argc, argv);
+	fflush(stdout);
+	fflush(stderr);
+	dup2(o, 1);
+	dup2(e, 2);
+	close(o);
+	close(e);
+	close(fo);
+	close(fe);
+	return rc;
+}
+
+#define run(x, ...) run_argv(x, (const char *const[]){__VA_ARGS__})
+
+static const char reg_csv[] = "# invented test data\n"
+			      "subject_id,phone,email,national_id,name,birthdate\n"
+			      "u1,+86 138-0013-8000,Alice.Wang@Example.com,11010519491231002X,"
+			      "Alice Wang,1949-12-31\n"
+			      "u2,13900139000,bob@example.org,,Bob Li,\n"
+			      "\n"
+			      "u3,139-0013-9000x,carol@example.net,,,\n"
+			      "u4,,dave@example.com,,张伟,1990/03/07\n";
+
+static void test_enroll_e2e(void **state)
+{
+	struct fx *x = *state;
+	const struct fp_entry *e;
+	struct cs_key key;
+	struct fpdb db;
+	struct stat st;
+	char *out, *err;
+	__u32 n;
+
+	put(x->reg, reg_csv);
+	assert_int_equal(run(x, "-r", x->reg, "-k", x->key, "-o", x->out, NULL), 0);
+	out = slurp(x->so);
+	assert_non_null(strstr(out, "subjects        3\n"));
+	assert_non_null(strstr(out, "phone           2 values\n"));
+	assert_non_null(strstr(out, "email           3 values\n"));
+	assert_non_null(strstr(out, "national_id     1 values\n"));
+	assert_non_null(strstr(out, "name            3 values\n"));
+	assert_non_null(strstr(out, "birthdate       2 values\n"));
+	assert_non_null(strstr(out, "address         0 values\n"));
+	/* u1: 3 phone + email + id + 2 name parts + birthdate; u2: 3 + 1 + 2; u4: 1 + 1 + 1 */
+	assert_non_null(strstr(out, "fingerprints    17 (incl. variants and name parts)\n"));
+	assert_non_null(strstr(out, "rows rejected   1\n"));
+	err = slurp(x->se);
+	assert_non_null(strstr(err, "registrations.csv:6: phone: "));
+	assert_non_null(strstr(err, ", row skipped"));
+	assert_null(strstr(err, "139-0013-9000x")); /* never a registered value */
+	assert_null(strstr(err, "carol"));
+
+	assert_int_equal(stat(x->key, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0600);
+	assert_int_equal(stat(x->out, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0600);
+
+	assert_int_equal(keyfile_load(x->key, &key, 0), 0);
+	assert_int_equal(fpdb_load(&db, x->out, &key), 0);
+	assert_int_equal(db.nsubjects, 3);
+	assert_int_equal(db.nentries, 17);
+	assert_string_equal(db.subjects[0], "u1");
+	assert_string_equal(db.subjects[1], "u2");
+	assert_string_equal(db.subjects[2], "u4");
+	assert_int_equal(db.min_len, 2);  /* "li" */
+	assert_int_equal(db.max_len, 22); /* alice.wang@example.com */
+
+	/* the DB answers the fingerprints the scanner produces, with this file's key */
+	{
+		struct found f = {.n = 0};
+		const char *payload = "{\"phone\":\"+86 138-0013-8000\",\"name\":\"Bob Li\"}";
+		int phone = 0, name = 0;
+
+		scan_message(&key, payload, strlen(payload), on_tok, &f);
+		for (unsigned i = 0; i < f.n; i++) {
+			e = fpdb_lookup(&db, f.fp[i], &n);
+			for (__u32 j = 0; e && j < n; j++) {
+				if (e[j].field == CS_F_PHONE && e[j].subject == 0)
+					phone++;
+				if (e[j].field == CS_F_NAME && e[j].subject == 1) {
+					assert_int_equal(e[j].nparts, 2);
+					name |= 1 << e[j].part;
+				}
+			}
+		}
+		assert_int_equal(phone, 1);
+		assert_int_equal(name, 3);
+	}
+	fpdb_release(&db);
+
+	/* second run reuses the key: same file content */
+	assert_int_equal(run(x, "-r", x->reg, "-k", x->key, "-o", x->out, NULL), 0);
+	assert_int_equal(fpdb_load(&db, x->out, &key), 0);
+	assert_int_equal(db.nentries, 17);
+	fpdb_release(&db);
+}
+
+static void test_enroll_rows(void **state)
+{
+	struct fx *x = *state;
+	struct cs_key key;
+	struct fpdb db;
+	char *out, *err;
+
+	/* bad rows of every kind; mapped column; quoted values */
+	put(x->reg, "\xef\xbb\xbfsubject_id,Mobile,email,name\r\n"
+		    "a1,13800138000,a1@example.com,\"Wang, Fang\"\r\n"
+		    "a2,13800138001\r\n"		      /* 2: wrong field count */
+		    ",13800138002,,\r\n"		      /* 3: empty subject id */
+		    "a1,13800138003,,\r\n"		      /* 4: duplicate */
+		    "a5,,,\r\n"				      /* 5: no values */
+		    "a6,\"138\"x,,\r\n"			      /* 6: csv syntax */
+		    "a7,13800138007,\xff@example.com,\r\n"    /* 7: invalid UTF-8 */
+		    "a8,13800138008,a8@example.com,\"A\"\r\n" /* 8: name without parts */
+		    "a9,\"13800138009\",\"A9@Example.com\",\"Li\"\r\n");
+	assert_int_equal(
+	    run(x, "-r", x->reg, "-k", x->key, "-o", x->out, "--field", "Mobile=phone", NULL), 0);
+	out = slurp(x->so);
+	assert_non_null(strstr(out, "subjects        2\n"));
+	assert_non_null(strstr(out, "phone           2 values\n"));
+	assert_non_null(strstr(out, "fingerprints    11 (incl. variants and name parts)\n"));
+	assert_non_null(strstr(out, "rows rejected   7\n"));
+	err = slurp(x->se);
+	assert_non_null(
+	    strstr(err, "registrations.csv:3: expected 4 fields, found 2, row skipped"));
+	assert_non_null(strstr(err, "registrations.csv:4: subject_id: empty, row skipped"));
+	assert_non_null(strstr(err, "registrations.csv:5: subject_id: duplicate of line 2"));
+	assert_non_null(strstr(err, "registrations.csv:6: no field values, row skipped"));
+	assert_non_null(strstr(
+	    err, "registrations.csv:7: unexpected character after closing quote, row skipped"));
+	assert_non_null(strstr(err, "registrations.csv:8: email: invalid UTF-8, row skipped"));
+	assert_non_null(strstr(err, "registrations.csv:9: name: "));
+	assert_null(strstr(err, "1380013800"));
+	assert_int_equal(keyfile_load(x->key, &key, 0), 0);
+	assert_int_equal(fpdb_load(&db, x->out, &key), 0);
+	assert_int_equal(db.nsubjects, 2);
+	assert_string_equal(db.subjects[1], "a9");
+	fpdb_release(&db);
+}
+
+static void test_enroll_usage(void **state)
+{
+	struct fx *x = *state;
+
+	assert_int_equal(run(x, "-h", NULL), 0);
+	assert_non_null(strstr(slurp(x->so), "usage: consentry enroll"));
+	assert_int_equal(run(x, "-r", x->reg, NULL), 2);
+	assert_int_equal(run(x, "-r", x->reg, "-k", x->key, "-o", x->out, "--bogus", NULL), 2);
+	assert_int_equal(run(x, "-r", x->reg, "-k", x->key, "-o", x->out, "extra", NULL), 2);
+	assert_int_equal(
+	    run(x, "-r", x->reg, "-k", x->key, "-o", x->out, "--country-code", "1000", NULL), 2);
+	assert_int_equal(
+	    run(x, "-r", x->reg, "-k", x->key, "-o", x->out, "--field", "x=blood", NULL), 2);
+	/* missing registrations file */
+	assert_int_equal(run(x, "-r", x->reg, "-k", x->key, "-o", x->out, NULL), 2);
+	assert_non_null(strstr(slurp(x->se), "registrations.csv: No such file or directory"));
+	/* unknown column, with file:line */
+	put(x->reg, "# c\nsubject_id,phone,shoe_size\nu1,13800138000,42\n");
+	assert_int_equal(run(x, "-r", x->reg, "-k", x->key, "-o", x->out, NULL), 2);
+	assert_non_null(strstr(slurp(x->se), "registrations.csv:2: unknown column 'shoe_size'"));
+	/* missing subject_id, empty file, --field for an absent column */
+	put(x->reg, "phone\n13800138000\n");
+	assert_int_equal(run(x, "-r", x->reg, "-k", x->key, "-o", x->out, NULL), 2);
+	put(x->reg, "");
+	assert_int_equal(run(x, "-r", x->reg, "-k", x->key, "-o", x->out, NULL), 2);
+	put(x->reg, "subject_id,phone\nu1,13800138000\n");
+	assert_int_equal(
+	    run(x, "-r", x->reg, "-k", x->key, "-o", x->out, "--field", "tel=phone", NULL), 2);
+	/* nothing was written by the failures above, not even the key */
+	assert_int_equal(access(x->out, F_OK), -1);
+	assert_int_equal(access(x->key, F_OK), -1);
+	/* a key file readable by others is refused */
+	put(x->key, "0123456789abcdef0123456789abcdef");
+	chmod(x->key, 0644);
+	assert_int_equal(run(x, "-r", x->reg, "-k", x->key, "-o", x->out, NULL), 2);
+	assert_non_null(strstr(slurp(x->se), "mode 0644"));
+	assert_int_equal(access(x->out, F_OK), -1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_norm_phone),
+	    cmocka_unit_test(test_norm_strong),
+	    cmocka_unit_test(test_parity),
+	    cmocka_unit_test(test_not_one_token),
+	    cmocka_unit_test_setup_teardown(test_enroll_e2e, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_enroll_rows, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_enroll_usage, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,444 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+#include <cmocka.h>
+
+#include "fpfile.h"
+#include "keyfile.h"
+#include "log.h"
+
+/* struct cs_key comes from the scanner core */
+#define CS_ON_TOKEN(ctx, acc, len, start, end) ((void)(ctx))
+#include "cs_scan.h"
+
+struct fx {
+	char dir[64];
+	char key[128];
+	char fp[128];
+	struct cs_key k;
+};
+
+static int setup(void **state)
+{
+	struct fx *x = calloc(1, sizeof(*x));
+
+	if (!x)
+		return -1;
+	strcpy(x->dir, "/tmp/test_fpfile.XXXXXX");
+	if (!mkdtemp(x->dir)) {
+		free(x);
+		return -1;
+	}
+	snprintf(x->key, sizeof(x->key), "%s/key", x->dir);
+	snprintf(x->fp, sizeof(x->fp), "%s/fp.bin", x->dir);
+	*state = x;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *x = *state;
+	struct dirent *de;
+	DIR *d = opendir(x->dir);
+
+	while (d && (de = readdir(d))) {
+		char p[512];
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(p, sizeof(p), "%s/%s", x->dir, de->d_name);
+		unlink(p);
+	}
+	if (d)
+		closedir(d);
+	rmdir(x->dir);
+	free(x);
+	return 0;
+}
+
+/* Send stderr to /dev/null while on, so hundreds of expected errors do not flood the output. */
+static void quiet(int on)
+{
+	static int saved = -1;
+
+	fflush(stderr);
+	if (on && saved < 0) {
+		int fd = open("/dev/null", O_WRONLY);
+
+		saved = dup(2);
+		dup2(fd, 2);
+		close(fd);
+	} else if (!on && saved >= 0) {
+		dup2(saved, 2);
+		close(saved);
+		saved = -1;
+	}
+}
+
+static int count_files(const char *dir)
+{
+	struct dirent *de;
+	DIR *d = opendir(dir);
+	int n = 0;
+
+	assert_non_null(d);
+	while ((de = readdir(d)))
+		n += de->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
+static void write_file(const char *path, const void *buf, size_t n, mode_t mode)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, mode);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, buf, n), (ssize_t)n);
+	assert_int_equal(fchmod(fd, mode), 0);
+	close(fd);
+}
+
+static size_t read_file(const char *path, unsigned char *buf, size_t cap)
+{
+	int fd = open(path, O_RDONLY);
+	ssize_t n;
+
+	assert_true(fd >= 0);
+	n = read(fd, buf, cap);
+	assert_true(n >= 0 && (size_t)n < cap);
+	close(fd);
+	return (size_t)n;
+}
+
+static void test_keyfile_create_load(void **state)
+{
+	struct fx *x = *state;
+	unsigned char raw[64];
+	struct cs_key k2;
+	struct stat st;
+
+	assert_int_equal(keyfile_load(x->key, &x->k, 0), -ENOENT);
+	assert_int_equal(keyfile_load(x->key, &x->k, 1), 0);
+	assert_int_equal(stat(x->key, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0600);
+	assert_int_equal(st.st_size, 32);
+	/* loading again gives the same key, from the documented byte layout */
+	assert_int_equal(keyfile_load(x->key, &k2, 1), 0);
+	assert_memory_equal(&x->k, &k2, sizeof(k2));
+	assert_int_equal(read_file(x->key, raw, sizeof(raw)), 32);
+	assert_true(x->k.k0 == ((__u64)raw[0] | (__u64)raw[1] << 8 | (__u64)raw[7] << 56 |
+				(__u64)raw[2] << 16 | (__u64)raw[3] << 24 | (__u64)raw[4] << 32 |
+				(__u64)raw[5] << 40 | (__u64)raw[6] << 48));
+	assert_true(x->k.k3 == ((__u64)raw[24] | (__u64)raw[31] << 56 | (__u64)raw[25] << 8 |
+				(__u64)raw[26] << 16 | (__u64)raw[27] << 24 | (__u64)raw[28] << 32 |
+				(__u64)raw[29] << 40 | (__u64)raw[30] << 48));
+	assert_true(x->k.k0 | x->k.k1 | x->k.seed | x->k.k3);
+}
+
+static void test_keyfile_refused(void **state)
+{
+	struct fx *x = *state;
+	unsigned char raw[32] = {1, 2, 3};
+	struct cs_key k;
+
+	write_file(x->key, raw, 32, 0644);
+	assert_int_equal(keyfile_load(x->key, &k, 1), -EPERM);
+	assert_int_equal(chmod(x->key, 0640), 0);
+	assert_int_equal(keyfile_load(x->key, &k, 0), -EPERM);
+	assert_int_equal(chmod(x->key, 0600), 0);
+	assert_int_equal(keyfile_load(x->key, &k, 0), 0);
+	assert_true(k.k0 == 0x030201);
+	write_file(x->key, raw, 31, 0600);
+	assert_int_equal(keyfile_load(x->key, &k, 1), -EINVAL);
+	write_file(x->key, raw, 0, 0600);
+	assert_int_equal(keyfile_load(x->key, &k, 1), -EINVAL);
+	unlink(x->key);
+}
+
+static void test_kcv(void **state)
+{
+	struct cs_key a = {1, 2, 3, 4}, b = a;
+
+	(void)state;
+	assert_true(keyfile_kcv(&a) == keyfile_kcv(&b));
+	b.k1 ^= 1;
+	assert_true(keyfile_kcv(&a) != keyfile_kcv(&b));
+	b = a;
+	b.k3 ^= 1;
+	assert_true(keyfile_kcv(&a) != keyfile_kcv(&b));
+	/* a separate PRF key: not SipHash under the fingerprint key (k0, k1) */
+	assert_true(keyfile_kcv(&a) !=
+		    cs_sip24_2w(a.k0, a.k1, 0x6372746e65736e6fULL, 0x3176766b63ULL));
+}
+
+static char *subject_names[] = {"u0001", "u0002", "客户-3", "u0004"};
+
+/* A small DB: 4 subjects, some shared fps, a two-part name. */
+static void make_db(struct fpdb *db, __u64 kcv)
+{
+	static const struct fp_entry in[] = {
+	    {0x9000, 2, CS_F_EMAIL, 0, 1, 0},	  {0x1000, 0, CS_F_PHONE, 0, 1, 0},
+	    {0x5000, 1, CS_F_NAME, 1, 2, 0},	  {0x5000, 0, CS_F_NAME, 0, 2, 0},
+	    {0x1000, 0, CS_F_PHONE, 0, 1, 0},	  {0x4000, 1, CS_F_NAME, 0, 2, 0},
+	    {0x7000, 3, CS_F_BIRTHDATE, 0, 1, 0}, {0x6000, 0, CS_F_NAME, 1, 2, 0},
+	    {~0ULL, 3, CS_F_USERNAME, 0, 1, 0},
+	};
+
+	memset(db, 0, sizeof(*db));
+	db->entries = malloc(sizeof(in));
+	assert_non_null(db->entries);
+	memcpy(db->entries, in, sizeof(in));
+	db->nentries = fp_entries_sort(db->entries, sizeof(in) / sizeof(in[0]));
+	db->nsubjects = 4;
+	db->subjects = subject_names;
+	db->min_len = 2;
+	db->max_len = 22;
+	db->kcv = kcv;
+}
+
+static void test_roundtrip(void **state)
+{
+	struct fx *x = *state;
+	const struct fp_entry *e;
+	struct fpdb w, r;
+	struct stat st;
+	__u32 n;
+
+	assert_int_equal(keyfile_load(x->key, &x->k, 1), 0);
+	make_db(&w, keyfile_kcv(&x->k));
+	assert_int_equal(w.nentries, 8); /* one exact duplicate dropped */
+	assert_int_equal(fpdb_write(x->fp, &w), 0);
+	assert_int_equal(stat(x->fp, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0600);
+	assert_int_equal(st.st_size, FP_HDR_SIZE + 8 * 16 + 4 * 2 + 5 + 5 + 8 + 5);
+	assert_int_equal(count_files(x->dir), 2); /* key, fp.bin: no temporary left */
+
+	assert_int_equal(fpdb_load(&r, x->fp, &x->k), 0);
+	assert_int_equal(r.nsubjects, 4);
+	assert_int_equal(r.nentries, 8);
+	assert_int_equal(r.min_len, 2);
+	assert_int_equal(r.max_len, 22);
+	assert_true(r.kcv == keyfile_kcv(&x->k));
+	assert_memory_equal(r.entries, w.entries, 8 * sizeof(*w.entries));
+	for (int i = 0; i < 4; i++)
+		assert_string_equal(r.subjects[i], subject_names[i]);
+
+	e = fpdb_lookup(&r, 0x5000, &n);
+	assert_non_null(e);
+	assert_int_equal(n, 2);
+	assert_int_equal(e[0].subject, 0);
+	assert_int_equal(e[1].subject, 1);
+	assert_int_equal(e[1].part, 1);
+	assert_int_equal(e[1].nparts, 2);
+	e = fpdb_lookup(&r, 0x1000, &n);
+	assert_int_equal(n, 1);
+	assert_int_equal(e->field, CS_F_PHONE);
+	e = fpdb_lookup(&r, ~0ULL, &n);
+	assert_int_equal(n, 1);
+	assert_int_equal(e->subject, 3);
+	assert_null(fpdb_lookup(&r, 0x1001, &n));
+	assert_int_equal(n, 0);
+	assert_null(fpdb_lookup(&r, 0, &n));
+	fpdb_release(&r);
+	fpdb_release(NULL);
+
+	/* empty DB */
+	w.nentries = 0;
+	w.nsubjects = 0;
+	w.min_len = w.max_len = 0;
+	assert_int_equal(fpdb_write(x->fp, &w), 0);
+	assert_int_equal(fpdb_load(&r, x->fp, &x->k), 0);
+	assert_int_equal(r.nentries, 0);
+	assert_null(fpdb_lookup(&r, 0x1000, &n));
+	fpdb_release(&r);
+	free(w.entries);
+}
+
+static void test_write_refuses_bad_db(void **state)
+{
+	struct fx *x = *state;
+	struct fp_entry t;
+	struct fpdb w;
+
+	make_db(&w, 0);
+	t = w.entries[0];
+	w.entries[0] = w.entries[1];
+	w.entries[1] = t;
+	assert_int_equal(fpdb_write(x->fp, &w), -EINVAL);
+	w.entries[1] = w.entries[0];
+	w.entries[0] = t;
+	w.entries[2].subject = 4;
+	assert_int_equal(fpdb_write(x->fp, &w), -EINVAL);
+	assert_int_equal(access(x->fp, F_OK), -1);
+	free(w.entries);
+}
+
+/* Rewrite the crc of a file image, so that only the semantic checks can refuse it. */
+static void fix_crc(unsigned char *buf, size_t n)
+{
+	unsigned long crc = crc32(0L, Z_NULL, 0);
+
+	crc = crc32(crc, buf, 64);
+	crc = crc32(crc, buf + 68, (unsigned)(n - 68));
+	buf[64] = crc & 0xff;
+	buf[65] = (crc >> 8) & 0xff;
+	buf[66] = (crc >> 16) & 0xff;
+	buf[67] = (crc >> 24) & 0xff;
+}
+
+static void expect_load(struct fx *x, const unsigned char *img, size_t n, int err)
+{
+	struct fpdb r;
+
+	write_file(x->fp, img, n, 0600);
+	memset(&r, 0xa5, sizeof(r));
+	assert_int_equal(fpdb_load(&r, x->fp, &x->k), err);
+	if (err) {
+		struct fpdb zero = {0};
+
+		assert_memory_equal(&r, &zero, sizeof(r));
+	}
+	fpdb_release(&r);
+}
+
+static void test_corruption(void **state)
+{
+	struct fx *x = *state;
+	unsigned char good[4096], bad[4096];
+	struct cs_key other;
+	struct fpdb w;
+	size_t n;
+
+	assert_int_equal(keyfile_load(x->key, &x->k, 1), 0);
+	make_db(&w, keyfile_kcv(&x->k));
+	assert_int_equal(fpdb_write(x->fp, &w), 0);
+	free(w.entries);
+	n = read_file(x->fp, good, sizeof(good));
+	expect_load(x, good, n, 0);
+
+	/* every single flipped byte is refused as corrupt, none is half-loaded */
+	quiet(1);
+	for (size_t i = 0; i < n; i++) {
+		memcpy(bad, good, n);
+		bad[i] ^= 0x40;
+		expect_load(x, bad, n, -EINVAL);
+	}
+	/* truncated anywhere, or extended */
+	for (size_t len = 0; len < n; len += 7)
+		expect_load(x, good, len, -EINVAL);
+	memcpy(bad, good, n);
+	bad[n] = 0;
+	expect_load(x, bad, n + 1, -EINVAL);
+	quiet(0);
+
+	/* bad magic, unknown version (with a valid checksum) */
+	memcpy(bad, good, n);
+	memcpy(bad, "CSNTRYFQ", 8);
+	expect_load(x, bad, n, -EINVAL);
+	memcpy(bad, good, n);
+	bad[8] = 2;
+	fix_crc(bad, n);
+	expect_load(x, bad, n, -EINVAL);
+
+	/* valid checksum but entries out of order, bad field, part >= nparts */
+	memcpy(bad, good, n);
+	memcpy(bad + 72, good + 88, 16);
+	memcpy(bad + 88, good + 72, 16);
+	fix_crc(bad, n);
+	expect_load(x, bad, n, -EINVAL);
+	memcpy(bad, good, n);
+	bad[72 + 12] = CS_F_MAX;
+	fix_crc(bad, n);
+	expect_load(x, bad, n, -EINVAL);
+	memcpy(bad, good, n);
+	bad[72 + 13] = 1;
+	fix_crc(bad, n);
+	expect_load(x, bad, n, -EINVAL);
+	/* nsubjects one too high */
+	memcpy(bad, good, n);
+	bad[24] = 5;
+	fix_crc(bad, n);
+	expect_load(x, bad, n, -EINVAL);
+
+	/* wrong key */
+	other = x->k;
+	other.k0 ^= 1;
+	write_file(x->fp, good, n, 0600);
+	{
+		struct fpdb r;
+
+		assert_int_equal(fpdb_load(&r, x->fp, &other), -EKEYREJECTED);
+		assert_null(r.entries);
+		assert_int_equal(r.nentries, 0);
+	}
+
+	/* missing file */
+	{
+		struct fpdb r;
+
+		unlink(x->fp);
+		assert_int_equal(fpdb_load(&r, x->fp, &x->k), -ENOENT);
+	}
+}
+
+static int cmp_ref(const void *a, const void *b)
+{
+	return fp_entry_cmp(a, b);
+}
+
+/* The radix sort path (>= 4096 entries) with long runs of one fp, against qsort. */
+static void test_sort_large(void **state)
+{
+	const __u32 n = 50000;
+	struct fp_entry *a = calloc(n, sizeof(*a)), *b = calloc(n, sizeof(*b));
+	__u64 s = 0x123456789abcdefULL;
+	__u32 m, i, w = 0;
+
+	(void)state;
+	assert_non_null(a);
+	assert_non_null(b);
+	for (i = 0; i < n; i++) {
+		s = s * 6364136223846793005ULL + 1442695040888963407ULL;
+		/* a third share 8 fps (a common surname part), the rest random */
+		a[i].fp = i % 3 ? s : (s >> 61) * 0x0101010101010101ULL;
+		a[i].subject = (__u32)(s >> 20) % 1000;
+		a[i].field = (__u8)(1 + (s >> 40) % (CS_F_MAX - 1));
+		a[i].nparts = 1;
+	}
+	memcpy(b, a, n * sizeof(*a));
+	m = fp_entries_sort(a, n);
+	qsort(b, n, sizeof(*b), cmp_ref);
+	for (i = 1; i < n; i++)
+		if (cmp_ref(&b[w], &b[i]))
+			b[++w] = b[i];
+	assert_int_equal(m, w + 1);
+	assert_memory_equal(a, b, m * sizeof(*a));
+	free(a);
+	free(b);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_keyfile_create_load, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_keyfile_refused, setup, teardown),
+	    cmocka_unit_test(test_kcv),
+	    cmocka_unit_test_setup_teardown(test_roundtrip, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_write_refuses_bad_db, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_corruption, setup, teardown),
+	    cmocka_unit_test(test_sort_large),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
