@@ -51,7 +51,7 @@ help:
 	@echo '  clean   remove $(O)'
 	@echo 'variables: O=dir CLANG= BPFTOOL= VMLINUX_H=path V=1'
 
-$(O) $(O)/user $(O)/tests $(O)/bpf:
+$(O) $(O)/user $(O)/tests $(O)/tests/obj $(O)/bpf:
 	$(Q)mkdir -p $@
 
 ifeq ($(VMLINUX_H),)
@@ -89,19 +89,19 @@ $(BIN): $(O)/user/main.o $(O)/libconsentry.a
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LIBBPF_LIBS) -o $@
 
-$(O)/tests/%.o: tests/unit/%.c | $(O)/tests
+$(O)/tests/obj/%.o: tests/unit/%.c | $(O)/tests/obj
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests -c $< -o $@
 
-$(O)/tests/%.o: tests/bpf/%.c $(SKELS) | $(O)/tests
+$(O)/tests/obj/%.o: tests/bpf/%.c $(SKELS) | $(O)/tests/obj
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests -c $< -o $@
 
-$(O)/tests/test_%: $(O)/tests/test_%.o $(O)/libconsentry.a
+$(O)/tests/test_%: $(O)/tests/obj/test_%.o $(O)/libconsentry.a
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LIBBPF_LIBS) -lcmocka -o $@
 
-$(O)/tests/bpftest_%: $(O)/tests/bpftest_%.o $(O)/libconsentry.a
+$(O)/tests/bpftest_%: $(O)/tests/obj/bpftest_%.o $(O)/libconsentry.a
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LIBBPF_LIBS) -lcmocka -o $@
 
@@ -137,4 +137,4 @@ clean:
 	$(call msg,CLEAN,$(O))
 	$(Q)rm -rf $(O)
 
--include $(wildcard $(O)/user/*.d $(O)/tests/*.d $(O)/bpf/*.d)
+-include $(wildcard $(O)/user/*.d $(O)/tests/obj/*.d $(O)/bpf/*.d)

@@ -199,12 +199,8 @@ int loader_start(struct loader *l, const struct loader_opts *o)
 	skel->rodata->cfg_k1 = o->key->k1;
 	skel->rodata->cfg_seed = o->key->seed;
 	bpf_map__set_max_entries(skel->maps.tags, l->nbuckets);
-	{
-		struct bpf_program *p;
-
-		bpf_object__for_each_program(p, skel->obj)
-			bpf_program__set_flags(p, bpf_program__flags(p) | BPF_F_TEST_STATE_FREQ);
-	}
+	/* tail-call target only, see bpf/consentry.bpf.c */
+	bpf_program__set_autoattach(skel->progs.tp_scan, false);
 	if (o->ringbuf_bytes)
 		bpf_map__set_max_entries(skel->maps.events, o->ringbuf_bytes);
 
@@ -250,6 +246,17 @@ int loader_start(struct loader *l, const struct loader_opts *o)
 		}
 	}
 
+	{
+		__u32 zero = 0;
+		int pfd = bpf_program__fd(skel->progs.tp_scan);
+
+		err = bpf_map_update_elem(bpf_map__fd(skel->maps.progs), &zero, &pfd, 0);
+		if (err) {
+			err = -errno;
+			pr_err("cannot install the scan program: %s", strerror(errno));
+			goto out;
+		}
+	}
 	err = consentry_bpf__attach(skel);
 	if (err) {
 		pr_err("cannot attach the syscall tracepoints: %s", strerror(-err));
@@ -260,8 +267,16 @@ int loader_start(struct loader *l, const struct loader_opts *o)
 		struct bpf_program *p;
 
 		bpf_object__for_each_program(p, skel->obj)
-			if (bpf_program__autoload(p))
+		{
+			struct bpf_prog_info info = {};
+			__u32 len = sizeof(info);
+
+			if (bpf_program__autoload(p) && p != skel->progs.tp_scan)
 				l->nprogs++;
+			if (!bpf_obj_get_info_by_fd(bpf_program__fd(p), &info, &len))
+				pr_debug("program %s: %u instructions verified", bpf_program__name(p),
+					 info.verified_insns);
+		}
 	}
 out:
 	free(fps);

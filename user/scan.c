@@ -33,12 +33,9 @@ void scan_message(const struct cs_key *key, const void *buf, size_t n, scan_toke
 	struct cs_scan s;
 
 	cs_scan_reset(&s);
-	/*
-	 * The kernel runs the D and W passes over CS_SCAN_STEP pieces; doing the same here emits
-	 * tokens in the same order and keeps the seams tested.
-	 */
+	/* The kernel feeds CS_CHUNK pieces; the same here emits tokens in the same order. */
 	while (n) {
-		__u32 m = n > CS_SCAN_STEP ? CS_SCAN_STEP : (__u32)n;
+		__u32 m = n > CS_CHUNK ? CS_CHUNK : (__u32)n;
 
 		cs_scan_buf(&s, key, buf, m, &c);
 		buf = (const __u8 *)buf + m;

@@ -26,6 +26,13 @@ struct cs_peer {
 	__u32 _pad;
 };
 
+/* What tp_scan is asked to scan (set by the entry program before the tail call). */
+enum cs_req {
+	CS_REQ_BUF = 1, /* a0 = user buffer, a1 = length */
+	CS_REQ_IOV,	/* a0 = user iovec array, a1 = count */
+	CS_REQ_MMSG,	/* a0 = user mmsghdr array, a1 = count, fd */
+};
+
 /* Per-CPU scratch for one send: tokeniser state, hits so far, the chunk being scanned. */
 struct cs_state {
 	struct cs_scan scan;
@@ -36,7 +43,11 @@ struct cs_state {
 	__u32 nhits;
 	__u32 flags; /* CS_EV_* */
 	__u32 host_len;
-	__u32 _pad;
+	__u32 req_kind; /* enum cs_req */
+	__u64 req_a0;
+	__u64 req_a1;
+	__u32 req_fd;
+	__u32 req_path;
 	struct cs_hit hits[CS_MAX_HITS];
 	__u8 host[CS_HOST_LEN];
 	__u8 chunk[CS_CHUNK];

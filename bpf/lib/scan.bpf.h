@@ -15,10 +15,16 @@
 
 __noinline int cs_token(__u64 acc, __u32 len, __u32 start, __u32 end);
 
-/* Only tokens whose length lies in the enrolled window pay for SipHash and the lookup. */
+/*
+ * Only tokens whose length lies in the enrolled window pay for SipHash and the lookup. The
+ * window test runs on an opaque copy of the length (CS_K, see cs_scan.h): testing the length
+ * register itself would narrow its range, the next test would be decided from it and the
+ * verifier would have to keep one state per length.
+ */
 #define CS_ON_TOKEN(ctx, acc, len, start, end)                                                     \
 	do {                                                                                       \
-		if ((len) >= cfg_min_len && (len) <= cfg_max_len)                                  \
+		__u32 __l = CS_K(len);                                                             \
+		if (__l >= cfg_min_len && __l <= cfg_max_len)                                      \
 			cs_token(acc, len, start, end);                                            \
 	} while (0)
 #include "cs_scan.h"
@@ -83,10 +89,11 @@ __noinline int cs_token(__u64 acc, __u32 len, __u32 start, __u32 end)
 }
 
 /*
- * Scan st->chunk[off..off+n), off a multiple of CS_SCAN_STEP, n <= CS_SCAN_STEP: the D pass,
- * then the W pass, each a global function so the verifier walks each small loop on its own.
+ * The D and W passes over st->chunk[off..off+n) (off a multiple of the pass's step, n <= step),
+ * message offset pos + off. Each is a global function so the verifier walks each small loop
+ * once, on its own.
  */
-__noinline int cs_scan_step_d(__u32 off, __u32 n)
+__noinline int cs_scan_step_d(__u32 off, __u32 n, __u32 pos)
 {
 	struct cs_state *st = state_get();
 	struct cs_key k;
@@ -94,11 +101,12 @@ __noinline int cs_scan_step_d(__u32 off, __u32 n)
 	if (!st)
 		return 0;
 	cs_key_get(&k);
-	cs_scan_d(&st->scan, &k, st->chunk + (off & (CS_CHUNK - CS_SCAN_STEP)), n, NULL);
+	off &= CS_CHUNK - CS_STEP_D;
+	cs_scan_d(&st->scan, &k, st->chunk + off, n, pos + off, NULL);
 	return 0;
 }
 
-__noinline int cs_scan_step_w(__u32 off, __u32 n)
+__noinline int cs_scan_step_w(__u32 off, __u32 n, __u32 pos)
 {
 	struct cs_state *st = state_get();
 	struct cs_key k;
@@ -106,39 +114,36 @@ __noinline int cs_scan_step_w(__u32 off, __u32 n)
 	if (!st)
 		return 0;
 	cs_key_get(&k);
-	cs_scan_w(&st->scan, &k, st->chunk + (off & (CS_CHUNK - CS_SCAN_STEP)), n, NULL);
+	off &= CS_CHUNK - CS_STEP_W;
+	cs_scan_w(&st->scan, &k, st->chunk + off, n, pos + off, NULL);
 	return 0;
 }
 
-/* "\nhost:" as a little-endian byte string, matched case-insensitively. */
-#define CS_HOST_PAT 0x3a74736f680aULL
+/* "ost:" as a little-endian word, after | 0x20 (letters lower-cased, ':' unchanged) */
+#define CS_OST 0x3a74736fU
 
 /*
- * HTTP request in st->chunk[0..n): copy the Host header value into st->host. Two passes keep
- * verification cheap: a match loop whose only state is the pattern position, then a fixed-size
- * copy (the chunk is followed by CS_HOST_LEN bytes of padding, so it never reads past the value).
+ * HTTP request in st->chunk[0..n): copy the Host header value into st->host. The search
+ * tests one 4-byte word per offset with no state carried between offsets (a pattern-position
+ * variable would make the verifier keep a state per position and offset); then a fixed-size
+ * copy (the chunk is followed by CS_HOST_LEN bytes of padding, so it never reads past it).
  */
 __noinline int cs_http_host(__u32 n)
 {
 	struct cs_state *st = state_get();
-	__u32 j, m = 0, start = 0, i;
+	__u32 j, start = 0, i;
 
 	if (!st)
 		return 0;
-	for (j = 0; j < CS_CHUNK; j++) {
-		__u8 c, lc;
+	for (j = 2; j < CS_CHUNK - 4; j++) {
+		__u8 *p;
 
-		if (j >= n)
+		if (j + 4 > n)
 			break;
-		c = st->chunk[j];
-		lc = (__u8)(c - 'A') < 26 ? c | 0x20 : c;
-		if (lc == ((CS_HOST_PAT >> (8 * m)) & 0xff)) {
-			if (++m == 6) {
-				start = j + 1;
-				break;
-			}
-		} else {
-			m = c == '\n';
+		p = st->chunk + j;
+		if ((*(__u32 *)p | 0x20202020) == CS_OST && (p[-1] | 0x20) == 'h' && p[-2] == '\n') {
+			start = j + 4;
+			break;
 		}
 	}
 	if (!start || start >= n)
@@ -186,7 +191,7 @@ static long chunk_cb(__u32 i, void *data)
 {
 	struct chunk_ctx *c = data;
 	struct cs_state *st = state_get();
-	__u32 n;
+	__u32 n, pos;
 
 	if (!st || c->off >= c->len)
 		return 1;
@@ -203,14 +208,22 @@ static long chunk_cb(__u32 i, void *data)
 	}
 	if (st->scan.pos == 0 && n >= 4 && is_http_request(st->chunk))
 		cs_http_host(n);
-	for (i = 0; i < CS_CHUNK / CS_SCAN_STEP; i++) {
-		__u32 off = i * CS_SCAN_STEP;
+	pos = st->scan.pos;
+	for (i = 0; i < CS_CHUNK / CS_STEP_D; i++) {
+		__u32 off = i * CS_STEP_D;
 
 		if (off >= n)
 			break;
-		cs_scan_step_d(off, n - off < CS_SCAN_STEP ? n - off : CS_SCAN_STEP);
-		cs_scan_step_w(off, n - off < CS_SCAN_STEP ? n - off : CS_SCAN_STEP);
+		cs_scan_step_d(off, n - off < CS_STEP_D ? n - off : CS_STEP_D, pos);
 	}
+	for (i = 0; i < CS_CHUNK / CS_STEP_W; i++) {
+		__u32 off = i * CS_STEP_W;
+
+		if (off >= n)
+			break;
+		cs_scan_step_w(off, n - off < CS_STEP_W ? n - off : CS_STEP_W, pos);
+	}
+	st->scan.pos = pos + n;
 	c->off += n;
 	st->inspected += n;
 	return c->off >= c->len;

@@ -35,8 +35,21 @@ expect_err() {
 	done
 	info "ok: $desc"
 }
-check() {
-	"$CONSENTRY" check -f "${1:-$FP}" -k "${2:-$KEY}" -c "${3:-$CONSENT}" -R "${4:-$RECIPIENTS}"
+# expect_check WANT DESCRIPTION [-f FP] [-k KEY] [-c CONSENT] [-R RECIPIENTS]: consentry check
+# with the good inputs except those given.
+expect_check() {
+	local want=$1 desc=$2 f=$FP k=$KEY c=$CONSENT r=$RECIPIENTS
+	shift 2
+	while (($# >= 2)); do
+		case $1 in
+		-f) f=$2 ;;
+		-k) k=$2 ;;
+		-c) c=$2 ;;
+		-R) r=$2 ;;
+		esac
+		shift 2
+	done
+	expect_status "$want" "$desc" "$CONSENTRY" check -f "$f" -k "$k" -c "$c" -R "$r"
 }
 # with_line SRC DST LINE: DST = SRC plus LINE appended; prints the new line's number.
 with_line() {
@@ -45,31 +58,31 @@ with_line() {
 	wc -l <"$2"
 }
 
-expect_status 0 "good inputs" check
+expect_check 0 "good inputs"
 info "ok: good inputs pass"
 
 n=$(with_line recipients.csv r-cidr.csv 'badnet,third-party,10.99.0.0/33')
-expect_status 2 "bad CIDR" check "" "" "" r-cidr.csv
+expect_check 2 "bad CIDR" -R r-cidr.csv
 expect_err "bad CIDR" "r-cidr.csv:$n"
 
 n=$(with_line recipients.csv r-ip.csv 'badip,third-party,10.99.0.256')
-expect_status 2 "bad IP" check "" "" "" r-ip.csv
+expect_check 2 "bad IP" -R r-ip.csv
 expect_err "bad IP" "r-ip.csv:$n"
 
 n=$(with_line recipients.csv r-kind.csv 'someone,fourth-party,10.99.0.1')
-expect_status 2 "unknown kind" check "" "" "" r-kind.csv
+expect_check 2 "unknown kind" -R r-kind.csv
 expect_err "unknown kind" "r-kind.csv:$n" "fourth-party"
 
 n=$(with_line consent.csv c-field.csv 'u001,adpartner,phone|shoe_size,2025-01-01T00:00:00Z,,,x')
-expect_status 2 "unknown field type" check "" "" c-field.csv
+expect_check 2 "unknown field type" -c c-field.csv
 expect_err "unknown field type" "c-field.csv:$n" "shoe_size"
 
 n=$(with_line consent.csv c-time.csv 'u001,adpartner,phone,2025-13-45T00:00:00Z,,,x')
-expect_status 2 "bad timestamp" check "" "" c-time.csv
+expect_check 2 "bad timestamp" -c c-time.csv
 expect_err "bad timestamp" "c-time.csv:$n"
 
 n=$(with_line consent.csv c-time2.csv 'u001,adpartner,phone,2025-01-01T00:00:00Z,yesterday,,x')
-expect_status 2 "bad expires_at" check "" "" c-time2.csv
+expect_check 2 "bad expires_at" -c c-time2.csv
 expect_err "bad expires_at" "c-time2.csv:$n"
 
 printf 'subject_id,phone,shoe_size\nu9,13700000009,42\n' >reg-col.csv
@@ -79,27 +92,27 @@ expect_err "unknown registrations column" "reg-col.csv:1" "shoe_size"
 
 size=$(stat -c %s "$FP")
 head -c $((size / 2)) "$FP" >fp-half
-expect_status 2 "truncated fingerprint file" check fp-half
+expect_check 2 "truncated fingerprint file" -f fp-half
 [[ -s "$ERR" ]] || fail "truncated fingerprint file: no message"
 info "ok: truncated fingerprint file refused: $(head -n 1 "$ERR")"
 head -c 8 "$FP" >fp-8
-expect_status 2 "fingerprint file of 8 bytes" check fp-8
+expect_check 2 "fingerprint file of 8 bytes" -f fp-8
 : >fp-empty
-expect_status 2 "empty fingerprint file" check fp-empty
+expect_check 2 "empty fingerprint file" -f fp-empty
 cp "$FP" fp-flip
 off=$((size * 2 / 3))
 byte=$(od -An -tu1 -j "$off" -N1 "$FP" | tr -d ' ')
 # shellcheck disable=SC2059 # the format is an octal escape built on purpose
 printf "\\$(printf %03o $(((byte ^ 0x55) & 255)))" | dd of=fp-flip bs=1 seek="$off" conv=notrunc status=none
-expect_status 2 "corrupt fingerprint file" check fp-flip
+expect_check 2 "corrupt fingerprint file" -f fp-flip
 info "ok: corrupt fingerprint file refused: $(head -n 1 "$ERR")"
 
 head -c 32 /dev/urandom >key-other
 chmod 600 key-other
-expect_status 2 "wrong key" check "" key-other
+expect_check 2 "wrong key" -k key-other
 info "ok: wrong key refused: $(head -n 1 "$ERR")"
 
-expect_status 2 "missing consent file" check "" "" "$WORK/no-such.csv"
+expect_check 2 "missing consent file" -c "$WORK/no-such.csv"
 expect_status 2 "no arguments" "$CONSENTRY" check
 expect_status 2 "unknown subcommand" "$CONSENTRY" frobnicate
 expect_status 2 "bad --format" "$CONSENTRY" run -f "$FP" -k "$KEY" -c "$CONSENT" -R "$RECIPIENTS" \

@@ -21,7 +21,7 @@ info "ok: enroll summary: $(tr '\n' ' ' <<<"$out")"
 mapfile -t values < <(raw_values)
 for v in "${values[@]}"; do
 	! grep -a -q -i -F -e "$v" fingerprints || fail "fingerprint file contains raw value '$v'"
-	! grep -q -i -F -e "$v" enroll.err <<<"$out" || fail "enroll output contains raw value '$v'"
+	! grep -q -i -F -e "$v" enroll.err - <<<"$out" || fail "enroll output contains raw value '$v'"
 done
 info "ok: no raw value in the fingerprint file or enroll output"
 
@@ -40,7 +40,7 @@ CSV
 rc=0
 out=$("$CONSENTRY" enroll -r bad.csv -k key -o fp-bad 2>bad.err) || rc=$?
 ((rc == 0)) || fail "enroll with one malformed row: exit $rc, expected 0: $(cat bad.err)"
-grep -q -F "bad.csv:3" bad.err <<<"$out" || fail "malformed row not reported as bad.csv:3: $(cat bad.err)"
+grep -q -F "bad.csv:3" bad.err - <<<"$out" || fail "malformed row not reported as bad.csv:3: $(cat bad.err)"
 grep -qiE '(subjects?[^0-9]*2([^0-9]|$))|((^|[^0-9])2 subjects?)' <<<"$out" ||
 	fail "summary does not report 2 subjects: $out"
 grep -qiE '(rejected[^0-9]*1([^0-9]|$))|((^|[^0-9])1 (rows? )?rejected)' <<<"$out" ||

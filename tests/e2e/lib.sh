@@ -31,6 +31,8 @@
 #        consent: adpartner email, withdrawal scheduled 2099 (valid now)
 #   u005 phone 13955550005
 #        consent: adpartner phone, expired 2026-06-01
+# Runs may overlap (names and prefixes are per run; findings to other runs' prefixes are set
+# aside), except sigterm.sh, which checks host-wide BPF state and summary counters: run it alone.
 # jq filters given to expect_* see these variables: $peer $first $proc $ad $broker $unknown
 # $hostsel (IPv4) and $peer6 $first6 ... $hostsel6 (IPv6), plus $port_http 8080 etc. as numbers.
 
@@ -57,7 +59,7 @@ if ((EUID != 0)); then
 	exit 77
 fi
 
-# shellcheck source=../../scripts/netns.sh
+# shellcheck source-path=SCRIPTDIR source=../../scripts/netns.sh
 source "$REPO/scripts/netns.sh"
 
 CONSENTRY=${CONSENTRY:-$REPO/.output/consentry}
@@ -171,7 +173,8 @@ e2e_setup() {
 	IP_UNKNOWN=$v4.50 IP_HOSTSEL=$v4.60
 	IP6_PEER=$v6::2 IP6_FIRST=$v6::10 IP6_PROC=$v6::20 IP6_AD=$v6::30 IP6_BROKER=$v6::40
 	IP6_UNKNOWN=$v6::50 IP6_HOSTSEL=$v6::60
-	JQ_VARS=(--arg peer "$IP_PEER" --arg first "$IP_FIRST" --arg proc "$IP_PROC"
+	JQ_VARS=(--arg v4p "$v4." --arg v6p "$v6::"
+		--arg peer "$IP_PEER" --arg first "$IP_FIRST" --arg proc "$IP_PROC"
 		--arg ad "$IP_AD" --arg broker "$IP_BROKER" --arg unknown "$IP_UNKNOWN"
 		--arg hostsel "$IP_HOSTSEL" --arg peer6 "$IP6_PEER" --arg first6 "$IP6_FIRST"
 		--arg proc6 "$IP6_PROC" --arg ad6 "$IP6_AD" --arg broker6 "$IP6_BROKER"
@@ -255,12 +258,20 @@ monitor_stop() {
 	((MON_RC == want)) || fail "monitor exited with status $MON_RC after SIG$sig, expected $want"
 }
 
-# jq over all findings as one array; fails if a line is not a JSON object.
+# The monitor is host-wide: when e2e runs overlap, it also reports the other runs' traffic.
+# Findings to another run's prefix (10.77.M.x / fd77:M::x, M != N) are set aside; anything else,
+# including findings with wrong or missing destinations, still counts.
+# shellcheck disable=SC2016 # jq variables, not shell
+FOREIGN='((.destination.ip? // "") | tostring) as $ip
+	| (($ip | startswith("10.77.")) and ($ip | startswith($v4p) | not))
+	  or (($ip | startswith("fd77:")) and ($ip | startswith($v6p) | not))'
+
+# jq over this run's findings as one array; fails if a line is not a JSON object.
 findings_jq() {
 	local filter=$1
 	jq -e -s 'all(type == "object")' "$FINDINGS" >/dev/null 2>&1 ||
 		fail "findings are not one JSON object per line"
-	jq -s -c "${JQ_VARS[@]}" "$filter" "$FINDINGS"
+	jq -s -c "${JQ_VARS[@]}" "map(select(($FOREIGN) | not)) | $filter" "$FINDINGS"
 }
 
 expect_findings() {
@@ -320,11 +331,13 @@ expect_no_raw_values() {
 	info "ok: no raw registered value in findings or logs (${#values[@]} values)"
 }
 
-# summary_value NAME: the number after NAME on the last stderr line naming it (e.g. "sends").
+# summary_value NAME: the number after NAME on the last stderr line that starts with NAME
+# (after an optional "consentry:" prefix), e.g. "  sends   72" or "consentry: hits: 3".
 summary_value() {
 	local name=$1 line
-	line=$(grep -a -i -E "(^|[^a-z])$name([^a-z]|$)" "$MONLOG" | grep -E '[0-9]' | tail -n 1) ||
-		fail "monitor summary has no '$name' line"
+	line=$(grep -a -i -E "^[[:space:]]*(consentry:[[:space:]]*)?${name}[[:space:]]*[:=]?[[:space:]]*[0-9]" \
+		"$MONLOG" | tail -n 1)
+	[[ -n "$line" ]] || fail "monitor summary has no '$name' line"
 	line=${line,,}
 	line=${line#*"$name"}
 	[[ "$line" =~ ([0-9]+) ]] || fail "monitor summary line '$name' has no number"

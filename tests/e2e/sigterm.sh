@@ -30,13 +30,14 @@ before=$(snapshot)
 before_ids=$(prog_ids)
 
 monitor_start
-mine=$(bpftool -j prog list | jq --argjson p "$MON_PID" '[.[] | select(any(.pids[]?; .pid == $p))] | length')
+loaded=$(jq -n -c --argjson a "$before_ids" --argjson b "$(prog_ids)" '$b - $a | length')
+((loaded >= 1)) || fail "no new BPF program loaded while the monitor runs"
 if bpftool -j prog list | jq -e 'any(.[]; has("pids"))' >/dev/null; then
+	mine=$(bpftool -j prog list |
+		jq --argjson p "$MON_PID" '[.[] | select(any(.pids[]?; .pid == $p))] | length')
 	((mine >= 1)) || fail "no BPF program held by the monitor while it runs"
-	info "ok: monitor holds $mine BPF program(s)"
-else
-	info "bpftool shows no pids here: checking by program ids only"
 fi
+info "ok: $loaded BPF program(s) loaded while running"
 http_post "http://$IP_BROKER:$PORT_HTTP/" '{"phone":"13712340001"}'
 wait_findings 1
 monitor_stop TERM 0
