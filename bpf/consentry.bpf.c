@@ -136,8 +136,8 @@ struct {
 	__type(value, __u32);
 } progs SEC(".maps");
 
-static __always_inline void to_scan(void *ctx, struct cs_state *st, __u32 kind, __u64 a0,
-				    __u64 a1, __u32 fd, __u32 path)
+static __always_inline void to_scan(void *ctx, struct cs_state *st, __u32 kind, __u64 a0, __u64 a1,
+				    __u32 fd, __u32 path)
 {
 	st->req_kind = kind;
 	st->req_a0 = a0;

@@ -25,7 +25,7 @@
 #define CS_STEP_W 256
 /* Default and hard ceiling for --scan-limit (bytes scanned per send, across all iovecs). */
 #define CS_SCAN_LIMIT_DEFAULT (16 * 1024)
-#define CS_SCAN_LIMIT_MAX (1024 * 1024)
+#define CS_SCAN_LIMIT_MAX     (1024 * 1024)
 /* Distinct fingerprint hits kept per send; more are counted in CS_CNT_HITS_OVERFLOW. */
 #define CS_MAX_HITS 32
 /* iovec segments scanned per writev/sendmsg; bytes of later segments are uninspected. */
@@ -40,8 +40,8 @@
 #define CS_TAG_SLOTS 8
 
 #define CS_RINGBUF_DEFAULT (8u << 20)
-#define CS_FLOWS_MAX 16384
-#define CS_SCOPE_MAX 1024
+#define CS_FLOWS_MAX	   16384
+#define CS_SCOPE_MAX	   1024
 
 /* Field types of registrations.csv (spec §3). Values are stored in the fingerprint file. */
 enum cs_field {
@@ -78,32 +78,32 @@ enum cs_path {
 
 /* Per-CPU counters (array map "counters", one __u64 per index per CPU). */
 enum cs_counter {
-	CS_CNT_CALLS,		   /* probe invocations (all fds) */
-	CS_CNT_OUT_OF_SCOPE,	   /* skipped by --pid/--cgroup */
-	CS_CNT_NOT_SOCKET,	   /* fd is not a TCP/UDP inet socket */
-	CS_CNT_LOOPBACK,	   /* loopback peer skipped */
-	CS_CNT_TLS_SKIPPED,	   /* payload starts with a TLS record header */
-	CS_CNT_SENDS,		   /* egress sends scanned */
-	CS_CNT_BYTES_SENT,	   /* bytes handed to egress sends */
-	CS_CNT_BYTES_INSPECTED,	   /* bytes scanned */
-	CS_CNT_BYTES_UNINSPECTED,  /* bytes over the scan limit, unreadable or on unscanned paths */
-	CS_CNT_TOKENS,		   /* tokens hashed (in the length window) */
-	CS_CNT_HITS,		   /* tag-table hits (before exact confirmation) */
-	CS_CNT_HITS_OVERFLOW,	   /* hits dropped: more than CS_MAX_HITS distinct per send */
-	CS_CNT_EVENTS,		   /* events submitted */
-	CS_CNT_RB_DROPS,	   /* failed ring buffer reservations */
-	CS_CNT_READ_FAIL,	   /* user memory not readable at entry (bytes -> uninspected) */
-	CS_CNT_SENDFILE_BYTES,	   /* sendfile/splice to a socket: never inspected */
-	CS_CNT_MSGS_UNINSPECTED,   /* sendmmsg messages beyond CS_MAX_MMSG */
+	CS_CNT_CALLS,		  /* probe invocations (all fds) */
+	CS_CNT_OUT_OF_SCOPE,	  /* skipped by --pid/--cgroup */
+	CS_CNT_NOT_SOCKET,	  /* fd is not a TCP/UDP inet socket */
+	CS_CNT_LOOPBACK,	  /* loopback peer skipped */
+	CS_CNT_TLS_SKIPPED,	  /* payload starts with a TLS record header */
+	CS_CNT_SENDS,		  /* egress sends scanned */
+	CS_CNT_BYTES_SENT,	  /* bytes handed to egress sends */
+	CS_CNT_BYTES_INSPECTED,	  /* bytes scanned */
+	CS_CNT_BYTES_UNINSPECTED, /* bytes over the scan limit, unreadable or on unscanned paths */
+	CS_CNT_TOKENS,		  /* tokens hashed (in the length window) */
+	CS_CNT_HITS,		  /* tag-table hits (before exact confirmation) */
+	CS_CNT_HITS_OVERFLOW,	  /* hits dropped: more than CS_MAX_HITS distinct per send */
+	CS_CNT_EVENTS,		  /* events submitted */
+	CS_CNT_RB_DROPS,	  /* failed ring buffer reservations */
+	CS_CNT_READ_FAIL,	  /* user memory not readable at entry (bytes -> uninspected) */
+	CS_CNT_SENDFILE_BYTES,	  /* sendfile/splice to a socket: never inspected */
+	CS_CNT_MSGS_UNINSPECTED,  /* sendmmsg messages beyond CS_MAX_MMSG */
 	CS_CNT_MAX,
 };
 
 /* Event flags */
-#define CS_EV_TRUNCATED (1u << 0) /* payload longer than the scan limit */
-#define CS_EV_HOST (1u << 1)	  /* host[] holds an HTTP Host header value */
+#define CS_EV_TRUNCATED	    (1u << 0) /* payload longer than the scan limit */
+#define CS_EV_HOST	    (1u << 1) /* host[] holds an HTTP Host header value */
 #define CS_EV_HITS_OVERFLOW (1u << 2)
-#define CS_EV_READ_FAIL (1u << 3)
-#define CS_EV_ADDR_V6 (1u << 4) /* daddr is an IPv6 address, else IPv4 in daddr[0..3] */
+#define CS_EV_READ_FAIL	    (1u << 3)
+#define CS_EV_ADDR_V6	    (1u << 4) /* daddr is an IPv6 address, else IPv4 in daddr[0..3] */
 
 /* One distinct fingerprint found in a send. */
 struct cs_hit {
@@ -176,7 +176,7 @@ struct cs_scan {
 	__u32 d_len;
 	__u32 d_start;
 	__u32 d_end;
-	__u32 pos; /* offset of the next piece in the message */
+	__u32 pos;    /* offset of the next piece in the message */
 	__u8 w_state; /* CS_WS_*, see cs_scan.h */
 	__u8 d_nsep;
 	__u8 d_in; /* a D token is open */

@@ -64,8 +64,8 @@ CS_INLINE int cs_is_dsep(__u8 c)
  */
 #ifdef __BPF__
 #define CS_V(field) (*(volatile __typeof__(s->field) *)&s->field)
-#define CS_K_DECL __u32 z = CS_V(_pad)
-#define CS_K(v) ((v) + z)
+#define CS_K_DECL   __u32 z = CS_V(_pad)
+#define CS_K(v)	    ((v) + z)
 #else
 #define CS_V(field) (s->field)
 #define CS_K_DECL
@@ -96,34 +96,35 @@ enum {
 };
 
 /* Actions (cs_wnext bits 3..7), applied in this order; bits 0..2 are the next state. */
-#define CS_WA_EMIT 0x08	  /* emit the committed token */
-#define CS_WA_START 0x10  /* start a token at this byte */
-#define CS_WA_HASH 0x20	  /* hash the byte (lower-cased) into the tentative token */
+#define CS_WA_EMIT   0x08 /* emit the committed token */
+#define CS_WA_START  0x10 /* start a token at this byte */
+#define CS_WA_HASH   0x20 /* hash the byte (lower-cased) into the tentative token */
 #define CS_WA_COMMIT 0x40 /* tentative becomes committed, token ends after this byte */
-#define CS_WA_AT 0x80	  /* hash '@' instead of the byte ("%40") */
+#define CS_WA_AT     0x80 /* hash '@' instead of the byte ("%40") */
 
 static const __u8 cs_wclass[256] = {
-	['0'] = CS_WC_ZERO,
-	['1' ... '3'] = CS_WC_ALNUM,
-	['4'] = CS_WC_FOUR,
-	['5' ... '9'] = CS_WC_ALNUM,
-	['A' ... 'Z'] = CS_WC_ALNUM | 0x20,
-	['a' ... 'z'] = CS_WC_ALNUM,
-	[0x80 ... 0xff] = CS_WC_HIGH,
-	['@'] = CS_WC_INNER,
-	['.'] = CS_WC_INNER,
-	['_'] = CS_WC_INNER,
-	['-'] = CS_WC_INNER,
-	['+'] = CS_WC_INNER,
-	['%'] = CS_WC_PCT,
+    ['0'] = CS_WC_ZERO,
+    ['1' ... '3'] = CS_WC_ALNUM,
+    ['4'] = CS_WC_FOUR,
+    ['5' ... '9'] = CS_WC_ALNUM,
+    ['A' ... 'Z'] = CS_WC_ALNUM | 0x20,
+    ['a' ... 'z'] = CS_WC_ALNUM,
+    [0x80 ... 0xff] = CS_WC_HIGH,
+    ['@'] = CS_WC_INNER,
+    ['.'] = CS_WC_INNER,
+    ['_'] = CS_WC_INNER,
+    ['-'] = CS_WC_INNER,
+    ['+'] = CS_WC_INNER,
+    ['%'] = CS_WC_PCT,
 };
 
-#define CS_W_NEW(st) (CS_WA_START | CS_WA_HASH | CS_WA_COMMIT | (st))
+#define CS_W_NEW(st)	 (CS_WA_START | CS_WA_HASH | CS_WA_COMMIT | (st))
 #define CS_W_END_NEW(st) (CS_WA_EMIT | CS_W_NEW(st))
-#define CS_W_ADD (CS_WA_HASH | CS_WA_COMMIT | CS_WS_WORD)
-#define CS_W_STOP CS_WA_EMIT
+#define CS_W_ADD	 (CS_WA_HASH | CS_WA_COMMIT | CS_WS_WORD)
+#define CS_W_STOP	 CS_WA_EMIT
 
-/* Next state and actions, indexed [state << 3 | class]. */
+/* Next state and actions, indexed [state << 3 | class]; one row per state. */
+/* clang-format off */
 static const __u8 cs_wnext[64] = {
 	/* NONE */
 	CS_WS_NONE, CS_W_NEW(CS_WS_WORD), CS_W_NEW(CS_WS_UTF), CS_WS_NONE, CS_WS_NONE,
@@ -150,6 +151,7 @@ static const __u8 cs_wnext[64] = {
 	CS_W_STOP, CS_W_END_NEW(CS_WS_WORD), CS_W_END_NEW(CS_WS_UTF), CS_W_STOP, CS_W_STOP,
 	CS_W_END_NEW(CS_WS_WORD), CS_WA_AT | CS_WA_HASH | CS_WS_P1, CS_W_STOP,
 };
+/* clang-format on */
 
 #ifdef __BPF__
 #define CS_LOOP_D CS_STEP_D

@@ -34,7 +34,7 @@ static int on_finding(const struct cs_event *ev, const struct finding *f, const 
 		      __s64 t_ns, void *ctx)
 {
 	struct collector *c = ctx;
-	struct proc_view pv = { 0 };
+	struct proc_view pv = {0};
 	char cid[80];
 
 	if (f->verdict != V_UNCONSENTED && !c->report_all)
@@ -72,7 +72,7 @@ static int rb_cb(void *ctx, void *data, size_t len)
 static void notify_ready(void)
 {
 	const char *path = getenv("NOTIFY_SOCKET");
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	size_t n;
 	int fd;
 
@@ -87,7 +87,8 @@ static void notify_ready(void)
 	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return;
-	sendto(fd, "READY=1", 7, 0, (struct sockaddr *)&sa, offsetof(struct sockaddr_un, sun_path) + n);
+	sendto(fd, "READY=1", 7, 0, (struct sockaddr *)&sa,
+	       offsetof(struct sockaddr_un, sun_path) + n);
 	close(fd);
 }
 
@@ -135,13 +136,13 @@ static void print_summary(const struct collector *c)
 		"  sends                 %" PRIu64 "\n"
 		"  bytes sent            %" PRIu64 "\n"
 		"  bytes inspected       %" PRIu64 "\n"
-		"  bytes uninspected     %" PRIu64 " (sendfile/splice %" PRIu64 ", unreadable sends %" PRIu64
-		", sendmmsg messages %" PRIu64 ")\n"
+		"  bytes uninspected     %" PRIu64 " (sendfile/splice %" PRIu64
+		", unreadable sends %" PRIu64 ", sendmmsg messages %" PRIu64 ")\n"
 		"  skipped               loopback %" PRIu64 ", tls records %" PRIu64
 		", out of scope %" PRIu64 "\n"
 		"  tokens hashed         %" PRIu64 "\n"
-		"  hits                  %" PRIu64 " (unconfirmed %" PRIu64 ", over per-send cap %" PRIu64
-		")\n"
+		"  hits                  %" PRIu64 " (unconfirmed %" PRIu64
+		", over per-send cap %" PRIu64 ")\n"
 		"  events                %" PRIu64 "\n"
 		"  findings              %" PRIu64 " (reported %" PRIu64 ")\n"
 		"  ringbuf drops         %" PRIu64 "\n"
@@ -162,7 +163,7 @@ int collector_run(struct collector *c)
 {
 	struct ring_buffer *rb = NULL;
 	struct epoll_event ev[4];
-	struct itimerspec its = { .it_interval = { 1, 0 }, .it_value = { 1, 0 } };
+	struct itimerspec its = {.it_interval = {1, 0}, .it_value = {1, 0}};
 	sigset_t mask;
 	int efd = -1, sfd = -1, tfd = -1, err = 0, stop = 0;
 
@@ -191,7 +192,7 @@ int collector_run(struct collector *c)
 	}
 	timerfd_settime(tfd, 0, &its, NULL);
 	{
-		struct epoll_event e = { .events = EPOLLIN };
+		struct epoll_event e = {.events = EPOLLIN};
 
 		e.data.u32 = 1;
 		epoll_ctl(efd, EPOLL_CTL_ADD, ring_buffer__epoll_fd(rb), &e);

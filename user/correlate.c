@@ -22,7 +22,7 @@ struct subj_acc {
 
 int event_family(const struct cs_event *ev, const __u8 **addr)
 {
-	static const __u8 mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+	static const __u8 mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 
 	if (!(ev->flags & CS_EV_ADDR_V6)) {
 		*addr = ev->daddr;
@@ -124,9 +124,10 @@ int correlate_event(struct correlator *c, const struct cs_event *ev, __s64 t_ns,
 	rcpt = recipients_resolve(c->rcpts, family, addr, ev->dport, host);
 
 	for (unsigned s = 0; s < nsubj; s++) {
-		struct finding f = { 0 };
+		struct finding f = {0};
 		int err;
 
+		/* cppcheck-suppress uninitvar ; subj[0..nsubj) were filled by subj_get() */
 		f.subject = c->db->subjects[subj[s].subject];
 		f.fields = subj[s].strong | subj[s].weak;
 		f.rcpt = rcpt;
@@ -139,8 +140,9 @@ int correlate_event(struct correlator *c, const struct cs_event *ev, __s64 t_ns,
 			__u32 cov = 0;
 
 			if (rcpt)
-				cov = consent_covered(c->consent, f.subject, rcpt->name, f.fields, t_ns,
-						      f.consent_ids, &f.nids, FINDING_MAX_IDS);
+				cov =
+				    consent_covered(c->consent, f.subject, rcpt->name, f.fields,
+						    t_ns, f.consent_ids, &f.nids, FINDING_MAX_IDS);
 			f.unconsented = f.fields & ~cov;
 			f.verdict = f.unconsented ? V_UNCONSENTED : V_CONSENTED;
 		}

@@ -36,7 +36,8 @@ struct finding {
 struct correlate_stats {
 	__u64 events;
 	__u64 hits;
-	__u64 unconfirmed; /* kernel tag hits the exact table rejected (prefilter false positives) */
+	__u64
+	    unconfirmed; /* kernel tag hits the exact table rejected (prefilter false positives) */
 	__u64 findings;
 	__u64 reported;
 };

@@ -4,11 +4,15 @@
 #include "fields.h"
 
 static const char *const names[CS_F_MAX] = {
-	[CS_F_PHONE] = "phone",		  [CS_F_EMAIL] = "email",
-	[CS_F_NATIONAL_ID] = "national_id", [CS_F_BANK_CARD] = "bank_card",
-	[CS_F_PASSPORT] = "passport",	  [CS_F_USERNAME] = "username",
-	[CS_F_NAME] = "name",		  [CS_F_BIRTHDATE] = "birthdate",
-	[CS_F_ADDRESS] = "address",
+    [CS_F_PHONE] = "phone",
+    [CS_F_EMAIL] = "email",
+    [CS_F_NATIONAL_ID] = "national_id",
+    [CS_F_BANK_CARD] = "bank_card",
+    [CS_F_PASSPORT] = "passport",
+    [CS_F_USERNAME] = "username",
+    [CS_F_NAME] = "name",
+    [CS_F_BIRTHDATE] = "birthdate",
+    [CS_F_ADDRESS] = "address",
 };
 
 int field_parse(const char *name)

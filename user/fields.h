@@ -14,6 +14,6 @@ static inline int field_is_weak(int field)
 	return field >= CS_F_FIRST_WEAK;
 }
 #define FIELD_BIT(f) (1u << (f))
-#define FIELD_ALL (((1u << CS_F_MAX) - 1) & ~1u)
+#define FIELD_ALL    (((1u << CS_F_MAX) - 1) & ~1u)
 
 #endif

@@ -128,7 +128,7 @@ __u32 tagtable_build(const __u64 *fps, size_t n, struct cs_bucket **out)
 
 int cgroup_id_of(const char *path, __u64 *id)
 {
-	static const char *const roots[] = { "/sys/fs/cgroup/unified", "/sys/fs/cgroup" };
+	static const char *const roots[] = {"/sys/fs/cgroup/unified", "/sys/fs/cgroup"};
 	char buf[4096];
 	struct statfs sfs;
 	struct stat st;
@@ -159,8 +159,13 @@ int loader_start(struct loader *l, const struct loader_opts *o)
 	libbpf_set_print(libbpf_print);
 	if (getenv("CONSENTRY_VERIFIER_LOG")) {
 		/* full verifier log and stats to stderr, for debugging the BPF side */
-		LIBBPF_OPTS(bpf_object_open_opts, oo, .kernel_log_buf = vlog,
-			    .kernel_log_size = sizeof(vlog), .kernel_log_level = getenv("CONSENTRY_VERIFIER_LOG")[0] == '2' ? 4 : 1 | 4);
+		struct bpf_object_open_opts oo = {
+		    .sz = sizeof(oo),
+		    .kernel_log_buf = vlog,
+		    .kernel_log_size = sizeof(vlog),
+		    .kernel_log_level = getenv("CONSENTRY_VERIFIER_LOG")[0] == '2' ? 4 : 1 | 4,
+		};
+
 		skel = consentry_bpf__open_opts(&oo);
 	} else {
 		skel = consentry_bpf__open();
@@ -274,8 +279,8 @@ int loader_start(struct loader *l, const struct loader_opts *o)
 			if (bpf_program__autoload(p) && p != skel->progs.tp_scan)
 				l->nprogs++;
 			if (!bpf_obj_get_info_by_fd(bpf_program__fd(p), &info, &len))
-				pr_debug("program %s: %u instructions verified", bpf_program__name(p),
-					 info.verified_insns);
+				pr_debug("program %s: %u instructions verified",
+					 bpf_program__name(p), info.verified_insns);
 		}
 	}
 out:
@@ -314,7 +319,7 @@ int loader_counters(const struct loader *l, __u64 *out)
 	int ncpu = libbpf_num_possible_cpus();
 	struct cs_counters {
 		__u64 c[CS_CNT_MAX];
-	} *v;
+	} * v;
 	__u32 zero = 0;
 	int err = 0;
 

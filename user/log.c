@@ -17,7 +17,7 @@ enum log_level log_get_level(void)
 
 void log_vmsg(enum log_level lvl, const char *fmt, va_list ap)
 {
-	static const char *const prefix[] = { "error: ", "warning: ", "", "debug: " };
+	static const char *const prefix[] = {"error: ", "warning: ", "", "debug: "};
 
 	if (lvl > cur_level)
 		return;

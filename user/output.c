@@ -73,9 +73,9 @@ void json_str(FILE *f, const char *s)
 }
 
 /* Field names in alphabetical order, as the spec example shows. */
-static const int field_order[] = { CS_F_ADDRESS,  CS_F_BANK_CARD, CS_F_BIRTHDATE,
-				   CS_F_EMAIL,	  CS_F_NAME,	  CS_F_NATIONAL_ID,
-				   CS_F_PASSPORT, CS_F_PHONE,	  CS_F_USERNAME };
+static const int field_order[] = {CS_F_ADDRESS,	 CS_F_BANK_CARD, CS_F_BIRTHDATE,
+				  CS_F_EMAIL,	 CS_F_NAME,	 CS_F_NATIONAL_ID,
+				  CS_F_PASSPORT, CS_F_PHONE,	 CS_F_USERNAME};
 
 static void json_fields_sorted(FILE *f, __u32 mask)
 {
@@ -118,8 +118,8 @@ void event_addr_str(const struct cs_event *ev, char *buf, size_t len)
 
 static const char *channel_name(int ch)
 {
-	static const char *const n[] = { "?",	  "syscall", "openssl", "gnutls",
-					 "nss",	  "go-tls",  "skb" };
+	static const char *const n[] = {"?",   "syscall", "openssl", "gnutls",
+					"nss", "go-tls",  "skb"};
 
 	return ch > 0 && ch <= CS_CH_SKB ? n[ch] : "?";
 }
@@ -166,7 +166,8 @@ static void write_jsonl(FILE *f, const struct cs_event *ev, const struct finding
 	json_fields_sorted(f, fd->unconsented);
 	fputs(",\"recipient\":", f);
 	json_str(f, fd->rcpt ? fd->rcpt->name : NULL);
-	fprintf(f, ",\"recipient_kind\":\"%s\",\"destination\":{\"ip\":\"%s\",\"port\":%u,\"host\":",
+	fprintf(f,
+		",\"recipient_kind\":\"%s\",\"destination\":{\"ip\":\"%s\",\"port\":%u,\"host\":",
 		rcpt_kind_name(fd->rcpt ? fd->rcpt->kind : RK_UNKNOWN), ip, ev->dport);
 	json_str(f, host);
 	fprintf(f, ",\"protocol\":\"%s\"},\"process\":", ev->proto == 17 ? "udp" : "tcp");
@@ -190,17 +191,18 @@ static void write_ocsf(FILE *f, const struct cs_event *ev, const struct finding 
 	int sev = fd->verdict == V_UNCONSENTED ? 4 : 1; /* High / Informational */
 
 	event_addr_str(ev, ip, sizeof(ip));
-	fprintf(f,
-		"{\"class_uid\":2006,\"class_name\":\"Data Security Finding\",\"category_uid\":2,"
-		"\"type_uid\":200601,\"activity_id\":1,\"time\":%" PRId64 ",\"time_dt\":\"%s\","
-		"\"severity_id\":%d,\"metadata\":{\"version\":\"1.3.0\",\"product\":{\"name\":"
-		"\"consentry\",\"vendor_name\":\"consentry\"}},\"finding_info\":{\"uid\":\"%016" PRIx64
-		"-%u-%u\",\"title\":\"%s disclosure of personal data\"},"
-		"\"data_security\":{\"data_lifecycle_state_id\":2,\"data_lifecycle_state\":"
-		"\"Data in Transit\",\"category_id\":1,\"detection_system_id\":2},\"dst_endpoint\":{"
-		"\"ip\":\"%s\",\"port\":%u,\"hostname\":",
-		(int64_t)(t_ns / 1000000), ts, sev, (uint64_t)ev->ts_ns, ev->tid,
-		(unsigned)(fd->first_off), verdict_name(fd->verdict), ip, ev->dport);
+	fprintf(
+	    f,
+	    "{\"class_uid\":2006,\"class_name\":\"Data Security Finding\",\"category_uid\":2,"
+	    "\"type_uid\":200601,\"activity_id\":1,\"time\":%" PRId64 ",\"time_dt\":\"%s\","
+	    "\"severity_id\":%d,\"metadata\":{\"version\":\"1.3.0\",\"product\":{\"name\":"
+	    "\"consentry\",\"vendor_name\":\"consentry\"}},\"finding_info\":{\"uid\":\"%016" PRIx64
+	    "-%u-%u\",\"title\":\"%s disclosure of personal data\"},"
+	    "\"data_security\":{\"data_lifecycle_state_id\":2,\"data_lifecycle_state\":"
+	    "\"Data in Transit\",\"category_id\":1,\"detection_system_id\":2},\"dst_endpoint\":{"
+	    "\"ip\":\"%s\",\"port\":%u,\"hostname\":",
+	    (int64_t)(t_ns / 1000000), ts, sev, (uint64_t)ev->ts_ns, ev->tid,
+	    (unsigned)(fd->first_off), verdict_name(fd->verdict), ip, ev->dport);
 	json_str(f, host);
 	fputs("},\"actor\":{\"process\":", f);
 	json_process(f, ev, pv);
@@ -225,7 +227,7 @@ static void write_text(FILE *f, const struct cs_event *ev, const struct finding 
 {
 	char ip[INET6_ADDRSTRLEN];
 	char comm[sizeof(ev->comm) + 1];
-	int v6 = event_family(ev, &(const __u8 *){ NULL }) == AF_INET6;
+	int v6 = event_family(ev, &(const __u8 *){NULL}) == AF_INET6;
 
 	memcpy(comm, ev->comm, sizeof(ev->comm));
 	comm[sizeof(ev->comm)] = 0;

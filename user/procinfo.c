@@ -15,7 +15,7 @@
 #include "procinfo.h"
 
 #define EXE_SLOTS 256
-#define CG_SLOTS 4096
+#define CG_SLOTS  4096
 
 struct exe_slot {
 	__u32 pid;
@@ -37,7 +37,7 @@ struct procinfo {
 
 struct procinfo *procinfo_new(void)
 {
-	static const char *const roots[] = { "/sys/fs/cgroup/unified", "/sys/fs/cgroup" };
+	static const char *const roots[] = {"/sys/fs/cgroup/unified", "/sys/fs/cgroup"};
 	struct procinfo *pi = calloc(1, sizeof(*pi));
 	struct statfs sfs;
 

@@ -45,9 +45,9 @@ int parse_u32(const char *opt, const char *s, __u32 lo, __u32 hi, __u32 *out)
 static int exit_code(int err)
 {
 	return err == -EINVAL || err == -ENOENT || err == -EKEYREJECTED || err == -EPERM ||
-			       err == -EACCES || err == -EISDIR
-		       ? 2
-		       : 1;
+		       err == -EACCES || err == -EISDIR
+		   ? 2
+		   : 1;
 }
 
 static int inputs_load(struct inputs *in)
@@ -99,7 +99,7 @@ static void run_usage(FILE *f)
 		"      --scan-limit BYTES   bytes scanned per send (default %u, max %u)\n"
 		"  -v, --verbose            debug logs (libbpf and verifier output)\n"
 		"  -h, --help               this text\n",
-		CS_SCAN_LIMIT_DEFAULT, CS_SCAN_LIMIT_MAX);
+		(unsigned)CS_SCAN_LIMIT_DEFAULT, (unsigned)CS_SCAN_LIMIT_MAX);
 }
 
 enum {
@@ -114,25 +114,25 @@ enum {
 int cmd_run(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "fingerprints", required_argument, NULL, 'f' },
-		{ "key", required_argument, NULL, 'k' },
-		{ "consent", required_argument, NULL, 'c' },
-		{ "recipients", required_argument, NULL, 'R' },
-		{ "output", required_argument, NULL, 'o' },
-		{ "format", required_argument, NULL, OPT_FORMAT },
-		{ "all", no_argument, NULL, OPT_ALL },
-		{ "include-loopback", no_argument, NULL, OPT_LOOPBACK },
-		{ "pid", required_argument, NULL, OPT_PID },
-		{ "cgroup", required_argument, NULL, OPT_CGROUP },
-		{ "scan-limit", required_argument, NULL, OPT_SCAN_LIMIT },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
+	    {"fingerprints", required_argument, NULL, 'f'},
+	    {"key", required_argument, NULL, 'k'},
+	    {"consent", required_argument, NULL, 'c'},
+	    {"recipients", required_argument, NULL, 'R'},
+	    {"output", required_argument, NULL, 'o'},
+	    {"format", required_argument, NULL, OPT_FORMAT},
+	    {"all", no_argument, NULL, OPT_ALL},
+	    {"include-loopback", no_argument, NULL, OPT_LOOPBACK},
+	    {"pid", required_argument, NULL, OPT_PID},
+	    {"cgroup", required_argument, NULL, OPT_CGROUP},
+	    {"scan-limit", required_argument, NULL, OPT_SCAN_LIMIT},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {"help", no_argument, NULL, 'h'},
+	    {0},
 	};
-	struct inputs in = { 0 };
-	struct loader ld = { 0 };
-	struct loader_opts lo = { .scan_limit = CS_SCAN_LIMIT_DEFAULT };
-	struct collector col = { 0 };
+	struct inputs in = {0};
+	struct loader ld = {0};
+	struct loader_opts lo = {.scan_limit = CS_SCAN_LIMIT_DEFAULT};
+	struct collector col = {0};
 	__u32 pids[CS_SCOPE_MAX];
 	__u64 cgroups[CS_SCOPE_MAX];
 	const char *out_path = NULL, *fmt = NULL;
@@ -272,15 +272,15 @@ static void check_usage(FILE *f)
 int cmd_check(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "fingerprints", required_argument, NULL, 'f' },
-		{ "key", required_argument, NULL, 'k' },
-		{ "consent", required_argument, NULL, 'c' },
-		{ "recipients", required_argument, NULL, 'R' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
+	    {"fingerprints", required_argument, NULL, 'f'},
+	    {"key", required_argument, NULL, 'k'},
+	    {"consent", required_argument, NULL, 'c'},
+	    {"recipients", required_argument, NULL, 'R'},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {"help", no_argument, NULL, 'h'},
+	    {0},
 	};
-	struct inputs in = { 0 };
+	struct inputs in = {0};
 	int opt, err;
 
 	optind = 1;

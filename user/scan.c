@@ -17,11 +17,11 @@ static void on_token(struct scan_ctx *c, __u64 acc, __u32 len, __u32 start, __u3
 static void on_token(struct scan_ctx *c, __u64 acc, __u32 len, __u32 start, __u32 end)
 {
 	struct scan_token t = {
-		.acc = acc,
-		.fp = cs_fp(c->key, acc, len),
-		.len = len,
-		.start = start,
-		.end = end,
+	    .acc = acc,
+	    .fp = cs_fp(c->key, acc, len),
+	    .len = len,
+	    .start = start,
+	    .end = end,
 	};
 
 	c->fn(&t, c->ctx);
@@ -29,7 +29,7 @@ static void on_token(struct scan_ctx *c, __u64 acc, __u32 len, __u32 start, __u3
 
 void scan_message(const struct cs_key *key, const void *buf, size_t n, scan_token_fn fn, void *ctx)
 {
-	struct scan_ctx c = { .key = key, .fn = fn, .ctx = ctx };
+	struct scan_ctx c = {.key = key, .fn = fn, .ctx = ctx};
 	struct cs_scan s;
 
 	cs_scan_reset(&s);

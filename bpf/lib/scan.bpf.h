@@ -141,7 +141,8 @@ __noinline int cs_http_host(__u32 n)
 		if (j + 4 > n)
 			break;
 		p = st->chunk + j;
-		if ((*(__u32 *)p | 0x20202020) == CS_OST && (p[-1] | 0x20) == 'h' && p[-2] == '\n') {
+		if ((*(__u32 *)p | 0x20202020) == CS_OST && (p[-1] | 0x20) == 'h' &&
+		    p[-2] == '\n') {
 			start = j + 4;
 			break;
 		}
@@ -233,7 +234,7 @@ static long chunk_cb(__u32 i, void *data)
 __noinline int cs_scan_user(__u64 ubuf, __u64 len)
 {
 	struct cs_state *st = state_get();
-	struct chunk_ctx c = { .ubuf = ubuf };
+	struct chunk_ctx c = {.ubuf = ubuf};
 	__u32 n;
 
 	if (!st)

@@ -5,10 +5,10 @@
 
 #include "lib/maps.bpf.h"
 
-#define CS_AF_INET 2
-#define CS_AF_INET6 10
-#define CS_S_IFMT 00170000
-#define CS_S_IFSOCK 0140000
+#define CS_AF_INET     2
+#define CS_AF_INET6    10
+#define CS_S_IFMT      00170000
+#define CS_S_IFSOCK    0140000
 #define CS_IPPROTO_TCP 6
 #define CS_IPPROTO_UDP 17
 

@@ -34,16 +34,16 @@ struct payload {
 	const char *name;
 	char *buf;
 	size_t len;
-	int how; /* 0 sendto UDP, 1 sendmsg 2 iovecs UDP, 2 writev TCP, 3 write TCP */
-	size_t split; /* iovec split point */
+	int how;	  /* 0 sendto UDP, 1 sendmsg 2 iovecs UDP, 2 writev TCP, 3 write TCP */
+	size_t split;	  /* iovec split point */
 	int expect_event; /* 0: nothing may be reported (TLS record, no tokens) */
 	int truncated;
 };
 
 static struct cs_key key;
 static const char *const enrolled[] = {
-	"13800138000",		 "8613800138000",      "alice.wang@example.com",
-	"11010519491231002x", "6222021234567890123", "zhang.wei@example.org",
+    "13800138000",	  "8613800138000",	 "alice.wang@example.com",
+    "11010519491231002x", "6222021234567890123", "zhang.wei@example.org",
 };
 
 struct exp {
@@ -69,7 +69,7 @@ static void collect(const struct scan_token *t, void *ctx)
 			if (c->e[j].fp == t->fp)
 				return; /* the kernel keeps the first occurrence */
 		if (c->n < MAX_EXP)
-			c->e[c->n++] = (struct exp){ t->fp, t->start, t->end };
+			c->e[c->n++] = (struct exp){t->fp, t->start, t->end};
 	}
 }
 
@@ -89,7 +89,7 @@ static void whole_cb(const struct scan_token *t, void *ctx)
 
 static __u64 fp_of(const char *v)
 {
-	struct whole w = { 0, strlen(v) };
+	struct whole w = {0, strlen(v)};
 
 	scan_message(&key, v, w.len, whole_cb, &w);
 	return w.fp;
@@ -123,7 +123,7 @@ static char *big_payload(size_t n, const char *needle, size_t at)
 
 static void send_all(struct payload *p, unsigned np, int udp_port, int tcp_port)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
 	int u = socket(AF_INET, SOCK_DGRAM, 0), t = socket(AF_INET, SOCK_STREAM, 0);
 
 	sa.sin_port = htons(tcp_port);
@@ -131,10 +131,10 @@ static void send_all(struct payload *p, unsigned np, int udp_port, int tcp_port)
 		_exit(3);
 	sa.sin_port = htons(udp_port);
 	for (unsigned i = 0; i < np; i++) {
-		struct iovec iov[2] = { { p[i].buf, p[i].split },
-					{ p[i].buf + p[i].split, p[i].len - p[i].split } };
-		struct msghdr mh = { .msg_name = &sa, .msg_namelen = sizeof(sa), .msg_iov = iov,
-				     .msg_iovlen = 2 };
+		struct iovec iov[2] = {{p[i].buf, p[i].split},
+				       {p[i].buf + p[i].split, p[i].len - p[i].split}};
+		struct msghdr mh = {
+		    .msg_name = &sa, .msg_namelen = sizeof(sa), .msg_iov = iov, .msg_iovlen = 2};
 		ssize_t r = 0;
 
 		switch (p[i].how) {
@@ -163,22 +163,31 @@ static void send_all(struct payload *p, unsigned np, int udp_port, int tcp_port)
 static void test_kernel_matches_userspace(void **state)
 {
 	struct payload p[] = {
-		{ "json-udp", dup_str("{\"phone\":\"+86 138-0013-8000\",\"email\":\"Alice.Wang@Example.COM\"}"), 0, 0, 0, 1, 0 },
-		{ "form-sendmsg-split", dup_str("email=alice.wang%40example.com&id=11010519491231002x&card=6222 0212 3456 7890 123"), 0, 1, 20, 1, 0 },
-		{ "writev-split-token", dup_str("POST /x HTTP/1.1\r\nHost: api.partner.example\r\n\r\nzhang.wei@example.org 13800138000"), 0, 2, 60, 1, 0 },
-		{ "chunk-seam", NULL, 3000, 3, 0, 1, 0 },
-		{ "over-limit", NULL, 40000, 3, 0, 1, 1 },
-		{ "tls-record", NULL, 0, 3, 0, 0, 0 },
-		{ "benign", dup_str("the quick brown fox 12345 jumps over lazy dogs 2026-11-28"), 0, 0, 0, 0, 0 },
+	    {"json-udp",
+	     dup_str("{\"phone\":\"+86 138-0013-8000\",\"email\":\"Alice.Wang@Example.COM\"}"), 0,
+	     0, 0, 1, 0},
+	    {"form-sendmsg-split",
+	     dup_str("email=alice.wang%40example.com&id=11010519491231002x&card=6222 0212 3456 "
+		     "7890 123"),
+	     0, 1, 20, 1, 0},
+	    {"writev-split-token",
+	     dup_str("POST /x HTTP/1.1\r\nHost: api.partner.example\r\n\r\nzhang.wei@example.org "
+		     "13800138000"),
+	     0, 2, 60, 1, 0},
+	    {"chunk-seam", NULL, 3000, 3, 0, 1, 0},
+	    {"over-limit", NULL, 40000, 3, 0, 1, 1},
+	    {"tls-record", NULL, 0, 3, 0, 0, 0},
+	    {"benign", dup_str("the quick brown fox 12345 jumps over lazy dogs 2026-11-28"), 0, 0,
+	     0, 0, 0},
 	};
 	unsigned np = sizeof(p) / sizeof(p[0]);
-	struct fpdb db = { 0 };
-	struct loader ld = { 0 };
-	struct loader_opts lo = { .key = &key, .db = &db, .scan_limit = CS_SCAN_LIMIT_DEFAULT,
-				  .include_loopback = 1 };
+	struct fpdb db = {0};
+	struct loader ld = {0};
+	struct loader_opts lo = {
+	    .key = &key, .db = &db, .scan_limit = CS_SCAN_LIMIT_DEFAULT, .include_loopback = 1};
 	struct ring_buffer *rb;
 	int go[2], us, ls, err;
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
 	socklen_t sl = sizeof(sa);
 	int udp_port, tcp_port, ts = -1;
 	pid_t child;
@@ -272,8 +281,9 @@ static void test_kernel_matches_userspace(void **state)
 	/* every expected payload produced exactly one event with the userspace hits */
 	unsigned ev = 0;
 	for (unsigned i = 0; i < np; i++) {
-		struct tok_ctx c = { 0 };
-		size_t scanned = p[i].len < CS_SCAN_LIMIT_DEFAULT ? p[i].len : CS_SCAN_LIMIT_DEFAULT;
+		struct tok_ctx c = {0};
+		size_t scanned =
+		    p[i].len < CS_SCAN_LIMIT_DEFAULT ? p[i].len : CS_SCAN_LIMIT_DEFAULT;
 
 		for (unsigned k = 0; k < db.nentries; k++)
 			c.want[c.nwant++] = db.entries[k].fp;
@@ -324,7 +334,7 @@ static void test_kernel_matches_userspace(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_kernel_matches_userspace),
+	    cmocka_unit_test(test_kernel_matches_userspace),
 	};
 
 	if (geteuid() != 0) {
