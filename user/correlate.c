@@ -36,6 +36,28 @@ int event_family(const struct cs_event *ev, const __u8 **addr)
 	return AF_INET6;
 }
 
+/* "name:443" -> "name", "[2001:db8::1]:443" -> "2001:db8::1", lower-cased (an HTTP Host value). */
+void host_strip_port(char *h)
+{
+	char *colon = strrchr(h, ':');
+	size_t n;
+
+	if (h[0] == '[') {
+		char *close = strchr(h, ']');
+
+		if (close) {
+			n = close - h - 1;
+			memmove(h, h + 1, n);
+			h[n] = 0;
+		}
+	} else if (colon && colon == strchr(h, ':')) {
+		*colon = 0;
+	}
+	for (char *p = h; *p; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			*p |= 0x20;
+}
+
 static struct subj_acc *subj_get(struct subj_acc *s, unsigned *n, __u32 subject, int create)
 {
 	for (unsigned i = 0; i < *n; i++)
@@ -119,7 +141,8 @@ int correlate_event(struct correlator *c, const struct cs_event *ev, __s64 t_ns,
 	if (host) {
 		memcpy(hostbuf, host, sizeof(hostbuf));
 		hostbuf[sizeof(hostbuf) - 1] = 0;
-		host = hostbuf;
+		host_strip_port(hostbuf);
+		host = hostbuf[0] ? hostbuf : NULL;
 	}
 	rcpt = recipients_resolve(c->rcpts, family, addr, ev->dport, host);
 

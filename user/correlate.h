@@ -60,6 +60,9 @@ typedef int (*finding_fn)(const struct cs_event *ev, const struct finding *f, co
 int correlate_event(struct correlator *c, const struct cs_event *ev, __s64 t_ns, finding_fn fn,
 		    void *ctx);
 
+/* Strip the port (and IPv6 brackets) from an HTTP Host value and lower-case it, in place. */
+void host_strip_port(char *h);
+
 /* Normalise an event's destination: family and a pointer to 4 or 16 address bytes
  * (IPv4-mapped IPv6 becomes IPv4). */
 int event_family(const struct cs_event *ev, const __u8 **addr);
