@@ -65,7 +65,8 @@ __noinline int cs_egress_begin(__u32 fd, __u64 uaddr, __u32 alen)
 		cnt->c[CS_CNT_NOT_SOCKET]++;
 		return 0;
 	}
-	if (uaddr)
+	/* an explicit destination counts for UDP (and TCP Fast Open on an unconnected socket) */
+	if (uaddr && (st->peer.proto == CS_IPPROTO_UDP || peer_is_unset(&st->peer)))
 		peer_from_sockaddr(uaddr, alen, &st->peer);
 	if (peer_is_unset(&st->peer)) {
 		cnt->c[CS_CNT_NOT_SOCKET]++;

@@ -27,6 +27,8 @@
 #include "loader.h"
 #include "log.h"
 #include "scan.h"
+#include "abi.skel.h"
+#include <bpf/btf.h>
 
 #define MAX_EXP 64
 
@@ -331,9 +333,38 @@ static void test_kernel_matches_userspace(void **state)
 		free(p[i].buf);
 }
 
+/* The structs shared with BPF have the same size in the object's BTF as in userspace. */
+static void test_abi_sizes(void **state)
+{
+	static const struct {
+		const char *name;
+		size_t size;
+	} types[] = {
+	    {"cs_event", sizeof(struct cs_event)}, {"cs_hit", sizeof(struct cs_hit)},
+	    {"cs_flow", sizeof(struct cs_flow)},   {"cs_bucket", sizeof(struct cs_bucket)},
+	    {"cs_scan", sizeof(struct cs_scan)},
+	};
+	struct abi_bpf *skel = abi_bpf__open();
+	const struct btf *btf;
+
+	(void)state;
+	assert_non_null(skel);
+	btf = bpf_object__btf(skel->obj);
+	assert_non_null(btf);
+	for (unsigned i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+		__s32 id = btf__find_by_name_kind(btf, types[i].name, BTF_KIND_STRUCT);
+
+		if (id <= 0)
+			fail_msg("struct %s not in the BPF object's BTF", types[i].name);
+		assert_int_equal(btf__resolve_size(btf, id), types[i].size);
+	}
+	abi_bpf__destroy(skel);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_abi_sizes),
 	    cmocka_unit_test(test_kernel_matches_userspace),
 	};
 

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+# shellcheck disable=SC2016,SC2119 # jq filters are single-quoted on purpose; helpers take optional args
+# Weak fields (name, birthdate, address) count only next to a strong field of the same subject
+# in the same message: alone they give nothing, with the subject's phone they join its finding,
+# next to another subject's phone they are not added to that subject's finding.
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname "$0")/lib.sh"
+e2e_setup
+monitor_start
+# 1. u001's name alone, then u001's name, birthdate and address together (all weak): nothing.
+tcp_send "$IP_BROKER" "$PORT_RAW" '{"name":"张伟","city":"Shanghai"}'
+tcp_send "$IP_BROKER" "$PORT_RAW" \
+	'{"name":"张伟","birthdate":"1985-11-12","address":"Room 1203, 88 Example Road, Pudong, Shanghai"}'
+# 2. u001's name with u001's phone: one finding, fields name and phone.
+tcp_send "$IP_BROKER" "$PORT_HTTP2" '{"name":"张伟","phone":"13712340001"}'
+# 3. u002's (Chinese) name with u005's phone: u005's finding has the phone only, nothing for u002.
+tcp_send "$IP_BROKER" "$PORT_RAW2" '{"name":"李娜","phone":"13955550005"}'
+# 4. u005's (Latin) name with u005's phone, in a datagram: fields name and phone.
+udp_send "$IP_BROKER" "$PORT_UDP" 'name=Maria Ortiz&tel=13955550005'
+wait_peer tcp "$PORT_RAW2" 1
+wait_peer udp "$PORT_UDP" 1
+wait_findings 3
+monitor_stop
+expect_findings 3
+expect_every '.verdict == "unconsented" and .recipient == "databroker"
+	and .recipient_kind == "third-party" and .destination.ip == $broker
+	and .process.comm == "python3" and .channel == "syscall"'
+expect_finding '.subject == "u001" and .fields == ["name", "phone"]
+	and .unconsented_fields == ["name", "phone"] and .destination.port == $port_http2'
+expect_finding '.subject == "u005" and .fields == ["phone"] and .unconsented_fields == ["phone"]
+	and .destination.port == $port_raw2'
+expect_finding '.subject == "u005" and .fields == ["name", "phone"]
+	and .unconsented_fields == ["name", "phone"] and .destination.port == $port_udp'
+expect_every '.subject != "u002"'
+expect_every '.destination.port != $port_raw'
+expect_no_raw_values
