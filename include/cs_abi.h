@@ -34,8 +34,8 @@
 #define CS_MAX_MMSG 8
 /* HTTP Host header bytes kept (NUL-terminated). */
 #define CS_HOST_LEN 64
-/* Ancestor levels checked for --cgroup scope. */
-#define CS_MAX_CGROUP_LEVEL 16
+/* Ancestor levels checked for --cgroup scope (deeper cgroups are refused at start). */
+#define CS_MAX_CGROUP_LEVEL 32
 /* Slots per bucket of the in-kernel tag table (one 32-byte array value). */
 #define CS_TAG_SLOTS 8
 

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +9,8 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
+#include <sys/syscall.h>
+#include <linux/capability.h>
 #include <linux/magic.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -38,6 +41,21 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 	return 0;
 }
 
+/* Effective capabilities allow loading tracing BPF programs (root, or CAP_BPF + CAP_PERFMON). */
+static int has_bpf_caps(void)
+{
+	struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3};
+	struct __user_cap_data_struct d[2] = {};
+	__u64 eff;
+
+	if (syscall(SYS_capget, &h, d))
+		return geteuid() == 0;
+	eff = d[0].effective | ((__u64)d[1].effective << 32);
+	if (eff & (1ULL << CAP_SYS_ADMIN))
+		return 1;
+	return (eff & (1ULL << CAP_BPF)) && (eff & (1ULL << CAP_PERFMON));
+}
+
 static int tracefs_ready(void)
 {
 	return access(TRACEFS "/events/syscalls", F_OK) == 0 ||
@@ -46,7 +64,7 @@ static int tracefs_ready(void)
 
 int loader_preflight(struct loader *l)
 {
-	if (geteuid() != 0) {
+	if (!has_bpf_caps()) {
 		pr_err("consentry run needs root (or CAP_BPF, CAP_PERFMON, CAP_NET_ADMIN and "
 		       "CAP_SYS_RESOURCE) to load BPF programs");
 		return -EPERM;
@@ -126,22 +144,30 @@ __u32 tagtable_build(const __u64 *fps, size_t n, struct cs_bucket **out)
 	}
 }
 
-int cgroup_id_of(const char *path, __u64 *id)
+int cgroup_id_of(const char *path, __u64 *id, int *level)
 {
 	static const char *const roots[] = {"/sys/fs/cgroup/unified", "/sys/fs/cgroup"};
-	char buf[4096];
+	char buf[4096], real[PATH_MAX], rroot[PATH_MAX];
 	struct statfs sfs;
 	struct stat st;
 
-	for (unsigned i = 0; i <= sizeof(roots) / sizeof(roots[0]); i++) {
+	for (unsigned i = 0; i < sizeof(roots) / sizeof(roots[0]); i++) {
 		const char *p = path;
 
-		if (i > 0) {
-			snprintf(buf, sizeof(buf), "%s/%s", roots[i - 1], path);
+		if (statfs(roots[i], &sfs) || sfs.f_type != CGROUP2_SUPER_MAGIC)
+			continue;
+		if (strncmp(path, roots[i], strlen(roots[i]))) {
+			snprintf(buf, sizeof(buf), "%s/%s", roots[i], path);
 			p = buf;
 		}
-		if (statfs(p, &sfs) || sfs.f_type != CGROUP2_SUPER_MAGIC || stat(p, &st))
+		if (statfs(p, &sfs) || sfs.f_type != CGROUP2_SUPER_MAGIC || stat(p, &st) ||
+		    !S_ISDIR(st.st_mode) || !realpath(p, real) || !realpath(roots[i], rroot))
 			continue;
+		/* level = path components below the cgroup2 root (the root is level 0) */
+		*level = 0;
+		for (const char *c = real + strlen(rroot); *c; c++)
+			if (*c == '/' && c[1])
+				(*level)++;
 		*id = st.st_ino;
 		return 0;
 	}

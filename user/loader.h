@@ -47,7 +47,10 @@ int loader_flows_fd(const struct loader *l);
 /* Build the bucketed tag table for fps (exposed for tests). Returns buckets or 0 on ENOMEM. */
 __u32 tagtable_build(const __u64 *fps, size_t n, struct cs_bucket **out);
 
-/* cgroup v2 id of a path (absolute, or relative to the cgroup2 mount). 0 or -errno. */
-int cgroup_id_of(const char *path, __u64 *id);
+/*
+ * cgroup v2 id and depth (root = 0) of a path, absolute or relative to the cgroup2 mount.
+ * 0 or -ENOENT.
+ */
+int cgroup_id_of(const char *path, __u64 *id, int *level);
 
 #endif

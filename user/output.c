@@ -222,6 +222,17 @@ static void write_ocsf(FILE *f, const struct cs_event *ev, const struct finding 
 	fputs("}}\n", f);
 }
 
+/* Text output: bytes a process controls (comm, Host) must not break or forge lines. */
+static void text_str(FILE *f, const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p < 0x21 || *p == 0x7f || *p == '\\')
+			fprintf(f, "\\x%02x", *p);
+		else
+			fputc(*p, f);
+	}
+}
+
 static void write_text(FILE *f, const struct cs_event *ev, const struct finding *fd,
 		       const char *host, const char *ts)
 {
@@ -241,9 +252,13 @@ static void write_text(FILE *f, const struct cs_event *ev, const struct finding 
 	fprintf(f, " recipient=%s(%s) dest=%s%s%s:%u", fd->rcpt ? fd->rcpt->name : "-",
 		rcpt_kind_name(fd->rcpt ? fd->rcpt->kind : RK_UNKNOWN), v6 ? "[" : "", ip,
 		v6 ? "]" : "", ev->dport);
-	if (host)
-		fprintf(f, " host=%s", host);
-	fprintf(f, " comm=%s pid=%u channel=%s\n", comm, ev->pid, channel_name(ev->channel));
+	if (host) {
+		fputs(" host=", f);
+		text_str(f, host);
+	}
+	fputs(" comm=", f);
+	text_str(f, comm);
+	fprintf(f, " pid=%u channel=%s\n", ev->pid, channel_name(ev->channel));
 }
 
 int output_write(struct output *o, const struct cs_event *ev, const struct finding *f,

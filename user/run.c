@@ -137,7 +137,7 @@ int cmd_run(int argc, char **argv)
 	__u64 cgroups[CS_SCOPE_MAX];
 	const char *out_path = NULL, *fmt = NULL;
 	unsigned npids = 0, ncg = 0;
-	int opt, err, rc = 0;
+	int opt, err, rc = 0, level;
 
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "f:k:c:R:o:vh", opts, NULL)) != -1) {
@@ -180,8 +180,13 @@ int cmd_run(int argc, char **argv)
 				pr_err("--cgroup: at most %d cgroups", CS_SCOPE_MAX);
 				return 2;
 			}
-			if (cgroup_id_of(optarg, &cgroups[ncg])) {
+			if (cgroup_id_of(optarg, &cgroups[ncg], &level)) {
 				pr_err("--cgroup: '%s' is not a cgroup v2 directory", optarg);
+				return 2;
+			}
+			if (level >= CS_MAX_CGROUP_LEVEL) {
+				pr_err("--cgroup: '%s' is %d levels deep, at most %d are supported",
+				       optarg, level, CS_MAX_CGROUP_LEVEL - 1);
 				return 2;
 			}
 			ncg++;
@@ -216,6 +221,11 @@ int cmd_run(int argc, char **argv)
 		rc = exit_code(err);
 		goto out;
 	}
+	err = loader_preflight(&ld);
+	if (err) {
+		rc = 1;
+		goto out;
+	}
 	col.out.f = stdout;
 	if (out_path) {
 		col.out.f = fopen(out_path, "ae");
@@ -227,11 +237,6 @@ int cmd_run(int argc, char **argv)
 	}
 	col.pi = procinfo_new();
 	if (!col.pi) {
-		rc = 1;
-		goto out;
-	}
-	err = loader_preflight(&ld);
-	if (err) {
 		rc = 1;
 		goto out;
 	}

@@ -3,7 +3,8 @@
 # shellcheck disable=SC2016,SC2119 # jq filters are single-quoted on purpose; helpers take optional args
 # Weak fields (name, birthdate, address) count only next to a strong field of the same subject
 # in the same message: alone they give nothing, with the subject's phone they join its finding,
-# next to another subject's phone they are not added to that subject's finding.
+# next to another subject's phone they are not added to that subject's finding, and a weak field
+# disclosed with a consented strong one must itself be covered by the consent.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
 e2e_setup
@@ -18,20 +19,41 @@ tcp_send "$IP_BROKER" "$PORT_HTTP2" '{"name":"张伟","phone":"13712340001"}'
 tcp_send "$IP_BROKER" "$PORT_RAW2" '{"name":"李娜","phone":"13955550005"}'
 # 4. u005's (Latin) name with u005's phone, in a datagram: fields name and phone.
 udp_send "$IP_BROKER" "$PORT_UDP" 'name=Maria Ortiz&tel=13955550005'
+# 5. u003's email with u003's birthdate and address (CSV line), over IPv4 to an unknown peer:
+#    fields address, birthdate and email.
+tcp_send "$IP_UNKNOWN" "$PORT_RAW" $'email,born,addr\r\nwang.fang@example.net,1978-06-30,"21 Placeholder Street, Wuhou, Chengdu"\r\n'
+# 6. u002's name with u002's phone to adpartner, which u002 allowed the phone only: the name
+#    joins the finding and is not covered, so the disclosure is unconsented for the name.
+tcp_send "$IP_AD" "$PORT_RAW" 'phone=158-9876-0002&name=李娜'
 wait_peer tcp "$PORT_RAW2" 1
 wait_peer udp "$PORT_UDP" 1
-wait_findings 3
+wait_findings 5
 monitor_stop
-expect_findings 3
-expect_every '.verdict == "unconsented" and .recipient == "databroker"
-	and .recipient_kind == "third-party" and .destination.ip == $broker
-	and .process.comm == "python3" and .channel == "syscall"'
+expect_findings 5
+# To the broker (cases 2-4): exactly u001 [name, phone], u005 [phone], u005 [name, phone].
+expect_every '.destination.ip != $broker or (.verdict == "unconsented"
+	and .recipient == "databroker" and .recipient_kind == "third-party"
+	and .process.comm == "python3" and .channel == "syscall")'
 expect_finding '.subject == "u001" and .fields == ["name", "phone"]
-	and .unconsented_fields == ["name", "phone"] and .destination.port == $port_http2'
+	and .unconsented_fields == ["name", "phone"] and .destination.ip == $broker
+	and .destination.port == $port_http2'
 expect_finding '.subject == "u005" and .fields == ["phone"] and .unconsented_fields == ["phone"]
-	and .destination.port == $port_raw2'
+	and .destination.ip == $broker and .destination.port == $port_raw2'
 expect_finding '.subject == "u005" and .fields == ["name", "phone"]
-	and .unconsented_fields == ["name", "phone"] and .destination.port == $port_udp'
-expect_every '.subject != "u002"'
-expect_every '.destination.port != $port_raw'
+	and .unconsented_fields == ["name", "phone"] and .destination.ip == $broker
+	and .destination.port == $port_udp'
+# Case 5: u003 [address, birthdate, email] to the unknown .50.
+expect_finding '.subject == "u003" and .fields == ["address", "birthdate", "email"]
+	and .unconsented_fields == ["address", "birthdate", "email"] and .verdict == "unconsented"
+	and .recipient == null and .recipient_kind == "unknown" and .destination.ip == $unknown
+	and .destination.port == $port_raw and .process.comm == "python3" and .channel == "syscall"'
+# Case 6: u002 [name, phone] to adpartner, unconsented for the name only.
+expect_finding '.subject == "u002" and .fields == ["name", "phone"]
+	and .unconsented_fields == ["name"] and .verdict == "unconsented"
+	and .recipient == "adpartner" and .recipient_kind == "third-party"
+	and .destination.ip == $ad and .destination.port == $port_raw
+	and .process.comm == "python3" and .channel == "syscall"'
+# Case 1 gave nothing; case 3's name did not make a u002 finding.
+expect_every '.destination.ip != $broker or .destination.port != $port_raw'
+expect_every '.subject != "u002" or .destination.ip == $ad'
 expect_no_raw_values
