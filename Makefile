@@ -119,6 +119,10 @@ demo: setup
 	$(Q)$(MAKE) --no-print-directory $(BIN)
 	$(Q)scripts/demo $(BIN)
 
+bench: setup
+	$(Q)$(MAKE) --no-print-directory $(BIN)
+	$(Q)scripts/bench $(BIN)
+
 CHECK_SRCS = $(wildcard user/*.[ch] include/*.h bpf/*.bpf.c bpf/lib/*.h tests/unit/*.[ch] tests/bpf/*.[ch])
 
 format:
