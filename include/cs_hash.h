@@ -71,10 +71,16 @@ CS_INLINE __u64 cs_fp(const struct cs_key *k, __u64 acc, __u32 len)
 	return cs_sip24_2w(k->k0, k->k1, acc, len);
 }
 
-/* Tag-table addressing: 32-bit tag (never 0) and two candidate buckets. */
+/*
+ * Tag-table addressing: a 32-bit tag (bit 0 set, so never 0; bit 1 clear) and two candidate
+ * buckets. The table stores the tag with CS_TAG_WEAK set when every enrolled value with this
+ * fingerprint is a weak-field part: such a hit alone is no disclosure.
+ */
+#define CS_TAG_WEAK 2u
+
 CS_INLINE __u32 cs_tag(__u64 fp)
 {
-	return (__u32)(fp >> 32) | 1;
+	return ((__u32)(fp >> 32) | 1) & ~CS_TAG_WEAK;
 }
 
 CS_INLINE __u32 cs_bucket1(__u64 fp, __u32 mask)

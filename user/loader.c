@@ -17,6 +17,7 @@
 
 #include "loader.h"
 #include "log.h"
+#include "fields.h"
 #include "fpfile.h"
 #include "consentry.skel.h"
 
@@ -96,21 +97,22 @@ static void bucket_insert(struct cs_bucket *b, __u32 tag)
 	}
 }
 
-static int bucket_fill(const struct cs_bucket *b, __u32 tag, int *has)
+/* Slots in use; *has points to the slot holding tag (weak flag ignored), or NULL. */
+static int bucket_fill(struct cs_bucket *b, __u32 tag, __u32 **has)
 {
 	int n = 0;
 
-	*has = 0;
+	*has = NULL;
 	for (int i = 0; i < CS_TAG_SLOTS; i++) {
 		if (b->tag[i])
 			n++;
-		if (b->tag[i] == tag)
-			*has = 1;
+		if ((b->tag[i] | CS_TAG_WEAK) == (tag | CS_TAG_WEAK))
+			*has = &b->tag[i];
 	}
 	return n;
 }
 
-__u32 tagtable_build(const __u64 *fps, size_t n, struct cs_bucket **out)
+__u32 tagtable_build(const __u64 *fps, const __u8 *weak, size_t n, struct cs_bucket **out)
 {
 	__u32 nb = 1;
 
@@ -124,13 +126,20 @@ __u32 tagtable_build(const __u64 *fps, size_t n, struct cs_bucket **out)
 		if (!t)
 			return 0;
 		for (i = 0; i < n; i++) {
-			__u32 tag = cs_tag(fps[i]);
+			__u32 tag = cs_tag(fps[i]) | (weak && weak[i] ? CS_TAG_WEAK : 0);
 			struct cs_bucket *b1 = &t[cs_bucket1(fps[i], nb - 1)];
 			struct cs_bucket *b2 = &t[cs_bucket2(fps[i], nb - 1)];
-			int h1, h2, f1 = bucket_fill(b1, tag, &h1), f2 = bucket_fill(b2, tag, &h2);
+			__u32 *h1, *h2;
+			int f1 = bucket_fill(b1, tag, &h1), f2 = bucket_fill(b2, tag, &h2);
 
-			if (h1 || h2)
+			/*
+			 * Same tag already there (a tag collision or the same fingerprint): it
+			 * stays weak only if both are weak-only.
+			 */
+			if (h1 || h2) {
+				*(h1 ? h1 : h2) &= tag | ~CS_TAG_WEAK;
 				continue;
+			}
 			if (f1 == CS_TAG_SLOTS && f2 == CS_TAG_SLOTS)
 				break;
 			bucket_insert(f1 <= f2 ? b1 : b2, tag);
@@ -178,6 +187,7 @@ int loader_start(struct loader *l, const struct loader_opts *o)
 {
 	struct consentry_bpf *skel;
 	__u64 *fps = NULL;
+	__u8 *weak = NULL;
 	struct cs_bucket *tt = NULL;
 	size_t nfp = 0;
 	int err;
@@ -204,14 +214,23 @@ int loader_start(struct loader *l, const struct loader_opts *o)
 	l->skel = skel;
 
 	fps = calloc(o->db->nentries ? o->db->nentries : 1, sizeof(*fps));
-	if (!fps) {
+	weak = calloc(o->db->nentries ? o->db->nentries : 1, 1);
+	if (!fps || !weak) {
 		err = -ENOMEM;
 		goto out;
 	}
-	for (__u32 i = 0; i < o->db->nentries; i++)
-		if (!nfp || fps[nfp - 1] != o->db->entries[i].fp)
-			fps[nfp++] = o->db->entries[i].fp;
-	l->nbuckets = tagtable_build(fps, nfp, &tt);
+	/* entries are sorted by fp: one tag per distinct fp, weak only if all its entries are */
+	for (__u32 i = 0; i < o->db->nentries; i++) {
+		const struct fp_entry *e = &o->db->entries[i];
+
+		if (!nfp || fps[nfp - 1] != e->fp) {
+			fps[nfp] = e->fp;
+			weak[nfp++] = 1;
+		}
+		if (!field_is_weak(e->field))
+			weak[nfp - 1] = 0;
+	}
+	l->nbuckets = tagtable_build(fps, weak, nfp, &tt);
 	if (!l->nbuckets) {
 		err = -ENOMEM;
 		pr_err("cannot allocate the tag table for %zu fingerprints", nfp);
@@ -311,6 +330,7 @@ int loader_start(struct loader *l, const struct loader_opts *o)
 	}
 out:
 	free(fps);
+	free(weak);
 	free(tt);
 	if (err)
 		loader_release(l);

@@ -44,8 +44,12 @@ int loader_counters(const struct loader *l, __u64 *out);
 __u64 loader_prog_misses(const struct loader *l);
 int loader_flows_fd(const struct loader *l);
 
-/* Build the bucketed tag table for fps (exposed for tests). Returns buckets or 0 on ENOMEM. */
-__u32 tagtable_build(const __u64 *fps, size_t n, struct cs_bucket **out);
+/*
+ * Build the bucketed tag table for n distinct fingerprints; weak[i] (or NULL: none) marks a
+ * fingerprint every enrolled value of which is a weak-field part. Exposed for tests. Returns
+ * the number of buckets (a power of two) or 0 on ENOMEM.
+ */
+__u32 tagtable_build(const __u64 *fps, const __u8 *weak, size_t n, struct cs_bucket **out);
 
 /*
  * cgroup v2 id and depth (root = 0) of a path, absolute or relative to the cgroup2 mount.

@@ -42,8 +42,10 @@ struct cs_state {
 	__u64 total;	 /* bytes handed to this send */
 	__u32 nhits;
 	__u32 flags; /* CS_EV_* */
+	__u32 nstrong; /* hits on strong (not weak-only) tags */
 	__u32 host_len;
 	__u32 req_kind; /* enum cs_req */
+	__u32 _pad2;
 	__u64 req_a0;
 	__u64 req_a1;
 	__u32 req_fd;

@@ -37,6 +37,7 @@ static __always_inline void cs_key_get(struct cs_key *k)
 	k->k3 = 0;
 }
 
+/* 0: not in the bucket; 1: strong tag; 2: weak-only tag (see cs_hash.h CS_TAG_WEAK). */
 static __always_inline int bucket_has(__u32 idx, __u32 tag)
 {
 	struct cs_bucket *b = bpf_map_lookup_elem(&tags, &idx);
@@ -45,8 +46,8 @@ static __always_inline int bucket_has(__u32 idx, __u32 tag)
 	if (!b)
 		return 0;
 	for (i = 0; i < CS_TAG_SLOTS; i++)
-		if (b->tag[i] == tag)
-			return 1;
+		if ((b->tag[i] | CS_TAG_WEAK) == (tag | CS_TAG_WEAK))
+			return b->tag[i] & CS_TAG_WEAK ? 2 : 1;
 	return 0;
 }
 
@@ -58,6 +59,7 @@ __noinline int cs_token(__u64 acc, __u32 len, __u32 start, __u32 end)
 	struct cs_key k;
 	__u64 fp;
 	__u32 tag, i, n;
+	int kind;
 
 	if (!st || !cnt)
 		return 0;
@@ -65,10 +67,14 @@ __noinline int cs_token(__u64 acc, __u32 len, __u32 start, __u32 end)
 	cs_key_get(&k);
 	fp = cs_fp(&k, acc, len);
 	tag = cs_tag(fp);
-	if (!bucket_has(cs_bucket1(fp, cfg_tag_mask), tag) &&
-	    !bucket_has(cs_bucket2(fp, cfg_tag_mask), tag))
+	kind = bucket_has(cs_bucket1(fp, cfg_tag_mask), tag);
+	if (!kind)
+		kind = bucket_has(cs_bucket2(fp, cfg_tag_mask), tag);
+	if (!kind)
 		return 0;
 	cnt->c[CS_CNT_HITS]++;
+	if (kind == 1)
+		st->nstrong++;
 	n = st->nhits;
 	for (i = 0; i < CS_MAX_HITS; i++) {
 		if (i >= n)
@@ -270,6 +276,7 @@ static __always_inline struct cs_state *send_begin(void)
 	st->inspected = 0;
 	st->total = 0;
 	st->nhits = 0;
+	st->nstrong = 0;
 	st->flags = 0;
 	st->host_len = 0;
 	return st;
@@ -320,7 +327,8 @@ __noinline int cs_send_end(__u32 path)
 		st->flags |= CS_EV_TRUNCATED;
 		flow_account(st, uninspected);
 	}
-	if (!st->nhits)
+	/* weak-field parts alone are no disclosure: report only sends with a strong hit */
+	if (!st->nstrong)
 		return 0;
 	ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
 	if (!ev) {

@@ -25,7 +25,8 @@ static int has(const struct cs_bucket *t, __u32 nb, __u64 fp)
 	const struct cs_bucket *b1 = &t[cs_bucket1(fp, nb - 1)], *b2 = &t[cs_bucket2(fp, nb - 1)];
 
 	for (int i = 0; i < CS_TAG_SLOTS; i++)
-		if (b1->tag[i] == cs_tag(fp) || b2->tag[i] == cs_tag(fp))
+		if ((b1->tag[i] | CS_TAG_WEAK) == (cs_tag(fp) | CS_TAG_WEAK) ||
+		    (b2->tag[i] | CS_TAG_WEAK) == (cs_tag(fp) | CS_TAG_WEAK))
 			return 1;
 	return 0;
 }
@@ -41,7 +42,7 @@ static void test_members_and_false_positives(void **state)
 	(void)state;
 	for (size_t i = 0; i < n; i++)
 		fps[i] = rnd(&s);
-	nb = tagtable_build(fps, n, &t);
+	nb = tagtable_build(fps, NULL, n, &t);
 	assert_true(nb > 0 && (nb & (nb - 1)) == 0);
 	/* at most 8 tags per bucket: <= 6 per bucket on average keeps the table ~1/4 smaller */
 	assert_true((size_t)nb * 6 >= n);
@@ -57,10 +58,32 @@ static void test_members_and_false_positives(void **state)
 	free(fps);
 }
 
+/* Weak-only fingerprints carry the flag; a strong one sharing the tag clears it. */
+static void test_weak_flag(void **state)
+{
+	__u64 fps[3] = { 0x1111111122222222ULL, 0x3333333344444444ULL, 0x1111111122222222ULL };
+	__u8 weak[3] = { 1, 1, 0 };
+	struct cs_bucket *t = NULL;
+	__u32 nb = tagtable_build(fps, weak, 3, &t);
+	int w0 = -1, w1 = -1;
+
+	(void)state;
+	for (__u32 b = 0; b < nb; b++)
+		for (int i = 0; i < CS_TAG_SLOTS; i++) {
+			if ((t[b].tag[i] | CS_TAG_WEAK) == (cs_tag(fps[0]) | CS_TAG_WEAK))
+				w0 = !!(t[b].tag[i] & CS_TAG_WEAK);
+			if ((t[b].tag[i] | CS_TAG_WEAK) == (cs_tag(fps[1]) | CS_TAG_WEAK))
+				w1 = !!(t[b].tag[i] & CS_TAG_WEAK);
+		}
+	assert_int_equal(w0, 0); /* weak and strong with one fingerprint: strong */
+	assert_int_equal(w1, 1);
+	free(t);
+}
+
 static void test_empty(void **state)
 {
 	struct cs_bucket *t = NULL;
-	__u32 nb = tagtable_build(NULL, 0, &t);
+	__u32 nb = tagtable_build(NULL, NULL, 0, &t);
 
 	(void)state;
 	assert_int_equal(nb, 1);
@@ -72,6 +95,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_members_and_false_positives),
+	    cmocka_unit_test(test_weak_flag),
 	    cmocka_unit_test(test_empty),
 	};
 
