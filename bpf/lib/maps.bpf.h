@@ -41,7 +41,7 @@ struct cs_state {
 	__u32 inspected; /* bytes scanned in this send */
 	__u64 total;	 /* bytes handed to this send */
 	__u32 nhits;
-	__u32 flags; /* CS_EV_* */
+	__u32 flags;   /* CS_EV_* */
 	__u32 nstrong; /* hits on strong (not weak-only) tags */
 	__u32 host_len;
 	__u32 req_kind; /* enum cs_req */

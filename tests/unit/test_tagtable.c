@@ -61,8 +61,8 @@ static void test_members_and_false_positives(void **state)
 /* Weak-only fingerprints carry the flag; a strong one sharing the tag clears it. */
 static void test_weak_flag(void **state)
 {
-	__u64 fps[3] = { 0x1111111122222222ULL, 0x3333333344444444ULL, 0x1111111122222222ULL };
-	__u8 weak[3] = { 1, 1, 0 };
+	__u64 fps[3] = {0x1111111122222222ULL, 0x3333333344444444ULL, 0x1111111122222222ULL};
+	__u8 weak[3] = {1, 1, 0};
 	struct cs_bucket *t = NULL;
 	__u32 nb = tagtable_build(fps, weak, 3, &t);
 	int w0 = -1, w1 = -1;
