@@ -72,6 +72,26 @@ CS_INLINE __u64 cs_fp(const struct cs_key *k, __u64 acc, __u32 len)
 }
 
 /*
+ * Prefilter: a cheap mix of a finished token (one multiply) whose top bits index a bitmap of
+ * all enrolled tokens (16 bits per token, so ~6% of other tokens pass). Only tokens that pass
+ * pay for SipHash and the tag table. acc is already keyed (seeded FNV-1a), so the bitmap says
+ * nothing about registered values without the key.
+ */
+#define CS_PRE_BITS_PER_FP 16
+#define CS_PRE_LOG2_MIN 12
+#define CS_PRE_LOG2_MAX 33
+
+CS_INLINE __u64 cs_pre(__u64 acc, __u32 len)
+{
+	__u64 x = acc ^ ((__u64)len << 48);
+
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdULL;
+	x ^= x >> 33;
+	return x;
+}
+
+/*
  * Tag-table addressing: a 32-bit tag (bit 0 set, so never 0; bit 1 clear) and two candidate
  * buckets. The table stores the tag with CS_TAG_WEAK set when every enrolled value with this
  * fingerprint is a weak-field part: such a hit alone is no disclosure.

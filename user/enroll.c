@@ -19,6 +19,7 @@
 
 #include "csv.h"
 #include "enroll.h"
+#include "cs_hash.h"
 #include "fields.h"
 #include "fpfile.h"
 #include "keyfile.h"
@@ -403,6 +404,7 @@ struct whole_ctx {
 	__u32 len;
 	int found;
 	__u64 fp;
+	__u64 pre;
 };
 
 /* A token that is the whole normalised string: all of its bytes, none skipped or decoded. */
@@ -413,6 +415,7 @@ static void on_whole(const struct scan_token *t, void *ctx)
 	if (t->start == 0 && t->end == w->len && t->len == w->len) {
 		w->found = 1;
 		w->fp = t->fp;
+		w->pre = cs_pre(t->acc, t->len);
 	}
 }
 
@@ -437,6 +440,7 @@ static void on_part(const struct scan_token *t, void *ctx)
 	}
 	o->fp[o->n] = t->fp;
 	o->len[o->n] = t->len;
+	o->pre[o->n] = cs_pre(t->acc, t->len);
 	o->n++;
 }
 
@@ -478,6 +482,7 @@ int value_fingerprints(const struct cs_key *key, int field, const struct norm_ou
 		if (j == out->n) {
 			out->fp[out->n] = w.fp;
 			out->len[out->n] = w.len;
+			out->pre[out->n] = w.pre;
 			out->n++;
 		}
 	}
@@ -519,6 +524,8 @@ struct enroll {
 
 	struct fp_entry *ent;
 	size_t nent, ent_cap;
+	__u64 *pre; /* cs_pre() of ent[i]'s token, same index until sorting */
+	size_t pre_cap;
 	__u32 min_len, max_len;
 
 	unsigned long values[CS_F_MAX];
@@ -636,11 +643,14 @@ static int entries_add(struct enroll *e, const struct value_fps *v, int field)
 	if (e->nent + v->n > UINT32_MAX)
 		return -E2BIG;
 	err = grow((void **)&e->ent, &e->ent_cap, e->nent + v->n, sizeof(*e->ent), 4096);
+	if (!err)
+		err = grow((void **)&e->pre, &e->pre_cap, e->nent + v->n, sizeof(*e->pre), 4096);
 	if (err)
 		return err;
 	for (unsigned i = 0; i < v->n; i++) {
-		struct fp_entry *x = &e->ent[e->nent++];
+		struct fp_entry *x = &e->ent[e->nent];
 
+		e->pre[e->nent++] = v->pre[i];
 		x->fp = v->fp[i];
 		x->subject = e->nsub;
 		x->field = (__u8)field;
@@ -1002,12 +1012,17 @@ static int build_and_write(struct enroll *e, __u32 *nfp)
 	int err;
 
 	db.nsubjects = e->nsub;
+	err = fpdb_pre_build(&db, e->pre, e->nent);
+	if (err)
+		return err;
 	db.nentries = fp_entries_sort(e->ent, (__u32)e->nent);
 	db.entries = e->ent;
 	db.strings = e->arena;
 	db.subjects = malloc((e->nsub ? e->nsub : 1) * sizeof(*db.subjects));
-	if (!db.subjects)
+	if (!db.subjects) {
+		free(db.pre);
 		return -ENOMEM;
+	}
 	for (__u32 i = 0; i < e->nsub; i++)
 		db.subjects[i] = e->arena + e->soff[i];
 	db.min_len = db.nentries ? e->min_len : 0;
@@ -1016,6 +1031,7 @@ static int build_and_write(struct enroll *e, __u32 *nfp)
 	*nfp = db.nentries;
 	err = fpdb_write(e->out_path, &db);
 	free(db.subjects);
+	free(db.pre);
 	return err;
 }
 
@@ -1034,6 +1050,7 @@ static void enroll_release(struct enroll *e)
 	free(e->sline);
 	free(e->slots);
 	free(e->ent);
+	free(e->pre);
 }
 
 int cmd_enroll(int argc, char **argv)

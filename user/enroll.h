@@ -51,6 +51,7 @@ struct value_fps {
 	unsigned n;
 	__u64 fp[FP_MAX_PARTS];
 	__u32 len[FP_MAX_PARTS]; /* normalised token length, for the kernel's length window */
+	__u64 pre[FP_MAX_PARTS]; /* cs_pre() of the token, for the kernel's prefilter bitmap */
 };
 
 /*

@@ -13,6 +13,7 @@
 #include <zlib.h>
 
 #include "fpfile.h"
+#include "cs_hash.h"
 #include "keyfile.h"
 #include "log.h"
 
@@ -29,7 +30,7 @@
 #define H_SUBJECTS_OFF 48
 #define H_FILE_SIZE    56
 #define H_CRC	       64
-#define H_PAD	       68
+#define H_PRE_LOG2     68
 
 /* Entries converted and checksummed per write call. */
 #define WR_BATCH 4096
@@ -84,7 +85,7 @@ static unsigned long crc_header(const unsigned char *h)
 	unsigned long crc = crc32(0L, Z_NULL, 0);
 
 	crc = crc32(crc, h, H_CRC);
-	return crc32(crc, h + H_PAD, FP_HDR_SIZE - H_PAD);
+	return crc32(crc, h + H_PRE_LOG2, FP_HDR_SIZE - H_PRE_LOG2);
 }
 
 static void entry_to_le(struct fp_entry *e)
@@ -239,6 +240,10 @@ static int check_db(const char *path, const struct fpdb *db, __u64 *subj_bytes)
 		pr_err("%s: bad token length window %u..%u", path, db->min_len, db->max_len);
 		return -EINVAL;
 	}
+	if (!db->pre || db->pre_log2 < CS_PRE_LOG2_MIN || db->pre_log2 > CS_PRE_LOG2_MAX) {
+		pr_err("%s: missing or bad prefilter (2^%u bits)", path, db->pre_log2);
+		return -EINVAL;
+	}
 	for (i = 0; i < db->nsubjects; i++) {
 		size_t len = db->subjects[i] ? strlen(db->subjects[i]) : 0;
 
@@ -277,9 +282,15 @@ static int fwrite_crc(FILE *f, const void *buf, size_t n, unsigned long *crc)
 	return 0;
 }
 
+static __u64 pre_bytes(__u32 pre_log2)
+{
+	return ((__u64)1 << pre_log2) / 8;
+}
+
 static int write_body(FILE *f, const struct fpdb *db, unsigned long *crc)
 {
 	struct fp_entry batch[WR_BATCH];
+	__u64 words[WR_BATCH], nwords = pre_bytes(db->pre_log2) / 8, w, k;
 	unsigned char len16[2];
 	__u32 i, j, m;
 	int err;
@@ -290,6 +301,14 @@ static int write_body(FILE *f, const struct fpdb *db, unsigned long *crc)
 		for (j = 0; j < m; j++)
 			entry_to_le(&batch[j]);
 		err = fwrite_crc(f, batch, (size_t)m * sizeof(*batch), crc);
+		if (err)
+			return err;
+	}
+	for (w = 0; w < nwords; w += k) {
+		k = nwords - w > WR_BATCH ? WR_BATCH : nwords - w;
+		for (j = 0; j < k; j++)
+			words[j] = htole64(db->pre[w + j]);
+		err = fwrite_crc(f, words, (size_t)k * 8, crc);
 		if (err)
 			return err;
 	}
@@ -319,7 +338,7 @@ int fpdb_write(const char *path, const struct fpdb *db)
 	err = check_db(path, db, &subj_bytes);
 	if (err)
 		return err;
-	subj_off = ent_off + (__u64)db->nentries * sizeof(struct fp_entry);
+	subj_off = ent_off + (__u64)db->nentries * sizeof(struct fp_entry) + pre_bytes(db->pre_log2);
 
 	memcpy(h + H_MAGIC, FP_MAGIC, 8);
 	put32(h + H_VERSION, FP_VERSION);
@@ -332,6 +351,7 @@ int fpdb_write(const char *path, const struct fpdb *db)
 	put64(h + H_ENTRIES_OFF, ent_off);
 	put64(h + H_SUBJECTS_OFF, subj_off);
 	put64(h + H_FILE_SIZE, subj_off + subj_bytes);
+	put32(h + H_PRE_LOG2, db->pre_log2);
 	crc = crc_header(h);
 
 	if (asprintf(&tmp, "%s.tmp.XXXXXX", path) < 0) {
@@ -455,7 +475,7 @@ static const char *parse_subjects(char *buf, __u64 size, __u32 n, char **subject
 int fpdb_load(struct fpdb *db, const char *path, const struct cs_key *key)
 {
 	unsigned char h[FP_HDR_SIZE];
-	__u64 ent_off, subj_off, fsize, subj_size, kcv;
+	__u64 ent_off, pre_off, subj_off, fsize, subj_size, kcv;
 	struct fpdb d = {0};
 	const char *why = NULL;
 	unsigned long crc;
@@ -505,13 +525,16 @@ int fpdb_load(struct fpdb *db, const char *path, const struct cs_key *key)
 	ent_off = get64(h + H_ENTRIES_OFF);
 	subj_off = get64(h + H_SUBJECTS_OFF);
 	fsize = get64(h + H_FILE_SIZE);
+	d.pre_log2 = get32(h + H_PRE_LOG2);
 	if (fsize != (__u64)st.st_size) {
 		pr_err("%s: truncated or extended: header says %llu bytes, file has %lld", path,
 		       (unsigned long long)fsize, (long long)st.st_size);
 		goto out;
 	}
-	if (get32(h + H_HDR_SIZE) != FP_HDR_SIZE || ent_off != FP_HDR_SIZE || get32(h + H_PAD) ||
-	    subj_off != ent_off + (__u64)d.nentries * sizeof(struct fp_entry) || subj_off > fsize ||
+	pre_off = ent_off + (__u64)d.nentries * sizeof(struct fp_entry);
+	if (get32(h + H_HDR_SIZE) != FP_HDR_SIZE || ent_off != FP_HDR_SIZE ||
+	    d.pre_log2 < CS_PRE_LOG2_MIN || d.pre_log2 > CS_PRE_LOG2_MAX ||
+	    subj_off != pre_off + pre_bytes(d.pre_log2) || subj_off > fsize ||
 	    (fsize - subj_off) / 3 < d.nsubjects || (d.nentries && !d.nsubjects)) {
 		pr_err("%s: inconsistent header: counts and offsets do not match the file size",
 		       path);
@@ -522,12 +545,15 @@ int fpdb_load(struct fpdb *db, const char *path, const struct cs_key *key)
 	d.entries = malloc(d.nentries ? (size_t)d.nentries * sizeof(*d.entries) : 1);
 	d.strings = malloc(subj_size ? subj_size : 1);
 	d.subjects = calloc(d.nsubjects ? d.nsubjects : 1, sizeof(*d.subjects));
-	if (!d.entries || !d.strings || !d.subjects) {
+	d.pre = malloc(pre_bytes(d.pre_log2));
+	if (!d.entries || !d.strings || !d.subjects || !d.pre) {
 		err = -ENOMEM;
 		pr_err("%s: %s", path, strerror(ENOMEM));
 		goto out;
 	}
 	err = read_at(fd, d.entries, (size_t)d.nentries * sizeof(*d.entries), ent_off);
+	if (!err)
+		err = read_at(fd, d.pre, pre_bytes(d.pre_log2), pre_off);
 	if (!err)
 		err = read_at(fd, d.strings, subj_size, subj_off);
 	if (err) {
@@ -539,6 +565,7 @@ int fpdb_load(struct fpdb *db, const char *path, const struct cs_key *key)
 	err = -EINVAL;
 	crc = crc_header(h);
 	crc = crc_update(crc, d.entries, (size_t)d.nentries * sizeof(*d.entries));
+	crc = crc_update(crc, d.pre, pre_bytes(d.pre_log2));
 	crc = crc_update(crc, d.strings, subj_size);
 	if ((__u32)crc != get32(h + H_CRC)) {
 		pr_err("%s: checksum mismatch: fingerprint file is corrupt", path);
@@ -552,6 +579,8 @@ int fpdb_load(struct fpdb *db, const char *path, const struct cs_key *key)
 	}
 	for (i = 0; i < d.nentries; i++)
 		entry_from_le(&d.entries[i]);
+	for (__u64 w = 0; w < pre_bytes(d.pre_log2) / 8; w++)
+		d.pre[w] = le64toh(d.pre[w]);
 	for (i = 0; i < d.nentries && !why; i++)
 		why = check_entry(&d.entries[i], i ? &d.entries[i - 1] : NULL, d.nsubjects);
 	if (why) {
@@ -583,7 +612,29 @@ void fpdb_release(struct fpdb *db)
 	free(db->entries);
 	free(db->subjects);
 	free(db->strings);
+	free(db->pre);
 	memset(db, 0, sizeof(*db));
+}
+
+int fpdb_pre_build(struct fpdb *db, const __u64 *pre_values, size_t n)
+{
+	__u32 log2 = CS_PRE_LOG2_MIN;
+
+	while (log2 < CS_PRE_LOG2_MAX && ((__u64)1 << log2) < (__u64)n * CS_PRE_BITS_PER_FP)
+		log2++;
+	free(db->pre);
+	db->pre = calloc(pre_bytes(log2) / 8, 8);
+	if (!db->pre) {
+		db->pre_log2 = 0;
+		return -ENOMEM;
+	}
+	db->pre_log2 = log2;
+	for (size_t i = 0; i < n; i++) {
+		__u64 b = fpdb_pre_index(pre_values[i], log2);
+
+		db->pre[b >> 6] |= 1ULL << (b & 63);
+	}
+	return 0;
 }
 
 const struct fp_entry *fpdb_lookup(const struct fpdb *db, __u64 fp, __u32 *n)

@@ -52,6 +52,8 @@ struct fpdb {
 	__u32 min_len;	 /* window of normalised token lengths over all entries */
 	__u32 max_len;	 /* (the kernel hashes no token outside it); 0, 0 when empty */
 	__u64 kcv;	 /* keyfile_kcv() of the key the fingerprints were made with */
+	__u64 *pre;	 /* prefilter bitmap of cs_pre() of every enrolled token */
+	__u32 pre_log2;	 /* its size: 1 << pre_log2 bits */
 	/*
 	 * Storage of the subject ids that subjects[] points into. fpdb_release() frees entries,
 	 * subjects and strings with free(); a DB built in memory must allocate them so.
@@ -78,6 +80,17 @@ int fpdb_write(const char *path, const struct fpdb *db);
  */
 int fpdb_load(struct fpdb *db, const char *path, const struct cs_key *key);
 void fpdb_release(struct fpdb *db);
+
+/*
+ * Size a prefilter for n tokens and set the bit of each (acc, len) pair; db->pre is allocated
+ * with malloc() (freed by fpdb_release). 0 or -ENOMEM.
+ */
+int fpdb_pre_build(struct fpdb *db, const __u64 *pre_values, size_t n);
+/* The prefilter bit of one cs_pre() value: set by fpdb_pre_build, tested by the kernel. */
+static inline __u64 fpdb_pre_index(__u64 pre_value, __u32 pre_log2)
+{
+	return pre_value >> (64 - pre_log2);
+}
 
 /* First entry with fingerprint fp and the number of entries with it (*n); NULL, *n = 0 if none. */
 const struct fp_entry *fpdb_lookup(const struct fpdb *db, __u64 fp, __u32 *n);

@@ -192,6 +192,10 @@ int loader_start(struct loader *l, const struct loader_opts *o)
 	size_t nfp = 0;
 	int err;
 
+	if (!o->db->pre || o->db->pre_log2 < CS_PRE_LOG2_MIN || o->db->pre_log2 > CS_PRE_LOG2_MAX) {
+		pr_err("fingerprint DB has no prefilter");
+		return -EINVAL;
+	}
 	libbpf_set_print(libbpf_print);
 	if (getenv("CONSENTRY_VERIFIER_LOG")) {
 		/* full verifier log and stats to stderr, for debugging the BPF side */
@@ -241,6 +245,7 @@ int loader_start(struct loader *l, const struct loader_opts *o)
 	skel->rodata->cfg_min_len = o->db->nentries ? o->db->min_len : 0xffffffff;
 	skel->rodata->cfg_max_len = o->db->nentries ? o->db->max_len : 0;
 	skel->rodata->cfg_tag_mask = l->nbuckets - 1;
+	skel->rodata->cfg_pre_shift = 64 - o->db->pre_log2;
 	skel->rodata->cfg_self_tgid = getpid();
 	skel->rodata->cfg_include_loopback = !!o->include_loopback;
 	skel->rodata->cfg_scope_pid = o->npids > 0;
@@ -249,6 +254,7 @@ int loader_start(struct loader *l, const struct loader_opts *o)
 	skel->rodata->cfg_k1 = o->key->k1;
 	skel->rodata->cfg_seed = o->key->seed;
 	bpf_map__set_max_entries(skel->maps.tags, l->nbuckets);
+	bpf_map__set_max_entries(skel->maps.pre, (1u << (o->db->pre_log2 - 6)));
 	/* tail-call target only, see bpf/consentry.bpf.c */
 	bpf_program__set_autoattach(skel->progs.tp_scan, false);
 	if (o->ringbuf_bytes)
@@ -273,6 +279,16 @@ int loader_start(struct loader *l, const struct loader_opts *o)
 		goto out;
 	}
 	memcpy(l->tags, tt, l->tags_len);
+	l->pre_len = ((size_t)1 << o->db->pre_log2) / 8;
+	l->pre = mmap(NULL, l->pre_len, PROT_READ | PROT_WRITE, MAP_SHARED,
+		      bpf_map__fd(skel->maps.pre), 0);
+	if (l->pre == MAP_FAILED) {
+		l->pre = NULL;
+		err = -errno;
+		pr_err("cannot map the prefilter: %s", strerror(errno));
+		goto out;
+	}
+	memcpy(l->pre, o->db->pre, l->pre_len);
 
 	for (unsigned i = 0; i < o->npids; i++) {
 		__u8 one = 1;
@@ -342,6 +358,9 @@ void loader_release(struct loader *l)
 	if (l->tags)
 		munmap(l->tags, l->tags_len);
 	l->tags = NULL;
+	if (l->pre)
+		munmap(l->pre, l->pre_len);
+	l->pre = NULL;
 	consentry_bpf__destroy(l->skel);
 	l->skel = NULL;
 	if (l->mounted_tracefs) {

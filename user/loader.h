@@ -25,6 +25,8 @@ struct loader {
 	struct consentry_bpf *skel;
 	void *tags;
 	size_t tags_len;
+	void *pre;
+	size_t pre_len;
 	__u32 nbuckets;
 	int mounted_tracefs;
 	unsigned nprogs;

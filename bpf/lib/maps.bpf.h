@@ -10,6 +10,7 @@ const volatile __u32 cfg_scan_limit = CS_SCAN_LIMIT_DEFAULT;
 const volatile __u32 cfg_min_len = 1;	       /* shortest enrolled token (normalised bytes) */
 const volatile __u32 cfg_max_len = 0xffffffff; /* longest enrolled token */
 const volatile __u32 cfg_tag_mask = 0;	       /* buckets - 1 of the tag table */
+const volatile __u32 cfg_pre_shift = 63;       /* 64 - log2(prefilter bits) */
 const volatile __u32 cfg_self_tgid = 0;	       /* the collector: never scanned */
 const volatile __u8 cfg_include_loopback = 0;
 const volatile __u8 cfg_scope_pid = 0;
@@ -82,6 +83,15 @@ struct {
 	__type(key, __u32);
 	__type(value, struct cs_bucket);
 } tags SEC(".maps");
+
+/* Prefilter bitmap over cs_pre() of every enrolled token (cs_hash.h), filled through mmap. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, 1); /* resized by the loader */
+	__type(key, __u32);
+	__type(value, __u64);
+} pre SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);

@@ -16,16 +16,23 @@
 __noinline int cs_token(__u64 acc, __u32 len, __u32 start, __u32 end);
 
 /*
- * Only tokens whose length lies in the enrolled window pay for SipHash and the lookup. The
- * window test runs on an opaque copy of the length (CS_K, see cs_scan.h): testing the length
- * register itself would narrow its range, the next test would be decided from it and the
- * verifier would have to keep one state per length.
+ * A finished token costs a length test and one bit of the prefilter bitmap (an inlined array
+ * lookup); only tokens that pass both (~6% of those not enrolled) pay for the call, SipHash and
+ * the tag table. The length test runs on an opaque copy of the length (CS_K, see cs_scan.h):
+ * testing the length register itself would narrow its range, the next test would be decided
+ * from it and the verifier would have to keep one state per length.
  */
 #define CS_ON_TOKEN(ctx, acc, len, start, end)                                                     \
 	do {                                                                                       \
 		__u32 __l = CS_K(len);                                                             \
-		if (__l >= cfg_min_len && __l <= cfg_max_len)                                      \
-			cs_token(acc, len, start, end);                                            \
+		if (__l >= cfg_min_len && __l <= cfg_max_len) {                                    \
+			__u64 __b = cs_pre(acc, len) >> cfg_pre_shift;                             \
+			__u32 __w = __b >> 6;                                                      \
+			__u64 *__p = bpf_map_lookup_elem(&pre, &__w);                              \
+                                                                                                   \
+			if (__p && (*__p >> (__b & 63)) & 1)                                       \
+				cs_token(acc, len, start, end);                                    \
+		}                                                                                  \
 	} while (0)
 #include "cs_scan.h"
 

@@ -23,6 +23,7 @@
 #include <bpf/libbpf.h>
 
 #include "cs_abi.h"
+#include "cs_hash.h"
 #include "fpfile.h"
 #include "loader.h"
 #include "log.h"
@@ -82,6 +83,7 @@ static void collect(const struct scan_token *t, void *ctx)
 
 struct whole {
 	__u64 fp;
+	__u64 pre;
 	size_t len;
 };
 
@@ -90,15 +92,18 @@ static void whole_cb(const struct scan_token *t, void *ctx)
 {
 	struct whole *w = ctx;
 
-	if (t->start == 0 && t->end == w->len)
+	if (t->start == 0 && t->end == w->len) {
 		w->fp = t->fp;
+		w->pre = cs_pre(t->acc, t->len);
+	}
 }
 
-static __u64 fp_of(const char *v)
+static __u64 fp_of(const char *v, __u64 *pre)
 {
-	struct whole w = {0, strlen(v)};
+	struct whole w = {.len = strlen(v)};
 
 	scan_message(&key, v, w.len, whole_cb, &w);
+	*pre = w.pre;
 	return w.fp;
 }
 
@@ -190,6 +195,7 @@ static void test_kernel_matches_userspace(void **state)
 	};
 	unsigned np = sizeof(p) / sizeof(p[0]);
 	struct fpdb db = {0};
+	__u64 pre[sizeof(enrolled) / sizeof(enrolled[0])];
 	struct loader ld = {0};
 	struct loader_opts lo = {
 	    .key = &key, .db = &db, .scan_limit = CS_SCAN_LIMIT_DEFAULT, .include_loopback = 1};
@@ -223,7 +229,7 @@ static void test_kernel_matches_userspace(void **state)
 	db.entries = calloc(db.nentries, sizeof(*db.entries));
 	db.min_len = 1000;
 	for (unsigned i = 0; i < db.nentries; i++) {
-		db.entries[i].fp = fp_of(enrolled[i]);
+		db.entries[i].fp = fp_of(enrolled[i], &pre[i]);
 		assert_true(db.entries[i].fp != 0);
 		/* "quick" (only in the benign payload) is a weak-field part: no event alone */
 		db.entries[i].field = strcmp(enrolled[i], "quick") ? CS_F_PHONE : CS_F_NAME;
@@ -233,6 +239,7 @@ static void test_kernel_matches_userspace(void **state)
 		if (strlen(enrolled[i]) > db.max_len)
 			db.max_len = strlen(enrolled[i]);
 	}
+	assert_int_equal(fpdb_pre_build(&db, pre, db.nentries), 0);
 	db.nentries = fp_entries_sort(db.entries, db.nentries);
 
 	us = socket(AF_INET, SOCK_DGRAM, 0);

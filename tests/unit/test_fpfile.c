@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "fpfile.h"
+#include "cs_hash.h"
 #include "keyfile.h"
 #include "log.h"
 
@@ -205,6 +206,12 @@ static void make_db(struct fpdb *db, __u64 kcv)
 	db->min_len = 2;
 	db->max_len = 22;
 	db->kcv = kcv;
+	{
+		static const __u64 pv[] = {0x0123456789abcdefULL, 0xfedcba9876543210ULL, 42};
+
+		assert_int_equal(fpdb_pre_build(db, pv, 3), 0);
+		assert_int_equal(db->pre_log2, CS_PRE_LOG2_MIN);
+	}
 }
 
 static void test_roundtrip(void **state)
@@ -221,13 +228,16 @@ static void test_roundtrip(void **state)
 	assert_int_equal(fpdb_write(x->fp, &w), 0);
 	assert_int_equal(stat(x->fp, &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0600);
-	assert_int_equal(st.st_size, FP_HDR_SIZE + 8 * 16 + 4 * 2 + 5 + 5 + 8 + 5);
+	assert_int_equal(st.st_size,
+			 FP_HDR_SIZE + 8 * 16 + (1 << CS_PRE_LOG2_MIN) / 8 + 4 * 2 + 5 + 5 + 8 + 5);
 	assert_int_equal(count_files(x->dir), 2); /* key, fp.bin: no temporary left */
 
 	assert_int_equal(fpdb_load(&r, x->fp, &x->k), 0);
 	assert_int_equal(r.nsubjects, 4);
 	assert_int_equal(r.nentries, 8);
 	assert_int_equal(r.min_len, 2);
+	assert_int_equal(r.pre_log2, w.pre_log2);
+	assert_memory_equal(r.pre, w.pre, (1 << CS_PRE_LOG2_MIN) / 8);
 	assert_int_equal(r.max_len, 22);
 	assert_true(r.kcv == keyfile_kcv(&x->k));
 	assert_memory_equal(r.entries, w.entries, 8 * sizeof(*w.entries));
@@ -263,6 +273,7 @@ static void test_roundtrip(void **state)
 	assert_null(fpdb_lookup(&r, 0x1000, &n));
 	fpdb_release(&r);
 	free(w.entries);
+	free(w.pre);
 }
 
 static void test_write_refuses_bad_db(void **state)
@@ -282,6 +293,7 @@ static void test_write_refuses_bad_db(void **state)
 	assert_int_equal(fpdb_write(x->fp, &w), -EINVAL);
 	assert_int_equal(access(x->fp, F_OK), -1);
 	free(w.entries);
+	free(w.pre);
 }
 
 /* Rewrite the crc of a file image, so that only the semantic checks can refuse it. */
@@ -324,6 +336,7 @@ static void test_corruption(void **state)
 	make_db(&w, keyfile_kcv(&x->k));
 	assert_int_equal(fpdb_write(x->fp, &w), 0);
 	free(w.entries);
+	free(w.pre);
 	n = read_file(x->fp, good, sizeof(good));
 	expect_load(x, good, n, 0);
 
