@@ -17,12 +17,8 @@
 
 /* Chunk the kernel copies from user memory and scans in one global-function call. */
 #define CS_CHUNK 1024
-/*
- * Bytes one call of a BPF tokeniser pass handles: bounds the verifier's work per function
- * (the W pass has the bushier loop body). Each call costs ~10 ns.
- */
-#define CS_STEP_D 256
-#define CS_STEP_W 256
+/* Bytes one call of the BPF tokeniser handles: bounds the verifier's work; ~10 ns a call. */
+#define CS_STEP 256
 /* Default and hard ceiling for --scan-limit (bytes scanned per send, across all iovecs). */
 #define CS_SCAN_LIMIT_DEFAULT (16 * 1024)
 #define CS_SCAN_LIMIT_MAX     (1024 * 1024)
@@ -178,9 +174,8 @@ struct cs_scan {
 	__u32 d_end;
 	__u32 pos;    /* offset of the next piece in the message */
 	__u8 w_state; /* CS_WS_*, see cs_scan.h */
-	__u8 d_nsep;
-	__u8 d_in; /* a D token is open */
-	__u8 _pad0;
+	__u8 d_state; /* CS_DS_* */
+	__u8 _pad0[2];
 	__u32 _pad; /* always 0; see cs_scan.h verifier note */
 };
 _Static_assert(sizeof(struct cs_scan) == 64, "cs_scan size");

@@ -78,8 +78,8 @@ CS_INLINE __u64 cs_fp(const struct cs_key *k, __u64 acc, __u32 len)
  * nothing about registered values without the key.
  */
 #define CS_PRE_BITS_PER_FP 16
-#define CS_PRE_LOG2_MIN 12
-#define CS_PRE_LOG2_MAX 33
+#define CS_PRE_LOG2_MIN	   12
+#define CS_PRE_LOG2_MAX	   33
 
 CS_INLINE __u64 cs_pre(__u64 acc, __u32 len)
 {

@@ -11,9 +11,9 @@
  *     @ . _ - + (at most 3 in a row) and "%40" (decoded to '@'). Leading and trailing
  *     punctuation is not part of the token. A run of bytes >= 0x80 (UTF-8 text, e.g. Chinese
  *     names) is a token of its own class; a class change ends the token. The W stream is a
- *     table-driven state machine (cs_wclass, cs_wnext below).
+ *     table-driven state machine (cs_class, cs_wnext below); so is D (cs_dnext).
  *     -> emails, national ids (x/X), passports, usernames, name and address parts.
- *  D (digits): digits only; up to CS_D_MAX_SEP separators ( space - . ( ) / ) between digits are
+ *  D (digits): digits only; up to 3 separators ( space - . ( ) / ) between digits are
  *     skipped, any other byte ends the token.
  *     -> phones written "+86 138-0013-8000", "(138) 0013 8000", bank cards in groups, dates.
  *
@@ -36,31 +36,23 @@
 #endif
 
 #define CS_FNV_PRIME 0x100000001b3ULL
-#define CS_D_MAX_SEP 3
 
 CS_INLINE void cs_scan_reset(struct cs_scan *s)
 {
 	__builtin_memset(s, 0, sizeof(*s));
 }
 
-CS_INLINE int cs_is_dsep(__u8 c)
-{
-	return c == ' ' || c == '-' || c == '.' || c == '(' || c == ')' || c == '/';
-}
-
 /*
  * Verifier note. The BPF verifier tracks constants exactly, and a branch it can decide from a
  * known value marks that value precise, after which verifier states that differ in it never
  * prune. Byte loops written as nested ifs over small state variables therefore made it walk
- * the product of their branches per byte (over the 1M-instruction budget). So:
- *  - the W stream's state and byte class come from table lookups with a variable index
- *    (unknown to the verifier), and the body is a row of independent "if (action bit)"
- *    blocks that reconverge at once: the verifier's work is the sum of the blocks per byte;
- *  - the D stream's small state is read and written through volatile accesses to the map
- *    value, so every read is a fresh unknown scalar;
- *  - lengths start from CS_K(0), an always-zero value loaded from the map (cs_scan._pad) the
- *    verifier cannot see through, so no length is ever a known constant.
- * Userspace compiles the same code with plain accesses.
+ * the product of their branches per byte (over the 1M-instruction budget even for 32 bytes).
+ * So both streams are table-driven: the next state and action bits come from table lookups
+ * with a variable index (unknown to the verifier), and the body is a row of independent
+ * "if (action bit)" blocks that reconverge at once, so the verifier's work per byte is the
+ * sum of the blocks. Lengths start from CS_K(0), an always-zero value loaded from the map
+ * (cs_scan._pad) that the verifier cannot see through, so no length is ever a known constant
+ * that a later length test could be decided from. Userspace compiles the same code.
  */
 #ifdef __BPF__
 #define CS_V(field) (*(volatile __typeof__(s->field) *)&s->field)
@@ -72,7 +64,10 @@ CS_INLINE int cs_is_dsep(__u8 c)
 #define CS_K(v) (v)
 #endif
 
-/* W byte classes (low 3 bits of cs_wclass); 0x20 marks an upper-case letter. */
+/*
+ * Byte classes, one table for both streams: bits 0..2 the W class, bits 3..4 the D class,
+ * bit 5 (0x20) marks an upper-case letter (OR-ing it lower-cases the byte).
+ */
 enum {
 	CS_WC_OTHER,
 	CS_WC_ALNUM,
@@ -102,20 +97,35 @@ enum {
 #define CS_WA_COMMIT 0x40 /* tentative becomes committed, token ends after this byte */
 #define CS_WA_AT     0x80 /* hash '@' instead of the byte ("%40") */
 
-static const __u8 cs_wclass[256] = {
-    ['0'] = CS_WC_ZERO,
-    ['1' ... '3'] = CS_WC_ALNUM,
-    ['4'] = CS_WC_FOUR,
-    ['5' ... '9'] = CS_WC_ALNUM,
+enum {
+	CS_DC_OTHER,
+	CS_DC_DIGIT,
+	CS_DC_SEP, /* space - . ( ) / between digit groups */
+};
+#define CS_DC(x) ((x) << 3)
+
+/*
+ * Byte classes, one table for both streams: bits 0..2 the W class, bits 3..4 the D class,
+ * bit 5 (0x20) marks an upper-case letter (OR-ing it lower-cases the byte).
+ */
+static const __u8 cs_class[256] = {
+    ['0'] = CS_WC_ZERO | CS_DC(CS_DC_DIGIT),
+    ['1' ... '3'] = CS_WC_ALNUM | CS_DC(CS_DC_DIGIT),
+    ['4'] = CS_WC_FOUR | CS_DC(CS_DC_DIGIT),
+    ['5' ... '9'] = CS_WC_ALNUM | CS_DC(CS_DC_DIGIT),
     ['A' ... 'Z'] = CS_WC_ALNUM | 0x20,
     ['a' ... 'z'] = CS_WC_ALNUM,
     [0x80 ... 0xff] = CS_WC_HIGH,
     ['@'] = CS_WC_INNER,
-    ['.'] = CS_WC_INNER,
+    ['.'] = CS_WC_INNER | CS_DC(CS_DC_SEP),
     ['_'] = CS_WC_INNER,
-    ['-'] = CS_WC_INNER,
+    ['-'] = CS_WC_INNER | CS_DC(CS_DC_SEP),
     ['+'] = CS_WC_INNER,
     ['%'] = CS_WC_PCT,
+    [' '] = CS_DC(CS_DC_SEP),
+    ['('] = CS_DC(CS_DC_SEP),
+    [')'] = CS_DC(CS_DC_SEP),
+    ['/'] = CS_DC(CS_DC_SEP),
 };
 
 #define CS_W_NEW(st)	 (CS_WA_START | CS_WA_HASH | CS_WA_COMMIT | (st))
@@ -153,82 +163,85 @@ static const __u8 cs_wnext[64] = {
 };
 /* clang-format on */
 
+/* D states: no token, in digits, 1..3 separators after the last digit. */
+enum {
+	CS_DS_NONE,
+	CS_DS_IN,
+	CS_DS_S1,
+	CS_DS_S2,
+	CS_DS_S3,
+};
+
+/* D actions (bits 3..5), next state in bits 0..2; separators are never hashed. */
+#define CS_DA_EMIT  0x08 /* emit the token */
+#define CS_DA_START 0x10 /* start a token at this digit */
+#define CS_DA_HASH  0x20 /* hash the digit; the token now ends after it */
+
+#define CS_D_NEW (CS_DA_START | CS_DA_HASH | CS_DS_IN)
+#define CS_D_ADD (CS_DA_HASH | CS_DS_IN)
+
+/*
+ * Next D state and actions, indexed [state << 2 | D class]. 64 bytes, not 32: clang 14 puts a
+ * 32-byte constant in a mergeable-constant section and emits BTF the kernel rejects.
+ */
+/* clang-format off */
+static const __u8 cs_dnext[64] = {
+	/* NONE */ CS_DS_NONE, CS_D_NEW, CS_DS_NONE, 0,
+	/* IN */   CS_DA_EMIT, CS_D_ADD, CS_DS_S1, 0,
+	/* S1 */   CS_DA_EMIT, CS_D_ADD, CS_DS_S2, 0,
+	/* S2 */   CS_DA_EMIT, CS_D_ADD, CS_DS_S3, 0,
+	/* S3 */   CS_DA_EMIT, CS_D_ADD, CS_DA_EMIT, 0,
+};
+/* clang-format on */
+
 #ifdef __BPF__
-#define CS_LOOP_D CS_STEP_D
-#define CS_LOOP_W CS_STEP_W
+#define CS_LOOP CS_STEP
 #else
-#define CS_LOOP_D 0xffffffffu
-#define CS_LOOP_W 0xffffffffu
+#define CS_LOOP 0xffffffffu
 #endif
 
 /*
- * D stream over n bytes at p, whose first byte is at offset pos of the message. The two
- * streams run as separate passes (separate global functions in BPF), each a small loop.
+ * Both streams over n bytes at p, whose first byte is at offset pos of the message: one class
+ * lookup and one transition per stream per byte; a byte that causes no action in either
+ * stream (most separators and bytes between tokens) costs nothing more.
  */
-CS_INLINE void cs_scan_d(struct cs_scan *s, const struct cs_key *k, const __u8 *p, __u32 n,
-			 __u32 pos, void *ctx)
+CS_INLINE void cs_scan_step(struct cs_scan *s, const struct cs_key *k, const __u8 *p, __u32 n,
+			    __u32 pos, void *ctx)
 {
-	__u64 seed = k->seed, d_acc = s->d_acc;
+	__u64 seed = k->seed, acc = s->w_acc, acct = s->w_acct, d_acc = s->d_acc;
+	__u32 len = s->w_len, lent = s->w_lent, start = s->w_start, end = s->w_end;
 	__u32 d_len = s->d_len, d_start = s->d_start, d_end = s->d_end;
+	__u32 ws = s->w_state, ds = s->d_state;
 	__u32 j;
 	CS_K_DECL;
 
 	(void)ctx;
-	for (j = 0; j < CS_LOOP_D; j++, pos++) {
-		__u8 c;
+	for (j = 0; j < CS_LOOP; j++, pos++) {
+		__u8 c, cl, a, d;
 
 		if (j >= n)
 			break;
 		c = p[j];
-		if ((__u8)(c - '0') < 10) {
-			if (!CS_V(d_in)) {
-				CS_V(d_in) = 1;
-				d_acc = seed;
-				d_len = CS_K(0);
-				d_start = pos;
-			}
+		cl = cs_class[c];
+		a = cs_wnext[((ws & 7) << 3) | (cl & 7)];
+		d = cs_dnext[((ds & 7) << 2) | ((cl >> 3) & 3)];
+		ws = a & 7;
+		ds = d & 7;
+		if (!((a | d) & 0xf8))
+			continue;
+		if (d & CS_DA_EMIT) {
+			CS_ON_TOKEN(ctx, d_acc, d_len, d_start, d_end);
+		}
+		if (d & CS_DA_START) {
+			d_acc = seed;
+			d_len = CS_K(0);
+			d_start = pos;
+		}
+		if (d & CS_DA_HASH) {
 			d_acc = (d_acc ^ c) * CS_FNV_PRIME;
 			d_len++;
 			d_end = pos + 1;
-			CS_V(d_nsep) = 0;
-		} else if (CS_V(d_in)) {
-			if (cs_is_dsep(c) && CS_V(d_nsep) < CS_D_MAX_SEP) {
-				CS_V(d_nsep)++;
-			} else {
-				CS_ON_TOKEN(ctx, d_acc, d_len, d_start, d_end);
-				CS_V(d_in) = 0;
-				CS_V(d_nsep) = 0;
-			}
 		}
-	}
-	s->d_acc = d_acc;
-	s->d_len = d_len;
-	s->d_start = d_start;
-	s->d_end = d_end;
-}
-
-/* W stream over n bytes at p, whose first byte is at offset pos of the message. */
-CS_INLINE void cs_scan_w(struct cs_scan *s, const struct cs_key *k, const __u8 *p, __u32 n,
-			 __u32 pos, void *ctx)
-{
-	__u64 seed = k->seed, acc = s->w_acc, acct = s->w_acct;
-	__u32 len = s->w_len, lent = s->w_lent, start = s->w_start, end = s->w_end;
-	__u32 j;
-	CS_K_DECL;
-
-	(void)ctx;
-	for (j = 0; j < CS_LOOP_W; j++, pos++) {
-		__u8 c, cl, a;
-
-		if (j >= n)
-			break;
-		c = p[j];
-		cl = cs_wclass[c];
-		/*
-		 * The state goes through memory: as a register it would index the table, become
-		 * precise, and make every earlier branch on its bits split the verifier state.
-		 */
-		a = cs_wnext[((CS_V(w_state) & 7) << 3) | (cl & 7)];
 		if (a & CS_WA_EMIT) {
 			CS_ON_TOKEN(ctx, acc, len, start, end);
 		}
@@ -248,7 +261,6 @@ CS_INLINE void cs_scan_w(struct cs_scan *s, const struct cs_key *k, const __u8 *
 			len = lent;
 			end = pos + 1;
 		}
-		CS_V(w_state) = a & 7;
 	}
 	s->w_acc = acc;
 	s->w_acct = acct;
@@ -256,18 +268,19 @@ CS_INLINE void cs_scan_w(struct cs_scan *s, const struct cs_key *k, const __u8 *
 	s->w_lent = lent;
 	s->w_start = start;
 	s->w_end = end;
+	s->d_acc = d_acc;
+	s->d_len = d_len;
+	s->d_start = d_start;
+	s->d_end = d_end;
+	s->w_state = ws;
+	s->d_state = ds;
 }
 
-/*
- * Both streams over n bytes at p, the next piece of the message: the D tokens of the piece
- * are emitted before its W tokens. The kernel feeds CS_CHUNK pieces (in smaller steps per
- * pass, which does not change the tokens or their order); userspace does the same.
- */
+/* The next n bytes of the message. */
 CS_INLINE void cs_scan_buf(struct cs_scan *s, const struct cs_key *k, const __u8 *p, __u32 n,
 			   void *ctx)
 {
-	cs_scan_d(s, k, p, n, s->pos, ctx);
-	cs_scan_w(s, k, p, n, s->pos, ctx);
+	cs_scan_step(s, k, p, n, s->pos, ctx);
 	s->pos += n;
 }
 
@@ -277,14 +290,13 @@ CS_INLINE void cs_scan_flush(struct cs_scan *s, void *ctx)
 	CS_K_DECL;
 
 	(void)ctx;
-	if (s->d_in) {
+	if (s->d_state != CS_DS_NONE) {
 		CS_ON_TOKEN(ctx, s->d_acc, s->d_len, s->d_start, s->d_end);
 	}
 	if (s->w_state != CS_WS_NONE) {
 		CS_ON_TOKEN(ctx, s->w_acc, s->w_len, s->w_start, s->w_end);
 	}
-	s->d_in = 0;
-	s->d_nsep = 0;
+	s->d_state = CS_DS_NONE;
 	s->w_state = CS_WS_NONE;
 }
 

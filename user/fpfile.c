@@ -338,7 +338,8 @@ int fpdb_write(const char *path, const struct fpdb *db)
 	err = check_db(path, db, &subj_bytes);
 	if (err)
 		return err;
-	subj_off = ent_off + (__u64)db->nentries * sizeof(struct fp_entry) + pre_bytes(db->pre_log2);
+	subj_off =
+	    ent_off + (__u64)db->nentries * sizeof(struct fp_entry) + pre_bytes(db->pre_log2);
 
 	memcpy(h + H_MAGIC, FP_MAGIC, 8);
 	put32(h + H_VERSION, FP_VERSION);

@@ -29,7 +29,8 @@ static char vlog[64 << 20];
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
-	char buf[1024];
+	/* large enough for libbpf's BTF and verifier logs, which come as one message */
+	static char buf[1 << 20];
 	size_t n;
 
 	if (level == LIBBPF_DEBUG && log_get_level() < LOG_DEBUG)

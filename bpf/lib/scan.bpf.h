@@ -102,11 +102,10 @@ __noinline int cs_token(__u64 acc, __u32 len, __u32 start, __u32 end)
 }
 
 /*
- * The D and W passes over st->chunk[off..off+n) (off a multiple of the pass's step, n <= step),
- * message offset pos + off. Each is a global function so the verifier walks each small loop
- * once, on its own.
+ * The tokeniser over st->chunk[off..off+n) (off a multiple of CS_STEP, n <= CS_STEP), message
+ * offset pos + off: a global function, so the verifier walks its loop once, on its own.
  */
-__noinline int cs_scan_step_d(__u32 off, __u32 n, __u32 pos)
+__noinline int cs_scan_chunk_step(__u32 off, __u32 n, __u32 pos)
 {
 	struct cs_state *st = state_get();
 	struct cs_key k;
@@ -114,21 +113,8 @@ __noinline int cs_scan_step_d(__u32 off, __u32 n, __u32 pos)
 	if (!st)
 		return 0;
 	cs_key_get(&k);
-	off &= CS_CHUNK - CS_STEP_D;
-	cs_scan_d(&st->scan, &k, st->chunk + off, n, pos + off, NULL);
-	return 0;
-}
-
-__noinline int cs_scan_step_w(__u32 off, __u32 n, __u32 pos)
-{
-	struct cs_state *st = state_get();
-	struct cs_key k;
-
-	if (!st)
-		return 0;
-	cs_key_get(&k);
-	off &= CS_CHUNK - CS_STEP_W;
-	cs_scan_w(&st->scan, &k, st->chunk + off, n, pos + off, NULL);
+	off &= CS_CHUNK - CS_STEP;
+	cs_scan_step(&st->scan, &k, st->chunk + off, n, pos + off, NULL);
 	return 0;
 }
 
@@ -223,19 +209,12 @@ static long chunk_cb(__u32 i, void *data)
 	if (st->scan.pos == 0 && n >= 4 && is_http_request(st->chunk))
 		cs_http_host(n);
 	pos = st->scan.pos;
-	for (i = 0; i < CS_CHUNK / CS_STEP_D; i++) {
-		__u32 off = i * CS_STEP_D;
+	for (i = 0; i < CS_CHUNK / CS_STEP; i++) {
+		__u32 off = i * CS_STEP;
 
 		if (off >= n)
 			break;
-		cs_scan_step_d(off, n - off < CS_STEP_D ? n - off : CS_STEP_D, pos);
-	}
-	for (i = 0; i < CS_CHUNK / CS_STEP_W; i++) {
-		__u32 off = i * CS_STEP_W;
-
-		if (off >= n)
-			break;
-		cs_scan_step_w(off, n - off < CS_STEP_W ? n - off : CS_STEP_W, pos);
+		cs_scan_chunk_step(off, n - off < CS_STEP ? n - off : CS_STEP, pos);
 	}
 	st->scan.pos = pos + n;
 	c->off += n;
