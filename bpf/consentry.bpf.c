@@ -9,6 +9,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_endian.h>
+#include <bpf/bpf_tracing.h>
 
 #include "cs_abi.h"
 #include "lib/maps.bpf.h"
@@ -186,17 +187,73 @@ int tp_scan(void *ctx)
 	return 0;
 }
 
+/*
+ * A ciphertext send (its first bytes are a TLS record header) from a thread inside a probed
+ * TLS write call: scan the call's plaintext for this socket instead (the tail call does not
+ * return). Returns 0 when there is nothing to claim; the caller then skips the ciphertext.
+ */
+static __always_inline int tls_claim(void *ctx, struct cs_state *st, __u32 path)
+{
+	__u64 id = bpf_get_current_pid_tgid(), buf, len;
+	struct cs_tls_pending *p;
+	__u32 ch;
+
+	if (!cfg_tls)
+		return 0;
+	p = bpf_map_lookup_elem(&tls_pending, &id);
+	if (!p)
+		return 0;
+	buf = p->buf;
+	len = p->len;
+	ch = p->channel;
+	bpf_map_delete_elem(&tls_pending, &id);
+	cnt_add(CS_CNT_TLS_CLAIMED, 1);
+	st->channel = ch;
+	to_scan(ctx, st, CS_REQ_BUF, buf, len, 0, path);
+	return 1;
+}
+
+/* Egress send of one user buffer (write, sendto). */
+static __always_inline int send_buf(void *ctx, __u64 buf, __u64 len, __u32 path)
+{
+	struct cs_state *st = state_get();
+
+	if (!st)
+		return 0;
+	if (starts_with_tls_record(buf, len)) {
+		if (!tls_claim(ctx, st, path))
+			cnt_add(CS_CNT_TLS_SKIPPED, 1);
+		return 0;
+	}
+	to_scan(ctx, st, CS_REQ_BUF, buf, len, 0, path);
+	return 0;
+}
+
+/* Egress send of an iovec array (writev, sendmsg): the TLS test looks at the first segment. */
+static __always_inline int send_iov(void *ctx, __u64 uiov, __u64 iovcnt, __u32 path)
+{
+	struct cs_state *st = state_get();
+	struct iovec iov;
+
+	if (!st)
+		return 0;
+	if (iovcnt && !bpf_probe_read_user(&iov, sizeof(iov), (void *)uiov) &&
+	    starts_with_tls_record((__u64)iov.iov_base, iov.iov_len)) {
+		if (!tls_claim(ctx, st, path))
+			cnt_add(CS_CNT_TLS_SKIPPED, 1);
+		return 0;
+	}
+	to_scan(ctx, st, CS_REQ_IOV, uiov, iovcnt, 0, path);
+	return 0;
+}
+
 SEC("tracepoint/syscalls/sys_enter_write")
 int tp_write(struct trace_event_raw_sys_enter *ctx)
 {
 	__u64 buf = ctx->args[1], len = ctx->args[2];
-	struct cs_state *st;
 
-	if (!len || !cs_egress_begin(ctx->args[0], 0, 0) || tls_skip(buf, len))
-		return 0;
-	st = state_get();
-	if (st)
-		to_scan(ctx, st, CS_REQ_BUF, buf, len, 0, CS_P_WRITE);
+	if (len && cs_egress_begin(ctx->args[0], 0, 0))
+		send_buf(ctx, buf, len, CS_P_WRITE);
 	return 0;
 }
 
@@ -204,27 +261,17 @@ SEC("tracepoint/syscalls/sys_enter_sendto")
 int tp_sendto(struct trace_event_raw_sys_enter *ctx)
 {
 	__u64 buf = ctx->args[1], len = ctx->args[2];
-	struct cs_state *st;
 
-	if (!len || !cs_egress_begin(ctx->args[0], ctx->args[4], ctx->args[5]) ||
-	    tls_skip(buf, len))
-		return 0;
-	st = state_get();
-	if (st)
-		to_scan(ctx, st, CS_REQ_BUF, buf, len, 0, CS_P_SENDTO);
+	if (len && cs_egress_begin(ctx->args[0], ctx->args[4], ctx->args[5]))
+		send_buf(ctx, buf, len, CS_P_SENDTO);
 	return 0;
 }
 
 SEC("tracepoint/syscalls/sys_enter_writev")
 int tp_writev(struct trace_event_raw_sys_enter *ctx)
 {
-	struct cs_state *st;
-
-	if (!cs_egress_begin(ctx->args[0], 0, 0))
-		return 0;
-	st = state_get();
-	if (st)
-		to_scan(ctx, st, CS_REQ_IOV, ctx->args[1], ctx->args[2], 0, CS_P_WRITEV);
+	if (cs_egress_begin(ctx->args[0], 0, 0))
+		send_iov(ctx, ctx->args[1], ctx->args[2], CS_P_WRITEV);
 	return 0;
 }
 
@@ -232,16 +279,103 @@ SEC("tracepoint/syscalls/sys_enter_sendmsg")
 int tp_sendmsg(struct trace_event_raw_sys_enter *ctx)
 {
 	struct user_msghdr mh;
-	struct cs_state *st;
 
 	if (bpf_probe_read_user(&mh, sizeof(mh), (void *)ctx->args[1]))
 		return 0;
-	if (!cs_egress_begin(ctx->args[0], (__u64)mh.msg_name, mh.msg_namelen))
-		return 0;
-	st = state_get();
-	if (st)
-		to_scan(ctx, st, CS_REQ_IOV, (__u64)mh.msg_iov, mh.msg_iovlen, 0, CS_P_SENDMSG);
+	if (cs_egress_begin(ctx->args[0], (__u64)mh.msg_name, mh.msg_namelen))
+		send_iov(ctx, (__u64)mh.msg_iov, mh.msg_iovlen, CS_P_SENDMSG);
 	return 0;
+}
+
+/* Exec notices for the collector (pid, host namespace), to probe new TLS executables. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 256 * 1024);
+} execs SEC(".maps");
+
+/* sched/sched_process_exec: a process has a new executable; the collector checks it. */
+SEC("tracepoint/sched/sched_process_exec")
+int tp_exec(void *ctx)
+{
+	__u32 *pid;
+
+	(void)ctx;
+	if (!cfg_tls)
+		return 0;
+	pid = bpf_ringbuf_reserve(&execs, sizeof(*pid), 0);
+	if (!pid) {
+		cnt_add(CS_CNT_EXEC_DROPS, 1);
+		return 0;
+	}
+	*pid = bpf_get_current_pid_tgid() >> 32;
+	bpf_ringbuf_submit(pid, 0);
+	return 0;
+}
+
+/*
+ * TLS library write entry points (uprobes, attached by user/tls.c to each library or
+ * executable that has them): remember (buffer, length) for this thread until its ciphertext
+ * send claims it. Return values are ignored by the kernel.
+ */
+static __always_inline int tls_record(__u64 buf, __s64 len, __u32 channel)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct cs_tls_pending p = { .buf = buf, .len = len, .channel = channel };
+
+	if (len <= 0 || !buf || !in_scope(id >> 32))
+		return 0;
+	cnt_add(CS_CNT_TLS_WRITES, 1);
+	p.ts_ns = bpf_ktime_get_ns();
+	/* an older unclaimed write of this thread never reached a socket we scan */
+	if (bpf_map_lookup_elem(&tls_pending, &id))
+		cnt_add(CS_CNT_TLS_LOST, 1);
+	bpf_map_update_elem(&tls_pending, &id, &p, BPF_ANY);
+	return 0;
+}
+
+/* OpenSSL/BoringSSL SSL_write(SSL *, const void *buf, int num) */
+SEC("uprobe")
+int BPF_KPROBE(up_ssl_write, void *ssl, const void *buf, int num)
+{
+	return tls_record((__u64)buf, num, CS_CH_OPENSSL);
+}
+
+/* OpenSSL SSL_write_ex(SSL *, const void *buf, size_t num, size_t *written) */
+SEC("uprobe")
+int BPF_KPROBE(up_ssl_write_ex, void *ssl, const void *buf, size_t num)
+{
+	return tls_record((__u64)buf, (__s64)num, CS_CH_OPENSSL);
+}
+
+/* GnuTLS gnutls_record_send(gnutls_session_t, const void *data, size_t size) */
+SEC("uprobe")
+int BPF_KPROBE(up_gnutls_send, void *session, const void *data, size_t size)
+{
+	return tls_record((__u64)data, (__s64)size, CS_CH_GNUTLS);
+}
+
+/* NSPR PR_Write(PRFileDesc *, const void *buf, PRInt32 amount) and PR_Send(fd, buf, amount, ...) */
+SEC("uprobe")
+int BPF_KPROBE(up_nss_write, void *fd, const void *buf, int amount)
+{
+	return tls_record((__u64)buf, amount, CS_CH_NSS);
+}
+
+/*
+ * Go crypto/tls.(*Conn).Write(b []byte) with the register ABI (Go >= 1.17, amd64): receiver in
+ * RAX, the slice's pointer and length in RBX and RCX.
+ */
+SEC("uprobe")
+int up_go_tls_write(struct pt_regs *ctx)
+{
+#if defined(__TARGET_ARCH_x86)
+	return tls_record(ctx->bx, (__s64)ctx->cx, CS_CH_GO_TLS);
+#elif defined(__TARGET_ARCH_arm64)
+	/* arm64 Go ABI: receiver in R0, slice pointer and length in R1, R2 */
+	return tls_record(ctx->regs[1], (__s64)ctx->regs[2], CS_CH_GO_TLS);
+#else
+	return 0;
+#endif
 }
 
 SEC("tracepoint/syscalls/sys_enter_sendmmsg")

@@ -21,6 +21,7 @@
 #include "fpfile.h"
 #include "log.h"
 #include "procinfo.h"
+#include "tls.h"
 
 static __s64 clock_ns(clockid_t id)
 {
@@ -66,6 +67,16 @@ int collector_handle(struct collector *c, const void *data, size_t len)
 static int rb_cb(void *ctx, void *data, size_t len)
 {
 	return collector_handle(ctx, data, len);
+}
+
+/* A process exec'd: probe its executable for TLS functions (once per file). */
+static int exec_cb(void *ctx, void *data, size_t len)
+{
+	struct collector *c = ctx;
+
+	if (len >= sizeof(__u32) && c->loader->tls)
+		tls_probe_exec(c->loader->tls, *(__u32 *)data);
+	return 0;
 }
 
 /* systemd readiness (sd_notify protocol) without linking libsystemd. */
@@ -146,7 +157,9 @@ static void print_summary(const struct collector *c)
 		"  events                %" PRIu64 "\n"
 		"  findings              %" PRIu64 " (reported %" PRIu64 ")\n"
 		"  ringbuf drops         %" PRIu64 "\n"
-		"  probe runs missed     %" PRIu64 "\n",
+		"  probe runs missed     %" PRIu64 "\n"
+		"  tls writes            %" PRIu64 " (scanned %" PRIu64 ", not sent to a scanned socket "
+		"%" PRIu64 "), files probed %u\n",
 		(uint64_t)cnt[CS_CNT_SENDS], (uint64_t)cnt[CS_CNT_BYTES_SENT],
 		(uint64_t)cnt[CS_CNT_BYTES_INSPECTED], (uint64_t)cnt[CS_CNT_BYTES_UNINSPECTED],
 		(uint64_t)cnt[CS_CNT_SENDFILE_BYTES], (uint64_t)cnt[CS_CNT_READ_FAIL],
@@ -155,7 +168,9 @@ static void print_summary(const struct collector *c)
 		(uint64_t)cnt[CS_CNT_TOKENS], (uint64_t)cnt[CS_CNT_HITS], (uint64_t)s->unconfirmed,
 		(uint64_t)cnt[CS_CNT_HITS_OVERFLOW], (uint64_t)cnt[CS_CNT_EVENTS],
 		(uint64_t)s->findings, (uint64_t)s->reported, (uint64_t)cnt[CS_CNT_RB_DROPS],
-		(uint64_t)loader_prog_misses(c->loader));
+		(uint64_t)loader_prog_misses(c->loader), (uint64_t)cnt[CS_CNT_TLS_WRITES],
+		(uint64_t)cnt[CS_CNT_TLS_CLAIMED], (uint64_t)cnt[CS_CNT_TLS_LOST],
+		tls_nfiles(c->loader->tls));
 	print_flows(c);
 }
 
@@ -185,6 +200,8 @@ int collector_run(struct collector *c)
 	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	efd = epoll_create1(EPOLL_CLOEXEC);
 	rb = ring_buffer__new(loader_ringbuf_fd(c->loader), rb_cb, c, NULL);
+	if (rb && c->loader->tls && ring_buffer__add(rb, loader_execs_fd(c->loader), exec_cb, c))
+		errno = ENOMEM, ring_buffer__free(rb), rb = NULL;
 	if (sfd < 0 || tfd < 0 || efd < 0 || !rb) {
 		err = -errno;
 		pr_err("cannot set up the event loop: %s", strerror(errno));

@@ -16,6 +16,7 @@
 #include <bpf/libbpf.h>
 
 #include "loader.h"
+#include "tls.h"
 #include "log.h"
 #include "fields.h"
 #include "fpfile.h"
@@ -258,6 +259,19 @@ int loader_start(struct loader *l, const struct loader_opts *o)
 	bpf_map__set_max_entries(skel->maps.pre, (1u << (o->db->pre_log2 - 6)));
 	/* tail-call target only, see bpf/consentry.bpf.c */
 	bpf_program__set_autoattach(skel->progs.tp_scan, false);
+	/* uprobes are attached per file by user/tls.c */
+	{
+		struct bpf_program *up[] = { skel->progs.up_ssl_write, skel->progs.up_ssl_write_ex,
+					     skel->progs.up_gnutls_send, skel->progs.up_nss_write,
+					     skel->progs.up_go_tls_write };
+
+		for (unsigned i = 0; i < sizeof(up) / sizeof(up[0]); i++) {
+			bpf_program__set_autoattach(up[i], false);
+			bpf_program__set_autoload(up[i], o->tls);
+		}
+		bpf_program__set_autoload(skel->progs.tp_exec, o->tls);
+	}
+	skel->rodata->cfg_tls = !!o->tls;
 	if (o->ringbuf_bytes)
 		bpf_map__set_max_entries(skel->maps.events, o->ringbuf_bytes);
 
@@ -338,12 +352,27 @@ int loader_start(struct loader *l, const struct loader_opts *o)
 			struct bpf_prog_info info = {};
 			__u32 len = sizeof(info);
 
-			if (bpf_program__autoload(p) && p != skel->progs.tp_scan)
+			if (bpf_program__autoload(p) && p != skel->progs.tp_scan &&
+			    strncmp(bpf_program__name(p), "up_", 3))
 				l->nprogs++;
 			if (!bpf_obj_get_info_by_fd(bpf_program__fd(p), &info, &len))
 				pr_debug("program %s: %u instructions verified",
 					 bpf_program__name(p), info.verified_insns);
 		}
+	}
+	if (o->tls) {
+		l->tls = tls_new(skel);
+		if (!l->tls) {
+			err = -ENOMEM;
+			goto out;
+		}
+		for (unsigned i = 0; i < o->ntls_libs; i++)
+			if (tls_probe_file(l->tls, o->tls_libs[i], "--tls-lib") <= 0)
+				pr_warn("tls: --tls-lib %s: no supported TLS write function found",
+					o->tls_libs[i]);
+		tls_probe_running(l->tls);
+		pr_info("tls: %u files probed (%u uprobes)", tls_nfiles(l->tls),
+			tls_nlinks(l->tls));
 	}
 out:
 	free(fps);
@@ -356,6 +385,8 @@ out:
 
 void loader_release(struct loader *l)
 {
+	tls_free(l->tls);
+	l->tls = NULL;
 	if (l->tags)
 		munmap(l->tags, l->tags_len);
 	l->tags = NULL;
@@ -373,6 +404,11 @@ void loader_release(struct loader *l)
 int loader_ringbuf_fd(const struct loader *l)
 {
 	return bpf_map__fd(l->skel->maps.events);
+}
+
+int loader_execs_fd(const struct loader *l)
+{
+	return bpf_map__fd(l->skel->maps.execs);
 }
 
 int loader_flows_fd(const struct loader *l)

@@ -19,6 +19,9 @@ struct loader_opts {
 	const __u64 *cgroups; /* cgroup v2 ids */
 	unsigned ncgroups;
 	__u32 ringbuf_bytes;
+	int tls;		  /* probe TLS libraries (--tls auto) */
+	const char *const *tls_libs; /* --tls-lib paths */
+	unsigned ntls_libs;
 };
 
 struct loader {
@@ -30,6 +33,7 @@ struct loader {
 	__u32 nbuckets;
 	int mounted_tracefs;
 	unsigned nprogs;
+	struct tls *tls; /* NULL with --tls off */
 };
 
 /* Checks privileges, BTF and tracefs (mounting it when missing). 0 or -errno (message printed). */
@@ -45,6 +49,7 @@ int loader_counters(const struct loader *l, __u64 *out);
 /* Sum of recursion misses of all programs (runs the kernel skipped). */
 __u64 loader_prog_misses(const struct loader *l);
 int loader_flows_fd(const struct loader *l);
+int loader_execs_fd(const struct loader *l);
 
 /*
  * Build the bucketed tag table for n distinct fingerprints; weak[i] (or NULL: none) marks a

@@ -97,6 +97,9 @@ static void run_usage(FILE *f)
 		"      --pid PID            only processes with this pid (repeatable)\n"
 		"      --cgroup PATH        only this cgroup v2 and its descendants (repeatable)\n"
 		"      --scan-limit BYTES   bytes scanned per send (default %u, max %u)\n"
+		"      --tls MODE           auto: also scan TLS plaintext of OpenSSL, GnuTLS, NSS and\n"
+		"                           Go crypto/tls (uprobes; default); off: syscalls only\n"
+		"      --tls-lib PATH       also probe this library or executable (repeatable)\n"
 		"  -v, --verbose            debug logs (libbpf and verifier output)\n"
 		"  -h, --help               this text\n",
 		(unsigned)CS_SCAN_LIMIT_DEFAULT, (unsigned)CS_SCAN_LIMIT_MAX);
@@ -109,6 +112,8 @@ enum {
 	OPT_PID,
 	OPT_CGROUP,
 	OPT_SCAN_LIMIT,
+	OPT_TLS,
+	OPT_TLS_LIB,
 };
 
 int cmd_run(int argc, char **argv)
@@ -131,7 +136,8 @@ int cmd_run(int argc, char **argv)
 	};
 	struct inputs in = {0};
 	struct loader ld = {0};
-	struct loader_opts lo = {.scan_limit = CS_SCAN_LIMIT_DEFAULT};
+	struct loader_opts lo = {.scan_limit = CS_SCAN_LIMIT_DEFAULT, .tls = 1};
+	const char *tls_libs[CS_SCOPE_MAX];
 	struct collector col = {0};
 	__u32 pids[CS_SCOPE_MAX];
 	__u64 cgroups[CS_SCOPE_MAX];
@@ -191,6 +197,27 @@ int cmd_run(int argc, char **argv)
 			}
 			ncg++;
 			break;
+		case OPT_TLS:
+			if (!strcmp(optarg, "auto")) {
+				lo.tls = 1;
+			} else if (!strcmp(optarg, "off")) {
+				lo.tls = 0;
+			} else {
+				pr_err("--tls: expected auto or off, got '%s'", optarg);
+				return 2;
+			}
+			break;
+		case OPT_TLS_LIB:
+			if (lo.ntls_libs == CS_SCOPE_MAX) {
+				pr_err("--tls-lib: at most %d paths", CS_SCOPE_MAX);
+				return 2;
+			}
+			if (access(optarg, R_OK)) {
+				pr_err("--tls-lib: cannot read '%s': %s", optarg, strerror(errno));
+				return 2;
+			}
+			tls_libs[lo.ntls_libs++] = optarg;
+			break;
 		case OPT_SCAN_LIMIT:
 			if (parse_u32("--scan-limit", optarg, 1, CS_SCAN_LIMIT_MAX, &lo.scan_limit))
 				return 2;
@@ -241,6 +268,7 @@ int cmd_run(int argc, char **argv)
 		goto out;
 	}
 	lo.key = &in.key;
+	lo.tls_libs = tls_libs;
 	lo.db = &in.db;
 	lo.pids = pids;
 	lo.npids = npids;

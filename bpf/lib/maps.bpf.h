@@ -15,6 +15,7 @@ const volatile __u32 cfg_self_tgid = 0;	       /* the collector: never scanned *
 const volatile __u8 cfg_include_loopback = 0;
 const volatile __u8 cfg_scope_pid = 0;
 const volatile __u8 cfg_scope_cgroup = 0;
+const volatile __u8 cfg_tls = 0; /* TLS library probes attached: claim their plaintext */
 const volatile __u64 cfg_k0 = 0, cfg_k1 = 0, cfg_seed = 0;
 
 /* Peer and process of the send being scanned. */
@@ -46,7 +47,7 @@ struct cs_state {
 	__u32 nstrong; /* hits on strong (not weak-only) tags */
 	__u32 host_len;
 	__u32 req_kind; /* enum cs_req */
-	__u32 _pad2;
+	__u32 channel;	/* enum cs_channel of the bytes being scanned */
 	__u64 req_a0;
 	__u64 req_a1;
 	__u32 req_fd;
@@ -97,6 +98,27 @@ struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, CS_RINGBUF_DEFAULT);
 } events SEC(".maps");
+
+/*
+ * Plaintext a TLS library was asked to send, keyed by thread (pid_tgid), recorded by the
+ * library's uprobe at function entry. The first ciphertext send of that thread inside the call
+ * claims it: the socket of that send is the peer, and the plaintext (still in the caller's
+ * buffer, the call has not returned) is scanned instead of the ciphertext.
+ */
+struct cs_tls_pending {
+	__u64 buf; /* user address of the plaintext */
+	__u64 len;
+	__u64 ts_ns;
+	__u32 channel; /* enum cs_channel */
+	__u32 _pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, CS_FLOWS_MAX);
+	__type(key, __u64);
+	__type(value, struct cs_tls_pending);
+} tls_pending SEC(".maps");
 
 /* Flows with uninspected bytes, key: flow id. */
 struct {

@@ -264,6 +264,7 @@ static __always_inline struct cs_state *send_begin(void)
 	st->nhits = 0;
 	st->nstrong = 0;
 	st->flags = 0;
+	st->channel = CS_CH_SYSCALL;
 	st->host_len = 0;
 	return st;
 }
@@ -335,7 +336,7 @@ __noinline int cs_send_end(__u32 path)
 	bpf_get_current_comm(ev->comm, sizeof(ev->comm));
 	__builtin_memcpy(ev->daddr, st->peer.daddr, 16);
 	ev->dport = st->peer.dport;
-	ev->channel = CS_CH_SYSCALL;
+	ev->channel = st->channel;
 	ev->path = path;
 	ev->proto = st->peer.proto;
 	ev->flags = st->flags | (st->peer.v6 ? CS_EV_ADDR_V6 : 0);

@@ -1,0 +1,345 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <glob.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <bpf/libbpf.h>
+
+#include "consentry.skel.h"
+#include "log.h"
+#include "tls.h"
+
+static const char *const fn_names[TLS_FN_MAX] = {
+	[TLS_FN_SSL_WRITE] = "SSL_write",	  [TLS_FN_SSL_WRITE_EX] = "SSL_write_ex",
+	[TLS_FN_GNUTLS_SEND] = "gnutls_record_send", [TLS_FN_PR_WRITE] = "PR_Write",
+	[TLS_FN_PR_SEND] = "PR_Send",		  [TLS_FN_GO_WRITE] = "crypto/tls.(*Conn).Write",
+};
+
+static const char *const fn_channel[TLS_FN_MAX] = {
+	[TLS_FN_SSL_WRITE] = "openssl", [TLS_FN_SSL_WRITE_EX] = "openssl",
+	[TLS_FN_GNUTLS_SEND] = "gnutls", [TLS_FN_PR_WRITE] = "nss",
+	[TLS_FN_PR_SEND] = "nss",	 [TLS_FN_GO_WRITE] = "go-tls",
+};
+
+/* Libraries worth probing even before a process maps them. */
+static const char *const lib_globs[] = {
+	"/lib/*-linux-gnu/libssl.so.*",	   "/usr/lib/*-linux-gnu/libssl.so.*",
+	"/lib/*-linux-gnu/libgnutls.so.*", "/usr/lib/*-linux-gnu/libgnutls.so.*",
+	"/lib/*-linux-gnu/libnspr4.so",	   "/usr/lib/*-linux-gnu/libnspr4.so",
+	"/usr/lib64/libssl.so.*",	   "/usr/lib64/libgnutls.so.*",
+	"/usr/lib64/libnspr4.so",
+};
+
+struct seen {
+	dev_t dev;
+	ino_t ino;
+};
+
+struct tls {
+	struct consentry_bpf *skel;
+	struct seen *seen;
+	unsigned nseen, seen_cap;
+	struct bpf_link **links;
+	unsigned nlinks, links_cap;
+	unsigned nfiles; /* files probed */
+};
+
+static struct bpf_program *fn_prog(struct tls *t, int fn)
+{
+	switch (fn) {
+	case TLS_FN_SSL_WRITE:
+		return t->skel->progs.up_ssl_write;
+	case TLS_FN_SSL_WRITE_EX:
+		return t->skel->progs.up_ssl_write_ex;
+	case TLS_FN_GNUTLS_SEND:
+		return t->skel->progs.up_gnutls_send;
+	case TLS_FN_PR_WRITE:
+	case TLS_FN_PR_SEND:
+		return t->skel->progs.up_nss_write;
+	default:
+		return t->skel->progs.up_go_tls_write;
+	}
+}
+
+int tls_elf_scan(const char *path, struct tls_elf *out)
+{
+	Elf_Scn *scn = NULL;
+	size_t shstrndx;
+	int fd, err = 0;
+	Elf *e;
+
+	memset(out, 0, sizeof(*out));
+	if (elf_version(EV_CURRENT) == EV_NONE)
+		return -EINVAL;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	e = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	if (!e || elf_kind(e) != ELF_K_ELF || elf_getshdrstrndx(e, &shstrndx)) {
+		err = -ENOEXEC;
+		goto out;
+	}
+	while ((scn = elf_nextscn(e, scn))) {
+		GElf_Shdr sh;
+		const char *name;
+
+		if (!gelf_getshdr(scn, &sh))
+			continue;
+		name = elf_strptr(e, shstrndx, sh.sh_name);
+		if (name && (!strcmp(name, ".gopclntab") || !strcmp(name, ".go.buildinfo")))
+			out->is_go = 1;
+	}
+	scn = NULL;
+	while ((scn = elf_nextscn(e, scn))) {
+		GElf_Shdr sh;
+		Elf_Data *d;
+		size_t n;
+
+		if (!gelf_getshdr(scn, &sh) || (sh.sh_type != SHT_SYMTAB && sh.sh_type != SHT_DYNSYM))
+			continue;
+		d = elf_getdata(scn, NULL);
+		if (!d || !sh.sh_entsize)
+			continue;
+		n = sh.sh_size / sh.sh_entsize;
+		for (size_t i = 0; i < n; i++) {
+			GElf_Sym sym;
+			GElf_Shdr tsh;
+			const char *name;
+			Elf_Scn *ts;
+
+			if (!gelf_getsym(d, (int)i, &sym) || GELF_ST_TYPE(sym.st_info) != STT_FUNC ||
+			    sym.st_shndx == SHN_UNDEF || !sym.st_value)
+				continue;
+			name = elf_strptr(e, sh.sh_link, sym.st_name);
+			if (!name)
+				continue;
+			for (int f = 0; f < TLS_FN_MAX; f++) {
+				if (out->off[f] || strcmp(name, fn_names[f]))
+					continue;
+				/* uprobes take a file offset: translate through the section */
+				ts = elf_getscn(e, sym.st_shndx);
+				if (ts && gelf_getshdr(ts, &tsh))
+					out->off[f] = sym.st_value - tsh.sh_addr + tsh.sh_offset;
+			}
+		}
+	}
+	if (out->is_go && !out->off[TLS_FN_GO_WRITE]) {
+		/* a Go binary with crypto/tls linked in but no symbols left to find it by */
+		int has_symtab = 0;
+
+		scn = NULL;
+		while ((scn = elf_nextscn(e, scn))) {
+			GElf_Shdr sh;
+
+			if (gelf_getshdr(scn, &sh) && sh.sh_type == SHT_SYMTAB)
+				has_symtab = 1;
+		}
+		out->go_stripped = !has_symtab;
+	}
+out:
+	if (e)
+		elf_end(e);
+	close(fd);
+	return err;
+}
+
+struct tls *tls_new(struct consentry_bpf *skel)
+{
+	struct tls *t = calloc(1, sizeof(*t));
+
+	if (t)
+		t->skel = skel;
+	return t;
+}
+
+void tls_free(struct tls *t)
+{
+	if (!t)
+		return;
+	for (unsigned i = 0; i < t->nlinks; i++)
+		bpf_link__destroy(t->links[i]);
+	free(t->links);
+	free(t->seen);
+	free(t);
+}
+
+static int seen_add(struct tls *t, const struct stat *st)
+{
+	for (unsigned i = 0; i < t->nseen; i++)
+		if (t->seen[i].dev == st->st_dev && t->seen[i].ino == st->st_ino)
+			return 0;
+	if (t->nseen == t->seen_cap) {
+		unsigned cap = t->seen_cap ? t->seen_cap * 2 : 64;
+		struct seen *n = realloc(t->seen, cap * sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		t->seen = n;
+		t->seen_cap = cap;
+	}
+	t->seen[t->nseen++] = (struct seen){ st->st_dev, st->st_ino };
+	return 1;
+}
+
+static int link_add(struct tls *t, struct bpf_link *l)
+{
+	if (t->nlinks == t->links_cap) {
+		unsigned cap = t->links_cap ? t->links_cap * 2 : 16;
+		struct bpf_link **n = realloc(t->links, cap * sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		t->links = n;
+		t->links_cap = cap;
+	}
+	t->links[t->nlinks++] = l;
+	return 0;
+}
+
+int tls_probe_file(struct tls *t, const char *path, const char *reason)
+{
+	struct tls_elf el;
+	struct stat st;
+	char fns[256] = "", real[PATH_MAX];
+	size_t used = 0;
+	int err, nattached = 0;
+
+	if (stat(path, &st) || !S_ISREG(st.st_mode))
+		return -ENOENT;
+	err = seen_add(t, &st);
+	if (err <= 0)
+		return err;
+	if (tls_elf_scan(path, &el))
+		return 0;
+	if (el.go_stripped) {
+		if (!realpath(path, real))
+			snprintf(real, sizeof(real), "%s", path);
+		pr_warn("tls: %s is a Go executable without a symbol table: its TLS writes are "
+			"not inspected",
+			real);
+		return 0;
+	}
+	for (int f = 0; f < TLS_FN_MAX; f++) {
+		struct bpf_link *l;
+
+		if (!el.off[f])
+			continue;
+		l = bpf_program__attach_uprobe(fn_prog(t, f), false, -1, path, el.off[f]);
+		if (!l) {
+			pr_warn("tls: cannot probe %s in %s: %s", fn_names[f], path,
+				strerror(errno));
+			continue;
+		}
+		if (link_add(t, l)) {
+			bpf_link__destroy(l);
+			return -ENOMEM;
+		}
+		nattached++;
+		used += snprintf(fns + used, used < sizeof(fns) ? sizeof(fns) - used : 0, "%s%s",
+				 used ? ", " : "", fn_names[f]);
+		if (used >= sizeof(fns))
+			used = sizeof(fns) - 1;
+	}
+	if (nattached) {
+		t->nfiles++;
+		if (!realpath(path, real))
+			snprintf(real, sizeof(real), "%s", path);
+		pr_info("tls: probing %s (%s: %s)%s%s", real,
+			fn_channel[el.off[TLS_FN_GO_WRITE] ? TLS_FN_GO_WRITE
+			: el.off[TLS_FN_GNUTLS_SEND]	    ? TLS_FN_GNUTLS_SEND
+			: el.off[TLS_FN_PR_WRITE]	    ? TLS_FN_PR_WRITE
+							    : TLS_FN_SSL_WRITE],
+			fns, reason ? ", " : "", reason ? reason : "");
+	}
+	return nattached;
+}
+
+static int tls_lib_name(const char *path)
+{
+	const char *b = strrchr(path, '/');
+
+	b = b ? b + 1 : path;
+	return !strncmp(b, "libssl.so", 9) || !strncmp(b, "libgnutls.so", 12) ||
+	       !strncmp(b, "libnspr4.so", 11);
+}
+
+static void probe_pid(struct tls *t, const char *pid)
+{
+	char path[PATH_MAX + 64], line[PATH_MAX + 256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%s/exe", pid);
+	tls_probe_file(t, path, "running executable");
+	snprintf(path, sizeof(path), "/proc/%s/maps", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		char perms[8], *file = strchr(line, '/');
+		size_t n;
+
+		if (!file || sscanf(line, "%*s %7s", perms) != 1 || perms[2] != 'x')
+			continue;
+		n = strlen(file);
+		if (n && file[n - 1] == '\n')
+			file[n - 1] = 0;
+		if (!tls_lib_name(file))
+			continue;
+		/* the path as the process sees it (its root may be a container's) */
+		snprintf(path, sizeof(path), "/proc/%s/root%s", pid, file);
+		tls_probe_file(t, path, "mapped by a running process");
+	}
+	fclose(f);
+}
+
+void tls_probe_running(struct tls *t)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *de;
+
+	for (unsigned i = 0; i < sizeof(lib_globs) / sizeof(lib_globs[0]); i++) {
+		glob_t g;
+
+		if (glob(lib_globs[i], 0, NULL, &g))
+			continue;
+		for (size_t j = 0; j < g.gl_pathc; j++)
+			tls_probe_file(t, g.gl_pathv[j], "system library");
+		globfree(&g);
+	}
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] < '1' || de->d_name[0] > '9')
+			continue;
+		if ((pid_t)atoi(de->d_name) == getpid())
+			continue;
+		probe_pid(t, de->d_name);
+	}
+	closedir(d);
+}
+
+void tls_probe_exec(struct tls *t, __u32 pid)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%u/exe", pid);
+	tls_probe_file(t, path, "new executable");
+}
+
+unsigned tls_nfiles(const struct tls *t)
+{
+	return t ? t->nfiles : 0;
+}
+
+unsigned tls_nlinks(const struct tls *t)
+{
+	return t ? t->nlinks : 0;
+}
