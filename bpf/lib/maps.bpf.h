@@ -120,6 +120,18 @@ struct {
 	__type(value, struct cs_tls_pending);
 } tls_pending SEC(".maps");
 
+/* Last HTTP Host (or TLS SNI) seen on a flow: requests often send headers and body apart. */
+struct cs_host {
+	__u8 name[CS_HOST_LEN];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, CS_FLOWS_MAX);
+	__type(key, __u64);
+	__type(value, struct cs_host);
+} flow_host SEC(".maps");
+
 /* Flows with uninspected bytes, key: flow id. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);

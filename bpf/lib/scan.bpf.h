@@ -166,6 +166,7 @@ __noinline int cs_http_host(__u32 n)
 	if (i) {
 		st->host_len = i;
 		st->flags |= CS_EV_HOST;
+		bpf_map_update_elem(&flow_host, &st->peer.flow, st->host, BPF_ANY);
 	}
 	return 0;
 }
@@ -341,7 +342,19 @@ __noinline int cs_send_end(__u32 path)
 	ev->proto = st->peer.proto;
 	ev->flags = st->flags | (st->peer.v6 ? CS_EV_ADDR_V6 : 0);
 	ev->nhits = st->nhits;
-	__builtin_memcpy(ev->host, st->host, sizeof(ev->host));
+	if (st->flags & CS_EV_HOST) {
+		__builtin_memcpy(ev->host, st->host, sizeof(ev->host));
+	} else {
+		/* a body sent apart from its headers: the flow's last Host */
+		struct cs_host *h = bpf_map_lookup_elem(&flow_host, &st->peer.flow);
+
+		if (h) {
+			__builtin_memcpy(ev->host, h->name, sizeof(ev->host));
+			ev->flags |= CS_EV_HOST;
+		} else {
+			__builtin_memset(ev->host, 0, sizeof(ev->host));
+		}
+	}
 	__builtin_memcpy(ev->hits, st->hits, sizeof(ev->hits));
 	bpf_ringbuf_submit(ev, 0);
 	cnt->c[CS_CNT_EVENTS]++;
