@@ -221,6 +221,7 @@ static __always_inline int send_buf(void *ctx, __u64 buf, __u64 len, __u32 path)
 	if (!st)
 		return 0;
 	if (starts_with_tls_record(buf, len)) {
+		cs_sni(buf, len);
 		if (!tls_claim(ctx, st, path))
 			cnt_add(CS_CNT_TLS_SKIPPED, 1);
 		return 0;
@@ -239,6 +240,7 @@ static __always_inline int send_iov(void *ctx, __u64 uiov, __u64 iovcnt, __u32 p
 		return 0;
 	if (iovcnt && !bpf_probe_read_user(&iov, sizeof(iov), (void *)uiov) &&
 	    starts_with_tls_record((__u64)iov.iov_base, iov.iov_len)) {
+		cs_sni((__u64)iov.iov_base, iov.iov_len);
 		if (!tls_claim(ctx, st, path))
 			cnt_add(CS_CNT_TLS_SKIPPED, 1);
 		return 0;
@@ -320,7 +322,7 @@ int tp_exec(void *ctx)
 static __always_inline int tls_record(__u64 buf, __s64 len, __u32 channel)
 {
 	__u64 id = bpf_get_current_pid_tgid();
-	struct cs_tls_pending p = { .buf = buf, .len = len, .channel = channel };
+	struct cs_tls_pending p = {.buf = buf, .len = len, .channel = channel};
 
 	if (len <= 0 || !buf || !in_scope(id >> 32))
 		return 0;

@@ -91,10 +91,10 @@ enum cs_counter {
 	CS_CNT_READ_FAIL,	  /* user memory not readable at entry (bytes -> uninspected) */
 	CS_CNT_SENDFILE_BYTES,	  /* sendfile/splice to a socket: never inspected */
 	CS_CNT_MSGS_UNINSPECTED,  /* sendmmsg messages beyond CS_MAX_MMSG */
-	CS_CNT_TLS_WRITES,	 /* TLS library write calls seen by the uprobes */
-	CS_CNT_TLS_CLAIMED,	 /* of those, attributed to a socket send and scanned */
-	CS_CNT_TLS_LOST,	 /* plaintext replaced before a ciphertext send claimed it */
-	CS_CNT_EXEC_DROPS,	 /* exec notices lost (ring buffer full) */
+	CS_CNT_TLS_WRITES,	  /* TLS library write calls seen by the uprobes */
+	CS_CNT_TLS_CLAIMED,	  /* of those, attributed to a socket send and scanned */
+	CS_CNT_TLS_LOST,	  /* plaintext replaced before a ciphertext send claimed it */
+	CS_CNT_EXEC_DROPS,	  /* exec notices lost (ring buffer full) */
 	CS_CNT_MAX,
 };
 

@@ -158,7 +158,8 @@ static void print_summary(const struct collector *c)
 		"  findings              %" PRIu64 " (reported %" PRIu64 ")\n"
 		"  ringbuf drops         %" PRIu64 "\n"
 		"  probe runs missed     %" PRIu64 "\n"
-		"  tls writes            %" PRIu64 " (scanned %" PRIu64 ", not sent to a scanned socket "
+		"  tls writes            %" PRIu64 " (scanned %" PRIu64
+		", not sent to a scanned socket "
 		"%" PRIu64 "), files probed %u\n",
 		(uint64_t)cnt[CS_CNT_SENDS], (uint64_t)cnt[CS_CNT_BYTES_SENT],
 		(uint64_t)cnt[CS_CNT_BYTES_INSPECTED], (uint64_t)cnt[CS_CNT_BYTES_UNINSPECTED],

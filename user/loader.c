@@ -261,9 +261,9 @@ int loader_start(struct loader *l, const struct loader_opts *o)
 	bpf_program__set_autoattach(skel->progs.tp_scan, false);
 	/* uprobes are attached per file by user/tls.c */
 	{
-		struct bpf_program *up[] = { skel->progs.up_ssl_write, skel->progs.up_ssl_write_ex,
-					     skel->progs.up_gnutls_send, skel->progs.up_nss_write,
-					     skel->progs.up_go_tls_write };
+		struct bpf_program *up[] = {skel->progs.up_ssl_write, skel->progs.up_ssl_write_ex,
+					    skel->progs.up_gnutls_send, skel->progs.up_nss_write,
+					    skel->progs.up_go_tls_write};
 
 		for (unsigned i = 0; i < sizeof(up) / sizeof(up[0]); i++) {
 			bpf_program__set_autoattach(up[i], false);

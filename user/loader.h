@@ -19,7 +19,7 @@ struct loader_opts {
 	const __u64 *cgroups; /* cgroup v2 ids */
 	unsigned ncgroups;
 	__u32 ringbuf_bytes;
-	int tls;		  /* probe TLS libraries (--tls auto) */
+	int tls;		     /* probe TLS libraries (--tls auto) */
 	const char *const *tls_libs; /* --tls-lib paths */
 	unsigned ntls_libs;
 };

@@ -81,28 +81,29 @@ static void inputs_release(struct inputs *in)
 
 static void run_usage(FILE *f)
 {
-	fprintf(f,
-		"usage: consentry run -f FINGERPRINTS -k KEYFILE -c consent.csv -R recipients.csv\n"
-		"                     [options]\n"
-		"Monitor outbound traffic until SIGINT/SIGTERM and report disclosures of enrolled\n"
-		"data to recipients without consent.\n\n"
-		"  -f, --fingerprints FILE  fingerprint file from `consentry enroll`\n"
-		"  -k, --key FILE           key file used by enroll (mode 0600)\n"
-		"  -c, --consent FILE       consent.csv\n"
-		"  -R, --recipients FILE    recipients.csv\n"
-		"  -o, --output FILE        findings file (default stdout); appended\n"
-		"      --format FMT         jsonl | ocsf | text (default jsonl; text on a TTY)\n"
-		"      --all                also report consented and exempt disclosures\n"
-		"      --include-loopback   also scan sends to loopback addresses\n"
-		"      --pid PID            only processes with this pid (repeatable)\n"
-		"      --cgroup PATH        only this cgroup v2 and its descendants (repeatable)\n"
-		"      --scan-limit BYTES   bytes scanned per send (default %u, max %u)\n"
-		"      --tls MODE           auto: also scan TLS plaintext of OpenSSL, GnuTLS, NSS and\n"
-		"                           Go crypto/tls (uprobes; default); off: syscalls only\n"
-		"      --tls-lib PATH       also probe this library or executable (repeatable)\n"
-		"  -v, --verbose            debug logs (libbpf and verifier output)\n"
-		"  -h, --help               this text\n",
-		(unsigned)CS_SCAN_LIMIT_DEFAULT, (unsigned)CS_SCAN_LIMIT_MAX);
+	fprintf(
+	    f,
+	    "usage: consentry run -f FINGERPRINTS -k KEYFILE -c consent.csv -R recipients.csv\n"
+	    "                     [options]\n"
+	    "Monitor outbound traffic until SIGINT/SIGTERM and report disclosures of enrolled\n"
+	    "data to recipients without consent.\n\n"
+	    "  -f, --fingerprints FILE  fingerprint file from `consentry enroll`\n"
+	    "  -k, --key FILE           key file used by enroll (mode 0600)\n"
+	    "  -c, --consent FILE       consent.csv\n"
+	    "  -R, --recipients FILE    recipients.csv\n"
+	    "  -o, --output FILE        findings file (default stdout); appended\n"
+	    "      --format FMT         jsonl | ocsf | text (default jsonl; text on a TTY)\n"
+	    "      --all                also report consented and exempt disclosures\n"
+	    "      --include-loopback   also scan sends to loopback addresses\n"
+	    "      --pid PID            only processes with this pid (repeatable)\n"
+	    "      --cgroup PATH        only this cgroup v2 and its descendants (repeatable)\n"
+	    "      --scan-limit BYTES   bytes scanned per send (default %u, max %u)\n"
+	    "      --tls MODE           auto: also scan TLS plaintext of OpenSSL, GnuTLS, NSS and\n"
+	    "                           Go crypto/tls (uprobes; default); off: syscalls only\n"
+	    "      --tls-lib PATH       also probe this library or executable (repeatable)\n"
+	    "  -v, --verbose            debug logs (libbpf and verifier output)\n"
+	    "  -h, --help               this text\n",
+	    (unsigned)CS_SCAN_LIMIT_DEFAULT, (unsigned)CS_SCAN_LIMIT_MAX);
 }
 
 enum {

@@ -18,24 +18,27 @@
 #include "tls.h"
 
 static const char *const fn_names[TLS_FN_MAX] = {
-	[TLS_FN_SSL_WRITE] = "SSL_write",	  [TLS_FN_SSL_WRITE_EX] = "SSL_write_ex",
-	[TLS_FN_GNUTLS_SEND] = "gnutls_record_send", [TLS_FN_PR_WRITE] = "PR_Write",
-	[TLS_FN_PR_SEND] = "PR_Send",		  [TLS_FN_GO_WRITE] = "crypto/tls.(*Conn).Write",
+    [TLS_FN_SSL_WRITE] = "SSL_write",
+    [TLS_FN_SSL_WRITE_EX] = "SSL_write_ex",
+    [TLS_FN_GNUTLS_SEND] = "gnutls_record_send",
+    [TLS_FN_PR_WRITE] = "PR_Write",
+    [TLS_FN_PR_SEND] = "PR_Send",
+    [TLS_FN_GO_WRITE] = "crypto/tls.(*Conn).Write",
 };
 
 static const char *const fn_channel[TLS_FN_MAX] = {
-	[TLS_FN_SSL_WRITE] = "openssl", [TLS_FN_SSL_WRITE_EX] = "openssl",
-	[TLS_FN_GNUTLS_SEND] = "gnutls", [TLS_FN_PR_WRITE] = "nss",
-	[TLS_FN_PR_SEND] = "nss",	 [TLS_FN_GO_WRITE] = "go-tls",
+    [TLS_FN_SSL_WRITE] = "openssl",  [TLS_FN_SSL_WRITE_EX] = "openssl",
+    [TLS_FN_GNUTLS_SEND] = "gnutls", [TLS_FN_PR_WRITE] = "nss",
+    [TLS_FN_PR_SEND] = "nss",	     [TLS_FN_GO_WRITE] = "go-tls",
 };
 
 /* Libraries worth probing even before a process maps them. */
 static const char *const lib_globs[] = {
-	"/lib/*-linux-gnu/libssl.so.*",	   "/usr/lib/*-linux-gnu/libssl.so.*",
-	"/lib/*-linux-gnu/libgnutls.so.*", "/usr/lib/*-linux-gnu/libgnutls.so.*",
-	"/lib/*-linux-gnu/libnspr4.so",	   "/usr/lib/*-linux-gnu/libnspr4.so",
-	"/usr/lib64/libssl.so.*",	   "/usr/lib64/libgnutls.so.*",
-	"/usr/lib64/libnspr4.so",
+    "/lib/*-linux-gnu/libssl.so.*",    "/usr/lib/*-linux-gnu/libssl.so.*",
+    "/lib/*-linux-gnu/libgnutls.so.*", "/usr/lib/*-linux-gnu/libgnutls.so.*",
+    "/lib/*-linux-gnu/libnspr4.so",    "/usr/lib/*-linux-gnu/libnspr4.so",
+    "/usr/lib64/libssl.so.*",	       "/usr/lib64/libgnutls.so.*",
+    "/usr/lib64/libnspr4.so",
 };
 
 struct seen {
@@ -103,7 +106,8 @@ int tls_elf_scan(const char *path, struct tls_elf *out)
 		Elf_Data *d;
 		size_t n;
 
-		if (!gelf_getshdr(scn, &sh) || (sh.sh_type != SHT_SYMTAB && sh.sh_type != SHT_DYNSYM))
+		if (!gelf_getshdr(scn, &sh) ||
+		    (sh.sh_type != SHT_SYMTAB && sh.sh_type != SHT_DYNSYM))
 			continue;
 		d = elf_getdata(scn, NULL);
 		if (!d || !sh.sh_entsize)
@@ -115,8 +119,9 @@ int tls_elf_scan(const char *path, struct tls_elf *out)
 			const char *name;
 			Elf_Scn *ts;
 
-			if (!gelf_getsym(d, (int)i, &sym) || GELF_ST_TYPE(sym.st_info) != STT_FUNC ||
-			    sym.st_shndx == SHN_UNDEF || !sym.st_value)
+			if (!gelf_getsym(d, (int)i, &sym) ||
+			    GELF_ST_TYPE(sym.st_info) != STT_FUNC || sym.st_shndx == SHN_UNDEF ||
+			    !sym.st_value)
 				continue;
 			name = elf_strptr(e, sh.sh_link, sym.st_name);
 			if (!name)
@@ -185,7 +190,7 @@ static int seen_add(struct tls *t, const struct stat *st)
 		t->seen = n;
 		t->seen_cap = cap;
 	}
-	t->seen[t->nseen++] = (struct seen){ st->st_dev, st->st_ino };
+	t->seen[t->nseen++] = (struct seen){st->st_dev, st->st_ino};
 	return 1;
 }
 
@@ -253,10 +258,10 @@ int tls_probe_file(struct tls *t, const char *path, const char *reason)
 		if (!realpath(path, real))
 			snprintf(real, sizeof(real), "%s", path);
 		pr_info("tls: probing %s (%s: %s)%s%s", real,
-			fn_channel[el.off[TLS_FN_GO_WRITE] ? TLS_FN_GO_WRITE
-			: el.off[TLS_FN_GNUTLS_SEND]	    ? TLS_FN_GNUTLS_SEND
-			: el.off[TLS_FN_PR_WRITE]	    ? TLS_FN_PR_WRITE
-							    : TLS_FN_SSL_WRITE],
+			fn_channel[el.off[TLS_FN_GO_WRITE]	? TLS_FN_GO_WRITE
+				   : el.off[TLS_FN_GNUTLS_SEND] ? TLS_FN_GNUTLS_SEND
+				   : el.off[TLS_FN_PR_WRITE]	? TLS_FN_PR_WRITE
+								: TLS_FN_SSL_WRITE],
 			fns, reason ? ", " : "", reason ? reason : "");
 	}
 	return nattached;

@@ -242,6 +242,67 @@ __noinline int cs_scan_user(__u64 ubuf, __u64 len)
 	return 0;
 }
 
+/*
+ * TLS ClientHello at ubuf: copy the server_name (SNI) into the flow's host. The first 1 KiB is
+ * copied into st->chunk and walked with masked offsets: session id, cipher suites, compression
+ * methods, then at most 32 extensions.
+ */
+__noinline int cs_sni(__u64 ubuf, __u32 len)
+{
+	struct cs_state *st = state_get();
+	struct cs_host h = {};
+	__u32 off, end, n, i;
+	__u8 *c;
+
+	if (!st || len < 48)
+		return 0;
+	n = len < CS_CHUNK ? len : CS_CHUNK;
+	n = ((n - 1) & (CS_CHUNK - 1)) + 1;
+	if (bpf_probe_read_user(st->chunk, n, (void *)ubuf))
+		return 0;
+	c = st->chunk;
+	if (c[0] != 0x16 || c[5] != 0x01)
+		return 0; /* not a handshake record holding a ClientHello */
+	off = 43;	  /* record (5) + handshake header (4) + version (2) + random (32) */
+	off += 1 + c[off & (CS_CHUNK - 1)];
+	off += 2 + ((__u32)c[off & (CS_CHUNK - 1)] << 8 | c[(off + 1) & (CS_CHUNK - 1)]);
+	off += 1 + c[off & (CS_CHUNK - 1)];
+	if (off + 2 > n)
+		return 0;
+	end = off + 2 + ((__u32)c[off & (CS_CHUNK - 1)] << 8 | c[(off + 1) & (CS_CHUNK - 1)]);
+	if (end > n)
+		end = n;
+	off += 2;
+	for (i = 0; i < 32; i++) {
+		__u32 type, elen, nlen;
+
+		if (off + 4 > end)
+			return 0;
+		type = (__u32)c[off & (CS_CHUNK - 1)] << 8 | c[(off + 1) & (CS_CHUNK - 1)];
+		elen = (__u32)c[(off + 2) & (CS_CHUNK - 1)] << 8 | c[(off + 3) & (CS_CHUNK - 1)];
+		off += 4;
+		if (type != 0) {
+			off += elen;
+			continue;
+		}
+		/* server_name: list length (2), name type (1) = host_name, name length (2), name */
+		if (off + 5 > end || c[(off + 2) & (CS_CHUNK - 1)] != 0)
+			return 0;
+		nlen = (__u32)c[(off + 3) & (CS_CHUNK - 1)] << 8 | c[(off + 4) & (CS_CHUNK - 1)];
+		off += 5;
+		if (!nlen || off + nlen > end)
+			return 0;
+		if (nlen > CS_HOST_LEN - 1)
+			nlen = CS_HOST_LEN - 1;
+		if (bpf_probe_read_kernel(h.name, nlen & (CS_HOST_LEN - 1),
+					  c + (off & (CS_CHUNK - 1))))
+			return 0;
+		bpf_map_update_elem(&flow_host, &st->peer.flow, &h, BPF_ANY);
+		return 1;
+	}
+	return 0;
+}
+
 /* First bytes of a TLS record (handshake/alert/ccs/appdata, version 3.x): ciphertext. */
 static __always_inline int starts_with_tls_record(__u64 ubuf, __u64 len)
 {
