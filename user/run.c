@@ -131,6 +131,8 @@ int cmd_run(int argc, char **argv)
 	    {"pid", required_argument, NULL, OPT_PID},
 	    {"cgroup", required_argument, NULL, OPT_CGROUP},
 	    {"scan-limit", required_argument, NULL, OPT_SCAN_LIMIT},
+	    {"tls", required_argument, NULL, OPT_TLS},
+	    {"tls-lib", required_argument, NULL, OPT_TLS_LIB},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, 'h'},
 	    {0},
