@@ -314,6 +314,62 @@ int tp_exec(void *ctx)
 	return 0;
 }
 
+/* DNS responses for the collector's IP -> name cache (host selectors of recipients.csv). */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 256 * 1024);
+} dns SEC(".maps");
+
+/*
+ * cgroup_skb/ingress on the cgroup v2 root: copy the payload of UDP packets from port 53 (DNS
+ * answers to any process of the host) to the collector. Returns 1: every packet is allowed.
+ */
+SEC("cgroup_skb/ingress")
+int skb_dns(struct __sk_buff *skb)
+{
+	__u32 off, plen;
+	struct cs_dns *d;
+	__u16 sport;
+	__u8 proto;
+
+	if (skb->family == CS_AF_INET) {
+		__u8 vihl;
+
+		if (bpf_skb_load_bytes(skb, 0, &vihl, 1) || bpf_skb_load_bytes(skb, 9, &proto, 1))
+			return 1;
+		off = (vihl & 0xf) * 4;
+	} else if (skb->family == CS_AF_INET6) {
+		/* extension headers are not followed: DNS answers do not carry them */
+		if (bpf_skb_load_bytes(skb, 6, &proto, 1))
+			return 1;
+		off = 40;
+	} else {
+		return 1;
+	}
+	if (proto != CS_IPPROTO_UDP || bpf_skb_load_bytes(skb, off, &sport, 2) ||
+	    sport != bpf_htons(53) || skb->len < off + 8 + 12)
+		return 1;
+	off += 8;
+	plen = skb->len - off;
+	if (plen > CS_DNS_MAX)
+		plen = CS_DNS_MAX;
+	d = bpf_ringbuf_reserve(&dns, sizeof(*d), 0);
+	if (!d) {
+		cnt_add(CS_CNT_DNS_DROPS, 1);
+		return 1;
+	}
+	/* the verifier-friendly clamp to [1, CS_DNS_MAX] */
+	plen = ((plen - 1) & (CS_DNS_MAX - 1)) + 1;
+	if (bpf_skb_load_bytes(skb, off, d->data, plen)) {
+		bpf_ringbuf_discard(d, 0);
+		return 1;
+	}
+	d->len = plen;
+	bpf_ringbuf_submit(d, 0);
+	cnt_add(CS_CNT_DNS_ANSWERS, 1);
+	return 1;
+}
+
 /*
  * TLS library write entry points (uprobes, attached by user/tls.c to each library or
  * executable that has them): remember (buffer, length) for this thread until its ciphertext

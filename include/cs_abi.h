@@ -95,6 +95,8 @@ enum cs_counter {
 	CS_CNT_TLS_CLAIMED,	  /* of those, attributed to a socket send and scanned */
 	CS_CNT_TLS_LOST,	  /* plaintext replaced before a ciphertext send claimed it */
 	CS_CNT_EXEC_DROPS,	  /* exec notices lost (ring buffer full) */
+	CS_CNT_DNS_ANSWERS,	  /* DNS responses handed to the collector */
+	CS_CNT_DNS_DROPS,	  /* DNS responses lost (ring buffer full) */
 	CS_CNT_MAX,
 };
 
@@ -149,6 +151,15 @@ struct cs_flow {
 	__u8 comm[16];
 };
 _Static_assert(sizeof(struct cs_flow) == 56, "cs_flow size");
+
+/* A DNS response seen on the host (UDP source port 53), for IP -> name (ring buffer "dns"). */
+#define CS_DNS_MAX 512
+struct cs_dns {
+	__u32 len; /* bytes in data (the UDP payload, truncated to CS_DNS_MAX) */
+	__u32 _pad;
+	__u8 data[CS_DNS_MAX];
+};
+_Static_assert(sizeof(struct cs_dns) == 8 + CS_DNS_MAX, "cs_dns size");
 
 /* In-kernel prefilter: bucket of 32-bit tags, see cs_scan.h cs_tag/cs_bucket*. */
 struct cs_bucket {

@@ -21,6 +21,7 @@
 #include "fpfile.h"
 #include "log.h"
 #include "procinfo.h"
+#include "dns.h"
 #include "tls.h"
 
 static __s64 clock_ns(clockid_t id)
@@ -67,6 +68,18 @@ int collector_handle(struct collector *c, const void *data, size_t len)
 static int rb_cb(void *ctx, void *data, size_t len)
 {
 	return collector_handle(ctx, data, len);
+}
+
+/* A DNS answer: learn address -> name (CLOCK_MONOTONIC, like the events' timestamps). */
+static int dns_cb(void *ctx, void *data, size_t len)
+{
+	struct collector *c = ctx;
+	const struct cs_dns *d = data;
+
+	if (len >= sizeof(*d) && d->len <= CS_DNS_MAX)
+		dns_cache_add_message(c->dns, d->data, d->len,
+				      (__u64)clock_ns(CLOCK_MONOTONIC) / 1000000000ULL);
+	return 0;
 }
 
 /* A process exec'd: probe its executable for TLS functions (once per file). */
@@ -160,7 +173,8 @@ static void print_summary(const struct collector *c)
 		"  probe runs missed     %" PRIu64 "\n"
 		"  tls writes            %" PRIu64 " (scanned %" PRIu64
 		", not sent to a scanned socket "
-		"%" PRIu64 "), files probed %u\n",
+		"%" PRIu64 "), files probed %u\n"
+		"  dns answers           %" PRIu64 " (lost %" PRIu64 ")\n",
 		(uint64_t)cnt[CS_CNT_SENDS], (uint64_t)cnt[CS_CNT_BYTES_SENT],
 		(uint64_t)cnt[CS_CNT_BYTES_INSPECTED], (uint64_t)cnt[CS_CNT_BYTES_UNINSPECTED],
 		(uint64_t)cnt[CS_CNT_SENDFILE_BYTES], (uint64_t)cnt[CS_CNT_READ_FAIL],
@@ -171,7 +185,8 @@ static void print_summary(const struct collector *c)
 		(uint64_t)s->findings, (uint64_t)s->reported, (uint64_t)cnt[CS_CNT_RB_DROPS],
 		(uint64_t)loader_prog_misses(c->loader), (uint64_t)cnt[CS_CNT_TLS_WRITES],
 		(uint64_t)cnt[CS_CNT_TLS_CLAIMED], (uint64_t)cnt[CS_CNT_TLS_LOST],
-		tls_nfiles(c->loader->tls));
+		tls_nfiles(c->loader->tls), (uint64_t)cnt[CS_CNT_DNS_ANSWERS],
+		(uint64_t)cnt[CS_CNT_DNS_DROPS]);
 	print_flows(c);
 }
 
@@ -200,7 +215,12 @@ int collector_run(struct collector *c)
 	sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	efd = epoll_create1(EPOLL_CLOEXEC);
-	rb = ring_buffer__new(loader_ringbuf_fd(c->loader), rb_cb, c, NULL);
+	/* DNS answers first: a name must be known before the events of its connection */
+	c->dns = dns_cache_new();
+	c->corr.dns = c->dns;
+	rb = c->dns ? ring_buffer__new(loader_dns_fd(c->loader), dns_cb, c, NULL) : NULL;
+	if (rb && ring_buffer__add(rb, loader_ringbuf_fd(c->loader), rb_cb, c))
+		errno = ENOMEM, ring_buffer__free(rb), rb = NULL;
 	if (rb && c->loader->tls && ring_buffer__add(rb, loader_execs_fd(c->loader), exec_cb, c))
 		errno = ENOMEM, ring_buffer__free(rb), rb = NULL;
 	if (sfd < 0 || tfd < 0 || efd < 0 || !rb) {
@@ -270,6 +290,9 @@ out:
 	if (c->loader->skel)
 		print_summary(c);
 	ring_buffer__free(rb);
+	dns_cache_free(c->dns);
+	c->dns = NULL;
+	c->corr.dns = NULL;
 	if (efd >= 0)
 		close(efd);
 	if (sfd >= 0)

@@ -14,6 +14,7 @@ struct collector {
 	struct correlator corr;
 	struct output out;
 	struct procinfo *pi;
+	struct dns_cache *dns;
 	int report_all;	    /* --all: also consented and exempt */
 	__s64 mono_to_real; /* add to CLOCK_MONOTONIC ns to get CLOCK_REALTIME ns */
 	int err;

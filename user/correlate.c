@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 
 #include "correlate.h"
+#include "dns.h"
 #include "consent.h"
 #include "fields.h"
 #include "fpfile.h"
@@ -144,6 +145,9 @@ int correlate_event(struct correlator *c, const struct cs_event *ev, __s64 t_ns,
 		host_strip_port(hostbuf);
 		host = hostbuf[0] ? hostbuf : NULL;
 	}
+	/* no Host header or SNI: the name the host's DNS answers gave this address */
+	if (!host && c->dns)
+		host = dns_cache_lookup(c->dns, family, addr, ev->ts_ns / 1000000000ULL);
 	rcpt = recipients_resolve(c->rcpts, family, addr, ev->dport, host);
 
 	for (unsigned s = 0; s < nsubj; s++) {

@@ -42,10 +42,13 @@ struct correlate_stats {
 	__u64 reported;
 };
 
+struct dns_cache;
+
 struct correlator {
 	const struct fpdb *db;
 	const struct recipients *rcpts;
 	const struct consent_db *consent;
+	const struct dns_cache *dns; /* may be NULL */
 	struct correlate_stats stats;
 };
 

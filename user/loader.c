@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -155,6 +156,19 @@ __u32 tagtable_build(const __u64 *fps, const __u8 *weak, size_t n, struct cs_buc
 	}
 }
 
+/* The cgroup v2 root, for programs that must see every socket of the host. */
+static int cgroup_root_fd(void)
+{
+	static const char *const roots[] = {"/sys/fs/cgroup/unified", "/sys/fs/cgroup"};
+	struct statfs sfs;
+
+	for (unsigned i = 0; i < sizeof(roots) / sizeof(roots[0]); i++)
+		if (!statfs(roots[i], &sfs) && sfs.f_type == CGROUP2_SUPER_MAGIC)
+			return open(roots[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	errno = ENOENT;
+	return -1;
+}
+
 int cgroup_id_of(const char *path, __u64 *id, int *level)
 {
 	static const char *const roots[] = {"/sys/fs/cgroup/unified", "/sys/fs/cgroup"};
@@ -259,6 +273,8 @@ int loader_start(struct loader *l, const struct loader_opts *o)
 	bpf_map__set_max_entries(skel->maps.pre, (1u << (o->db->pre_log2 - 6)));
 	/* tail-call target only, see bpf/consentry.bpf.c */
 	bpf_program__set_autoattach(skel->progs.tp_scan, false);
+	/* attached to the cgroup v2 root below */
+	bpf_program__set_autoattach(skel->progs.skb_dns, false);
 	/* uprobes are attached per file by user/tls.c */
 	{
 		struct bpf_program *up[] = {skel->progs.up_ssl_write, skel->progs.up_ssl_write_ex,
@@ -360,6 +376,18 @@ int loader_start(struct loader *l, const struct loader_opts *o)
 					 bpf_program__name(p), info.verified_insns);
 		}
 	}
+	{
+		int cg = cgroup_root_fd();
+
+		l->dns_link = cg >= 0 ? bpf_program__attach_cgroup(skel->progs.skb_dns, cg) : NULL;
+		if (!l->dns_link)
+			pr_warn(
+			    "dns: cannot watch DNS answers (cgroup v2 ingress): %s; host selectors "
+			    "apply to HTTP Host and TLS SNI only",
+			    strerror(errno));
+		if (cg >= 0)
+			close(cg);
+	}
 	if (o->tls) {
 		l->tls = tls_new(skel);
 		if (!l->tls) {
@@ -387,6 +415,8 @@ void loader_release(struct loader *l)
 {
 	tls_free(l->tls);
 	l->tls = NULL;
+	bpf_link__destroy(l->dns_link);
+	l->dns_link = NULL;
 	if (l->tags)
 		munmap(l->tags, l->tags_len);
 	l->tags = NULL;
@@ -404,6 +434,11 @@ void loader_release(struct loader *l)
 int loader_ringbuf_fd(const struct loader *l)
 {
 	return bpf_map__fd(l->skel->maps.events);
+}
+
+int loader_dns_fd(const struct loader *l)
+{
+	return bpf_map__fd(l->skel->maps.dns);
 }
 
 int loader_execs_fd(const struct loader *l)

@@ -33,7 +33,8 @@ struct loader {
 	__u32 nbuckets;
 	int mounted_tracefs;
 	unsigned nprogs;
-	struct tls *tls; /* NULL with --tls off */
+	struct tls *tls;	   /* NULL with --tls off */
+	struct bpf_link *dns_link; /* DNS answers (cgroup_skb ingress), NULL if unavailable */
 };
 
 /* Checks privileges, BTF and tracefs (mounting it when missing). 0 or -errno (message printed). */
@@ -50,6 +51,7 @@ int loader_counters(const struct loader *l, __u64 *out);
 __u64 loader_prog_misses(const struct loader *l);
 int loader_flows_fd(const struct loader *l);
 int loader_execs_fd(const struct loader *l);
+int loader_dns_fd(const struct loader *l);
 
 /*
  * Build the bucketed tag table for n distinct fingerprints; weak[i] (or NULL: none) marks a
