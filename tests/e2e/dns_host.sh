@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+# shellcheck disable=SC2016,SC2119 # jq filters are single-quoted on purpose; helpers take optional args
+# Host selectors through DNS: a DNS server in the peer namespace answers api.tracker.example
+# with the .60 address; a raw TCP send (no Host header, no TLS) to that address after the
+# lookup resolves to tracker-api. The same send to an address no answer named stays unknown.
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname "$0")/lib.sh"
+e2e_setup
+ip netns exec "$NS" "$PY" -I -c '
+import socket, sys
+ip = socket.inet_aton(sys.argv[2])
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind((sys.argv[1], 53))
+while True:
+    q, a = s.recvfrom(512)
+    end = 12 + q[12:].index(b"\0") + 5
+    s.sendto(q[:2] + b"\x81\x80\x00\x01\x00\x01\x00\x00\x00\x00" + q[12:end]
+             + b"\xc0\x0c\x00\x01\x00\x01\x00\x00\x00\x3c\x00\x04" + ip, a)
+' "$IP_PEER" "$IP_HOSTSEL" &
+track_pid $!
+monitor_start
+# resolve through the namespace's DNS server, then send to the answer
+py '
+import socket, struct, sys
+name = sys.argv[2]
+q = struct.pack(">HHHHHH", 0x4242, 0x0100, 1, 0, 0, 0)
+q += b"".join(bytes([len(p)]) + p.encode() for p in name.split(".")) + b"\0\0\1\0\1"
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(5)
+for _ in range(50):
+    try:
+        s.sendto(q, (sys.argv[1], 53))
+        r, _ = s.recvfrom(512)
+        break
+    except OSError:
+        pass
+else:
+    sys.exit("no DNS answer")
+ip = socket.inet_ntoa(r[-4:])
+assert ip == sys.argv[3], ip
+' "$IP_PEER" api.tracker.example "$IP_HOSTSEL"
+tcp_send "$IP_HOSTSEL" "$PORT_RAW" '{"phone":"13955550005"}'
+tcp_send "$IP_UNKNOWN" "$PORT_RAW" '{"phone":"13955550005"}'
+wait_findings 2
+monitor_stop
+expect_findings 2
+expect_every '.subject == "u005" and .fields == ["phone"] and .verdict == "unconsented"
+	and .process.comm == "python3" and .channel == "syscall"'
+expect_finding '.recipient == "tracker-api" and .recipient_kind == "third-party"
+	and .destination.ip == $hostsel and .destination.port == $port_raw
+	and .destination.host == "api.tracker.example"'
+expect_finding '.recipient == null and .recipient_kind == "unknown"
+	and .destination.ip == $unknown and .destination.host == null'
+expect_no_raw_values
