@@ -10,10 +10,10 @@
 #include "csv.h"
 #include "fields.h"
 #include "log.h"
+#include "util.h"
 #include "timeutil.h"
 
 /* Errors and unknown-recipient warnings printed per file; the rest are only counted. */
-#define MAX_ERRS_SHOWN	50
 #define MAX_WARNS_SHOWN 20
 #define SUBJECT_MAX	128
 #define ARENA_CHUNK	(64 * 1024)
@@ -75,41 +75,10 @@ struct consent_db {
 };
 
 struct loader {
-	const char *file;
-	const char *base; /* basename of file, for row ids */
-	unsigned nerr, nwarn;
+	struct input_errs e;
+	const char *base; /* basename of the file, for row ids */
+	unsigned nwarn;
 };
-
-__attribute__((format(printf, 3, 4))) static void ld_err(struct loader *ld, unsigned long line,
-							 const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-
-	if (++ld->nerr > MAX_ERRS_SHOWN)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	pr_err("%s:%lu: %s", ld->file, line, msg);
-}
-
-static int grow(void **p, size_t *cap, size_t need, size_t elsz)
-{
-	size_t ncap = *cap ? *cap : 64;
-	void *np;
-
-	if (need <= *cap)
-		return 0;
-	while (ncap < need)
-		ncap *= 2;
-	np = realloc(*p, ncap * elsz);
-	if (!np)
-		return -ENOMEM;
-	*p = np;
-	*cap = ncap;
-	return 0;
-}
 
 static const char *arena_strdup(struct consent_db *db, const char *s)
 {
@@ -199,12 +168,13 @@ static int add_row(struct consent_db *db, const char *subject, const char *recip
 		if (err)
 			return err;
 	}
-	err = grow((void **)&db->rows, &db->caprows, db->nrows + 1, sizeof(*db->rows));
+	err = grow_array((void **)&db->rows, &db->caprows, db->nrows + 1, sizeof(*db->rows), 64);
 	if (err)
 		return err;
 	slot = pair_slot(db, subject, recipient, h);
 	if (!db->slots[slot]) {
-		err = grow((void **)&db->pairs, &db->cappairs, db->npairs + 1, sizeof(*db->pairs));
+		err = grow_array((void **)&db->pairs, &db->cappairs, db->npairs + 1,
+				 sizeof(*db->pairs), 64);
 		if (err)
 			return err;
 		p = &db->pairs[db->npairs];
@@ -248,7 +218,7 @@ static __u32 parse_fields(struct loader *ld, unsigned long line, const char *cel
 	const char *p = cell;
 
 	if (!*cell) {
-		ld_err(ld, line, "empty fields (expected %s)", expected_fields());
+		input_err(&ld->e, line, "empty fields (expected %s)", expected_fields());
 		return 0;
 	}
 	for (;;) {
@@ -265,8 +235,8 @@ static __u32 parse_fields(struct loader *ld, unsigned long line, const char *cel
 		while (len && (p[len - 1] == ' ' || p[len - 1] == '\t'))
 			len--;
 		if (!len) {
-			ld_err(ld, line, "empty field type in fields '%s' (expected %s)", cell,
-			       expected_fields());
+			input_err(&ld->e, line, "empty field type in fields '%s' (expected %s)",
+				  cell, expected_fields());
 			return 0;
 		}
 		if (len >= sizeof(tok))
@@ -278,8 +248,9 @@ static __u32 parse_fields(struct loader *ld, unsigned long line, const char *cel
 		} else {
 			f = field_parse(tok);
 			if (!f) {
-				ld_err(ld, line, "unknown field type '%s' in fields (expected %s)",
-				       tok, expected_fields());
+				input_err(&ld->e, line,
+					  "unknown field type '%s' in fields (expected %s)", tok,
+					  expected_fields());
 				return 0;
 			}
 			mask |= FIELD_BIT(f);
@@ -301,11 +272,13 @@ static int parse_time(struct loader *ld, unsigned long line, struct csv_reader *
 		*out = INT64_MAX;
 		if (!required)
 			return 0;
-		ld_err(ld, line, "missing %s (expected RFC 3339, e.g. " TIME_EXAMPLE ")", what);
+		input_err(&ld->e, line, "missing %s (expected RFC 3339, e.g. " TIME_EXAMPLE ")",
+			  what);
 		return -EINVAL;
 	}
 	if (rfc3339_parse(s, out)) {
-		ld_err(ld, line, "bad %s '%s' (expected RFC 3339, e.g. " TIME_EXAMPLE ")", what, s);
+		input_err(&ld->e, line, "bad %s '%s' (expected RFC 3339, e.g. " TIME_EXAMPLE ")",
+			  what, s);
 		return -EINVAL;
 	}
 	return 0;
@@ -320,39 +293,39 @@ static int parse_row(struct consent_db *db, struct loader *ld, struct csv_reader
 	size_t slen = csv_field_len(cr, (unsigned)col[C_SUBJECT]);
 	struct crow row = {0};
 	char id[512];
-	unsigned before = ld->nerr;
+	unsigned before = ld->e.nerr;
 
 	if (!slen || slen > SUBJECT_MAX)
-		ld_err(ld, line, "bad subject_id length %zu (expected 1..%d bytes)", slen,
-		       SUBJECT_MAX);
+		input_err(&ld->e, line, "bad subject_id length %zu (expected 1..%d bytes)", slen,
+			  SUBJECT_MAX);
 	else if (!utf8_valid(subject, slen))
-		ld_err(ld, line, "subject_id is not valid UTF-8");
+		input_err(&ld->e, line, "subject_id is not valid UTF-8");
 	if (!*recipient)
-		ld_err(ld, line, "empty recipient (expected a recipient name)");
+		input_err(&ld->e, line, "empty recipient (expected a recipient name)");
 	else if (!utf8_valid(recipient, csv_field_len(cr, (unsigned)col[C_RECIPIENT])))
-		ld_err(ld, line, "recipient is not valid UTF-8");
+		input_err(&ld->e, line, "recipient is not valid UTF-8");
 	row.fields = parse_fields(ld, line, csv_field(cr, (unsigned)col[C_FIELDS]));
 	if (!parse_time(ld, line, cr, col[C_GRANTED], "granted_at", 1, &row.granted) &&
 	    !parse_time(ld, line, cr, col[C_EXPIRES], "expires_at", 0, &row.expires) &&
 	    row.expires <= row.granted)
-		ld_err(ld, line, "expires_at '%s' is not after granted_at '%s'",
-		       csv_field(cr, (unsigned)col[C_EXPIRES]),
-		       csv_field(cr, (unsigned)col[C_GRANTED]));
+		input_err(&ld->e, line, "expires_at '%s' is not after granted_at '%s'",
+			  csv_field(cr, (unsigned)col[C_EXPIRES]),
+			  csv_field(cr, (unsigned)col[C_GRANTED]));
 	if (!parse_time(ld, line, cr, col[C_WITHDRAWN], "withdrawn_at", 0, &row.withdrawn) &&
-	    ld->nerr == before && row.withdrawn < row.granted)
+	    ld->e.nerr == before && row.withdrawn < row.granted)
 		pr_warn(
 		    "%s:%lu: withdrawn_at '%s' is before granted_at '%s': the row covers nothing",
-		    ld->file, line, csv_field(cr, (unsigned)col[C_WITHDRAWN]),
+		    ld->e.file, line, csv_field(cr, (unsigned)col[C_WITHDRAWN]),
 		    csv_field(cr, (unsigned)col[C_GRANTED]));
-	if (ld->nerr != before)
+	if (ld->e.nerr != before)
 		return 0;
 
 	if (r && !recipients_find(r, recipient) && ++ld->nwarn <= MAX_WARNS_SHOWN)
-		pr_warn("%s:%lu: recipient '%s' is not in the recipients file", ld->file, line,
+		pr_warn("%s:%lu: recipient '%s' is not in the recipients file", ld->e.file, line,
 			recipient);
 
 	/* once any error was seen nothing will be returned: only keep checking */
-	if (ld->nerr)
+	if (ld->e.nerr)
 		return 0;
 	snprintf(id, sizeof(id), "%s:%lu", ld->base, line);
 	row.id = arena_strdup(db, id);
@@ -364,7 +337,7 @@ static int parse_row(struct consent_db *db, struct loader *ld, struct csv_reader
 static int parse_header(struct loader *ld, struct csv_reader *cr, int *col)
 {
 	unsigned long line = csv_line(cr);
-	unsigned before = ld->nerr;
+	unsigned before = ld->e.nerr;
 
 	for (int j = 0; j < C_MAX; j++)
 		col[j] = -1;
@@ -376,19 +349,19 @@ static int parse_header(struct loader *ld, struct csv_reader *cr, int *col)
 			if (!strcmp(f, col_names[j]))
 				k = j;
 		if (k < 0)
-			ld_err(ld, line,
-			       "unknown column '%s' (expected subject_id, recipient, fields, "
-			       "granted_at, expires_at, withdrawn_at, purpose)",
-			       f);
+			input_err(&ld->e, line,
+				  "unknown column '%s' (expected subject_id, recipient, fields, "
+				  "granted_at, expires_at, withdrawn_at, purpose)",
+				  f);
 		else if (col[k] >= 0)
-			ld_err(ld, line, "duplicate column '%s'", f);
+			input_err(&ld->e, line, "duplicate column '%s'", f);
 		else
 			col[k] = (int)i;
 	}
 	for (int j = 0; j < C_MAX; j++)
 		if (col_required[j] && col[j] < 0)
-			ld_err(ld, line, "missing column '%s'", col_names[j]);
-	return ld->nerr == before ? 0 : -EINVAL;
+			input_err(&ld->e, line, "missing column '%s'", col_names[j]);
+	return ld->e.nerr == before ? 0 : -EINVAL;
 }
 
 void consent_free(struct consent_db *db)
@@ -409,7 +382,7 @@ void consent_free(struct consent_db *db)
 
 int consent_load(struct consent_db **out, const char *path, const struct recipients *r)
 {
-	struct loader ld = {.file = path};
+	struct loader ld = {.e = {.file = path}};
 	struct csv_reader *cr = NULL;
 	struct consent_db *db = NULL;
 	int col[C_MAX], err;
@@ -422,8 +395,8 @@ int consent_load(struct consent_db **out, const char *path, const struct recipie
 		pr_err("%s: cannot open: %s", path, strerror(errno));
 		goto out;
 	}
-	ld.file = csv_name(cr);
-	ld.base = strrchr(ld.file, '/') ? strrchr(ld.file, '/') + 1 : ld.file;
+	ld.e.file = csv_name(cr);
+	ld.base = strrchr(ld.e.file, '/') ? strrchr(ld.e.file, '/') + 1 : ld.e.file;
 	db = calloc(1, sizeof(*db));
 	if (!db) {
 		err = -ENOMEM;
@@ -434,12 +407,12 @@ int consent_load(struct consent_db **out, const char *path, const struct recipie
 	if (err == 0) {
 		pr_err("%s:1: missing header (expected "
 		       "subject_id,recipient,fields,granted_at,expires_at,withdrawn_at,purpose)",
-		       ld.file);
+		       ld.e.file);
 		err = -EINVAL;
 		goto out;
 	}
 	if (err == -EINVAL)
-		pr_err("%s:%lu: %s", ld.file, csv_line(cr), csv_error(cr));
+		pr_err("%s:%lu: %s", ld.e.file, csv_line(cr), csv_error(cr));
 	if (err < 0)
 		goto out;
 	err = parse_header(&ld, cr, col);
@@ -450,16 +423,16 @@ int consent_load(struct consent_db **out, const char *path, const struct recipie
 	while ((err = csv_next(cr)) != 0) {
 		if (err == -EINVAL) {
 			/* malformed record: the reader moved past it, keep checking the rest */
-			ld_err(&ld, csv_line(cr), "%s", csv_error(cr));
+			input_err(&ld.e, csv_line(cr), "%s", csv_error(cr));
 			continue;
 		}
 		if (err < 0) {
-			pr_err("%s: read error: %s", ld.file, strerror(-err));
+			pr_err("%s: read error: %s", ld.e.file, strerror(-err));
 			goto out;
 		}
 		if (csv_nfields(cr) != ncols) {
-			ld_err(&ld, csv_line(cr), "expected %u columns, got %u", ncols,
-			       csv_nfields(cr));
+			input_err(&ld.e, csv_line(cr), "expected %u columns, got %u", ncols,
+				  csv_nfields(cr));
 			continue;
 		}
 		err = parse_row(db, &ld, cr, col, r);
@@ -467,11 +440,10 @@ int consent_load(struct consent_db **out, const char *path, const struct recipie
 			goto out;
 	}
 	if (ld.nwarn > MAX_WARNS_SHOWN)
-		pr_warn("%s: %u more rows name recipients not in the recipients file", ld.file,
+		pr_warn("%s: %u more rows name recipients not in the recipients file", ld.e.file,
 			ld.nwarn - MAX_WARNS_SHOWN);
-	if (ld.nerr > MAX_ERRS_SHOWN)
-		pr_err("%s: %u more errors not shown", ld.file, ld.nerr - MAX_ERRS_SHOWN);
-	err = ld.nerr ? -EINVAL : 0;
+	input_errs_done(&ld.e);
+	err = ld.e.nerr ? -EINVAL : 0;
 out:
 	if (err == -ENOMEM)
 		pr_err("%s: %s", path, strerror(ENOMEM));

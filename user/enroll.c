@@ -24,6 +24,7 @@
 #include "fpfile.h"
 #include "keyfile.h"
 #include "log.h"
+#include "util.h"
 #include "scan.h"
 
 /* struct cs_key lives in the scanner core; only its definitions are used here. */
@@ -532,26 +533,6 @@ struct enroll {
 	unsigned long rejected;
 };
 
-static int grow(void **p, size_t *cap, size_t need, size_t elem, size_t first)
-{
-	size_t c = *cap ? *cap : first;
-	void *q;
-
-	if (need <= *cap)
-		return 0;
-	while (c < need) {
-		if (c > SIZE_MAX / 2 / elem)
-			return -ENOMEM;
-		c *= 2;
-	}
-	q = realloc(*p, c * elem);
-	if (!q)
-		return -ENOMEM;
-	*p = q;
-	*cap = c;
-	return 0;
-}
-
 static __u64 id_hash(const char *s, size_t n)
 {
 	__u64 h = 0xcbf29ce484222325ULL;
@@ -614,15 +595,15 @@ static int subject_add(struct enroll *e, const char *s, size_t n, unsigned long 
 	}
 	/* soff and sline grow together: both start at 1024 and double from the same cap */
 	cap = e->sub_cap;
-	err = grow((void **)&e->soff, &cap, (size_t)e->nsub + 1, sizeof(*e->soff), 1024);
+	err = grow_array((void **)&e->soff, &cap, (size_t)e->nsub + 1, sizeof(*e->soff), 1024);
 	if (err)
 		return err;
 	cap = e->sub_cap;
-	err = grow((void **)&e->sline, &cap, (size_t)e->nsub + 1, sizeof(*e->sline), 1024);
+	err = grow_array((void **)&e->sline, &cap, (size_t)e->nsub + 1, sizeof(*e->sline), 1024);
 	if (err)
 		return err;
 	e->sub_cap = cap;
-	err = grow((void **)&e->arena, &e->arena_cap, e->arena_len + n + 1, 1, 64 * 1024);
+	err = grow_array((void **)&e->arena, &e->arena_cap, e->arena_len + n + 1, 1, 64 * 1024);
 	if (err)
 		return err;
 	memcpy(e->arena + e->arena_len, s, n);
@@ -642,9 +623,10 @@ static int entries_add(struct enroll *e, const struct value_fps *v, int field)
 
 	if (e->nent + v->n > UINT32_MAX)
 		return -E2BIG;
-	err = grow((void **)&e->ent, &e->ent_cap, e->nent + v->n, sizeof(*e->ent), 4096);
+	err = grow_array((void **)&e->ent, &e->ent_cap, e->nent + v->n, sizeof(*e->ent), 4096);
 	if (!err)
-		err = grow((void **)&e->pre, &e->pre_cap, e->nent + v->n, sizeof(*e->pre), 4096);
+		err = grow_array((void **)&e->pre, &e->pre_cap, e->nent + v->n, sizeof(*e->pre),
+				 4096);
 	if (err)
 		return err;
 	for (unsigned i = 0; i < v->n; i++) {

@@ -10,12 +10,12 @@
 
 #include "csv.h"
 #include "log.h"
+#include "util.h"
 #include "recipients.h"
 
 /* Errors printed per file; the rest are only counted so a bad file cannot flood stderr. */
-#define MAX_ERRS_SHOWN 50
-#define HOST_MAX       253
-#define SEL_MAX	       300
+#define HOST_MAX 253
+#define SEL_MAX	 300
 
 struct rcpt_ent {
 	struct recipient pub;
@@ -77,8 +77,7 @@ struct sel {
 };
 
 struct loader {
-	const char *file;
-	unsigned nerr;
+	struct input_errs e;
 };
 
 static const char *const kind_names[] = {
@@ -101,37 +100,6 @@ static enum rcpt_kind kind_parse(const char *s)
 		if (!strcmp(s, kind_names[i]))
 			return (enum rcpt_kind)i;
 	return RK_UNKNOWN;
-}
-
-__attribute__((format(printf, 3, 4))) static void ld_err(struct loader *ld, unsigned long line,
-							 const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-
-	if (++ld->nerr > MAX_ERRS_SHOWN)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	pr_err("%s:%lu: %s", ld->file, line, msg);
-}
-
-static int grow(void **p, size_t *cap, size_t need, size_t elsz)
-{
-	size_t ncap = *cap ? *cap : 16;
-	void *np;
-
-	if (need <= *cap)
-		return 0;
-	while (ncap < need)
-		ncap *= 2;
-	np = realloc(*p, ncap * elsz);
-	if (!np)
-		return -ENOMEM;
-	*p = np;
-	*cap = ncap;
-	return 0;
 }
 
 static char lower(char c)
@@ -207,7 +175,7 @@ static int add_rcpt(struct recipients *r, const char *name, enum rcpt_kind kind,
 		if (err)
 			return err;
 	}
-	err = grow((void **)&r->rc, &r->caprc, r->nrc + 1, sizeof(*r->rc));
+	err = grow_array((void **)&r->rc, &r->caprc, r->nrc + 1, sizeof(*r->rc), 16);
 	if (err)
 		return err;
 	dup = strdup(name);
@@ -221,7 +189,7 @@ static int add_rcpt(struct recipients *r, const char *name, enum rcpt_kind kind,
 
 static int trie_init(struct trie *t)
 {
-	int err = grow((void **)&t->n, &t->cap, 1, sizeof(*t->n));
+	int err = grow_array((void **)&t->n, &t->cap, 1, sizeof(*t->n), 16);
 
 	if (err)
 		return err;
@@ -252,7 +220,7 @@ static int trie_insert(struct trie *t, const __u8 *a, unsigned plen, __u32 rcpt,
 			node = t->n[node].child[b];
 			continue;
 		}
-		err = grow((void **)&t->n, &t->cap, t->len + 1, sizeof(*t->n));
+		err = grow_array((void **)&t->n, &t->cap, t->len + 1, sizeof(*t->n), 16);
 		if (err)
 			return err;
 		t->n[t->len] = (struct trie_node){.rcpt = -1};
@@ -480,7 +448,7 @@ static int add_host(struct hostset *hs, const char *name, __u32 rcpt, unsigned l
 	char *dup;
 	int err;
 
-	err = grow((void **)&hs->v, &hs->cap, hs->len + 1, sizeof(*hs->v));
+	err = grow_array((void **)&hs->v, &hs->cap, hs->len + 1, sizeof(*hs->v), 16);
 	if (err)
 		return err;
 	dup = strdup(name);
@@ -493,14 +461,14 @@ static int add_host(struct hostset *hs, const char *name, __u32 rcpt, unsigned l
 static int add_selector(struct recipients *r, struct loader *ld, const char *tok, __u32 rcpt,
 			unsigned long line)
 {
-	unsigned long oline;
+	unsigned long oline = 0;
 	struct sel s;
-	__u32 owner;
+	__u32 owner = 0;
 	int err;
 
 	if (parse_selector(tok, &s)) {
-		ld_err(ld, line, "bad selector '%s' (expected IP, IP:port, CIDR, host or *.domain)",
-		       tok);
+		input_err(&ld->e, line,
+			  "bad selector '%s' (expected IP, IP:port, CIDR, host or *.domain)", tok);
 		return 0;
 	}
 	switch (s.type) {
@@ -508,14 +476,14 @@ static int add_selector(struct recipients *r, struct loader *ld, const char *tok
 		err =
 		    trie_insert(s.v6 ? &r->t6 : &r->t4, s.addr, s.plen, rcpt, line, &owner, &oline);
 		if (err == -EEXIST) {
-			ld_err(ld, line,
-			       "selector '%s' already belongs to recipient '%s' (line %lu)", tok,
-			       r->rc[owner].pub.name, oline);
+			input_err(&ld->e, line,
+				  "selector '%s' already belongs to recipient '%s' (line %lu)", tok,
+				  r->rc[owner].pub.name, oline);
 			return 0;
 		}
 		return err;
 	case SEL_IPPORT:
-		err = grow((void **)&r->ipp, &r->capipp, r->nipp + 1, sizeof(*r->ipp));
+		err = grow_array((void **)&r->ipp, &r->capipp, r->nipp + 1, sizeof(*r->ipp), 16);
 		if (err)
 			return err;
 		r->ipp[r->nipp] =
@@ -588,11 +556,11 @@ static void ipport_finish(struct recipients *r, struct loader *ld)
 
 				inet_ntop(r->ipp[i].v6 ? AF_INET6 : AF_INET, r->ipp[i].addr, a,
 					  sizeof(a));
-				ld_err(ld, r->ipp[i].line,
-				       "selector '%s%s%s:%u' already belongs to recipient '%s' "
-				       "(line %lu)",
-				       r->ipp[i].v6 ? "[" : "", a, r->ipp[i].v6 ? "]" : "",
-				       r->ipp[i].port, r->rc[prev->rcpt].pub.name, prev->line);
+				input_err(&ld->e, r->ipp[i].line,
+					  "selector '%s%s%s:%u' already belongs to recipient '%s' "
+					  "(line %lu)",
+					  r->ipp[i].v6 ? "[" : "", a, r->ipp[i].v6 ? "]" : "",
+					  r->ipp[i].port, r->rc[prev->rcpt].pub.name, prev->line);
 			}
 			continue;
 		}
@@ -614,8 +582,8 @@ static void hostset_finish(struct recipients *r, struct hostset *hs, struct load
 
 		if (prev && !strcmp(prev->name, hs->v[i].name)) {
 			if (prev->rcpt != hs->v[i].rcpt)
-				ld_err(
-				    ld, hs->v[i].line,
+				input_err(
+				    &ld->e, hs->v[i].line,
 				    "selector '%s%s' already belongs to recipient '%s' (line %lu)",
 				    prefix, hs->v[i].name, r->rc[prev->rcpt].pub.name, prev->line);
 			free(hs->v[i].name);
@@ -639,23 +607,24 @@ static int parse_row(struct recipients *r, struct loader *ld, struct csv_reader 
 	int err = 0;
 
 	if (!*name) {
-		ld_err(ld, line, "empty recipient (expected a recipient name)");
+		input_err(&ld->e, line, "empty recipient (expected a recipient name)");
 		return 0;
 	}
 	if (!utf8_valid(name, csv_field_len(cr, col[0]))) {
-		ld_err(ld, line, "recipient name is not valid UTF-8");
+		input_err(&ld->e, line, "recipient name is not valid UTF-8");
 		return 0;
 	}
 	kind = kind_parse(kstr);
 	if (kind == RK_UNKNOWN) {
-		ld_err(ld, line,
-		       "unknown kind '%s' (expected first-party, processor or third-party)", kstr);
+		input_err(&ld->e, line,
+			  "unknown kind '%s' (expected first-party, processor or third-party)",
+			  kstr);
 		return 0;
 	}
 	e = find_ent(r, name);
 	if (e && e->pub.kind != kind) {
-		ld_err(ld, line, "recipient '%s' is %s here but %s on line %lu", name,
-		       rcpt_kind_name(kind), rcpt_kind_name(e->pub.kind), e->line);
+		input_err(&ld->e, line, "recipient '%s' is %s here but %s on line %lu", name,
+			  rcpt_kind_name(kind), rcpt_kind_name(e->pub.kind), e->line);
 		return 0;
 	}
 	if (e) {
@@ -676,8 +645,8 @@ static int parse_row(struct recipients *r, struct loader *ld, struct csv_reader 
 			goto out;
 	}
 	if (!nsel)
-		ld_err(
-		    ld, line,
+		input_err(
+		    &ld->e, line,
 		    "empty match for recipient '%s' (expected IP, IP:port, CIDR, host or *.domain)",
 		    name);
 out:
@@ -689,7 +658,7 @@ static int parse_header(struct loader *ld, struct csv_reader *cr, int *col)
 {
 	static const char *const names[3] = {"recipient", "kind", "match"};
 	unsigned long line = csv_line(cr);
-	unsigned before = ld->nerr;
+	unsigned before = ld->e.nerr;
 
 	col[0] = col[1] = col[2] = -1;
 	for (unsigned i = 0; i < csv_nfields(cr); i++) {
@@ -700,23 +669,24 @@ static int parse_header(struct loader *ld, struct csv_reader *cr, int *col)
 			if (!strcmp(f, names[j]))
 				k = j;
 		if (k < 0)
-			ld_err(ld, line, "unknown column '%s' (expected recipient, kind, match)",
-			       f);
+			input_err(&ld->e, line,
+				  "unknown column '%s' (expected recipient, kind, match)", f);
 		else if (col[k] >= 0)
-			ld_err(ld, line, "duplicate column '%s'", f);
+			input_err(&ld->e, line, "duplicate column '%s'", f);
 		else
 			col[k] = (int)i;
 	}
 	for (int j = 0; j < 3; j++)
 		if (col[j] < 0)
-			ld_err(ld, line, "missing column '%s' (expected recipient, kind, match)",
-			       names[j]);
-	return ld->nerr == before ? 0 : -EINVAL;
+			input_err(&ld->e, line,
+				  "missing column '%s' (expected recipient, kind, match)",
+				  names[j]);
+	return ld->e.nerr == before ? 0 : -EINVAL;
 }
 
 int recipients_load(struct recipients **out, const char *path)
 {
-	struct loader ld = {.file = path};
+	struct loader ld = {.e = {.file = path}};
 	struct csv_reader *cr = NULL;
 	struct recipients *r = NULL;
 	unsigned ncols;
@@ -729,7 +699,7 @@ int recipients_load(struct recipients **out, const char *path)
 		pr_err("%s: cannot open: %s", path, strerror(errno));
 		goto out;
 	}
-	ld.file = csv_name(cr);
+	ld.e.file = csv_name(cr);
 	r = calloc(1, sizeof(*r));
 	if (!r) {
 		err = -ENOMEM;
@@ -743,12 +713,12 @@ int recipients_load(struct recipients **out, const char *path)
 
 	err = csv_next(cr);
 	if (err == 0) {
-		pr_err("%s:1: missing header (expected recipient,kind,match)", ld.file);
+		pr_err("%s:1: missing header (expected recipient,kind,match)", ld.e.file);
 		err = -EINVAL;
 		goto out;
 	}
 	if (err == -EINVAL)
-		pr_err("%s:%lu: %s", ld.file, csv_line(cr), csv_error(cr));
+		pr_err("%s:%lu: %s", ld.e.file, csv_line(cr), csv_error(cr));
 	if (err < 0)
 		goto out;
 	err = parse_header(&ld, cr, col);
@@ -759,16 +729,16 @@ int recipients_load(struct recipients **out, const char *path)
 	while ((err = csv_next(cr)) != 0) {
 		if (err == -EINVAL) {
 			/* malformed record: the reader moved past it, keep checking the rest */
-			ld_err(&ld, csv_line(cr), "%s", csv_error(cr));
+			input_err(&ld.e, csv_line(cr), "%s", csv_error(cr));
 			continue;
 		}
 		if (err < 0) {
-			pr_err("%s: read error: %s", ld.file, strerror(-err));
+			pr_err("%s: read error: %s", ld.e.file, strerror(-err));
 			goto out;
 		}
 		if (csv_nfields(cr) != ncols) {
-			ld_err(&ld, csv_line(cr), "expected %u columns, got %u", ncols,
-			       csv_nfields(cr));
+			input_err(&ld.e, csv_line(cr), "expected %u columns, got %u", ncols,
+				  csv_nfields(cr));
 			continue;
 		}
 		err = parse_row(r, &ld, cr, col);
@@ -778,9 +748,8 @@ int recipients_load(struct recipients **out, const char *path)
 	ipport_finish(r, &ld);
 	hostset_finish(r, &r->hosts, &ld, "");
 	hostset_finish(r, &r->wild, &ld, "*.");
-	if (ld.nerr > MAX_ERRS_SHOWN)
-		pr_err("%s: %u more errors not shown", ld.file, ld.nerr - MAX_ERRS_SHOWN);
-	err = ld.nerr ? -EINVAL : 0;
+	input_errs_done(&ld.e);
+	err = ld.e.nerr ? -EINVAL : 0;
 out:
 	if (err == -ENOMEM)
 		pr_err("%s: %s", path, strerror(ENOMEM));
