@@ -71,6 +71,26 @@ static int inputs_load(struct inputs *in)
 	return consent_load(&in->consent, in->consent_path, in->rcpts);
 }
 
+/* The -f -k -c -R options both commands take; 1 when opt was one of them. */
+static int inputs_opt(struct inputs *in, int opt)
+{
+	switch (opt) {
+	case 'f':
+		in->fp_path = optarg;
+		return 1;
+	case 'k':
+		in->key_path = optarg;
+		return 1;
+	case 'c':
+		in->consent_path = optarg;
+		return 1;
+	case 'R':
+		in->rcpt_path = optarg;
+		return 1;
+	}
+	return 0;
+}
+
 static void inputs_release(struct inputs *in)
 {
 	consent_free(in->consent);
@@ -150,19 +170,9 @@ int cmd_run(int argc, char **argv)
 
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "f:k:c:R:o:vh", opts, NULL)) != -1) {
+		if (inputs_opt(&in, opt))
+			continue;
 		switch (opt) {
-		case 'f':
-			in.fp_path = optarg;
-			break;
-		case 'k':
-			in.key_path = optarg;
-			break;
-		case 'c':
-			in.consent_path = optarg;
-			break;
-		case 'R':
-			in.rcpt_path = optarg;
-			break;
 		case 'o':
 			out_path = optarg;
 			break;
@@ -321,19 +331,9 @@ int cmd_check(int argc, char **argv)
 
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "f:k:c:R:vh", opts, NULL)) != -1) {
+		if (inputs_opt(&in, opt))
+			continue;
 		switch (opt) {
-		case 'f':
-			in.fp_path = optarg;
-			break;
-		case 'k':
-			in.key_path = optarg;
-			break;
-		case 'c':
-			in.consent_path = optarg;
-			break;
-		case 'R':
-			in.rcpt_path = optarg;
-			break;
 		case 'v':
 			log_set_level(LOG_DEBUG);
 			break;
