@@ -195,6 +195,7 @@ int tp_scan(void *ctx)
 static __always_inline int tls_claim(void *ctx, struct cs_state *st, __u32 path)
 {
 	__u64 id = bpf_get_current_pid_tgid(), buf, len;
+	struct cs_tls_key key = {};
 	struct cs_tls_pending *p;
 	__u32 ch;
 
@@ -206,8 +207,12 @@ static __always_inline int tls_claim(void *ctx, struct cs_state *st, __u32 path)
 	buf = p->buf;
 	len = p->len;
 	ch = p->channel;
+	key.tgid = id >> 32;
+	key.conn = p->conn;
 	bpf_map_delete_elem(&tls_pending, &id);
 	cnt_add(CS_CNT_TLS_CLAIMED, 1);
+	if (key.conn)
+		bpf_map_update_elem(&tls_conn, &key, &st->peer, BPF_ANY);
 	st->channel = ch;
 	to_scan(ctx, st, CS_REQ_BUF, buf, len, 0, path);
 	return 1;
@@ -370,19 +375,58 @@ int skb_dns(struct __sk_buff *skb)
 	return 1;
 }
 
+/* Tail-call target of the uprobes: scans the plaintext of a write whose socket is known. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} up_progs SEC(".maps");
+
+SEC("uprobe")
+int up_scan(struct pt_regs *ctx)
+{
+	struct cs_state *st = state_get();
+
+	(void)ctx;
+	if (!st)
+		return 0;
+	cs_scan_user(st->req_a0, st->req_a1);
+	cs_send_end(st->req_path);
+	return 0;
+}
+
 /*
  * TLS library write entry points (uprobes, attached by user/tls.c to each library or
- * executable that has them): remember (buffer, length) for this thread until its ciphertext
- * send claims it. Return values are ignored by the kernel.
+ * executable that has them). A write on a connection object whose socket is known is scanned
+ * at once (tail call to up_scan); otherwise (buffer, length) waits for this thread's ciphertext
+ * send to claim it. Return values are ignored by the kernel.
  */
-static __always_inline int tls_record(__u64 buf, __s64 len, __u32 channel)
+static __always_inline int tls_record(void *ctx, __u64 conn, __u64 buf, __s64 len, __u32 channel)
 {
 	__u64 id = bpf_get_current_pid_tgid();
-	struct cs_tls_pending p = {.buf = buf, .len = len, .channel = channel};
+	struct cs_tls_pending p = {.buf = buf, .len = len, .conn = conn, .channel = channel};
+	struct cs_tls_key key = {.tgid = id >> 32, .conn = conn};
+	struct cs_peer *peer;
+	struct cs_state *st;
 
 	if (len <= 0 || !buf || !in_scope(id >> 32))
 		return 0;
 	cnt_add(CS_CNT_TLS_WRITES, 1);
+	peer = conn ? bpf_map_lookup_elem(&tls_conn, &key) : NULL;
+	if (peer) {
+		st = send_begin();
+		if (st) {
+			__builtin_memcpy(&st->peer, peer, sizeof(st->peer));
+			st->channel = channel;
+			st->req_a0 = buf;
+			st->req_a1 = len;
+			st->req_path = 0;
+			cnt_add(CS_CNT_TLS_CACHED, 1);
+			bpf_tail_call(ctx, &up_progs, 0);
+		}
+		/* no scan program: fall back to the claim by the ciphertext send */
+	}
 	p.ts_ns = bpf_ktime_get_ns();
 	/* an older unclaimed write of this thread never reached a socket we scan */
 	if (bpf_map_lookup_elem(&tls_pending, &id))
@@ -391,32 +435,62 @@ static __always_inline int tls_record(__u64 buf, __s64 len, __u32 channel)
 	return 0;
 }
 
+/* The library freed a connection object: forget its socket (the address may be reused). */
+static __always_inline int tls_forget(__u64 conn)
+{
+	struct cs_tls_key key = {.tgid = bpf_get_current_pid_tgid() >> 32, .conn = conn};
+
+	if (conn)
+		bpf_map_delete_elem(&tls_conn, &key);
+	return 0;
+}
+
+/* SSL_free(SSL *), gnutls_deinit(session), PR_Close(PRFileDesc *) */
+SEC("uprobe")
+int BPF_KPROBE(up_tls_free, void *conn)
+{
+	return tls_forget((__u64)conn);
+}
+
+/* Go crypto/tls.(*Conn).Close: receiver in RAX (arm64: R0) */
+SEC("uprobe")
+int up_go_tls_close(struct pt_regs *ctx)
+{
+#if defined(__TARGET_ARCH_x86)
+	return tls_forget(ctx->ax);
+#elif defined(__TARGET_ARCH_arm64)
+	return tls_forget(ctx->regs[0]);
+#else
+	return 0;
+#endif
+}
+
 /* OpenSSL/BoringSSL SSL_write(SSL *, const void *buf, int num) */
 SEC("uprobe")
 int BPF_KPROBE(up_ssl_write, void *ssl, const void *buf, int num)
 {
-	return tls_record((__u64)buf, num, CS_CH_OPENSSL);
+	return tls_record(ctx, (__u64)ssl, (__u64)buf, num, CS_CH_OPENSSL);
 }
 
 /* OpenSSL SSL_write_ex(SSL *, const void *buf, size_t num, size_t *written) */
 SEC("uprobe")
 int BPF_KPROBE(up_ssl_write_ex, void *ssl, const void *buf, size_t num)
 {
-	return tls_record((__u64)buf, (__s64)num, CS_CH_OPENSSL);
+	return tls_record(ctx, (__u64)ssl, (__u64)buf, (__s64)num, CS_CH_OPENSSL);
 }
 
 /* GnuTLS gnutls_record_send(gnutls_session_t, const void *data, size_t size) */
 SEC("uprobe")
 int BPF_KPROBE(up_gnutls_send, void *session, const void *data, size_t size)
 {
-	return tls_record((__u64)data, (__s64)size, CS_CH_GNUTLS);
+	return tls_record(ctx, (__u64)session, (__u64)data, (__s64)size, CS_CH_GNUTLS);
 }
 
 /* NSPR PR_Write(PRFileDesc *, const void *buf, PRInt32 amount) and PR_Send(fd, buf, amount, ...) */
 SEC("uprobe")
 int BPF_KPROBE(up_nss_write, void *fd, const void *buf, int amount)
 {
-	return tls_record((__u64)buf, amount, CS_CH_NSS);
+	return tls_record(ctx, (__u64)fd, (__u64)buf, amount, CS_CH_NSS);
 }
 
 /*
@@ -427,10 +501,10 @@ SEC("uprobe")
 int up_go_tls_write(struct pt_regs *ctx)
 {
 #if defined(__TARGET_ARCH_x86)
-	return tls_record(ctx->bx, (__s64)ctx->cx, CS_CH_GO_TLS);
+	return tls_record(ctx, ctx->ax, ctx->bx, (__s64)ctx->cx, CS_CH_GO_TLS);
 #elif defined(__TARGET_ARCH_arm64)
 	/* arm64 Go ABI: receiver in R0, slice pointer and length in R1, R2 */
-	return tls_record(ctx->regs[1], (__s64)ctx->regs[2], CS_CH_GO_TLS);
+	return tls_record(ctx, ctx->regs[0], ctx->regs[1], (__s64)ctx->regs[2], CS_CH_GO_TLS);
 #else
 	return 0;
 #endif

@@ -94,6 +94,7 @@ enum cs_counter {
 	CS_CNT_TLS_WRITES,	  /* TLS library write calls seen by the uprobes */
 	CS_CNT_TLS_CLAIMED,	  /* of those, attributed to a socket send and scanned */
 	CS_CNT_TLS_LOST,	  /* plaintext replaced before a ciphertext send claimed it */
+	CS_CNT_TLS_CACHED,	  /* TLS writes scanned at once, the socket known from earlier */
 	CS_CNT_EXEC_DROPS,	  /* exec notices lost (ring buffer full) */
 	CS_CNT_DNS_ANSWERS,	  /* DNS responses handed to the collector */
 	CS_CNT_DNS_DROPS,	  /* DNS responses lost (ring buffer full) */

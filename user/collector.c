@@ -184,9 +184,9 @@ static void print_summary(const struct collector *c)
 		(uint64_t)cnt[CS_CNT_HITS_OVERFLOW], (uint64_t)cnt[CS_CNT_EVENTS],
 		(uint64_t)s->findings, (uint64_t)s->reported, (uint64_t)cnt[CS_CNT_RB_DROPS],
 		(uint64_t)loader_prog_misses(c->loader), (uint64_t)cnt[CS_CNT_TLS_WRITES],
-		(uint64_t)cnt[CS_CNT_TLS_CLAIMED], (uint64_t)cnt[CS_CNT_TLS_LOST],
-		tls_nfiles(c->loader->tls), (uint64_t)cnt[CS_CNT_DNS_ANSWERS],
-		(uint64_t)cnt[CS_CNT_DNS_DROPS]);
+		(uint64_t)(cnt[CS_CNT_TLS_CLAIMED] + cnt[CS_CNT_TLS_CACHED]),
+		(uint64_t)cnt[CS_CNT_TLS_LOST], tls_nfiles(c->loader->tls),
+		(uint64_t)cnt[CS_CNT_DNS_ANSWERS], (uint64_t)cnt[CS_CNT_DNS_DROPS]);
 	print_flows(c);
 }
 

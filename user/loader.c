@@ -277,9 +277,11 @@ int loader_start(struct loader *l, const struct loader_opts *o)
 	bpf_program__set_autoattach(skel->progs.skb_dns, false);
 	/* uprobes are attached per file by user/tls.c */
 	{
-		struct bpf_program *up[] = {skel->progs.up_ssl_write, skel->progs.up_ssl_write_ex,
-					    skel->progs.up_gnutls_send, skel->progs.up_nss_write,
-					    skel->progs.up_go_tls_write};
+		struct bpf_program *up[] = {
+		    skel->progs.up_ssl_write,	 skel->progs.up_ssl_write_ex,
+		    skel->progs.up_gnutls_send,	 skel->progs.up_nss_write,
+		    skel->progs.up_go_tls_write, skel->progs.up_tls_free,
+		    skel->progs.up_go_tls_close, skel->progs.up_scan};
 
 		for (unsigned i = 0; i < sizeof(up) / sizeof(up[0]); i++) {
 			bpf_program__set_autoattach(up[i], false);
@@ -348,6 +350,10 @@ int loader_start(struct loader *l, const struct loader_opts *o)
 		int pfd = bpf_program__fd(skel->progs.tp_scan);
 
 		err = bpf_map_update_elem(bpf_map__fd(skel->maps.progs), &zero, &pfd, 0);
+		if (!err && o->tls) {
+			pfd = bpf_program__fd(skel->progs.up_scan);
+			err = bpf_map_update_elem(bpf_map__fd(skel->maps.up_progs), &zero, &pfd, 0);
+		}
 		if (err) {
 			err = -errno;
 			pr_err("cannot install the scan program: %s", strerror(errno));

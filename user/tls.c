@@ -24,12 +24,18 @@ static const char *const fn_names[TLS_FN_MAX] = {
     [TLS_FN_PR_WRITE] = "PR_Write",
     [TLS_FN_PR_SEND] = "PR_Send",
     [TLS_FN_GO_WRITE] = "crypto/tls.(*Conn).Write",
+    [TLS_FN_SSL_FREE] = "SSL_free",
+    [TLS_FN_GNUTLS_DEINIT] = "gnutls_deinit",
+    [TLS_FN_PR_CLOSE] = "PR_Close",
+    [TLS_FN_GO_CLOSE] = "crypto/tls.(*Conn).Close",
 };
 
 static const char *const fn_channel[TLS_FN_MAX] = {
     [TLS_FN_SSL_WRITE] = "openssl",  [TLS_FN_SSL_WRITE_EX] = "openssl",
     [TLS_FN_GNUTLS_SEND] = "gnutls", [TLS_FN_PR_WRITE] = "nss",
     [TLS_FN_PR_SEND] = "nss",	     [TLS_FN_GO_WRITE] = "go-tls",
+    [TLS_FN_SSL_FREE] = "openssl",   [TLS_FN_GNUTLS_DEINIT] = "gnutls",
+    [TLS_FN_PR_CLOSE] = "nss",	     [TLS_FN_GO_CLOSE] = "go-tls",
 };
 
 /* Libraries worth probing even before a process maps them. */
@@ -67,6 +73,12 @@ static struct bpf_program *fn_prog(struct tls *t, int fn)
 	case TLS_FN_PR_WRITE:
 	case TLS_FN_PR_SEND:
 		return t->skel->progs.up_nss_write;
+	case TLS_FN_SSL_FREE:
+	case TLS_FN_GNUTLS_DEINIT:
+	case TLS_FN_PR_CLOSE:
+		return t->skel->progs.up_tls_free;
+	case TLS_FN_GO_CLOSE:
+		return t->skel->progs.up_go_tls_close;
 	default:
 		return t->skel->progs.up_go_tls_write;
 	}
@@ -232,6 +244,10 @@ int tls_probe_file(struct tls *t, const char *path, const char *reason)
 			real);
 		return 0;
 	}
+	if (!el.off[TLS_FN_SSL_WRITE] && !el.off[TLS_FN_SSL_WRITE_EX] &&
+	    !el.off[TLS_FN_GNUTLS_SEND] && !el.off[TLS_FN_PR_WRITE] && !el.off[TLS_FN_PR_SEND] &&
+	    !el.off[TLS_FN_GO_WRITE])
+		return 0;
 	for (int f = 0; f < TLS_FN_MAX; f++) {
 		struct bpf_link *l;
 

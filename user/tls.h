@@ -21,6 +21,11 @@ enum tls_fn {
 	TLS_FN_PR_WRITE,
 	TLS_FN_PR_SEND,
 	TLS_FN_GO_WRITE,
+	/* frees of connection objects: their socket is forgotten */
+	TLS_FN_SSL_FREE,
+	TLS_FN_GNUTLS_DEINIT,
+	TLS_FN_PR_CLOSE,
+	TLS_FN_GO_CLOSE,
 	TLS_FN_MAX,
 };
 

@@ -109,6 +109,7 @@ struct cs_tls_pending {
 	__u64 buf; /* user address of the plaintext */
 	__u64 len;
 	__u64 ts_ns;
+	__u64 conn;    /* the library's connection object (SSL *, session, PRFileDesc *, *Conn) */
 	__u32 channel; /* enum cs_channel */
 	__u32 _pad;
 };
@@ -119,6 +120,24 @@ struct {
 	__type(key, __u64);
 	__type(value, struct cs_tls_pending);
 } tls_pending SEC(".maps");
+
+/*
+ * Connection object -> socket, learnt when a ciphertext send claims a write of that object:
+ * later writes of the same object are scanned at once by the uprobe (up_scan), whichever
+ * thread sends the ciphertext and whenever. Entries go when the library frees the object.
+ */
+struct cs_tls_key {
+	__u32 tgid;
+	__u32 _pad;
+	__u64 conn;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, CS_FLOWS_MAX);
+	__type(key, struct cs_tls_key);
+	__type(value, struct cs_peer);
+} tls_conn SEC(".maps");
 
 /* Last HTTP Host (or TLS SNI) seen on a flow: requests often send headers and body apart. */
 struct cs_host {
