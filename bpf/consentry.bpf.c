@@ -197,6 +197,7 @@ static __always_inline int tls_claim(void *ctx, struct cs_state *st, __u32 path)
 	__u64 id = bpf_get_current_pid_tgid(), buf, len;
 	struct cs_tls_key key = {};
 	struct cs_tls_pending *p;
+	__u8 one = 1;
 	__u32 ch;
 
 	if (!cfg_tls)
@@ -213,9 +214,28 @@ static __always_inline int tls_claim(void *ctx, struct cs_state *st, __u32 path)
 	cnt_add(CS_CNT_TLS_CLAIMED, 1);
 	if (key.conn)
 		bpf_map_update_elem(&tls_conn, &key, &st->peer, BPF_ANY);
+	bpf_map_update_elem(&tls_flows, &st->peer.flow, &one, BPF_ANY);
 	st->channel = ch;
 	to_scan(ctx, st, CS_REQ_BUF, buf, len, 0, path);
 	return 1;
+}
+
+/*
+ * A TLS record nobody claimed. Application data on a flow whose plaintext was never seen (a TLS
+ * stack we do not probe, or --tls off) is counted as uninspected for that flow, so the summary
+ * names the process and peer; handshake records, and records of flows whose plaintext is
+ * scanned through the uprobes, are not.
+ */
+static __always_inline void tls_unclaimed(struct cs_state *st, __u64 buf, __u64 len, __u32 path)
+{
+	__u8 type = 0;
+
+	cnt_add(CS_CNT_TLS_SKIPPED, 1);
+	if (bpf_probe_read_user(&type, 1, (void *)buf) || type != 0x17 ||
+	    bpf_map_lookup_elem(&tls_flows, &st->peer.flow))
+		return;
+	st->total = len;
+	cs_send_end(path);
 }
 
 /* Egress send of one user buffer (write, sendto). */
@@ -228,7 +248,7 @@ static __always_inline int send_buf(void *ctx, __u64 buf, __u64 len, __u32 path)
 	if (starts_with_tls_record(buf, len)) {
 		cs_sni(buf, len);
 		if (!tls_claim(ctx, st, path))
-			cnt_add(CS_CNT_TLS_SKIPPED, 1);
+			tls_unclaimed(st, buf, len, path);
 		return 0;
 	}
 	to_scan(ctx, st, CS_REQ_BUF, buf, len, 0, path);
@@ -247,7 +267,7 @@ static __always_inline int send_iov(void *ctx, __u64 uiov, __u64 iovcnt, __u32 p
 	    starts_with_tls_record((__u64)iov.iov_base, iov.iov_len)) {
 		cs_sni((__u64)iov.iov_base, iov.iov_len);
 		if (!tls_claim(ctx, st, path))
-			cnt_add(CS_CNT_TLS_SKIPPED, 1);
+			tls_unclaimed(st, (__u64)iov.iov_base, iov.iov_len, path);
 		return 0;
 	}
 	to_scan(ctx, st, CS_REQ_IOV, uiov, iovcnt, 0, path);
@@ -409,6 +429,7 @@ static __always_inline int tls_record(void *ctx, __u64 conn, __u64 buf, __s64 le
 	struct cs_tls_key key = {.tgid = id >> 32, .conn = conn};
 	struct cs_peer *peer;
 	struct cs_state *st;
+	__u8 one = 1;
 
 	if (len <= 0 || !buf || !in_scope(id >> 32))
 		return 0;
@@ -418,6 +439,7 @@ static __always_inline int tls_record(void *ctx, __u64 conn, __u64 buf, __s64 le
 		st = send_begin();
 		if (st) {
 			__builtin_memcpy(&st->peer, peer, sizeof(st->peer));
+			bpf_map_update_elem(&tls_flows, &st->peer.flow, &one, BPF_ANY);
 			st->channel = channel;
 			st->req_a0 = buf;
 			st->req_a1 = len;

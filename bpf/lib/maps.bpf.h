@@ -139,6 +139,14 @@ struct {
 	__type(value, struct cs_peer);
 } tls_conn SEC(".maps");
 
+/* Flows whose TLS plaintext is inspected (a probed library's write was claimed on them). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, CS_FLOWS_MAX);
+	__type(key, __u64);
+	__type(value, __u8);
+} tls_flows SEC(".maps");
+
 /* Last HTTP Host (or TLS SNI) seen on a flow: requests often send headers and body apart. */
 struct cs_host {
 	__u8 name[CS_HOST_LEN];
