@@ -352,11 +352,22 @@ struct {
 SEC("cgroup_skb/ingress")
 int skb_dns(struct __sk_buff *skb)
 {
+	void *data = (void *)(long)skb->data, *data_end = (void *)(long)skb->data_end;
 	__u32 off, plen;
 	struct cs_dns *d;
 	__u16 sport;
 	__u8 proto;
 
+	/*
+	 * Fast exit for everything but UDP, read straight from the linear header (no helper
+	 * call): this program runs for every packet the host receives.
+	 */
+	if (skb->family == CS_AF_INET && data + 20 <= data_end &&
+	    ((__u8 *)data)[9] != CS_IPPROTO_UDP)
+		return 1;
+	if (skb->family == CS_AF_INET6 && data + 40 <= data_end &&
+	    ((__u8 *)data)[6] != CS_IPPROTO_UDP)
+		return 1;
 	if (skb->family == CS_AF_INET) {
 		__u8 vihl;
 
