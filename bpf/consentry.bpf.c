@@ -59,7 +59,8 @@ __noinline int cs_egress_begin(__u32 fd, __u64 uaddr, __u32 alen)
 		cnt->c[CS_CNT_OUT_OF_SCOPE]++;
 		return 0;
 	}
-	st = send_begin();
+	/* the send state is reset only once this is known to be an egress send */
+	st = state_get();
 	if (!st)
 		return 0;
 	if (!fd_to_peer(fd, &st->peer)) {
@@ -77,6 +78,7 @@ __noinline int cs_egress_begin(__u32 fd, __u64 uaddr, __u32 alen)
 		cnt->c[CS_CNT_LOOPBACK]++;
 		return 0;
 	}
+	send_begin();
 	return 1;
 }
 
@@ -102,8 +104,6 @@ __noinline int cs_scan_iov(__u64 uiov, __u64 iovcnt, __u32 path)
 			break;
 		if (bpf_probe_read_user(&iov, sizeof(iov), (void *)(uiov + i * sizeof(iov))))
 			break;
-		if (i == 0 && tls_skip((__u64)iov.iov_base, iov.iov_len))
-			return 0;
 		if (i < CS_MAX_IOV)
 			cs_scan_user((__u64)iov.iov_base, iov.iov_len);
 		else
@@ -117,10 +117,15 @@ __noinline int cs_scan_iov(__u64 uiov, __u64 iovcnt, __u32 path)
 __noinline int cs_msg(__u32 fd, __u64 umsg, __u32 path)
 {
 	struct user_msghdr mh;
+	struct iovec iov;
 
 	if (bpf_probe_read_user(&mh, sizeof(mh), (void *)umsg))
 		return 0;
 	if (!cs_egress_begin(fd, (__u64)mh.msg_name, mh.msg_namelen))
+		return 0;
+	/* writev/sendmsg test their first segment before the tail call; sendmmsg here */
+	if (mh.msg_iovlen && !bpf_probe_read_user(&iov, sizeof(iov), mh.msg_iov) &&
+	    tls_skip((__u64)iov.iov_base, iov.iov_len))
 		return 0;
 	cs_scan_iov((__u64)mh.msg_iov, mh.msg_iovlen, path);
 	return 0;
@@ -147,7 +152,8 @@ static __always_inline void to_scan(void *ctx, struct cs_state *st, __u32 kind, 
 	st->req_fd = fd;
 	st->req_path = path;
 	bpf_tail_call(ctx, &progs, 0);
-	/* only reached when the scan program is missing: count the bytes as uninspected */
+	/* only reached when the scan program is missing (never installed): nothing was scanned */
+	cnt_add(CS_CNT_BYTES_UNINSPECTED, kind == CS_REQ_BUF ? a1 : 0);
 	cnt_add(CS_CNT_READ_FAIL, 1);
 }
 

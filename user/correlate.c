@@ -87,6 +87,10 @@ int correlate_event(struct correlator *c, const struct cs_event *ev, __s64 t_ns,
 		    void *ctx)
 {
 	struct subj_acc subj[MAX_SUBJECTS];
+	struct {
+		const struct fp_entry *e;
+		__u32 n;
+	} look[CS_MAX_HITS] = {0};
 	unsigned nsubj = 0, nhits = ev->nhits > CS_MAX_HITS ? CS_MAX_HITS : ev->nhits;
 	const struct recipient *rcpt;
 	const char *host = (ev->flags & CS_EV_HOST) ? (const char *)ev->host : NULL;
@@ -96,11 +100,13 @@ int correlate_event(struct correlator *c, const struct cs_event *ev, __s64 t_ns,
 
 	c->stats.events++;
 	c->stats.hits += nhits;
-	/* pass 1: strong fields create subjects */
+	/* pass 1: strong fields create subjects (each hit is looked up once, kept for pass 2) */
 	for (unsigned h = 0; h < nhits; h++) {
 		__u32 n;
 		const struct fp_entry *e = fpdb_lookup(c->db, ev->hits[h].fp, &n);
 
+		look[h].e = e;
+		look[h].n = n;
 		if (!e) {
 			c->stats.unconfirmed++;
 			continue;
@@ -121,8 +127,8 @@ int correlate_event(struct correlator *c, const struct cs_event *ev, __s64 t_ns,
 		return 0;
 	/* pass 2: weak parts count only for subjects already present */
 	for (unsigned h = 0; h < nhits; h++) {
-		__u32 n;
-		const struct fp_entry *e = fpdb_lookup(c->db, ev->hits[h].fp, &n);
+		const struct fp_entry *e = look[h].e;
+		__u32 n = look[h].n;
 
 		for (__u32 i = 0; e && i < n; i++) {
 			struct subj_acc *a;

@@ -12,6 +12,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "testutil.h"
+
 #include "recipients.h"
 
 static char tmp_path[64];
@@ -20,38 +22,21 @@ static char err_text[4096];
 /* Write content to a fresh /tmp file; the path is in tmp_path. */
 static void write_tmp(const char *content)
 {
-	size_t len = strlen(content);
-	int fd;
-
 	strcpy(tmp_path, "/tmp/cs_rcpt_XXXXXX");
-	fd = mkstemp(tmp_path);
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, content, len), (ssize_t)len);
-	assert_int_equal(close(fd), 0);
+	tmp_write(tmp_path, content);
 }
 
 /* Load content; stderr is captured into err_text. */
 static int load(const char *content, struct recipients **r)
 {
-	char err_path[] = "/tmp/cs_rcpt_err_XXXXXX";
-	int efd, saved, err;
-	ssize_t n;
+	struct capture cap;
+	int err;
 
 	write_tmp(content);
-	efd = mkstemp(err_path);
-	assert_true(efd >= 0);
-	fflush(stderr);
-	saved = dup(STDERR_FILENO);
-	dup2(efd, STDERR_FILENO);
+	capture_begin(&cap);
 	*r = (struct recipients *)0x1;
 	err = recipients_load(r, tmp_path);
-	fflush(stderr);
-	dup2(saved, STDERR_FILENO);
-	close(saved);
-	n = pread(efd, err_text, sizeof(err_text) - 1, 0);
-	err_text[n > 0 ? n : 0] = '\0';
-	close(efd);
-	unlink(err_path);
+	capture_end(&cap, err_text, sizeof(err_text));
 	unlink(tmp_path);
 	if (err)
 		assert_null(*r);

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Helpers shared by the cmocka unit tests: temporary input files and captured stderr. */
+#ifndef CS_TESTUTIL_H
+#define CS_TESTUTIL_H
+
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Write content to a new file from template (e.g. "/tmp/cs_x_XXXXXX", rewritten in place). */
+static inline void tmp_write(char *template, const char *content)
+{
+	size_t len = strlen(content);
+	int fd = mkstemp(template);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, content, len), (ssize_t)len);
+	assert_int_equal(close(fd), 0);
+}
+
+/* stderr goes to a temporary file between capture_begin and capture_end. */
+struct capture {
+	char path[32];
+	int fd;
+	int saved;
+};
+
+static inline void capture_begin(struct capture *c)
+{
+	strcpy(c->path, "/tmp/cs_stderr_XXXXXX");
+	c->fd = mkstemp(c->path);
+	assert_true(c->fd >= 0);
+	fflush(stderr);
+	c->saved = dup(STDERR_FILENO);
+	dup2(c->fd, STDERR_FILENO);
+}
+
+/* Restore stderr and put what was written (NUL-terminated, truncated) into buf. */
+static inline void capture_end(struct capture *c, char *buf, size_t len)
+{
+	ssize_t n;
+
+	fflush(stderr);
+	dup2(c->saved, STDERR_FILENO);
+	close(c->saved);
+	n = pread(c->fd, buf, len - 1, 0);
+	buf[n > 0 ? n : 0] = '\0';
+	close(c->fd);
+	unlink(c->path);
+}
+
+#endif
