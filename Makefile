@@ -9,7 +9,7 @@ VMLINUX_H ?=
 
 ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 LIBBPF_CFLAGS := $(shell $(PKG_CONFIG) --cflags libbpf 2>/dev/null)
-LIBBPF_LIBS := $(shell $(PKG_CONFIG) --libs libbpf 2>/dev/null || echo -lbpf) -lelf -lz
+LIBBPF_LIBS := $(shell $(PKG_CONFIG) --libs libbpf 2>/dev/null || echo -lbpf) -lelf -lz -lcrypto
 
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Iinclude -Iuser -I$(O) $(LIBBPF_CFLAGS) -MMD -MP
@@ -37,7 +37,7 @@ BIN := $(O)/consentry
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all test unit check format demo bench clean help setup install
+.PHONY: all test unit check format demo bench eval clean help setup install
 
 all: $(BIN) $(UNIT_BINS) $(BPFTEST_BINS)
 
@@ -48,6 +48,8 @@ help:
 	@echo '  unit    unit tests only (no root)'
 	@echo '  check   clang-format and cppcheck, zero findings required'
 	@echo '  demo    end-to-end demo on bundled synthetic data (root)'
+	@echo '  bench   overhead benchmark, monitor off vs on, CSV + plots (root)'
+	@echo '  eval    detection harness: recall/false findings per rendering x channel (root)'
 	@echo '  clean   remove $(O)'
 	@echo 'variables: O=dir CLANG= BPFTOOL= VMLINUX_H=path V=1'
 
@@ -122,6 +124,10 @@ demo: setup
 bench: setup
 	$(Q)$(MAKE) --no-print-directory $(BIN)
 	$(Q)scripts/bench $(BIN)
+
+eval: setup
+	$(Q)$(MAKE) --no-print-directory $(BIN)
+	$(Q)scripts/eval $(BIN)
 
 CHECK_SRCS = $(wildcard user/*.[ch] include/*.h bpf/*.bpf.c bpf/lib/*.h tests/unit/*.[ch] tests/bpf/*.[ch])
 
