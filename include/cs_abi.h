@@ -98,6 +98,10 @@ enum cs_counter {
 	CS_CNT_EXEC_DROPS,	  /* exec notices lost (ring buffer full) */
 	CS_CNT_DNS_ANSWERS,	  /* DNS responses handed to the collector */
 	CS_CNT_DNS_DROPS,	  /* DNS responses lost (ring buffer full) */
+	CS_CNT_CARRIED,		  /* sends that continued a token left open by the flow's last send */
+	CS_CNT_DEEP_SENDS,	  /* sends handed to the collector for decoding (CS_TRIG_*) */
+	CS_CNT_DEEP_BYTES,	  /* bytes handed over */
+	CS_CNT_DEEP_DROPS,	  /* bytes not handed over: "deep" ring buffer full */
 	CS_CNT_MAX,
 };
 
@@ -107,6 +111,10 @@ enum cs_counter {
 #define CS_EV_HITS_OVERFLOW (1u << 2)
 #define CS_EV_READ_FAIL	    (1u << 3)
 #define CS_EV_ADDR_V6	    (1u << 4) /* daddr is an IPv6 address, else IPv4 in daddr[0..3] */
+#define CS_EV_DEEP	    (1u << 5) /* the send's bytes follow in the "deep" ring (seq) */
+
+/* cs_hit.start: the token began in an earlier send of the flow (carried), offset 0 here. */
+#define CS_HIT_SPLIT 0x80000000u
 
 /* One distinct fingerprint found in a send. */
 struct cs_hit {
@@ -136,9 +144,28 @@ struct cs_event {
 	__u8 flags;	/* CS_EV_* */
 	__u16 nhits;
 	__u8 host[CS_HOST_LEN];
+	__u64 seq;	/* CS_EV_DEEP: the cs_deep records of this send carry this seq */
+	__u32 deep_len; /* bytes handed over in them (<= bytes_inspected) */
+	__u32 _pad;
 	struct cs_hit hits[CS_MAX_HITS];
 };
-_Static_assert(sizeof(struct cs_event) == 152 + CS_MAX_HITS * 16, "cs_event size");
+_Static_assert(sizeof(struct cs_event) == 168 + CS_MAX_HITS * 16, "cs_event size");
+
+/*
+ * Deep inspection: the bytes of a send that holds renderings the kernel cannot decode (base64,
+ * escapes, compressed bodies; cs_scan.trig) go to the collector in these records, in memory
+ * only, before the send's cs_event; the collector decodes and rescans them.
+ */
+struct cs_deep {
+	__u64 seq;
+	__u32 off; /* offset of data[0] in the send's scanned bytes */
+	__u32 len; /* bytes in data */
+	__u8 data[CS_CHUNK];
+};
+_Static_assert(sizeof(struct cs_deep) == 16 + CS_CHUNK, "cs_deep size");
+/* Bytes of a flow handed over after a Content-Encoding header (the body often follows apart). */
+#define CS_DEEP_FLOW_BUDGET (256 * 1024)
+#define CS_DEEP_RINGBUF	    (16u << 20)
 
 /* Per-flow coverage record (LRU hash "flows", key: flow id). Only flows with uninspected bytes. */
 struct cs_flow {
@@ -174,6 +201,7 @@ struct cs_key {
 	__u64 k1;   /* SipHash key, bytes 8..15 */
 	__u64 seed; /* FNV-1a basis, bytes 16..23 */
 	__u64 k3;   /* bytes 24..31: key check value domain (user only) */
+	__u64 ce;   /* W-token accumulator of "content-encoding" under this key (cs_acc_str) */
 };
 
 /* Tokeniser state; lives in a per-CPU map value in the kernel so tokens span chunks. */
@@ -188,12 +216,24 @@ struct cs_scan {
 	__u32 d_len;
 	__u32 d_start;
 	__u32 d_end;
-	__u32 pos;    /* offset of the next piece in the message */
-	__u8 w_state; /* CS_WS_*, see cs_scan.h */
-	__u8 d_state; /* CS_DS_* */
-	__u8 _pad0[2];
+	__u32 pos;	/* offset of the next piece in the message */
+	__u32 esc_pos;	/* offset of the last escape-marker byte (\ & # 0x1f), see cs_scan.h */
+	__u32 w_rstart; /* first byte of the current letter/digit run of the W token */
+	__u8 w_state;	/* CS_WS_*, see cs_scan.h */
+	__u8 d_state;	/* CS_DS_* */
+	__u8 w_mix;	/* OR of the byte classes of that run (case, digits, separators) */
+	__u8 esc_c;	/* the byte at esc_pos */
+	__u8 trig;	/* CS_TRIG_*: renderings the kernel cannot decode were seen */
+	__u8 _pad0[3];
 	__u32 _pad; /* always 0; see cs_scan.h verifier note */
+	__u32 _pad1;
 };
-_Static_assert(sizeof(struct cs_scan) == 64, "cs_scan size");
+_Static_assert(sizeof(struct cs_scan) == 80, "cs_scan size");
+
+/* cs_scan.trig: the message holds bytes the collector must decode (spec: deep inspection). */
+#define CS_TRIG_B64  0x01 /* a run of >= 12 mixed-case letters/digits: base64 candidate */
+#define CS_TRIG_ESC  0x02 /* "\u" or "&#": JSON/HTML escapes */
+#define CS_TRIG_GZIP 0x04 /* gzip magic 1f 8b */
+#define CS_TRIG_CE   0x08 /* a "Content-Encoding" header: this and the flow's next bytes */
 
 #endif /* CS_ABI_H */

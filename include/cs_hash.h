@@ -113,4 +113,16 @@ CS_INLINE __u32 cs_bucket2(__u64 fp, __u32 mask)
 	return ((__u32)fp ^ (cs_tag(fp) * 0x9e3779b1u)) & mask;
 }
 
+#define CS_FNV_PRIME 0x100000001b3ULL
+
+/* Keyed W accumulator of a NUL-terminated lower-case ASCII word (e.g. "content-encoding"). */
+CS_INLINE __u64 cs_acc_str(__u64 seed, const char *w)
+{
+	__u64 acc = seed;
+
+	while (*w)
+		acc = (acc ^ (__u8)*w++) * CS_FNV_PRIME;
+	return acc;
+}
+
 #endif /* CS_HASH_H */

@@ -35,11 +35,10 @@
 #error "define CS_ON_TOKEN(ctx, acc, len, start, end) before including cs_scan.h"
 #endif
 
-#define CS_FNV_PRIME 0x100000001b3ULL
-
 CS_INLINE void cs_scan_reset(struct cs_scan *s)
 {
 	__builtin_memset(s, 0, sizeof(*s));
+	s->esc_pos = 0xfffffff0u; /* no marker byte seen */
 }
 
 /*
@@ -65,18 +64,25 @@ CS_INLINE void cs_scan_reset(struct cs_scan *s)
 #endif
 
 /*
- * Byte classes, one table for both streams: bits 0..2 the W class, bits 3..4 the D class,
- * bit 5 (0x20) marks an upper-case letter (OR-ing it lower-cases the byte).
+ * Byte classes, one table for both streams: bits 0..3 the W class, bit 4 a lower-case and
+ * bit 5 (0x20) an upper-case letter (OR-ing 0x20 lower-cases the byte), bits 6..7 the D class.
  */
 enum {
 	CS_WC_OTHER,
 	CS_WC_ALNUM,
-	CS_WC_HIGH,  /* >= 0x80 */
+	CS_WC_HIGH,  /* >= 0x80, not one of the two below */
 	CS_WC_INNER, /* @ . _ - + */
 	CS_WC_PCT,   /* % */
 	CS_WC_FOUR,  /* 4, also a digit */
 	CS_WC_ZERO,  /* 0, also a digit */
+	CS_WC_MARK,  /* \ & # 0x1f: like OTHER, and remembered (escape and gzip triggers) */
+	CS_WC_LEAD,  /* 0xe2 0xe3 0xef: lead bytes of the CJK/general punctuation blocks */
+	CS_WC_PUN2,  /* 0x80 0xbc: their second byte in U+2000.., U+3000.., U+FF00.. */
 };
+#define CS_CL_LOWER 0x10
+#define CS_CL_UPPER 0x20
+#define CS_CL_DIGIT 0x40 /* D class DIGIT */
+#define CS_CL_SEP   0x80 /* D class SEP */
 
 /* W states */
 enum {
@@ -86,36 +92,53 @@ enum {
 	CS_WS_P1,   /* ASCII token + 1, 2, 3 pending inner punctuation bytes */
 	CS_WS_P2,
 	CS_WS_P3,
-	CS_WS_PC1, /* ASCII token + "%" */
-	CS_WS_PC2, /* ASCII token + "%4" */
+	CS_WS_PC1,  /* ASCII token + "%" */
+	CS_WS_PC2,  /* ASCII token + "%4" */
+	CS_WS_UL1,  /* UTF token + a pending punctuation-block lead byte */
+	CS_WS_UL1N, /* a pending punctuation-block lead byte, nothing committed */
+	CS_WS_SKIP, /* third byte of a CJK/general punctuation character: a separator */
 };
 
-/* Actions (cs_wnext bits 3..7), applied in this order; bits 0..2 are the next state. */
-#define CS_WA_EMIT   0x08 /* emit the committed token */
-#define CS_WA_START  0x10 /* start a token at this byte */
-#define CS_WA_HASH   0x20 /* hash the byte (lower-cased) into the tentative token */
-#define CS_WA_COMMIT 0x40 /* tentative becomes committed, token ends after this byte */
-#define CS_WA_AT     0x80 /* hash '@' instead of the byte ("%40") */
+/*
+ * Actions (cs_wnext bits 4..9), applied in this order; bits 0..3 are the next state. A
+ * punctuation character (U+2000-203F, U+3000-303F, U+FF00-FF3F: "，" "。" "、" "“" ...) ends a
+ * UTF token like ASCII punctuation ends a word, so a Chinese name between them is a whole token.
+ */
+#define CS_WA_EMIT   0x010 /* emit the committed token */
+#define CS_WA_START  0x020 /* start a token at this byte */
+#define CS_WA_HASH   0x040 /* hash the byte (lower-cased) into the tentative token */
+#define CS_WA_COMMIT 0x080 /* tentative becomes committed, token ends after this byte */
+#define CS_WA_AT     0x100 /* hash '@' instead of the byte ("%40") */
+#define CS_WA_MARK   0x200 /* remember this byte and its offset (escape/gzip triggers) */
+#define CS_WA_RUN    0x400 /* inner punctuation after a letter/digit run: the run ended */
+#define CS_WA_ANY    0x7f0
 
 enum {
 	CS_DC_OTHER,
 	CS_DC_DIGIT,
 	CS_DC_SEP, /* space - . ( ) / between digit groups */
 };
-#define CS_DC(x) ((x) << 3)
+#define CS_DC(x) ((x) << 6)
 
-/*
- * Byte classes, one table for both streams: bits 0..2 the W class, bits 3..4 the D class,
- * bit 5 (0x20) marks an upper-case letter (OR-ing it lower-cases the byte).
- */
 static const __u8 cs_class[256] = {
+    [0x1f] = CS_WC_MARK,
+    ['#'] = CS_WC_MARK,
+    ['&'] = CS_WC_MARK,
+    ['\\'] = CS_WC_MARK,
     ['0'] = CS_WC_ZERO | CS_DC(CS_DC_DIGIT),
     ['1' ... '3'] = CS_WC_ALNUM | CS_DC(CS_DC_DIGIT),
     ['4'] = CS_WC_FOUR | CS_DC(CS_DC_DIGIT),
     ['5' ... '9'] = CS_WC_ALNUM | CS_DC(CS_DC_DIGIT),
-    ['A' ... 'Z'] = CS_WC_ALNUM | 0x20,
-    ['a' ... 'z'] = CS_WC_ALNUM,
-    [0x80 ... 0xff] = CS_WC_HIGH,
+    ['A' ... 'Z'] = CS_WC_ALNUM | CS_CL_UPPER,
+    ['a' ... 'z'] = CS_WC_ALNUM | CS_CL_LOWER,
+    [0x80] = CS_WC_PUN2,
+    [0x81 ... 0xbb] = CS_WC_HIGH,
+    [0xbc] = CS_WC_PUN2,
+    [0xbd ... 0xe1] = CS_WC_HIGH,
+    [0xe2 ... 0xe3] = CS_WC_LEAD,
+    [0xe4 ... 0xee] = CS_WC_HIGH,
+    [0xef] = CS_WC_LEAD,
+    [0xf0 ... 0xff] = CS_WC_HIGH,
     ['@'] = CS_WC_INNER,
     ['.'] = CS_WC_INNER | CS_DC(CS_DC_SEP),
     ['_'] = CS_WC_INNER,
@@ -128,38 +151,73 @@ static const __u8 cs_class[256] = {
     ['/'] = CS_DC(CS_DC_SEP),
 };
 
-#define CS_W_NEW(st)	 (CS_WA_START | CS_WA_HASH | CS_WA_COMMIT | (st))
-#define CS_W_END_NEW(st) (CS_WA_EMIT | CS_W_NEW(st))
-#define CS_W_ADD	 (CS_WA_HASH | CS_WA_COMMIT | CS_WS_WORD)
-#define CS_W_STOP	 CS_WA_EMIT
+#define CS_W_NEW(st)	  (CS_WA_START | CS_WA_HASH | CS_WA_COMMIT | (st))
+#define CS_W_END_NEW(st)  (CS_WA_EMIT | CS_W_NEW(st))
+#define CS_W_ADD	  (CS_WA_HASH | CS_WA_COMMIT | CS_WS_WORD)
+#define CS_W_STOP	  CS_WA_EMIT
+#define CS_W_MARK	  (CS_WA_MARK | CS_WS_NONE)
+#define CS_W_STOP_MARK	  (CS_WA_EMIT | CS_WA_MARK)
+#define CS_W_LEAD	  (CS_WA_START | CS_WA_HASH | CS_WS_UL1N) /* tentative: not committed */
+#define CS_W_END_LEAD	  (CS_WA_EMIT | CS_W_LEAD)
+#define CS_W_UTF_ADD	  (CS_WA_HASH | CS_WA_COMMIT | CS_WS_UTF)
+#define CS_W_INNER(st)	  (CS_WA_HASH | (st))
+#define CS_W_INNER_RUN(s) (CS_WA_RUN | CS_WA_HASH | (s))
 
-/* Next state and actions, indexed [state << 3 | class]; one row per state. */
+/*
+ * Next state and actions, indexed [state << 4 | class]; one row of 16 per state, columns in
+ * class order: OTHER ALNUM HIGH INNER PCT FOUR ZERO MARK LEAD PUN2. 256 entries so that any
+ * 4-bit state and class index stays inside the table.
+ */
 /* clang-format off */
-static const __u8 cs_wnext[64] = {
+static const __u16 cs_wnext[256] = {
 	/* NONE */
 	CS_WS_NONE, CS_W_NEW(CS_WS_WORD), CS_W_NEW(CS_WS_UTF), CS_WS_NONE, CS_WS_NONE,
-	CS_W_NEW(CS_WS_WORD), CS_W_NEW(CS_WS_WORD), CS_WS_NONE,
+	CS_W_NEW(CS_WS_WORD), CS_W_NEW(CS_WS_WORD), CS_W_MARK, CS_W_LEAD, CS_W_NEW(CS_WS_UTF),
+	0, 0, 0, 0, 0, 0,
 	/* WORD */
-	CS_W_STOP, CS_W_ADD, CS_W_END_NEW(CS_WS_UTF), CS_WA_HASH | CS_WS_P1, CS_WS_PC1, CS_W_ADD,
-	CS_W_ADD, CS_W_STOP,
+	CS_W_STOP, CS_W_ADD, CS_W_END_NEW(CS_WS_UTF), CS_W_INNER_RUN(CS_WS_P1), CS_WS_PC1,
+	CS_W_ADD, CS_W_ADD, CS_W_STOP_MARK, CS_W_END_LEAD, CS_W_END_NEW(CS_WS_UTF),
+	0, 0, 0, 0, 0, 0,
 	/* UTF */
-	CS_W_STOP, CS_W_END_NEW(CS_WS_WORD), CS_WA_HASH | CS_WA_COMMIT | CS_WS_UTF, CS_W_STOP,
-	CS_W_STOP, CS_W_END_NEW(CS_WS_WORD), CS_W_END_NEW(CS_WS_WORD), CS_W_STOP,
+	CS_W_STOP, CS_W_END_NEW(CS_WS_WORD), CS_W_UTF_ADD, CS_W_STOP, CS_W_STOP,
+	CS_W_END_NEW(CS_WS_WORD), CS_W_END_NEW(CS_WS_WORD), CS_W_STOP_MARK,
+	CS_W_INNER(CS_WS_UL1), CS_W_UTF_ADD,
+	0, 0, 0, 0, 0, 0,
 	/* P1 */
-	CS_W_STOP, CS_W_ADD, CS_W_END_NEW(CS_WS_UTF), CS_WA_HASH | CS_WS_P2, CS_W_STOP, CS_W_ADD,
-	CS_W_ADD, CS_W_STOP,
+	CS_W_STOP, CS_W_ADD, CS_W_END_NEW(CS_WS_UTF), CS_W_INNER(CS_WS_P2), CS_W_STOP, CS_W_ADD,
+	CS_W_ADD, CS_W_STOP_MARK, CS_W_END_LEAD, CS_W_END_NEW(CS_WS_UTF),
+	0, 0, 0, 0, 0, 0,
 	/* P2 */
-	CS_W_STOP, CS_W_ADD, CS_W_END_NEW(CS_WS_UTF), CS_WA_HASH | CS_WS_P3, CS_W_STOP, CS_W_ADD,
-	CS_W_ADD, CS_W_STOP,
+	CS_W_STOP, CS_W_ADD, CS_W_END_NEW(CS_WS_UTF), CS_W_INNER(CS_WS_P3), CS_W_STOP, CS_W_ADD,
+	CS_W_ADD, CS_W_STOP_MARK, CS_W_END_LEAD, CS_W_END_NEW(CS_WS_UTF),
+	0, 0, 0, 0, 0, 0,
 	/* P3: a fourth punctuation byte ends the token */
 	CS_W_STOP, CS_W_ADD, CS_W_END_NEW(CS_WS_UTF), CS_W_STOP, CS_W_STOP, CS_W_ADD, CS_W_ADD,
-	CS_W_STOP,
+	CS_W_STOP_MARK, CS_W_END_LEAD, CS_W_END_NEW(CS_WS_UTF),
+	0, 0, 0, 0, 0, 0,
 	/* PC1: "%" */
 	CS_W_STOP, CS_W_END_NEW(CS_WS_WORD), CS_W_END_NEW(CS_WS_UTF), CS_W_STOP, CS_W_STOP,
-	CS_WS_PC2, CS_W_END_NEW(CS_WS_WORD), CS_W_STOP,
+	CS_WS_PC2, CS_W_END_NEW(CS_WS_WORD), CS_W_STOP_MARK, CS_W_END_LEAD,
+	CS_W_END_NEW(CS_WS_UTF),
+	0, 0, 0, 0, 0, 0,
 	/* PC2: "%4" */
 	CS_W_STOP, CS_W_END_NEW(CS_WS_WORD), CS_W_END_NEW(CS_WS_UTF), CS_W_STOP, CS_W_STOP,
-	CS_W_END_NEW(CS_WS_WORD), CS_WA_AT | CS_WA_HASH | CS_WS_P1, CS_W_STOP,
+	CS_W_END_NEW(CS_WS_WORD), CS_WA_AT | CS_W_INNER_RUN(CS_WS_P1), CS_W_STOP_MARK,
+	CS_W_END_LEAD, CS_W_END_NEW(CS_WS_UTF),
+	0, 0, 0, 0, 0, 0,
+	/* UL1: UTF token + lead byte (hashed, not committed) */
+	CS_W_STOP, CS_W_END_NEW(CS_WS_WORD), CS_W_UTF_ADD, CS_W_STOP, CS_W_STOP,
+	CS_W_END_NEW(CS_WS_WORD), CS_W_END_NEW(CS_WS_WORD), CS_W_STOP_MARK,
+	CS_W_INNER(CS_WS_UL1), CS_WA_EMIT | CS_WS_SKIP,
+	0, 0, 0, 0, 0, 0,
+	/* UL1N: lead byte only (its token started, nothing committed: never emitted) */
+	CS_WS_NONE, CS_W_NEW(CS_WS_WORD), CS_W_UTF_ADD, CS_WS_NONE, CS_WS_NONE,
+	CS_W_NEW(CS_WS_WORD), CS_W_NEW(CS_WS_WORD), CS_W_MARK, CS_W_INNER(CS_WS_UL1N),
+	CS_WS_SKIP,
+	0, 0, 0, 0, 0, 0,
+	/* SKIP: the punctuation character's last byte */
+	CS_WS_NONE, CS_W_NEW(CS_WS_WORD), CS_WS_NONE, CS_WS_NONE, CS_WS_NONE,
+	CS_W_NEW(CS_WS_WORD), CS_W_NEW(CS_WS_WORD), CS_W_MARK, CS_W_LEAD, CS_WS_NONE,
 };
 /* clang-format on */
 
@@ -201,6 +259,19 @@ static const __u8 cs_dnext[64] = {
 #endif
 
 /*
+ * A letter/digit run of the W token ended at end: a run of >= 12 bytes mixing upper case with
+ * lower case or digits and no '-'/'.' is what base64 looks like (and what most words, headers
+ * like "Content-Type", hex hashes and emails do not): the collector decodes such messages.
+ */
+#define CS_B64_RUN 12
+#define CS_RUN_END(mix, rstart, end)                                                               \
+	do {                                                                                       \
+		if (((mix) & CS_CL_UPPER) && ((mix) & (CS_CL_LOWER | CS_CL_DIGIT)) &&             \
+		    (end) - (rstart) >= CS_B64_RUN)                                                \
+			s->trig |= CS_TRIG_B64;                                                    \
+	} while (0)
+
+/*
  * Both streams over n bytes at p, whose first byte is at offset pos of the message: one class
  * lookup and one transition per stream per byte; a byte that causes no action in either
  * stream (most separators and bytes between tokens) costs nothing more.
@@ -211,23 +282,24 @@ CS_INLINE void cs_scan_step(struct cs_scan *s, const struct cs_key *k, const __u
 	__u64 seed = k->seed, acc = s->w_acc, acct = s->w_acct, d_acc = s->d_acc;
 	__u32 len = s->w_len, lent = s->w_lent, start = s->w_start, end = s->w_end;
 	__u32 d_len = s->d_len, d_start = s->d_start, d_end = s->d_end;
-	__u32 ws = s->w_state, ds = s->d_state;
+	__u32 ws = s->w_state, ds = s->d_state, mix = s->w_mix, rstart = s->w_rstart;
 	__u32 j;
 	CS_K_DECL;
 
 	(void)ctx;
 	for (j = 0; j < CS_LOOP; j++, pos++) {
-		__u8 c, cl, a, d;
+		__u8 c, cl, d;
+		__u16 a;
 
 		if (j >= n)
 			break;
 		c = p[j];
 		cl = cs_class[c];
-		a = cs_wnext[((ws & 7) << 3) | (cl & 7)];
-		d = cs_dnext[((ds & 7) << 2) | ((cl >> 3) & 3)];
-		ws = a & 7;
+		a = cs_wnext[((ws & 15) << 4) | (cl & 15)];
+		d = cs_dnext[((ds & 7) << 2) | (cl >> 6)];
+		ws = a & 15;
 		ds = d & 7;
-		if (!((a | d) & 0xf8))
+		if (!((a & CS_WA_ANY) | (d & 0x38)))
 			continue;
 		if (d & CS_DA_EMIT) {
 			CS_ON_TOKEN(ctx, d_acc, d_len, d_start, d_end);
@@ -244,17 +316,40 @@ CS_INLINE void cs_scan_step(struct cs_scan *s, const struct cs_key *k, const __u
 		}
 		if (a & CS_WA_EMIT) {
 			CS_ON_TOKEN(ctx, acc, len, start, end);
+			CS_RUN_END(mix, rstart, end);
+			if (acc == k->ce)
+				s->trig |= CS_TRIG_CE;
+		}
+		if (a & CS_WA_MARK) {
+			if (c == '#' && s->esc_c == '&' && pos == s->esc_pos + 1)
+				s->trig |= CS_TRIG_ESC;
+			s->esc_pos = pos;
+			s->esc_c = c;
+		}
+		if (a & CS_WA_RUN) {
+			CS_RUN_END(mix, rstart, pos);
+			mix = 0;
+			rstart = pos + 1;
 		}
 		if (a & CS_WA_START) {
 			acct = seed;
 			lent = CS_K(0);
 			start = pos;
+			rstart = pos;
+			mix = 0;
+			if (pos == s->esc_pos + 1) {
+				if ((c | 0x20) == 'u' && s->esc_c == '\\')
+					s->trig |= CS_TRIG_ESC;
+				else if (c == 0x8b && s->esc_c == 0x1f)
+					s->trig |= CS_TRIG_GZIP;
+			}
 		}
 		if (a & CS_WA_HASH) {
 			__u8 b = (a & CS_WA_AT) ? '@' : (c | (cl & 0x20));
 
 			acct = (acct ^ b) * CS_FNV_PRIME;
 			lent++;
+			mix |= cl;
 		}
 		if (a & CS_WA_COMMIT) {
 			acc = acct;
@@ -274,6 +369,8 @@ CS_INLINE void cs_scan_step(struct cs_scan *s, const struct cs_key *k, const __u
 	s->d_end = d_end;
 	s->w_state = ws;
 	s->d_state = ds;
+	s->w_mix = mix;
+	s->w_rstart = rstart;
 }
 
 /* The next n bytes of the message. */
@@ -285,7 +382,7 @@ CS_INLINE void cs_scan_buf(struct cs_scan *s, const struct cs_key *k, const __u8
 }
 
 /* End of the message: emit the open tokens. */
-CS_INLINE void cs_scan_flush(struct cs_scan *s, void *ctx)
+CS_INLINE void cs_scan_flush(struct cs_scan *s, const struct cs_key *k, void *ctx)
 {
 	CS_K_DECL;
 
@@ -293,8 +390,11 @@ CS_INLINE void cs_scan_flush(struct cs_scan *s, void *ctx)
 	if (s->d_state != CS_DS_NONE) {
 		CS_ON_TOKEN(ctx, s->d_acc, s->d_len, s->d_start, s->d_end);
 	}
-	if (s->w_state != CS_WS_NONE) {
+	if (s->w_state != CS_WS_NONE && s->w_state != CS_WS_UL1N && s->w_state != CS_WS_SKIP) {
 		CS_ON_TOKEN(ctx, s->w_acc, s->w_len, s->w_start, s->w_end);
+		CS_RUN_END(s->w_mix, s->w_rstart, s->w_end);
+		if (s->w_acc == k->ce)
+			s->trig |= CS_TRIG_CE;
 	}
 	s->d_state = CS_DS_NONE;
 	s->w_state = CS_WS_NONE;

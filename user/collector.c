@@ -18,6 +18,7 @@
 #include <bpf/libbpf.h>
 
 #include "collector.h"
+#include "deep.h"
 #include "fpfile.h"
 #include "log.h"
 #include "procinfo.h"
@@ -57,11 +58,32 @@ int collector_handle(struct collector *c, const void *data, size_t len)
 		pr_warn("short ring buffer record (%zu bytes), ignored", len);
 		return 0;
 	}
-	err = correlate_event(&c->corr, ev, (__s64)ev->ts_ns + c->mono_to_real, on_finding, c);
+	if ((ev->flags & CS_EV_DEEP) && c->deep) {
+		struct cs_event full;
+		__u32 enc[CS_MAX_HITS];
+
+		/* the send's bytes were submitted before its event: take them first */
+		if (c->deep_rb)
+			ring_buffer__consume(c->deep_rb);
+		deep_complete(c->deep, ev, &full, enc);
+		err = correlate_event(&c->corr, &full, enc, (__s64)ev->ts_ns + c->mono_to_real,
+				      on_finding, c);
+	} else {
+		err = correlate_event(&c->corr, ev, NULL, (__s64)ev->ts_ns + c->mono_to_real,
+				      on_finding, c);
+	}
 	if (err < 0) {
 		c->err = err;
 		return err;
 	}
+	return 0;
+}
+
+static int deep_cb(void *ctx, void *data, size_t len)
+{
+	struct collector *c = ctx;
+
+	deep_add(c->deep, data, len);
 	return 0;
 }
 
@@ -174,7 +196,8 @@ static void print_summary(const struct collector *c)
 		"  tls writes            %" PRIu64 " (scanned %" PRIu64
 		", not sent to a scanned socket "
 		"%" PRIu64 "), files probed %u\n"
-		"  dns answers           %" PRIu64 " (lost %" PRIu64 ")\n",
+		"  dns answers           %" PRIu64 " (lost %" PRIu64 ")\n"
+		"  carried sends         %" PRIu64 " (continued a token the flow's last send left open)\n",
 		(uint64_t)cnt[CS_CNT_SENDS], (uint64_t)cnt[CS_CNT_BYTES_SENT],
 		(uint64_t)cnt[CS_CNT_BYTES_INSPECTED], (uint64_t)cnt[CS_CNT_BYTES_UNINSPECTED],
 		(uint64_t)cnt[CS_CNT_SENDFILE_BYTES], (uint64_t)cnt[CS_CNT_READ_FAIL],
@@ -186,7 +209,22 @@ static void print_summary(const struct collector *c)
 		(uint64_t)loader_prog_misses(c->loader), (uint64_t)cnt[CS_CNT_TLS_WRITES],
 		(uint64_t)(cnt[CS_CNT_TLS_CLAIMED] + cnt[CS_CNT_TLS_CACHED]),
 		(uint64_t)cnt[CS_CNT_TLS_LOST], tls_nfiles(c->loader->tls),
-		(uint64_t)cnt[CS_CNT_DNS_ANSWERS], (uint64_t)cnt[CS_CNT_DNS_DROPS]);
+		(uint64_t)cnt[CS_CNT_DNS_ANSWERS], (uint64_t)cnt[CS_CNT_DNS_DROPS],
+		(uint64_t)cnt[CS_CNT_CARRIED]);
+	if (c->deep) {
+		const struct deep_stats *d = deep_stats(c->deep);
+
+		fprintf(stderr,
+			"  deep sends            %" PRIu64 " (%" PRIu64 " bytes handed over, %" PRIu64
+			" not: ring full %" PRIu64 ", lost %" PRIu64 ")\n"
+			"  decoded               %" PRIu64 " layers, %" PRIu64
+			" bytes (cut at the limit %" PRIu64 ", corrupt streams %" PRIu64
+			"), %" PRIu64 " hits only there\n",
+			(uint64_t)cnt[CS_CNT_DEEP_SENDS], (uint64_t)cnt[CS_CNT_DEEP_BYTES],
+			(uint64_t)(cnt[CS_CNT_DEEP_DROPS] + d->lost), (uint64_t)cnt[CS_CNT_DEEP_DROPS],
+			(uint64_t)d->lost, (uint64_t)d->dec.layers, (uint64_t)d->dec.bytes_out,
+			(uint64_t)d->dec.bytes_cut, (uint64_t)d->dec.errors, (uint64_t)d->hits);
+	}
 	print_flows(c);
 }
 
@@ -223,6 +261,10 @@ int collector_run(struct collector *c)
 		errno = ENOMEM, ring_buffer__free(rb), rb = NULL;
 	if (rb && c->loader->tls && ring_buffer__add(rb, loader_execs_fd(c->loader), exec_cb, c))
 		errno = ENOMEM, ring_buffer__free(rb), rb = NULL;
+	c->deep = deep_new(c->key, c->corr.db, NULL);
+	c->deep_rb = c->deep ? ring_buffer__new(loader_deep_fd(c->loader), deep_cb, c, NULL) : NULL;
+	if (!c->deep_rb)
+		rb = (ring_buffer__free(rb), NULL);
 	if (sfd < 0 || tfd < 0 || efd < 0 || !rb) {
 		err = -errno;
 		pr_err("cannot set up the event loop: %s", strerror(errno));
@@ -272,6 +314,8 @@ int collector_run(struct collector *c)
 
 				if (read(tfd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
 					pr_debug("timerfd: %s", strerror(errno));
+				/* records of sends whose event was lost must not fill the ring */
+				ring_buffer__consume(c->deep_rb);
 				fflush(c->out.f);
 				break;
 			}
@@ -290,6 +334,10 @@ out:
 	if (c->loader->skel)
 		print_summary(c);
 	ring_buffer__free(rb);
+	ring_buffer__free(c->deep_rb);
+	c->deep_rb = NULL;
+	deep_free(c->deep);
+	c->deep = NULL;
 	dns_cache_free(c->dns);
 	c->dns = NULL;
 	c->corr.dns = NULL;

@@ -8,6 +8,8 @@
 #include "output.h"
 
 struct procinfo;
+struct deep;
+struct ring_buffer;
 
 struct collector {
 	struct loader *loader;
@@ -15,6 +17,9 @@ struct collector {
 	struct output out;
 	struct procinfo *pi;
 	struct dns_cache *dns;
+	struct deep *deep;	     /* decodes the sends the kernel hands over (deep.h) */
+	struct ring_buffer *deep_rb; /* their bytes, consumed before each such send's event */
+	const struct cs_key *key;
 	int report_all;	    /* --all: also consented and exempt */
 	__s64 mono_to_real; /* add to CLOCK_MONOTONIC ns to get CLOCK_REALTIME ns */
 	int err;

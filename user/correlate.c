@@ -7,6 +7,7 @@
 #include "dns.h"
 #include "consent.h"
 #include "fields.h"
+#include "encodings.h"
 #include "fpfile.h"
 
 #define MAX_SUBJECTS 64
@@ -19,6 +20,7 @@ struct subj_acc {
 	__u64 fps[CS_MAX_HITS];
 	unsigned nfps;
 	__u32 first_off;
+	__u32 enc;
 };
 
 int event_family(const struct cs_event *ev, const __u8 **addr)
@@ -72,8 +74,9 @@ static struct subj_acc *subj_get(struct subj_acc *s, unsigned *n, __u32 subject,
 	return &s[(*n)++];
 }
 
-static void subj_add_fp(struct subj_acc *a, __u64 fp, __u32 off)
+static void subj_add_fp(struct subj_acc *a, __u64 fp, __u32 off, __u32 enc)
 {
+	a->enc |= enc;
 	for (unsigned i = 0; i < a->nfps; i++)
 		if (a->fps[i] == fp)
 			return;
@@ -83,8 +86,16 @@ static void subj_add_fp(struct subj_acc *a, __u64 fp, __u32 off)
 		a->first_off = off;
 }
 
-int correlate_event(struct correlator *c, const struct cs_event *ev, __s64 t_ns, finding_fn fn,
-		    void *ctx)
+/* How hit h of ev was encoded: decoded layers, carried across sends, hash variant of e. */
+static __u32 hit_enc(const struct cs_event *ev, const __u32 *enc, unsigned h,
+		     const struct fp_entry *e)
+{
+	return (enc ? enc[h] : 0) | ((ev->hits[h].start & CS_HIT_SPLIT) ? CS_ENC_SPLIT : 0) |
+	       fp_variant_enc(e->variant);
+}
+
+int correlate_event(struct correlator *c, const struct cs_event *ev, const __u32 *enc,
+		    __s64 t_ns, finding_fn fn, void *ctx)
 {
 	struct subj_acc subj[MAX_SUBJECTS];
 	struct {
@@ -120,7 +131,8 @@ int correlate_event(struct correlator *c, const struct cs_event *ev, __s64 t_ns,
 			if (!a)
 				break;
 			a->strong |= FIELD_BIT(e[i].field);
-			subj_add_fp(a, e[i].fp, ev->hits[h].start);
+			subj_add_fp(a, e[i].fp, ev->hits[h].start & ~CS_HIT_SPLIT,
+				    hit_enc(ev, enc, h, &e[i]));
 		}
 	}
 	if (!nsubj)
@@ -140,7 +152,8 @@ int correlate_event(struct correlator *c, const struct cs_event *ev, __s64 t_ns,
 				continue;
 			if (++a->parts[e[i].field] >= e[i].nparts)
 				a->weak |= FIELD_BIT(e[i].field);
-			subj_add_fp(a, e[i].fp, ev->hits[h].start);
+			subj_add_fp(a, e[i].fp, ev->hits[h].start & ~CS_HIT_SPLIT,
+				    hit_enc(ev, enc, h, &e[i]));
 		}
 	}
 
@@ -167,6 +180,7 @@ int correlate_event(struct correlator *c, const struct cs_event *ev, __s64 t_ns,
 		memcpy(f.fps, subj[s].fps, sizeof(f.fps[0]) * subj[s].nfps);
 		f.nfps = subj[s].nfps;
 		f.first_off = subj[s].first_off;
+		f.encodings = subj[s].enc;
 		if (rcpt && (rcpt->kind == RK_FIRST_PARTY || rcpt->kind == RK_PROCESSOR)) {
 			f.verdict = V_EXEMPT;
 		} else {

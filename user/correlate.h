@@ -31,6 +31,7 @@ struct finding {
 	__u64 fps[CS_MAX_HITS];
 	unsigned nfps;
 	__u32 first_off; /* offset of the earliest hit of this subject in the send */
+	__u32 encodings; /* CS_ENC_* (encodings.h) of the hits of this subject */
 };
 
 struct correlate_stats {
@@ -57,11 +58,11 @@ typedef int (*finding_fn)(const struct cs_event *ev, const struct finding *f, co
 
 /*
  * Turn one event into findings (one per subject with a strong field) and call fn for each.
- * t_ns is the event's wall-clock time. Returns the number of findings or a negative errno
- * returned by fn.
+ * t_ns is the event's wall-clock time; enc (may be NULL) the CS_ENC_* bits of each of ev's hits
+ * found by decoding (deep.h). Returns the number of findings or a negative errno returned by fn.
  */
-int correlate_event(struct correlator *c, const struct cs_event *ev, __s64 t_ns, finding_fn fn,
-		    void *ctx);
+int correlate_event(struct correlator *c, const struct cs_event *ev, const __u32 *enc,
+		    __s64 t_ns, finding_fn fn, void *ctx);
 
 /* Strip the port (and IPv6 brackets) from an HTTP Host value and lower-case it, in place. */
 void host_strip_port(char *h);

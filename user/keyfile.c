@@ -175,6 +175,7 @@ int keyfile_load(const char *path, struct cs_key *key, int create)
 	key->k1 = le64_at(raw + 8);
 	key->seed = le64_at(raw + 16);
 	key->k3 = le64_at(raw + 24);
+	key->ce = cs_acc_str(key->seed, "content-encoding");
 	err = 0;
 out:
 	explicit_bzero(raw, sizeof(raw));

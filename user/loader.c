@@ -269,6 +269,7 @@ int loader_start(struct loader *l, const struct loader_opts *o)
 	skel->rodata->cfg_k0 = o->key->k0;
 	skel->rodata->cfg_k1 = o->key->k1;
 	skel->rodata->cfg_seed = o->key->seed;
+	skel->rodata->cfg_ce = o->key->ce;
 	bpf_map__set_max_entries(skel->maps.tags, l->nbuckets);
 	bpf_map__set_max_entries(skel->maps.pre, (1u << (o->db->pre_log2 - 6)));
 	/* tail-call target only, see bpf/consentry.bpf.c */
@@ -440,6 +441,11 @@ void loader_release(struct loader *l)
 int loader_ringbuf_fd(const struct loader *l)
 {
 	return bpf_map__fd(l->skel->maps.events);
+}
+
+int loader_deep_fd(const struct loader *l)
+{
+	return bpf_map__fd(l->skel->maps.deep);
 }
 
 int loader_dns_fd(const struct loader *l)

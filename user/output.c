@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 
 #include "output.h"
+#include "encodings.h"
 #include "fields.h"
 #include "timeutil.h"
 
@@ -146,6 +147,10 @@ static void json_evidence(FILE *f, const struct cs_event *ev, const struct findi
 	fputs("{\"fingerprints\":[", f);
 	for (unsigned i = 0; i < fd->nfps; i++)
 		fprintf(f, "%s\"%016" PRIx64 "\"", i ? "," : "", (uint64_t)fd->fps[i]);
+	fputs("],\"encodings\":[", f);
+	for (unsigned i = 0, n = 0; i < CS_ENC_COUNT; i++)
+		if (fd->encodings & (1u << i))
+			fprintf(f, "%s\"%s\"", n++ ? "," : "", cs_enc_name(i));
 	fprintf(f, "],\"bytes_inspected\":%u,\"bytes_total\":%u,\"truncated\":%s}",
 		ev->bytes_inspected, ev->bytes_total,
 		(ev->flags & CS_EV_TRUNCATED) ? "true" : "false");

@@ -294,6 +294,7 @@ int cmd_run(int argc, char **argv)
 	}
 	col.loader = &ld;
 	col.corr.db = &in.db;
+	col.key = &in.key;
 	col.corr.rcpts = in.rcpts;
 	col.corr.consent = in.consent;
 	err = collector_run(&col);

@@ -41,5 +41,5 @@ void scan_message(const struct cs_key *key, const void *buf, size_t n, scan_toke
 		buf = (const __u8 *)buf + m;
 		n -= m;
 	}
-	cs_scan_flush(&s, &c);
+	cs_scan_flush(&s, key, &c);
 }

@@ -17,6 +17,7 @@ const volatile __u8 cfg_scope_pid = 0;
 const volatile __u8 cfg_scope_cgroup = 0;
 const volatile __u8 cfg_tls = 0; /* TLS library probes attached: claim their plaintext */
 const volatile __u64 cfg_k0 = 0, cfg_k1 = 0, cfg_seed = 0;
+const volatile __u64 cfg_ce = 0; /* cs_key.ce: "content-encoding" under the key */
 
 /* Peer and process of the send being scanned. */
 struct cs_peer {
@@ -34,6 +35,17 @@ enum cs_req {
 	CS_REQ_IOV,	/* a0 = user iovec array, a1 = count */
 	CS_REQ_MMSG,	/* a0 = user mmsghdr array, a1 = count, fd */
 };
+
+/* A user memory range scanned in this send. */
+struct cs_seg {
+	__u64 ubuf;
+	__u32 len;
+	__u32 _pad;
+};
+
+#define CS_CARRY_LOOKED 1 /* the carry map was consulted for this send */
+#define CS_CARRY_FOUND	2 /* the flow had an entry */
+#define CS_CARRY_OPEN	4 /* st->cscan holds carried tokens still open */
 
 /* Per-CPU scratch for one send: tokeniser state, hits so far, the chunk being scanned. */
 struct cs_state {
@@ -53,6 +65,12 @@ struct cs_state {
 	__u32 req_fd;
 	__u32 req_path;
 	struct cs_hit hits[CS_MAX_HITS];
+	struct cs_scan cscan; /* the flow's open tokens continued over this send's first bytes */
+	__u32 carry;	      /* CS_CARRY_* */
+	__u32 cover;	      /* bytes the carry pass covered */
+	__u32 deep_left;      /* flow bytes still to hand over after a Content-Encoding header */
+	__u32 nsegs;
+	struct cs_seg segs[CS_MAX_IOV]; /* scanned user ranges, for the deep hand-over */
 	__u8 host[CS_HOST_LEN];
 	__u8 chunk[CS_CHUNK];
 	__u8 chunk_pad[CS_HOST_LEN]; /* cs_http_host copies CS_HOST_LEN bytes from any offset */
@@ -166,6 +184,31 @@ struct {
 	__type(key, __u64);
 	__type(value, struct cs_flow);
 } flows SEC(".maps");
+
+/*
+ * Per flow: the tokeniser state at the end of its last send when a token was still open (a
+ * value split across sends), and the deep hand-over budget after a Content-Encoding header.
+ */
+struct cs_carry {
+	struct cs_scan scan;
+	__u32 deep_left;
+	__u32 _pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, CS_FLOWS_MAX);
+	__type(key, __u64);
+	__type(value, struct cs_carry);
+} carry SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, CS_DEEP_RINGBUF);
+} deep SEC(".maps");
+
+/* Sequence numbers of deep hand-overs. */
+__u64 deep_seq;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);

@@ -42,6 +42,7 @@ static __always_inline void cs_key_get(struct cs_key *k)
 	k->k1 = cfg_k1;
 	k->seed = cfg_seed;
 	k->k3 = 0;
+	k->ce = cfg_ce;
 }
 
 /* 0: not in the bucket; 1: strong tag; 2: weak-only tag (see cs_hash.h CS_TAG_WEAK). */
@@ -69,6 +70,9 @@ __noinline int cs_token(__u64 acc, __u32 len, __u32 start, __u32 end)
 	int kind;
 
 	if (!st || !cnt)
+		return 0;
+	/* a token carried from the flow's last send and ended at once was reported there */
+	if ((start & CS_HIT_SPLIT) && !end)
 		return 0;
 	cnt->c[CS_CNT_TOKENS]++;
 	cs_key_get(&k);
@@ -102,10 +106,19 @@ __noinline int cs_token(__u64 acc, __u32 len, __u32 start, __u32 end)
 }
 
 /*
+ * The state a scan step works on: 0 the send's own tokeniser (st->scan), 1 the carried one
+ * (st->cscan). An offset computed without a branch, so the verifier walks the loop once.
+ */
+#define CS_SCAN_AT(st, which)                                                                      \
+	((struct cs_scan *)((void *)(st) + __builtin_offsetof(struct cs_state, scan) +             \
+			    ((which) & 1) * (__builtin_offsetof(struct cs_state, cscan) -          \
+					     __builtin_offsetof(struct cs_state, scan))))
+
+/*
  * The tokeniser over st->chunk[off..off+n) (off a multiple of CS_STEP, n <= CS_STEP), message
  * offset pos + off: a global function, so the verifier walks its loop once, on its own.
  */
-__noinline int cs_scan_chunk_step(__u32 off, __u32 n, __u32 pos)
+__noinline int cs_scan_chunk_step(__u32 off, __u32 n, __u32 pos, __u32 which)
 {
 	struct cs_state *st = state_get();
 	struct cs_key k;
@@ -114,7 +127,65 @@ __noinline int cs_scan_chunk_step(__u32 off, __u32 n, __u32 pos)
 		return 0;
 	cs_key_get(&k);
 	off &= CS_CHUNK - CS_STEP;
-	cs_scan_step(&st->scan, &k, st->chunk + off, n, pos + off, NULL);
+	cs_scan_step(CS_SCAN_AT(st, which), &k, st->chunk + off, n, pos + off, NULL);
+	return 0;
+}
+
+/* End of the message for one of the two tokenisers: emit its open tokens. */
+__noinline int cs_flush(__u32 which)
+{
+	struct cs_state *st = state_get();
+	struct cs_key k;
+
+	if (!st)
+		return 0;
+	cs_key_get(&k);
+	cs_scan_flush(CS_SCAN_AT(st, which), &k, NULL);
+	return 0;
+}
+
+/* Bytes of a send the carried tokens are continued over (a split value's second part). */
+#define CS_CARRY_SPAN 64
+
+/*
+ * First chunk of a send (n bytes in st->chunk): if the flow's last send ended inside a token,
+ * continue that token over the first bytes with a copy of the old state, so a value split
+ * across sends is hashed whole; tokens carried over start at CS_HIT_SPLIT. The send's own
+ * tokeniser still starts fresh, so nothing it would find is lost.
+ */
+__noinline int cs_carry_begin(__u32 n)
+{
+	struct cs_state *st = state_get();
+	struct cs_carry *cy;
+	__u32 m;
+
+	if (!st)
+		return 0;
+	st->carry |= CS_CARRY_LOOKED;
+	cy = bpf_map_lookup_elem(&carry, &st->peer.flow);
+	if (!cy)
+		return 0;
+	st->carry |= CS_CARRY_FOUND;
+	st->deep_left = cy->deep_left;
+	if (cy->scan.w_state == CS_WS_NONE && cy->scan.d_state == CS_DS_NONE)
+		return 0;
+	__builtin_memcpy(&st->cscan, &cy->scan, sizeof(st->cscan));
+	st->cscan.w_start = CS_HIT_SPLIT;
+	st->cscan.d_start = CS_HIT_SPLIT;
+	st->cscan.w_end = 0;
+	st->cscan.d_end = 0;
+	st->cscan.w_rstart = 0;
+	st->cscan.esc_pos = 0xfffffff0u;
+	st->cscan.trig = 0;
+	st->cscan._pad = 0;
+	cnt_add(CS_CNT_CARRIED, 1);
+	m = n < CS_CARRY_SPAN ? n : CS_CARRY_SPAN;
+	cs_scan_chunk_step(0, m, 0, 1);
+	st->cover = m;
+	if (m < n)
+		cs_flush(1);
+	else
+		st->carry |= CS_CARRY_OPEN;
 	return 0;
 }
 
@@ -209,13 +280,15 @@ static long chunk_cb(__u32 i, void *data)
 	}
 	if (st->scan.pos == 0 && n >= 4 && is_http_request(st->chunk))
 		cs_http_host(n);
+	if (st->scan.pos == 0 && !(st->carry & CS_CARRY_LOOKED))
+		cs_carry_begin(n);
 	pos = st->scan.pos;
 	for (i = 0; i < CS_CHUNK / CS_STEP; i++) {
 		__u32 off = i * CS_STEP;
 
 		if (off >= n)
 			break;
-		cs_scan_chunk_step(off, n - off < CS_STEP ? n - off : CS_STEP, pos);
+		cs_scan_chunk_step(off, n - off < CS_STEP ? n - off : CS_STEP, pos, 0);
 	}
 	st->scan.pos = pos + n;
 	c->off += n;
@@ -237,6 +310,13 @@ __noinline int cs_scan_user(__u64 ubuf, __u64 len)
 	if (!n)
 		return 0;
 	c.len = n;
+	if (st->nsegs < CS_MAX_IOV) {
+		__u32 i = st->nsegs & (CS_MAX_IOV - 1);
+
+		st->segs[i].ubuf = ubuf;
+		st->segs[i].len = n;
+		st->nsegs++;
+	}
 	bpf_loop((n + CS_CHUNK - 1) / CS_CHUNK, chunk_cb, &c, 0);
 	st->budget -= n;
 	return 0;
@@ -328,6 +408,10 @@ static __always_inline struct cs_state *send_begin(void)
 	st->flags = 0;
 	st->channel = CS_CH_SYSCALL;
 	st->host_len = 0;
+	st->carry = 0;
+	st->cover = 0;
+	st->deep_left = 0;
+	st->nsegs = 0;
 	return st;
 }
 
@@ -353,17 +437,125 @@ static __always_inline void flow_account(struct cs_state *st, __u64 uninspected)
 	bpf_map_update_elem(&flows, &id, &nf, BPF_ANY);
 }
 
-/* Flush the tokeniser, account bytes, emit the event if anything matched. */
+/*
+ * Before the flush: keep the flow's open tokens for its next send (when the whole send was
+ * scanned), and its deep hand-over budget; drop the entry when there is nothing to keep.
+ */
+__noinline int cs_carry_end(void)
+{
+	struct cs_state *st = state_get();
+	struct cs_carry cy = {};
+	struct cs_scan *s;
+	__u32 left;
+
+	if (!st || !(st->carry & CS_CARRY_LOOKED))
+		return 0;
+	left = st->deep_left > st->inspected ? st->deep_left - st->inspected : 0;
+	if (st->scan.trig & CS_TRIG_CE)
+		left = CS_DEEP_FLOW_BUDGET;
+	/* the carried tokens covered the whole send: they are still the open ones */
+	s = (st->carry & CS_CARRY_OPEN) && st->cover == st->inspected ? &st->cscan : &st->scan;
+	if (st->total == st->inspected &&
+	    (s->w_state != CS_WS_NONE || s->d_state != CS_DS_NONE)) {
+		__builtin_memcpy(&cy.scan, s, sizeof(cy.scan));
+	} else if (!left) {
+		if (st->carry & CS_CARRY_FOUND)
+			bpf_map_delete_elem(&carry, &st->peer.flow);
+		return 0;
+	}
+	cy.deep_left = left;
+	bpf_map_update_elem(&carry, &st->peer.flow, &cy, BPF_ANY);
+	return 0;
+}
+
+struct deep_ctx {
+	__u64 ubuf;
+	__u64 seq;
+	__u32 len;
+	__u32 off;
+	__u32 base; /* offset of this segment in the send's scanned bytes */
+	__u32 copied;
+};
+
+static long deep_cb(__u32 i, void *data)
+{
+	struct deep_ctx *c = data;
+	struct cs_deep *r;
+	__u32 n;
+
+	if (c->off >= c->len)
+		return 1;
+	n = c->len - c->off;
+	if (n > CS_CHUNK)
+		n = CS_CHUNK;
+	n = ((n - 1) & (CS_CHUNK - 1)) + 1;
+	r = bpf_ringbuf_reserve(&deep, sizeof(*r), 0);
+	if (!r) {
+		cnt_add(CS_CNT_DEEP_DROPS, c->len - c->off);
+		return 1;
+	}
+	if (bpf_probe_read_user(r->data, n, (void *)(c->ubuf + c->off))) {
+		bpf_ringbuf_discard(r, BPF_RB_NO_WAKEUP);
+		cnt_add(CS_CNT_DEEP_DROPS, c->len - c->off);
+		return 1;
+	}
+	r->seq = c->seq;
+	r->off = c->base + c->off;
+	r->len = n;
+	/* the send's event, submitted after these records, wakes the collector */
+	bpf_ringbuf_submit(r, BPF_RB_NO_WAKEUP);
+	c->off += n;
+	c->copied += n;
+	return 0;
+}
+
+/*
+ * Hand the scanned bytes of this send to the collector (ring "deep"), read again from user
+ * memory: the call has not returned, the buffers are intact. Returns the bytes handed over.
+ */
+__noinline __u32 cs_deep_copy(__u64 seq)
+{
+	struct cs_state *st = state_get();
+	struct deep_ctx c = {.seq = seq};
+	__u32 i, base = 0;
+
+	if (!st)
+		return 0;
+	for (i = 0; i < CS_MAX_IOV; i++) {
+		if (i >= st->nsegs)
+			break;
+		c.ubuf = st->segs[i].ubuf;
+		c.len = st->segs[i].len;
+		c.off = 0;
+		c.base = base;
+		bpf_loop((c.len + CS_CHUNK - 1) / CS_CHUNK, deep_cb, &c, 0);
+		if (c.off < c.len)
+			break;
+		base += c.len;
+	}
+	cnt_add(CS_CNT_DEEP_SENDS, 1);
+	cnt_add(CS_CNT_DEEP_BYTES, c.copied);
+	return c.copied;
+}
+
+/* Flush the tokeniser, account bytes, hand over what needs decoding, emit the event. */
 __noinline int cs_send_end(__u32 path)
 {
 	struct cs_state *st = state_get();
 	struct cs_counters *cnt;
 	struct cs_event *ev;
-	__u64 id, uninspected;
+	struct cs_key k;
+	__u64 id, uninspected, seq = 0;
+	__u32 deep_len = 0;
+	int deep;
 
 	if (!st)
 		return 0;
-	cs_scan_flush(&st->scan, NULL);
+	cs_carry_end();
+	cs_key_get(&k);
+	cs_scan_flush(&st->scan, &k, NULL);
+	if (st->carry & CS_CARRY_OPEN)
+		cs_flush(1);
 	cnt = counters_get();
 	if (!cnt)
 		return 0;
@@ -376,8 +568,15 @@ __noinline int cs_send_end(__u32 path)
 		st->flags |= CS_EV_TRUNCATED;
 		flow_account(st, uninspected);
 	}
+	deep = st->inspected && ((st->scan.trig & (CS_TRIG_B64 | CS_TRIG_ESC | CS_TRIG_GZIP |
+						   CS_TRIG_CE)) ||
+				 st->deep_left);
+	if (deep) {
+		seq = __sync_fetch_and_add(&deep_seq, 1) + 1;
+		deep_len = cs_deep_copy(seq);
+	}
 	/* weak-field parts alone are no disclosure: report only sends with a strong hit */
-	if (!st->nstrong)
+	if (!st->nstrong && !deep_len)
 		return 0;
 	ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
 	if (!ev) {
@@ -401,8 +600,11 @@ __noinline int cs_send_end(__u32 path)
 	ev->channel = st->channel;
 	ev->path = path;
 	ev->proto = st->peer.proto;
-	ev->flags = st->flags | (st->peer.v6 ? CS_EV_ADDR_V6 : 0);
+	ev->flags = st->flags | (st->peer.v6 ? CS_EV_ADDR_V6 : 0) | (deep_len ? CS_EV_DEEP : 0);
 	ev->nhits = st->nhits;
+	ev->seq = seq;
+	ev->deep_len = deep_len;
+	ev->_pad = 0;
 	if (st->flags & CS_EV_HOST) {
 		__builtin_memcpy(ev->host, st->host, sizeof(ev->host));
 	} else {

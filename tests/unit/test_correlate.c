@@ -24,7 +24,7 @@
 #include "timeutil.h"
 
 static const struct cs_key key = {0x0706050403020100ULL, 0x0f0e0d0c0b0a0908ULL,
-				  0x1716151413121110ULL, 0x1f1e1d1c1b1a1918ULL};
+				  0x1716151413121110ULL, 0x1f1e1d1c1b1a1918ULL, 0};
 
 struct row {
 	const char *subject;
@@ -197,7 +197,7 @@ static int run(struct cs_event *ev, const char *when, struct got *g)
 	struct correlator c = {.db = &db, .rcpts = rcpts, .consent = consent};
 
 	memset(g, 0, sizeof(*g));
-	return correlate_event(&c, ev, T(when), collect, g);
+	return correlate_event(&c, ev, NULL, T(when), collect, g);
 }
 
 static void test_unknown_recipient(void **state)
@@ -314,7 +314,7 @@ static void test_unconfirmed_hit(void **state)
 
 	(void)state;
 	add_hit(&ev, 0x1234567812345678ULL); /* a tag collision the exact table rejects */
-	assert_int_equal(correlate_event(&c, &ev, T("2026-03-01T00:00:00Z"), collect, &g), 0);
+	assert_int_equal(correlate_event(&c, &ev, NULL, T("2026-03-01T00:00:00Z"), collect, &g), 0);
 	assert_int_equal(c.stats.unconfirmed, 1);
 }
 

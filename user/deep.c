@@ -1,0 +1,221 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cs_hash.h"
+#include "deep.h"
+#include "fpfile.h"
+#include "scan.h"
+
+/*
+ * Sends whose records may wait for their event: records are taken from the ring in bulk, so a
+ * backlog of events can leave many sends pending. Slot = seq % DEEP_SLOTS; buffers are only
+ * allocated while a send is pending.
+ */
+#define DEEP_SLOTS 4096
+/* Flows that may hold an unfinished compressed body. */
+#define DEEP_FLOWS 256
+
+struct slot {
+	__u64 seq; /* 0: free */
+	__u32 have; /* bytes received */
+	__u32 size; /* bytes of buf in use (highest off + len) */
+	__u32 cap;
+	__u8 *buf;
+};
+
+struct flow_slot {
+	__u64 flow;
+	struct dec_flow *fl;
+};
+
+struct deep {
+	const struct cs_key *key;
+	const struct fpdb *db;
+	struct dec_limits lim;
+	struct slot slots[DEEP_SLOTS];
+	struct flow_slot flows[DEEP_FLOWS];
+	struct deep_stats st;
+};
+
+struct deep *deep_new(const struct cs_key *key, const struct fpdb *db,
+		      const struct dec_limits *lim)
+{
+	struct deep *d = calloc(1, sizeof(*d));
+
+	if (!d)
+		return NULL;
+	d->key = key;
+	d->db = db;
+	d->lim.max_out = lim && lim->max_out ? lim->max_out : DEC_MAX_OUT_DEFAULT;
+	d->lim.max_depth = lim && lim->max_depth ? lim->max_depth : DEC_MAX_DEPTH_DEFAULT;
+	return d;
+}
+
+static void slot_release(struct slot *s)
+{
+	/* the bytes are user data: do not leave them in freed memory */
+	if (s->buf)
+		explicit_bzero(s->buf, s->cap);
+	free(s->buf);
+	memset(s, 0, sizeof(*s));
+}
+
+void deep_free(struct deep *d)
+{
+	if (!d)
+		return;
+	for (unsigned i = 0; i < DEEP_SLOTS; i++)
+		slot_release(&d->slots[i]);
+	for (unsigned i = 0; i < DEEP_FLOWS; i++)
+		dec_flow_free(d->flows[i].fl);
+	free(d);
+}
+
+static struct slot *slot_find(struct deep *d, __u64 seq)
+{
+	struct slot *s = &d->slots[seq % DEEP_SLOTS];
+
+	return s->seq == seq ? s : NULL;
+}
+
+/* The slot of seq; a send DEEP_SLOTS older still there lost its event: its bytes are orphans. */
+static struct slot *slot_take(struct deep *d, __u64 seq)
+{
+	struct slot *s = &d->slots[seq % DEEP_SLOTS];
+
+	if (s->seq) {
+		d->st.orphans++;
+		slot_release(s);
+	}
+	s->seq = seq;
+	return s;
+}
+
+void deep_add(struct deep *d, const void *rec, size_t len)
+{
+	const struct cs_deep *r = rec;
+	struct slot *s;
+	__u32 end;
+
+	if (len < offsetof(struct cs_deep, data) || !r->seq || r->len > CS_CHUNK ||
+	    r->off >= CS_SCAN_LIMIT_MAX || r->len > CS_SCAN_LIMIT_MAX - r->off)
+		return;
+	s = slot_find(d, r->seq);
+	if (!s)
+		s = slot_take(d, r->seq);
+	end = r->off + r->len;
+	if (end > s->cap) {
+		__u32 cap = s->cap ? s->cap : 4096;
+		__u8 *nb;
+
+		while (cap < end)
+			cap *= 2;
+		nb = calloc(1, cap);
+		if (!nb)
+			return; /* counted as lost when the event comes */
+		if (s->buf) {
+			memcpy(nb, s->buf, s->size);
+			explicit_bzero(s->buf, s->cap);
+			free(s->buf);
+		}
+		s->buf = nb;
+		s->cap = cap;
+	}
+	memcpy(s->buf + r->off, r->data, r->len);
+	s->have += r->len;
+	if (end > s->size)
+		s->size = end;
+}
+
+/* The decoder state of a flow (a compressed body continued across sends). */
+static struct dec_flow *flow_get(struct deep *d, __u64 flow)
+{
+	struct flow_slot *f = &d->flows[(flow ^ (flow >> 17)) % DEEP_FLOWS];
+
+	if (f->fl && f->flow == flow)
+		return f->fl;
+	dec_flow_free(f->fl);
+	f->flow = flow;
+	f->fl = dec_flow_new();
+	return f->fl;
+}
+
+struct merge {
+	struct deep *d;
+	struct cs_event *out;
+	__u32 *enc;
+	unsigned layer_enc;
+};
+
+static void on_token(const struct scan_token *t, void *ctx)
+{
+	struct merge *m = ctx;
+	const struct fpdb *db = m->d->db;
+	struct cs_event *ev = m->out;
+	__u32 n;
+
+	if (db->pre) {
+		__u64 b = fpdb_pre_index(cs_pre(t->acc, t->len), db->pre_log2);
+
+		if (!((db->pre[b >> 6] >> (b & 63)) & 1))
+			return;
+	}
+	if (!fpdb_lookup(db, t->fp, &n))
+		return;
+	for (unsigned i = 0; i < ev->nhits; i++) {
+		if (ev->hits[i].fp == t->fp) {
+			m->enc[i] |= m->layer_enc;
+			return;
+		}
+	}
+	if (ev->nhits >= CS_MAX_HITS) {
+		m->d->st.overflow++;
+		ev->flags |= CS_EV_HITS_OVERFLOW;
+		return;
+	}
+	/* offsets in a decoded layer do not map to the send's bytes: report offset 0 */
+	ev->hits[ev->nhits].fp = t->fp;
+	ev->hits[ev->nhits].start = 0;
+	ev->hits[ev->nhits].end = 0;
+	m->enc[ev->nhits] = m->layer_enc;
+	ev->nhits++;
+	m->d->st.hits++;
+}
+
+static void on_layer(const __u8 *buf, size_t n, unsigned enc, void *ctx)
+{
+	struct merge *m = ctx;
+
+	m->layer_enc = enc;
+	scan_message(m->d->key, buf, n, on_token, m);
+}
+
+void deep_complete(struct deep *d, const struct cs_event *ev, struct cs_event *out, __u32 *enc)
+{
+	struct merge m = {.d = d, .out = out, .enc = enc};
+	struct slot *s = slot_find(d, ev->seq);
+	__u32 want = ev->deep_len;
+
+	memcpy(out, ev, sizeof(*out));
+	if (out->nhits > CS_MAX_HITS)
+		out->nhits = CS_MAX_HITS;
+	memset(enc, 0, sizeof(*enc) * CS_MAX_HITS);
+	d->st.sends++;
+	if (!s) {
+		d->st.lost += want;
+		return;
+	}
+	if (s->have < want)
+		d->st.lost += want - s->have;
+	d->st.bytes += s->have;
+	dec_message(flow_get(d, ev->flow), s->buf, s->size < want ? s->size : want, &d->lim,
+		    on_layer, &m, &d->st.dec);
+	slot_release(s);
+}
+
+const struct deep_stats *deep_stats(const struct deep *d)
+{
+	return &d->st;
+}

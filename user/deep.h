@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Deep inspection in the collector: the bytes of sends the kernel flagged (cs_scan.trig: base64
+ * runs, JSON/HTML escapes, gzip magic, Content-Encoding) arrive as cs_deep records before their
+ * event. They are reassembled per send, decoded (decode.h), every decoded layer is rescanned
+ * with the scanner core, and the fingerprints found are added to the event's hits with how they
+ * were encoded. The bytes stay in memory, are never written out, and are freed at once.
+ */
+#ifndef CS_DEEP_H
+#define CS_DEEP_H
+
+#include "cs_abi.h"
+#include "decode.h"
+
+struct fpdb;
+struct deep;
+
+struct deep_stats {
+	__u64 sends;	/* events with hand-over bytes */
+	__u64 bytes;	/* bytes reassembled */
+	__u64 lost;	/* bytes announced by an event but not received (ring full, overwritten) */
+	__u64 orphans;	/* records whose event never came */
+	__u64 hits;	/* fingerprints found in decoded layers only */
+	__u64 overflow; /* hits beyond CS_MAX_HITS per send */
+	struct dec_stats dec;
+};
+
+/* key and db must outlive the returned object. NULL + errno on allocation failure. */
+struct deep *deep_new(const struct cs_key *key, const struct fpdb *db,
+		      const struct dec_limits *lim);
+void deep_free(struct deep *d);
+
+/* One record of the "deep" ring buffer (len bytes as received). */
+void deep_add(struct deep *d, const void *rec, size_t len);
+
+/*
+ * Complete ev (flag CS_EV_DEEP) into *out: a copy whose hits are ev's followed by those found
+ * in the decoded bytes of the send; enc[i] holds the CS_ENC_* bits of out->hits[i] (0 for the
+ * kernel's own hits). The send's bytes are released.
+ */
+void deep_complete(struct deep *d, const struct cs_event *ev, struct cs_event *out, __u32 *enc);
+
+const struct deep_stats *deep_stats(const struct deep *d);
+
+#endif
