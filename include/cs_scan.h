@@ -259,14 +259,17 @@ static const __u8 cs_dnext[64] = {
 #endif
 
 /*
- * A letter/digit run of the W token ended at end: a run of >= 12 bytes mixing upper case with
- * lower case or digits and no '-'/'.' is what base64 looks like (and what most words, headers
- * like "Content-Type", hex hashes and emails do not): the collector decodes such messages.
+ * A letter/digit run of the W token ended at end: a run of >= 12 bytes with two or more
+ * upper-case letters and lower case or digits is what base64 looks like (and what words,
+ * capitalised or not, headers like "Content-Type" (runs end at '-'), hex hashes and emails do
+ * not): the collector decodes such messages. mix holds the OR of the run's byte classes in
+ * bits 0..7 and, from bit 8, the count of its upper-case letters.
  */
+#define CS_MIX_UP 0x100
 #define CS_B64_RUN 12
 #define CS_RUN_END(mix, rstart, end)                                                               \
 	do {                                                                                       \
-		if (((mix) & CS_CL_UPPER) && ((mix) & (CS_CL_LOWER | CS_CL_DIGIT)) &&             \
+		if ((mix) >= 2 * CS_MIX_UP && ((mix) & (CS_CL_LOWER | CS_CL_DIGIT)) &&            \
 		    (end) - (rstart) >= CS_B64_RUN)                                                \
 			s->trig |= CS_TRIG_B64;                                                    \
 	} while (0)
@@ -350,6 +353,7 @@ CS_INLINE void cs_scan_step(struct cs_scan *s, const struct cs_key *k, const __u
 			acct = (acct ^ b) * CS_FNV_PRIME;
 			lent++;
 			mix |= cl;
+			mix += (__u32)(cl & CS_CL_UPPER) << 3;
 		}
 		if (a & CS_WA_COMMIT) {
 			acc = acct;

@@ -50,6 +50,7 @@ WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
 CHECK = "10X98765432"
 # Birthdates 1950-01-01 + [0, DAYS): days from a proleptic calendar table built once.
 DAYS = 50 * 365
+ALL_COLUMNS = ["subject_id", "phone", "email", "national_id", "name", "birthdate", "address"]
 
 
 def id_check(first17):
@@ -82,7 +83,17 @@ def main():
     ap.add_argument("--v6", default="fd77:0", help="IPv6 /64 prefix of the peer (default fd77:0)")
     ap.add_argument("--consent-share", type=float, default=0.6,
                     help="share of subjects with an adpartner consent (default 0.6)")
+    ap.add_argument("--columns", default=",".join(ALL_COLUMNS),
+                    help="registrations.csv columns to write, comma-separated, subject_id "
+                    "first (default all: %s)" % ",".join(ALL_COLUMNS))
     args = ap.parse_args()
+    columns = args.columns.split(",")
+    if columns[0] != "subject_id" or len(set(columns)) != len(columns) or \
+            not set(columns) <= set(ALL_COLUMNS):
+        ap.error("--columns: subject_id first, then distinct columns of %s"
+                 % ",".join(ALL_COLUMNS))
+    # the values are drawn whatever the columns, so a subset has the same values as the full file
+    pick = [ALL_COLUMNS.index(c) for c in columns]
     n_id = len(AREAS) * DAYS * 1000
     if not 1 <= args.n <= min(10**8, n_id):
         ap.error("--n must be between 1 and %d" % min(10**8, n_id))
@@ -109,7 +120,7 @@ def main():
         w = csv.writer(f, lineterminator="\n")
         f.write("# synthetic data from scripts/gen-demo-data.py --n %d --seed %d: all invented\n"
                 % (args.n, args.seed))
-        w.writerow(["subject_id", "phone", "email", "national_id", "name", "birthdate", "address"])
+        w.writerow(columns)
         buf = io.StringIO()
         bw = csv.writer(buf, lineterminator="\n")
         r = rng.random
@@ -150,7 +161,8 @@ def main():
                     email = ""
                 if r() < 0.3:
                     nid = ""
-            bw.writerow([sid, phone, email, nid, name, iso, address])
+            row = [sid, phone, email, nid, name, iso, address]
+            bw.writerow([row[k] for k in pick])
             if i == 0:
                 consent_rows.append([sid, "adpartner", "*", "2025-01-01T00:00:00Z", "", "",
                                      "demo: partner marketing"])

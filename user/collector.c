@@ -33,6 +33,10 @@ static __s64 clock_ns(clockid_t id)
 	return (__s64)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
+/* How long an event waits for its hand-over bytes still being written on another CPU: 5 ms. */
+#define DEEP_WAIT_TRIES 200
+#define DEEP_WAIT_US	25
+
 static int on_finding(const struct cs_event *ev, const struct finding *f, const char *host,
 		      __s64 t_ns, void *ctx)
 {
@@ -62,9 +66,13 @@ int collector_handle(struct collector *c, const void *data, size_t len)
 		struct cs_event full;
 		__u32 enc[CS_MAX_HITS];
 
-		/* the send's bytes were submitted before its event: take them first */
-		if (c->deep_rb)
+		/* the send's bytes were submitted before its event: take them first (deep.h) */
+		for (int i = 0; c->deep_rb && i < DEEP_WAIT_TRIES; i++) {
 			ring_buffer__consume(c->deep_rb);
+			if (deep_ready(c->deep, ev))
+				break;
+			usleep(DEEP_WAIT_US);
+		}
 		deep_complete(c->deep, ev, &full, enc);
 		err = correlate_event(&c->corr, &full, enc, (__s64)ev->ts_ns + c->mono_to_real,
 				      on_finding, c);

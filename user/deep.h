@@ -34,6 +34,13 @@ void deep_free(struct deep *d);
 void deep_add(struct deep *d, const void *rec, size_t len);
 
 /*
+ * 1 when every byte ev announces has arrived. Records of all CPUs share one ring, read in
+ * reservation order: a record another CPU reserved earlier and is still filling hides this
+ * send's records for a few microseconds, so the collector reads again until this is true.
+ */
+int deep_ready(const struct deep *d, const struct cs_event *ev);
+
+/*
  * Complete ev (flag CS_EV_DEEP) into *out: a copy whose hits are ev's followed by those found
  * in the decoded bytes of the send; enc[i] holds the CS_ENC_* bits of out->hits[i] (0 for the
  * kernel's own hits). The send's bytes are released.

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <openssl/evp.h>
 
 #include "csv.h"
 #include "enroll.h"
@@ -442,7 +443,17 @@ static void on_part(const struct scan_token *t, void *ctx)
 	o->fp[o->n] = t->fp;
 	o->len[o->n] = t->len;
 	o->pre[o->n] = cs_pre(t->acc, t->len);
+	o->variant[o->n] = FP_VARIANT_PLAIN;
 	o->n++;
+}
+
+/* The fingerprint of s[0..len) when the scanner reads it as exactly one token, else 0. */
+static int whole_token(const struct cs_key *key, const char *s, size_t len, struct whole_ctx *w)
+{
+	memset(w, 0, sizeof(*w));
+	w->len = (__u32)len;
+	scan_message(key, s, len, on_whole, w);
+	return w->found;
 }
 
 int value_fingerprints(const struct cs_key *key, int field, const struct norm_out *norm,
@@ -469,11 +480,10 @@ int value_fingerprints(const struct cs_key *key, int field, const struct norm_ou
 		return 0;
 	}
 	for (unsigned i = 0; i < norm->n; i++) {
-		struct whole_ctx w = {.len = (__u32)norm->len[i]};
+		struct whole_ctx w;
 		unsigned j;
 
-		scan_message(key, norm->s[i], norm->len[i], on_whole, &w);
-		if (!w.found) {
+		if (!whole_token(key, norm->s[i], norm->len[i], &w)) {
 			*reason = "value is not one token to the scanner (unexpected characters)";
 			out->n = 0;
 			return -EINVAL;
@@ -484,10 +494,176 @@ int value_fingerprints(const struct cs_key *key, int field, const struct norm_ou
 			out->fp[out->n] = w.fp;
 			out->len[out->n] = w.len;
 			out->pre[out->n] = w.pre;
+			out->variant[out->n] = FP_VARIANT_PLAIN;
 			out->n++;
 		}
 	}
 	return 0;
+}
+
+struct digests {
+	EVP_MD_CTX *ctx;
+	EVP_MD *md[FP_VARIANT_MAX + 1]; /* by enum fp_variant; [FP_VARIANT_PLAIN] unused */
+	int direct; /* hex_token(): 1 agrees with the scanner, -1 does not, 0 not checked yet */
+};
+
+/*
+ * The W token of a lower-case hex string, computed directly: the scanner's W stream hashes
+ * every byte of a run of ASCII letters and digits (cs_scan.h: keyed FNV-1a, lower-cased), so
+ * this is its token without running both streams over 32-64 bytes (6x faster; at 12 digests
+ * per subject that is most of enroll's time). hex_token_checked() proves the equality against
+ * the scanner once per run and otherwise falls back to it.
+ */
+static void hex_token(const struct cs_key *key, const char *hex, size_t n, struct whole_ctx *w)
+{
+	__u64 acc = key->seed;
+
+	for (size_t i = 0; i < n; i++)
+		acc = (acc ^ (__u8)hex[i]) * CS_FNV_PRIME;
+	w->len = (__u32)n;
+	w->found = 1;
+	w->fp = cs_fp(key, acc, w->len);
+	w->pre = cs_pre(acc, w->len);
+}
+
+static int hex_token_checked(const struct cs_key *key, struct digests *d, const char *hex,
+			     size_t n, struct whole_ctx *w)
+{
+	if (!d->direct) {
+		/* every hex digit, at every digest length */
+		static const char probe[] = "0123456789abcdef0123456789abcdef"
+					    "0123456789abcdef0123456789abcdef";
+		struct whole_ctx a, b;
+
+		d->direct = 1;
+		for (size_t len = 32; len <= 64; len += 8) {
+			hex_token(key, probe + 64 - len, len, &a);
+			if (!whole_token(key, probe + 64 - len, len, &b) || a.fp != b.fp ||
+			    a.pre != b.pre) {
+				pr_warn("hash variants: direct hex fingerprint differs from the "
+					"scanner's, using the scanner");
+				d->direct = -1;
+				break;
+			}
+		}
+	}
+	if (d->direct < 0)
+		return whole_token(key, hex, n, w);
+	hex_token(key, hex, n, w);
+	return 1;
+}
+
+struct digests *digests_new(void)
+{
+	static const char *const names[FP_VARIANT_MAX + 1] = {
+	    [FP_VARIANT_SHA256] = "SHA256",
+	    [FP_VARIANT_SHA1] = "SHA1",
+	    [FP_VARIANT_MD5] = "MD5",
+	};
+	struct digests *d = calloc(1, sizeof(*d));
+
+	if (!d)
+		return NULL;
+	d->ctx = EVP_MD_CTX_new();
+	if (!d->ctx)
+		goto fail;
+	/* fetched once: EVP_Digest() with a name would look the algorithm up for every value */
+	for (unsigned v = FP_VARIANT_SHA256; v <= FP_VARIANT_MAX; v++) {
+		d->md[v] = EVP_MD_fetch(NULL, names[v], NULL);
+		if (!d->md[v]) {
+			pr_err("libcrypto has no %s (needed for hash variants; --no-hashes skips "
+			       "them)",
+			       names[v]);
+			goto fail;
+		}
+	}
+	return d;
+fail:
+	digests_free(d);
+	errno = EIO;
+	return NULL;
+}
+
+void digests_free(struct digests *d)
+{
+	if (!d)
+		return;
+	for (unsigned v = 0; v <= FP_VARIANT_MAX; v++)
+		EVP_MD_free(d->md[v]);
+	EVP_MD_CTX_free(d->ctx);
+	free(d);
+}
+
+int digest_hex(struct digests *d, unsigned variant, const void *s, size_t n,
+	       char hex[DIGEST_HEX_MAX + 1])
+{
+	static const char xd[] = "0123456789abcdef";
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned mdlen = 0;
+	int ok;
+
+	if (variant < FP_VARIANT_SHA256 || variant > FP_VARIANT_MAX)
+		return -EINVAL;
+	ok = EVP_DigestInit_ex2(d->ctx, d->md[variant], NULL) && EVP_DigestUpdate(d->ctx, s, n) &&
+	     EVP_DigestFinal_ex(d->ctx, md, &mdlen) && mdlen * 2 <= DIGEST_HEX_MAX;
+	if (ok) {
+		for (unsigned i = 0; i < mdlen; i++) {
+			hex[2 * i] = xd[md[i] >> 4];
+			hex[2 * i + 1] = xd[md[i] & 15];
+		}
+		hex[2 * mdlen] = '\0';
+	}
+	explicit_bzero(md, sizeof(md));
+	return ok ? (int)(2 * mdlen) : -EIO;
+}
+
+int value_hash_fingerprints(const struct cs_key *key, struct digests *d, int field,
+			    const struct norm_out *norm, struct value_fps *out)
+{
+	char e164[NORM_BUF + 1], hex[DIGEST_HEX_MAX + 1];
+	const char *src[3];
+	size_t srclen[3];
+	unsigned nsrc = 0, n0 = out->n;
+	int err = 0;
+
+	if (field == CS_F_EMAIL && norm->n >= 1) {
+		src[nsrc] = norm->s[0];
+		srclen[nsrc++] = norm->len[0];
+	} else if (field == CS_F_PHONE && norm->n >= 2 && norm->len[1] < NORM_BUF) {
+		/* national number, country code + national number, E.164 */
+		e164[0] = '+';
+		memcpy(e164 + 1, norm->s[1], norm->len[1]);
+		for (unsigned i = 0; i < 2; i++) {
+			src[nsrc] = norm->s[i];
+			srclen[nsrc++] = norm->len[i];
+		}
+		src[nsrc] = e164;
+		srclen[nsrc++] = norm->len[1] + 1;
+	}
+	for (unsigned i = 0; i < nsrc && !err; i++) {
+		for (unsigned v = FP_VARIANT_SHA256; v <= FP_VARIANT_MAX && !err; v++) {
+			struct whole_ctx w;
+			int n = digest_hex(d, v, src[i], srclen[i], hex);
+
+			if (n < 0) {
+				err = n;
+			} else if (out->n == FP_MAX_PARTS ||
+				   !hex_token_checked(key, d, hex, (size_t)n, &w)) {
+				err = -EINVAL; /* cannot happen: a run of hex digits is one token */
+			} else {
+				out->fp[out->n] = w.fp;
+				out->len[out->n] = w.len;
+				out->pre[out->n] = w.pre;
+				out->variant[out->n] = (__u8)v;
+				out->n++;
+			}
+		}
+	}
+	explicit_bzero(hex, sizeof(hex));
+	explicit_bzero(e164, sizeof(e164));
+	if (err)
+		out->n = n0;
+	return err;
 }
 
 /* The enroll command. */
@@ -503,6 +679,8 @@ struct enroll {
 	const char *key_path;
 	const char *out_path;
 	int country_code;
+	int no_hashes;		 /* --no-hashes: no hex digest variants */
+	struct digests *digests; /* NULL with --no-hashes */
 	struct colmap *maps;
 	unsigned nmaps;
 
@@ -638,7 +816,7 @@ static int entries_add(struct enroll *e, const struct value_fps *v, int field)
 		x->field = (__u8)field;
 		x->part = weak ? (__u8)i : 0;
 		x->nparts = weak ? (__u8)v->n : 1;
-		x->_pad = 0;
+		x->variant = v->variant[i];
 	}
 	return 0;
 }
@@ -647,10 +825,12 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: consentry enroll -r REGISTRATIONS.csv -k KEYFILE -o FINGERPRINTS\n"
-		"                        [--country-code N] [--field COL=TYPE]...\n"
+		"                        [--country-code N] [--field COL=TYPE]... [--no-hashes]\n"
 		"\n"
 		"Build the fingerprint file from registrations.csv. KEYFILE (32 random bytes,\n"
-		"mode 0600) is created if it does not exist.\n"
+		"mode 0600) is created if it does not exist. Every email and phone also gets the\n"
+		"fingerprints of its SHA-256, SHA-1 and MD5 hex digests (phones: of the national,\n"
+		"country code and E.164 forms), as audience lists are shared.\n"
 		"\n"
 		"  -r, --registrations FILE  CSV with subject_id and field columns\n"
 		"  -k, --key FILE            fingerprint key file\n"
@@ -660,18 +840,20 @@ static void usage(FILE *f)
 		"      --field COL=TYPE      read column COL as field TYPE (repeatable); types:\n"
 		"                            phone email national_id bank_card passport username\n"
 		"                            name birthdate address\n"
+		"      --no-hashes           no fingerprints of hex digests of emails and phones\n"
 		"  -h, --help                show this help\n");
 }
 
 static int parse_args(struct enroll *e, int argc, char **argv)
 {
-	enum { OPT_CC = 256, OPT_FIELD };
+	enum { OPT_CC = 256, OPT_FIELD, OPT_NO_HASHES };
 	static const struct option opts[] = {
 	    {"registrations", required_argument, NULL, 'r'},
 	    {"key", required_argument, NULL, 'k'},
 	    {"output", required_argument, NULL, 'o'},
 	    {"country-code", required_argument, NULL, OPT_CC},
 	    {"field", required_argument, NULL, OPT_FIELD},
+	    {"no-hashes", no_argument, NULL, OPT_NO_HASHES},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -744,6 +926,9 @@ static int parse_args(struct enroll *e, int argc, char **argv)
 			e->nmaps++;
 			break;
 		}
+		case OPT_NO_HASHES:
+			e->no_hashes = 1;
+			break;
 		case 'h':
 			usage(stdout);
 			return -1;
@@ -890,6 +1075,11 @@ static int enroll_cell(struct enroll *e, int f, const char *val, size_t n, __u32
 	}
 	if (value_fingerprints(&e->key, f, &norm, &v, reason))
 		return 1;
+	if (e->digests) {
+		err = value_hash_fingerprints(&e->key, e->digests, f, &norm, &v);
+		if (err)
+			return err;
+	}
 	err = entries_add(e, &v, f);
 	if (err)
 		return err;
@@ -988,7 +1178,7 @@ static int enroll_row(struct enroll *e, struct csv_reader *r)
 	return 0;
 }
 
-static int build_and_write(struct enroll *e, __u32 *nfp)
+static int build_and_write(struct enroll *e, __u32 *nfp, __u32 *nhash)
 {
 	struct fpdb db = {0};
 	int err;
@@ -1011,6 +1201,9 @@ static int build_and_write(struct enroll *e, __u32 *nfp)
 	db.max_len = db.nentries ? e->max_len : 0;
 	db.kcv = keyfile_kcv(&e->key);
 	*nfp = db.nentries;
+	*nhash = 0;
+	for (__u32 i = 0; i < db.nentries; i++)
+		*nhash += db.entries[i].variant != FP_VARIANT_PLAIN;
 	err = fpdb_write(e->out_path, &db);
 	free(db.subjects);
 	free(db.pre);
@@ -1020,6 +1213,7 @@ static int build_and_write(struct enroll *e, __u32 *nfp)
 static void enroll_release(struct enroll *e)
 {
 	explicit_bzero(&e->key, sizeof(e->key));
+	digests_free(e->digests);
 	for (unsigned i = 0; i < e->nmaps; i++)
 		free(e->maps[i].col);
 	free(e->maps);
@@ -1039,7 +1233,7 @@ int cmd_enroll(int argc, char **argv)
 {
 	struct enroll e = {.country_code = COUNTRY_CODE_DEFAULT, .min_len = UINT32_MAX};
 	struct csv_reader *r = NULL;
-	__u32 nfp = 0;
+	__u32 nfp = 0, nhash = 0;
 	int rc, err;
 
 	rc = parse_args(&e, argc, argv);
@@ -1056,6 +1250,13 @@ int cmd_enroll(int argc, char **argv)
 	rc = parse_header(&e, r);
 	if (rc)
 		goto out;
+	if (!e.no_hashes) {
+		e.digests = digests_new();
+		if (!e.digests) {
+			rc = 1;
+			goto out;
+		}
+	}
 	err = keyfile_load(e.key_path, &e.key, 1);
 	if (err) {
 		rc = err == -EPERM || err == -EINVAL ? 2 : 1;
@@ -1076,6 +1277,7 @@ int cmd_enroll(int argc, char **argv)
 		if (err) {
 			pr_err("%s:%lu: %s", csv_name(r), csv_line(r),
 			       err == -E2BIG ? "too many subjects or fingerprints"
+			       : err == -EIO ? "libcrypto failed to compute a hash variant"
 					     : strerror(-err));
 			rc = 1;
 			goto out;
@@ -1084,7 +1286,7 @@ int cmd_enroll(int argc, char **argv)
 	if (!e.nsub)
 		pr_warn("%s: no subjects enrolled", e.reg_path);
 
-	err = build_and_write(&e, &nfp);
+	err = build_and_write(&e, &nfp, &nhash);
 	if (err) {
 		rc = 1;
 		goto out;
@@ -1093,6 +1295,11 @@ int cmd_enroll(int argc, char **argv)
 	for (int f = 1; f < CS_F_MAX; f++)
 		printf("%-16s%lu values\n", field_name(f), e.values[f]);
 	printf("%-16s%u (incl. variants and name parts)\n", "fingerprints", nfp);
+	if (e.no_hashes)
+		printf("%-16s%u (--no-hashes)\n", "hash variants", nhash);
+	else
+		printf("%-16s%u (sha256, sha1, md5 hex of emails and phones)\n", "hash variants",
+		       nhash);
 	printf("%-16s%lu\n", "rows rejected", e.rejected);
 	printf("%-16s%s\n", "output", e.out_path);
 	rc = fflush(stdout) ? 1 : 0;

@@ -50,8 +50,9 @@ int norm_value(int field, const char *in, size_t len, int country_code, struct n
 struct value_fps {
 	unsigned n;
 	__u64 fp[FP_MAX_PARTS];
-	__u32 len[FP_MAX_PARTS]; /* normalised token length, for the kernel's length window */
-	__u64 pre[FP_MAX_PARTS]; /* cs_pre() of the token, for the kernel's prefilter bitmap */
+	__u32 len[FP_MAX_PARTS];    /* normalised token length, for the kernel's length window */
+	__u64 pre[FP_MAX_PARTS];    /* cs_pre() of the token, for the kernel's prefilter bitmap */
+	__u8 variant[FP_MAX_PARTS]; /* enum fp_variant */
 };
 
 /*
@@ -63,6 +64,32 @@ struct value_fps {
  */
 int value_fingerprints(const struct cs_key *key, int field, const struct norm_out *norm,
 		       struct value_fps *out, const char **reason);
+
+/* Hash variants: lower-case hex digests (libcrypto EVP) of normalised values. */
+#define DIGEST_HEX_MAX 64 /* SHA-256 */
+
+struct digests;
+
+/* Fetch SHA-256, SHA-1 and MD5 from libcrypto once. NULL (errno set, message logged) on failure. */
+struct digests *digests_new(void);
+void digests_free(struct digests *d);
+/*
+ * Lower-case hex digest of s[0..n) for variant (FP_VARIANT_SHA256, _SHA1 or _MD5) into hex
+ * (NUL-terminated). Returns its length (64, 40 or 32), or -EINVAL (unknown variant) or -EIO
+ * (libcrypto failed). The hex is as sensitive as the value: callers wipe it after use.
+ */
+int digest_hex(struct digests *d, unsigned variant, const void *s, size_t n,
+	       char hex[DIGEST_HEX_MAX + 1]);
+
+/*
+ * Append to out the fingerprints of the hex digests (sha256, sha1, md5 per string) of a
+ * normalised email (the normalised string) or phone (national number, country code + national
+ * number, and E.164 "+" + country code + national number). A hex digest is one W token, which the
+ * scanner lower-cases, so upper-case hex in a payload matches too. Other fields add nothing.
+ * Returns 0, or -EIO when libcrypto fails; out is then as before the call.
+ */
+int value_hash_fingerprints(const struct cs_key *key, struct digests *d, int field,
+			    const struct norm_out *norm, struct value_fps *out);
 
 /* `consentry enroll ...`, argv[0] == "enroll". Returns the exit code: 0, 1 runtime, 2 usage. */
 int cmd_enroll(int argc, char **argv);

@@ -112,6 +112,8 @@ int fp_entry_cmp(const struct fp_entry *a, const struct fp_entry *b)
 		return a->part < b->part ? -1 : 1;
 	if (a->nparts != b->nparts)
 		return a->nparts < b->nparts ? -1 : 1;
+	if (a->variant != b->variant)
+		return a->variant < b->variant ? -1 : 1;
 	return 0;
 }
 
@@ -215,10 +217,14 @@ static const char *check_entry(const struct fp_entry *e, const struct fp_entry *
 		return "subject index out of range";
 	if (e->field < 1 || e->field >= CS_F_MAX)
 		return "bad field type";
-	if (!e->nparts || e->part >= e->nparts || e->_pad)
+	if (!e->nparts || e->part >= e->nparts)
 		return "bad part number";
 	if (e->field < CS_F_FIRST_WEAK && e->nparts != 1)
 		return "strong field with parts";
+	if (e->variant > FP_VARIANT_MAX)
+		return "bad variant";
+	if (e->variant && e->field >= CS_F_FIRST_WEAK)
+		return "hash variant of a weak field";
 	if (prev && fp_entry_cmp(prev, e) >= 0)
 		return "entries not sorted";
 	return NULL;
@@ -511,6 +517,12 @@ int fpdb_load(struct fpdb *db, const char *path, const struct cs_key *key)
 	}
 	if (st.st_size < FP_HDR_SIZE || read_at(fd, h, FP_HDR_SIZE, 0)) {
 		pr_err("%s: truncated fingerprint file (%lld bytes)", path, (long long)st.st_size);
+		goto out;
+	}
+	if (get32(h + H_VERSION) == 1) {
+		pr_err(
+		    "%s: fingerprint file version 1 was made by an older consentry; re-run enroll",
+		    path);
 		goto out;
 	}
 	if (get32(h + H_VERSION) != FP_VERSION) {

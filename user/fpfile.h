@@ -5,13 +5,15 @@
  * a registered value.
  *
  * Layout, all integers little-endian:
- *   0  magic "CSNTRYFP"          8   u32 version (1)        12  u32 header size (72)
+ *   0  magic "CSNTRYFP"          8   u32 version (2)        12  u32 header size (72)
  *   16 u64 key check value       24  u32 nsubjects          28  u32 nentries
  *   32 u32 min_len               36  u32 max_len            40  u64 entries offset (72)
  *   48 u64 subjects offset       56  u64 file size          64  u32 crc32 (zlib) of every byte
- *   of the file except these 4   68  u32 zero
+ *   of the file except these 4   68  u32 pre_log2 (prefilter size: 1 << pre_log2 bits)
  *   72 nentries x struct fp_entry (16 bytes, sorted, see fp_entry_cmp)
+ *   then the prefilter bitmap (1 << pre_log2 bits, u64 words),
  *   then nsubjects x (u16 length, 1..FP_SUBJECT_MAX bytes of subject id), to the end of file.
+ * Version 1 (no variants: the byte at entry offset 15 was always 0) is refused: re-run enroll.
  */
 #ifndef CS_FPFILE_H
 #define CS_FPFILE_H
@@ -19,14 +21,42 @@
 #include <linux/types.h>
 
 #include "cs_abi.h"
+#include "encodings.h"
 
 struct cs_key;
 
 #define FP_MAGIC       "CSNTRYFP"
-#define FP_VERSION     1
+#define FP_VERSION     2
 #define FP_HDR_SIZE    72
 #define FP_SUBJECT_MAX 128 /* bytes of a subject id */
 #define FP_MAX_PARTS   255 /* parts of one weak value (name, address) */
+
+/*
+ * What an entry's token is: the normalised value itself, or the lower-case hex digest of it that
+ * audience lists are shared as (emails and phones, see enroll.h value_hash_fingerprints).
+ */
+enum fp_variant {
+	FP_VARIANT_PLAIN,
+	FP_VARIANT_SHA256,
+	FP_VARIANT_SHA1,
+	FP_VARIANT_MD5,
+	FP_VARIANT_MAX = FP_VARIANT_MD5,
+};
+
+/* The finding encoding (encodings.h) of a variant: its CS_ENC_* bit, 0 for plain. */
+static inline unsigned fp_variant_enc(unsigned variant)
+{
+	switch (variant) {
+	case FP_VARIANT_SHA256:
+		return CS_ENC_SHA256;
+	case FP_VARIANT_SHA1:
+		return CS_ENC_SHA1;
+	case FP_VARIANT_MD5:
+		return CS_ENC_MD5;
+	default:
+		return 0;
+	}
+}
 
 /* One fingerprint of one value of one subject. Same bytes in memory and in the file (LE). */
 struct fp_entry {
@@ -35,7 +65,7 @@ struct fp_entry {
 	__u8 field;    /* enum cs_field */
 	__u8 part;     /* weak multi-token values: which token (0..nparts-1), else 0 */
 	__u8 nparts;   /* tokens the value has; 1 for single-token values */
-	__u8 _pad;     /* 0 */
+	__u8 variant;  /* enum fp_variant; hash variants only of strong fields */
 };
 _Static_assert(sizeof(struct fp_entry) == 16, "fp_entry size");
 
@@ -43,9 +73,10 @@ struct fpdb {
 	__u32 nsubjects;
 	__u32 nentries;
 	/*
-	 * Sorted by fp, then subject, field, part, without exact duplicates; one fp may appear
-	 * for several subjects or fields. For a (subject, weak field) the collector learns how
-	 * many parts exist from nparts, which every entry of that value carries.
+	 * Sorted by fp, then subject, field, part, nparts, variant, without exact duplicates;
+	 * one fp may appear for several subjects or fields. For a (subject, weak field) the
+	 * collector learns how many parts exist from nparts, which every entry of that value
+	 * carries.
 	 */
 	struct fp_entry *entries;
 	char **subjects; /* NUL-terminated subject ids, index = fp_entry.subject */

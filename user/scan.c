@@ -27,7 +27,8 @@ static void on_token(struct scan_ctx *c, __u64 acc, __u32 len, __u32 start, __u3
 	c->fn(&t, c->ctx);
 }
 
-void scan_message(const struct cs_key *key, const void *buf, size_t n, scan_token_fn fn, void *ctx)
+unsigned scan_message(const struct cs_key *key, const void *buf, size_t n, scan_token_fn fn,
+		      void *ctx)
 {
 	struct scan_ctx c = {.key = key, .fn = fn, .ctx = ctx};
 	struct cs_scan s;
@@ -42,4 +43,5 @@ void scan_message(const struct cs_key *key, const void *buf, size_t n, scan_toke
 		n -= m;
 	}
 	cs_scan_flush(&s, key, &c);
+	return s.trig;
 }

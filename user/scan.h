@@ -18,7 +18,11 @@ struct scan_token {
 
 typedef void (*scan_token_fn)(const struct scan_token *tok, void *ctx);
 
-/* Tokenise and fingerprint buf[0..n) as one message; fn is called for every token. */
-void scan_message(const struct cs_key *key, const void *buf, size_t n, scan_token_fn fn, void *ctx);
+/*
+ * Tokenise and fingerprint buf[0..n) as one message; fn is called for every token. Returns the
+ * CS_TRIG_* bits the message raised (what the kernel would hand to the collector to decode).
+ */
+unsigned scan_message(const struct cs_key *key, const void *buf, size_t n, scan_token_fn fn,
+		      void *ctx);
 
 #endif

@@ -25,11 +25,13 @@ tcp_send "$IP_UNKNOWN" "$PORT_RAW" $'email,born,addr\r\nwang.fang@example.net,19
 # 6. u002's name with u002's phone to adpartner, which u002 allowed the phone only: the name
 #    joins the finding and is not covered, so the disclosure is unconsented for the name.
 tcp_send "$IP_AD" "$PORT_RAW" 'phone=158-9876-0002&name=李娜'
+# 7. Chinese text: the name between full-width punctuation is a whole token (to the unknown .50).
+tcp_send "$IP_UNKNOWN" "$PORT_RAW2" '客户：张伟，电话：13712340001。'
 wait_peer tcp "$PORT_RAW2" 1
 wait_peer udp "$PORT_UDP" 1
-wait_findings 5
+wait_findings 6
 monitor_stop
-expect_findings 5
+expect_findings 6
 # To the broker (cases 2-4): exactly u001 [name, phone], u005 [phone], u005 [name, phone].
 expect_every '.destination.ip != $broker or (.verdict == "unconsented"
 	and .recipient == "databroker" and .recipient_kind == "third-party"
@@ -53,6 +55,8 @@ expect_finding '.subject == "u002" and .fields == ["name", "phone"]
 	and .recipient == "adpartner" and .recipient_kind == "third-party"
 	and .destination.ip == $ad and .destination.port == $port_raw
 	and .process.comm == "python3" and .channel == "syscall"'
+expect_finding '.subject == "u001" and .fields == ["name", "phone"]
+	and .destination.ip == $unknown and .destination.port == $port_raw2'
 # Case 1 gave nothing; case 3's name did not make a u002 finding.
 expect_every '.destination.ip != $broker or .destination.port != $port_raw'
 expect_every '.subject != "u002" or .destination.ip == $ad'

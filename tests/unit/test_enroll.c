@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <ctype.h>
 
 #include "enroll.h"
 #include "fpfile.h"
@@ -233,6 +234,138 @@ static void test_parity(void **state)
 	assert_int_equal(v.n, 1);
 }
 
+/* Known answers (python3 hashlib) of the strings enroll digests for an email and a phone. */
+static const struct {
+	const char *in;
+	const char *hex[3]; /* sha256, sha1, md5 */
+} kat[] = {
+    {"alice.wang@example.com",
+     {"129236c4ab79543b319eb773713b014883c0e5881c123b0dd730e126c8a91d43",
+      "567ca67f9e7d785e3615cc9684240b78cd84f8f7", "d74064c5c23f9b224f8b646e0b8252fe"}},
+    {"13800138000",
+     {"a6942f9771d67f34034d2f1926988ed3fad3bf1b4e7cedb9a31f31398dea43bc",
+      "ffe1cf3289b18e5aedf4f62e2c1ce2242bbdb0c2", "7945bd83237335e5376ff44d62e4f0ae"}},
+    {"8613800138000",
+     {"bf08aacce7f9b2452863cf99373043c3333f0e3127f1f787c4abb46ab6cf2b83",
+      "d08d34f991404450e729a04a72d2b48d299dc69d", "3188d9b70320caec2e668ab7ccc50a27"}},
+    {"+8613800138000",
+     {"ec61f3c620a98bdead8c1f1f0ae747abd1b62a0c2dba4fd4bc22cf0d1d8653e5",
+      "50e5a03144734d5b0c36bc51f8791b0df9492280", "709559e9597fadc042d59c664fe27e7e"}},
+};
+
+struct whole {
+	size_t len;
+	__u64 fp;
+	int n;
+};
+
+static void on_whole_tok(const struct scan_token *t, void *ctx)
+{
+	struct whole *w = ctx;
+
+	if (t->start == 0 && t->end == w->len) {
+		w->fp = t->fp;
+		w->n++;
+	}
+}
+
+/* Fingerprint of the one token that spans all of s (the D stream adds its digit runs). */
+static __u64 token_fp(const char *s)
+{
+	struct whole w = {.len = strlen(s)};
+
+	scan_message(&test_key, s, w.len, on_whole_tok, &w);
+	assert_int_equal(w.n, 1);
+	return w.fp;
+}
+
+static void test_digests(void **state)
+{
+	struct digests *d = digests_new();
+	char hex[DIGEST_HEX_MAX + 1];
+
+	(void)state;
+	assert_non_null(d);
+	for (size_t i = 0; i < sizeof(kat) / sizeof(kat[0]); i++) {
+		for (unsigned v = FP_VARIANT_SHA256; v <= FP_VARIANT_MD5; v++) {
+			const char *want = kat[i].hex[v - FP_VARIANT_SHA256];
+
+			assert_int_equal(digest_hex(d, v, kat[i].in, strlen(kat[i].in), hex),
+					 strlen(want));
+			assert_string_equal(hex, want);
+		}
+	}
+	assert_int_equal(digest_hex(d, FP_VARIANT_PLAIN, "x", 1, hex), -EINVAL);
+	assert_int_equal(digest_hex(d, FP_VARIANT_MAX + 1, "x", 1, hex), -EINVAL);
+	digests_free(d);
+	digests_free(NULL);
+}
+
+/* Hash variants: which strings, in which order, and parity with the scanner on payloads. */
+static void test_hash_variants(void **state)
+{
+	struct digests *d = digests_new();
+	struct value_fps v;
+	struct norm_out o;
+	char upper[DIGEST_HEX_MAX + 1], payload[256];
+
+	(void)state;
+	assert_non_null(d);
+	/* email: the normalised address, three algorithms, after the plain fingerprint */
+	fps_of(CS_F_EMAIL, "  Alice.Wang@Example.COM ", &v);
+	assert_int_equal(norm_value(CS_F_EMAIL, "  Alice.Wang@Example.COM ", 25, 86, &o), 0);
+	assert_int_equal(value_hash_fingerprints(&test_key, d, CS_F_EMAIL, &o, &v), 0);
+	assert_int_equal(v.n, 4);
+	assert_int_equal(v.variant[0], FP_VARIANT_PLAIN);
+	for (unsigned k = 1; k < 4; k++) {
+		const char *hex = kat[0].hex[k - 1];
+
+		assert_int_equal(v.variant[k], FP_VARIANT_SHA256 + k - 1);
+		assert_int_equal(v.len[k], strlen(hex));
+		assert_true(v.fp[k] == token_fp(hex));
+		/* the scanner lower-cases: upper-case hex in a payload is the same token */
+		for (size_t i = 0; i <= strlen(hex); i++)
+			upper[i] = (char)toupper((unsigned char)hex[i]);
+		snprintf(payload, sizeof(payload), "{\"audience\":[{\"em\":\"%s\"}]}", upper);
+		assert_true(payload_has(payload, v.fp[k]));
+		snprintf(payload, sizeof(payload), "hashed_email=%s&t=1", hex);
+		assert_true(payload_has(payload, v.fp[k]));
+	}
+	/* a digest of another string is another fingerprint */
+	assert_false(payload_has("e=d74064c5c23f9b224f8b646e0b8252ff", v.fp[3]));
+
+	/* phone: national, country code, E.164 forms (not 00CC), three algorithms each */
+	fps_of(CS_F_PHONE, "+86 138-0013-8000", &v);
+	assert_int_equal(norm_value(CS_F_PHONE, "+86 138-0013-8000", 17, 86, &o), 0);
+	assert_int_equal(value_hash_fingerprints(&test_key, d, CS_F_PHONE, &o, &v), 0);
+	assert_int_equal(v.n, 3 + 9);
+	for (unsigned form = 0; form < 3; form++) {
+		for (unsigned a = 0; a < 3; a++) {
+			unsigned k = 3 + form * 3 + a;
+			const char *hex = kat[1 + form].hex[a];
+
+			assert_int_equal(v.variant[k], FP_VARIANT_SHA256 + a);
+			assert_true(v.fp[k] == token_fp(hex));
+			for (size_t i = 0; i <= strlen(hex); i++)
+				upper[i] = (char)toupper((unsigned char)hex[i]);
+			snprintf(payload, sizeof(payload), "phone_hash,%s\r\n", upper);
+			assert_true(payload_has(payload, v.fp[k]));
+		}
+	}
+	/* the --country-code in force makes the E.164 form: md5("+14155550100") */
+	assert_int_equal(norm_value(CS_F_PHONE, "415 555 0100", 12, 1, &o), 0);
+	v.n = 0;
+	assert_int_equal(value_hash_fingerprints(&test_key, d, CS_F_PHONE, &o, &v), 0);
+	assert_int_equal(v.n, 9);
+	assert_true(v.fp[8] == token_fp("206a9261d821e93b22b142dd37e59d9d"));
+	/* other fields have no hash variants */
+	fps_of(CS_F_NATIONAL_ID, "11010519491231002X", &v);
+	assert_int_equal(norm_value(CS_F_NATIONAL_ID, "11010519491231002X", 18, 86, &o), 0);
+	assert_int_equal(value_hash_fingerprints(&test_key, d, CS_F_NATIONAL_ID, &o, &v), 0);
+	assert_int_equal(v.n, 1);
+	digests_free(d);
+}
+
 static void test_not_one_token(void **state)
 {
 	struct norm_out o;
@@ -389,8 +522,13 @@ static void test_enroll_e2e(void **state)
 	assert_non_null(strstr(out, "name            3 values\n"));
 	assert_non_null(strstr(out, "birthdate       2 values\n"));
 	assert_non_null(strstr(out, "address         0 values\n"));
-	/* u1: 3 phone + email + id + 2 name parts + birthdate; u2: 3 + 1 + 2; u4: 1 + 1 + 1 */
-	assert_non_null(strstr(out, "fingerprints    17 (incl. variants and name parts)\n"));
+	/*
+	 * u1: 3 phone + email + id + 2 name parts + birthdate; u2: 3 + 1 + 2; u4: 1 + 1 + 1;
+	 * hash variants: 3 x 3 per phone, 3 per email (u1 and u2: 12 each, u4: 3)
+	 */
+	assert_non_null(strstr(out, "fingerprints    44 (incl. variants and name parts)\n"));
+	assert_non_null(
+	    strstr(out, "hash variants   27 (sha256, sha1, md5 hex of emails and phones)\n"));
 	assert_non_null(strstr(out, "rows rejected   1\n"));
 	err = slurp(x->se);
 	assert_non_null(strstr(err, "registrations.csv:6: phone: "));
@@ -406,12 +544,42 @@ static void test_enroll_e2e(void **state)
 	assert_int_equal(keyfile_load(x->key, &key, 0), 0);
 	assert_int_equal(fpdb_load(&db, x->out, &key), 0);
 	assert_int_equal(db.nsubjects, 3);
-	assert_int_equal(db.nentries, 17);
+	assert_int_equal(db.nentries, 44);
 	assert_string_equal(db.subjects[0], "u1");
 	assert_string_equal(db.subjects[1], "u2");
 	assert_string_equal(db.subjects[2], "u4");
 	assert_int_equal(db.min_len, 2);  /* "li" */
-	assert_int_equal(db.max_len, 22); /* alice.wang@example.com */
+	assert_int_equal(db.max_len, 64); /* sha256 hex */
+	{
+		unsigned nv[FP_VARIANT_MAX + 1] = {0};
+
+		for (__u32 i = 0; i < db.nentries; i++)
+			nv[db.entries[i].variant]++;
+		assert_int_equal(nv[FP_VARIANT_PLAIN], 17);
+		assert_int_equal(nv[FP_VARIANT_SHA256], 9);
+		assert_int_equal(nv[FP_VARIANT_SHA1], 9);
+		assert_int_equal(nv[FP_VARIANT_MD5], 9);
+	}
+	/* u1's email as upper-case SHA-256 hex in a payload: its sha256 entry */
+	{
+		struct found f = {.n = 0};
+		char payload[128];
+		int hit = 0;
+
+		snprintf(payload, sizeof(payload), "{\"em\":\"%s\"}",
+			 "129236C4AB79543B319EB773713B014883C0E5881C123B0DD730E126C8A91D43");
+		scan_message(&key, payload, strlen(payload), on_tok, &f);
+		for (unsigned i = 0; i < f.n; i++) {
+			e = fpdb_lookup(&db, f.fp[i], &n);
+			for (__u32 j = 0; e && j < n; j++) {
+				assert_int_equal(e[j].subject, 0);
+				assert_int_equal(e[j].field, CS_F_EMAIL);
+				assert_int_equal(e[j].variant, FP_VARIANT_SHA256);
+				hit++;
+			}
+		}
+		assert_int_equal(hit, 1);
+	}
 
 	/* the DB answers the fingerprints the scanner produces, with this file's key */
 	{
@@ -439,7 +607,19 @@ static void test_enroll_e2e(void **state)
 	/* second run reuses the key: same file content */
 	assert_int_equal(run(x, "-r", x->reg, "-k", x->key, "-o", x->out, NULL), 0);
 	assert_int_equal(fpdb_load(&db, x->out, &key), 0);
+	assert_int_equal(db.nentries, 44);
+	fpdb_release(&db);
+
+	/* --no-hashes: the plain fingerprints only */
+	assert_int_equal(run(x, "-r", x->reg, "-k", x->key, "-o", x->out, "--no-hashes", NULL), 0);
+	out = slurp(x->so);
+	assert_non_null(strstr(out, "fingerprints    17 (incl. variants and name parts)\n"));
+	assert_non_null(strstr(out, "hash variants   0 (--no-hashes)\n"));
+	assert_int_equal(fpdb_load(&db, x->out, &key), 0);
 	assert_int_equal(db.nentries, 17);
+	assert_int_equal(db.max_len, 22); /* alice.wang@example.com */
+	for (__u32 i = 0; i < db.nentries; i++)
+		assert_int_equal(db.entries[i].variant, FP_VARIANT_PLAIN);
 	fpdb_release(&db);
 }
 
@@ -466,7 +646,8 @@ static void test_enroll_rows(void **state)
 	out = slurp(x->so);
 	assert_non_null(strstr(out, "subjects        2\n"));
 	assert_non_null(strstr(out, "phone           2 values\n"));
-	assert_non_null(strstr(out, "fingerprints    11 (incl. variants and name parts)\n"));
+	/* a1: 3 phone + email + 2 name parts, a9: 3 + 1 + 1; 12 hash variants each */
+	assert_non_null(strstr(out, "fingerprints    35 (incl. variants and name parts)\n"));
 	assert_non_null(strstr(out, "rows rejected   7\n"));
 	err = slurp(x->se);
 	assert_non_null(
@@ -531,6 +712,8 @@ int main(void)
 	    cmocka_unit_test(test_norm_phone),
 	    cmocka_unit_test(test_norm_strong),
 	    cmocka_unit_test(test_parity),
+	    cmocka_unit_test(test_digests),
+	    cmocka_unit_test(test_hash_variants),
 	    cmocka_unit_test(test_not_one_token),
 	    cmocka_unit_test_setup_teardown(test_enroll_e2e, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_enroll_rows, setup, teardown),

@@ -18,6 +18,7 @@
 #include "cs_hash.h"
 #include "keyfile.h"
 #include "log.h"
+#include "testutil.h"
 
 /* struct cs_key comes from the scanner core */
 #define CS_ON_TOKEN(ctx, acc, len, start, end) ((void)(ctx))
@@ -169,7 +170,7 @@ static void test_keyfile_refused(void **state)
 
 static void test_kcv(void **state)
 {
-	struct cs_key a = {1, 2, 3, 4}, b = a;
+	struct cs_key a = {1, 2, 3, 4, 0}, b = a;
 
 	(void)state;
 	assert_true(keyfile_kcv(&a) == keyfile_kcv(&b));
@@ -189,11 +190,19 @@ static char *subject_names[] = {"u0001", "u0002", "客户-3", "u0004"};
 static void make_db(struct fpdb *db, __u64 kcv)
 {
 	static const struct fp_entry in[] = {
-	    {0x9000, 2, CS_F_EMAIL, 0, 1, 0},	  {0x1000, 0, CS_F_PHONE, 0, 1, 0},
-	    {0x5000, 1, CS_F_NAME, 1, 2, 0},	  {0x5000, 0, CS_F_NAME, 0, 2, 0},
-	    {0x1000, 0, CS_F_PHONE, 0, 1, 0},	  {0x4000, 1, CS_F_NAME, 0, 2, 0},
-	    {0x7000, 3, CS_F_BIRTHDATE, 0, 1, 0}, {0x6000, 0, CS_F_NAME, 1, 2, 0},
+	    {0x9000, 2, CS_F_EMAIL, 0, 1, 0},
+	    {0x1000, 0, CS_F_PHONE, 0, 1, 0},
+	    {0x5000, 1, CS_F_NAME, 1, 2, 0},
+	    {0x5000, 0, CS_F_NAME, 0, 2, 0},
+	    {0x1000, 0, CS_F_PHONE, 0, 1, 0},
+	    {0x4000, 1, CS_F_NAME, 0, 2, 0},
+	    {0x7000, 3, CS_F_BIRTHDATE, 0, 1, 0},
+	    {0x6000, 0, CS_F_NAME, 1, 2, 0},
 	    {~0ULL, 3, CS_F_USERNAME, 0, 1, 0},
+	    /* hash variants: entries that differ only in the variant are all kept */
+	    {0x8000, 2, CS_F_EMAIL, 0, 1, FP_VARIANT_MD5},
+	    {0x8000, 2, CS_F_EMAIL, 0, 1, FP_VARIANT_SHA256},
+	    {0x8000, 2, CS_F_EMAIL, 0, 1, FP_VARIANT_MD5},
 	};
 
 	memset(db, 0, sizeof(*db));
@@ -224,23 +233,23 @@ static void test_roundtrip(void **state)
 
 	assert_int_equal(keyfile_load(x->key, &x->k, 1), 0);
 	make_db(&w, keyfile_kcv(&x->k));
-	assert_int_equal(w.nentries, 8); /* one exact duplicate dropped */
+	assert_int_equal(w.nentries, 10); /* two exact duplicates dropped */
 	assert_int_equal(fpdb_write(x->fp, &w), 0);
 	assert_int_equal(stat(x->fp, &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0600);
-	assert_int_equal(st.st_size,
-			 FP_HDR_SIZE + 8 * 16 + (1 << CS_PRE_LOG2_MIN) / 8 + 4 * 2 + 5 + 5 + 8 + 5);
+	assert_int_equal(st.st_size, FP_HDR_SIZE + 10 * 16 + (1 << CS_PRE_LOG2_MIN) / 8 + 4 * 2 +
+					 5 + 5 + 8 + 5);
 	assert_int_equal(count_files(x->dir), 2); /* key, fp.bin: no temporary left */
 
 	assert_int_equal(fpdb_load(&r, x->fp, &x->k), 0);
 	assert_int_equal(r.nsubjects, 4);
-	assert_int_equal(r.nentries, 8);
+	assert_int_equal(r.nentries, 10);
 	assert_int_equal(r.min_len, 2);
 	assert_int_equal(r.pre_log2, w.pre_log2);
 	assert_memory_equal(r.pre, w.pre, (1 << CS_PRE_LOG2_MIN) / 8);
 	assert_int_equal(r.max_len, 22);
 	assert_true(r.kcv == keyfile_kcv(&x->k));
-	assert_memory_equal(r.entries, w.entries, 8 * sizeof(*w.entries));
+	assert_memory_equal(r.entries, w.entries, 10 * sizeof(*w.entries));
 	for (int i = 0; i < 4; i++)
 		assert_string_equal(r.subjects[i], subject_names[i]);
 
@@ -254,6 +263,18 @@ static void test_roundtrip(void **state)
 	e = fpdb_lookup(&r, 0x1000, &n);
 	assert_int_equal(n, 1);
 	assert_int_equal(e->field, CS_F_PHONE);
+	assert_int_equal(e->variant, FP_VARIANT_PLAIN);
+	/* variants round trip, ordered after the other keys */
+	e = fpdb_lookup(&r, 0x8000, &n);
+	assert_int_equal(n, 2);
+	assert_int_equal(e[0].subject, 2);
+	assert_int_equal(e[0].field, CS_F_EMAIL);
+	assert_int_equal(e[0].variant, FP_VARIANT_SHA256);
+	assert_int_equal(e[1].variant, FP_VARIANT_MD5);
+	assert_int_equal(fp_variant_enc(e[0].variant), CS_ENC_SHA256);
+	assert_int_equal(fp_variant_enc(e[1].variant), CS_ENC_MD5);
+	assert_int_equal(fp_variant_enc(FP_VARIANT_SHA1), CS_ENC_SHA1);
+	assert_int_equal(fp_variant_enc(FP_VARIANT_PLAIN), 0);
 	e = fpdb_lookup(&r, ~0ULL, &n);
 	assert_int_equal(n, 1);
 	assert_int_equal(e->subject, 3);
@@ -359,10 +380,24 @@ static void test_corruption(void **state)
 	memcpy(bad, good, n);
 	memcpy(bad, "CSNTRYFQ", 8);
 	expect_load(x, bad, n, -EINVAL);
+	assert_int_equal(good[8], FP_VERSION);
 	memcpy(bad, good, n);
-	bad[8] = 2;
+	bad[8] = FP_VERSION + 1;
 	fix_crc(bad, n);
 	expect_load(x, bad, n, -EINVAL);
+	/* a version-1 file (no variants) is refused with what to do */
+	{
+		struct capture c;
+		char msg[512];
+
+		memcpy(bad, good, n);
+		bad[8] = 1;
+		fix_crc(bad, n);
+		capture_begin(&c);
+		expect_load(x, bad, n, -EINVAL);
+		capture_end(&c, msg, sizeof(msg));
+		assert_non_null(strstr(msg, "made by an older consentry; re-run enroll"));
+	}
 
 	/* valid checksum but entries out of order, bad field, part >= nparts */
 	memcpy(bad, good, n);
@@ -378,6 +413,21 @@ static void test_corruption(void **state)
 	bad[72 + 13] = 1;
 	fix_crc(bad, n);
 	expect_load(x, bad, n, -EINVAL);
+	/* variant > FP_VARIANT_MAX; a hash variant of a name part (entry 1) */
+	memcpy(bad, good, n);
+	bad[72 + 15] = FP_VARIANT_MAX + 1;
+	fix_crc(bad, n);
+	expect_load(x, bad, n, -EINVAL);
+	assert_int_equal(good[72 + 16 + 12], CS_F_NAME);
+	memcpy(bad, good, n);
+	bad[72 + 16 + 15] = FP_VARIANT_SHA256;
+	fix_crc(bad, n);
+	expect_load(x, bad, n, -EINVAL);
+	/* the same with valid values loads: only the variant bytes were at fault */
+	memcpy(bad, good, n);
+	bad[72 + 15] = FP_VARIANT_MD5;
+	fix_crc(bad, n);
+	expect_load(x, bad, n, 0);
 	/* nsubjects one too high */
 	memcpy(bad, good, n);
 	bad[24] = 5;
@@ -428,6 +478,8 @@ static void test_sort_large(void **state)
 		a[i].subject = (__u32)(s >> 20) % 1000;
 		a[i].field = (__u8)(1 + (s >> 40) % (CS_F_MAX - 1));
 		a[i].nparts = 1;
+		/* variants of strong fields, so runs differ in the last key only too */
+		a[i].variant = a[i].field < CS_F_FIRST_WEAK ? (__u8)((s >> 50) & 3) : 0;
 	}
 	memcpy(b, a, n * sizeof(*a));
 	m = fp_entries_sort(a, n);
