@@ -37,7 +37,7 @@ BIN := $(O)/consentry
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all test unit check format demo bench eval clean help setup install
+.PHONY: all test unit check format demo bench eval gen clean help setup install
 
 all: $(BIN) $(UNIT_BINS) $(BPFTEST_BINS)
 
@@ -109,6 +109,12 @@ $(O)/tests/bpftest_%: $(O)/tests/obj/bpftest_%.o $(O)/libconsentry.a
 
 setup:
 	$(Q)scripts/setup
+
+# The scanner's combined transition table, from the readable tables in include/cs_scan_def.h.
+gen: | $(O)
+	$(call msg,GEN,include/cs_scan_table.h)
+	$(Q)$(CC) -O1 -Iinclude scripts/gen-scan-table.c -o $(O)/gen-scan-table
+	$(Q)$(O)/gen-scan-table > include/cs_scan_table.h.tmp && mv include/cs_scan_table.h.tmp include/cs_scan_table.h
 
 unit: $(UNIT_BINS)
 	$(Q)tests/run --unit $(O)

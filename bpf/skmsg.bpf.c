@@ -62,9 +62,10 @@ struct skm_last {
 	__u32 family;
 	__u32 remote_ip4; /* network byte order */
 	__u32 remote_ip6[4];
-	__u32 remote_port; /* network byte order in the low 16 bits */
+	__u32 remote_port; /* network byte order, in the high 16 bits (as the kernel fills it) */
 	__u32 size;
 	__u8 head[16]; /* first bytes of the message */
+	__u64 cookie;  /* the socket's cookie, from its local storage (0: none stored) */
 };
 
 /* Per-CPU scratch: tokeniser state and the chunk being scanned (as struct cs_state does). */
@@ -73,8 +74,13 @@ struct skm_state {
 	__u8 chunk[CS_CHUNK];
 };
 
-/* Per-socket flow record: where the monitor's carry and host state per flow would live. */
+/*
+ * Per-socket flow record (socket-local storage): where the monitor's per-flow state (carried
+ * tokens, Host, flow id) would live. sk_msg may not call bpf_get_socket_cookie, so the sockops
+ * program (or the loader, for adopted sockets) stores the cookie here for it.
+ */
 struct skm_flow {
+	__u64 cookie;
 	__u64 bytes;
 	__u64 msgs;
 };
@@ -267,7 +273,8 @@ static long chunk_cb(__u32 i, void *data)
 	return c->off >= c->len;
 }
 
-static __always_inline void record_last(struct sk_msg_md *msg, const __u8 *p, const __u8 *end)
+static __always_inline void record_last(struct sk_msg_md *msg, const __u8 *p, const __u8 *end,
+					const struct skm_flow *fl)
 {
 	__u32 zero = 0;
 	struct skm_last *l = bpf_map_lookup_elem(&skm_last, &zero);
@@ -285,6 +292,7 @@ static __always_inline void record_last(struct sk_msg_md *msg, const __u8 *p, co
 	l->remote_ip6[3] = msg->remote_ip6[3];
 	l->remote_port = msg->remote_port;
 	l->size = msg->size;
+	l->cookie = fl ? fl->cookie : 0;
 	__builtin_memset(l->head, 0, sizeof(l->head));
 	if (p + sizeof(l->head) <= end)
 		__builtin_memcpy(l->head, p, sizeof(l->head));
@@ -329,7 +337,7 @@ int skm_scan(struct sk_msg_md *msg)
 	if (p + 5 <= end && p[0] >= 0x14 && p[0] <= 0x17 && p[1] == 3 && p[2] <= 4)
 		cnt_add(SKM_TLS, 1);
 	if (cfg_record_last)
-		record_last(msg, p, end);
+		record_last(msg, p, end, fl);
 	if (p + n > end) { /* the pull made [0, n) linear: not expected */
 		cnt_add(SKM_PULL_FAIL, 1);
 		return SK_PASS_RC;
@@ -360,6 +368,8 @@ int skm_empty(struct sk_msg_md *msg)
 SEC("sockops")
 int skm_sockops(struct bpf_sock_ops *skops)
 {
+	struct skm_flow *fl;
+	struct bpf_sock *sk;
 	__u64 key;
 
 	if (skops->op != BPF_SOCK_OPS_ACTIVE_ESTABLISHED_CB &&
@@ -368,6 +378,13 @@ int skm_sockops(struct bpf_sock_ops *skops)
 	if (skops->family != SKM_AF_INET && skops->family != SKM_AF_INET6)
 		return 1;
 	key = bpf_get_socket_cookie(skops);
+	/* one load of skops->sk: the verifier tracks the NULL test on that register only */
+	sk = skops->sk;
+	if (sk) {
+		fl = bpf_sk_storage_get(&skm_flows, sk, NULL, BPF_SK_STORAGE_GET_F_CREATE);
+		if (fl)
+			fl->cookie = key;
+	}
 	if (!bpf_sock_hash_update(skops, &socks, &key, BPF_ANY))
 		cnt_add(SKM_ADDED, 1);
 	return 1;

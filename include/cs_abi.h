@@ -98,10 +98,10 @@ enum cs_counter {
 	CS_CNT_EXEC_DROPS,	  /* exec notices lost (ring buffer full) */
 	CS_CNT_DNS_ANSWERS,	  /* DNS responses handed to the collector */
 	CS_CNT_DNS_DROPS,	  /* DNS responses lost (ring buffer full) */
-	CS_CNT_CARRIED,		  /* sends that continued a token left open by the flow's last send */
-	CS_CNT_DEEP_SENDS,	  /* sends handed to the collector for decoding (CS_TRIG_*) */
-	CS_CNT_DEEP_BYTES,	  /* bytes handed over */
-	CS_CNT_DEEP_DROPS,	  /* bytes not handed over: "deep" ring buffer full */
+	CS_CNT_CARRIED,	   /* sends that continued a token left open by the flow's last send */
+	CS_CNT_DEEP_SENDS, /* sends handed to the collector for decoding (CS_TRIG_*) */
+	CS_CNT_DEEP_BYTES, /* bytes handed over */
+	CS_CNT_DEEP_DROPS, /* bytes not handed over: "deep" ring buffer full */
 	CS_CNT_MAX,
 };
 
@@ -224,7 +224,7 @@ struct cs_scan {
 	__u8 d_state;	/* CS_DS_* */
 	__u8 esc_c;	/* the byte at esc_pos */
 	__u8 trig;	/* CS_TRIG_*: renderings the kernel cannot decode were seen */
-	__u32 _pad; /* always 0; see cs_scan.h verifier note */
+	__u32 _pad;	/* always 0; see cs_scan.h verifier note */
 };
 _Static_assert(sizeof(struct cs_scan) == 80, "cs_scan size");
 

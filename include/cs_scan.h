@@ -63,194 +63,8 @@ CS_INLINE void cs_scan_reset(struct cs_scan *s)
 #define CS_K(v) (v)
 #endif
 
-/*
- * Byte classes, one table for both streams: bits 0..3 the W class, bit 4 a lower-case and
- * bit 5 (0x20) an upper-case letter (OR-ing 0x20 lower-cases the byte), bits 6..7 the D class.
- */
-enum {
-	CS_WC_OTHER,
-	CS_WC_ALNUM,
-	CS_WC_HIGH,  /* >= 0x80, not one of the two below */
-	CS_WC_INNER, /* @ . _ - + */
-	CS_WC_PCT,   /* % */
-	CS_WC_FOUR,  /* 4, also a digit */
-	CS_WC_ZERO,  /* 0, also a digit */
-	CS_WC_MARK,  /* \ & # 0x1f: like OTHER, and remembered (escape and gzip triggers) */
-	CS_WC_LEAD,  /* 0xe2 0xe3 0xef: lead bytes of the CJK/general punctuation blocks */
-	CS_WC_PUN2,  /* 0x80 0xbc: their second byte in U+2000.., U+3000.., U+FF00.. */
-};
-#define CS_CL_LOWER 0x10
-#define CS_CL_UPPER 0x20
-#define CS_CL_DIGIT 0x40 /* D class DIGIT */
-#define CS_CL_SEP   0x80 /* D class SEP */
-
-/* W states */
-enum {
-	CS_WS_NONE,
-	CS_WS_WORD, /* ASCII token, last byte a letter or digit */
-	CS_WS_UTF,  /* run of bytes >= 0x80 */
-	CS_WS_P1,   /* ASCII token + 1, 2, 3 pending inner punctuation bytes */
-	CS_WS_P2,
-	CS_WS_P3,
-	CS_WS_PC1,  /* ASCII token + "%" */
-	CS_WS_PC2,  /* ASCII token + "%4" */
-	CS_WS_UL1,  /* UTF token + a pending punctuation-block lead byte */
-	CS_WS_UL1N, /* a pending punctuation-block lead byte, nothing committed */
-	CS_WS_SKIP, /* third byte of a CJK/general punctuation character: a separator */
-};
-
-/*
- * Actions (cs_wnext bits 4..9), applied in this order; bits 0..3 are the next state. A
- * punctuation character (U+2000-203F, U+3000-303F, U+FF00-FF3F: "，" "。" "、" "“" ...) ends a
- * UTF token like ASCII punctuation ends a word, so a Chinese name between them is a whole token.
- */
-#define CS_WA_EMIT   0x010 /* emit the committed token */
-#define CS_WA_START  0x020 /* start a token at this byte */
-#define CS_WA_HASH   0x040 /* hash the byte (lower-cased) into the tentative token */
-#define CS_WA_COMMIT 0x080 /* tentative becomes committed, token ends after this byte */
-#define CS_WA_AT     0x100 /* hash '@' instead of the byte ("%40") */
-#define CS_WA_MARK   0x200 /* remember this byte and its offset (escape/gzip triggers) */
-#define CS_WA_RUN    0x400 /* inner punctuation after a letter/digit run: the run ended */
-#define CS_WA_ANY    0x7f0
-
-enum {
-	CS_DC_OTHER,
-	CS_DC_DIGIT,
-	CS_DC_SEP, /* space - . ( ) / between digit groups */
-};
-#define CS_DC(x) ((x) << 6)
-
-static const __u8 cs_class[256] = {
-    [0x1f] = CS_WC_MARK,
-    ['#'] = CS_WC_MARK,
-    ['&'] = CS_WC_MARK,
-    ['\\'] = CS_WC_MARK,
-    ['0'] = CS_WC_ZERO | CS_DC(CS_DC_DIGIT),
-    ['1' ... '3'] = CS_WC_ALNUM | CS_DC(CS_DC_DIGIT),
-    ['4'] = CS_WC_FOUR | CS_DC(CS_DC_DIGIT),
-    ['5' ... '9'] = CS_WC_ALNUM | CS_DC(CS_DC_DIGIT),
-    ['A' ... 'Z'] = CS_WC_ALNUM | CS_CL_UPPER,
-    ['a' ... 'z'] = CS_WC_ALNUM | CS_CL_LOWER,
-    [0x80] = CS_WC_PUN2,
-    [0x81 ... 0xbb] = CS_WC_HIGH,
-    [0xbc] = CS_WC_PUN2,
-    [0xbd ... 0xe1] = CS_WC_HIGH,
-    [0xe2 ... 0xe3] = CS_WC_LEAD,
-    [0xe4 ... 0xee] = CS_WC_HIGH,
-    [0xef] = CS_WC_LEAD,
-    [0xf0 ... 0xff] = CS_WC_HIGH,
-    ['@'] = CS_WC_INNER,
-    ['.'] = CS_WC_INNER | CS_DC(CS_DC_SEP),
-    ['_'] = CS_WC_INNER,
-    ['-'] = CS_WC_INNER | CS_DC(CS_DC_SEP),
-    ['+'] = CS_WC_INNER,
-    ['%'] = CS_WC_PCT,
-    [' '] = CS_DC(CS_DC_SEP),
-    ['('] = CS_DC(CS_DC_SEP),
-    [')'] = CS_DC(CS_DC_SEP),
-    ['/'] = CS_DC(CS_DC_SEP),
-};
-
-#define CS_W_NEW(st)	  (CS_WA_START | CS_WA_HASH | CS_WA_COMMIT | (st))
-#define CS_W_END_NEW(st)  (CS_WA_EMIT | CS_W_NEW(st))
-#define CS_W_ADD	  (CS_WA_HASH | CS_WA_COMMIT | CS_WS_WORD)
-#define CS_W_STOP	  CS_WA_EMIT
-#define CS_W_MARK	  (CS_WA_MARK | CS_WS_NONE)
-#define CS_W_STOP_MARK	  (CS_WA_EMIT | CS_WA_MARK)
-#define CS_W_LEAD	  (CS_WA_START | CS_WA_HASH | CS_WS_UL1N) /* tentative: not committed */
-#define CS_W_END_LEAD	  (CS_WA_EMIT | CS_W_LEAD)
-#define CS_W_UTF_ADD	  (CS_WA_HASH | CS_WA_COMMIT | CS_WS_UTF)
-#define CS_W_INNER(st)	  (CS_WA_HASH | (st))
-#define CS_W_INNER_RUN(s) (CS_WA_RUN | CS_WA_HASH | (s))
-
-/*
- * Next state and actions, indexed [state << 4 | class]; one row of 16 per state, columns in
- * class order: OTHER ALNUM HIGH INNER PCT FOUR ZERO MARK LEAD PUN2. 256 entries so that any
- * 4-bit state and class index stays inside the table.
- */
-/* clang-format off */
-static const __u16 cs_wnext[256] = {
-	/* NONE */
-	CS_WS_NONE, CS_W_NEW(CS_WS_WORD), CS_W_NEW(CS_WS_UTF), CS_WS_NONE, CS_WS_NONE,
-	CS_W_NEW(CS_WS_WORD), CS_W_NEW(CS_WS_WORD), CS_W_MARK, CS_W_LEAD, CS_W_NEW(CS_WS_UTF),
-	0, 0, 0, 0, 0, 0,
-	/* WORD */
-	CS_W_STOP, CS_W_ADD, CS_W_END_NEW(CS_WS_UTF), CS_W_INNER_RUN(CS_WS_P1), CS_WS_PC1,
-	CS_W_ADD, CS_W_ADD, CS_W_STOP_MARK, CS_W_END_LEAD, CS_W_END_NEW(CS_WS_UTF),
-	0, 0, 0, 0, 0, 0,
-	/* UTF */
-	CS_W_STOP, CS_W_END_NEW(CS_WS_WORD), CS_W_UTF_ADD, CS_W_STOP, CS_W_STOP,
-	CS_W_END_NEW(CS_WS_WORD), CS_W_END_NEW(CS_WS_WORD), CS_W_STOP_MARK,
-	CS_W_INNER(CS_WS_UL1), CS_W_UTF_ADD,
-	0, 0, 0, 0, 0, 0,
-	/* P1 */
-	CS_W_STOP, CS_W_ADD, CS_W_END_NEW(CS_WS_UTF), CS_W_INNER(CS_WS_P2), CS_W_STOP, CS_W_ADD,
-	CS_W_ADD, CS_W_STOP_MARK, CS_W_END_LEAD, CS_W_END_NEW(CS_WS_UTF),
-	0, 0, 0, 0, 0, 0,
-	/* P2 */
-	CS_W_STOP, CS_W_ADD, CS_W_END_NEW(CS_WS_UTF), CS_W_INNER(CS_WS_P3), CS_W_STOP, CS_W_ADD,
-	CS_W_ADD, CS_W_STOP_MARK, CS_W_END_LEAD, CS_W_END_NEW(CS_WS_UTF),
-	0, 0, 0, 0, 0, 0,
-	/* P3: a fourth punctuation byte ends the token */
-	CS_W_STOP, CS_W_ADD, CS_W_END_NEW(CS_WS_UTF), CS_W_STOP, CS_W_STOP, CS_W_ADD, CS_W_ADD,
-	CS_W_STOP_MARK, CS_W_END_LEAD, CS_W_END_NEW(CS_WS_UTF),
-	0, 0, 0, 0, 0, 0,
-	/* PC1: "%" */
-	CS_W_STOP, CS_W_END_NEW(CS_WS_WORD), CS_W_END_NEW(CS_WS_UTF), CS_W_STOP, CS_W_STOP,
-	CS_WS_PC2, CS_W_END_NEW(CS_WS_WORD), CS_W_STOP_MARK, CS_W_END_LEAD,
-	CS_W_END_NEW(CS_WS_UTF),
-	0, 0, 0, 0, 0, 0,
-	/* PC2: "%4" */
-	CS_W_STOP, CS_W_END_NEW(CS_WS_WORD), CS_W_END_NEW(CS_WS_UTF), CS_W_STOP, CS_W_STOP,
-	CS_W_END_NEW(CS_WS_WORD), CS_WA_AT | CS_W_INNER_RUN(CS_WS_P1), CS_W_STOP_MARK,
-	CS_W_END_LEAD, CS_W_END_NEW(CS_WS_UTF),
-	0, 0, 0, 0, 0, 0,
-	/* UL1: UTF token + lead byte (hashed, not committed) */
-	CS_W_STOP, CS_W_END_NEW(CS_WS_WORD), CS_W_UTF_ADD, CS_W_STOP, CS_W_STOP,
-	CS_W_END_NEW(CS_WS_WORD), CS_W_END_NEW(CS_WS_WORD), CS_W_STOP_MARK,
-	CS_W_INNER(CS_WS_UL1), CS_WA_EMIT | CS_WS_SKIP,
-	0, 0, 0, 0, 0, 0,
-	/* UL1N: lead byte only (its token started, nothing committed: never emitted) */
-	CS_WS_NONE, CS_W_NEW(CS_WS_WORD), CS_W_UTF_ADD, CS_WS_NONE, CS_WS_NONE,
-	CS_W_NEW(CS_WS_WORD), CS_W_NEW(CS_WS_WORD), CS_W_MARK, CS_W_INNER(CS_WS_UL1N),
-	CS_WS_SKIP,
-	0, 0, 0, 0, 0, 0,
-	/* SKIP: the punctuation character's last byte */
-	CS_WS_NONE, CS_W_NEW(CS_WS_WORD), CS_WS_NONE, CS_WS_NONE, CS_WS_NONE,
-	CS_W_NEW(CS_WS_WORD), CS_W_NEW(CS_WS_WORD), CS_W_MARK, CS_W_LEAD, CS_WS_NONE,
-};
-/* clang-format on */
-
-/* D states: no token, in digits, 1..3 separators after the last digit. */
-enum {
-	CS_DS_NONE,
-	CS_DS_IN,
-	CS_DS_S1,
-	CS_DS_S2,
-	CS_DS_S3,
-};
-
-/* D actions (bits 3..5), next state in bits 0..2; separators are never hashed. */
-#define CS_DA_EMIT  0x08 /* emit the token */
-#define CS_DA_START 0x10 /* start a token at this digit */
-#define CS_DA_HASH  0x20 /* hash the digit; the token now ends after it */
-
-#define CS_D_NEW (CS_DA_START | CS_DA_HASH | CS_DS_IN)
-#define CS_D_ADD (CS_DA_HASH | CS_DS_IN)
-
-/*
- * Next D state and actions, indexed [state << 2 | D class]. 64 bytes, not 32: clang 14 puts a
- * 32-byte constant in a mergeable-constant section and emits BTF the kernel rejects.
- */
-/* clang-format off */
-static const __u8 cs_dnext[64] = {
-	/* NONE */ CS_DS_NONE, CS_D_NEW, CS_DS_NONE, 0,
-	/* IN */   CS_DA_EMIT, CS_D_ADD, CS_DS_S1, 0,
-	/* S1 */   CS_DA_EMIT, CS_D_ADD, CS_DS_S2, 0,
-	/* S2 */   CS_DA_EMIT, CS_D_ADD, CS_DS_S3, 0,
-	/* S3 */   CS_DA_EMIT, CS_D_ADD, CS_DA_EMIT, 0,
-};
-/* clang-format on */
+#include "cs_scan_def.h"
+#include "cs_scan_table.h"
 
 #ifdef __BPF__
 #define CS_LOOP CS_STEP
@@ -265,11 +79,11 @@ static const __u8 cs_dnext[64] = {
  * not): the collector decodes such messages. mix holds the OR of the run's byte classes in
  * bits 0..7 and, from bit 8, the count of its upper-case letters.
  */
-#define CS_MIX_UP 0x100
+#define CS_MIX_UP  0x100
 #define CS_B64_RUN 12
 #define CS_RUN_END(mix, rstart, end)                                                               \
 	do {                                                                                       \
-		if ((mix) >= 2 * CS_MIX_UP && ((mix) & (CS_CL_LOWER | CS_CL_DIGIT)) &&            \
+		if ((mix) >= 2 * CS_MIX_UP && ((mix) & (CS_CL_LOWER | CS_CL_DIGIT)) &&             \
 		    (end) - (rstart) >= CS_B64_RUN)                                                \
 			s->trig |= CS_TRIG_B64;                                                    \
 	} while (0)
@@ -285,56 +99,54 @@ CS_INLINE void cs_scan_step(struct cs_scan *s, const struct cs_key *k, const __u
 	__u64 seed = k->seed, acc = s->w_acc, acct = s->w_acct, d_acc = s->d_acc;
 	__u32 len = s->w_len, lent = s->w_lent, start = s->w_start, end = s->w_end;
 	__u32 d_len = s->d_len, d_start = s->d_start, d_end = s->d_end;
-	__u32 ws = s->w_state, ds = s->d_state, mix = s->w_mix, rstart = s->w_rstart;
+	__u32 st = CS_ST(s->w_state, s->d_state), mix = s->w_mix, rstart = s->w_rstart;
 	__u32 j;
 	CS_K_DECL;
 
 	(void)ctx;
 	for (j = 0; j < CS_LOOP; j++, pos++) {
-		__u8 c, cl, d;
-		__u16 a;
+		__u8 c, cl;
+		__u16 e;
 
 		if (j >= n)
 			break;
 		c = p[j];
 		cl = cs_class[c];
-		a = cs_wnext[((ws & 15) << 4) | (cl & 15)];
-		d = cs_dnext[((ds & 7) << 2) | (cl >> 6)];
-		ws = a & 15;
-		ds = d & 7;
-		if (!((a & CS_WA_ANY) | (d & 0x38)))
+		e = cs_next[((st & 63) << 6) | (cl & 63)];
+		st = e & 63;
+		if (!(e & CS_X_ACTIONS))
 			continue;
-		if (d & CS_DA_EMIT) {
+		if (e & CS_XD_EMIT) {
 			CS_ON_TOKEN(ctx, d_acc, d_len, d_start, d_end);
 		}
-		if (d & CS_DA_START) {
+		if (e & CS_XD_START) {
 			d_acc = seed;
 			d_len = CS_K(0);
 			d_start = pos;
 		}
-		if (d & CS_DA_HASH) {
+		if (e & CS_XD_HASH) {
 			d_acc = (d_acc ^ c) * CS_FNV_PRIME;
 			d_len++;
 			d_end = pos + 1;
 		}
-		if (a & CS_WA_EMIT) {
+		if (e & CS_X_EMIT) {
 			CS_ON_TOKEN(ctx, acc, len, start, end);
 			CS_RUN_END(mix, rstart, end);
 			if (acc == k->ce)
 				s->trig |= CS_TRIG_CE;
 		}
-		if (a & CS_WA_MARK) {
+		if (e & CS_X_MARK) {
 			if (c == '#' && s->esc_c == '&' && pos == s->esc_pos + 1)
 				s->trig |= CS_TRIG_ESC;
 			s->esc_pos = pos;
 			s->esc_c = c;
 		}
-		if (a & CS_WA_RUN) {
+		if (e & CS_X_RUN) {
 			CS_RUN_END(mix, rstart, pos);
 			mix = 0;
 			rstart = pos + 1;
 		}
-		if (a & CS_WA_START) {
+		if (e & CS_X_START) {
 			acct = seed;
 			lent = CS_K(0);
 			start = pos;
@@ -347,15 +159,15 @@ CS_INLINE void cs_scan_step(struct cs_scan *s, const struct cs_key *k, const __u
 					s->trig |= CS_TRIG_GZIP;
 			}
 		}
-		if (a & CS_WA_HASH) {
-			__u8 b = (a & CS_WA_AT) ? '@' : (c | (cl & 0x20));
+		if (e & CS_X_HASH) {
+			__u8 b = (e & CS_X_AT) ? '@' : (c | CS_LOWER_BIT(cl));
 
 			acct = (acct ^ b) * CS_FNV_PRIME;
 			lent++;
 			mix |= cl;
-			mix += (__u32)(cl & CS_CL_UPPER) << 3;
+			mix += (__u32)(cl & CS_CL_UPPER) << 1;
 		}
-		if (a & CS_WA_COMMIT) {
+		if (e & CS_X_COMMIT) {
 			acc = acct;
 			len = lent;
 			end = pos + 1;
@@ -371,8 +183,8 @@ CS_INLINE void cs_scan_step(struct cs_scan *s, const struct cs_key *k, const __u
 	s->d_len = d_len;
 	s->d_start = d_start;
 	s->d_end = d_end;
-	s->w_state = ws;
-	s->d_state = ds;
+	s->w_state = CS_ST_W(st);
+	s->d_state = CS_ST_D(st);
 	s->w_mix = mix;
 	s->w_rstart = rstart;
 }

@@ -74,8 +74,16 @@ struct skm_last {
 	__u32 remote_port;
 	__u32 size;
 	__u8 head[16];
+	__u64 cookie;
 };
-_Static_assert(sizeof(struct skm_last) == 72, "skm_last size");
+_Static_assert(sizeof(struct skm_last) == 80, "skm_last size");
+
+/* Must match struct skm_flow in bpf/skmsg.bpf.c. */
+struct skm_flow {
+	__u64 cookie;
+	__u64 bytes;
+	__u64 msgs;
+};
 
 struct opts {
 	const char *mode, *cgroup, *fp, *key;
@@ -282,15 +290,19 @@ static void print_last(struct skmsg_bpf *skel)
 	       "size=%u head=",
 	       (__u32)(l.pid_tgid >> 32), (__u32)l.pid_tgid, (__u32)l.uid_gid,
 	       (__u32)(l.uid_gid >> 32), (unsigned long long)l.cgroup_id, l.family, a,
-	       ntohs((__u16)l.remote_port), l.size);
+	       ntohs((__u16)(l.remote_port >> 16)), l.size);
 	for (unsigned i = 0; i < sizeof(l.head); i++)
 		printf("%02x", l.head[i]);
-	printf("\n");
+	printf(" cookie=%llu\n", (unsigned long long)l.cookie);
 }
 
-/* Add socket FD of process PID to the sockhash under its cookie. */
-static int adopt(int map_fd, int pid, int fd)
+/*
+ * Add socket FD of process PID to the sockhash under its cookie, and store the cookie in its
+ * socket-local storage (what the sockops program does for new connections).
+ */
+static int adopt(int map_fd, int flows_fd, int pid, int fd)
 {
+	struct skm_flow fl = {};
 	__u64 cookie = 0, val;
 	socklen_t cl = sizeof(cookie);
 	int pidfd, sfd, err = 0;
@@ -307,6 +319,10 @@ static int adopt(int map_fd, int pid, int fd)
 	if (getsockopt(sfd, SOL_SOCKET, SO_COOKIE, &cookie, &cl))
 		err = -errno;
 	val = sfd;
+	fl.cookie = cookie;
+	/* socket-local storage is keyed by a socket fd from userspace */
+	if (!err && bpf_map_update_elem(flows_fd, &sfd, &fl, BPF_ANY))
+		err = -errno;
 	if (!err && bpf_map_update_elem(map_fd, &cookie, &val, BPF_ANY))
 		err = -errno;
 	printf("adopt pid=%d fd=%d cookie=%llu %s\n", pid, fd, (unsigned long long)cookie,
@@ -526,7 +542,8 @@ int main(int argc, char **argv)
 			goto out;
 		}
 		for (int i = 0; i < o.nadopt; i++)
-			adopt(bpf_map__fd(skel->maps.socks), o.adopt_pid[i], o.adopt_fd[i]);
+			adopt(bpf_map__fd(skel->maps.socks), bpf_map__fd(skel->maps.skm_flows),
+			      o.adopt_pid[i], o.adopt_fd[i]);
 		shown[nshown++] = verdict;
 		shown[nshown++] = skel->progs.skm_sockops;
 	}

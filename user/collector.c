@@ -205,7 +205,8 @@ static void print_summary(const struct collector *c)
 		", not sent to a scanned socket "
 		"%" PRIu64 "), files probed %u\n"
 		"  dns answers           %" PRIu64 " (lost %" PRIu64 ")\n"
-		"  carried sends         %" PRIu64 " (continued a token the flow's last send left open)\n",
+		"  carried sends         %" PRIu64
+		" (continued a token the flow's last send left open)\n",
 		(uint64_t)cnt[CS_CNT_SENDS], (uint64_t)cnt[CS_CNT_BYTES_SENT],
 		(uint64_t)cnt[CS_CNT_BYTES_INSPECTED], (uint64_t)cnt[CS_CNT_BYTES_UNINSPECTED],
 		(uint64_t)cnt[CS_CNT_SENDFILE_BYTES], (uint64_t)cnt[CS_CNT_READ_FAIL],
@@ -222,16 +223,17 @@ static void print_summary(const struct collector *c)
 	if (c->deep) {
 		const struct deep_stats *d = deep_stats(c->deep);
 
-		fprintf(stderr,
-			"  deep sends            %" PRIu64 " (%" PRIu64 " bytes handed over, %" PRIu64
-			" not: ring full %" PRIu64 ", lost %" PRIu64 ")\n"
-			"  decoded               %" PRIu64 " layers, %" PRIu64
-			" bytes (cut at the limit %" PRIu64 ", corrupt streams %" PRIu64
-			"), %" PRIu64 " hits only there\n",
-			(uint64_t)cnt[CS_CNT_DEEP_SENDS], (uint64_t)cnt[CS_CNT_DEEP_BYTES],
-			(uint64_t)(cnt[CS_CNT_DEEP_DROPS] + d->lost), (uint64_t)cnt[CS_CNT_DEEP_DROPS],
-			(uint64_t)d->lost, (uint64_t)d->dec.layers, (uint64_t)d->dec.bytes_out,
-			(uint64_t)d->dec.bytes_cut, (uint64_t)d->dec.errors, (uint64_t)d->hits);
+		fprintf(
+		    stderr,
+		    "  deep sends            %" PRIu64 " (%" PRIu64 " bytes handed over, %" PRIu64
+		    " not: ring full %" PRIu64 ", lost %" PRIu64 ")\n"
+		    "  decoded               %" PRIu64 " layers, %" PRIu64
+		    " bytes (cut at the limit %" PRIu64 ", corrupt streams %" PRIu64 "), %" PRIu64
+		    " hits only there\n",
+		    (uint64_t)cnt[CS_CNT_DEEP_SENDS], (uint64_t)cnt[CS_CNT_DEEP_BYTES],
+		    (uint64_t)(cnt[CS_CNT_DEEP_DROPS] + d->lost), (uint64_t)cnt[CS_CNT_DEEP_DROPS],
+		    (uint64_t)d->lost, (uint64_t)d->dec.layers, (uint64_t)d->dec.bytes_out,
+		    (uint64_t)d->dec.bytes_cut, (uint64_t)d->dec.errors, (uint64_t)d->hits);
 	}
 	print_flows(c);
 }

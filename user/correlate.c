@@ -94,8 +94,8 @@ static __u32 hit_enc(const struct cs_event *ev, const __u32 *enc, unsigned h,
 	       fp_variant_enc(e->variant);
 }
 
-int correlate_event(struct correlator *c, const struct cs_event *ev, const __u32 *enc,
-		    __s64 t_ns, finding_fn fn, void *ctx)
+int correlate_event(struct correlator *c, const struct cs_event *ev, const __u32 *enc, __s64 t_ns,
+		    finding_fn fn, void *ctx)
 {
 	struct subj_acc subj[MAX_SUBJECTS];
 	struct {

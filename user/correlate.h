@@ -61,8 +61,8 @@ typedef int (*finding_fn)(const struct cs_event *ev, const struct finding *f, co
  * t_ns is the event's wall-clock time; enc (may be NULL) the CS_ENC_* bits of each of ev's hits
  * found by decoding (deep.h). Returns the number of findings or a negative errno returned by fn.
  */
-int correlate_event(struct correlator *c, const struct cs_event *ev, const __u32 *enc,
-		    __s64 t_ns, finding_fn fn, void *ctx);
+int correlate_event(struct correlator *c, const struct cs_event *ev, const __u32 *enc, __s64 t_ns,
+		    finding_fn fn, void *ctx);
 
 /* Strip the port (and IPv6 brackets) from an HTTP Host value and lower-case it, in place. */
 void host_strip_port(char *h);

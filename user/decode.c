@@ -1146,6 +1146,8 @@ int dec_message(struct dec_flow *fl, const __u8 *msg, size_t n, const struct dec
 	c.st->messages++;
 	if (!l.max_depth || !n)
 		return 0;
+	if (fl && fl->skip && http_start(msg, n))
+		fl->skip = 0; /* the client gave up on that body */
 	if (fl && fl->skip) {
 		off = fl->skip < n ? fl->skip : n;
 		fl->skip -= off;

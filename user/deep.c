@@ -18,7 +18,7 @@
 #define DEEP_FLOWS 256
 
 struct slot {
-	__u64 seq; /* 0: free */
+	__u64 seq;  /* 0: free */
 	__u32 have; /* bytes received */
 	__u32 size; /* bytes of buf in use (highest off + len) */
 	__u32 cap;
@@ -39,8 +39,7 @@ struct deep {
 	struct deep_stats st;
 };
 
-struct deep *deep_new(const struct cs_key *key, const struct fpdb *db,
-		      const struct dec_limits *lim)
+struct deep *deep_new(const struct cs_key *key, const struct fpdb *db, const struct dec_limits *lim)
 {
 	struct deep *d = calloc(1, sizeof(*d));
 

@@ -26,8 +26,8 @@ enum cs_enc {
 static inline const char *cs_enc_name(unsigned i)
 {
 	static const char *const names[CS_ENC_COUNT] = {
-	    "gzip", "deflate", "base64", "url", "json-escape", "html-entity", "split",
-	    "sha256", "sha1", "md5"};
+	    "gzip",	   "deflate", "base64", "url",	"json-escape",
+	    "html-entity", "split",   "sha256", "sha1", "md5"};
 
 	return i < CS_ENC_COUNT ? names[i] : "?";
 }

@@ -526,8 +526,8 @@ static void hex_token(const struct cs_key *key, const char *hex, size_t n, struc
 	w->pre = cs_pre(acc, w->len);
 }
 
-static int hex_token_checked(const struct cs_key *key, struct digests *d, const char *hex,
-			     size_t n, struct whole_ctx *w)
+static int hex_token_checked(const struct cs_key *key, struct digests *d, const char *hex, size_t n,
+			     struct whole_ctx *w)
 {
 	if (!d->direct) {
 		/* every hex digit, at every digest length */

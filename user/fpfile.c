@@ -34,6 +34,8 @@
 
 /* Entries converted and checksummed per write call. */
 #define WR_BATCH 4096
+/* Entries read per call when loading (1 MiB). */
+#define LOAD_BATCH 65536
 /* zlib's crc32() takes a 32-bit length. */
 #define CRC_CHUNK (1u << 30)
 
@@ -122,7 +124,7 @@ static int entry_qcmp(const void *a, const void *b)
 	return fp_entry_cmp(a, b);
 }
 
-/* Order a run of entries that share one fp. */
+/* Order a run of entries that share the top 32 bits of fp. */
 static void sort_run(struct fp_entry *e, __u32 n)
 {
 	if (n > 16) {
@@ -142,9 +144,11 @@ static void sort_run(struct fp_entry *e, __u32 n)
 }
 
 /*
- * LSD radix sort on fp, 16 bits per pass, then each run of equal fps by the other keys. Sorting
- * 10^8 entries this way takes seconds where qsort takes about a minute; passes in which every
- * key has the same digit are skipped. Falls back to qsort when the scratch buffer is missing.
+ * LSD radix sort on the top 32 bits of fp, 16 bits per pass, then each run of equal top bits by
+ * all keys. Fingerprints are uniform, so runs are short except for a value many subjects share
+ * (a common name part), and two passes do what four did: 1.7e8 entries (10M subjects with hash
+ * variants) sort in ~4 s. Passes in which every key has the same digit are skipped. Falls back
+ * to qsort when the scratch buffer is missing.
  */
 static void sort_entries(struct fp_entry *e, __u32 n)
 {
@@ -155,14 +159,14 @@ static void sort_entries(struct fp_entry *e, __u32 n)
 	if (n < 4096)
 		goto fallback;
 	tmp = malloc((size_t)n * sizeof(*e));
-	cnt = calloc(4, sizeof(*cnt));
+	cnt = calloc(2, sizeof(*cnt));
 	if (!tmp || !cnt)
 		goto fallback;
 	for (i = 0; i < n; i++)
-		for (int d = 0; d < 4; d++)
-			cnt[d][(e[i].fp >> (16 * d)) & 0xffff]++;
+		for (int d = 0; d < 2; d++)
+			cnt[d][(e[i].fp >> (32 + 16 * d)) & 0xffff]++;
 	dst = tmp;
-	for (int d = 0; d < 4; d++) {
+	for (int d = 0; d < 2; d++) {
 		__u32 sum = 0, c;
 		int trivial = 0;
 
@@ -176,7 +180,7 @@ static void sort_entries(struct fp_entry *e, __u32 n)
 		if (trivial)
 			continue;
 		for (i = 0; i < n; i++)
-			dst[cnt[d][(src[i].fp >> (16 * d)) & 0xffff]++] = src[i];
+			dst[cnt[d][(src[i].fp >> (32 + 16 * d)) & 0xffff]++] = src[i];
 		dst = src;
 		src = src == e ? tmp : e;
 	}
@@ -185,7 +189,7 @@ static void sort_entries(struct fp_entry *e, __u32 n)
 	free(tmp);
 	free(cnt);
 	for (i = 0; i < n; i += run) {
-		for (run = 1; i + run < n && e[i + run].fp == e[i].fp; run++)
+		for (run = 1; i + run < n && e[i + run].fp >> 32 == e[i].fp >> 32; run++)
 			;
 		if (run > 1)
 			sort_run(e + i, run);
@@ -208,6 +212,410 @@ __u32 fp_entries_sort(struct fp_entry *e, __u32 n)
 		if (fp_entry_cmp(&e[w], &e[i]))
 			e[++w] = e[i];
 	return w + 1;
+}
+
+/*
+ * The compact form of a loaded DB's entries. Entries stay in file order (sorted by fp). The top
+ * dir_bits bits of fp pick a bucket and dir[] holds the first entry of every bucket, so each
+ * entry only stores the other rem_bits = 64 - dir_bits bits; with about 16-32 entries per
+ * bucket the directory costs ~1-2 bits per entry. The subject index takes subj_bits and the
+ * rest of the entry (field, part, nparts, variant) is one of the DB's few distinct kinds, an
+ * index of kind_bits into kinds[]. At 10M subjects (58M entries) a record is 43 + 24 + 3 bits:
+ * 9 bytes an entry instead of 16. Records are packed back to back in rec[] (little-endian bit
+ * order, one spare word at the end so a field is read with at most two word loads).
+ */
+struct fp_kind {
+	__u8 field;
+	__u8 part;
+	__u8 nparts;
+	__u8 variant;
+};
+
+struct ring_buf {
+	struct fp_entry *e;
+	__u32 cap;
+};
+
+struct fpdb_index {
+	__u32 dir_bits, rem_bits, subj_bits, kind_bits, rec_bits;
+	__u32 *dir; /* (1 << dir_bits) + 1 entry indices */
+	__u64 *rec;
+	struct fp_kind *kinds;
+	__u32 nkinds;
+	/* building: kind key -> index + 1, open addressing */
+	__u32 *kslot;
+	__u32 kmask;
+	/* fpdb_lookup() results */
+	struct ring_buf ring[FPDB_LOOKUP_RING];
+	unsigned ring_next;
+};
+
+/* Bits to store any of n values 0..n-1. */
+static __u32 bits_for(__u64 n)
+{
+	return n <= 1 ? 0 : 64 - (__u32)__builtin_clzll(n - 1);
+}
+
+static __u64 get_bits(const __u64 *w, __u64 pos, __u32 width)
+{
+	__u64 i = pos >> 6, v;
+	__u32 s = pos & 63;
+
+	if (!width)
+		return 0;
+	v = w[i] >> s;
+	if (s && s + width > 64)
+		v |= w[i + 1] << (64 - s);
+	return width == 64 ? v : v & ((1ULL << width) - 1);
+}
+
+/* w must be zero at the destination bits. */
+static void put_bits(__u64 *w, __u64 pos, __u32 width, __u64 v)
+{
+	__u64 i = pos >> 6;
+	__u32 s = pos & 63;
+
+	if (!width)
+		return;
+	w[i] |= v << s;
+	if (s && s + width > 64)
+		w[i + 1] |= v >> (64 - s);
+}
+
+static __u32 kind_key(const struct fp_entry *e)
+{
+	return e->field | (__u32)e->part << 8 | (__u32)e->nparts << 16 | (__u32)e->variant << 24;
+}
+
+static __u32 kind_hash(__u32 k)
+{
+	return (k * 0x9e3779b1u) >> 7;
+}
+
+/* Index of e's kind, added when new. -ENOMEM or >= 0. */
+static long kind_index(struct fpdb_index *ix, const struct fp_entry *e)
+{
+	__u32 k = kind_key(e), i;
+
+	if ((__u64)(ix->nkinds + 1) * 2 > (__u64)ix->kmask + 1) {
+		__u32 n = ix->kslot ? (ix->kmask + 1) * 2 : 64;
+		__u32 *t = calloc(n, sizeof(*t));
+		struct fp_kind *kinds = realloc(ix->kinds, (size_t)n / 2 * sizeof(*kinds));
+
+		if (!t || !kinds) {
+			free(t);
+			if (kinds)
+				ix->kinds = kinds;
+			return -ENOMEM;
+		}
+		ix->kinds = kinds;
+		free(ix->kslot);
+		ix->kslot = t;
+		ix->kmask = n - 1;
+		for (__u32 j = 0; j < ix->nkinds; j++) {
+			const struct fp_kind *q = &ix->kinds[j];
+			__u32 qk = q->field | (__u32)q->part << 8 | (__u32)q->nparts << 16 |
+				   (__u32)q->variant << 24;
+
+			for (i = kind_hash(qk) & ix->kmask; t[i]; i = (i + 1) & ix->kmask)
+				;
+			t[i] = j + 1;
+		}
+	}
+	for (i = kind_hash(k) & ix->kmask; ix->kslot[i]; i = (i + 1) & ix->kmask) {
+		const struct fp_kind *q = &ix->kinds[ix->kslot[i] - 1];
+
+		if (q->field == e->field && q->part == e->part && q->nparts == e->nparts &&
+		    q->variant == e->variant)
+			return ix->kslot[i] - 1;
+	}
+	ix->kinds[ix->nkinds] = (struct fp_kind){e->field, e->part, e->nparts, e->variant};
+	ix->kslot[i] = ++ix->nkinds;
+	return ix->nkinds - 1;
+}
+
+static void ix_free(struct fpdb_index *ix)
+{
+	if (!ix)
+		return;
+	for (unsigned r = 0; r < FPDB_LOOKUP_RING; r++)
+		free(ix->ring[r].e);
+	free(ix->dir);
+	free(ix->rec);
+	free(ix->kinds);
+	free(ix->kslot);
+	free(ix);
+}
+
+/* Start an index of n entries of nsub subjects: pass 1 is ix_count() of every entry. */
+static struct fpdb_index *ix_new(__u32 n, __u32 nsub)
+{
+	struct fpdb_index *ix = calloc(1, sizeof(*ix));
+	__u32 nb = bits_for((__u64)n + 1);
+
+	if (!ix)
+		return NULL;
+	/* 2^(dir_bits) ~ n/16..n/32: ~1-2 bits of directory and <= 32 records to search */
+	ix->dir_bits = nb > 5 ? nb - 5 : 0;
+	ix->rem_bits = 64 - ix->dir_bits;
+	ix->subj_bits = bits_for(nsub);
+	ix->dir = calloc(((size_t)1 << ix->dir_bits) + 1, sizeof(*ix->dir));
+	if (!ix->dir) {
+		ix_free(ix);
+		return NULL;
+	}
+	return ix;
+}
+
+static __u64 ix_bucket(const struct fpdb_index *ix, __u64 fp)
+{
+	return ix->dir_bits ? fp >> ix->rem_bits : 0;
+}
+
+/* Pass 1: count e's bucket, learn its kind. 0 or -ENOMEM. */
+static int ix_count(struct fpdb_index *ix, const struct fp_entry *e)
+{
+	long k = kind_index(ix, e);
+
+	if (k < 0)
+		return (int)k;
+	ix->dir[ix_bucket(ix, e->fp) + 1]++;
+	return 0;
+}
+
+/* Between the passes: bucket starts, record width, zeroed records. 0 or -ENOMEM. */
+static int ix_layout(struct fpdb_index *ix, __u32 n)
+{
+	size_t nb = (size_t)1 << ix->dir_bits;
+
+	for (size_t b = 0; b < nb; b++)
+		ix->dir[b + 1] += ix->dir[b];
+	ix->kind_bits = bits_for(ix->nkinds);
+	ix->rec_bits = ix->rem_bits + ix->subj_bits + ix->kind_bits;
+	ix->rec = calloc(((__u64)n * ix->rec_bits + 63) / 64 + 1, sizeof(*ix->rec));
+	return ix->rec ? 0 : -ENOMEM;
+}
+
+/* Pass 2: entry i (in order) is e. 0, or -EINVAL if e was not seen in pass 1. */
+static int ix_put(struct fpdb_index *ix, __u32 i, const struct fp_entry *e)
+{
+	__u64 pos = (__u64)i * ix->rec_bits;
+	__u64 rem = ix->rem_bits == 64 ? e->fp : e->fp & ((1ULL << ix->rem_bits) - 1);
+	__u64 b = ix_bucket(ix, e->fp);
+	long k = kind_index(ix, e);
+
+	/* the file may have changed between the passes: the caller also compares checksums */
+	if (k < 0 || (__u32)k >= ((__u32)1 << ix->kind_bits) || i < ix->dir[b] ||
+	    i >= ix->dir[b + 1] || e->subject >= ((__u64)1 << ix->subj_bits))
+		return -EINVAL;
+	put_bits(ix->rec, pos, ix->rem_bits, rem);
+	put_bits(ix->rec, pos + ix->rem_bits, ix->subj_bits, e->subject);
+	put_bits(ix->rec, pos + ix->rem_bits + ix->subj_bits, ix->kind_bits, (__u64)k);
+	return 0;
+}
+
+/* After pass 2: the kind lookup table is no longer needed. */
+static void ix_done(struct fpdb_index *ix)
+{
+	free(ix->kslot);
+	ix->kslot = NULL;
+	ix->kmask = 0;
+}
+
+static __u64 ix_rem(const struct fpdb_index *ix, __u32 i)
+{
+	return get_bits(ix->rec, (__u64)i * ix->rec_bits, ix->rem_bits);
+}
+
+/* Entry i, which lies in bucket b. */
+static void ix_get(const struct fpdb_index *ix, __u32 i, __u64 b, struct fp_entry *e)
+{
+	__u64 pos = (__u64)i * ix->rec_bits;
+	__u64 rem = get_bits(ix->rec, pos, ix->rem_bits);
+	const struct fp_kind *k;
+
+	e->fp = ix->dir_bits ? b << ix->rem_bits | rem : rem;
+	e->subject = (__u32)get_bits(ix->rec, pos + ix->rem_bits, ix->subj_bits);
+	k = &ix->kinds[get_bits(ix->rec, pos + ix->rem_bits + ix->subj_bits, ix->kind_bits)];
+	e->field = k->field;
+	e->part = k->part;
+	e->nparts = k->nparts;
+	e->variant = k->variant;
+}
+
+/* The bucket holding entry i: the last b with dir[b] <= i. */
+static __u64 ix_bucket_of(const struct fpdb_index *ix, __u32 i)
+{
+	__u64 lo = 0, hi = (__u64)1 << ix->dir_bits;
+
+	while (hi - lo > 1) {
+		__u64 mid = lo + (hi - lo) / 2;
+
+		if (ix->dir[mid] <= i)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+__u32 fpdb_find(const struct fpdb *db, __u64 fp, __u32 *first)
+{
+	const struct fpdb_index *ix = db->ix;
+	__u32 lo, hi, end;
+	__u64 rem;
+
+	if (db->entries || !ix) {
+		const struct fp_entry *e = db->entries;
+
+		/* lower bound, then upper bound: a common name part has many entries */
+		lo = 0;
+		hi = e ? db->nentries : 0;
+		while (lo < hi) {
+			__u32 mid = lo + (hi - lo) / 2;
+
+			if (e[mid].fp < fp)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		*first = lo;
+		hi = e ? db->nentries : 0;
+		while (lo < hi) {
+			__u32 mid = lo + (hi - lo) / 2;
+
+			if (e[mid].fp <= fp)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		return lo - *first;
+	}
+	lo = ix->dir[ix_bucket(ix, fp)];
+	end = hi = ix->dir[ix_bucket(ix, fp) + 1];
+	rem = ix->rem_bits == 64 ? fp : fp & ((1ULL << ix->rem_bits) - 1);
+	while (lo < hi) {
+		__u32 mid = lo + (hi - lo) / 2;
+
+		if (ix_rem(ix, mid) < rem)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*first = lo;
+	hi = end;
+	while (lo < hi) {
+		__u32 mid = lo + (hi - lo) / 2;
+
+		if (ix_rem(ix, mid) <= rem)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo - *first;
+}
+
+void fpdb_entry(const struct fpdb *db, __u32 i, struct fp_entry *e)
+{
+	if (db->entries)
+		*e = db->entries[i];
+	else
+		ix_get(db->ix, i, ix_bucket_of(db->ix, i), e);
+}
+
+int fpdb_iter_next(struct fpdb_iter *it, struct fp_entry *e)
+{
+	const struct fpdb *db = it->db;
+	const struct fpdb_index *ix = db->ix;
+
+	if (it->i >= db->nentries)
+		return 0;
+	if (db->entries) {
+		*e = db->entries[it->i++];
+		return 1;
+	}
+	while (ix->dir[it->bucket + 1] <= it->i)
+		it->bucket++;
+	ix_get(ix, it->i++, it->bucket, e);
+	return 1;
+}
+
+const struct fp_entry *fpdb_lookup(const struct fpdb *db, __u64 fp, __u32 *n)
+{
+	struct fpdb_index *ix = db->ix;
+	struct ring_buf *r;
+	__u32 first;
+
+	*n = fpdb_find(db, fp, &first);
+	if (!*n)
+		return NULL;
+	if (db->entries)
+		return &db->entries[first];
+	r = &ix->ring[ix->ring_next++ % FPDB_LOOKUP_RING];
+	/* a common name part can have 10^5 entries: do not keep such a buffer for long */
+	if (r->cap < *n || (r->cap > 4096 && *n <= 4096)) {
+		__u32 cap = *n > 16 ? *n : 16;
+		struct fp_entry *e = realloc(r->e, (size_t)cap * sizeof(*e));
+
+		if (!e) {
+			*n = 0;
+			errno = ENOMEM;
+			return NULL;
+		}
+		r->e = e;
+		r->cap = cap;
+	}
+	for (__u32 j = 0; j < *n; j++)
+		ix_get(ix, first + j, ix_bucket(ix, fp), &r->e[j]);
+	return r->e;
+}
+
+int fpdb_compact(struct fpdb *db)
+{
+	struct fpdb_index *ix;
+	__u32 i;
+	int err = -ENOMEM;
+
+	if (!db->entries)
+		return 0;
+	ix = ix_new(db->nentries, db->nsubjects);
+	if (!ix)
+		return -ENOMEM;
+	for (i = 0; i < db->nentries; i++)
+		if (ix_count(ix, &db->entries[i]))
+			goto fail;
+	if (ix_layout(ix, db->nentries))
+		goto fail;
+	for (i = 0; i < db->nentries; i++) {
+		err = ix_put(ix, i, &db->entries[i]);
+		if (err)
+			goto fail;
+	}
+	ix_done(ix);
+	free(db->entries);
+	db->entries = NULL;
+	ix_free(db->ix);
+	db->ix = ix;
+	return 0;
+fail:
+	ix_free(ix);
+	return err;
+}
+
+void fpdb_pre_share(struct fpdb *db, __u64 *copy)
+{
+	if (!db->pre_shared)
+		free(db->pre);
+	db->pre = copy;
+	db->pre_shared = 1;
+}
+
+void fpdb_pre_unshare(struct fpdb *db, const __u64 *copy)
+{
+	if (db->pre_shared && db->pre == copy) {
+		db->pre = NULL;
+		db->pre_shared = 0;
+	}
 }
 
 /* Invariants of entries, shared by write and load. Returns NULL or what is wrong. */
@@ -341,6 +749,10 @@ int fpdb_write(const char *path, const struct fpdb *db)
 	FILE *f = NULL;
 	int fd = -1, err;
 
+	if (!db->entries && db->nentries) {
+		pr_err("%s: only a DB built in memory can be written", path);
+		return -EINVAL;
+	}
 	err = check_db(path, db, &subj_bytes);
 	if (err)
 		return err;
@@ -479,15 +891,56 @@ static const char *parse_subjects(char *buf, __u64 size, __u32 n, char **subject
 	return NULL;
 }
 
+/*
+ * Pass over the entries of the file in batches: pass 1 checks them (first error into *why and
+ * *bad) and feeds ix_count(), pass 2 feeds ix_put(). *crc is the checksum of the entries region.
+ */
+static int load_entries(int fd, struct fpdb *d, __u64 off, int pass, unsigned long *crc,
+			const char **why, __u32 *bad)
+{
+	struct fp_entry *batch = malloc(LOAD_BATCH * sizeof(*batch)), prev;
+	__u32 i, j, m;
+	int err = 0;
+
+	if (!batch)
+		return -ENOMEM;
+	*crc = crc32(0L, Z_NULL, 0);
+	for (i = 0; i < d->nentries && !err; i += m) {
+		m = d->nentries - i > LOAD_BATCH ? LOAD_BATCH : d->nentries - i;
+		err =
+		    read_at(fd, batch, (size_t)m * sizeof(*batch), off + (__u64)i * sizeof(*batch));
+		if (err)
+			break;
+		*crc = crc_update(*crc, batch, (size_t)m * sizeof(*batch));
+		for (j = 0; j < m && !err; j++) {
+			entry_from_le(&batch[j]);
+			if (pass == 2) {
+				err = ix_put(d->ix, i + j, &batch[j]);
+				continue;
+			}
+			if (!*why) {
+				*why = check_entry(&batch[j], i + j ? &prev : NULL, d->nsubjects);
+				*bad = i + j;
+			}
+			/* a bad entry could break the index's invariants: stop counting */
+			if (!*why)
+				err = ix_count(d->ix, &batch[j]);
+			prev = batch[j];
+		}
+	}
+	free(batch);
+	return err;
+}
+
 int fpdb_load(struct fpdb *db, const char *path, const struct cs_key *key)
 {
 	unsigned char h[FP_HDR_SIZE];
 	__u64 ent_off, pre_off, subj_off, fsize, subj_size, kcv;
 	struct fpdb d = {0};
 	const char *why = NULL;
-	unsigned long crc;
+	unsigned long crc, crc_ent, crc_ent2;
 	struct stat st;
-	__u32 i;
+	__u32 bad = 0;
 	int fd, err;
 
 	memset(db, 0, sizeof(*db));
@@ -555,16 +1008,17 @@ int fpdb_load(struct fpdb *db, const char *path, const struct cs_key *key)
 	}
 	subj_size = fsize - subj_off;
 
-	d.entries = malloc(d.nentries ? (size_t)d.nentries * sizeof(*d.entries) : 1);
 	d.strings = malloc(subj_size ? subj_size : 1);
 	d.subjects = calloc(d.nsubjects ? d.nsubjects : 1, sizeof(*d.subjects));
 	d.pre = malloc(pre_bytes(d.pre_log2));
-	if (!d.entries || !d.strings || !d.subjects || !d.pre) {
+	d.ix = ix_new(d.nentries, d.nsubjects);
+	if (!d.strings || !d.subjects || !d.pre || !d.ix) {
 		err = -ENOMEM;
 		pr_err("%s: %s", path, strerror(ENOMEM));
 		goto out;
 	}
-	err = read_at(fd, d.entries, (size_t)d.nentries * sizeof(*d.entries), ent_off);
+	/* pass 1 over the entries: checksum, checks, kinds and bucket sizes; no copy is kept */
+	err = load_entries(fd, &d, ent_off, 1, &crc_ent, &why, &bad);
 	if (!err)
 		err = read_at(fd, d.pre, pre_bytes(d.pre_log2), pre_off);
 	if (!err)
@@ -577,7 +1031,7 @@ int fpdb_load(struct fpdb *db, const char *path, const struct cs_key *key)
 	}
 	err = -EINVAL;
 	crc = crc_header(h);
-	crc = crc_update(crc, d.entries, (size_t)d.nentries * sizeof(*d.entries));
+	crc = crc32_combine(crc, crc_ent, (z_off_t)((__u64)d.nentries * sizeof(struct fp_entry)));
 	crc = crc_update(crc, d.pre, pre_bytes(d.pre_log2));
 	crc = crc_update(crc, d.strings, subj_size);
 	if ((__u32)crc != get32(h + H_CRC)) {
@@ -590,14 +1044,10 @@ int fpdb_load(struct fpdb *db, const char *path, const struct cs_key *key)
 		pr_err("%s: fingerprint file was made with another key", path);
 		goto out;
 	}
-	for (i = 0; i < d.nentries; i++)
-		entry_from_le(&d.entries[i]);
 	for (__u64 w = 0; w < pre_bytes(d.pre_log2) / 8; w++)
 		d.pre[w] = le64toh(d.pre[w]);
-	for (i = 0; i < d.nentries && !why; i++)
-		why = check_entry(&d.entries[i], i ? &d.entries[i - 1] : NULL, d.nsubjects);
 	if (why) {
-		pr_err("%s: entry %u: %s", path, i - 1, why);
+		pr_err("%s: entry %u: %s", path, bad, why);
 		goto out;
 	}
 	if (d.min_len > d.max_len || (d.nentries && !d.min_len)) {
@@ -609,6 +1059,20 @@ int fpdb_load(struct fpdb *db, const char *path, const struct cs_key *key)
 		pr_err("%s: %s", path, why);
 		goto out;
 	}
+	/* pass 2: pack the records; the file must not have changed since pass 1 */
+	err = ix_layout(d.ix, d.nentries);
+	if (!err)
+		err = load_entries(fd, &d, ent_off, 2, &crc_ent2, &why, &bad);
+	if (err == -ENOMEM) {
+		pr_err("%s: %s", path, strerror(ENOMEM));
+		goto out;
+	}
+	if (err || crc_ent2 != crc_ent) {
+		err = -EINVAL;
+		pr_err("%s: fingerprint file changed while loading", path);
+		goto out;
+	}
+	ix_done(d.ix);
 	*db = d;
 	memset(&d, 0, sizeof(d));
 	err = 0;
@@ -623,9 +1087,11 @@ void fpdb_release(struct fpdb *db)
 	if (!db)
 		return;
 	free(db->entries);
+	ix_free(db->ix);
 	free(db->subjects);
 	free(db->strings);
-	free(db->pre);
+	if (!db->pre_shared)
+		free(db->pre);
 	memset(db, 0, sizeof(*db));
 }
 
@@ -648,32 +1114,4 @@ int fpdb_pre_build(struct fpdb *db, const __u64 *pre_values, size_t n)
 		db->pre[b >> 6] |= 1ULL << (b & 63);
 	}
 	return 0;
-}
-
-const struct fp_entry *fpdb_lookup(const struct fpdb *db, __u64 fp, __u32 *n)
-{
-	__u32 lo = 0, hi = db->nentries, first;
-
-	/* lower bound, then upper bound: a common name part may have millions of entries */
-	while (lo < hi) {
-		__u32 mid = lo + (hi - lo) / 2;
-
-		if (db->entries[mid].fp < fp)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	first = lo;
-	hi = db->nentries;
-	while (lo < hi) {
-		__u32 mid = lo + (hi - lo) / 2;
-
-		if (db->entries[mid].fp <= fp)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	*n = lo - first;
-	lo = first;
-	return *n ? &db->entries[lo] : NULL;
 }

@@ -69,22 +69,32 @@ struct fp_entry {
 };
 _Static_assert(sizeof(struct fp_entry) == 16, "fp_entry size");
 
+/* The compact entries of a loaded DB (fpfile.c); read them with fpdb_find/fpdb_entry/fpdb_iter. */
+struct fpdb_index;
+
 struct fpdb {
 	__u32 nsubjects;
 	__u32 nentries;
 	/*
-	 * Sorted by fp, then subject, field, part, nparts, variant, without exact duplicates;
-	 * one fp may appear for several subjects or fields. For a (subject, weak field) the
-	 * collector learns how many parts exist from nparts, which every entry of that value
-	 * carries.
+	 * Entries are sorted by fp, then subject, field, part, nparts, variant, without exact
+	 * duplicates; one fp may appear for several subjects or fields. For a (subject, weak
+	 * field) the collector learns how many parts exist from nparts, which every entry of
+	 * that value carries.
+	 *
+	 * A DB built in memory (enroll, tests) has them in entries[]. A loaded DB has entries ==
+	 * NULL and keeps them in ix, about 9 bytes per entry instead of 16 (bit-packed records:
+	 * the fingerprint's low bits, the subject index and a kind; see fpfile.c). Read either
+	 * with fpdb_find(), fpdb_entry(), fpdb_iter_next() or fpdb_lookup().
 	 */
 	struct fp_entry *entries;
+	struct fpdb_index *ix;
 	char **subjects; /* NUL-terminated subject ids, index = fp_entry.subject */
 	__u32 min_len;	 /* window of normalised token lengths over all entries */
 	__u32 max_len;	 /* (the kernel hashes no token outside it); 0, 0 when empty */
 	__u64 kcv;	 /* keyfile_kcv() of the key the fingerprints were made with */
 	__u64 *pre;	 /* prefilter bitmap of cs_pre() of every enrolled token */
 	__u32 pre_log2;	 /* its size: 1 << pre_log2 bits */
+	int pre_shared;	 /* pre is memory the DB does not own (fpdb_pre_share) */
 	/*
 	 * Storage of the subject ids that subjects[] points into. fpdb_release() frees entries,
 	 * subjects and strings with free(); a DB built in memory must allocate them so.
@@ -123,7 +133,61 @@ static inline __u64 fpdb_pre_index(__u64 pre_value, __u32 pre_log2)
 	return pre_value >> (64 - pre_log2);
 }
 
-/* First entry with fingerprint fp and the number of entries with it (*n); NULL, *n = 0 if none. */
+/*
+ * Replace db->pre by an identical copy the DB does not own (the loader's mapping of the
+ * kernel's prefilter map), freeing its own: one copy of a bitmap that is 128 MiB at 10M
+ * subjects. fpdb_pre_unshare() drops the pointer again before that memory goes away (pre
+ * becomes NULL: users of db->pre treat that as "no prefilter").
+ */
+void fpdb_pre_share(struct fpdb *db, __u64 *copy);
+void fpdb_pre_unshare(struct fpdb *db, const __u64 *copy);
+
+/*
+ * Entries with fingerprint fp: their number, and in *first the index of the first one (entries
+ * with one fp are consecutive). No decoding: cheap as a membership test.
+ */
+__u32 fpdb_find(const struct fpdb *db, __u64 fp, __u32 *first);
+/* Entry i (0 <= i < nentries) of either form of DB. */
+void fpdb_entry(const struct fpdb *db, __u32 i, struct fp_entry *e);
+/* Subject id of index i (0 <= i < nsubjects). */
+static inline const char *fpdb_subject(const struct fpdb *db, __u32 i)
+{
+	return db->subjects[i];
+}
+
+/* All entries in order, faster than fpdb_entry() one by one. */
+struct fpdb_iter {
+	const struct fpdb *db;
+	__u32 i;
+	__u64 bucket;
+};
+
+static inline void fpdb_iter_init(struct fpdb_iter *it, const struct fpdb *db)
+{
+	it->db = db;
+	it->i = 0;
+	it->bucket = 0;
+}
+
+/* The next entry into *e: 1, or 0 after the last. */
+int fpdb_iter_next(struct fpdb_iter *it, struct fp_entry *e);
+
+/*
+ * Move the entries of a DB built in memory into the compact form of a loaded one (entries
+ * freed, NULL). 0 or -ENOMEM (DB unchanged).
+ */
+int fpdb_compact(struct fpdb *db);
+
+/* Lookups whose results fpdb_lookup() keeps valid at once (>= CS_MAX_HITS of one event). */
+#define FPDB_LOOKUP_RING 64
+
+/*
+ * The entries with fingerprint fp: the first and their number (*n); NULL, *n = 0 if none. In
+ * a DB built in memory the result points into entries[]. In a loaded DB the entries are
+ * decoded into one of FPDB_LOOKUP_RING buffers of the DB: a result stays valid for the next
+ * FPDB_LOOKUP_RING - 1 calls, not longer (NULL with errno ENOMEM if decoding cannot allocate).
+ * For a membership test use fpdb_find(), which decodes nothing.
+ */
 const struct fp_entry *fpdb_lookup(const struct fpdb *db, __u64 fp, __u32 *n);
 
 #endif

@@ -115,45 +115,156 @@ static int bucket_fill(struct cs_bucket *b, __u32 tag, __u32 **has)
 	return n;
 }
 
-__u32 tagtable_build(const __u64 *fps, const __u8 *weak, size_t n, struct cs_bucket **out)
+/*
+ * Tag table sizing: the fewest buckets (a power of two: the kernel masks) that keep the slots at
+ * most TT_LOAD_PCT % full. Partial-key cuckoo insertion (tt_insert) fills 8-slot buckets to ~98%
+ * before it fails, so 90% leaves room; placing each tag in the emptier of its two buckets
+ * without moving others needed <= 75% (6 per bucket), so up to 1.2x more fingerprints fit one
+ * table size (e.g. 60M in 2^23 buckets, 256 MiB, instead of 2^24).
+ */
+#define TT_LOAD_PCT  90
+#define TT_MAX_KICKS 2000
+
+static __u32 tagtable_nbuckets(size_t n)
 {
 	__u32 nb = 1;
 
-	/* start at <= 6 tags per 8-slot bucket; double on the (rare) overflow */
-	while ((size_t)nb * 6 < n)
+	while ((__u64)nb * CS_TAG_SLOTS * TT_LOAD_PCT < (__u64)n * 100 && nb < (1u << 31))
 		nb <<= 1;
+	return nb;
+}
+
+/* The other bucket of a tag's pair: cs_bucket2() is cs_bucket1() ^ f(tag), and vice versa. */
+static __u32 tag_alt(__u32 b, __u32 tag, __u32 mask)
+{
+	return b ^ (((tag & ~CS_TAG_WEAK) * 0x9e3779b1u) & mask);
+}
+
+static __u64 tt_rand(__u64 *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+/*
+ * Insert the tag of fp. A tag is kept once per bucket pair: the same tag already there (the same
+ * fingerprint or a tag collision) stays weak only if both are weak-only. When both buckets are
+ * full, a random resident is moved to the other bucket of its own pair, which the tag alone gives
+ * (partial-key cuckoo hashing), and so on. 0, or -ENOSPC after TT_MAX_KICKS moves: the table then
+ * misses a tag and must be rebuilt larger.
+ */
+static int tt_insert(struct cs_bucket *t, __u32 mask, __u64 fp, int weak, __u64 *rng)
+{
+	__u32 tag = cs_tag(fp) | (weak ? CS_TAG_WEAK : 0);
+	__u32 b1 = cs_bucket1(fp, mask), b2 = cs_bucket2(fp, mask), b;
+	__u32 *h1, *h2, *h;
+	int f1 = bucket_fill(&t[b1], tag, &h1), f2 = bucket_fill(&t[b2], tag, &h2);
+
+	if (h1 || h2) {
+		*(h1 ? h1 : h2) &= tag | ~CS_TAG_WEAK;
+		return 0;
+	}
+	if (f1 < CS_TAG_SLOTS || f2 < CS_TAG_SLOTS) {
+		bucket_insert(f1 <= f2 ? &t[b1] : &t[b2], tag);
+		return 0;
+	}
+	b = tt_rand(rng) & 1 ? b1 : b2;
+	for (int k = 0; k < TT_MAX_KICKS; k++) {
+		__u32 *slot = &t[b].tag[tt_rand(rng) % CS_TAG_SLOTS], victim = *slot;
+
+		*slot = tag;
+		tag = victim;
+		b = tag_alt(b, tag, mask);
+		if (bucket_fill(&t[b], tag, &h) < CS_TAG_SLOTS || h) {
+			if (h)
+				*h &= tag | ~CS_TAG_WEAK;
+			else
+				bucket_insert(&t[b], tag);
+			return 0;
+		}
+	}
+	return -ENOSPC;
+}
+
+/* Distinct fingerprints of a DB in order, each weak-only or not (entries are sorted by fp). */
+struct fp_runs {
+	struct fpdb_iter it;
+	struct fp_entry next;
+	int have;
+};
+
+static void fp_runs_init(struct fp_runs *r, const struct fpdb *db)
+{
+	fpdb_iter_init(&r->it, db);
+	r->have = fpdb_iter_next(&r->it, &r->next);
+}
+
+static int fp_runs_next(struct fp_runs *r, __u64 *fp, int *weak)
+{
+	if (!r->have)
+		return 0;
+	*fp = r->next.fp;
+	*weak = field_is_weak(r->next.field);
+	while ((r->have = fpdb_iter_next(&r->it, &r->next)) && r->next.fp == *fp)
+		if (!field_is_weak(r->next.field))
+			*weak = 0;
+	return 1;
+}
+
+/*
+ * The tag table of fps[0..n) (weak: weak[]) or, with db, of the DB's distinct fingerprints.
+ * Returns the number of buckets, or 0 on ENOMEM.
+ */
+static __u32 tagtable_fill(const __u64 *fps, const __u8 *weak, size_t n, const struct fpdb *db,
+			   struct cs_bucket **out)
+{
+	__u32 nb = tagtable_nbuckets(n);
+
 	for (;;) {
 		struct cs_bucket *t = calloc(nb, sizeof(*t));
-		size_t i;
+		__u64 rng = 0x9e3779b97f4a7c15ULL, fp;
+		struct fp_runs r;
+		int err = 0, w;
 
 		if (!t)
 			return 0;
-		for (i = 0; i < n; i++) {
-			__u32 tag = cs_tag(fps[i]) | (weak && weak[i] ? CS_TAG_WEAK : 0);
-			struct cs_bucket *b1 = &t[cs_bucket1(fps[i], nb - 1)];
-			struct cs_bucket *b2 = &t[cs_bucket2(fps[i], nb - 1)];
-			__u32 *h1, *h2;
-			int f1 = bucket_fill(b1, tag, &h1), f2 = bucket_fill(b2, tag, &h2);
-
-			/*
-			 * Same tag already there (a tag collision or the same fingerprint): it
-			 * stays weak only if both are weak-only.
-			 */
-			if (h1 || h2) {
-				*(h1 ? h1 : h2) &= tag | ~CS_TAG_WEAK;
-				continue;
-			}
-			if (f1 == CS_TAG_SLOTS && f2 == CS_TAG_SLOTS)
-				break;
-			bucket_insert(f1 <= f2 ? b1 : b2, tag);
+		if (db) {
+			fp_runs_init(&r, db);
+			while (!err && fp_runs_next(&r, &fp, &w))
+				err = tt_insert(t, nb - 1, fp, w, &rng);
+		} else {
+			for (size_t i = 0; i < n && !err; i++)
+				err = tt_insert(t, nb - 1, fps[i], weak && weak[i], &rng);
 		}
-		if (i == n) {
+		if (!err) {
 			*out = t;
 			return nb;
 		}
 		free(t);
+		if (nb == 1u << 31)
+			return 0;
 		nb <<= 1;
 	}
+}
+
+__u32 tagtable_build(const __u64 *fps, const __u8 *weak, size_t n, struct cs_bucket **out)
+{
+	return tagtable_fill(fps, weak, n, NULL, out);
+}
+
+__u32 tagtable_build_db(const struct fpdb *db, struct cs_bucket **out, size_t *nfps)
+{
+	struct fp_runs r;
+	__u64 fp;
+	int w;
+
+	*nfps = 0;
+	fp_runs_init(&r, db);
+	while (fp_runs_next(&r, &fp, &w))
+		(*nfps)++;
+	return tagtable_fill(NULL, NULL, *nfps, db, out);
 }
 
 /* The cgroup v2 root, for programs that must see every socket of the host. */
@@ -202,8 +313,6 @@ int cgroup_id_of(const char *path, __u64 *id, int *level)
 int loader_start(struct loader *l, const struct loader_opts *o)
 {
 	struct consentry_bpf *skel;
-	__u64 *fps = NULL;
-	__u8 *weak = NULL;
 	struct cs_bucket *tt = NULL;
 	size_t nfp = 0;
 	int err;
@@ -233,24 +342,8 @@ int loader_start(struct loader *l, const struct loader_opts *o)
 	}
 	l->skel = skel;
 
-	fps = calloc(o->db->nentries ? o->db->nentries : 1, sizeof(*fps));
-	weak = calloc(o->db->nentries ? o->db->nentries : 1, 1);
-	if (!fps || !weak) {
-		err = -ENOMEM;
-		goto out;
-	}
-	/* entries are sorted by fp: one tag per distinct fp, weak only if all its entries are */
-	for (__u32 i = 0; i < o->db->nentries; i++) {
-		const struct fp_entry *e = &o->db->entries[i];
-
-		if (!nfp || fps[nfp - 1] != e->fp) {
-			fps[nfp] = e->fp;
-			weak[nfp++] = 1;
-		}
-		if (!field_is_weak(e->field))
-			weak[nfp - 1] = 0;
-	}
-	l->nbuckets = tagtable_build(fps, weak, nfp, &tt);
+	/* one tag per distinct fp, weak only if all its entries are */
+	l->nbuckets = tagtable_build_db(o->db, &tt, &nfp);
 	if (!l->nbuckets) {
 		err = -ENOMEM;
 		pr_err("cannot allocate the tag table for %zu fingerprints", nfp);
@@ -313,6 +406,11 @@ int loader_start(struct loader *l, const struct loader_opts *o)
 		goto out;
 	}
 	memcpy(l->tags, tt, l->tags_len);
+	/* nothing reads the table here again: keep the kernel's copy only */
+	munmap(l->tags, l->tags_len);
+	l->tags = NULL;
+	free(tt);
+	tt = NULL;
 	l->pre_len = ((size_t)1 << o->db->pre_log2) / 8;
 	l->pre = mmap(NULL, l->pre_len, PROT_READ | PROT_WRITE, MAP_SHARED,
 		      bpf_map__fd(skel->maps.pre), 0);
@@ -323,6 +421,11 @@ int loader_start(struct loader *l, const struct loader_opts *o)
 		goto out;
 	}
 	memcpy(l->pre, o->db->pre, l->pre_len);
+	/* the DB's readers (the userspace decode stage) use the kernel's copy from now on */
+	if (mprotect(l->pre, l->pre_len, PROT_READ))
+		pr_debug("cannot make the prefilter mapping read-only: %s", strerror(errno));
+	fpdb_pre_share(o->db, l->pre);
+	l->db = o->db;
 
 	for (unsigned i = 0; i < o->npids; i++) {
 		__u8 one = 1;
@@ -410,8 +513,6 @@ int loader_start(struct loader *l, const struct loader_opts *o)
 			tls_nlinks(l->tls));
 	}
 out:
-	free(fps);
-	free(weak);
 	free(tt);
 	if (err)
 		loader_release(l);
@@ -427,6 +528,9 @@ void loader_release(struct loader *l)
 	if (l->tags)
 		munmap(l->tags, l->tags_len);
 	l->tags = NULL;
+	if (l->db)
+		fpdb_pre_unshare(l->db, l->pre);
+	l->db = NULL;
 	if (l->pre)
 		munmap(l->pre, l->pre_len);
 	l->pre = NULL;

@@ -11,7 +11,7 @@ struct consentry_bpf;
 
 struct loader_opts {
 	const struct cs_key *key;
-	const struct fpdb *db;
+	struct fpdb *db; /* its prefilter is handed over to the kernel's copy (fpdb_pre_share) */
 	__u32 scan_limit;
 	int include_loopback;
 	const __u32 *pids;
@@ -28,8 +28,9 @@ struct loader {
 	struct consentry_bpf *skel;
 	void *tags;
 	size_t tags_len;
-	void *pre;
+	void *pre; /* the kernel's prefilter, mapped read-only: db->pre points here */
 	size_t pre_len;
+	struct fpdb *db;
 	__u32 nbuckets;
 	int mounted_tracefs;
 	unsigned nprogs;
@@ -60,6 +61,8 @@ int loader_deep_fd(const struct loader *l);
  * the number of buckets (a power of two) or 0 on ENOMEM.
  */
 __u32 tagtable_build(const __u64 *fps, const __u8 *weak, size_t n, struct cs_bucket **out);
+/* The same for the distinct fingerprints of db (*nfps: how many). */
+__u32 tagtable_build_db(const struct fpdb *db, struct cs_bucket **out, size_t *nfps);
 
 /*
  * cgroup v2 id and depth (root = 0) of a path, absolute or relative to the cgroup2 mount.

@@ -111,8 +111,8 @@ __noinline int cs_token(__u64 acc, __u32 len, __u32 start, __u32 end)
  */
 #define CS_SCAN_AT(st, which)                                                                      \
 	((struct cs_scan *)((void *)(st) + __builtin_offsetof(struct cs_state, scan) +             \
-			    ((which) & 1) * (__builtin_offsetof(struct cs_state, cscan) -          \
-					     __builtin_offsetof(struct cs_state, scan))))
+			    ((which)&1) * (__builtin_offsetof(struct cs_state, cscan) -            \
+					   __builtin_offsetof(struct cs_state, scan))))
 
 /*
  * The tokeniser over st->chunk[off..off+n) (off a multiple of CS_STEP, n <= CS_STEP), message
@@ -455,8 +455,7 @@ __noinline int cs_carry_end(void)
 		left = CS_DEEP_FLOW_BUDGET;
 	/* the carried tokens covered the whole send: they are still the open ones */
 	s = (st->carry & CS_CARRY_OPEN) && st->cover == st->inspected ? &st->cscan : &st->scan;
-	if (st->total == st->inspected &&
-	    (s->w_state != CS_WS_NONE || s->d_state != CS_DS_NONE)) {
+	if (st->total == st->inspected && (s->w_state != CS_WS_NONE || s->d_state != CS_DS_NONE)) {
 		__builtin_memcpy(&cy.scan, s, sizeof(cy.scan));
 	} else if (!left) {
 		if (st->carry & CS_CARRY_FOUND)
@@ -568,9 +567,9 @@ __noinline int cs_send_end(__u32 path)
 		st->flags |= CS_EV_TRUNCATED;
 		flow_account(st, uninspected);
 	}
-	deep = st->inspected && ((st->scan.trig & (CS_TRIG_B64 | CS_TRIG_ESC | CS_TRIG_GZIP |
-						   CS_TRIG_CE)) ||
-				 st->deep_left);
+	deep = st->inspected &&
+	       ((st->scan.trig & (CS_TRIG_B64 | CS_TRIG_ESC | CS_TRIG_GZIP | CS_TRIG_CE)) ||
+		st->deep_left);
 	if (deep) {
 		seq = __sync_fetch_and_add(&deep_seq, 1) + 1;
 		deep_len = cs_deep_copy(seq);

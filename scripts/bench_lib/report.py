@@ -56,20 +56,24 @@ def fnum(x, digits=3):
     return ("%%.%dg" % digits) % x if abs(x) < 10 ** digits else "%.0f" % x
 
 
-def rate_str(bps):
-    if bps >= 1e9:
-        u, s = 1e9, "Gbit/s"
-    else:
-        u, s = 1e6, "Mbit/s"
-    x = bps / u
-    return ("%.0f" if x >= 100 else "%.1f" if x >= 10 else "%.2f") % x + " " + s
+def num3(x):
+    return ("%.0f" if abs(x) >= 100 else "%.1f" if abs(x) >= 10 else "%.2f") % x
 
 
-def cell(vals, fmt):
+def rate_cell(vals):
+    """'343 (339-363) Mbit/s': median, min-max, in the median's unit."""
+    m = median(vals)
+    u, name = (1e9, "Gbit/s") if m >= 1e9 else (1e6, "Mbit/s")
+    if len(vals) < 2:
+        return "%s %s" % (num3(m / u), name)
+    return "%s (%s-%s) %s" % (num3(m / u), num3(min(vals) / u), num3(max(vals) / u), name)
+
+
+def cell(vals, fmt, unit=""):
     m = median(vals)
     if len(vals) < 2:
-        return fmt(m)
-    return "%s (%s-%s)" % (fmt(m), fmt(min(vals)), fmt(max(vals)))
+        return fmt(m) + unit
+    return "%s (%s-%s)%s" % (fmt(m), fmt(min(vals)), fmt(max(vals)), unit)
 
 
 def size_label(s):
@@ -159,7 +163,7 @@ def main():
     if sweep:
         print("\n1. throughput, iperf3 to the peer (%s payload, %d s per run); ratio = on/off medians,"
               " spread = per-rep on/off" % (args.payload, args.secs))
-        print("%-20s %-28s %-28s %s" % ("workload", "off (median, min-max)", "on (median, min-max)",
+        print("%-20s %-30s %-30s %s" % ("workload", "off (median, min-max)", "on (median, min-max)",
                                         "ratio (spread)"))
         for wl in sweep:
             off = [float(r["value"]) for r in by[("sweep", wl, "off")]]
@@ -169,7 +173,7 @@ def main():
             ratio = median(on) / median(off) if median(off) > 0 else float("nan")
             pr = paired_ratios("sweep", wl)
             sp = " (%.2f-%.2f)" % (min(pr), max(pr)) if len(pr) > 1 else ""
-            print("%-20s %-28s %-28s %.2f%s" % (wl_label(wl), cell(off, rate_str), cell(on, rate_str),
+            print("%-20s %-30s %-30s %.2f%s" % (wl_label(wl), rate_cell(off), rate_cell(on),
                                                 ratio, sp))
             for m, v in (("off", off), ("on", on)):
                 res("throughput", wl_label(wl), m + "_median", median(v), "bit/s")
@@ -194,17 +198,18 @@ def main():
               "from the peer, %d s per run, monitor scope %s" % (
                   2 if ph == "http" else 3, ph.upper(), " + crypto/tls" if ph == "https" else "",
                   client, args.http_conns, args.http_secs, args.http_scope))
-        print("%-14s %-26s %-26s %s" % ("metric", "off (median, min-max)", "on (median, min-max)",
+        print("%-14s %-28s %-28s %s" % ("metric", "off (median, min-max)", "on (median, min-max)",
                                         "on/off (spread)"))
         for key, name, unit, fmt in (("value", "requests/s", "req/s", lambda x: "%.0f" % x),
-                                     ("p50_us", "latency p50", "us", lambda x: "%.0f us" % x),
-                                     ("p99_us", "latency p99", "us", lambda x: "%.0f us" % x)):
+                                     ("p50_us", "latency p50", "us", lambda x: "%.0f" % x),
+                                     ("p99_us", "latency p99", "us", lambda x: "%.0f" % x)):
             off = [float(r[key]) for r in by[(ph, ph, "off")]]
             on = [float(r[key]) for r in by[(ph, ph, "on")]]
             ratio = median(on) / median(off) if median(off) > 0 else float("nan")
             pr = paired_ratios(ph, ph, key)
             sp = " (%.2f-%.2f)" % (min(pr), max(pr)) if len(pr) > 1 else ""
-            print("%-14s %-26s %-26s %.2f%s" % (name, cell(off, fmt), cell(on, fmt), ratio, sp))
+            u = " us" if unit == "us" else ""
+            print("%-14s %-28s %-28s %.2f%s" % (name, cell(off, fmt, u), cell(on, fmt, u), ratio, sp))
             item = ph + " " + name
             res(ph, item, "off_median", median(off), unit)
             res(ph, item, "on_median", median(on), unit)
@@ -480,7 +485,7 @@ def main():
     # ---- targets
     print("\nissue-5 targets%s" % (" (--quick: 1 short run each, not a measurement)"
                                    if args.quick else ""))
-    print("%-46s %-10s %-26s %s" % ("target", "wanted", "measured", ""))
+    print("%-46s %-12s %-30s %s" % ("target", "wanted", "measured", ""))
     rows = []
 
     def tgt(name, wanted, value, ok, shown=None):
@@ -527,7 +532,7 @@ def main():
         meas.get("nonegress_ns_per_write", 1e9) <= 100,
         None if "nonegress_ns_per_write" not in meas else "%.0f ns" % meas["nonegress_ns_per_write"])
     for r in rows:
-        print("%-46s %-10s %-26s %s" % r)
+        print("%-46s %-12s %-30s %s" % r)
     if foreign:
         print("WARNING: other consentry monitors were loaded during %d run(s) (runs.csv column "
               "foreign_monitors): those runs are slowed" % foreign)
@@ -602,7 +607,7 @@ plot '{o}/ratio.dat' index 0 using 2:3:4:5 with yerrorlines lw 2 pt 7 title 'TCP
             .format(o=out, i=i, r=x[0], n=len(x[2])) for i, x in enumerate(lat_any))
         scripts.append("""
 set output '{o}/latency_cdf.png'
-set title 'consentry: detection latency, write() returned -> finding read (CDF)'
+set title "consentry: detection latency, write() returned -> finding read (CDF)\\n(<= 1 us drawn at 1 us: finding written before write() returned)"
 set xlabel 'latency (ms, log scale)'
 set ylabel 'fraction of findings'
 unset xtics
@@ -613,7 +618,7 @@ set yrange [0:1.02]
 set grid
 set key bottom right
 set arrow 1 from 5, graph 0 to 5, graph 1 nohead lc rgb 'red' dt 2
-set label 1 'target p99 5 ms' at 5, graph 0.5 left offset 0.5,0 tc rgb 'red'
+set label 1 'target: p99 <= 5 ms' at 5, graph 0.5 right offset -0.5,0 tc rgb 'red'
 set arrow 2 from graph 0, first 0.99 to graph 1, first 0.99 nohead lc rgb 'gray' dt 3
 plot {p}
 unset arrow 1

@@ -52,7 +52,7 @@ send_py $B $P 'b"<td>chen.jie&#64;example.com</td>"'
 # u005 phone in a gzip body with Content-Encoding
 send_py $B $P 'b"POST /u HTTP/1.1\r\nHost: x\r\nContent-Encoding: gzip\r\n\r\n" + gzip.compress(b"phone=13955550005&x=1")'
 # u001 national id: deflate body sent after its headers
-head_body $B $P 'b"POST /v HTTP/1.1\r\nContent-Encoding: deflate\r\nContent-Type: text/csv\r\n\r\n"' 'zlib.compress(b"id,nid\n9,310115198511122624\n")'
+head_body $B $P 'b"POST /v HTTP/1.1\r\nContent-Encoding: deflate\r\nContent-Type: text/csv\r\nContent-Length: %d\r\n\r\n" % len(zlib.compress(b"id,nid\n9,310115198511122624\n"))' 'zlib.compress(b"id,nid\n9,310115198511122624\n")'
 # u002 phone: a gzip'"'"'d CSV sent raw (gzip magic)
 send_py $B $P 'gzip.compress(b"subject,phone\n1,15898760002\n")'
 # u003 email: SHA-256 hex, upper case (an audience list)

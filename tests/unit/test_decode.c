@@ -67,6 +67,15 @@ static void assert_layer_str(const struct got *g, unsigned enc, const char *want
 	assert_layer(g, enc, want, strlen(want));
 }
 
+/* Layer i has these enc bits and bytes. */
+static void assert_at(const struct got *g, int i, unsigned enc, const char *want)
+{
+	assert_true(i < g->n);
+	assert_int_equal(g->enc[i], enc);
+	assert_int_equal(g->len[i], strlen(want));
+	assert_memory_equal(g->buf[i], want, strlen(want));
+}
+
 static int decode(struct dec_flow *fl, const void *msg, size_t n, struct got *g,
 		  struct dec_stats *st)
 {
@@ -258,8 +267,7 @@ static void test_split_flow(void **state)
 	memcpy(joined, g.buf[0], g.len[0]);
 	memcpy(joined + g.len[0], g.buf[2], g.len[2]);
 	assert_memory_equal(joined, doc, o);
-	assert_int_equal(g.enc[3], CS_ENC_URL);
-	assert_memory_equal(g.buf[3], "GET /x?e=a.b HTTP/1.1\r\n\r\n", g.len[3]);
+	assert_at(&g, 3, CS_ENC_URL, "GET /x?e=a.b HTTP/1.1\r\n\r\n");
 	assert_int_equal(st.messages, 2);
 	assert_int_equal(st.errors, 0);
 	free(joined);
@@ -309,6 +317,21 @@ static void test_gzip_magic(void **state)
 	assert_int_equal(g.buf[0][strlen(csv)], '\n');
 	assert_memory_equal(g.buf[0] + strlen(csv) + 1, csv, strlen(csv));
 	assert_int_equal(st.errors, 0);
+	got_free(&g);
+	/* a gzip'd file split over two sends of one flow */
+	{
+		struct dec_flow *fl = dec_flow_new();
+
+		assert_int_equal(decode(fl, m, 6 + zl / 2, &g, &st), 1);
+		assert_true(dec_flow_pending(fl));
+		assert_int_equal(decode(fl, m + 6 + zl / 2, zl - zl / 2, &g, &st), 1);
+		assert_false(dec_flow_pending(fl));
+		assert_int_equal(g.len[0] + g.len[1], strlen(csv));
+		assert_memory_equal(g.buf[0], csv, g.len[0]);
+		assert_memory_equal(g.buf[1], csv + g.len[0], g.len[1]);
+		assert_int_equal(g.enc[1], CS_ENC_GZIP);
+		dec_flow_free(fl);
+	}
 	free(m);
 	free(z);
 	got_free(&g);
@@ -325,6 +348,7 @@ static void test_zip_bomb(void **state)
 	z_stream zs = {0};
 	size_t cap = 256 * 1024, n, i;
 	__u8 *z = malloc(cap), *m;
+	const char *req;
 
 	(void)state;
 	assert_int_equal(deflateInit2(&zs, 9, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY), Z_OK);
@@ -354,6 +378,15 @@ static void test_zip_bomb(void **state)
 	assert_true(st.bytes_cut > zs.total_out / 2);
 	assert_true(st.bytes_cut < zs.total_out);
 	assert_int_equal(st.errors, 0);
+	got_free(&g);
+	/* a new request instead of the rest of the body is decoded, not skipped */
+	req = "GET /?a=%2F HTTP/1.1\r\n\r\n";
+	assert_int_equal(dec_message(fl, m, n - zs.total_out / 2, &lim, on_layer, &g, &st), 1);
+	assert_true(dec_flow_pending(fl));
+	assert_int_equal(dec_message(fl, (const __u8 *)req, strlen(req), &lim, on_layer, &g, &st),
+			 1);
+	assert_false(dec_flow_pending(fl));
+	assert_at(&g, 1, CS_ENC_URL, "GET /?a=/ HTTP/1.1\r\n\r\n");
 	deflateEnd(&zs);
 	dec_flow_free(fl);
 	free(m);
@@ -545,9 +578,8 @@ static void test_json_escape(void **state)
 	got_free(&g);
 	/* escaped twice: the layer is decoded again */
 	assert_int_equal(decode_str("{\"e\":\"a\\\\u0040b\"}", &g, NULL), 2);
-	assert_memory_equal(g.buf[0], "{\"e\":\"a\\u0040b\"}", g.len[0]);
-	assert_memory_equal(g.buf[1], "{\"e\":\"a@b\"}", g.len[1]);
-	assert_int_equal(g.enc[1], CS_ENC_JSON_ESCAPE);
+	assert_at(&g, 0, CS_ENC_JSON_ESCAPE, "{\"e\":\"a\\u0040b\"}");
+	assert_at(&g, 1, CS_ENC_JSON_ESCAPE, "{\"e\":\"a@b\"}");
 	got_free(&g);
 	/* only \" and \n: no layer */
 	assert_int_equal(decode_str("{\"q\":\"say \\\"hi\\\"\\n\"}", &g, NULL), 0);

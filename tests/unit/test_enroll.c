@@ -553,8 +553,12 @@ static void test_enroll_e2e(void **state)
 	{
 		unsigned nv[FP_VARIANT_MAX + 1] = {0};
 
-		for (__u32 i = 0; i < db.nentries; i++)
-			nv[db.entries[i].variant]++;
+		for (__u32 i = 0; i < db.nentries; i++) {
+			struct fp_entry x;
+
+			fpdb_entry(&db, i, &x);
+			nv[x.variant]++;
+		}
 		assert_int_equal(nv[FP_VARIANT_PLAIN], 17);
 		assert_int_equal(nv[FP_VARIANT_SHA256], 9);
 		assert_int_equal(nv[FP_VARIANT_SHA1], 9);
@@ -618,8 +622,12 @@ static void test_enroll_e2e(void **state)
 	assert_int_equal(fpdb_load(&db, x->out, &key), 0);
 	assert_int_equal(db.nentries, 17);
 	assert_int_equal(db.max_len, 22); /* alice.wang@example.com */
-	for (__u32 i = 0; i < db.nentries; i++)
-		assert_int_equal(db.entries[i].variant, FP_VARIANT_PLAIN);
+	for (__u32 i = 0; i < db.nentries; i++) {
+		struct fp_entry x;
+
+		fpdb_entry(&db, i, &x);
+		assert_int_equal(x.variant, FP_VARIANT_PLAIN);
+	}
 	fpdb_release(&db);
 }
 

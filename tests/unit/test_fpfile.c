@@ -249,7 +249,13 @@ static void test_roundtrip(void **state)
 	assert_memory_equal(r.pre, w.pre, (1 << CS_PRE_LOG2_MIN) / 8);
 	assert_int_equal(r.max_len, 22);
 	assert_true(r.kcv == keyfile_kcv(&x->k));
-	assert_memory_equal(r.entries, w.entries, 10 * sizeof(*w.entries));
+	assert_null(r.entries); /* compact */
+	for (__u32 i = 0; i < 10; i++) {
+		struct fp_entry x;
+
+		fpdb_entry(&r, i, &x);
+		assert_memory_equal(&x, &w.entries[i], sizeof(x));
+	}
 	for (int i = 0; i < 4; i++)
 		assert_string_equal(r.subjects[i], subject_names[i]);
 
@@ -473,8 +479,13 @@ static void test_sort_large(void **state)
 	assert_non_null(b);
 	for (i = 0; i < n; i++) {
 		s = s * 6364136223846793005ULL + 1442695040888963407ULL;
-		/* a third share 8 fps (a common surname part), the rest random */
+		/*
+		 * a third share 8 fps (a common surname part), a fifth share their top 32 bits
+		 * (sorted by radix only that far), the rest random
+		 */
 		a[i].fp = i % 3 ? s : (s >> 61) * 0x0101010101010101ULL;
+		if (i % 5 == 1)
+			a[i].fp = s >> 44;
 		a[i].subject = (__u32)(s >> 20) % 1000;
 		a[i].field = (__u8)(1 + (s >> 40) % (CS_F_MAX - 1));
 		a[i].nparts = 1;
@@ -493,6 +504,152 @@ static void test_sort_large(void **state)
 	free(b);
 }
 
+static __u64 lcg(__u64 *s)
+{
+	*s = *s * 6364136223846793005ULL + 1442695040888963407ULL;
+	return *s ^ (*s >> 29);
+}
+
+/* A sorted DB of n random entries: shared fps (name parts), several kinds, edge fps. */
+static void random_db(struct fpdb *db, __u32 n, __u32 nsub, __u64 seed)
+{
+	static char *names[] = {"s0", "s1", "s2"};
+	struct fp_entry *e = calloc(n ? n : 1, sizeof(*e));
+
+	assert_non_null(e);
+	memset(db, 0, sizeof(*db));
+	for (__u32 i = 0; i < n; i++) {
+		__u64 r = lcg(&seed);
+
+		e[i].fp = r % 5 ? lcg(&seed) : (r >> 40) % 7 * 0x2000000000000001ULL;
+		if (i == 1)
+			e[i].fp = 0;
+		if (i == 2)
+			e[i].fp = ~0ULL;
+		e[i].subject = (__u32)(lcg(&seed) % nsub);
+		if (r % 5 == 0) {
+			e[i].field = CS_F_NAME;
+			e[i].nparts = (__u8)(1 + (r >> 8) % 3);
+			e[i].part = (__u8)((r >> 16) % e[i].nparts);
+		} else {
+			e[i].field = (__u8)(CS_F_PHONE + (r >> 8) % 3);
+			e[i].nparts = 1;
+			e[i].variant = (__u8)((r >> 20) % (FP_VARIANT_MAX + 1));
+		}
+	}
+	db->entries = e;
+	db->nentries = fp_entries_sort(e, n);
+	db->nsubjects = nsub;
+	db->subjects = names; /* only indices are used here */
+}
+
+/* The compact form answers exactly what the sorted array answers. */
+static void check_compact(__u32 n, __u32 nsub, __u64 seed)
+{
+	struct fpdb a, b;
+	struct fpdb_iter it;
+	struct fp_entry x;
+	const struct fp_entry *r[FPDB_LOOKUP_RING];
+	__u32 rn[FPDB_LOOKUP_RING], i, k, fa, fb, na, nb;
+
+	random_db(&a, n, nsub, seed);
+	random_db(&b, n, nsub, seed);
+	assert_int_equal(fpdb_compact(&b), 0);
+	assert_null(b.entries);
+	assert_non_null(b.ix);
+	assert_int_equal(b.nentries, a.nentries);
+	for (i = 0; i < a.nentries; i++) {
+		fpdb_entry(&b, i, &x);
+		assert_memory_equal(&x, &a.entries[i], sizeof(x));
+	}
+	fpdb_iter_init(&it, &b);
+	for (i = 0; fpdb_iter_next(&it, &x); i++)
+		assert_memory_equal(&x, &a.entries[i], sizeof(x));
+	assert_int_equal(i, a.nentries);
+	/* members, their neighbours and random non-members */
+	for (i = 0; i < a.nentries + 200; i++) {
+		__u64 fp = i < a.nentries ? a.entries[i].fp + (i % 3) - 1 : lcg(&seed);
+
+		na = fpdb_find(&a, fp, &fa);
+		nb = fpdb_find(&b, fp, &fb);
+		assert_int_equal(na, nb);
+		if (na)
+			assert_int_equal(fa, fb);
+	}
+	/* the last FPDB_LOOKUP_RING lookups stay valid together */
+	for (k = 0, i = 0; k < FPDB_LOOKUP_RING && a.nentries; k++, i = (i + 7919) % a.nentries)
+		r[k] = fpdb_lookup(&b, a.entries[i].fp, &rn[k]);
+	for (k = 0, i = 0; k < FPDB_LOOKUP_RING && a.nentries; k++, i = (i + 7919) % a.nentries) {
+		const struct fp_entry *want = fpdb_lookup(&a, a.entries[i].fp, &na);
+
+		assert_int_equal(rn[k], na);
+		assert_memory_equal(r[k], want, na * sizeof(*want));
+	}
+	assert_null(fpdb_lookup(&b, 0x123456789ULL, &nb));
+	a.subjects = b.subjects = NULL;
+	fpdb_release(&a);
+	fpdb_release(&b);
+}
+
+static void test_compact(void **state)
+{
+	(void)state;
+	check_compact(0, 1, 1);	   /* empty */
+	check_compact(1, 1, 2);	   /* one entry, no subject bits */
+	check_compact(20, 3, 3);   /* no directory: 64-bit remainders */
+	check_compact(5000, 3, 4); /* one kind of subject width, directory */
+	check_compact(200000, 100000, 5);
+}
+
+/* A file large enough for a directory loads into the compact form entry for entry. */
+static void test_load_compact(void **state)
+{
+	struct fx *x = *state;
+	char **names = calloc(1000, sizeof(*names));
+	struct fpdb w, r;
+	struct fp_entry e;
+
+	assert_non_null(names);
+	assert_int_equal(keyfile_load(x->key, &x->k, 1), 0);
+	random_db(&w, 100000, 1000, 6);
+	for (int i = 0; i < 1000; i++) {
+		names[i] = malloc(8);
+		snprintf(names[i], 8, "u%d", i);
+	}
+	w.subjects = names;
+	w.kcv = keyfile_kcv(&x->k);
+	w.min_len = 2;
+	w.max_len = 64;
+	assert_int_equal(fpdb_pre_build(&w, &w.kcv, 1), 0);
+	assert_int_equal(fpdb_write(x->fp, &w), 0);
+	assert_int_equal(fpdb_load(&r, x->fp, &x->k), 0);
+	assert_int_equal(r.nentries, w.nentries);
+	for (__u32 i = 0; i < w.nentries; i++) {
+		fpdb_entry(&r, i, &e);
+		assert_memory_equal(&e, &w.entries[i], sizeof(e));
+	}
+	assert_string_equal(fpdb_subject(&r, 999), "u999");
+	/* a compact DB is not written again: it has no entries array */
+	assert_int_equal(fpdb_write(x->fp, &r), -EINVAL);
+	/* the prefilter can be handed to a copy the DB does not own */
+	{
+		__u64 *copy = malloc((1 << r.pre_log2) / 8);
+
+		memcpy(copy, r.pre, (1 << r.pre_log2) / 8);
+		fpdb_pre_share(&r, copy);
+		assert_true(r.pre == copy);
+		fpdb_pre_unshare(&r, copy);
+		assert_null(r.pre);
+		free(copy);
+	}
+	fpdb_release(&r);
+	for (int i = 0; i < 1000; i++)
+		free(names[i]);
+	free(names);
+	free(w.entries);
+	free(w.pre);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -503,6 +660,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_write_refuses_bad_db, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_corruption, setup, teardown),
 	    cmocka_unit_test(test_sort_large),
+	    cmocka_unit_test(test_compact),
+	    cmocka_unit_test_setup_teardown(test_load_compact, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -44,8 +44,9 @@ static void test_members_and_false_positives(void **state)
 		fps[i] = rnd(&s);
 	nb = tagtable_build(fps, NULL, n, &t);
 	assert_true(nb > 0 && (nb & (nb - 1)) == 0);
-	/* at most 8 tags per bucket: <= 6 per bucket on average keeps the table ~1/4 smaller */
-	assert_true((size_t)nb * 6 >= n);
+	/* the smallest power of two of buckets with slots at most 90% full */
+	assert_true((size_t)nb * CS_TAG_SLOTS * 90 >= n * 100);
+	assert_true((size_t)nb / 2 * CS_TAG_SLOTS * 90 < n * 100);
 	for (size_t i = 0; i < n; i++)
 		assert_true(has(t, nb, fps[i]));
 	for (size_t i = 0; i < probes; i++)
@@ -80,6 +81,54 @@ static void test_weak_flag(void **state)
 	free(t);
 }
 
+/* The kernel's answer for fp: 0 absent, 1 strong, 2 weak-only (first bucket first). */
+static int lookup(const struct cs_bucket *t, __u32 nb, __u64 fp)
+{
+	const struct cs_bucket *b[2] = {&t[cs_bucket1(fp, nb - 1)], &t[cs_bucket2(fp, nb - 1)]};
+
+	for (int k = 0; k < 2; k++)
+		for (int i = 0; i < CS_TAG_SLOTS; i++)
+			if ((b[k]->tag[i] | CS_TAG_WEAK) == (cs_tag(fp) | CS_TAG_WEAK))
+				return b[k]->tag[i] & CS_TAG_WEAK ? 2 : 1;
+	return 0;
+}
+
+/*
+ * 88% of the slots of 2^15 buckets: only moving residents to their other bucket fits them.
+ * Every fingerprint is found, with its weak flag (a repeated fingerprint with a strong entry
+ * is strong), and each tag is kept once per bucket pair.
+ */
+static void test_full_table(void **state)
+{
+	const size_t n = 234619;
+	__u64 *fps = malloc(n * sizeof(*fps)), s = 7;
+	__u8 *weak = malloc(n);
+	struct cs_bucket *t = NULL;
+	size_t used = 0;
+	__u32 nb;
+
+	(void)state;
+	for (size_t i = 0; i < n; i++) {
+		fps[i] = i % 50 == 49 ? fps[i - 1] : rnd(&s);
+		weak[i] = i % 3 != 0;
+	}
+	nb = tagtable_build(fps, weak, n, &t);
+	assert_int_equal(nb, 1u << 15);
+	for (size_t i = 0; i < n; i++) {
+		int strong =
+		    !weak[i] || (i % 50 == 49 && !weak[i - 1]) || (i % 50 == 48 && !weak[i + 1]);
+
+		assert_int_equal(lookup(t, nb, fps[i]), strong ? 1 : 2);
+	}
+	for (__u32 b = 0; b < nb; b++)
+		for (int i = 0; i < CS_TAG_SLOTS; i++)
+			used += t[b].tag[i] != 0;
+	assert_int_equal(used, n - n / 50);
+	free(t);
+	free(fps);
+	free(weak);
+}
+
 static void test_empty(void **state)
 {
 	struct cs_bucket *t = NULL;
@@ -96,6 +145,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_members_and_false_positives),
 	    cmocka_unit_test(test_weak_flag),
+	    cmocka_unit_test(test_full_table),
 	    cmocka_unit_test(test_empty),
 	};
 
