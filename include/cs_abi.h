@@ -98,10 +98,11 @@ enum cs_counter {
 	CS_CNT_EXEC_DROPS,	  /* exec notices lost (ring buffer full) */
 	CS_CNT_DNS_ANSWERS,	  /* DNS responses handed to the collector */
 	CS_CNT_DNS_DROPS,	  /* DNS responses lost (ring buffer full) */
-	CS_CNT_CARRIED,	   /* sends that continued a token left open by the flow's last send */
-	CS_CNT_DEEP_SENDS, /* sends handed to the collector for decoding (CS_TRIG_*) */
-	CS_CNT_DEEP_BYTES, /* bytes handed over */
-	CS_CNT_DEEP_DROPS, /* bytes not handed over: "deep" ring buffer full */
+	CS_CNT_CARRIED,	    /* sends that continued a token left open by the flow's last send */
+	CS_CNT_DEEP_SENDS,  /* sends handed to the collector for decoding (CS_TRIG_*) */
+	CS_CNT_DEEP_BYTES,  /* bytes handed over */
+	CS_CNT_DEEP_DROPS,  /* bytes not handed over: "deep" ring buffer full */
+	CS_CNT_NOT_DECODED, /* sends that needed decoding, not handed over (--decode off) */
 	CS_CNT_MAX,
 };
 

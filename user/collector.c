@@ -229,11 +229,13 @@ static void print_summary(const struct collector *c)
 		    " not: ring full %" PRIu64 ", lost %" PRIu64 ")\n"
 		    "  decoded               %" PRIu64 " layers, %" PRIu64
 		    " bytes (cut at the limit %" PRIu64 ", corrupt streams %" PRIu64 "), %" PRIu64
-		    " hits only there\n",
+		    " hits only there\n"
+		    "  not decoded           %" PRIu64 " sends (--decode off)\n",
 		    (uint64_t)cnt[CS_CNT_DEEP_SENDS], (uint64_t)cnt[CS_CNT_DEEP_BYTES],
 		    (uint64_t)(cnt[CS_CNT_DEEP_DROPS] + d->lost), (uint64_t)cnt[CS_CNT_DEEP_DROPS],
 		    (uint64_t)d->lost, (uint64_t)d->dec.layers, (uint64_t)d->dec.bytes_out,
-		    (uint64_t)d->dec.bytes_cut, (uint64_t)d->dec.errors, (uint64_t)d->hits);
+		    (uint64_t)d->dec.bytes_cut, (uint64_t)d->dec.errors, (uint64_t)d->hits,
+		    (uint64_t)cnt[CS_CNT_NOT_DECODED]);
 	}
 	print_flows(c);
 }

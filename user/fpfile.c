@@ -215,14 +215,24 @@ __u32 fp_entries_sort(struct fp_entry *e, __u32 n)
 }
 
 /*
- * The compact form of a loaded DB's entries. Entries stay in file order (sorted by fp). The top
- * dir_bits bits of fp pick a bucket and dir[] holds the first entry of every bucket, so each
- * entry only stores the other rem_bits = 64 - dir_bits bits; with about 16-32 entries per
- * bucket the directory costs ~1-2 bits per entry. The subject index takes subj_bits and the
- * rest of the entry (field, part, nparts, variant) is one of the DB's few distinct kinds, an
- * index of kind_bits into kinds[]. At 10M subjects (58M entries) a record is 43 + 24 + 3 bits:
- * 9 bytes an entry instead of 16. Records are packed back to back in rec[] (little-endian bit
- * order, one spare word at the end so a field is read with at most two word loads).
+ * The compact form of a loaded DB's entries, in two parts.
+ *
+ * Singles, fingerprints with one entry (phones, emails, ids: most of them): one record each, in
+ * fp order. The top dir_bits bits of fp pick a bucket and dir[] holds the first record of every
+ * bucket, so a record stores only the other rem_bits = 64 - dir_bits bits of fp (~16-32 records
+ * a bucket: the directory costs 1-2 bits per record), then the subject index (subj_bits) and
+ * the kind (kind_bits): the field, part, nparts and variant, one of the DB's few distinct
+ * combinations in kinds[].
+ *
+ * Groups, fingerprints several entries share (a name part like "wang"): the fingerprint once
+ * in groups[], sorted, and each entry as subject and kind only, in mrec[].
+ *
+ * At 10M subjects (58M entries, 15M of them name parts) that is 43 + 24 + 2 bits per single and
+ * 26 bits per group entry: ~7 bytes an entry instead of 16. Records are packed back to back
+ * (little-endian bit order, one spare word at the end so a field is read with two loads at most).
+ *
+ * Entry handles (fpdb_find, fpdb_entry): singles are 0..nsingle-1 in fp order, then group
+ * entries nsingle.. in fp order. Iteration follows the handles.
  */
 struct fp_kind {
 	__u8 field;
@@ -231,23 +241,41 @@ struct fp_kind {
 	__u8 variant;
 };
 
+struct fp_group {
+	__u64 fp;
+	__u32 first; /* first entry in mrec */
+	__u32 n;
+};
+
 struct ring_buf {
 	struct fp_entry *e;
 	__u32 cap;
 };
 
 struct fpdb_index {
+	__u32 nsingle;
 	__u32 dir_bits, rem_bits, subj_bits, kind_bits, rec_bits;
-	__u32 *dir; /* (1 << dir_bits) + 1 entry indices */
+	__u32 *dir; /* (1 << dir_bits) + 1 single indices */
 	__u64 *rec;
+	__u32 ngroups, ngrouped;
+	struct fp_group *groups;
+	__u64 *mrec; /* ngrouped records of subj_bits + kind_bits */
 	struct fp_kind *kinds;
 	__u32 nkinds;
-	/* building: kind key -> index + 1, open addressing */
+	/* building: kind key -> index + 1, open addressing; capacities of pass 1 */
 	__u32 *kslot;
 	__u32 kmask;
 	/* fpdb_lookup() results */
 	struct ring_buf ring[FPDB_LOOKUP_RING];
 	unsigned ring_next;
+};
+
+/* One pass of entries in fp order into an index: a run of one fp is a single or a group. */
+struct ix_pass {
+	int pass; /* 1: count, 2: store */
+	struct fp_entry prev;
+	__u32 run; /* entries of prev.fp so far */
+	__u32 s, m, g;
 };
 
 /* Bits to store any of n values 0..n-1. */
@@ -282,9 +310,9 @@ static void put_bits(__u64 *w, __u64 pos, __u32 width, __u64 v)
 		w[i + 1] |= v >> (64 - s);
 }
 
-static __u32 kind_key(const struct fp_entry *e)
+static __u32 kind_key(__u8 field, __u8 part, __u8 nparts, __u8 variant)
 {
-	return e->field | (__u32)e->part << 8 | (__u32)e->nparts << 16 | (__u32)e->variant << 24;
+	return field | (__u32)part << 8 | (__u32)nparts << 16 | (__u32)variant << 24;
 }
 
 static __u32 kind_hash(__u32 k)
@@ -295,29 +323,28 @@ static __u32 kind_hash(__u32 k)
 /* Index of e's kind, added when new. -ENOMEM or >= 0. */
 static long kind_index(struct fpdb_index *ix, const struct fp_entry *e)
 {
-	__u32 k = kind_key(e), i;
+	__u32 k = kind_key(e->field, e->part, e->nparts, e->variant), i;
 
 	if ((__u64)(ix->nkinds + 1) * 2 > (__u64)ix->kmask + 1) {
 		__u32 n = ix->kslot ? (ix->kmask + 1) * 2 : 64;
 		__u32 *t = calloc(n, sizeof(*t));
 		struct fp_kind *kinds = realloc(ix->kinds, (size_t)n / 2 * sizeof(*kinds));
 
+		if (kinds)
+			ix->kinds = kinds;
 		if (!t || !kinds) {
 			free(t);
-			if (kinds)
-				ix->kinds = kinds;
 			return -ENOMEM;
 		}
-		ix->kinds = kinds;
 		free(ix->kslot);
 		ix->kslot = t;
 		ix->kmask = n - 1;
 		for (__u32 j = 0; j < ix->nkinds; j++) {
 			const struct fp_kind *q = &ix->kinds[j];
-			__u32 qk = q->field | (__u32)q->part << 8 | (__u32)q->nparts << 16 |
-				   (__u32)q->variant << 24;
 
-			for (i = kind_hash(qk) & ix->kmask; t[i]; i = (i + 1) & ix->kmask)
+			for (i = kind_hash(kind_key(q->field, q->part, q->nparts, q->variant)) &
+				 ix->kmask;
+			     t[i]; i = (i + 1) & ix->kmask)
 				;
 			t[i] = j + 1;
 		}
@@ -325,8 +352,7 @@ static long kind_index(struct fpdb_index *ix, const struct fp_entry *e)
 	for (i = kind_hash(k) & ix->kmask; ix->kslot[i]; i = (i + 1) & ix->kmask) {
 		const struct fp_kind *q = &ix->kinds[ix->kslot[i] - 1];
 
-		if (q->field == e->field && q->part == e->part && q->nparts == e->nparts &&
-		    q->variant == e->variant)
+		if (kind_key(q->field, q->part, q->nparts, q->variant) == k)
 			return ix->kslot[i] - 1;
 	}
 	ix->kinds[ix->nkinds] = (struct fp_kind){e->field, e->part, e->nparts, e->variant};
@@ -342,12 +368,14 @@ static void ix_free(struct fpdb_index *ix)
 		free(ix->ring[r].e);
 	free(ix->dir);
 	free(ix->rec);
+	free(ix->groups);
+	free(ix->mrec);
 	free(ix->kinds);
 	free(ix->kslot);
 	free(ix);
 }
 
-/* Start an index of n entries of nsub subjects: pass 1 is ix_count() of every entry. */
+/* Start an index of at most n entries of nsub subjects. */
 static struct fpdb_index *ix_new(__u32 n, __u32 nsub)
 {
 	struct fpdb_index *ix = calloc(1, sizeof(*ix));
@@ -355,7 +383,7 @@ static struct fpdb_index *ix_new(__u32 n, __u32 nsub)
 
 	if (!ix)
 		return NULL;
-	/* 2^(dir_bits) ~ n/16..n/32: ~1-2 bits of directory and <= 32 records to search */
+	/* 2^dir_bits ~ n/16..n/32 */
 	ix->dir_bits = nb > 5 ? nb - 5 : 0;
 	ix->rem_bits = 64 - ix->dir_bits;
 	ix->subj_bits = bits_for(nsub);
@@ -372,19 +400,13 @@ static __u64 ix_bucket(const struct fpdb_index *ix, __u64 fp)
 	return ix->dir_bits ? fp >> ix->rem_bits : 0;
 }
 
-/* Pass 1: count e's bucket, learn its kind. 0 or -ENOMEM. */
-static int ix_count(struct fpdb_index *ix, const struct fp_entry *e)
+static __u64 ix_remof(const struct fpdb_index *ix, __u64 fp)
 {
-	long k = kind_index(ix, e);
-
-	if (k < 0)
-		return (int)k;
-	ix->dir[ix_bucket(ix, e->fp) + 1]++;
-	return 0;
+	return ix->rem_bits == 64 ? fp : fp & ((1ULL << ix->rem_bits) - 1);
 }
 
-/* Between the passes: bucket starts, record width, zeroed records. 0 or -ENOMEM. */
-static int ix_layout(struct fpdb_index *ix, __u32 n)
+/* Between the passes: bucket starts, record widths, zeroed records. 0 or -ENOMEM. */
+static int ix_layout(struct fpdb_index *ix)
 {
 	size_t nb = (size_t)1 << ix->dir_bits;
 
@@ -392,34 +414,114 @@ static int ix_layout(struct fpdb_index *ix, __u32 n)
 		ix->dir[b + 1] += ix->dir[b];
 	ix->kind_bits = bits_for(ix->nkinds);
 	ix->rec_bits = ix->rem_bits + ix->subj_bits + ix->kind_bits;
-	ix->rec = calloc(((__u64)n * ix->rec_bits + 63) / 64 + 1, sizeof(*ix->rec));
-	return ix->rec ? 0 : -ENOMEM;
+	ix->rec = calloc(((__u64)ix->nsingle * ix->rec_bits + 63) / 64 + 1, sizeof(*ix->rec));
+	ix->groups = calloc(ix->ngroups ? ix->ngroups : 1, sizeof(*ix->groups));
+	ix->mrec = calloc(((__u64)ix->ngrouped * (ix->subj_bits + ix->kind_bits) + 63) / 64 + 1,
+			  sizeof(*ix->mrec));
+	return ix->rec && ix->groups && ix->mrec ? 0 : -ENOMEM;
 }
 
-/* Pass 2: entry i (in order) is e. 0, or -EINVAL if e was not seen in pass 1. */
-static int ix_put(struct fpdb_index *ix, __u32 i, const struct fp_entry *e)
+/* Kind index of e for a record: -EINVAL if pass 1 did not see it (the file changed). */
+static long ix_kind2(struct fpdb_index *ix, const struct fp_entry *e)
 {
-	__u64 pos = (__u64)i * ix->rec_bits;
-	__u64 rem = ix->rem_bits == 64 ? e->fp : e->fp & ((1ULL << ix->rem_bits) - 1);
-	__u64 b = ix_bucket(ix, e->fp);
 	long k = kind_index(ix, e);
 
-	/* the file may have changed between the passes: the caller also compares checksums */
-	if (k < 0 || (__u32)k >= ((__u32)1 << ix->kind_bits) || i < ix->dir[b] ||
-	    i >= ix->dir[b + 1] || e->subject >= ((__u64)1 << ix->subj_bits))
+	if (k >= 0 && (__u64)k >= (1ULL << ix->kind_bits))
 		return -EINVAL;
-	put_bits(ix->rec, pos, ix->rem_bits, rem);
+	return k;
+}
+
+static int ix_single(struct fpdb_index *ix, struct ix_pass *p, const struct fp_entry *e)
+{
+	__u64 b = ix_bucket(ix, e->fp), pos;
+	long k;
+
+	if (p->pass == 1) {
+		ix->nsingle++;
+		ix->dir[b + 1]++;
+		return 0;
+	}
+	k = ix_kind2(ix, e);
+	if (k < 0)
+		return (int)k;
+	if (p->s >= ix->nsingle || p->s < ix->dir[b] || p->s >= ix->dir[b + 1])
+		return -EINVAL;
+	pos = (__u64)p->s++ * ix->rec_bits;
+	put_bits(ix->rec, pos, ix->rem_bits, ix_remof(ix, e->fp));
 	put_bits(ix->rec, pos + ix->rem_bits, ix->subj_bits, e->subject);
 	put_bits(ix->rec, pos + ix->rem_bits + ix->subj_bits, ix->kind_bits, (__u64)k);
 	return 0;
 }
 
-/* After pass 2: the kind lookup table is no longer needed. */
-static void ix_done(struct fpdb_index *ix)
+/* An entry of a group; first: it starts the group. */
+static int ix_grouped(struct fpdb_index *ix, struct ix_pass *p, const struct fp_entry *e, int first)
 {
+	__u32 w = ix->subj_bits + ix->kind_bits;
+	long k;
+
+	if (p->pass == 1) {
+		ix->ngroups += first;
+		ix->ngrouped++;
+		return 0;
+	}
+	k = ix_kind2(ix, e);
+	if (k < 0)
+		return (int)k;
+	if (first) {
+		if (p->g >= ix->ngroups)
+			return -EINVAL;
+		ix->groups[p->g++] = (struct fp_group){e->fp, p->m, 0};
+	}
+	if (p->m >= ix->ngrouped)
+		return -EINVAL;
+	put_bits(ix->mrec, (__u64)p->m * w, ix->subj_bits, e->subject);
+	put_bits(ix->mrec, (__u64)p->m * w + ix->subj_bits, ix->kind_bits, (__u64)k);
+	p->m++;
+	ix->groups[p->g - 1].n++;
+	return 0;
+}
+
+/* The next entry of a pass, in fp_entry_cmp order. 0, -ENOMEM or -EINVAL. */
+static int ix_feed(struct fpdb_index *ix, struct ix_pass *p, const struct fp_entry *e)
+{
+	int err = 0;
+
+	if (p->pass == 1) {
+		long k = kind_index(ix, e);
+
+		if (k < 0)
+			return (int)k;
+	}
+	if (p->run && e->fp == p->prev.fp) {
+		if (p->run == 1)
+			err = ix_grouped(ix, p, &p->prev, 1);
+		if (!err)
+			err = ix_grouped(ix, p, e, 0);
+		p->run++;
+		return err;
+	}
+	if (p->run == 1)
+		err = ix_single(ix, p, &p->prev);
+	p->prev = *e;
+	p->run = 1;
+	return err;
+}
+
+/* End of a pass: the last run; after pass 2 the counts must be those of pass 1. */
+static int ix_end(struct fpdb_index *ix, struct ix_pass *p)
+{
+	int err = p->run == 1 ? ix_single(ix, p, &p->prev) : 0;
+
+	p->run = 0;
+	if (err || p->pass == 1)
+		return err;
+	if (p->s != ix->nsingle || p->m != ix->ngrouped || p->g != ix->ngroups)
+		return -EINVAL;
+	/* the kind lookup table is not needed any more */
 	free(ix->kslot);
 	ix->kslot = NULL;
 	ix->kmask = 0;
+	return 0;
 }
 
 static __u64 ix_rem(const struct fpdb_index *ix, __u32 i)
@@ -427,23 +529,38 @@ static __u64 ix_rem(const struct fpdb_index *ix, __u32 i)
 	return get_bits(ix->rec, (__u64)i * ix->rec_bits, ix->rem_bits);
 }
 
-/* Entry i, which lies in bucket b. */
-static void ix_get(const struct fpdb_index *ix, __u32 i, __u64 b, struct fp_entry *e)
+static void ix_kind_to(const struct fpdb_index *ix, __u64 k, struct fp_entry *e)
+{
+	const struct fp_kind *q = &ix->kinds[k];
+
+	e->field = q->field;
+	e->part = q->part;
+	e->nparts = q->nparts;
+	e->variant = q->variant;
+}
+
+/* Single i, which lies in bucket b. */
+static void ix_get_single(const struct fpdb_index *ix, __u32 i, __u64 b, struct fp_entry *e)
 {
 	__u64 pos = (__u64)i * ix->rec_bits;
 	__u64 rem = get_bits(ix->rec, pos, ix->rem_bits);
-	const struct fp_kind *k;
 
 	e->fp = ix->dir_bits ? b << ix->rem_bits | rem : rem;
 	e->subject = (__u32)get_bits(ix->rec, pos + ix->rem_bits, ix->subj_bits);
-	k = &ix->kinds[get_bits(ix->rec, pos + ix->rem_bits + ix->subj_bits, ix->kind_bits)];
-	e->field = k->field;
-	e->part = k->part;
-	e->nparts = k->nparts;
-	e->variant = k->variant;
+	ix_kind_to(ix, get_bits(ix->rec, pos + ix->rem_bits + ix->subj_bits, ix->kind_bits), e);
 }
 
-/* The bucket holding entry i: the last b with dir[b] <= i. */
+/* Grouped entry m, of fingerprint fp. */
+static void ix_get_grouped(const struct fpdb_index *ix, __u32 m, __u64 fp, struct fp_entry *e)
+{
+	__u64 pos = (__u64)m * (ix->subj_bits + ix->kind_bits);
+
+	e->fp = fp;
+	e->subject = (__u32)get_bits(ix->mrec, pos, ix->subj_bits);
+	ix_kind_to(ix, get_bits(ix->mrec, pos + ix->subj_bits, ix->kind_bits), e);
+}
+
+/* The bucket holding single i: the last b with dir[b] <= i. */
 static __u64 ix_bucket_of(const struct fpdb_index *ix, __u32 i)
 {
 	__u64 lo = 0, hi = (__u64)1 << ix->dir_bits;
@@ -459,10 +576,26 @@ static __u64 ix_bucket_of(const struct fpdb_index *ix, __u32 i)
 	return lo;
 }
 
+/* The group holding grouped entry m: the last g with groups[g].first <= m. */
+static __u32 ix_group_of(const struct fpdb_index *ix, __u32 m)
+{
+	__u32 lo = 0, hi = ix->ngroups;
+
+	while (hi - lo > 1) {
+		__u32 mid = lo + (hi - lo) / 2;
+
+		if (ix->groups[mid].first <= m)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 __u32 fpdb_find(const struct fpdb *db, __u64 fp, __u32 *first)
 {
 	const struct fpdb_index *ix = db->ix;
-	__u32 lo, hi, end;
+	__u32 lo, hi;
 	__u64 rem;
 
 	if (db->entries || !ix) {
@@ -491,9 +624,23 @@ __u32 fpdb_find(const struct fpdb *db, __u64 fp, __u32 *first)
 		}
 		return lo - *first;
 	}
+	lo = 0;
+	hi = ix->ngroups;
+	while (lo < hi) {
+		__u32 mid = lo + (hi - lo) / 2;
+
+		if (ix->groups[mid].fp < fp)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < ix->ngroups && ix->groups[lo].fp == fp) {
+		*first = ix->nsingle + ix->groups[lo].first;
+		return ix->groups[lo].n;
+	}
 	lo = ix->dir[ix_bucket(ix, fp)];
-	end = hi = ix->dir[ix_bucket(ix, fp) + 1];
-	rem = ix->rem_bits == 64 ? fp : fp & ((1ULL << ix->rem_bits) - 1);
+	hi = ix->dir[ix_bucket(ix, fp) + 1];
+	rem = ix_remof(ix, fp);
 	while (lo < hi) {
 		__u32 mid = lo + (hi - lo) / 2;
 
@@ -503,30 +650,27 @@ __u32 fpdb_find(const struct fpdb *db, __u64 fp, __u32 *first)
 			hi = mid;
 	}
 	*first = lo;
-	hi = end;
-	while (lo < hi) {
-		__u32 mid = lo + (hi - lo) / 2;
-
-		if (ix_rem(ix, mid) <= rem)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo - *first;
+	return lo < ix->dir[ix_bucket(ix, fp) + 1] && ix_rem(ix, lo) == rem;
 }
 
 void fpdb_entry(const struct fpdb *db, __u32 i, struct fp_entry *e)
 {
+	const struct fpdb_index *ix = db->ix;
+
 	if (db->entries)
 		*e = db->entries[i];
+	else if (i < ix->nsingle)
+		ix_get_single(ix, i, ix_bucket_of(ix, i), e);
 	else
-		ix_get(db->ix, i, ix_bucket_of(db->ix, i), e);
+		ix_get_grouped(ix, i - ix->nsingle, ix->groups[ix_group_of(ix, i - ix->nsingle)].fp,
+			       e);
 }
 
 int fpdb_iter_next(struct fpdb_iter *it, struct fp_entry *e)
 {
 	const struct fpdb *db = it->db;
 	const struct fpdb_index *ix = db->ix;
+	__u32 m;
 
 	if (it->i >= db->nentries)
 		return 0;
@@ -534,9 +678,19 @@ int fpdb_iter_next(struct fpdb_iter *it, struct fp_entry *e)
 		*e = db->entries[it->i++];
 		return 1;
 	}
-	while (ix->dir[it->bucket + 1] <= it->i)
+	if (it->i < ix->nsingle) {
+		while (ix->dir[it->bucket + 1] <= it->i)
+			it->bucket++;
+		ix_get_single(ix, it->i++, it->bucket, e);
+		return 1;
+	}
+	/* it->bucket is now the group */
+	if (it->i == ix->nsingle)
+		it->bucket = 0;
+	m = it->i++ - ix->nsingle;
+	while (ix->groups[it->bucket].first + ix->groups[it->bucket].n <= m)
 		it->bucket++;
-	ix_get(ix, it->i++, it->bucket, e);
+	ix_get_grouped(ix, m, ix->groups[it->bucket].fp, e);
 	return 1;
 }
 
@@ -565,41 +719,46 @@ const struct fp_entry *fpdb_lookup(const struct fpdb *db, __u64 fp, __u32 *n)
 		r->e = e;
 		r->cap = cap;
 	}
-	for (__u32 j = 0; j < *n; j++)
-		ix_get(ix, first + j, ix_bucket(ix, fp), &r->e[j]);
+	if (first < ix->nsingle)
+		ix_get_single(ix, first, ix_bucket(ix, fp), r->e);
+	else
+		for (__u32 j = 0; j < *n; j++)
+			ix_get_grouped(ix, first - ix->nsingle + j, fp, &r->e[j]);
 	return r->e;
 }
 
 int fpdb_compact(struct fpdb *db)
 {
 	struct fpdb_index *ix;
+	struct ix_pass p = {.pass = 1};
 	__u32 i;
-	int err = -ENOMEM;
+	int err = 0;
 
 	if (!db->entries)
 		return 0;
 	ix = ix_new(db->nentries, db->nsubjects);
 	if (!ix)
 		return -ENOMEM;
-	for (i = 0; i < db->nentries; i++)
-		if (ix_count(ix, &db->entries[i]))
-			goto fail;
-	if (ix_layout(ix, db->nentries))
-		goto fail;
-	for (i = 0; i < db->nentries; i++) {
-		err = ix_put(ix, i, &db->entries[i]);
-		if (err)
-			goto fail;
+	for (i = 0; i < db->nentries && !err; i++)
+		err = ix_feed(ix, &p, &db->entries[i]);
+	if (!err)
+		err = ix_end(ix, &p);
+	if (!err)
+		err = ix_layout(ix);
+	p = (struct ix_pass){.pass = 2};
+	for (i = 0; i < db->nentries && !err; i++)
+		err = ix_feed(ix, &p, &db->entries[i]);
+	if (!err)
+		err = ix_end(ix, &p);
+	if (err) {
+		ix_free(ix);
+		return err;
 	}
-	ix_done(ix);
 	free(db->entries);
 	db->entries = NULL;
 	ix_free(db->ix);
 	db->ix = ix;
 	return 0;
-fail:
-	ix_free(ix);
-	return err;
 }
 
 void fpdb_pre_share(struct fpdb *db, __u64 *copy)
@@ -892,13 +1051,14 @@ static const char *parse_subjects(char *buf, __u64 size, __u32 n, char **subject
 }
 
 /*
- * Pass over the entries of the file in batches: pass 1 checks them (first error into *why and
- * *bad) and feeds ix_count(), pass 2 feeds ix_put(). *crc is the checksum of the entries region.
+ * Pass over the entries of the file in batches into the index: pass 1 also checks them (first
+ * error into *why and *bad). *crc is the checksum of the entries region.
  */
 static int load_entries(int fd, struct fpdb *d, __u64 off, int pass, unsigned long *crc,
 			const char **why, __u32 *bad)
 {
 	struct fp_entry *batch = malloc(LOAD_BATCH * sizeof(*batch)), prev;
+	struct ix_pass p = {.pass = pass};
 	__u32 i, j, m;
 	int err = 0;
 
@@ -914,20 +1074,18 @@ static int load_entries(int fd, struct fpdb *d, __u64 off, int pass, unsigned lo
 		*crc = crc_update(*crc, batch, (size_t)m * sizeof(*batch));
 		for (j = 0; j < m && !err; j++) {
 			entry_from_le(&batch[j]);
-			if (pass == 2) {
-				err = ix_put(d->ix, i + j, &batch[j]);
-				continue;
-			}
-			if (!*why) {
+			if (pass == 1 && !*why) {
 				*why = check_entry(&batch[j], i + j ? &prev : NULL, d->nsubjects);
 				*bad = i + j;
 			}
-			/* a bad entry could break the index's invariants: stop counting */
+			/* past a bad entry the index's invariants do not hold: stop feeding it */
 			if (!*why)
-				err = ix_count(d->ix, &batch[j]);
+				err = ix_feed(d->ix, &p, &batch[j]);
 			prev = batch[j];
 		}
 	}
+	if (!err && !*why)
+		err = ix_end(d->ix, &p);
 	free(batch);
 	return err;
 }
@@ -1060,7 +1218,7 @@ int fpdb_load(struct fpdb *db, const char *path, const struct cs_key *key)
 		goto out;
 	}
 	/* pass 2: pack the records; the file must not have changed since pass 1 */
-	err = ix_layout(d.ix, d.nentries);
+	err = ix_layout(d.ix);
 	if (!err)
 		err = load_entries(fd, &d, ent_off, 2, &crc_ent2, &why, &bad);
 	if (err == -ENOMEM) {
@@ -1072,7 +1230,6 @@ int fpdb_load(struct fpdb *db, const char *path, const struct cs_key *key)
 		pr_err("%s: fingerprint file changed while loading", path);
 		goto out;
 	}
-	ix_done(d.ix);
 	*db = d;
 	memset(&d, 0, sizeof(d));
 	err = 0;

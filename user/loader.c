@@ -384,6 +384,7 @@ int loader_start(struct loader *l, const struct loader_opts *o)
 		bpf_program__set_autoload(skel->progs.tp_exec, o->tls);
 	}
 	skel->rodata->cfg_tls = !!o->tls;
+	skel->rodata->cfg_decode = !!o->decode;
 	if (o->ringbuf_bytes)
 		bpf_map__set_max_entries(skel->maps.events, o->ringbuf_bytes);
 

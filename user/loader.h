@@ -20,6 +20,7 @@ struct loader_opts {
 	unsigned ncgroups;
 	__u32 ringbuf_bytes;
 	int tls;		     /* probe TLS libraries (--tls auto) */
+	int decode;		     /* hand flagged sends to the collector (--decode auto) */
 	const char *const *tls_libs; /* --tls-lib paths */
 	unsigned ntls_libs;
 };

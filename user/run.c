@@ -121,6 +121,10 @@ static void run_usage(FILE *f)
 	    "      --tls MODE           auto: also scan TLS plaintext of OpenSSL, GnuTLS, NSS and\n"
 	    "                           Go crypto/tls (uprobes; default); off: syscalls only\n"
 	    "      --tls-lib PATH       also probe this library or executable (repeatable)\n"
+	    "      --decode MODE        auto: sends holding base64, escapes or compressed bodies\n"
+	    "                           go to the collector (in memory) to be decoded and\n"
+	    "                           rescanned (default); off: payload bytes never leave the\n"
+	    "                           kernel, such sends are counted as not decoded\n"
 	    "  -v, --verbose            debug logs (libbpf and verifier output)\n"
 	    "  -h, --help               this text\n",
 	    (unsigned)CS_SCAN_LIMIT_DEFAULT, (unsigned)CS_SCAN_LIMIT_MAX);
@@ -135,6 +139,7 @@ enum {
 	OPT_SCAN_LIMIT,
 	OPT_TLS,
 	OPT_TLS_LIB,
+	OPT_DECODE,
 };
 
 int cmd_run(int argc, char **argv)
@@ -153,13 +158,14 @@ int cmd_run(int argc, char **argv)
 	    {"scan-limit", required_argument, NULL, OPT_SCAN_LIMIT},
 	    {"tls", required_argument, NULL, OPT_TLS},
 	    {"tls-lib", required_argument, NULL, OPT_TLS_LIB},
+	    {"decode", required_argument, NULL, OPT_DECODE},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, 'h'},
 	    {0},
 	};
 	struct inputs in = {0};
 	struct loader ld = {0};
-	struct loader_opts lo = {.scan_limit = CS_SCAN_LIMIT_DEFAULT, .tls = 1};
+	struct loader_opts lo = {.scan_limit = CS_SCAN_LIMIT_DEFAULT, .tls = 1, .decode = 1};
 	const char *tls_libs[CS_SCOPE_MAX];
 	struct collector col = {0};
 	__u32 pids[CS_SCOPE_MAX];
@@ -209,6 +215,14 @@ int cmd_run(int argc, char **argv)
 				return 2;
 			}
 			ncg++;
+			break;
+		case OPT_DECODE:
+			if (!strcmp(optarg, "auto") || !strcmp(optarg, "off")) {
+				lo.decode = !strcmp(optarg, "auto");
+			} else {
+				pr_err("--decode: expected auto or off, got '%s'", optarg);
+				return 2;
+			}
 			break;
 		case OPT_TLS:
 			if (!strcmp(optarg, "auto")) {

@@ -15,7 +15,8 @@ const volatile __u32 cfg_self_tgid = 0;	       /* the collector: never scanned *
 const volatile __u8 cfg_include_loopback = 0;
 const volatile __u8 cfg_scope_pid = 0;
 const volatile __u8 cfg_scope_cgroup = 0;
-const volatile __u8 cfg_tls = 0; /* TLS library probes attached: claim their plaintext */
+const volatile __u8 cfg_decode = 1; /* --decode auto: hand flagged sends over (ring "deep") */
+const volatile __u8 cfg_tls = 0;    /* TLS library probes attached: claim their plaintext */
 const volatile __u64 cfg_k0 = 0, cfg_k1 = 0, cfg_seed = 0;
 const volatile __u64 cfg_ce = 0; /* cs_key.ce: "content-encoding" under the key */
 

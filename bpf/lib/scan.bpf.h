@@ -570,6 +570,10 @@ __noinline int cs_send_end(__u32 path)
 	deep = st->inspected &&
 	       ((st->scan.trig & (CS_TRIG_B64 | CS_TRIG_ESC | CS_TRIG_GZIP | CS_TRIG_CE)) ||
 		st->deep_left);
+	if (deep && !cfg_decode) {
+		cnt->c[CS_CNT_NOT_DECODED]++;
+		deep = 0;
+	}
 	if (deep) {
 		seq = __sync_fetch_and_add(&deep_seq, 1) + 1;
 		deep_len = cs_deep_copy(seq);

@@ -77,3 +77,11 @@ expect_finding '.subject == "u003" and .fields == ["email"] and .evidence.encodi
 expect_finding '.subject == "u005" and .fields == ["phone"] and .evidence.encodings == ["md5"]'
 [[ "$(summary_value "deep sends")" -ge 8 ]] || fail "summary: fewer than 8 deep sends"
 expect_no_raw_values
+
+# --decode off: payload bytes stay in the kernel; the base64 rendering is counted, not found.
+monitor_start --decode off
+send_py $B $P 'b"GET /t?d=" + base64.b64encode(b"{\"a\":1,\"tel\":\"13712340001\"}") + b" HTTP/1.1\r\n\r\n"'
+monitor_stop
+expect_findings 0
+[[ "$(summary_value "not decoded")" -ge 1 ]] || fail "summary: the undecoded send is not counted"
+[[ "$(summary_value "deep sends")" == 0 ]] || fail "--decode off handed bytes over"
