@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * How a registered value was rendered when it was found (finding evidence.encodings).
- * A bit mask; names print in enum order, outermost layer first (compression, then transport
- * encodings, then the value's own hash), e.g. ["gzip","base64"] or ["sha256"].
+ * A bit mask (a set: the nesting order is not kept); names print in enum order: compression,
+ * transport encodings, split, the value's own hash, e.g. ["gzip","base64"] or ["sha256"].
  */
 #ifndef CS_ENCODINGS_H
 #define CS_ENCODINGS_H

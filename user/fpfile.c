@@ -761,6 +761,18 @@ int fpdb_compact(struct fpdb *db)
 	return 0;
 }
 
+const char *fpdb_subject(const struct fpdb *db, __u32 i)
+{
+	const char *s;
+
+	if (!db->soff)
+		return db->subjects[i];
+	s = db->strings + db->soff[i / FPDB_SUBJECT_STRIDE];
+	for (__u32 k = i % FPDB_SUBJECT_STRIDE; k; k--)
+		s += strlen(s) + 1;
+	return s;
+}
+
 void fpdb_pre_share(struct fpdb *db, __u64 *copy)
 {
 	if (!db->pre_shared)
@@ -1023,7 +1035,7 @@ static int read_at(int fd, void *buf, size_t n, __u64 off)
  * Turn the subjects region (u16 length + bytes, repeated) into NUL-terminated strings in place:
  * every record shrinks by one byte, so the write cursor never passes the read cursor.
  */
-static const char *parse_subjects(char *buf, __u64 size, __u32 n, char **subjects)
+static const char *parse_subjects(char *buf, __u64 size, __u32 n, char **subjects, __u64 *soff)
 {
 	__u64 r = 0, w = 0;
 
@@ -1041,7 +1053,10 @@ static const char *parse_subjects(char *buf, __u64 size, __u32 n, char **subject
 		if (memchr(buf + w, '\0', len))
 			return "NUL byte in subject id";
 		buf[w + len] = '\0';
-		subjects[i] = buf + w;
+		if (subjects)
+			subjects[i] = buf + w;
+		if (i % FPDB_SUBJECT_STRIDE == 0)
+			soff[i / FPDB_SUBJECT_STRIDE] = w;
 		w += len + 1;
 		r += 2 + len;
 	}
@@ -1167,10 +1182,16 @@ int fpdb_load(struct fpdb *db, const char *path, const struct cs_key *key)
 	subj_size = fsize - subj_off;
 
 	d.strings = malloc(subj_size ? subj_size : 1);
+	d.soff = calloc(d.nsubjects / FPDB_SUBJECT_STRIDE + 1, sizeof(*d.soff));
+#ifndef FPDB_NO_SUBJECT_POINTERS
+	/* TODO: drop (define FPDB_NO_SUBJECT_POINTERS) once correlate.c uses fpdb_subject() */
 	d.subjects = calloc(d.nsubjects ? d.nsubjects : 1, sizeof(*d.subjects));
+	if (!d.subjects)
+		d.soff = (free(d.soff), NULL);
+#endif
 	d.pre = malloc(pre_bytes(d.pre_log2));
 	d.ix = ix_new(d.nentries, d.nsubjects);
-	if (!d.strings || !d.subjects || !d.pre || !d.ix) {
+	if (!d.strings || !d.soff || !d.pre || !d.ix) {
 		err = -ENOMEM;
 		pr_err("%s: %s", path, strerror(ENOMEM));
 		goto out;
@@ -1212,7 +1233,7 @@ int fpdb_load(struct fpdb *db, const char *path, const struct cs_key *key)
 		pr_err("%s: bad token length window %u..%u", path, d.min_len, d.max_len);
 		goto out;
 	}
-	why = parse_subjects(d.strings, subj_size, d.nsubjects, d.subjects);
+	why = parse_subjects(d.strings, subj_size, d.nsubjects, d.subjects, d.soff);
 	if (why) {
 		pr_err("%s: %s", path, why);
 		goto out;
@@ -1246,6 +1267,7 @@ void fpdb_release(struct fpdb *db)
 	free(db->entries);
 	ix_free(db->ix);
 	free(db->subjects);
+	free(db->soff);
 	free(db->strings);
 	if (!db->pre_shared)
 		free(db->pre);

@@ -88,7 +88,13 @@ struct fpdb {
 	 */
 	struct fp_entry *entries;
 	struct fpdb_index *ix;
-	char **subjects; /* NUL-terminated subject ids, index = fp_entry.subject */
+	/*
+	 * NUL-terminated subject ids, index = fp_entry.subject. Read them with fpdb_subject(): a
+	 * loaded DB finds them without this array (8 bytes a subject, 76 MiB at 10M) from soff,
+	 * and builds it only for readers not moved to fpdb_subject() yet (see fpfile.c).
+	 */
+	char **subjects;
+	__u64 *soff; /* loaded: offset in strings of every FPDB_SUBJECT_STRIDE-th subject id */
 	__u32 min_len;	 /* window of normalised token lengths over all entries */
 	__u32 max_len;	 /* (the kernel hashes no token outside it); 0, 0 when empty */
 	__u64 kcv;	 /* keyfile_kcv() of the key the fingerprints were made with */
@@ -149,11 +155,10 @@ void fpdb_pre_unshare(struct fpdb *db, const __u64 *copy);
 __u32 fpdb_find(const struct fpdb *db, __u64 fp, __u32 *first);
 /* Entry i (0 <= i < nentries) of either form of DB. */
 void fpdb_entry(const struct fpdb *db, __u32 i, struct fp_entry *e);
+#define FPDB_SUBJECT_STRIDE 16
+
 /* Subject id of index i (0 <= i < nsubjects). */
-static inline const char *fpdb_subject(const struct fpdb *db, __u32 i)
-{
-	return db->subjects[i];
-}
+const char *fpdb_subject(const struct fpdb *db, __u32 i);
 
 /* All entries in order, faster than fpdb_entry() one by one. */
 struct fpdb_iter {

@@ -263,7 +263,11 @@ static void write_text(FILE *f, const struct cs_event *ev, const struct finding 
 	}
 	fputs(" comm=", f);
 	text_str(f, comm);
-	fprintf(f, " pid=%u channel=%s\n", ev->pid, channel_name(ev->channel));
+	fprintf(f, " pid=%u channel=%s", ev->pid, channel_name(ev->channel));
+	for (unsigned i = 0, n = 0; i < CS_ENC_COUNT; i++)
+		if (fd->encodings & (1u << i))
+			fprintf(f, "%s%s", n++ ? "," : " encodings=", cs_enc_name(i));
+	fputc('\n', f);
 }
 
 int output_write(struct output *o, const struct cs_event *ev, const struct finding *f,
