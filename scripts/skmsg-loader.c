@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * Loader of the issue-5 prototype (bpf/skmsg.bpf.c) for scripts/skmsg-compare; not part of
- * consentry. The script builds it with cc into $O/skmsg/.
+ * consentry. The script builds it with cc into $O/skmsg-compare/.
  *
  *   skmsg-loader MODE [options]
  *     tp          attach the empty sys_enter_write/sendto tracepoint programs
@@ -18,8 +18,8 @@
  *   --stats             hold BPF_ENABLE_STATS while running
  *
  * Prints "ready" on stdout once attached; SIGINT/SIGTERM detach everything and print one line
- * "counters name=value ..." (summed over CPUs), one "prog NAME run_time_ns N run_cnt N" line per
- * attached program and, with --record-last, one "last ..." line. SIGUSR1 prints the counters
+ * "counters name=value ..." (summed over CPUs), one "prog NAME id N run_time_ns N run_cnt N" line
+ * per attached program and, with --record-last, one "last ..." line. SIGUSR1 prints the counters
  * without stopping. Exit 0, 1 on failure, 2 on usage errors.
  */
 #define _GNU_SOURCE

@@ -174,7 +174,7 @@ int correlate_event(struct correlator *c, const struct cs_event *ev, const __u32
 		int err;
 
 		/* cppcheck-suppress uninitvar ; subj[0..nsubj) were filled by subj_get() */
-		f.subject = c->db->subjects[subj[s].subject];
+		f.subject = fpdb_subject(c->db, subj[s].subject);
 		f.fields = subj[s].strong | subj[s].weak;
 		f.rcpt = rcpt;
 		memcpy(f.fps, subj[s].fps, sizeof(f.fps[0]) * subj[s].nfps);

@@ -153,7 +153,7 @@ static void on_token(const struct scan_token *t, void *ctx)
 	struct merge *m = ctx;
 	const struct fpdb *db = m->d->db;
 	struct cs_event *ev = m->out;
-	__u32 n;
+	__u32 first;
 
 	if (db->pre) {
 		__u64 b = fpdb_pre_index(cs_pre(t->acc, t->len), db->pre_log2);
@@ -161,7 +161,7 @@ static void on_token(const struct scan_token *t, void *ctx)
 		if (!((db->pre[b >> 6] >> (b & 63)) & 1))
 			return;
 	}
-	if (!fpdb_lookup(db, t->fp, &n))
+	if (!fpdb_find(db, t->fp, &first))
 		return;
 	for (unsigned i = 0; i < ev->nhits; i++) {
 		if (ev->hits[i].fp == t->fp) {

@@ -82,7 +82,7 @@ struct fpdb {
 	 * that value carries.
 	 *
 	 * A DB built in memory (enroll, tests) has them in entries[]. A loaded DB has entries ==
-	 * NULL and keeps them in ix, about 9 bytes per entry instead of 16 (bit-packed records:
+	 * NULL and keeps them in ix, 7-9 bytes per entry instead of 16 (bit-packed records:
 	 * the fingerprint's low bits, the subject index and a kind; see fpfile.c). Read either
 	 * with fpdb_find(), fpdb_entry(), fpdb_iter_next() or fpdb_lookup().
 	 */
@@ -94,13 +94,13 @@ struct fpdb {
 	 * and builds it only for readers not moved to fpdb_subject() yet (see fpfile.c).
 	 */
 	char **subjects;
-	__u64 *soff; /* loaded: offset in strings of every FPDB_SUBJECT_STRIDE-th subject id */
-	__u32 min_len;	 /* window of normalised token lengths over all entries */
-	__u32 max_len;	 /* (the kernel hashes no token outside it); 0, 0 when empty */
-	__u64 kcv;	 /* keyfile_kcv() of the key the fingerprints were made with */
-	__u64 *pre;	 /* prefilter bitmap of cs_pre() of every enrolled token */
-	__u32 pre_log2;	 /* its size: 1 << pre_log2 bits */
-	int pre_shared;	 /* pre is memory the DB does not own (fpdb_pre_share) */
+	__u64 *soff;	/* loaded: offset in strings of every FPDB_SUBJECT_STRIDE-th subject id */
+	__u32 min_len;	/* window of normalised token lengths over all entries */
+	__u32 max_len;	/* (the kernel hashes no token outside it); 0, 0 when empty */
+	__u64 kcv;	/* keyfile_kcv() of the key the fingerprints were made with */
+	__u64 *pre;	/* prefilter bitmap of cs_pre() of every enrolled token */
+	__u32 pre_log2; /* its size: 1 << pre_log2 bits */
+	int pre_shared; /* pre is memory the DB does not own (fpdb_pre_share) */
 	/*
 	 * Storage of the subject ids that subjects[] points into. fpdb_release() frees entries,
 	 * subjects and strings with free(); a DB built in memory must allocate them so.
@@ -185,6 +185,7 @@ int fpdb_compact(struct fpdb *db);
 
 /* Lookups whose results fpdb_lookup() keeps valid at once (>= CS_MAX_HITS of one event). */
 #define FPDB_LOOKUP_RING 64
+_Static_assert(FPDB_LOOKUP_RING >= CS_MAX_HITS, "correlate.c keeps one lookup per hit of an event");
 
 /*
  * The entries with fingerprint fp: the first and their number (*n); NULL, *n = 0 if none. In

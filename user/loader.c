@@ -125,7 +125,7 @@ static int bucket_fill(struct cs_bucket *b, __u32 tag, __u32 **has)
 #define TT_LOAD_PCT  90
 #define TT_MAX_KICKS 2000
 
-static __u32 tagtable_nbuckets(size_t n)
+__u32 tagtable_nbuckets(size_t n)
 {
 	__u32 nb = 1;
 
@@ -213,31 +213,19 @@ static int fp_runs_next(struct fp_runs *r, __u64 *fp, int *weak)
 	return 1;
 }
 
-/*
- * The tag table of fps[0..n) (weak: weak[]) or, with db, of the DB's distinct fingerprints.
- * Returns the number of buckets, or 0 on ENOMEM.
- */
-static __u32 tagtable_fill(const __u64 *fps, const __u8 *weak, size_t n, const struct fpdb *db,
-			   struct cs_bucket **out)
+__u32 tagtable_build(const __u64 *fps, const __u8 *weak, size_t n, struct cs_bucket **out)
 {
 	__u32 nb = tagtable_nbuckets(n);
 
 	for (;;) {
 		struct cs_bucket *t = calloc(nb, sizeof(*t));
-		__u64 rng = 0x9e3779b97f4a7c15ULL, fp;
-		struct fp_runs r;
-		int err = 0, w;
+		__u64 rng = 0x9e3779b97f4a7c15ULL;
+		int err = 0;
 
 		if (!t)
 			return 0;
-		if (db) {
-			fp_runs_init(&r, db);
-			while (!err && fp_runs_next(&r, &fp, &w))
-				err = tt_insert(t, nb - 1, fp, w, &rng);
-		} else {
-			for (size_t i = 0; i < n && !err; i++)
-				err = tt_insert(t, nb - 1, fps[i], weak && weak[i], &rng);
-		}
+		for (size_t i = 0; i < n && !err; i++)
+			err = tt_insert(t, nb - 1, fps[i], weak && weak[i], &rng);
 		if (!err) {
 			*out = t;
 			return nb;
@@ -249,22 +237,29 @@ static __u32 tagtable_fill(const __u64 *fps, const __u8 *weak, size_t n, const s
 	}
 }
 
-__u32 tagtable_build(const __u64 *fps, const __u8 *weak, size_t n, struct cs_bucket **out)
-{
-	return tagtable_fill(fps, weak, n, NULL, out);
-}
-
-__u32 tagtable_build_db(const struct fpdb *db, struct cs_bucket **out, size_t *nfps)
+size_t tagtable_count_db(const struct fpdb *db)
 {
 	struct fp_runs r;
+	size_t n = 0;
 	__u64 fp;
 	int w;
 
-	*nfps = 0;
 	fp_runs_init(&r, db);
 	while (fp_runs_next(&r, &fp, &w))
-		(*nfps)++;
-	return tagtable_fill(NULL, NULL, *nfps, db, out);
+		n++;
+	return n;
+}
+
+int tagtable_fill_db(struct cs_bucket *t, __u32 nb, const struct fpdb *db, __u64 seed)
+{
+	__u64 rng = seed | 1, fp;
+	struct fp_runs r;
+	int err = 0, w;
+
+	fp_runs_init(&r, db);
+	while (!err && fp_runs_next(&r, &fp, &w))
+		err = tt_insert(t, nb - 1, fp, w, &rng);
+	return err;
 }
 
 /* The cgroup v2 root, for programs that must see every socket of the host. */
@@ -313,8 +308,7 @@ int cgroup_id_of(const char *path, __u64 *id, int *level)
 int loader_start(struct loader *l, const struct loader_opts *o)
 {
 	struct consentry_bpf *skel;
-	struct cs_bucket *tt = NULL;
-	size_t nfp = 0;
+	size_t nfp;
 	int err;
 
 	if (!o->db->pre || o->db->pre_log2 < CS_PRE_LOG2_MIN || o->db->pre_log2 > CS_PRE_LOG2_MAX) {
@@ -342,13 +336,9 @@ int loader_start(struct loader *l, const struct loader_opts *o)
 	}
 	l->skel = skel;
 
-	/* one tag per distinct fp, weak only if all its entries are */
-	l->nbuckets = tagtable_build_db(o->db, &tt, &nfp);
-	if (!l->nbuckets) {
-		err = -ENOMEM;
-		pr_err("cannot allocate the tag table for %zu fingerprints", nfp);
-		goto out;
-	}
+	/* one tag per distinct fp, weak only if all its entries are; filled in place after load */
+	nfp = tagtable_count_db(o->db);
+	l->nbuckets = tagtable_nbuckets(nfp);
 
 	skel->rodata->cfg_scan_limit = o->scan_limit;
 	skel->rodata->cfg_min_len = o->db->nentries ? o->db->min_len : 0xffffffff;
@@ -406,12 +396,27 @@ int loader_start(struct loader *l, const struct loader_opts *o)
 		pr_err("cannot map the tag table: %s", strerror(errno));
 		goto out;
 	}
-	memcpy(l->tags, tt, l->tags_len);
+	/*
+	 * Filled in place, no second copy (1 GiB at 10M subjects with hash variants). Cuckoo
+	 * insertion at <= 90% load practically never fails; a failure is retried with other
+	 * random moves.
+	 */
+	for (int attempt = 0; attempt < 4; attempt++) {
+		if (attempt)
+			memset(l->tags, 0, l->tags_len);
+		err =
+		    tagtable_fill_db(l->tags, l->nbuckets, o->db, 0x9e3779b97f4a7c15ULL + attempt);
+		if (!err)
+			break;
+	}
+	if (err) {
+		pr_err("cannot fit %zu fingerprints into the tag table (%u buckets)", nfp,
+		       l->nbuckets);
+		goto out;
+	}
 	/* nothing reads the table here again: keep the kernel's copy only */
 	munmap(l->tags, l->tags_len);
 	l->tags = NULL;
-	free(tt);
-	tt = NULL;
 	l->pre_len = ((size_t)1 << o->db->pre_log2) / 8;
 	l->pre = mmap(NULL, l->pre_len, PROT_READ | PROT_WRITE, MAP_SHARED,
 		      bpf_map__fd(skel->maps.pre), 0);
@@ -514,7 +519,6 @@ int loader_start(struct loader *l, const struct loader_opts *o)
 			tls_nlinks(l->tls));
 	}
 out:
-	free(tt);
 	if (err)
 		loader_release(l);
 	return err;

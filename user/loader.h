@@ -62,8 +62,15 @@ int loader_deep_fd(const struct loader *l);
  * the number of buckets (a power of two) or 0 on ENOMEM.
  */
 __u32 tagtable_build(const __u64 *fps, const __u8 *weak, size_t n, struct cs_bucket **out);
-/* The same for the distinct fingerprints of db (*nfps: how many). */
-__u32 tagtable_build_db(const struct fpdb *db, struct cs_bucket **out, size_t *nfps);
+/* Buckets for n distinct fingerprints: a power of two, slots at most 90% full. */
+__u32 tagtable_nbuckets(size_t n);
+/* Distinct fingerprints of db. */
+size_t tagtable_count_db(const struct fpdb *db);
+/*
+ * Fill the zeroed table t of nb buckets with the distinct fingerprints of db (the loader fills
+ * the kernel's map in place). seed varies the cuckoo moves. 0, or -ENOSPC (t then misses some).
+ */
+int tagtable_fill_db(struct cs_bucket *t, __u32 nb, const struct fpdb *db, __u64 seed);
 
 /*
  * cgroup v2 id and depth (root = 0) of a path, absolute or relative to the cgroup2 mount.

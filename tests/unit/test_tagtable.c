@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include "cs_hash.h"
+#include "fpfile.h"
 #include "loader.h"
 
 static __u64 rnd(__u64 *s)
@@ -129,6 +130,54 @@ static void test_full_table(void **state)
 	free(weak);
 }
 
+/*
+ * The loader's path: the distinct fingerprints of a compact DB, filled in place. A fingerprint
+ * is weak-only when all of its entries are name parts.
+ */
+static void test_fill_db(void **state)
+{
+	const __u32 n = 100000;
+	struct fpdb db = {0};
+	__u64 s = 11;
+	struct cs_bucket *t;
+	__u32 nb, i;
+
+	(void)state;
+	db.entries = calloc(n, sizeof(*db.entries));
+	assert_non_null(db.entries);
+	for (i = 0; i < n; i++) {
+		struct fp_entry *e = &db.entries[i];
+
+		/* every 4th value is a name part shared by ~20 subjects */
+		e->fp = i % 4 ? rnd(&s) : 0x5555000000000000ULL + i % 97 * 0x10001;
+		e->subject = i / 3;
+		e->field = i % 4 ? CS_F_PHONE : CS_F_NAME;
+		e->nparts = 1;
+		/* one name part is also somebody's username: strong */
+		if (i == 4)
+			e->field = CS_F_USERNAME;
+	}
+	db.nsubjects = n;
+	db.nentries = fp_entries_sort(db.entries, n);
+	assert_int_equal(fpdb_compact(&db), 0);
+	assert_int_equal(tagtable_count_db(&db), n - n / 4 + 97);
+	nb = tagtable_nbuckets(tagtable_count_db(&db));
+	t = calloc(nb, sizeof(*t));
+	assert_non_null(t);
+	assert_int_equal(tagtable_fill_db(t, nb, &db, 1), 0);
+	for (i = 0; i < db.nentries; i++) {
+		struct fp_entry e;
+
+		fpdb_entry(&db, i, &e);
+		if (e.fp == 0x5555000000000000ULL + 4 % 97 * 0x10001)
+			assert_int_equal(lookup(t, nb, e.fp), 1);
+		else
+			assert_int_equal(lookup(t, nb, e.fp), e.field == CS_F_NAME ? 2 : 1);
+	}
+	free(t);
+	fpdb_release(&db);
+}
+
 static void test_empty(void **state)
 {
 	struct cs_bucket *t = NULL;
@@ -146,6 +195,7 @@ int main(void)
 	    cmocka_unit_test(test_members_and_false_positives),
 	    cmocka_unit_test(test_weak_flag),
 	    cmocka_unit_test(test_full_table),
+	    cmocka_unit_test(test_fill_db),
 	    cmocka_unit_test(test_empty),
 	};
 
