@@ -217,15 +217,16 @@ struct cs_scan {
 	__u32 d_len;
 	__u32 d_start;
 	__u32 d_end;
-	__u32 pos;	/* offset of the next piece in the message */
-	__u32 esc_pos;	/* offset of the last escape-marker byte (\ & # 0x1f), see cs_scan.h */
-	__u32 w_rstart; /* first byte of the current letter/digit run of the W token */
-	__u32 w_mix;	/* byte classes and upper-case count of that run (cs_scan.h) */
-	__u8 w_state;	/* CS_WS_*, see cs_scan.h */
-	__u8 d_state;	/* CS_DS_* */
-	__u8 esc_c;	/* the byte at esc_pos */
-	__u8 trig;	/* CS_TRIG_*: renderings the kernel cannot decode were seen */
-	__u32 _pad;	/* always 0; see cs_scan.h verifier note */
+	__u32 pos;	 /* offset of the next piece in the message */
+	__u32 esc_pos;	 /* offset of the last escape-marker byte (\ & # 0x1f), see cs_scan.h */
+	__u32 w_rstart;	 /* first byte of the current letter/digit run of the W token */
+	__u32 w_mix;	 /* byte classes and upper-case count of that run (cs_scan.h) */
+	__u8 w_state;	 /* CS_WS_*, see cs_scan.h */
+	__u8 d_state;	 /* CS_DS_* */
+	__u8 esc_c;	 /* the byte at esc_pos */
+	__u8 trig;	 /* CS_TRIG_*: renderings the kernel cannot decode were seen */
+	__u32 _pad;	 /* always 0; see cs_scan.h verifier note */
+	__u32 esc_start; /* start of a W token right after "\\u" or "&#" (escape candidate) */
 };
 _Static_assert(sizeof(struct cs_scan) == 80, "cs_scan size");
 

@@ -39,6 +39,7 @@ CS_INLINE void cs_scan_reset(struct cs_scan *s)
 {
 	__builtin_memset(s, 0, sizeof(*s));
 	s->esc_pos = 0xfffffff0u; /* no marker byte seen */
+	s->esc_start = 0xffffffffu;
 }
 
 /*
@@ -81,6 +82,8 @@ CS_INLINE void cs_scan_reset(struct cs_scan *s)
  */
 #define CS_MIX_UP  0x100
 #define CS_B64_RUN 12
+/* cs_scan.esc_c after "&#" (a value no single marker byte has) */
+#define CS_ESC_AMPHASH 1
 #define CS_RUN_END(mix, rstart, end)                                                               \
 	do {                                                                                       \
 		if ((mix) >= 2 * CS_MIX_UP && ((mix) & (CS_CL_LOWER | CS_CL_DIGIT)) &&             \
@@ -134,12 +137,19 @@ CS_INLINE void cs_scan_step(struct cs_scan *s, const struct cs_key *k, const __u
 			CS_RUN_END(mix, rstart, end);
 			if (acc == k->ce)
 				s->trig |= CS_TRIG_CE;
+			/* "\\u" + 4 hex digits, or "&#" + number + ";" */
+			if (start == s->esc_start &&
+			    (s->esc_c == CS_ESC_AMPHASH ? CS_K(c) == ';' && end - start >= 2
+							: end - start >= 5))
+				s->trig |= CS_TRIG_ESC;
 		}
 		if (e & CS_X_MARK) {
-			if (c == '#' && s->esc_c == '&' && pos == s->esc_pos + 1)
-				s->trig |= CS_TRIG_ESC;
+			__u8 m = c;
+
+			if (CS_K(c) == '#' && s->esc_c == '&' && pos == s->esc_pos + 1)
+				m = CS_ESC_AMPHASH;
 			s->esc_pos = pos;
-			s->esc_c = c;
+			s->esc_c = m;
 		}
 		if (e & CS_X_RUN) {
 			CS_RUN_END(mix, rstart, pos);
@@ -152,10 +162,13 @@ CS_INLINE void cs_scan_step(struct cs_scan *s, const struct cs_key *k, const __u
 			start = pos;
 			rstart = pos;
 			mix = 0;
+			/* escapes count when the token is long enough (EMIT): binary is full of
+			 * chance '\\' 'u' pairs; gzip magic only where a message starts */
 			if (pos == s->esc_pos + 1) {
-				if ((c | 0x20) == 'u' && s->esc_c == '\\')
-					s->trig |= CS_TRIG_ESC;
-				else if (c == 0x8b && s->esc_c == 0x1f)
+				if (((CS_K(c) | 0x20) == 'u' && s->esc_c == '\\') ||
+				    s->esc_c == CS_ESC_AMPHASH)
+					s->esc_start = pos;
+				else if (CS_K(c) == 0x8b && s->esc_c == 0x1f && pos == 1)
 					s->trig |= CS_TRIG_GZIP;
 			}
 		}
@@ -211,6 +224,9 @@ CS_INLINE void cs_scan_flush(struct cs_scan *s, const struct cs_key *k, void *ct
 		CS_RUN_END(s->w_mix, s->w_rstart, s->w_end);
 		if (s->w_acc == k->ce)
 			s->trig |= CS_TRIG_CE;
+		if (s->w_start == s->esc_start && s->esc_c != CS_ESC_AMPHASH &&
+		    s->w_end - s->w_start >= 5)
+			s->trig |= CS_TRIG_ESC;
 	}
 	s->d_state = CS_DS_NONE;
 	s->w_state = CS_WS_NONE;

@@ -36,6 +36,8 @@ static __s64 clock_ns(clockid_t id)
 /* How long an event waits for its hand-over bytes still being written on another CPU: 5 ms. */
 #define DEEP_WAIT_TRIES 200
 #define DEEP_WAIT_US	25
+/* Records handled per ring_buffer__consume() call before the loop looks at its other fds. */
+#define RB_BATCH 4096
 
 static int on_finding(const struct cs_event *ev, const struct finding *f, const char *host,
 		      __s64 t_ns, void *ctx)
@@ -66,11 +68,16 @@ int collector_handle(struct collector *c, const void *data, size_t len)
 		struct cs_event full;
 		__u32 enc[CS_MAX_HITS];
 
-		/* the send's bytes were submitted before its event: take them first (deep.h) */
-		for (int i = 0; c->deep_rb && i < DEEP_WAIT_TRIES; i++) {
+		/*
+		 * The send's bytes were submitted before its event: take them first (deep.h). A
+		 * record still being written on another CPU is waited for, at most DEEP_WAIT_TRIES
+		 * sleeps per second in all, so lost records never stall the event stream.
+		 */
+		for (int i = 0; c->deep_rb; i++) {
 			ring_buffer__consume(c->deep_rb);
-			if (deep_ready(c->deep, ev))
+			if (deep_ready(c->deep, ev) || i == DEEP_WAIT_TRIES || !c->deep_wait_budget)
 				break;
+			c->deep_wait_budget--;
 			usleep(DEEP_WAIT_US);
 		}
 		deep_complete(c->deep, ev, &full, enc);
@@ -95,9 +102,18 @@ static int deep_cb(void *ctx, void *data, size_t len)
 	return 0;
 }
 
+/*
+ * An event. A flood of events keeps ring_buffer__consume() busy for as long as it lasts: after
+ * RB_BATCH records stop it (a negative return, the record is consumed) so the loop sees signals.
+ */
 static int rb_cb(void *ctx, void *data, size_t len)
 {
-	return collector_handle(ctx, data, len);
+	struct collector *c = ctx;
+	int err = collector_handle(c, data, len);
+
+	if (err < 0)
+		return err;
+	return ++c->batch >= RB_BATCH ? -EAGAIN : 0;
 }
 
 /* A DNS answer: learn address -> name (CLOCK_MONOTONIC, like the events' timestamps). */
@@ -274,6 +290,7 @@ int collector_run(struct collector *c)
 	if (rb && c->loader->tls && ring_buffer__add(rb, loader_execs_fd(c->loader), exec_cb, c))
 		errno = ENOMEM, ring_buffer__free(rb), rb = NULL;
 	c->deep = deep_new(c->key, c->corr.db, NULL);
+	c->deep_wait_budget = DEEP_WAIT_TRIES;
 	c->deep_rb = c->deep ? ring_buffer__new(loader_deep_fd(c->loader), deep_cb, c, NULL) : NULL;
 	if (!c->deep_rb)
 		rb = (ring_buffer__free(rb), NULL);
@@ -310,6 +327,7 @@ int collector_run(struct collector *c)
 		for (int i = 0; i < n; i++) {
 			switch (ev[i].data.u32) {
 			case 1:
+				c->batch = 0;
 				ring_buffer__consume(rb);
 				fflush(c->out.f);
 				break;
@@ -328,6 +346,7 @@ int collector_run(struct collector *c)
 					pr_debug("timerfd: %s", strerror(errno));
 				/* records of sends whose event was lost must not fill the ring */
 				ring_buffer__consume(c->deep_rb);
+				c->deep_wait_budget = DEEP_WAIT_TRIES;
 				fflush(c->out.f);
 				break;
 			}
@@ -339,8 +358,12 @@ int collector_run(struct collector *c)
 			break;
 		}
 	}
-	/* drain what the probes submitted before we stop */
-	ring_buffer__consume(rb);
+	/* drain what the probes submitted before we stop (bounded: a flood may go on) */
+	for (int i = 0; i < 64; i++) {
+		c->batch = 0;
+		if (ring_buffer__consume(rb) != -EAGAIN)
+			break;
+	}
 	fflush(c->out.f);
 out:
 	if (c->loader->skel)

@@ -23,6 +23,8 @@ struct collector {
 	int report_all;	    /* --all: also consented and exempt */
 	__s64 mono_to_real; /* add to CLOCK_MONOTONIC ns to get CLOCK_REALTIME ns */
 	int err;
+	unsigned batch;		   /* records handled in this ring_buffer__consume() call */
+	unsigned deep_wait_budget; /* sleeps left this second waiting for hand-over records */
 };
 
 /* Run until SIGINT/SIGTERM; prints the summary to stderr. 0 or -errno. */

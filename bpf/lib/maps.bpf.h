@@ -27,7 +27,7 @@ struct cs_peer {
 	__u16 dport;
 	__u8 proto;
 	__u8 v6;
-	__u32 _pad;
+	__u32 sport; /* local port, host byte order (tells a reused socket address apart) */
 };
 
 /* What tp_scan is asked to scan (set by the entry program before the tail call). */
@@ -193,8 +193,9 @@ struct {
 struct cs_carry {
 	struct cs_scan scan;
 	__u32 deep_left;
-	__u32 _pad;
+	__u32 sig; /* CS_FLOW_SIG of the flow: a new socket at a freed one's address starts clean */
 };
+#define CS_FLOW_SIG(p) ((p)->sport | (__u32)(p)->dport << 16)
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);

@@ -166,6 +166,8 @@ __noinline int cs_carry_begin(__u32 n)
 	if (!cy)
 		return 0;
 	st->carry |= CS_CARRY_FOUND;
+	if (cy->sig != CS_FLOW_SIG(&st->peer))
+		return 0; /* a closed socket's entry: this one starts clean (and overwrites it) */
 	st->deep_left = cy->deep_left;
 	if (cy->scan.w_state == CS_WS_NONE && cy->scan.d_state == CS_DS_NONE)
 		return 0;
@@ -176,6 +178,7 @@ __noinline int cs_carry_begin(__u32 n)
 	st->cscan.d_end = 0;
 	st->cscan.w_rstart = 0;
 	st->cscan.esc_pos = 0xfffffff0u;
+	st->cscan.esc_start = 0xffffffffu;
 	st->cscan.trig = 0;
 	st->cscan._pad = 0;
 	cnt_add(CS_CNT_CARRIED, 1);
@@ -463,6 +466,7 @@ __noinline int cs_carry_end(void)
 		return 0;
 	}
 	cy.deep_left = left;
+	cy.sig = CS_FLOW_SIG(&st->peer);
 	bpf_map_update_elem(&carry, &st->peer.flow, &cy, BPF_ANY);
 	return 0;
 }

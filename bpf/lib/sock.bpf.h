@@ -72,6 +72,7 @@ static __always_inline int fd_to_peer(__u32 fd, struct cs_peer *peer)
 	peer->flow = fp;
 	peer->proto = proto;
 	peer->dport = bpf_ntohs(sk->__sk_common.skc_dport);
+	peer->sport = sk->__sk_common.skc_num;
 	__builtin_memset(peer->daddr, 0, sizeof(peer->daddr));
 	if (family == CS_AF_INET) {
 		peer->v6 = 0;

@@ -122,14 +122,25 @@ static void test_triggers(void **state)
 	/* Content-Encoding header; gzip magic */
 	tokens(&k, "POST / HTTP/1.1\r\ncontent-ENCODING: gzip\r\n\r\n", &trig);
 	assert_int_equal(trig, CS_TRIG_CE);
+	/* gzip magic where the message starts; not inside (binary is full of chance pairs) */
 	{
-		const char gz[] = "x\x1f\x8b\x08\x00rest";
+		const char gz[] = "\x1f\x8b\x08\x00rest", mid[] = "x\x1f\x8b\x08\x00rest";
 
 		memset(&k, 0, sizeof(k));
 		k.msg = gz;
 		trig = scan_message(&key, gz, sizeof(gz) - 1, collect, &k);
 		assert_int_equal(trig, CS_TRIG_GZIP);
+		memset(&k, 0, sizeof(k));
+		k.msg = mid;
+		trig = scan_message(&key, mid, sizeof(mid) - 1, collect, &k);
+		assert_int_equal(trig, 0);
 	}
+	/* chance escapes: "\\u" + fewer than 4 characters, "&#" + number without ';' */
+	tokens(&k, "ab\\uZ9 cd&#12 x", &trig);
+	assert_int_equal(trig, 0);
+	/* a \u escape at the very end of the message (the flush) */
+	tokens(&k, "x\\u5f20", &trig);
+	assert_int_equal(trig, CS_TRIG_ESC);
 }
 
 /* The committed combined table is the composition of the readable ones (make gen). */
