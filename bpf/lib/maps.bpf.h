@@ -30,6 +30,12 @@ struct cs_peer {
 	__u32 sport; /* local port, host byte order (tells a reused socket address apart) */
 };
 
+/*
+ * Flow ids are kernel object addresses, reused once a socket is closed: per-flow entries keep
+ * the ports they were made for, and an entry with other ports belongs to a dead socket.
+ */
+#define CS_FLOW_SIG(p) ((p)->sport | (__u32)(p)->dport << 16)
+
 /* What tp_scan is asked to scan (set by the entry program before the tail call). */
 enum cs_req {
 	CS_REQ_BUF = 1, /* a0 = user buffer, a1 = length */
@@ -169,6 +175,7 @@ struct {
 /* Last HTTP Host (or TLS SNI) seen on a flow: requests often send headers and body apart. */
 struct cs_host {
 	__u8 name[CS_HOST_LEN];
+	__u32 sig; /* CS_FLOW_SIG of the flow it was seen on */
 };
 
 struct {
@@ -195,7 +202,6 @@ struct cs_carry {
 	__u32 deep_left;
 	__u32 sig; /* CS_FLOW_SIG of the flow: a new socket at a freed one's address starts clean */
 };
-#define CS_FLOW_SIG(p) ((p)->sport | (__u32)(p)->dport << 16)
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);

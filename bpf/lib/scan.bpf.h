@@ -238,9 +238,13 @@ __noinline int cs_http_host(__u32 n)
 	}
 	st->host[i & (CS_HOST_LEN - 1)] = 0;
 	if (i) {
+		struct cs_host h;
+
 		st->host_len = i;
 		st->flags |= CS_EV_HOST;
-		bpf_map_update_elem(&flow_host, &st->peer.flow, st->host, BPF_ANY);
+		__builtin_memcpy(h.name, st->host, sizeof(h.name));
+		h.sig = CS_FLOW_SIG(&st->peer);
+		bpf_map_update_elem(&flow_host, &st->peer.flow, &h, BPF_ANY);
 	}
 	return 0;
 }
@@ -380,6 +384,7 @@ __noinline int cs_sni(__u64 ubuf, __u32 len)
 		if (bpf_probe_read_kernel(h.name, nlen & (CS_HOST_LEN - 1),
 					  c + (off & (CS_CHUNK - 1))))
 			return 0;
+		h.sig = CS_FLOW_SIG(&st->peer);
 		bpf_map_update_elem(&flow_host, &st->peer.flow, &h, BPF_ANY);
 		return 1;
 	}
@@ -618,7 +623,7 @@ __noinline int cs_send_end(__u32 path)
 		/* a body sent apart from its headers: the flow's last Host */
 		struct cs_host *h = bpf_map_lookup_elem(&flow_host, &st->peer.flow);
 
-		if (h) {
+		if (h && h->sig == CS_FLOW_SIG(&st->peer)) {
 			__builtin_memcpy(ev->host, h->name, sizeof(ev->host));
 			ev->flags |= CS_EV_HOST;
 		} else {
