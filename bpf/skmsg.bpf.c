@@ -9,7 +9,8 @@
  * sendmsg, each message of sendmmsg, sendfile/splice) in the sender's context, sees the whole
  * message, and runs the shared scanner core (include/cs_scan.h) over it: the same tokeniser,
  * prefilter bitmap and tag table as bpf/lib/scan.bpf.h, without the event/carry/host logic.
- * Only include/ is shared: bpf/lib/maps.bpf.h would bring the monitor's ring buffers and state.
+ * Shared: include/ and the matching stage bpf/lib/match.bpf.h (bpf/lib/maps.bpf.h would bring
+ * the monitor's ring buffers and state).
  *
  * Also here: empty sys_enter_write/sendto tracepoint programs (the fixed cost of any syscall
  * tracepoint) and an empty sk_msg verdict (the cost of the sk_msg send path itself).
@@ -18,6 +19,7 @@
 #include <bpf/bpf_helpers.h>
 
 #include "cs_abi.h"
+#include "lib/match.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -27,11 +29,6 @@ char LICENSE[] SEC("license") = "GPL";
 
 /* Set by the loader before load (rodata); same meaning as in bpf/lib/maps.bpf.h. */
 const volatile __u32 cfg_scan_limit = CS_SCAN_LIMIT_DEFAULT;
-const volatile __u32 cfg_min_len = 1;
-const volatile __u32 cfg_max_len = 0xffffffff;
-const volatile __u32 cfg_tag_mask = 0;
-const volatile __u32 cfg_pre_shift = 63;
-const volatile __u64 cfg_k0 = 0, cfg_k1 = 0, cfg_seed = 0, cfg_ce = 0;
 const volatile __u8 cfg_record_last = 0; /* coverage checks: keep the last sender's identity */
 
 /* Counters (per-CPU array, one __u64 per index), read by the loader. */
@@ -120,23 +117,6 @@ struct {
 	__type(value, struct skm_flow);
 } skm_flows SEC(".maps");
 
-/* The monitor's prefilter and tag table (same layout, filled by the loader through mmap). */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(map_flags, BPF_F_MMAPABLE);
-	__uint(max_entries, 1); /* resized by the loader */
-	__type(key, __u32);
-	__type(value, struct cs_bucket);
-} tags SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(map_flags, BPF_F_MMAPABLE);
-	__uint(max_entries, 1); /* resized by the loader */
-	__type(key, __u32);
-	__type(value, __u64);
-} pre SEC(".maps");
-
 static __always_inline struct skm_state *state_get(void)
 {
 	__u32 zero = 0;
@@ -155,56 +135,21 @@ static __always_inline void cnt_add(enum skm_counter i, __u64 v)
 
 __noinline int skm_token(__u64 acc, __u32 len);
 
-/* The length window and prefilter test of bpf/lib/scan.bpf.h, then the tag table. */
-#define CS_ON_TOKEN(ctx, acc, len, start, end)                                                     \
-	do {                                                                                       \
-		__u32 __l = CS_K(len);                                                             \
-		if (__l >= cfg_min_len && __l <= cfg_max_len) {                                    \
-			__u64 __b = cs_pre(acc, len) >> cfg_pre_shift;                             \
-			__u32 __w = __b >> 6;                                                      \
-			__u64 *__p = bpf_map_lookup_elem(&pre, &__w);                              \
-                                                                                                   \
-			if (__p && (*__p >> (__b & 63)) & 1)                                       \
-				skm_token(acc, len);                                               \
-		}                                                                                  \
-	} while (0)
+/* The length window and prefilter test of bpf/lib/match.bpf.h, then the tag table. */
+#define CS_ON_TOKEN(ctx, acc, len, start, end) CS_PRE_PASS(acc, len, skm_token(acc, len))
 #include "cs_scan.h"
 
-static __always_inline void key_get(struct cs_key *k)
-{
-	k->k0 = cfg_k0;
-	k->k1 = cfg_k1;
-	k->seed = cfg_seed;
-	k->k3 = 0;
-	k->ce = cfg_ce;
-}
-
-static __always_inline int bucket_has(__u32 idx, __u32 tag)
-{
-	struct cs_bucket *b = bpf_map_lookup_elem(&tags, &idx);
-	int i;
-
-	if (!b)
-		return 0;
-	for (i = 0; i < CS_TAG_SLOTS; i++)
-		if ((b->tag[i] | CS_TAG_WEAK) == (tag | CS_TAG_WEAK))
-			return 1;
-	return 0;
-}
-
-/* A candidate token: SipHash and the two buckets, as cs_token in bpf/lib/scan.bpf.h. */
+/* A candidate token: SipHash and the two buckets, as cs_token in bpf/lib/scan.bpf.h (match.bpf.h).
+ */
 __noinline int skm_token(__u64 acc, __u32 len)
 {
 	struct cs_key k;
 	__u64 fp;
-	__u32 tag;
 
-	key_get(&k);
+	cs_key_get(&k);
 	cnt_add(SKM_TOKENS, 1);
 	fp = cs_fp(&k, acc, len);
-	tag = cs_tag(fp);
-	if (bucket_has(cs_bucket1(fp, cfg_tag_mask), tag) ||
-	    bucket_has(cs_bucket2(fp, cfg_tag_mask), tag)) {
+	if (cs_tag_lookup(fp)) {
 		cnt_add(SKM_HITS, 1);
 		return 1;
 	}
@@ -219,7 +164,7 @@ __noinline int skm_step(__u32 off, __u32 n, __u32 pos)
 
 	if (!st)
 		return 0;
-	key_get(&k);
+	cs_key_get(&k);
 	off &= CS_CHUNK - CS_STEP;
 	cs_scan_step(&st->scan, &k, st->chunk + off, n, pos + off, NULL);
 	return 0;
@@ -232,7 +177,7 @@ __noinline int skm_flush(void)
 
 	if (!st)
 		return 0;
-	key_get(&k);
+	cs_key_get(&k);
 	cs_scan_flush(&st->scan, &k, NULL);
 	return 0;
 }

@@ -4,21 +4,16 @@
 #define CS_MAPS_BPF_H
 
 #include "cs_abi.h"
+#include "lib/match.bpf.h"
 
 /* Set by the loader before load (rodata); read-only afterwards. */
 const volatile __u32 cfg_scan_limit = CS_SCAN_LIMIT_DEFAULT;
-const volatile __u32 cfg_min_len = 1;	       /* shortest enrolled token (normalised bytes) */
-const volatile __u32 cfg_max_len = 0xffffffff; /* longest enrolled token */
-const volatile __u32 cfg_tag_mask = 0;	       /* buckets - 1 of the tag table */
-const volatile __u32 cfg_pre_shift = 63;       /* 64 - log2(prefilter bits) */
-const volatile __u32 cfg_self_tgid = 0;	       /* the collector: never scanned */
+const volatile __u32 cfg_self_tgid = 0; /* the collector: never scanned */
 const volatile __u8 cfg_include_loopback = 0;
 const volatile __u8 cfg_scope_pid = 0;
 const volatile __u8 cfg_scope_cgroup = 0;
 const volatile __u8 cfg_decode = 1; /* --decode auto: hand flagged sends over (ring "deep") */
 const volatile __u8 cfg_tls = 0;    /* TLS library probes attached: claim their plaintext */
-const volatile __u64 cfg_k0 = 0, cfg_k1 = 0, cfg_seed = 0;
-const volatile __u64 cfg_ce = 0; /* cs_key.ce: "content-encoding" under the key */
 
 /* Peer and process of the send being scanned. */
 struct cs_peer {
@@ -100,24 +95,6 @@ struct {
 	__type(key, __u32);
 	__type(value, struct cs_counters);
 } counters SEC(".maps");
-
-/* Prefilter: 32-bit tags in buckets, filled by the collector through mmap before attach. */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(map_flags, BPF_F_MMAPABLE);
-	__uint(max_entries, 1); /* resized by the loader */
-	__type(key, __u32);
-	__type(value, struct cs_bucket);
-} tags SEC(".maps");
-
-/* Prefilter bitmap over cs_pre() of every enrolled token (cs_hash.h), filled through mmap. */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(map_flags, BPF_F_MMAPABLE);
-	__uint(max_entries, 1); /* resized by the loader */
-	__type(key, __u32);
-	__type(value, __u64);
-} pre SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);

@@ -15,49 +15,9 @@
 
 __noinline int cs_token(__u64 acc, __u32 len, __u32 start, __u32 end);
 
-/*
- * A finished token costs a length test and one bit of the prefilter bitmap (an inlined array
- * lookup); only tokens that pass both (~6% of those not enrolled) pay for the call, SipHash and
- * the tag table. The length test runs on an opaque copy of the length (CS_K, see cs_scan.h):
- * testing the length register itself would narrow its range, the next test would be decided
- * from it and the verifier would have to keep one state per length.
- */
-#define CS_ON_TOKEN(ctx, acc, len, start, end)                                                     \
-	do {                                                                                       \
-		__u32 __l = CS_K(len);                                                             \
-		if (__l >= cfg_min_len && __l <= cfg_max_len) {                                    \
-			__u64 __b = cs_pre(acc, len) >> cfg_pre_shift;                             \
-			__u32 __w = __b >> 6;                                                      \
-			__u64 *__p = bpf_map_lookup_elem(&pre, &__w);                              \
-                                                                                                   \
-			if (__p && (*__p >> (__b & 63)) & 1)                                       \
-				cs_token(acc, len, start, end);                                    \
-		}                                                                                  \
-	} while (0)
+/* Every token: length window and prefilter bit (match.bpf.h), then the call. */
+#define CS_ON_TOKEN(ctx, acc, len, start, end) CS_PRE_PASS(acc, len, cs_token(acc, len, start, end))
 #include "cs_scan.h"
-
-static __always_inline void cs_key_get(struct cs_key *k)
-{
-	k->k0 = cfg_k0;
-	k->k1 = cfg_k1;
-	k->seed = cfg_seed;
-	k->k3 = 0;
-	k->ce = cfg_ce;
-}
-
-/* 0: not in the bucket; 1: strong tag; 2: weak-only tag (see cs_hash.h CS_TAG_WEAK). */
-static __always_inline int bucket_has(__u32 idx, __u32 tag)
-{
-	struct cs_bucket *b = bpf_map_lookup_elem(&tags, &idx);
-	int i;
-
-	if (!b)
-		return 0;
-	for (i = 0; i < CS_TAG_SLOTS; i++)
-		if ((b->tag[i] | CS_TAG_WEAK) == (tag | CS_TAG_WEAK))
-			return b->tag[i] & CS_TAG_WEAK ? 2 : 1;
-	return 0;
-}
 
 /* A token of enrolled length ended: fingerprint it and keep it if the tag table knows it. */
 __noinline int cs_token(__u64 acc, __u32 len, __u32 start, __u32 end)
@@ -66,7 +26,7 @@ __noinline int cs_token(__u64 acc, __u32 len, __u32 start, __u32 end)
 	struct cs_counters *cnt = counters_get();
 	struct cs_key k;
 	__u64 fp;
-	__u32 tag, i, n;
+	__u32 i, n;
 	int kind;
 
 	if (!st || !cnt)
@@ -77,10 +37,7 @@ __noinline int cs_token(__u64 acc, __u32 len, __u32 start, __u32 end)
 	cnt->c[CS_CNT_TOKENS]++;
 	cs_key_get(&k);
 	fp = cs_fp(&k, acc, len);
-	tag = cs_tag(fp);
-	kind = bucket_has(cs_bucket1(fp, cfg_tag_mask), tag);
-	if (!kind)
-		kind = bucket_has(cs_bucket2(fp, cfg_tag_mask), tag);
+	kind = cs_tag_lookup(fp);
 	if (!kind)
 		return 0;
 	cnt->c[CS_CNT_HITS]++;

@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The matching stage every scanning BPF object shares (the monitor, bpf/skmsg.bpf.c): the
+ * load-time key and window of enrolled token lengths, the prefilter bitmap and the tag table
+ * (both filled by the loader through mmap), the per-token prefilter test and the bucket probe.
+ */
+#ifndef CS_MATCH_BPF_H
+#define CS_MATCH_BPF_H
+
+#include "cs_abi.h"
+#include "cs_hash.h"
+
+/* Set by the loader before load (rodata); read-only afterwards. */
+const volatile __u32 cfg_min_len = 1;	       /* shortest enrolled token (normalised bytes) */
+const volatile __u32 cfg_max_len = 0xffffffff; /* longest enrolled token */
+const volatile __u32 cfg_tag_mask = 0;	       /* buckets - 1 of the tag table */
+const volatile __u32 cfg_pre_shift = 63;       /* 64 - log2(prefilter bits) */
+const volatile __u64 cfg_k0 = 0, cfg_k1 = 0, cfg_seed = 0;
+const volatile __u64 cfg_ce = 0; /* cs_key.ce: "content-encoding" under the key */
+
+/* Prefilter: 32-bit tags in buckets, filled by the collector through mmap before attach. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, 1); /* resized by the loader */
+	__type(key, __u32);
+	__type(value, struct cs_bucket);
+} tags SEC(".maps");
+
+/* Prefilter bitmap over cs_pre() of every enrolled token (cs_hash.h), filled through mmap. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, 1); /* resized by the loader */
+	__type(key, __u32);
+	__type(value, __u64);
+} pre SEC(".maps");
+
+static __always_inline void cs_key_get(struct cs_key *k)
+{
+	k->k0 = cfg_k0;
+	k->k1 = cfg_k1;
+	k->seed = cfg_seed;
+	k->k3 = 0;
+	k->ce = cfg_ce;
+}
+
+/*
+ * A finished token costs a length test and one bit of the prefilter bitmap (an inlined array
+ * lookup); only tokens that pass both (~6% of those not enrolled) pay for SipHash and the tag
+ * table. The length test runs on an opaque copy of the length (CS_K, see cs_scan.h): testing
+ * the length register itself would narrow its range, the next test would be decided from it and
+ * the verifier would have to keep one state per length. Use inside CS_ON_TOKEN.
+ */
+#define CS_PRE_PASS(acc, len, then)                                                                \
+	do {                                                                                       \
+		__u32 __l = CS_K(len);                                                             \
+		if (__l >= cfg_min_len && __l <= cfg_max_len) {                                    \
+			__u64 __b = cs_pre(acc, len) >> cfg_pre_shift;                             \
+			__u32 __w = __b >> 6;                                                      \
+			__u64 *__p = bpf_map_lookup_elem(&pre, &__w);                              \
+                                                                                                   \
+			if (__p && (*__p >> (__b & 63)) & 1)                                       \
+				then;                                                              \
+		}                                                                                  \
+	} while (0)
+
+/* 0: not in the bucket; 1: strong tag; 2: weak-only tag (see cs_hash.h CS_TAG_WEAK). */
+static __always_inline int bucket_has(__u32 idx, __u32 tag)
+{
+	struct cs_bucket *b = bpf_map_lookup_elem(&tags, &idx);
+	int i;
+
+	if (!b)
+		return 0;
+	for (i = 0; i < CS_TAG_SLOTS; i++)
+		if ((b->tag[i] | CS_TAG_WEAK) == (tag | CS_TAG_WEAK))
+			return b->tag[i] & CS_TAG_WEAK ? 2 : 1;
+	return 0;
+}
+
+/* The tag table's verdict on a fingerprint: 0 absent, 1 strong, 2 weak-only. */
+static __always_inline int cs_tag_lookup(__u64 fp)
+{
+	__u32 tag = cs_tag(fp);
+	int kind = bucket_has(cs_bucket1(fp, cfg_tag_mask), tag);
+
+	return kind ? kind : bucket_has(cs_bucket2(fp, cfg_tag_mask), tag);
+}
+
+#endif /* CS_MATCH_BPF_H */
