@@ -196,10 +196,7 @@ static long chunk_cb(__u32 i, void *data)
 
 	if (!st || c->off >= c->len)
 		return 1;
-	n = c->len - c->off;
-	if (n > CS_CHUNK)
-		n = CS_CHUNK;
-	n = ((n - 1) & (CS_CHUNK - 1)) + 1;
+	n = cs_chunk_len(c->len, c->off);
 	/* the bytes are kernel memory (sk_msg pages): a copy, not a user read that can fault */
 	if (bpf_probe_read_kernel(st->chunk, n, (void *)(c->base + c->off))) {
 		cnt_add(SKM_READ_FAIL, 1);

@@ -88,4 +88,17 @@ static __always_inline int cs_tag_lookup(__u64 fp)
 	return kind ? kind : bucket_has(cs_bucket2(fp, cfg_tag_mask), tag);
 }
 
+/*
+ * Bytes of the next chunk of a segment of len bytes at off < len: at most CS_CHUNK, clamped in a
+ * form the verifier reads as [1, CS_CHUNK] (a copy of exactly that many bytes into a chunk).
+ */
+static __always_inline __u32 cs_chunk_len(__u32 len, __u32 off)
+{
+	__u32 n = len - off;
+
+	if (n > CS_CHUNK)
+		n = CS_CHUNK;
+	return ((n - 1) & (CS_CHUNK - 1)) + 1;
+}
+
 #endif /* CS_MATCH_BPF_H */

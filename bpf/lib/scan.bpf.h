@@ -231,11 +231,7 @@ static long chunk_cb(__u32 i, void *data)
 
 	if (!st || c->off >= c->len)
 		return 1;
-	n = c->len - c->off;
-	if (n > CS_CHUNK)
-		n = CS_CHUNK;
-	/* the verifier-friendly clamp of a non-zero length to [1, CS_CHUNK] */
-	n = ((n - 1) & (CS_CHUNK - 1)) + 1;
+	n = cs_chunk_len(c->len, c->off);
 	if (bpf_probe_read_user(st->chunk, n, (void *)(c->ubuf + c->off))) {
 		/* not resident at syscall entry: the rest of the segment is uninspected */
 		st->flags |= CS_EV_READ_FAIL;
@@ -450,10 +446,7 @@ static long deep_cb(__u32 i, void *data)
 
 	if (c->off >= c->len)
 		return 1;
-	n = c->len - c->off;
-	if (n > CS_CHUNK)
-		n = CS_CHUNK;
-	n = ((n - 1) & (CS_CHUNK - 1)) + 1;
+	n = cs_chunk_len(c->len, c->off);
 	r = bpf_ringbuf_reserve(&deep, sizeof(*r), 0);
 	if (!r) {
 		cnt_add(CS_CNT_DEEP_DROPS, c->len - c->off);
