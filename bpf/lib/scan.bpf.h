@@ -62,6 +62,11 @@ __noinline int cs_token(__u64 acc, __u32 len, __u32 start, __u32 end)
 	return 1;
 }
 
+/* Bytes of a send the carried tokens are continued over (a split value's second part), in steps
+ * of CS_CARRY_STEP: the pass stops once the carried tokens have ended, mostly after one step. */
+#define CS_CARRY_SPAN 64
+#define CS_CARRY_STEP 8
+
 /*
  * The state a scan step works on: 0 the send's own tokeniser (st->scan), 1 the carried one
  * (st->cscan). An offset computed without a branch, so the verifier walks the loop once.
@@ -83,7 +88,8 @@ __noinline int cs_scan_chunk_step(__u32 off, __u32 n, __u32 pos, __u32 which)
 	if (!st)
 		return 0;
 	cs_key_get(&k);
-	off &= CS_CHUNK - CS_STEP;
+	/* a multiple of CS_STEP, or for the carried tokens also any offset below CS_CARRY_SPAN */
+	off &= (CS_CHUNK - CS_STEP) | ((which & 1) * (CS_CARRY_SPAN - 1));
 	cs_scan_step(CS_SCAN_AT(st, which), &k, st->chunk + off, n, pos + off, NULL);
 	return 0;
 }
@@ -101,9 +107,6 @@ __noinline int cs_flush(__u32 which)
 	return 0;
 }
 
-/* Bytes of a send the carried tokens are continued over (a split value's second part). */
-#define CS_CARRY_SPAN 64
-
 /*
  * First chunk of a send (n bytes in st->chunk): if the flow's last send ended inside a token,
  * continue that token over the first bytes with a copy of the old state, so a value split
@@ -114,7 +117,7 @@ __noinline int cs_carry_begin(__u32 n)
 {
 	struct cs_state *st = state_get();
 	struct cs_carry *cy;
-	__u32 m;
+	__u32 m, i;
 
 	if (!st)
 		return 0;
@@ -140,9 +143,19 @@ __noinline int cs_carry_begin(__u32 n)
 	st->cscan._pad = 0;
 	cnt_add(CS_CNT_CARRIED, 1);
 	m = n < CS_CARRY_SPAN ? n : CS_CARRY_SPAN;
-	cs_scan_chunk_step(0, m, 0, 1);
-	st->cover = m;
-	if (m < n)
+	for (i = 0; i < CS_CARRY_SPAN / CS_CARRY_STEP; i++) {
+		__u32 off = i * CS_CARRY_STEP;
+
+		if (off >= m)
+			break;
+		cs_scan_chunk_step(off, m - off < CS_CARRY_STEP ? m - off : CS_CARRY_STEP, 0, 1);
+		st->cover = m - off < CS_CARRY_STEP ? m : off + CS_CARRY_STEP;
+		/* every carried token has ended (open ones, if any, started in this send) */
+		if ((st->cscan.w_state == CS_WS_NONE || st->cscan.w_start != CS_HIT_SPLIT) &&
+		    (st->cscan.d_state == CS_DS_NONE || st->cscan.d_start != CS_HIT_SPLIT))
+			break;
+	}
+	if (st->cover < n)
 		cs_flush(1);
 	else
 		st->carry |= CS_CARRY_OPEN;
