@@ -129,7 +129,7 @@ _Static_assert(sizeof(struct cs_hit) == 16, "cs_hit size");
 struct cs_event {
 	__u64 ts_ns;	 /* bpf_ktime_get_ns() at syscall entry (CLOCK_MONOTONIC) */
 	__u64 cgroup_id; /* cgroup v2 id of the sender */
-	__u64 flow;	 /* opaque flow id (kernel struct sock address) */
+	__u64 flow;	 /* opaque flow id (socket file address ^ local port << 48) */
 	__u32 pid;	 /* tgid */
 	__u32 tid;
 	__u32 uid;

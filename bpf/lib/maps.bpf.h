@@ -22,14 +22,8 @@ struct cs_peer {
 	__u16 dport;
 	__u8 proto;
 	__u8 v6;
-	__u32 sport; /* local port, host byte order (tells a reused socket address apart) */
+	__u32 _pad;
 };
-
-/*
- * Flow ids are kernel object addresses, reused once a socket is closed: per-flow entries keep
- * the ports they were made for, and an entry with other ports belongs to a dead socket.
- */
-#define CS_FLOW_SIG(p) ((p)->sport | (__u32)(p)->dport << 16)
 
 /* What tp_scan is asked to scan (set by the entry program before the tail call). */
 enum cs_req {
@@ -152,7 +146,6 @@ struct {
 /* Last HTTP Host (or TLS SNI) seen on a flow: requests often send headers and body apart. */
 struct cs_host {
 	__u8 name[CS_HOST_LEN];
-	__u32 sig; /* CS_FLOW_SIG of the flow it was seen on */
 };
 
 struct {
@@ -177,7 +170,7 @@ struct {
 struct cs_carry {
 	struct cs_scan scan;
 	__u32 deep_left;
-	__u32 sig; /* CS_FLOW_SIG of the flow: a new socket at a freed one's address starts clean */
+	__u32 _pad;
 };
 
 struct {

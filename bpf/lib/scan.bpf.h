@@ -126,8 +126,6 @@ __noinline int cs_carry_begin(__u32 n)
 	if (!cy)
 		return 0;
 	st->carry |= CS_CARRY_FOUND;
-	if (cy->sig != CS_FLOW_SIG(&st->peer))
-		return 0; /* a closed socket's entry: this one starts clean (and overwrites it) */
 	st->deep_left = cy->deep_left;
 	if (cy->scan.w_state == CS_WS_NONE && cy->scan.d_state == CS_DS_NONE)
 		return 0;
@@ -208,13 +206,9 @@ __noinline int cs_http_host(__u32 n)
 	}
 	st->host[i & (CS_HOST_LEN - 1)] = 0;
 	if (i) {
-		struct cs_host h;
-
 		st->host_len = i;
 		st->flags |= CS_EV_HOST;
-		__builtin_memcpy(h.name, st->host, sizeof(h.name));
-		h.sig = CS_FLOW_SIG(&st->peer);
-		bpf_map_update_elem(&flow_host, &st->peer.flow, &h, BPF_ANY);
+		bpf_map_update_elem(&flow_host, &st->peer.flow, st->host, BPF_ANY);
 	}
 	return 0;
 }
@@ -350,7 +344,6 @@ __noinline int cs_sni(__u64 ubuf, __u32 len)
 		if (bpf_probe_read_kernel(h.name, nlen & (CS_HOST_LEN - 1),
 					  c + (off & (CS_CHUNK - 1))))
 			return 0;
-		h.sig = CS_FLOW_SIG(&st->peer);
 		bpf_map_update_elem(&flow_host, &st->peer.flow, &h, BPF_ANY);
 		return 1;
 	}
@@ -437,7 +430,6 @@ __noinline int cs_carry_end(void)
 		return 0;
 	}
 	cy.deep_left = left;
-	cy.sig = CS_FLOW_SIG(&st->peer);
 	bpf_map_update_elem(&carry, &st->peer.flow, &cy, BPF_ANY);
 	return 0;
 }
@@ -586,7 +578,7 @@ __noinline int cs_send_end(__u32 path)
 		/* a body sent apart from its headers: the flow's last Host */
 		struct cs_host *h = bpf_map_lookup_elem(&flow_host, &st->peer.flow);
 
-		if (h && h->sig == CS_FLOW_SIG(&st->peer)) {
+		if (h) {
 			__builtin_memcpy(ev->host, h->name, sizeof(ev->host));
 			ev->flags |= CS_EV_HOST;
 		} else {

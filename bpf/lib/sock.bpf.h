@@ -69,10 +69,14 @@ static __always_inline int fd_to_peer(__u32 fd, struct cs_peer *peer)
 	if ((family != CS_AF_INET && family != CS_AF_INET6) ||
 	    (proto != CS_IPPROTO_TCP && proto != CS_IPPROTO_UDP))
 		return 0;
-	peer->flow = fp;
+	/*
+	 * The flow id: the file's address, which a new socket may reuse once this one is closed,
+	 * with the local port in its top 16 bits (always ones in a kernel address), so per-flow
+	 * entries (carried tokens, Host, coverage) never pass to the next connection.
+	 */
+	peer->flow = fp ^ ((__u64)sk->__sk_common.skc_num << 48);
 	peer->proto = proto;
 	peer->dport = bpf_ntohs(sk->__sk_common.skc_dport);
-	peer->sport = sk->__sk_common.skc_num;
 	__builtin_memset(peer->daddr, 0, sizeof(peer->daddr));
 	if (family == CS_AF_INET) {
 		peer->v6 = 0;
