@@ -239,19 +239,20 @@ static void print_summary(const struct collector *c)
 	if (c->deep) {
 		const struct deep_stats *d = deep_stats(c->deep);
 
-		fprintf(
-		    stderr,
-		    "  deep sends            %" PRIu64 " (%" PRIu64 " bytes handed over, %" PRIu64
-		    " not: ring full %" PRIu64 ", lost %" PRIu64 ")\n"
-		    "  decoded               %" PRIu64 " layers, %" PRIu64
-		    " bytes (cut at the limit %" PRIu64 ", corrupt streams %" PRIu64 "), %" PRIu64
-		    " hits only there\n"
-		    "  not decoded           %" PRIu64 " sends (--decode off)\n",
-		    (uint64_t)cnt[CS_CNT_DEEP_SENDS], (uint64_t)cnt[CS_CNT_DEEP_BYTES],
-		    (uint64_t)(cnt[CS_CNT_DEEP_DROPS] + d->lost), (uint64_t)cnt[CS_CNT_DEEP_DROPS],
-		    (uint64_t)d->lost, (uint64_t)d->dec.layers, (uint64_t)d->dec.bytes_out,
-		    (uint64_t)d->dec.bytes_cut, (uint64_t)d->dec.errors, (uint64_t)d->hits,
-		    (uint64_t)cnt[CS_CNT_NOT_DECODED]);
+		fprintf(stderr,
+			"  deep sends            %" PRIu64 " (%" PRIu64
+			" bytes handed over, %" PRIu64 " not: ring full %" PRIu64 ", lost %" PRIu64
+			"; %" PRIu64 " sends whose event never came)\n"
+			"  decoded               %" PRIu64 " layers, %" PRIu64
+			" bytes (cut at the limit %" PRIu64 ", corrupt streams %" PRIu64
+			"), %" PRIu64 " hits only there (%" PRIu64 " over the per-send cap)\n"
+			"  not decoded           %" PRIu64 " sends (--decode off)\n",
+			(uint64_t)cnt[CS_CNT_DEEP_SENDS], (uint64_t)cnt[CS_CNT_DEEP_BYTES],
+			(uint64_t)(cnt[CS_CNT_DEEP_DROPS] + d->lost),
+			(uint64_t)cnt[CS_CNT_DEEP_DROPS], (uint64_t)d->lost, (uint64_t)d->orphans,
+			(uint64_t)d->dec.layers, (uint64_t)d->dec.bytes_out,
+			(uint64_t)d->dec.bytes_cut, (uint64_t)d->dec.errors, (uint64_t)d->hits,
+			(uint64_t)d->overflow, (uint64_t)cnt[CS_CNT_NOT_DECODED]);
 	}
 	print_flows(c);
 }

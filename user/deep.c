@@ -10,10 +10,13 @@
 
 /*
  * Sends whose records may wait for their event: records are taken from the ring in bulk, so a
- * backlog of events can leave many sends pending. Slot = seq % DEEP_SLOTS; buffers are only
- * allocated while a send is pending.
+ * backlog of events can leave many sends pending. Slot = seq % DEEP_SLOTS; a slot holds a
+ * buffer only while its send is pending, taken from (and given back to) a small pool, so the
+ * steady state allocates nothing per send.
  */
 #define DEEP_SLOTS 4096
+/* Spare buffers kept for the next sends (at most CS_SCAN_LIMIT_MAX each). */
+#define DEEP_POOL 8
 /* Flows that may hold an unfinished compressed body. */
 #define DEEP_FLOWS 256
 
@@ -23,6 +26,11 @@ struct slot {
 	__u32 size; /* bytes of buf in use (highest off + len) */
 	__u32 cap;
 	__u8 *buf;
+};
+
+struct buf {
+	__u8 *p;
+	__u32 cap;
 };
 
 struct flow_slot {
@@ -36,6 +44,8 @@ struct deep {
 	struct dec_limits lim;
 	struct slot slots[DEEP_SLOTS];
 	struct flow_slot flows[DEEP_FLOWS];
+	struct buf pool[DEEP_POOL];
+	unsigned npool;
 	struct deep_stats st;
 };
 
@@ -52,13 +62,49 @@ struct deep *deep_new(const struct cs_key *key, const struct fpdb *db, const str
 	return d;
 }
 
-static void slot_release(struct slot *s)
+/* The send is done: its bytes (user data) are wiped, the buffer goes back to the pool. */
+static void slot_release(struct deep *d, struct slot *s)
 {
-	/* the bytes are user data: do not leave them in freed memory */
-	if (s->buf)
-		explicit_bzero(s->buf, s->cap);
-	free(s->buf);
+	if (s->buf) {
+		explicit_bzero(s->buf, s->size);
+		if (d->npool < DEEP_POOL) {
+			d->pool[d->npool].p = s->buf;
+			d->pool[d->npool++].cap = s->cap;
+		} else {
+			free(s->buf);
+		}
+	}
 	memset(s, 0, sizeof(*s));
+}
+
+/* Grow s->buf to at least want bytes (a pooled buffer or a new one), keeping its contents. */
+static int slot_grow(struct deep *d, struct slot *s, __u32 want)
+{
+	__u32 cap = s->cap ? s->cap : 4096;
+	__u8 *nb = NULL;
+
+	while (cap < want)
+		cap *= 2;
+	for (unsigned i = 0; i < d->npool; i++) {
+		if (d->pool[i].cap >= cap) {
+			nb = d->pool[i].p;
+			cap = d->pool[i].cap;
+			d->pool[i] = d->pool[--d->npool];
+			break;
+		}
+	}
+	if (!nb)
+		nb = calloc(1, cap);
+	if (!nb)
+		return -ENOMEM;
+	if (s->buf) {
+		memcpy(nb, s->buf, s->size);
+		explicit_bzero(s->buf, s->size);
+		free(s->buf);
+	}
+	s->buf = nb;
+	s->cap = cap;
+	return 0;
 }
 
 void deep_free(struct deep *d)
@@ -66,7 +112,9 @@ void deep_free(struct deep *d)
 	if (!d)
 		return;
 	for (unsigned i = 0; i < DEEP_SLOTS; i++)
-		slot_release(&d->slots[i]);
+		slot_release(d, &d->slots[i]);
+	for (unsigned i = 0; i < d->npool; i++)
+		free(d->pool[i].p);
 	for (unsigned i = 0; i < DEEP_FLOWS; i++)
 		dec_flow_free(d->flows[i].fl);
 	free(d);
@@ -86,7 +134,7 @@ static struct slot *slot_take(struct deep *d, __u64 seq)
 
 	if (s->seq) {
 		d->st.orphans++;
-		slot_release(s);
+		slot_release(d, s);
 	}
 	s->seq = seq;
 	return s;
@@ -105,23 +153,8 @@ void deep_add(struct deep *d, const void *rec, size_t len)
 	if (!s)
 		s = slot_take(d, r->seq);
 	end = r->off + r->len;
-	if (end > s->cap) {
-		__u32 cap = s->cap ? s->cap : 4096;
-		__u8 *nb;
-
-		while (cap < end)
-			cap *= 2;
-		nb = calloc(1, cap);
-		if (!nb)
-			return; /* counted as lost when the event comes */
-		if (s->buf) {
-			memcpy(nb, s->buf, s->size);
-			explicit_bzero(s->buf, s->cap);
-			free(s->buf);
-		}
-		s->buf = nb;
-		s->cap = cap;
-	}
+	if (end > s->cap && slot_grow(d, s, end))
+		return; /* counted as lost when the event comes */
 	memcpy(s->buf + r->off, r->data, r->len);
 	s->have += r->len;
 	if (end > s->size)
@@ -218,7 +251,7 @@ void deep_complete(struct deep *d, const struct cs_event *ev, struct cs_event *o
 	d->st.bytes += s->have;
 	dec_message(flow_get(d, ev->flow), s->buf, s->size < want ? s->size : want, &d->lim,
 		    on_layer, &m, &d->st.dec);
-	slot_release(s);
+	slot_release(d, s);
 }
 
 const struct deep_stats *deep_stats(const struct deep *d)
