@@ -868,6 +868,12 @@ static int json_gate(const __u8 *in, size_t n)
 	return 0;
 }
 
+/* The byte each two-character JSON escape stands for; 0: not an escape. */
+static const __u8 json_esc[256] = {
+    ['"'] = '"',  ['\\'] = '\\', ['/'] = '/',  ['b'] = '\b',
+    ['f'] = '\f', ['n'] = '\n',	 ['r'] = '\r', ['t'] = '\t',
+};
+
 static size_t json_seg(const __u8 *in, size_t n, __u8 *out, size_t cap, size_t *used,
 		       unsigned *hits)
 {
@@ -901,38 +907,15 @@ static size_t json_seg(const __u8 *in, size_t n, __u8 *out, size_t cap, size_t *
 			(*hits)++;
 			continue;
 		}
-		switch (b) {
-		case '\\':
-			/* "\\u0040" becomes "\u0040": a layer, decoded again */
-			if (n - i >= 7 && in[i + 2] == 'u' && hex4(in + i + 3, &cp))
-				(*hits)++;
-			out[o++] = b;
-			break;
-		case '/':
-			(*hits)++;
-			/* fall through */
-		case '"':
-			out[o++] = b;
-			break;
-		case 'b':
-			out[o++] = '\b';
-			break;
-		case 'f':
-			out[o++] = '\f';
-			break;
-		case 'n':
-			out[o++] = '\n';
-			break;
-		case 'r':
-			out[o++] = '\r';
-			break;
-		case 't':
-			out[o++] = '\t';
-			break;
-		default:
+		if (!json_esc[b]) {
 			out[o++] = in[i++]; /* not an escape: keep the backslash */
 			continue;
 		}
+		/* "\\/" counts: a layer; "\\\\u0040" becomes "\\u0040", a layer decoded again */
+		if (b == '/' ||
+		    (b == '\\' && n - i >= 7 && in[i + 2] == 'u' && hex4(in + i + 3, &cp)))
+			(*hits)++;
+		out[o++] = json_esc[b];
 		i += 2;
 	}
 	*used = i;
