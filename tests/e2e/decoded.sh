@@ -11,27 +11,16 @@
 source "$(dirname "$0")/lib.sh"
 e2e_setup
 
-# send_py IP PORT PYEXPR: one connection, one send() of the bytes PYEXPR evaluates to.
+# send_py IP PORT PYEXPR...: one connection, one send() per PYEXPR (the bytes it evaluates to),
+# 50 ms apart.
 send_py() {
 	py '
-import base64, gzip, hashlib, socket, sys, zlib
-data = eval(sys.argv[3])
+import base64, gzip, hashlib, socket, sys, time, zlib
 s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=10)
-s.sendall(data)
-s.shutdown(socket.SHUT_WR)
-s.recv(100)
-s.close()
-' "$@"
-}
-
-# head_body IP PORT HEAD BODY: the head and the body in two sends, 50 ms apart.
-head_body() {
-	py '
-import base64, gzip, socket, sys, time, zlib
-s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=10)
-s.sendall(eval(sys.argv[3]))
-time.sleep(0.05)
-s.sendall(eval(sys.argv[4]))
+for i, expr in enumerate(sys.argv[3:]):
+    if i:
+        time.sleep(0.05)
+    s.sendall(eval(expr))
 s.shutdown(socket.SHUT_WR)
 s.recv(100)
 s.close()
@@ -52,7 +41,7 @@ send_py $B $P 'b"<td>chen.jie&#64;example.com</td>"'
 # u005 phone in a gzip body with Content-Encoding
 send_py $B $P 'b"POST /u HTTP/1.1\r\nHost: x\r\nContent-Encoding: gzip\r\n\r\n" + gzip.compress(b"phone=13955550005&x=1")'
 # u001 national id: deflate body sent after its headers
-head_body $B $P 'b"POST /v HTTP/1.1\r\nContent-Encoding: deflate\r\nContent-Type: text/csv\r\nContent-Length: %d\r\n\r\n" % len(zlib.compress(b"id,nid\n9,310115198511122624\n"))' 'zlib.compress(b"id,nid\n9,310115198511122624\n")'
+send_py $B $P 'b"POST /v HTTP/1.1\r\nContent-Encoding: deflate\r\nContent-Type: text/csv\r\nContent-Length: %d\r\n\r\n" % len(zlib.compress(b"id,nid\n9,310115198511122624\n"))' 'zlib.compress(b"id,nid\n9,310115198511122624\n")'
 # u002 phone: a gzip'"'"'d CSV sent raw (gzip magic)
 send_py $B $P 'gzip.compress(b"subject,phone\n1,15898760002\n")'
 # u003 email: SHA-256 hex, upper case (an audience list)

@@ -333,6 +333,26 @@ expect_no_raw_values() {
 
 # summary_value NAME: the number after NAME on the last stderr line that starts with NAME
 # (after an optional "consentry:" prefix), e.g. "  sends   72" or "consentry: hits: 3".
+# prog_ids: ids of every BPF program loaded on the host, sorted (JSON array).
+prog_ids() {
+	bpftool -j prog list | jq -c '[.[].id] | sort'
+}
+
+# expect_no_programs_left BEFORE_IDS: no program beyond BEFORE_IDS (prog_ids taken before the
+# monitor started) is still loaded, and none is held by a consentry process. Programs are freed
+# after an RCU grace period: allow 5 s.
+expect_no_programs_left() {
+	local before_ids=$1 leaked held i
+	for ((i = 0; i < 50; i++)); do
+		leaked=$(jq -n -c --argjson a "$before_ids" --argjson b "$(prog_ids)" '$b - $a')
+		[[ "$leaked" == "[]" ]] && break
+		sleep 0.1
+	done
+	[[ "$leaked" == "[]" ]] || fail "BPF programs left after exit: $leaked: $(bpftool prog show)"
+	held=$(bpftool -j prog list | jq '[.[] | select(any(.pids[]?; .comm == "consentry"))] | length')
+	((held == 0)) || fail "$held BPF program(s) still held by a consentry process"
+}
+
 summary_value() {
 	local name=$1 line
 	line=$(grep -a -i -E "^[[:space:]]*(consentry:[[:space:]]*)?${name}[[:space:]]*[:=]?[[:space:]]*[0-9]" \

@@ -23,9 +23,6 @@ snapshot() {
 		find /sys/fs/bpf -mindepth 1 2>/dev/null | sort
 	} | sed 's/ \(handle\|pref\) [^ ]*//g'
 }
-prog_ids() {
-	bpftool -j prog list | jq -c '[.[].id] | sort'
-}
 before=$(snapshot)
 before_ids=$(prog_ids)
 
@@ -51,15 +48,7 @@ done
 (($(summary_value findings) == 1)) || fail "summary findings $(summary_value findings), expected 1"
 (($(summary_value hits) >= 1)) || fail "summary hits is 0"
 
-# Programs are freed after an RCU grace period: allow a moment.
-for ((i = 0; i < 50; i++)); do
-	leaked=$(jq -n -c --argjson a "$before_ids" --argjson b "$(prog_ids)" '$b - $a')
-	[[ "$leaked" == "[]" ]] && break
-	sleep 0.1
-done
-[[ "$leaked" == "[]" ]] || fail "BPF programs left after exit: $leaked: $(bpftool prog show)"
-held=$(bpftool -j prog list | jq '[.[] | select(any(.pids[]?; .comm == "consentry"))] | length')
-((held == 0)) || fail "$held BPF program(s) still held by a consentry process"
+expect_no_programs_left "$before_ids"
 after=$(snapshot)
 [[ "$after" == "$before" ]] || fail "attachments differ after exit:
 $(diff <(echo "$before") <(echo "$after"))"

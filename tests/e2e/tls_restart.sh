@@ -15,9 +15,6 @@ tls_setup
 command -v bpftool >/dev/null || fail "bpftool not installed"
 UPROBE_EVENTS=/sys/kernel/tracing/uprobe_events
 
-prog_ids() {
-	bpftool -j prog list | jq -c '[.[].id] | sort'
-}
 # Uprobe attachments host-wide, without PIDs and fds: perf-event uprobes, uprobe links,
 # tracefs uprobe_events (legacy attach), pins.
 uprobe_state() {
@@ -175,15 +172,8 @@ done
 info "ok: monitor 2: ${#p2[@]} finding(s), one per request; $must requests inside its run," \
 	"$total in all"
 
-# 3. Nothing left behind (programs are freed after an RCU grace period: allow a moment).
-for ((i = 0; i < 50; i++)); do
-	leaked=$(jq -n -c --argjson a "$before_ids" --argjson b "$(prog_ids)" '$b - $a')
-	[[ "$leaked" == "[]" ]] && break
-	sleep 0.1
-done
-[[ "$leaked" == "[]" ]] || fail "BPF programs left after exit: $leaked: $(bpftool prog show)"
-held=$(bpftool -j prog list | jq '[.[] | select(any(.pids[]?; .comm == "consentry"))] | length')
-((held == 0)) || fail "$held BPF program(s) still held by a consentry process"
+# 3. Nothing left behind.
+expect_no_programs_left "$before_ids"
 after_up=$(uprobe_state)
 [[ "$after_up" == "$before_up" ]] || fail "uprobe state differs after exit:
 $(diff <(echo "$before_up") <(echo "$after_up"))"
