@@ -868,6 +868,23 @@ static int json_gate(const __u8 *in, size_t n)
 	return 0;
 }
 
+/*
+ * Copy in[*i..) to out[*o..cap) up to the next byte m. 1 when in[*i] is now that m with room
+ * left for its decoding (at least 4 bytes, or what remains of the input); 0 at the end.
+ */
+static int copy_until(const __u8 *in, size_t n, size_t *i, __u8 *out, size_t cap, size_t *o, __u8 m)
+{
+	const __u8 *q = memchr(in + *i, m, n - *i);
+	size_t lit = (q ? (size_t)(q - in) : n) - *i;
+
+	if (lit > cap - *o)
+		lit = cap - *o;
+	memcpy(out + *o, in + *i, lit);
+	*i += lit;
+	*o += lit;
+	return q && *i == (size_t)(q - in) && cap - *o >= (n - *i < 4 ? n - *i : 4);
+}
+
 /* The byte each two-character JSON escape stands for; 0: not an escape. */
 static const __u8 json_esc[256] = {
     ['"'] = '"',  ['\\'] = '\\', ['/'] = '/',  ['b'] = '\b',
@@ -880,17 +897,10 @@ static size_t json_seg(const __u8 *in, size_t n, __u8 *out, size_t cap, size_t *
 	size_t i = 0, o = 0;
 
 	while (i < n) {
-		const __u8 *q = memchr(in + i, '\\', n - i);
-		size_t lit = (q ? (size_t)(q - in) : n) - i;
 		__u32 cp, lo;
 		__u8 b;
 
-		if (lit > cap - o)
-			lit = cap - o;
-		memcpy(out + o, in + i, lit);
-		i += lit;
-		o += lit;
-		if (!q || i < (size_t)(q - in) || cap - o < (n - i < 4 ? n - i : 4))
+		if (!copy_until(in, n, &i, out, cap, &o, '\\'))
 			break;
 		b = i + 1 < n ? in[i + 1] : 0;
 		if (b == 'u' && n - i >= 6 && hex4(in + i + 2, &cp)) {
@@ -976,15 +986,7 @@ static size_t html_seg(const __u8 *in, size_t n, __u8 *out, size_t cap, size_t *
 	__u32 cp;
 
 	while (i < n) {
-		const __u8 *q = memchr(in + i, '&', n - i);
-		size_t lit = (q ? (size_t)(q - in) : n) - i;
-
-		if (lit > cap - o)
-			lit = cap - o;
-		memcpy(out + o, in + i, lit);
-		i += lit;
-		o += lit;
-		if (!q || i < (size_t)(q - in) || cap - o < (n - i < 4 ? n - i : 4))
+		if (!copy_until(in, n, &i, out, cap, &o, '&'))
 			break;
 		k = html_num(in + i, n - i, &cp);
 		if (k) {

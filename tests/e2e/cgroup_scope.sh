@@ -6,18 +6,7 @@
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
 
-CG_ROOT=
-for r in /sys/fs/cgroup/unified /sys/fs/cgroup; do
-	if [[ "$(stat -f -c %T "$r" 2>/dev/null)" == cgroup2fs ]]; then
-		CG_ROOT=$r
-		break
-	fi
-done
-if [[ -z "$CG_ROOT" ]]; then
-	[[ "${CI:-}" == true ]] && { echo "FAIL: $E2E_NAME: no cgroup v2 mount" >&2; exit 1; }
-	echo "SKIP: no cgroup v2 mount"
-	exit 77
-fi
+need_cgroup2
 CG_REL=/cs-test-$$
 CG=$CG_ROOT$CG_REL
 CG_NESTED=$CG/nested

@@ -333,6 +333,22 @@ expect_no_raw_values() {
 
 # summary_value NAME: the number after NAME on the last stderr line that starts with NAME
 # (after an optional "consentry:" prefix), e.g. "  sends   72" or "consentry: hits: 3".
+# need_cgroup2: CG_ROOT = the cgroup v2 mount (the unified hierarchy first); without one the
+# test skips (fails under CI=true).
+need_cgroup2() {
+	local r
+	CG_ROOT=
+	for r in /sys/fs/cgroup/unified /sys/fs/cgroup; do
+		if [[ "$(stat -f -c %T "$r" 2>/dev/null)" == cgroup2fs ]]; then
+			CG_ROOT=$r
+			return 0
+		fi
+	done
+	[[ "${CI:-}" == true ]] && { echo "FAIL: $E2E_NAME: no cgroup v2 mount" >&2; exit 1; }
+	echo "SKIP: no cgroup v2 mount"
+	exit 77
+}
+
 # prog_ids: ids of every BPF program loaded on the host, sorted (JSON array).
 prog_ids() {
 	bpftool -j prog list | jq -c '[.[].id] | sort'
