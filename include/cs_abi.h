@@ -35,7 +35,7 @@
 /* Slots per bucket of the in-kernel tag table (one 32-byte array value). */
 #define CS_TAG_SLOTS 8
 
-#define CS_RINGBUF_DEFAULT (8u << 20)
+#define CS_RINGBUF_DEFAULT (16u << 20) /* events and the cs_deep records before them */
 #define CS_FLOWS_MAX	   16384
 #define CS_SCOPE_MAX	   1024
 
@@ -101,7 +101,7 @@ enum cs_counter {
 	CS_CNT_CARRIED,	    /* sends that continued a token left open by the flow's last send */
 	CS_CNT_DEEP_SENDS,  /* sends handed to the collector for decoding (CS_TRIG_*) */
 	CS_CNT_DEEP_BYTES,  /* bytes handed over */
-	CS_CNT_DEEP_DROPS,  /* bytes not handed over: "deep" ring buffer full */
+	CS_CNT_DEEP_DROPS,  /* bytes not handed over: ring buffer full */
 	CS_CNT_NOT_DECODED, /* sends that needed decoding, not handed over (--decode off) */
 	CS_CNT_MAX,
 };
@@ -112,7 +112,7 @@ enum cs_counter {
 #define CS_EV_HITS_OVERFLOW (1u << 2)
 #define CS_EV_READ_FAIL	    (1u << 3)
 #define CS_EV_ADDR_V6	    (1u << 4) /* daddr is an IPv6 address, else IPv4 in daddr[0..3] */
-#define CS_EV_DEEP	    (1u << 5) /* the send's bytes follow in the "deep" ring (seq) */
+#define CS_EV_DEEP	    (1u << 5) /* cs_deep records (seq) of the send preceded this event */
 
 /* cs_hit.start: the token began in an earlier send of the flow (carried), offset 0 here. */
 #define CS_HIT_SPLIT 0x80000000u
@@ -155,7 +155,9 @@ _Static_assert(sizeof(struct cs_event) == 168 + CS_MAX_HITS * 16, "cs_event size
 /*
  * Deep inspection: the bytes of a send that holds renderings the kernel cannot decode (base64,
  * escapes, compressed bodies; cs_scan.trig) go to the collector in these records, in memory
- * only, before the send's cs_event; the collector decodes and rescans them.
+ * only, in the events ring before the send's cs_event (the ring is read in reservation order,
+ * so they are always in when the event is); the collector decodes and rescans them. The two
+ * record types differ in size.
  */
 struct cs_deep {
 	__u64 seq;
@@ -164,9 +166,9 @@ struct cs_deep {
 	__u8 data[CS_CHUNK];
 };
 _Static_assert(sizeof(struct cs_deep) == 16 + CS_CHUNK, "cs_deep size");
+_Static_assert(sizeof(struct cs_deep) != sizeof(struct cs_event), "records told apart by size");
 /* Bytes of a flow handed over after a Content-Encoding header (the body often follows apart). */
 #define CS_DEEP_FLOW_BUDGET (256 * 1024)
-#define CS_DEEP_RINGBUF	    (16u << 20)
 
 /* Per-flow coverage record (LRU hash "flows", key: flow id). Only flows with uninspected bytes. */
 struct cs_flow {

@@ -33,9 +33,6 @@ static __s64 clock_ns(clockid_t id)
 	return (__s64)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
-/* How long an event waits for its hand-over bytes still being written on another CPU: 5 ms. */
-#define DEEP_WAIT_TRIES 200
-#define DEEP_WAIT_US	25
 /* Records handled per ring_buffer__consume() call before the loop looks at its other fds. */
 #define RB_BATCH 4096
 
@@ -68,18 +65,7 @@ int collector_handle(struct collector *c, const void *data, size_t len)
 		struct cs_event full;
 		__u32 enc[CS_MAX_HITS];
 
-		/*
-		 * The send's bytes were submitted before its event: take them first (deep.h). A
-		 * record still being written on another CPU is waited for, at most DEEP_WAIT_TRIES
-		 * sleeps per second in all, so lost records never stall the event stream.
-		 */
-		for (int i = 0; c->deep_rb; i++) {
-			ring_buffer__consume(c->deep_rb);
-			if (deep_ready(c->deep, ev) || i == DEEP_WAIT_TRIES || !c->deep_wait_budget)
-				break;
-			c->deep_wait_budget--;
-			usleep(DEEP_WAIT_US);
-		}
+		/* the send's cs_deep records came before it in the same ring (deep.h) */
 		deep_complete(c->deep, ev, &full, enc);
 		err = correlate_event(&c->corr, &full, enc, (__s64)ev->ts_ns + c->mono_to_real,
 				      on_finding, c);
@@ -94,14 +80,6 @@ int collector_handle(struct collector *c, const void *data, size_t len)
 	return 0;
 }
 
-static int deep_cb(void *ctx, void *data, size_t len)
-{
-	struct collector *c = ctx;
-
-	deep_add(c->deep, data, len);
-	return 0;
-}
-
 /*
  * An event. A flood of events keeps ring_buffer__consume() busy for as long as it lasts: after
  * RB_BATCH records stop it (a negative return, the record is consumed) so the loop sees signals.
@@ -109,7 +87,13 @@ static int deep_cb(void *ctx, void *data, size_t len)
 static int rb_cb(void *ctx, void *data, size_t len)
 {
 	struct collector *c = ctx;
-	int err = collector_handle(c, data, len);
+	int err = 0;
+
+	/* a send's bytes to decode (cs_deep) or an event: told apart by size */
+	if (len == sizeof(struct cs_deep))
+		deep_add(c->deep, data, len);
+	else
+		err = collector_handle(c, data, len);
 
 	if (err < 0)
 		return err;
@@ -291,9 +275,7 @@ int collector_run(struct collector *c)
 	if (rb && c->loader->tls && ring_buffer__add(rb, loader_execs_fd(c->loader), exec_cb, c))
 		errno = ENOMEM, ring_buffer__free(rb), rb = NULL;
 	c->deep = deep_new(c->key, c->corr.db, NULL);
-	c->deep_wait_budget = DEEP_WAIT_TRIES;
-	c->deep_rb = c->deep ? ring_buffer__new(loader_deep_fd(c->loader), deep_cb, c, NULL) : NULL;
-	if (!c->deep_rb)
+	if (!c->deep)
 		rb = (ring_buffer__free(rb), NULL);
 	if (sfd < 0 || tfd < 0 || efd < 0 || !rb) {
 		err = -errno;
@@ -345,9 +327,6 @@ int collector_run(struct collector *c)
 
 				if (read(tfd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
 					pr_debug("timerfd: %s", strerror(errno));
-				/* records of sends whose event was lost must not fill the ring */
-				ring_buffer__consume(c->deep_rb);
-				c->deep_wait_budget = DEEP_WAIT_TRIES;
 				fflush(c->out.f);
 				break;
 			}
@@ -370,8 +349,6 @@ out:
 	if (c->loader->skel)
 		print_summary(c);
 	ring_buffer__free(rb);
-	ring_buffer__free(c->deep_rb);
-	c->deep_rb = NULL;
 	deep_free(c->deep);
 	c->deep = NULL;
 	dns_cache_free(c->dns);

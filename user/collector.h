@@ -17,14 +17,12 @@ struct collector {
 	struct output out;
 	struct procinfo *pi;
 	struct dns_cache *dns;
-	struct deep *deep;	     /* decodes the sends the kernel hands over (deep.h) */
-	struct ring_buffer *deep_rb; /* their bytes, consumed before each such send's event */
+	struct deep *deep; /* decodes the sends the kernel hands over (deep.h) */
 	const struct cs_key *key;
 	int report_all;	    /* --all: also consented and exempt */
 	__s64 mono_to_real; /* add to CLOCK_MONOTONIC ns to get CLOCK_REALTIME ns */
 	int err;
-	unsigned batch;		   /* records handled in this ring_buffer__consume() call */
-	unsigned deep_wait_budget; /* sleeps left this second waiting for hand-over records */
+	unsigned batch; /* records handled in this ring_buffer__consume() call */
 };
 
 /* Run until SIGINT/SIGTERM; prints the summary to stderr. 0 or -errno. */

@@ -224,13 +224,6 @@ static void on_layer(const __u8 *buf, size_t n, unsigned enc, void *ctx)
 	scan_message(m->d->key, buf, n, on_token, m);
 }
 
-int deep_ready(const struct deep *d, const struct cs_event *ev)
-{
-	const struct slot *s = &d->slots[ev->seq % DEEP_SLOTS];
-
-	return s->seq == ev->seq && s->have >= ev->deep_len;
-}
-
 void deep_complete(struct deep *d, const struct cs_event *ev, struct cs_event *out, __u32 *enc)
 {
 	struct merge m = {.d = d, .out = out, .enc = enc};

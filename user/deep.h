@@ -30,15 +30,8 @@ struct deep *deep_new(const struct cs_key *key, const struct fpdb *db,
 		      const struct dec_limits *lim);
 void deep_free(struct deep *d);
 
-/* One record of the "deep" ring buffer (len bytes as received). */
+/* One cs_deep record of the events ring (len bytes as received). */
 void deep_add(struct deep *d, const void *rec, size_t len);
-
-/*
- * 1 when every byte ev announces has arrived. Records of all CPUs share one ring, read in
- * reservation order: a record another CPU reserved earlier and is still filling hides this
- * send's records for a few microseconds, so the collector reads again until this is true.
- */
-int deep_ready(const struct deep *d, const struct cs_event *ev);
 
 /*
  * Complete ev (flag CS_EV_DEEP) into *out: a copy whose hits are ev's followed by those found

@@ -552,11 +552,6 @@ int loader_ringbuf_fd(const struct loader *l)
 	return bpf_map__fd(l->skel->maps.events);
 }
 
-int loader_deep_fd(const struct loader *l)
-{
-	return bpf_map__fd(l->skel->maps.deep);
-}
-
 int loader_dns_fd(const struct loader *l)
 {
 	return bpf_map__fd(l->skel->maps.dns);

@@ -54,7 +54,6 @@ __u64 loader_prog_misses(const struct loader *l);
 int loader_flows_fd(const struct loader *l);
 int loader_execs_fd(const struct loader *l);
 int loader_dns_fd(const struct loader *l);
-int loader_deep_fd(const struct loader *l);
 
 /*
  * Build the bucketed tag table for n distinct fingerprints; weak[i] (or NULL: none) marks a

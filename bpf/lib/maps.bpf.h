@@ -12,7 +12,7 @@ const volatile __u32 cfg_self_tgid = 0; /* the collector: never scanned */
 const volatile __u8 cfg_include_loopback = 0;
 const volatile __u8 cfg_scope_pid = 0;
 const volatile __u8 cfg_scope_cgroup = 0;
-const volatile __u8 cfg_decode = 1; /* --decode auto: hand flagged sends over (ring "deep") */
+const volatile __u8 cfg_decode = 1; /* --decode auto: hand flagged sends over (cs_deep) */
 const volatile __u8 cfg_tls = 0;    /* TLS library probes attached: claim their plaintext */
 
 /* Peer and process of the send being scanned. */
@@ -179,11 +179,6 @@ struct {
 	__type(key, __u64);
 	__type(value, struct cs_carry);
 } carry SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, CS_DEEP_RINGBUF);
-} deep SEC(".maps");
 
 /* Sequence numbers of deep hand-overs. */
 __u64 deep_seq;

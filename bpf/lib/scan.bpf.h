@@ -452,7 +452,7 @@ static long deep_cb(__u32 i, void *data)
 	if (c->off >= c->len)
 		return 1;
 	n = cs_chunk_len(c->len, c->off);
-	r = bpf_ringbuf_reserve(&deep, sizeof(*r), 0);
+	r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
 	if (!r) {
 		cnt_add(CS_CNT_DEEP_DROPS, c->len - c->off);
 		return 1;
@@ -473,8 +473,9 @@ static long deep_cb(__u32 i, void *data)
 }
 
 /*
- * Hand the scanned bytes of this send to the collector (ring "deep"), read again from user
- * memory: the call has not returned, the buffers are intact. Returns the bytes handed over.
+ * Hand the scanned bytes of this send to the collector, read again from user memory (the call
+ * has not returned, the buffers are intact), as cs_deep records in the events ring: reserved
+ * before the send's event, they are consumed before it. Returns the bytes handed over.
  */
 __noinline __u32 cs_deep_copy(__u64 seq)
 {
