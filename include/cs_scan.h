@@ -91,6 +91,32 @@ CS_INLINE void cs_scan_reset(struct cs_scan *s)
 			s->trig |= CS_TRIG_B64;                                                    \
 	} while (0)
 
+/* The actions the loop body applies (bits of a cs_next entry), on its local variables. */
+#define CS_D_HASH()                                                                                \
+	do {                                                                                       \
+		d_acc = (d_acc ^ c) * CS_FNV_PRIME;                                                \
+		d_len++;                                                                           \
+		d_end = pos + 1;                                                                   \
+	} while (0)
+#define CS_W_HASH(b)                                                                               \
+	do {                                                                                       \
+		acct = (acct ^ (b)) * CS_FNV_PRIME;                                                \
+		lent++;                                                                            \
+		mix |= cl;                                                                         \
+		mix += (__u32)(cl & CS_CL_UPPER) << 1;                                             \
+	} while (0)
+#define CS_W_COMMIT()                                                                              \
+	do {                                                                                       \
+		acc = acct;                                                                        \
+		len = lent;                                                                        \
+		end = pos + 1;                                                                     \
+	} while (0)
+#define CS_W_HASH_COMMIT()                                                                         \
+	do {                                                                                       \
+		CS_W_HASH(c | CS_LOWER_BIT(cl));                                                   \
+		CS_W_COMMIT();                                                                     \
+	} while (0)
+
 /*
  * Both streams over n bytes at p, whose first byte is at offset pos of the message: one class
  * lookup and one transition per stream per byte; a byte that causes no action in either
@@ -119,6 +145,16 @@ CS_INLINE void cs_scan_step(struct cs_scan *s, const struct cs_key *k, const __u
 		st = e & 63;
 		if (!(e & CS_X_ACTIONS))
 			continue;
+		/* the common token bytes: hash only, in one or both streams */
+		if ((e & CS_X_ACTIONS) == (CS_X_HASH | CS_X_COMMIT)) {
+			CS_W_HASH_COMMIT();
+			continue;
+		}
+		if ((e & CS_X_ACTIONS) == (CS_X_HASH | CS_X_COMMIT | CS_XD_HASH)) {
+			CS_W_HASH_COMMIT();
+			CS_D_HASH();
+			continue;
+		}
 		if (e & CS_XD_EMIT) {
 			CS_ON_TOKEN(ctx, d_acc, d_len, d_start, d_end);
 		}
@@ -127,11 +163,8 @@ CS_INLINE void cs_scan_step(struct cs_scan *s, const struct cs_key *k, const __u
 			d_len = CS_K(0);
 			d_start = pos;
 		}
-		if (e & CS_XD_HASH) {
-			d_acc = (d_acc ^ c) * CS_FNV_PRIME;
-			d_len++;
-			d_end = pos + 1;
-		}
+		if (e & CS_XD_HASH)
+			CS_D_HASH();
 		if (e & CS_X_EMIT) {
 			CS_ON_TOKEN(ctx, acc, len, start, end);
 			CS_RUN_END(mix, rstart, end);
@@ -172,19 +205,10 @@ CS_INLINE void cs_scan_step(struct cs_scan *s, const struct cs_key *k, const __u
 					s->trig |= CS_TRIG_GZIP;
 			}
 		}
-		if (e & CS_X_HASH) {
-			__u8 b = (e & CS_X_AT) ? '@' : (c | CS_LOWER_BIT(cl));
-
-			acct = (acct ^ b) * CS_FNV_PRIME;
-			lent++;
-			mix |= cl;
-			mix += (__u32)(cl & CS_CL_UPPER) << 1;
-		}
-		if (e & CS_X_COMMIT) {
-			acc = acct;
-			len = lent;
-			end = pos + 1;
-		}
+		if (e & CS_X_HASH)
+			CS_W_HASH((e & CS_X_AT) ? '@' : (c | CS_LOWER_BIT(cl)));
+		if (e & CS_X_COMMIT)
+			CS_W_COMMIT();
 	}
 	s->w_acc = acc;
 	s->w_acct = acct;
