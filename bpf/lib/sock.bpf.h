@@ -37,8 +37,8 @@ static __always_inline int peer_is_unset(const struct cs_peer *p)
 
 /*
  * Resolve fd of the current task to a TCP/UDP inet socket and fill st->peer from the socket's
- * connected peer. Walks task->files->fdt->fd[fd] through BTF pointers: one probe read for the
- * fd slot (variable index), then typed loads (see README "fd -> socket" for the measurement).
+ * connected peer. Walks task->files->fdt->fd[fd] through BTF pointers: typed loads only, the fd
+ * slot (variable index) through a cast (see README "fd -> socket" for the measurement).
  * Returns 1 for an inet TCP/UDP socket, 0 otherwise.
  */
 static __always_inline int fd_to_peer(__u32 fd, struct cs_peer *peer)
@@ -55,7 +55,12 @@ static __always_inline int fd_to_peer(__u32 fd, struct cs_peer *peer)
 	if (fd >= fdt->max_fds)
 		return 0;
 	slot = (__u64)fdt->fd + (__u64)fd * sizeof(void *);
-	if (bpf_probe_read_kernel(&fp, sizeof(fp), (void *)slot) || !fp)
+	/* the slot read as the first 8 bytes of a stable kernel struct: a fault-safe typed load,
+	 * not a helper call (~25 ns less on every write, socket or not) */
+	fp = ((struct timespec64 *)bpf_rdonly_cast((void *)slot,
+						   bpf_core_type_id_kernel(struct timespec64)))
+		 ->tv_sec;
+	if (!fp)
 		return 0;
 	f = bpf_rdonly_cast((void *)fp, bpf_core_type_id_kernel(struct file));
 	if ((f->f_inode->i_mode & CS_S_IFMT) != CS_S_IFSOCK)
