@@ -222,6 +222,7 @@ static __always_inline int tls_claim(void *ctx, struct cs_state *st, __u32 path)
 		bpf_map_update_elem(&tls_conn, &key, &st->peer, BPF_ANY);
 	bpf_map_update_elem(&tls_flows, &st->peer.flow, &one, BPF_ANY);
 	st->channel = ch;
+	st->pre.len = 0; /* the chunk holds ciphertext */
 	to_scan(ctx, st, CS_REQ_BUF, buf, len, 0, path);
 	return 1;
 }
@@ -237,8 +238,11 @@ static __always_inline void tls_unclaimed(struct cs_state *st, __u64 buf, __u64 
 	__u8 type = 0;
 
 	cnt_add(CS_CNT_TLS_SKIPPED, 1);
-	if (bpf_probe_read_user(&type, 1, (void *)buf) || type != 0x17 ||
-	    bpf_map_lookup_elem(&tls_flows, &st->peer.flow))
+	if (cs_preloaded(st, buf, 1))
+		type = st->chunk[0];
+	else if (bpf_probe_read_user(&type, 1, (void *)buf))
+		return;
+	if (type != 0x17 || bpf_map_lookup_elem(&tls_flows, &st->peer.flow))
 		return;
 	st->total = len;
 	cs_send_end(path);
@@ -251,7 +255,7 @@ static __always_inline int send_buf(void *ctx, __u64 buf, __u64 len, __u32 path)
 
 	if (!st)
 		return 0;
-	if (starts_with_tls_record(buf, len)) {
+	if (cs_preload(st, buf, len)) {
 		cs_sni(buf, len);
 		if (!tls_claim(ctx, st, path))
 			tls_unclaimed(st, buf, len, path);
@@ -269,8 +273,8 @@ static __always_inline int send_iov(void *ctx, __u64 uiov, __u64 iovcnt, __u32 p
 
 	if (!st)
 		return 0;
-	if (iovcnt && !bpf_probe_read_user(&iov, sizeof(iov), (void *)uiov) &&
-	    starts_with_tls_record((__u64)iov.iov_base, iov.iov_len)) {
+	if (iovcnt && !bpf_probe_read_user(&iov, sizeof(iov), (void *)uiov) && iov.iov_len &&
+	    cs_preload(st, (__u64)iov.iov_base, iov.iov_len)) {
 		cs_sni((__u64)iov.iov_base, iov.iov_len);
 		if (!tls_claim(ctx, st, path))
 			tls_unclaimed(st, (__u64)iov.iov_base, iov.iov_len, path);

@@ -67,6 +67,7 @@ struct cs_state {
 	__u32 deep_left;      /* flow bytes still to hand over after a Content-Encoding header */
 	__u32 nsegs;
 	struct cs_seg segs[CS_MAX_IOV]; /* scanned user ranges, for the deep hand-over */
+	struct cs_seg pre; /* chunk holds pre.len bytes from pre.ubuf (see cs_preload) */
 	__u8 host[CS_HOST_LEN];
 	__u8 chunk[CS_CHUNK];
 	__u8 chunk_pad[CS_HOST_LEN]; /* cs_http_host copies CS_HOST_LEN bytes from any offset */
@@ -179,6 +180,26 @@ struct {
 	__type(key, __u64);
 	__type(value, struct cs_carry);
 } carry SEC(".maps");
+
+/*
+ * How many carry entries each of CS_CARRY_HINTS slots (by flow id) may hold: a send whose slot
+ * is 0 skips the carry lookup (~70 ns, most flows never end a send inside a token). Entries the
+ * LRU evicts leave their count behind, which only costs a lookup that finds nothing.
+ */
+#define CS_CARRY_HINTS 65536
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, CS_CARRY_HINTS);
+	__type(key, __u32);
+	__type(value, __u32);
+} carry_hint SEC(".maps");
+
+static __always_inline __u32 *carry_hint_get(__u64 flow)
+{
+	__u32 slot = (flow * 0x9e3779b97f4a7c15ULL) >> 48;
+
+	return bpf_map_lookup_elem(&carry_hint, &slot);
+}
 
 /* Sequence numbers of deep hand-overs. */
 __u64 deep_seq;

@@ -117,11 +117,14 @@ __noinline int cs_carry_begin(__u32 n)
 {
 	struct cs_state *st = state_get();
 	struct cs_carry *cy;
-	__u32 m, i;
+	__u32 m, i, *hint;
 
 	if (!st)
 		return 0;
 	st->carry |= CS_CARRY_LOOKED;
+	hint = carry_hint_get(st->peer.flow);
+	if (hint && !*hint)
+		return 0;
 	cy = bpf_map_lookup_elem(&carry, &st->peer.flow);
 	if (!cy)
 		return 0;
@@ -158,6 +161,31 @@ __noinline int cs_carry_begin(__u32 n)
 	else
 		st->carry |= CS_CARRY_OPEN;
 	return 0;
+}
+
+/*
+ * Read the first chunk of a send (the first min(len, CS_CHUNK) bytes at ubuf) into st->chunk
+ * before the tail call: the TLS record test looks at it, and the scan does not read it again.
+ * One read instead of two saves ~100 ns per send (each probe read checks the destination
+ * object). Returns 1 if the bytes start a TLS record.
+ */
+static __always_inline int cs_preload(struct cs_state *st, __u64 ubuf, __u64 len)
+{
+	__u32 n = cs_chunk_len(len > 0xffffffffULL ? 0xffffffffU : (__u32)len, 0);
+	__u8 *h = st->chunk;
+
+	st->pre.len = 0;
+	if (bpf_probe_read_user(st->chunk, n, (void *)ubuf))
+		return 0; /* the scan reads again and counts the failure */
+	st->pre.ubuf = ubuf;
+	st->pre.len = n;
+	return n >= 5 && h[0] >= 0x14 && h[0] <= 0x17 && h[1] == 3 && h[2] <= 4;
+}
+
+/* st->chunk holds the first n bytes at ubuf (cs_preload). */
+static __always_inline int cs_preloaded(struct cs_state *st, __u64 ubuf, __u32 n)
+{
+	return st->pre.len >= n && st->pre.ubuf == ubuf;
 }
 
 /* "ost:" as a little-endian word, after | 0x20 (letters lower-cased, ':' unchanged) */
@@ -239,7 +267,9 @@ static long chunk_cb(__u32 i, void *data)
 	if (!st || c->off >= c->len)
 		return 1;
 	n = cs_chunk_len(c->len, c->off);
-	if (bpf_probe_read_user(st->chunk, n, (void *)(c->ubuf + c->off))) {
+	if (c->off == 0 && st->pre.len >= n && st->pre.ubuf == c->ubuf) {
+		st->pre.len = 0; /* the entry program read these bytes already */
+	} else if (bpf_probe_read_user(st->chunk, n, (void *)(c->ubuf + c->off))) {
 		/* not resident at syscall entry: the rest of the segment is uninspected */
 		st->flags |= CS_EV_READ_FAIL;
 		cnt_add(CS_CNT_READ_FAIL, 1);
@@ -305,7 +335,7 @@ __noinline int cs_sni(__u64 ubuf, __u32 len)
 		return 0;
 	n = len < CS_CHUNK ? len : CS_CHUNK;
 	n = ((n - 1) & (CS_CHUNK - 1)) + 1;
-	if (bpf_probe_read_user(st->chunk, n, (void *)ubuf))
+	if (!cs_preloaded(st, ubuf, n) && bpf_probe_read_user(st->chunk, n, (void *)ubuf))
 		return 0;
 	c = st->chunk;
 	if (c[0] != 0x16 || c[5] != 0x01)
@@ -379,6 +409,7 @@ static __always_inline struct cs_state *send_begin(void)
 	st->cover = 0;
 	st->deep_left = 0;
 	st->nsegs = 0;
+	st->pre.len = 0;
 	return st;
 }
 
@@ -413,7 +444,7 @@ __noinline int cs_carry_end(void)
 	struct cs_state *st = state_get();
 	struct cs_carry cy = {};
 	struct cs_scan *s;
-	__u32 left;
+	__u32 left, *hint;
 
 	if (!st || !(st->carry & CS_CARRY_LOOKED))
 		return 0;
@@ -425,11 +456,15 @@ __noinline int cs_carry_end(void)
 	if (st->total == st->inspected && (s->w_state != CS_WS_NONE || s->d_state != CS_DS_NONE)) {
 		__builtin_memcpy(&cy.scan, s, sizeof(cy.scan));
 	} else if (!left) {
-		if (st->carry & CS_CARRY_FOUND)
-			bpf_map_delete_elem(&carry, &st->peer.flow);
+		if ((st->carry & CS_CARRY_FOUND) && !bpf_map_delete_elem(&carry, &st->peer.flow) &&
+		    (hint = carry_hint_get(st->peer.flow)))
+			__sync_fetch_and_add(hint, -1);
 		return 0;
 	}
 	cy.deep_left = left;
+	/* count before the entry exists, so a send on another CPU never skips it */
+	if (!(st->carry & CS_CARRY_FOUND) && (hint = carry_hint_get(st->peer.flow)))
+		__sync_fetch_and_add(hint, 1);
 	bpf_map_update_elem(&carry, &st->peer.flow, &cy, BPF_ANY);
 	return 0;
 }
