@@ -18,6 +18,7 @@
 #include <bpf/libbpf.h>
 
 #include "collector.h"
+#include "consent.h"
 #include "deep.h"
 #include "fpfile.h"
 #include "log.h"
@@ -206,7 +207,8 @@ static void print_summary(const struct collector *c)
 		"%" PRIu64 "), files probed %u\n"
 		"  dns answers           %" PRIu64 " (lost %" PRIu64 ")\n"
 		"  carried sends         %" PRIu64
-		" (continued a token the flow's last send left open)\n",
+		" (continued a token the flow's last send left open)\n"
+		"  reloads               %u (failed %u)\n",
 		(uint64_t)cnt[CS_CNT_SENDS], (uint64_t)cnt[CS_CNT_BYTES_SENT],
 		(uint64_t)cnt[CS_CNT_BYTES_INSPECTED], (uint64_t)cnt[CS_CNT_BYTES_UNINSPECTED],
 		(uint64_t)cnt[CS_CNT_SENDFILE_BYTES], (uint64_t)cnt[CS_CNT_READ_FAIL],
@@ -219,7 +221,7 @@ static void print_summary(const struct collector *c)
 		(uint64_t)(cnt[CS_CNT_TLS_CLAIMED] + cnt[CS_CNT_TLS_CACHED]),
 		(uint64_t)cnt[CS_CNT_TLS_LOST], tls_nfiles(c->loader->tls),
 		(uint64_t)cnt[CS_CNT_DNS_ANSWERS], (uint64_t)cnt[CS_CNT_DNS_DROPS],
-		(uint64_t)cnt[CS_CNT_CARRIED]);
+		(uint64_t)cnt[CS_CNT_CARRIED], c->reloads, c->reload_errors);
 	if (c->deep) {
 		const struct deep_stats *d = deep_stats(c->deep);
 
@@ -239,6 +241,37 @@ static void print_summary(const struct collector *c)
 			(uint64_t)d->overflow, (uint64_t)cnt[CS_CNT_NOT_DECODED]);
 	}
 	print_flows(c);
+}
+
+int collector_reload(struct collector *c)
+{
+	struct recipients *r = NULL;
+	struct consent_db *db = NULL;
+	int err;
+
+	if (!c->consent_path || !c->rcpt_path || !c->consent || !c->rcpts)
+		return -EINVAL;
+	/* both files must load; either one's error (printed as file:line) keeps the old pair */
+	err = recipients_load(&r, c->rcpt_path);
+	if (!err)
+		err = consent_load(&db, c->consent_path, r);
+	if (err) {
+		recipients_free(r);
+		c->reload_errors++;
+		pr_err(
+		    "SIGHUP: reload failed, still using the consent and recipients loaded before");
+		return err;
+	}
+	consent_free(*c->consent);
+	recipients_free(*c->rcpts);
+	*c->consent = db;
+	*c->rcpts = r;
+	c->corr.consent = db;
+	c->corr.rcpts = r;
+	c->reloads++;
+	fprintf(stderr, "consentry: SIGHUP: reloaded %s (%lu consent rows) and %s\n",
+		c->consent_path, consent_count(db), c->rcpt_path);
+	return 0;
 }
 
 int collector_run(struct collector *c)
@@ -317,9 +350,12 @@ int collector_run(struct collector *c)
 			case 2: {
 				struct signalfd_siginfo si;
 
-				while (read(sfd, &si, sizeof(si)) == sizeof(si))
+				while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
 					if (si.ssi_signo != SIGHUP)
 						stop = 1;
+					else
+						collector_reload(c);
+				}
 				break;
 			}
 			case 3: {

@@ -23,10 +23,21 @@ struct collector {
 	__s64 mono_to_real; /* add to CLOCK_MONOTONIC ns to get CLOCK_REALTIME ns */
 	int err;
 	unsigned batch; /* records handled in this ring_buffer__consume() call */
+	/*
+	 * SIGHUP reloads consent.csv and recipients.csv from these paths (NULL: no reload). The
+	 * tables live in *consent and *rcpts, owned by the caller: a reload frees the old ones and
+	 * stores the new ones there; a file with an error leaves both as they were.
+	 */
+	const char *consent_path, *rcpt_path;
+	struct consent_db **consent;
+	struct recipients **rcpts;
+	unsigned reloads, reload_errors;
 };
 
 /* Run until SIGINT/SIGTERM; prints the summary to stderr. 0 or -errno. */
 int collector_run(struct collector *c);
+/* Reload consent and recipients (SIGHUP); 0, or the load error with the old tables kept. */
+int collector_reload(struct collector *c);
 /* Handle one raw ring-buffer record (exposed for tests). */
 int collector_handle(struct collector *c, const void *data, size_t len);
 

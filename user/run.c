@@ -106,7 +106,8 @@ static void run_usage(FILE *f)
 	    "usage: consentry run -f FINGERPRINTS -k KEYFILE -c consent.csv -R recipients.csv\n"
 	    "                     [options]\n"
 	    "Monitor outbound traffic until SIGINT/SIGTERM and report disclosures of enrolled\n"
-	    "data to recipients without consent.\n\n"
+	    "data to recipients without consent. SIGHUP reloads consent.csv and recipients.csv\n"
+	    "(a file with an error is reported and the tables loaded before stay in use).\n\n"
 	    "  -f, --fingerprints FILE  fingerprint file from `consentry enroll`\n"
 	    "  -k, --key FILE           key file used by enroll (mode 0600)\n"
 	    "  -c, --consent FILE       consent.csv\n"
@@ -311,6 +312,10 @@ int cmd_run(int argc, char **argv)
 	col.key = &in.key;
 	col.corr.rcpts = in.rcpts;
 	col.corr.consent = in.consent;
+	col.consent_path = in.consent_path;
+	col.rcpt_path = in.rcpt_path;
+	col.consent = &in.consent;
+	col.rcpts = &in.rcpts;
 	err = collector_run(&col);
 	rc = err ? 1 : 0;
 out:
