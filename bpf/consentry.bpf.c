@@ -109,6 +109,7 @@ __noinline int cs_scan_iov(__u64 uiov, __u64 iovcnt, __u32 path)
 		else
 			st->total += iov.iov_len; /* not scanned: shows as uninspected */
 	}
+	cs_scan_done();
 	cs_send_end(path);
 	return 0;
 }
@@ -170,6 +171,7 @@ int tp_scan(void *ctx)
 	switch (st->req_kind) {
 	case CS_REQ_BUF:
 		cs_scan_user(st->req_a0, st->req_a1);
+		cs_scan_done();
 		cs_send_end(st->req_path);
 		break;
 	case CS_REQ_IOV:
@@ -433,6 +435,7 @@ int up_scan(struct pt_regs *ctx)
 	if (!st)
 		return 0;
 	cs_scan_user(st->req_a0, st->req_a1);
+	cs_scan_done();
 	cs_send_end(st->req_path);
 	return 0;
 }

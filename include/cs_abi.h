@@ -103,6 +103,8 @@ enum cs_counter {
 	CS_CNT_DEEP_BYTES,  /* bytes handed over */
 	CS_CNT_DEEP_DROPS,  /* bytes not handed over: ring buffer full */
 	CS_CNT_NOT_DECODED, /* sends that needed decoding, not handed over (--decode off) */
+	CS_CNT_SKIPPED,	    /* bytes the tokeniser left out: runs too short for a strong value */
+	CS_CNT_RESCANS,	    /* sends with a hit or a decode trigger tokenised again, whole */
 	CS_CNT_MAX,
 };
 

@@ -708,6 +708,7 @@ struct enroll {
 	__u64 *pre; /* cs_pre() of ent[i]'s token, same index until sorting */
 	size_t pre_cap;
 	__u32 min_len, max_len;
+	__u32 strong_min_len, flags; /* fpdb.strong_min_len, FPDB_F_* */
 
 	unsigned long values[CS_F_MAX];
 	unsigned long rejected;
@@ -1022,6 +1023,9 @@ static int hasher_wait(struct hasher *h, struct enroll *e)
 		e->min_len = b->min_len;
 	if (b->nent && b->max_len > e->max_len)
 		e->max_len = b->max_len;
+	/* hash variants are of emails and phones: strong, lower-case hex */
+	if (b->nent && b->min_len < e->strong_min_len)
+		e->strong_min_len = b->min_len;
 	b->njob = 0;
 	b->ntext = 0;
 	b->nent = 0;
@@ -1315,8 +1319,13 @@ static void row_skip(struct enroll *e, struct csv_reader *r, const char *col, co
  * One non-empty cell: normalise, fingerprint, append. Returns 0, 1 when the value is rejected
  * (*reason set) or -errno for a runtime failure.
  */
-static int enroll_cell(struct enroll *e, int f, const char *val, size_t n, __u32 *min_len,
-		       __u32 *max_len, const char **reason)
+/* Token lengths of a row's values, merged into the enroll once the row is accepted. */
+struct row_lens {
+	__u32 min, max, strong_min, flags;
+};
+
+static int enroll_cell(struct enroll *e, int f, const char *val, size_t n, struct row_lens *l,
+		       const char **reason)
 {
 	struct norm_out norm;
 	struct value_fps v;
@@ -1338,11 +1347,18 @@ static int enroll_cell(struct enroll *e, int f, const char *val, size_t n, __u32
 	if (err)
 		return err;
 	for (unsigned j = 0; j < v.n; j++) {
-		if (v.len[j] < *min_len)
-			*min_len = v.len[j];
-		if (v.len[j] > *max_len)
-			*max_len = v.len[j];
+		if (v.len[j] < l->min)
+			l->min = v.len[j];
+		if (v.len[j] > l->max)
+			l->max = v.len[j];
+		if (!field_is_weak(f) && v.len[j] < l->strong_min)
+			l->strong_min = v.len[j];
 	}
+	if (!field_is_weak(f))
+		for (unsigned k = 0; k < norm.n; k++)
+			for (size_t i = 0; i < norm.len[k]; i++)
+				if ((unsigned char)norm.s[k][i] >= 0x80)
+					l->flags |= FPDB_F_STRONG_NONASCII;
 	return 0;
 }
 
@@ -1386,7 +1402,7 @@ static const char *row_check(struct enroll *e, struct csv_reader *r, const char 
 static int enroll_row(struct enroll *e, struct csv_reader *r)
 {
 	unsigned long vals[CS_F_MAX] = {0};
-	__u32 min_len = UINT32_MAX, max_len = 0;
+	struct row_lens l = {.min = UINT32_MAX, .strong_min = UINT32_MAX};
 	size_t nent0 = e->nent;
 	/* hash jobs of this row, dropped with it */
 	unsigned njob0 = e->hs ? e->hs->fill->njob : 0;
@@ -1406,7 +1422,7 @@ static int enroll_row(struct enroll *e, struct csv_reader *r)
 
 		if (i == e->subject_col || !n)
 			continue; /* empty cells are skipped */
-		err = enroll_cell(e, e->col_field[i], val, n, &min_len, &max_len, &reason);
+		err = enroll_cell(e, e->col_field[i], val, n, &l, &reason);
 		if (err) {
 			e->nent = nent0;
 			if (e->hs) {
@@ -1438,10 +1454,13 @@ static int enroll_row(struct enroll *e, struct csv_reader *r)
 	}
 	for (int f = 0; f < CS_F_MAX; f++)
 		e->values[f] += vals[f];
-	if (min_len < e->min_len)
-		e->min_len = min_len;
-	if (max_len > e->max_len)
-		e->max_len = max_len;
+	if (l.min < e->min_len)
+		e->min_len = l.min;
+	if (l.max > e->max_len)
+		e->max_len = l.max;
+	if (l.strong_min < e->strong_min_len)
+		e->strong_min_len = l.strong_min;
+	e->flags |= l.flags;
 	return 0;
 }
 
@@ -1472,6 +1491,8 @@ static int build_and_write(struct enroll *e, __u32 *nfp, __u32 *nhash)
 		db.subjects[i] = e->arena + e->soff[i];
 	db.min_len = db.nentries ? e->min_len : 0;
 	db.max_len = db.nentries ? e->max_len : 0;
+	db.strong_min_len = e->strong_min_len == UINT32_MAX ? 0 : e->strong_min_len;
+	db.flags = e->flags;
 	db.kcv = keyfile_kcv(&e->key);
 	*nfp = db.nentries;
 	*nhash = 0;
@@ -1504,7 +1525,9 @@ static void enroll_release(struct enroll *e)
 
 int cmd_enroll(int argc, char **argv)
 {
-	struct enroll e = {.country_code = COUNTRY_CODE_DEFAULT, .min_len = UINT32_MAX};
+	struct enroll e = {.country_code = COUNTRY_CODE_DEFAULT,
+			   .min_len = UINT32_MAX,
+			   .strong_min_len = UINT32_MAX};
 	struct csv_reader *r = NULL;
 	__u32 nfp = 0, nhash = 0;
 	int rc, err;

@@ -31,6 +31,8 @@
 #define H_FILE_SIZE    56
 #define H_CRC	       64
 #define H_PRE_LOG2     68
+#define H_STRONG_MIN   72
+#define H_FLAGS	       76
 
 /* Entries converted and checksummed per write call. */
 #define WR_BATCH 4096
@@ -871,8 +873,12 @@ static int check_db(const char *path, const struct fpdb *db, __u64 *subj_bytes)
 		pr_err("%s: entry %u: %s", path, i - 1, why);
 		return -EINVAL;
 	}
-	if (db->min_len > db->max_len || (db->nentries && !db->min_len)) {
-		pr_err("%s: bad token length window %u..%u", path, db->min_len, db->max_len);
+	if (db->min_len > db->max_len || (db->nentries && !db->min_len) ||
+	    (db->strong_min_len &&
+	     (db->strong_min_len < db->min_len || db->strong_min_len > db->max_len)) ||
+	    (db->flags & ~FPDB_F_STRONG_NONASCII)) {
+		pr_err("%s: bad token length window %u..%u (strong from %u, flags %#x)", path,
+		       db->min_len, db->max_len, db->strong_min_len, db->flags);
 		return -EINVAL;
 	}
 	if (!db->pre || db->pre_log2 < CS_PRE_LOG2_MIN || db->pre_log2 > CS_PRE_LOG2_MAX) {
@@ -988,6 +994,8 @@ int fpdb_write(const char *path, const struct fpdb *db)
 	put32(h + H_NENTRIES, db->nentries);
 	put32(h + H_MIN_LEN, db->min_len);
 	put32(h + H_MAX_LEN, db->max_len);
+	put32(h + H_STRONG_MIN, db->strong_min_len);
+	put32(h + H_FLAGS, db->flags);
 	put64(h + H_ENTRIES_OFF, ent_off);
 	put64(h + H_SUBJECTS_OFF, subj_off);
 	put64(h + H_FILE_SIZE, subj_off + subj_bytes);
@@ -1195,10 +1203,10 @@ int fpdb_load(struct fpdb *db, const char *path, const struct cs_key *key)
 		pr_err("%s: truncated fingerprint file (%lld bytes)", path, (long long)st.st_size);
 		goto out;
 	}
-	if (get32(h + H_VERSION) == 1) {
-		pr_err(
-		    "%s: fingerprint file version 1 was made by an older consentry; re-run enroll",
-		    path);
+	if (get32(h + H_VERSION) == 1 || get32(h + H_VERSION) == 2) {
+		pr_err("%s: fingerprint file version %u was made by an older consentry; re-run "
+		       "enroll",
+		       path, get32(h + H_VERSION));
 		goto out;
 	}
 	if (get32(h + H_VERSION) != FP_VERSION) {
@@ -1211,6 +1219,8 @@ int fpdb_load(struct fpdb *db, const char *path, const struct cs_key *key)
 	d.nentries = get32(h + H_NENTRIES);
 	d.min_len = get32(h + H_MIN_LEN);
 	d.max_len = get32(h + H_MAX_LEN);
+	d.strong_min_len = get32(h + H_STRONG_MIN);
+	d.flags = get32(h + H_FLAGS);
 	ent_off = get64(h + H_ENTRIES_OFF);
 	subj_off = get64(h + H_SUBJECTS_OFF);
 	fsize = get64(h + H_FILE_SIZE);
@@ -1275,8 +1285,11 @@ int fpdb_load(struct fpdb *db, const char *path, const struct cs_key *key)
 		pr_err("%s: entry %u: %s", path, bad, why);
 		goto out;
 	}
-	if (d.min_len > d.max_len || (d.nentries && !d.min_len)) {
-		pr_err("%s: bad token length window %u..%u", path, d.min_len, d.max_len);
+	if (d.min_len > d.max_len || (d.nentries && !d.min_len) ||
+	    (d.strong_min_len && (d.strong_min_len < d.min_len || d.strong_min_len > d.max_len)) ||
+	    (d.flags & ~FPDB_F_STRONG_NONASCII)) {
+		pr_err("%s: bad token length window %u..%u (strong from %u, flags %#x)", path,
+		       d.min_len, d.max_len, d.strong_min_len, d.flags);
 		goto out;
 	}
 	why = parse_subjects(d.strings, subj_size, d.nsubjects, d.subjects, d.soff);

@@ -5,15 +5,17 @@
  * a registered value.
  *
  * Layout, all integers little-endian:
- *   0  magic "CSNTRYFP"          8   u32 version (2)        12  u32 header size (72)
+ *   0  magic "CSNTRYFP"          8   u32 version (3)        12  u32 header size (80)
  *   16 u64 key check value       24  u32 nsubjects          28  u32 nentries
- *   32 u32 min_len               36  u32 max_len            40  u64 entries offset (72)
+ *   32 u32 min_len               36  u32 max_len            40  u64 entries offset (80)
  *   48 u64 subjects offset       56  u64 file size          64  u32 crc32 (zlib) of every byte
  *   of the file except these 4   68  u32 pre_log2 (prefilter size: 1 << pre_log2 bits)
- *   72 nentries x struct fp_entry (16 bytes, sorted, see fp_entry_cmp)
+ *   72 u32 strong_min_len        76  u32 flags (FPDB_F_*)
+ *   80 nentries x struct fp_entry (16 bytes, sorted, see fp_entry_cmp)
  *   then the prefilter bitmap (1 << pre_log2 bits, u64 words),
  *   then nsubjects x (u16 length, 1..FP_SUBJECT_MAX bytes of subject id), to the end of file.
- * Version 1 (no variants: the byte at entry offset 15 was always 0) is refused: re-run enroll.
+ * Versions 1 (no variants: the byte at entry offset 15 was always 0) and 2 (no strong_min_len
+ * and flags) are refused: re-run enroll.
  */
 #ifndef CS_FPFILE_H
 #define CS_FPFILE_H
@@ -25,9 +27,12 @@
 
 struct cs_key;
 
+/* fpdb.flags: some strong token has a byte >= 0x80 (a non-ASCII username, say) */
+#define FPDB_F_STRONG_NONASCII 1u
+
 #define FP_MAGIC       "CSNTRYFP"
-#define FP_VERSION     2
-#define FP_HDR_SIZE    72
+#define FP_VERSION     3
+#define FP_HDR_SIZE    80
 #define FP_SUBJECT_MAX 128 /* bytes of a subject id */
 #define FP_MAX_PARTS   255 /* parts of one weak value (name, address) */
 
@@ -94,9 +99,15 @@ struct fpdb {
 	 * and builds it only for readers not moved to fpdb_subject() yet (see fpfile.c).
 	 */
 	char **subjects;
-	__u64 *soff;	/* loaded: offset in strings of every FPDB_SUBJECT_STRIDE-th subject id */
-	__u32 min_len;	/* window of normalised token lengths over all entries */
-	__u32 max_len;	/* (the kernel hashes no token outside it); 0, 0 when empty */
+	__u64 *soff;   /* loaded: offset in strings of every FPDB_SUBJECT_STRIDE-th subject id */
+	__u32 min_len; /* window of normalised token lengths over all entries */
+	__u32 max_len; /* (the kernel hashes no token outside it); 0, 0 when empty */
+	/*
+	 * Shortest normalised token of a strong field (0 when there is none), and FPDB_F_*: the
+	 * kernel may leave runs of bytes shorter than that to the rescan (see bpf/lib/scan.bpf.h).
+	 */
+	__u32 strong_min_len;
+	__u32 flags;
 	__u64 kcv;	/* keyfile_kcv() of the key the fingerprints were made with */
 	__u64 *pre;	/* prefilter bitmap of cs_pre() of every enrolled token */
 	__u32 pre_log2; /* its size: 1 << pre_log2 bits */

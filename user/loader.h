@@ -21,6 +21,7 @@ struct loader_opts {
 	__u32 ringbuf_bytes;
 	int tls;		     /* probe TLS libraries (--tls auto) */
 	int decode;		     /* hand flagged sends to the collector (--decode auto) */
+	int scan_all;		     /* --scan-all: tokenise every byte, skip no short run */
 	const char *const *tls_libs; /* --tls-lib paths */
 	unsigned ntls_libs;
 };

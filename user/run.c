@@ -119,6 +119,9 @@ static void run_usage(FILE *f)
 	    "      --pid PID            only processes with this pid (repeatable)\n"
 	    "      --cgroup PATH        only this cgroup v2 and its descendants (repeatable)\n"
 	    "      --scan-limit BYTES   bytes scanned per send (default %u, max %u)\n"
+	    "      --scan-all           tokenise every byte; by default runs of letters, digits\n"
+	    "                           and punctuation too short to hold a strong value are\n"
+	    "                           skipped (and tokenised after all in a send with a hit)\n"
 	    "      --tls MODE           auto: also scan TLS plaintext of OpenSSL, GnuTLS, NSS and\n"
 	    "                           Go crypto/tls (uprobes; default); off: syscalls only\n"
 	    "      --tls-lib PATH       also probe this library or executable (repeatable)\n"
@@ -141,6 +144,7 @@ enum {
 	OPT_TLS,
 	OPT_TLS_LIB,
 	OPT_DECODE,
+	OPT_SCAN_ALL,
 };
 
 int cmd_run(int argc, char **argv)
@@ -160,6 +164,7 @@ int cmd_run(int argc, char **argv)
 	    {"tls", required_argument, NULL, OPT_TLS},
 	    {"tls-lib", required_argument, NULL, OPT_TLS_LIB},
 	    {"decode", required_argument, NULL, OPT_DECODE},
+	    {"scan-all", no_argument, NULL, OPT_SCAN_ALL},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, 'h'},
 	    {0},
@@ -249,6 +254,9 @@ int cmd_run(int argc, char **argv)
 		case OPT_SCAN_LIMIT:
 			if (parse_u32("--scan-limit", optarg, 1, CS_SCAN_LIMIT_MAX, &lo.scan_limit))
 				return 2;
+			break;
+		case OPT_SCAN_ALL:
+			lo.scan_all = 1;
 			break;
 		case 'v':
 			log_set_level(LOG_DEBUG);

@@ -13,7 +13,13 @@ const volatile __u8 cfg_include_loopback = 0;
 const volatile __u8 cfg_scope_pid = 0;
 const volatile __u8 cfg_scope_cgroup = 0;
 const volatile __u8 cfg_decode = 1; /* --decode auto: hand flagged sends over (cs_deep) */
-const volatile __u8 cfg_tls = 0;    /* TLS library probes attached: claim their plaintext */
+/*
+ * Runs of bytes that can hold a strong ASCII token shorter than this are left out of the
+ * tokeniser (scan.bpf.h, cs_scan_live); 0 tokenises every byte. Set by the loader from the
+ * fingerprint DB: min(shortest strong token, 12), 0 when a strong token is not ASCII.
+ */
+const volatile __u32 cfg_skip_len = 0;
+const volatile __u8 cfg_tls = 0; /* TLS library probes attached: claim their plaintext */
 
 /* Peer and process of the send being scanned. */
 struct cs_peer {
@@ -43,6 +49,9 @@ struct cs_seg {
 #define CS_CARRY_FOUND	2 /* the flow had an entry */
 #define CS_CARRY_OPEN	4 /* st->cscan holds carried tokens still open */
 
+/* cs_state.sflags */
+#define CS_SK_RUN_OPEN 1 /* the last chunk ended inside a run the tokeniser was given */
+
 /* Per-CPU scratch for one send: tokeniser state, hits so far, the chunk being scanned. */
 struct cs_state {
 	struct cs_scan scan;
@@ -67,10 +76,18 @@ struct cs_state {
 	__u32 deep_left;      /* flow bytes still to hand over after a Content-Encoding header */
 	__u32 nsegs;
 	struct cs_seg segs[CS_MAX_IOV]; /* scanned user ranges, for the deep hand-over */
-	struct cs_seg pre; /* chunk holds pre.len bytes from pre.ubuf (see cs_preload) */
+	struct cs_seg pre;	     /* chunk holds pre.len bytes from pre.ubuf (see cs_preload) */
+	__u32 skipped;		     /* bytes of this send the tokeniser left out */
+	__u32 sflags;		     /* CS_SK_* */
+	__u32 live_start, live_done; /* cs_live_range: the open range, bytes up to its start */
+	struct cs_scan fscan;	     /* cs_scan_done: the open tokens, flushed on a copy */
+	__u64 smask[CS_CHUNK /
+		    64]; /* chunk byte i may be in a strong token: bit i % 64 of [i / 64] */
+	__u64 rmask[CS_CHUNK / 64]; /* a run of >= cfg_skip_len such bytes starts at byte i */
 	__u8 host[CS_HOST_LEN];
 	__u8 chunk[CS_CHUNK];
-	__u8 chunk_pad[CS_HOST_LEN]; /* cs_http_host copies CS_HOST_LEN bytes from any offset */
+	/* cs_http_host copies CS_HOST_LEN bytes from any offset, a scan step reads CS_STEP */
+	__u8 chunk_pad[CS_STEP > CS_HOST_LEN ? CS_STEP : CS_HOST_LEN];
 };
 
 struct cs_counters {

@@ -77,7 +77,7 @@ __noinline int cs_token(__u64 acc, __u32 len, __u32 start, __u32 end)
 					   __builtin_offsetof(struct cs_state, scan))))
 
 /*
- * The tokeniser over st->chunk[off..off+n) (off a multiple of CS_STEP, n <= CS_STEP), message
+ * The tokeniser over st->chunk[off..off+n) (n <= CS_STEP), message
  * offset pos + off: a global function, so the verifier walks its loop once, on its own.
  */
 __noinline int cs_scan_chunk_step(__u32 off, __u32 n, __u32 pos, __u32 which)
@@ -88,8 +88,8 @@ __noinline int cs_scan_chunk_step(__u32 off, __u32 n, __u32 pos, __u32 which)
 	if (!st)
 		return 0;
 	cs_key_get(&k);
-	/* a multiple of CS_STEP, or for the carried tokens also any offset below CS_CARRY_SPAN */
-	off &= (CS_CHUNK - CS_STEP) | ((which & 1) * (CS_CARRY_SPAN - 1));
+	/* any offset: chunk_pad holds CS_STEP bytes after the chunk */
+	off &= CS_CHUNK - 1;
 	cs_scan_step(CS_SCAN_AT(st, which), &k, st->chunk + off, n, pos + off, NULL);
 	return 0;
 }
@@ -252,6 +252,232 @@ static __always_inline int is_http_request(const __u8 *p)
 	       w == 0x4954504f /* "OPTI" */;
 }
 
+/*
+ * Skipping runs too short to hold a strong value. A strong token of an ASCII fingerprint DB
+ * (cfg_skip_len > 0) lies inside a run of "S" bytes: letters, digits, the inner punctuation,
+ * separators and escape markers of cs_scan.h, here the superset 0x1f-0x3b and 0x40-0x7a. Its
+ * run is at least as long as its normalised length, so a run shorter than cfg_skip_len (the
+ * shortest strong token, at most 12) holds none, and the tokeniser is only given the runs of
+ * cfg_skip_len or more, plus the start of the send and the run at the end of each chunk
+ * (a value may continue in the next chunk or send). Every run given is whole: after a byte
+ * outside S both machines of cs_scan.h are in a state (no token, or a UTF-8 run) from which an
+ * S byte is tokenised as from a fresh state, so a range starts fresh at the first byte of its
+ * run (cs_scan_resync) and ends just after the first byte outside S that follows it. What is
+ * skipped can only hold weak tokens (names: UTF-8 or short words), so a send with a strong hit,
+ * or one to be decoded, is tokenised again whole before its event (cs_scan_done).
+ * The threshold 12 keeps the decoding triggers: Content-Encoding (16 bytes), base64 runs (12),
+ * and escaped values, which are longer than the value.
+ */
+#define CS_SKIP_MAX 12
+
+/* S bytes of the 8 at p: bit 7 of each byte */
+static __always_inline __u64 cs_sbytes(__u64 x)
+{
+	const __u64 ones = 0x0101010101010101ULL, hi = 0x8080808080808080ULL;
+	__u64 y = x & ~hi;
+	/* y + (0x80 - a) has its top bit set iff y >= a (y < 0x80: no carry between bytes) */
+	__u64 s = ((y + (0x80 - 0x1f) * ones) & ~(y + (0x80 - 0x3c) * ones)) |
+		  ((y + (0x80 - 0x40) * ones) & ~(y + (0x80 - 0x7b) * ones));
+
+	return s & ~x & hi;
+}
+
+/* De Bruijn sequence and table: index of the single set bit of x = 1 << i. */
+#define CS_DEBRUIJN 0x03f79d71b4cb0a89ULL
+static const __u8 cs_debruijn[64] = {
+    0,	1,  48, 2,  57, 49, 28, 3,  61, 58, 50, 42, 38, 29, 17, 4,  62, 55, 59, 36, 53, 51,
+    43, 22, 45, 39, 33, 30, 24, 18, 12, 5,  63, 47, 56, 27, 60, 41, 37, 16, 54, 35, 52, 21,
+    44, 32, 23, 11, 46, 26, 40, 15, 34, 20, 31, 10, 25, 14, 19, 9,  13, 8,  7,	6,
+};
+
+/* Index of the lowest / highest set bit of x != 0. */
+static __always_inline __u32 cs_lowbit(__u64 x)
+{
+	return cs_debruijn[((x & -x) * CS_DEBRUIJN) >> 58];
+}
+
+static __always_inline __u32 cs_highbit(__u64 x)
+{
+	x |= x >> 1;
+	x |= x >> 2;
+	x |= x >> 4;
+	x |= x >> 8;
+	x |= x >> 16;
+	x |= x >> 32;
+	return cs_lowbit(x ^ (x >> 1));
+}
+
+/* st->smask over the n bytes of st->chunk (bytes past n: not S). */
+__noinline int cs_smask(__u32 n)
+{
+	struct cs_state *st = state_get();
+	__u32 b, w;
+
+	if (!st || !n || n > CS_CHUNK)
+		return 0;
+	for (b = 0; b < CS_CHUNK / 64; b++) {
+		__u64 acc = 0;
+
+		if (b * 64 >= n)
+			break;
+#pragma unroll
+		for (w = 0; w < 8; w++) {
+			__u64 x = *(__u64 *)(st->chunk + b * 64 + w * 8);
+
+			/* bit 7 of each byte to bits 0..7 */
+			acc |= ((cs_sbytes(x) >> 7) * 0x0102040810204080ULL >> 56) << (w * 8);
+		}
+		st->smask[b & 15] = acc;
+	}
+	if (n & 63)
+		st->smask[((n - 1) / 64) & 15] &= (1ULL << (n & 63)) - 1;
+	return 0;
+}
+
+/* The tokeniser over st->chunk[start..end), message offset of the chunk pos. */
+static __always_inline void cs_scan_range(__u32 start, __u32 end, __u32 pos)
+{
+	__u32 i;
+
+	for (i = 0; i < CS_CHUNK / CS_STEP + 1; i++) {
+		__u32 off = start + i * CS_STEP;
+
+		if (off >= end)
+			break;
+		cs_scan_chunk_step(off, end - off < CS_STEP ? end - off : CS_STEP, pos, 0);
+	}
+}
+
+/*
+ * Which 64-byte blocks of the n bytes in st->chunk (message offset pos) the tokeniser must see:
+ * those a run of >= cfg_skip_len S bytes touches, the send's first block, and the block holding
+ * the chunk's last byte when that is an S byte (its run may go on in the next chunk). Returns
+ * the block mask, and CS_LIVE_OPEN when the previous chunk ended in such a run.
+ */
+#define CS_LIVE_OPEN (1u << 16)
+__noinline int cs_live_need(__u32 n, __u32 pos)
+{
+	struct cs_state *st = state_get();
+	__u32 nb, b, k, L = cfg_skip_len, need = 0, open;
+
+	if (!st || !n || n > CS_CHUNK)
+		return 0;
+	nb = (n + 63) / 64;
+	open = st->sflags & CS_SK_RUN_OPEN;
+	/* where runs of >= L S bytes start */
+	for (b = 0; b < CS_CHUNK / 64; b++) {
+		__u64 m, m1, x;
+
+		if (b >= nb)
+			break;
+		m = st->smask[b & 15];
+		m1 = b + 1 < nb ? st->smask[(b + 1) & 15] : 0;
+		x = m;
+		for (k = 1; k < CS_SKIP_MAX; k++) {
+			if (k >= L)
+				break;
+			x &= (m >> k) | (m1 << (64 - k));
+		}
+		st->rmask[b & 15] = x;
+	}
+	/* blocks such a run touches */
+	for (b = 0; b < CS_CHUNK / 64; b++) {
+		__u64 x, xp, lv;
+
+		if (b >= nb)
+			break;
+		x = st->rmask[b & 15];
+		xp = b ? st->rmask[(b - 1) & 15] : 0;
+		lv = x;
+		for (k = 1; k < CS_SKIP_MAX; k++) {
+			if (k >= L)
+				break;
+			lv |= (x << k) | (xp >> (64 - k));
+		}
+		if (lv)
+			need |= 1u << b;
+	}
+	if (pos == 0 || open)
+		need |= 1;
+	st->sflags &= ~CS_SK_RUN_OPEN;
+	if ((st->smask[(nb - 1) & 15] >> ((n - 1) & 63)) & 1) {
+		need |= 1u << ((nb - 1) & 15);
+		st->sflags |= CS_SK_RUN_OPEN;
+	}
+	return need | (open ? CS_LIVE_OPEN : 0);
+}
+
+/* cs_live_range what: block b starts a range, ends one; the previous chunk ended in a run */
+#define CS_LR_START 1
+#define CS_LR_END   2
+#define CS_LR_OPEN  4
+
+/*
+ * Block b (of the n bytes in st->chunk) starts and/or ends a range of blocks to tokenise: a
+ * range starts at the first byte of its run (which may begin in the skipped block before) from
+ * a fresh state, and ends after the first byte outside S past its last block. st->live_start
+ * and st->live_done carry the range between calls; returns 1 when [live_start, live_done) is
+ * to be tokenised now (a leaf: the call chain down to cs_token is at the verifier's limit).
+ */
+__noinline int cs_live_range(__u32 b, __u32 n, __u32 what)
+{
+	struct cs_state *st = state_get();
+	__u64 m;
+	__u32 rs, e;
+
+	if (!st || b >= CS_CHUNK / 64)
+		return 0;
+	m = st->smask[b & 15];
+	if (what & CS_LR_START) {
+		rs = b * 64;
+		/* back to the start of a run coming from the previous (skipped) block */
+		if (b && (m & 1) && (st->smask[(b - 1) & 15] >> 63))
+			rs = (b - 1) * 64 + cs_highbit(~st->smask[(b - 1) & 15]) + 1;
+		if (b || !(what & CS_LR_OPEN)) {
+			st->scan.w_state = CS_WS_NONE;
+			st->scan.d_state = CS_DS_NONE;
+		}
+		st->skipped += rs - st->live_done;
+		st->live_start = rs;
+	}
+	if (what & CS_LR_END) {
+		e = b * 64 + 64;
+		if (e < n && (m >> 63)) /* through the end of the run, and the byte after it */
+			e += cs_lowbit(~st->smask[(b + 1) & 15]) + 1;
+		if (e > n)
+			e = n;
+		st->live_done = e;
+		return 1; /* tokenise [live_start, live_done) */
+	}
+	return 0;
+}
+
+/*
+ * The n bytes in st->chunk at message offset pos: tokenise the runs that may hold a strong
+ * token (see above), count the rest in st->skipped.
+ */
+static __always_inline void cs_scan_live(struct cs_state *st, __u32 n, __u32 pos)
+{
+	__u32 need, starts, ends, b, open;
+
+	cs_smask(n);
+	need = cs_live_need(n, pos);
+	open = need & CS_LIVE_OPEN ? CS_LR_OPEN : 0;
+	need &= CS_LIVE_OPEN - 1;
+	starts = need & ~(need << 1);
+	ends = need & ~(need >> 1);
+	st->live_done = 0;
+	for (b = 0; b < CS_CHUNK / 64; b++) {
+		__u32 what = ((starts >> b) & 1) | (((ends >> b) & 1) << 1);
+
+		if (b * 64 >= n)
+			break;
+		if (what && cs_live_range(b, n, what | open))
+			cs_scan_range(st->live_start, st->live_done, pos);
+	}
+	st->skipped += n - st->live_done;
+}
+
 struct chunk_ctx {
 	__u64 ubuf;
 	__u32 len; /* bytes of this segment to scan */
@@ -280,12 +506,16 @@ static long chunk_cb(__u32 i, void *data)
 	if (st->scan.pos == 0 && !(st->carry & CS_CARRY_LOOKED))
 		cs_carry_begin(n);
 	pos = st->scan.pos;
-	for (i = 0; i < CS_CHUNK / CS_STEP; i++) {
-		__u32 off = i * CS_STEP;
+	if (cfg_skip_len) {
+		cs_scan_live(st, n, pos);
+	} else {
+		for (i = 0; i < CS_CHUNK / CS_STEP; i++) {
+			__u32 off = i * CS_STEP;
 
-		if (off >= n)
-			break;
-		cs_scan_chunk_step(off, n - off < CS_STEP ? n - off : CS_STEP, pos, 0);
+			if (off >= n)
+				break;
+			cs_scan_chunk_step(off, n - off < CS_STEP ? n - off : CS_STEP, pos, 0);
+		}
 	}
 	st->scan.pos = pos + n;
 	c->off += n;
@@ -410,6 +640,8 @@ static __always_inline struct cs_state *send_begin(void)
 	st->deep_left = 0;
 	st->nsegs = 0;
 	st->pre.len = 0;
+	st->skipped = 0;
+	st->sflags = 0;
 	return st;
 }
 
@@ -469,18 +701,48 @@ __noinline int cs_carry_end(void)
 	return 0;
 }
 
-struct deep_ctx {
+/* A walk over the send's scanned segments (st->segs), one bpf_loop per segment. */
+struct seg_walk {
 	__u64 ubuf;
-	__u64 seq;
 	__u32 len;
 	__u32 off;
 	__u32 base; /* offset of this segment in the send's scanned bytes */
+	__u32 _pad;
+};
+
+/*
+ * cb over every scanned segment of the send in CS_CHUNK steps; w (the first member of cb's
+ * context) says where. Stops after a segment cb left unfinished.
+ */
+static __always_inline void cs_walk_segs(struct cs_state *st, struct seg_walk *w,
+					 long (*cb)(__u32, void *))
+{
+	__u32 i, base = 0;
+
+	for (i = 0; i < CS_MAX_IOV; i++) {
+		if (i >= st->nsegs)
+			break;
+		w->ubuf = st->segs[i].ubuf;
+		w->len = st->segs[i].len;
+		w->off = 0;
+		w->base = base;
+		bpf_loop((w->len + CS_CHUNK - 1) / CS_CHUNK, cb, w, 0);
+		if (w->off < w->len)
+			break;
+		base += w->len;
+	}
+}
+
+struct deep_ctx {
+	struct seg_walk w;
+	__u64 seq;
 	__u32 copied;
 };
 
 static long deep_cb(__u32 i, void *data)
 {
-	struct deep_ctx *c = data;
+	struct deep_ctx *d = data;
+	struct seg_walk *c = &d->w;
 	struct cs_deep *r;
 	__u32 n;
 
@@ -497,13 +759,13 @@ static long deep_cb(__u32 i, void *data)
 		cnt_add(CS_CNT_DEEP_DROPS, c->len - c->off);
 		return 1;
 	}
-	r->seq = c->seq;
+	r->seq = d->seq;
 	r->off = c->base + c->off;
 	r->len = n;
 	/* the send's event, submitted after these records, wakes the collector */
 	bpf_ringbuf_submit(r, BPF_RB_NO_WAKEUP);
 	c->off += n;
-	c->copied += n;
+	d->copied += n;
 	return 0;
 }
 
@@ -516,25 +778,77 @@ __noinline __u32 cs_deep_copy(__u64 seq)
 {
 	struct cs_state *st = state_get();
 	struct deep_ctx c = {.seq = seq};
-	__u32 i, base = 0;
 
 	if (!st)
 		return 0;
-	for (i = 0; i < CS_MAX_IOV; i++) {
-		if (i >= st->nsegs)
-			break;
-		c.ubuf = st->segs[i].ubuf;
-		c.len = st->segs[i].len;
-		c.off = 0;
-		c.base = base;
-		bpf_loop((c.len + CS_CHUNK - 1) / CS_CHUNK, deep_cb, &c, 0);
-		if (c.off < c.len)
-			break;
-		base += c.len;
-	}
+	cs_walk_segs(st, &c.w, deep_cb);
 	cnt_add(CS_CNT_DEEP_SENDS, 1);
 	cnt_add(CS_CNT_DEEP_BYTES, c.copied);
 	return c.copied;
+}
+
+/* Rescan: the next chunk of a segment, tokenised whole (see cs_scan_done). */
+__noinline int cs_rescan_chunk(__u64 ubuf, __u32 len, __u32 off)
+{
+	struct cs_state *st = state_get();
+	__u32 n, i, pos;
+
+	if (!st || off >= len)
+		return 0;
+	n = cs_chunk_len(len, off);
+	if (bpf_probe_read_user(st->chunk, n, (void *)(ubuf + off)))
+		return 0;
+	pos = st->scan.pos;
+	for (i = 0; i < CS_CHUNK / CS_STEP; i++) {
+		if (i * CS_STEP >= n)
+			break;
+		cs_scan_chunk_step(i * CS_STEP,
+				   n - i * CS_STEP < CS_STEP ? n - i * CS_STEP : CS_STEP, pos, 0);
+	}
+	st->scan.pos = pos + n;
+	return n;
+}
+
+static long rescan_cb(__u32 i, void *data)
+{
+	struct seg_walk *c = data;
+	int n;
+
+	if (c->off >= c->len)
+		return 1;
+	n = cs_rescan_chunk(c->ubuf, c->len, c->off);
+	if (n <= 0)
+		return 1;
+	c->off += n;
+	return c->off >= c->len;
+}
+
+/*
+ * End of a send's scan, before cs_send_end: when runs were skipped and the send has a strong hit
+ * or is to be decoded, tokenise its scanned bytes again, whole (every byte, from a fresh state):
+ * the skipped runs may hold weak tokens of that subject. The open tokens are flushed on a copy
+ * first (a hit may sit in the last one). Hits are kept (cs_token drops repeats); the bytes are
+ * read again from the caller's buffers (the call has not returned).
+ */
+__noinline int cs_scan_done(void)
+{
+	struct cs_state *st = state_get();
+	struct seg_walk w = {};
+	struct cs_key k;
+
+	if (!st || !st->skipped)
+		return 0;
+	cnt_add(CS_CNT_SKIPPED, st->skipped);
+	__builtin_memcpy(&st->fscan, &st->scan, sizeof(st->fscan));
+	cs_key_get(&k);
+	cs_scan_flush(&st->fscan, &k, NULL);
+	if (!st->nstrong && !st->deep_left &&
+	    !(st->fscan.trig & (CS_TRIG_B64 | CS_TRIG_ESC | CS_TRIG_GZIP | CS_TRIG_CE)))
+		return 0;
+	cs_scan_reset(&st->scan);
+	cnt_add(CS_CNT_RESCANS, 1);
+	cs_walk_segs(st, &w, rescan_cb);
+	return 0;
 }
 
 /* Flush the tokeniser, account bytes, hand over what needs decoding, emit the event. */

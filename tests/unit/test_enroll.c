@@ -550,6 +550,9 @@ static void test_enroll_e2e(void **state)
 	assert_string_equal(db.subjects[2], "u4");
 	assert_int_equal(db.min_len, 2);  /* "li" */
 	assert_int_equal(db.max_len, 64); /* sha256 hex */
+	/* the shortest strong token is a phone's national form; names are weak */
+	assert_int_equal(db.strong_min_len, 11);
+	assert_int_equal(db.flags, 0);
 	{
 		unsigned nv[FP_VARIANT_MAX + 1] = {0};
 
@@ -622,12 +625,20 @@ static void test_enroll_e2e(void **state)
 	assert_int_equal(fpdb_load(&db, x->out, &key), 0);
 	assert_int_equal(db.nentries, 17);
 	assert_int_equal(db.max_len, 22); /* alice.wang@example.com */
+	assert_int_equal(db.strong_min_len, 11);
 	for (__u32 i = 0; i < db.nentries; i++) {
 		struct fp_entry x;
 
 		fpdb_entry(&db, i, &x);
 		assert_int_equal(x.variant, FP_VARIANT_PLAIN);
 	}
+	fpdb_release(&db);
+	/* a non-ASCII username (strong) is flagged: the kernel then never skips non-ASCII runs */
+	put(x->reg, "subject_id,username\nu1,张三丰\nu2,bob\n");
+	assert_int_equal(run(x, "-r", x->reg, "-k", x->key, "-o", x->out, "--no-hashes", NULL), 0);
+	assert_int_equal(fpdb_load(&db, x->out, &key), 0);
+	assert_int_equal(db.flags, FPDB_F_STRONG_NONASCII);
+	assert_int_equal(db.strong_min_len, 3);
 	fpdb_release(&db);
 }
 

@@ -214,6 +214,8 @@ static void make_db(struct fpdb *db, __u64 kcv)
 	db->subjects = subject_names;
 	db->min_len = 2;
 	db->max_len = 22;
+	db->strong_min_len = 11;
+	db->flags = FPDB_F_STRONG_NONASCII;
 	db->kcv = kcv;
 	{
 		static const __u64 pv[] = {0x0123456789abcdefULL, 0xfedcba9876543210ULL, 42};
@@ -276,6 +278,8 @@ static void test_roundtrip(void **state)
 	assert_int_equal(r.pre_log2, w.pre_log2);
 	assert_memory_equal(r.pre, w.pre, (1 << CS_PRE_LOG2_MIN) / 8);
 	assert_int_equal(r.max_len, 22);
+	assert_int_equal(r.strong_min_len, 11);
+	assert_int_equal(r.flags, FPDB_F_STRONG_NONASCII);
 	assert_true(r.kcv == keyfile_kcv(&x->k));
 	assert_null(r.entries); /* compact */
 	expect_same_entries(&r, w.entries, 10);
@@ -316,7 +320,7 @@ static void test_roundtrip(void **state)
 	/* empty DB */
 	w.nentries = 0;
 	w.nsubjects = 0;
-	w.min_len = w.max_len = 0;
+	w.min_len = w.max_len = w.strong_min_len = w.flags = 0;
 	assert_int_equal(fpdb_write(x->fp, &w), 0);
 	assert_int_equal(fpdb_load(&r, x->fp, &x->k), 0);
 	assert_int_equal(r.nentries, 0);
@@ -414,7 +418,7 @@ static void test_corruption(void **state)
 	bad[8] = FP_VERSION + 1;
 	fix_crc(bad, n);
 	expect_load(x, bad, n, -EINVAL);
-	/* a version-1 file (no variants) is refused with what to do */
+	/* a version-1 or -2 file is refused with what to do */
 	{
 		struct capture c;
 		char msg[512];
@@ -430,33 +434,42 @@ static void test_corruption(void **state)
 
 	/* valid checksum but entries out of order, bad field, part >= nparts */
 	memcpy(bad, good, n);
-	memcpy(bad + 72, good + 88, 16);
-	memcpy(bad + 88, good + 72, 16);
+	memcpy(bad + FP_HDR_SIZE, good + FP_HDR_SIZE + 16, 16);
+	memcpy(bad + FP_HDR_SIZE + 16, good + FP_HDR_SIZE, 16);
 	fix_crc(bad, n);
 	expect_load(x, bad, n, -EINVAL);
 	memcpy(bad, good, n);
-	bad[72 + 12] = CS_F_MAX;
+	bad[FP_HDR_SIZE + 12] = CS_F_MAX;
 	fix_crc(bad, n);
 	expect_load(x, bad, n, -EINVAL);
 	memcpy(bad, good, n);
-	bad[72 + 13] = 1;
+	bad[FP_HDR_SIZE + 13] = 1;
 	fix_crc(bad, n);
 	expect_load(x, bad, n, -EINVAL);
 	/* variant > FP_VARIANT_MAX; a hash variant of a name part (entry 1) */
 	memcpy(bad, good, n);
-	bad[72 + 15] = FP_VARIANT_MAX + 1;
+	bad[FP_HDR_SIZE + 15] = FP_VARIANT_MAX + 1;
 	fix_crc(bad, n);
 	expect_load(x, bad, n, -EINVAL);
-	assert_int_equal(good[72 + 16 + 12], CS_F_NAME);
+	assert_int_equal(good[FP_HDR_SIZE + 16 + 12], CS_F_NAME);
 	memcpy(bad, good, n);
-	bad[72 + 16 + 15] = FP_VARIANT_SHA256;
+	bad[FP_HDR_SIZE + 16 + 15] = FP_VARIANT_SHA256;
 	fix_crc(bad, n);
 	expect_load(x, bad, n, -EINVAL);
 	/* the same with valid values loads: only the variant bytes were at fault */
 	memcpy(bad, good, n);
-	bad[72 + 15] = FP_VARIANT_MD5;
+	bad[FP_HDR_SIZE + 15] = FP_VARIANT_MD5;
 	fix_crc(bad, n);
 	expect_load(x, bad, n, 0);
+	/* a strong length outside the window, an unknown flag */
+	memcpy(bad, good, n);
+	bad[72] = 99;
+	fix_crc(bad, n);
+	expect_load(x, bad, n, -EINVAL);
+	memcpy(bad, good, n);
+	bad[76] = 2;
+	fix_crc(bad, n);
+	expect_load(x, bad, n, -EINVAL);
 	/* nsubjects one too high */
 	memcpy(bad, good, n);
 	bad[24] = 5;
