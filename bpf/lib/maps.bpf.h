@@ -51,6 +51,7 @@ struct cs_seg {
 
 /* cs_state.sflags */
 #define CS_SK_RUN_OPEN 1 /* the last chunk ended inside a run the tokeniser was given */
+#define CS_SK_WAS_OPEN 2 /* ... so this chunk starts inside one */
 
 /* Per-CPU scratch for one send: tokeniser state, hits so far, the chunk being scanned. */
 struct cs_state {
@@ -83,7 +84,7 @@ struct cs_state {
 	struct cs_scan fscan;	     /* cs_scan_done: the open tokens, flushed on a copy */
 	__u64 smask[CS_CHUNK /
 		    64]; /* chunk byte i may be in a strong token: bit i % 64 of [i / 64] */
-	__u64 rmask[CS_CHUNK / 64]; /* a run of >= cfg_skip_len such bytes starts at byte i */
+	__u64 rmask[CS_CHUNK / 64]; /* the bytes to tokenise (cs_live_mask) */
 	__u8 host[CS_HOST_LEN];
 	__u8 chunk[CS_CHUNK];
 	/* cs_http_host copies CS_HOST_LEN bytes from any offset, a scan step reads CS_STEP */

@@ -270,15 +270,18 @@ static __always_inline int is_http_request(const __u8 *p)
  */
 #define CS_SKIP_MAX 12
 
-/* S bytes of the 8 at p: bit 7 of each byte */
+/* S bytes among the 8 of x: bit 7 of each byte */
 static __always_inline __u64 cs_sbytes(__u64 x)
 {
 	const __u64 ones = 0x0101010101010101ULL, hi = 0x8080808080808080ULL;
-	__u64 y = x & ~hi;
-	/* y + (0x80 - a) has its top bit set iff y >= a (y < 0x80: no carry between bytes) */
-	__u64 s = ((y + (0x80 - 0x1f) * ones) & ~(y + (0x80 - 0x3c) * ones)) |
-		  ((y + (0x80 - 0x40) * ones) & ~(y + (0x80 - 0x7b) * ones));
+	__u64 y = x & ~hi, s;
 
+	/* y + (0x80 - a) has its top bit set iff y >= a (y < 0x80: no carry between bytes) */
+#define CS_GE(a) (y + (0x80 - (a)) * ones)
+	s = (CS_GE(0x1f) & ~CS_GE(0x22)) | (CS_GE(0x23) & ~CS_GE(0x2c)) |
+	    (CS_GE(0x2d) & ~CS_GE(0x3a)) | (CS_GE(0x40) & ~CS_GE(0x7b)) |
+	    ~((y ^ (0x3b * ones)) + 0x7f * ones); /* ';' */
+#undef CS_GE
 	return s & ~x & hi;
 }
 
@@ -348,25 +351,29 @@ static __always_inline void cs_scan_range(__u32 start, __u32 end, __u32 pos)
 	}
 }
 
+/* st->rmask[b] bits over b * 64 + 0..63, up to bit `to` (< 64) */
+static __always_inline __u64 cs_bits_to(__u32 to)
+{
+	return to >= 63 ? ~0ULL : (2ULL << to) - 1;
+}
+
 /*
- * Which 64-byte blocks of the n bytes in st->chunk (message offset pos) the tokeniser must see:
- * those a run of >= cfg_skip_len S bytes touches, the send's first block, and the block holding
- * the chunk's last byte when that is an S byte (its run may go on in the next chunk). Returns
- * the block mask, and CS_LIVE_OPEN when the previous chunk ended in such a run.
+ * The bytes of the n in st->chunk (message offset pos) the tokeniser must see, as bits in
+ * st->rmask: every run of >= cfg_skip_len S bytes, the run the previous chunk ended in, and the
+ * run at this chunk's end (its value may go on).
  */
-#define CS_LIVE_OPEN (1u << 16)
-__noinline int cs_live_need(__u32 n, __u32 pos)
+__noinline int cs_live_mask(__u32 n, __u32 pos)
 {
 	struct cs_state *st = state_get();
-	__u32 nb, b, k, L = cfg_skip_len, need = 0, open;
+	__u32 nb, b, k, L = cfg_skip_len, last, top;
+	__u64 m;
 
 	if (!st || !n || n > CS_CHUNK)
 		return 0;
 	nb = (n + 63) / 64;
-	open = st->sflags & CS_SK_RUN_OPEN;
 	/* where runs of >= L S bytes start */
 	for (b = 0; b < CS_CHUNK / 64; b++) {
-		__u64 m, m1, x;
+		__u64 m1, x;
 
 		if (b >= nb)
 			break;
@@ -380,77 +387,121 @@ __noinline int cs_live_need(__u32 n, __u32 pos)
 		}
 		st->rmask[b & 15] = x;
 	}
-	/* blocks such a run touches */
-	for (b = 0; b < CS_CHUNK / 64; b++) {
+	/* the bytes of those runs: from the last block down, so [b - 1] still holds starts */
+	for (k = 0; k < CS_CHUNK / 64; k++) {
 		__u64 x, xp, lv;
+		__u32 j;
 
+		b = CS_CHUNK / 64 - 1 - k;
 		if (b >= nb)
-			break;
+			continue;
 		x = st->rmask[b & 15];
 		xp = b ? st->rmask[(b - 1) & 15] : 0;
 		lv = x;
-		for (k = 1; k < CS_SKIP_MAX; k++) {
-			if (k >= L)
+		for (j = 1; j < CS_SKIP_MAX; j++) {
+			if (j >= L)
 				break;
-			lv |= (x << k) | (xp >> (64 - k));
+			lv |= (x << j) | (xp >> (64 - j));
 		}
-		if (lv)
-			need |= 1u << b;
+		st->rmask[b & 15] = lv;
 	}
-	if (pos == 0 || open)
-		need |= 1;
+	st->sflags &= ~CS_SK_WAS_OPEN;
+	/* the gzip magic the tokeniser notices where a message starts (0x8b is not an S byte) */
+	if (pos == 0 && n >= 2 && st->chunk[0] == 0x1f && st->chunk[1] == 0x8b)
+		st->scan.trig |= CS_TRIG_GZIP;
+	if (st->sflags & CS_SK_RUN_OPEN) {
+		/* the run the last chunk ended in, to its end (a run over 64 bytes is live) */
+		m = ~st->smask[0];
+		st->rmask[0] |= m ? (m & -m) - 1 : ~0ULL;
+		st->sflags |= CS_SK_WAS_OPEN;
+	}
+	/* the run at the end: from its start through byte n - 1 */
 	st->sflags &= ~CS_SK_RUN_OPEN;
-	if ((st->smask[(nb - 1) & 15] >> ((n - 1) & 63)) & 1) {
-		need |= 1u << ((nb - 1) & 15);
+	last = (n - 1) / 64;
+	top = (n - 1) & 63;
+	m = st->smask[last & 15] & cs_bits_to(top);
+	if ((m >> top) & 1) {
+		__u64 y = ~m & cs_bits_to(top);
+
 		st->sflags |= CS_SK_RUN_OPEN;
-	}
-	return need | (open ? CS_LIVE_OPEN : 0);
-}
-
-/* cs_live_range what: block b starts a range, ends one; the previous chunk ended in a run */
-#define CS_LR_START 1
-#define CS_LR_END   2
-#define CS_LR_OPEN  4
-
-/*
- * Block b (of the n bytes in st->chunk) starts and/or ends a range of blocks to tokenise: a
- * range starts at the first byte of its run (which may begin in the skipped block before) from
- * a fresh state, and ends after the first byte outside S past its last block. st->live_start
- * and st->live_done carry the range between calls; returns 1 when [live_start, live_done) is
- * to be tokenised now (a leaf: the call chain down to cs_token is at the verifier's limit).
- */
-__noinline int cs_live_range(__u32 b, __u32 n, __u32 what)
-{
-	struct cs_state *st = state_get();
-	__u64 m;
-	__u32 rs, e;
-
-	if (!st || b >= CS_CHUNK / 64)
-		return 0;
-	m = st->smask[b & 15];
-	if (what & CS_LR_START) {
-		rs = b * 64;
-		/* back to the start of a run coming from the previous (skipped) block */
-		if (b && (m & 1) && (st->smask[(b - 1) & 15] >> 63))
-			rs = (b - 1) * 64 + cs_highbit(~st->smask[(b - 1) & 15]) + 1;
-		if (b || !(what & CS_LR_OPEN)) {
-			st->scan.w_state = CS_WS_NONE;
-			st->scan.d_state = CS_DS_NONE;
+		if (y) {
+			st->rmask[last & 15] |= cs_bits_to(top) & ~cs_bits_to(cs_highbit(y));
+		} else {
+			st->rmask[last & 15] |= cs_bits_to(top);
+			if (last) {
+				y = ~st->smask[(last - 1) & 15];
+				st->rmask[(last - 1) & 15] |= y ? ~cs_bits_to(cs_highbit(y)) : ~0ULL;
+			}
 		}
-		st->skipped += rs - st->live_done;
-		st->live_start = rs;
-	}
-	if (what & CS_LR_END) {
-		e = b * 64 + 64;
-		if (e < n && (m >> 63)) /* through the end of the run, and the byte after it */
-			e += cs_lowbit(~st->smask[(b + 1) & 15]) + 1;
-		if (e > n)
-			e = n;
-		st->live_done = e;
-		return 1; /* tokenise [live_start, live_done) */
 	}
 	return 0;
 }
+
+/*
+ * The next range to tokenise at or after st->live_done: the next run of set bits of st->rmask,
+ * through the byte after it (the one that ends its last token). A range starts from a fresh
+ * state (it starts a run, see above) unless it continues the previous chunk's; what lies
+ * before it is counted skipped. all: take everything left (the caller's last call). Returns 0
+ * when none is left, else 1 with [st->live_start, st->live_done) to tokenise.
+ */
+__noinline int cs_next_range(__u32 n, __u32 all)
+{
+	struct cs_state *st = state_get();
+	__u32 f, b, i, s = 0, e, found = 0;
+	__u64 x;
+
+	if (!st || n > CS_CHUNK)
+		return 0;
+	f = st->live_done;
+	if (f >= n)
+		return 0;
+	for (i = 0; i < CS_CHUNK / 64; i++) {
+		b = f / 64 + i;
+		if (b * 64 >= n)
+			break;
+		x = st->rmask[b & 15];
+		if (!i)
+			x &= ~0ULL << (f & 63);
+		if (x) {
+			s = b * 64 + cs_lowbit(x);
+			found = 1;
+			break;
+		}
+	}
+	if (!found || s >= n) {
+		st->skipped += n - f;
+		st->live_done = n;
+		return 0;
+	}
+	e = n;
+	if (!all) {
+		for (i = 0; i < CS_CHUNK / 64; i++) {
+			b = s / 64 + i;
+			if (b * 64 >= n)
+				break;
+			x = ~st->rmask[b & 15];
+			if (!i)
+				x &= ~0ULL << (s & 63);
+			if (x) {
+				e = b * 64 + cs_lowbit(x) + 1;
+				break;
+			}
+		}
+		if (e > n)
+			e = n;
+	}
+	if (s || !(st->sflags & CS_SK_WAS_OPEN)) {
+		st->scan.w_state = CS_WS_NONE;
+		st->scan.d_state = CS_DS_NONE;
+	}
+	st->skipped += s - f;
+	st->live_start = s;
+	st->live_done = e;
+	return 1;
+}
+
+/* Ranges per chunk given one by one; the last call takes the rest of the chunk. */
+#define CS_LIVE_RANGES 48
 
 /*
  * The n bytes in st->chunk at message offset pos: tokenise the runs that may hold a strong
@@ -458,24 +509,16 @@ __noinline int cs_live_range(__u32 b, __u32 n, __u32 what)
  */
 static __always_inline void cs_scan_live(struct cs_state *st, __u32 n, __u32 pos)
 {
-	__u32 need, starts, ends, b, open;
+	__u32 i;
 
 	cs_smask(n);
-	need = cs_live_need(n, pos);
-	open = need & CS_LIVE_OPEN ? CS_LR_OPEN : 0;
-	need &= CS_LIVE_OPEN - 1;
-	starts = need & ~(need << 1);
-	ends = need & ~(need >> 1);
+	cs_live_mask(n, pos);
 	st->live_done = 0;
-	for (b = 0; b < CS_CHUNK / 64; b++) {
-		__u32 what = ((starts >> b) & 1) | (((ends >> b) & 1) << 1);
-
-		if (b * 64 >= n)
+	for (i = 0; i < CS_LIVE_RANGES; i++) {
+		if (!cs_next_range(n, i == CS_LIVE_RANGES - 1))
 			break;
-		if (what && cs_live_range(b, n, what | open))
-			cs_scan_range(st->live_start, st->live_done, pos);
+		cs_scan_range(st->live_start, st->live_done, pos);
 	}
-	st->skipped += n - st->live_done;
 }
 
 struct chunk_ctx {
