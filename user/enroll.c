@@ -1354,7 +1354,9 @@ static int enroll_cell(struct enroll *e, int f, const char *val, size_t n, struc
 		if (!field_is_weak(f) && v.len[j] < l->strong_min)
 			l->strong_min = v.len[j];
 	}
-	if (!field_is_weak(f))
+	if (field_is_weak(f))
+		l->flags |= FPDB_F_WEAK;
+	else
 		for (unsigned k = 0; k < norm.n; k++)
 			for (size_t i = 0; i < norm.len[k]; i++)
 				if ((unsigned char)norm.s[k][i] >= 0x80)

@@ -876,7 +876,7 @@ static int check_db(const char *path, const struct fpdb *db, __u64 *subj_bytes)
 	if (db->min_len > db->max_len || (db->nentries && !db->min_len) ||
 	    (db->strong_min_len &&
 	     (db->strong_min_len < db->min_len || db->strong_min_len > db->max_len)) ||
-	    (db->flags & ~FPDB_F_STRONG_NONASCII)) {
+	    (db->flags & ~FPDB_F_ALL)) {
 		pr_err("%s: bad token length window %u..%u (strong from %u, flags %#x)", path,
 		       db->min_len, db->max_len, db->strong_min_len, db->flags);
 		return -EINVAL;
@@ -1287,7 +1287,7 @@ int fpdb_load(struct fpdb *db, const char *path, const struct cs_key *key)
 	}
 	if (d.min_len > d.max_len || (d.nentries && !d.min_len) ||
 	    (d.strong_min_len && (d.strong_min_len < d.min_len || d.strong_min_len > d.max_len)) ||
-	    (d.flags & ~FPDB_F_STRONG_NONASCII)) {
+	    (d.flags & ~FPDB_F_ALL)) {
 		pr_err("%s: bad token length window %u..%u (strong from %u, flags %#x)", path,
 		       d.min_len, d.max_len, d.strong_min_len, d.flags);
 		goto out;

@@ -29,6 +29,9 @@ struct cs_key;
 
 /* fpdb.flags: some strong token has a byte >= 0x80 (a non-ASCII username, say) */
 #define FPDB_F_STRONG_NONASCII 1u
+/* fpdb.flags: the DB holds weak fields (name, birthdate, address) */
+#define FPDB_F_WEAK 2u
+#define FPDB_F_ALL  (FPDB_F_STRONG_NONASCII | FPDB_F_WEAK)
 
 #define FP_MAGIC       "CSNTRYFP"
 #define FP_VERSION     3

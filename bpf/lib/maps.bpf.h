@@ -19,6 +19,8 @@ const volatile __u8 cfg_decode = 1; /* --decode auto: hand flagged sends over (c
  * fingerprint DB: min(shortest strong token, 12), 0 when a strong token is not ASCII.
  */
 const volatile __u32 cfg_skip_len = 0;
+/* the DB has weak fields: a send with a hit and skipped runs is tokenised again whole */
+const volatile __u8 cfg_rescan = 1;
 const volatile __u8 cfg_tls = 0; /* TLS library probes attached: claim their plaintext */
 
 /* Peer and process of the send being scanned. */

@@ -430,7 +430,8 @@ __noinline int cs_live_mask(__u32 n, __u32 pos)
 			st->rmask[last & 15] |= cs_bits_to(top);
 			if (last) {
 				y = ~st->smask[(last - 1) & 15];
-				st->rmask[(last - 1) & 15] |= y ? ~cs_bits_to(cs_highbit(y)) : ~0ULL;
+				st->rmask[(last - 1) & 15] |=
+				    y ? ~cs_bits_to(cs_highbit(y)) : ~0ULL;
 			}
 		}
 	}
@@ -882,6 +883,8 @@ __noinline int cs_scan_done(void)
 	if (!st || !st->skipped)
 		return 0;
 	cnt_add(CS_CNT_SKIPPED, st->skipped);
+	if (!cfg_rescan)
+		return 0; /* no weak fields: the skipped runs hold nothing enrolled */
 	__builtin_memcpy(&st->fscan, &st->scan, sizeof(st->fscan));
 	cs_key_get(&k);
 	cs_scan_flush(&st->fscan, &k, NULL);

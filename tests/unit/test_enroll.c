@@ -552,7 +552,7 @@ static void test_enroll_e2e(void **state)
 	assert_int_equal(db.max_len, 64); /* sha256 hex */
 	/* the shortest strong token is a phone's national form; names are weak */
 	assert_int_equal(db.strong_min_len, 11);
-	assert_int_equal(db.flags, 0);
+	assert_int_equal(db.flags, FPDB_F_WEAK);
 	{
 		unsigned nv[FP_VARIANT_MAX + 1] = {0};
 
@@ -637,7 +637,7 @@ static void test_enroll_e2e(void **state)
 	put(x->reg, "subject_id,username\nu1,张三丰\nu2,bob\n");
 	assert_int_equal(run(x, "-r", x->reg, "-k", x->key, "-o", x->out, "--no-hashes", NULL), 0);
 	assert_int_equal(fpdb_load(&db, x->out, &key), 0);
-	assert_int_equal(db.flags, FPDB_F_STRONG_NONASCII);
+	assert_int_equal(db.flags, FPDB_F_STRONG_NONASCII); /* and no weak field */
 	assert_int_equal(db.strong_min_len, 3);
 	fpdb_release(&db);
 }

@@ -467,7 +467,7 @@ static void test_corruption(void **state)
 	fix_crc(bad, n);
 	expect_load(x, bad, n, -EINVAL);
 	memcpy(bad, good, n);
-	bad[76] = 2;
+	bad[76] = 4;
 	fix_crc(bad, n);
 	expect_load(x, bad, n, -EINVAL);
 	/* nsubjects one too high */
