@@ -5,7 +5,8 @@
 # 11-digit phone), in binary sends of 4-16 KiB: a phone in the middle, with the subject's
 # Chinese name (weak, in a skipped run) 300 bytes before it, which the whole-send rescan of a
 # send with a hit must still find; a phone split across two sends whose first ends in a 6-digit
-# run; an email across the 1 KiB chunk boundary; a benign binary send. The same sends with
+# run; an email across the 1 KiB chunk boundary; a phone in digit groups followed by a space and
+# a word; a benign binary send. The same sends with
 # --scan-all give the same findings and tokenise every byte.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -40,6 +41,10 @@ done(s)
 s = conn()
 s.sendall(noise(1014) + b"\0" + b"chen.jie@example.com" + b"\0" + noise(3000))
 done(s)
+# u005: a phone in digit groups, then a space and a word (the D token ends at the word)
+s = conn()
+s.sendall(noise(2000) + b"\0tel 139 5555 0005 ok\0" + noise(2000))
+done(s)
 # benign
 s = conn()
 s.sendall(noise(16000))
@@ -48,11 +53,12 @@ done(s)
 }
 
 check() {
-	expect_findings 3
+	expect_findings 4
 	expect_every '.recipient == "databroker" and .destination.ip == $broker and .channel == "syscall"'
 	expect_finding '.subject == "u001" and .fields == ["name", "phone"] and .evidence.encodings == []'
 	expect_finding '.subject == "u002" and .fields == ["phone"] and .evidence.encodings == ["split"]'
 	expect_finding '.subject == "u004" and .fields == ["email"] and .evidence.encodings == []'
+	expect_finding '.subject == "u005" and .fields == ["phone"] and .evidence.encodings == []'
 	expect_no_raw_values
 }
 
@@ -63,18 +69,18 @@ summary_count() {
 
 monitor_start
 send_all
-wait_findings 3
+wait_findings 4
 monitor_stop
 check
 skipped=$(summary_count 'bytes not tokenised')
 ((skipped > 20000)) || fail "expected most of the noise not tokenised, got $skipped bytes"
-grep -q "bytes not tokenised .*; 3 sends tokenised again whole" "$MONLOG" ||
-	fail "expected the 3 sends with a hit and skipped runs rescanned: $(grep 'not tokenised' "$MONLOG")"
-info "ok: $skipped bytes not tokenised, 3 sends tokenised again"
+grep -q "bytes not tokenised .*; 4 sends tokenised again whole" "$MONLOG" ||
+	fail "expected the 4 sends with a hit and skipped runs rescanned: $(grep 'not tokenised' "$MONLOG")"
+info "ok: $skipped bytes not tokenised, 4 sends tokenised again"
 
 monitor_start --scan-all
 send_all
-wait_findings 3
+wait_findings 4
 monitor_stop
 check
 [[ "$(summary_count 'bytes not tokenised')" == 0 ]] || fail "--scan-all skipped bytes"
