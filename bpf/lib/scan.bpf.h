@@ -255,18 +255,19 @@ static __always_inline int is_http_request(const __u8 *p)
 /*
  * Skipping runs too short to hold a strong value. A strong token of an ASCII fingerprint DB
  * (cfg_skip_len > 0) lies inside a run of "S" bytes: letters, digits, the inner punctuation,
- * separators and escape markers of cs_scan.h, here the superset 0x1f-0x3b and 0x40-0x7a. Its
- * run is at least as long as its normalised length, so a run shorter than cfg_skip_len (the
- * shortest strong token, at most 12) holds none, and the tokeniser is only given the runs of
- * cfg_skip_len or more, plus the start of the send and the run at the end of each chunk
- * (a value may continue in the next chunk or send). Every run given is whole: after a byte
- * outside S both machines of cs_scan.h are in a state (no token, or a UTF-8 run) from which an
- * S byte is tokenised as from a fresh state, so a range starts fresh at the first byte of its
- * run (cs_scan_resync) and ends just after the first byte outside S that follows it. What is
- * skipped can only hold weak tokens (names: UTF-8 or short words), so a send with a strong hit,
- * or one to be decoded, is tokenised again whole before its event (cs_scan_done).
- * The threshold 12 keeps the decoding triggers: Content-Encoding (16 bytes), base64 runs (12),
- * and escaped values, which are longer than the value.
+ * separators and escape markers of cs_scan.h (here a superset: 0x1f-0x21, 0x23-0x2b,
+ * 0x2d-0x39, ';', 0x40-0x7a; not '"' ',' ':'). Its run is at least as long as its normalised
+ * length, so a run shorter than cfg_skip_len (the shortest strong token, at most 12) holds
+ * none. The tokeniser is only given the runs of cfg_skip_len or more, the run the previous
+ * chunk ended in and the run at the end of each chunk (a value may continue in the next chunk
+ * or send). Every run given is whole: after a byte outside S both machines of cs_scan.h are in
+ * a state (no token, or a UTF-8 run) from which an S byte is tokenised as from a fresh state,
+ * so a range starts fresh at the first byte of its run and ends just after the first byte
+ * outside S that follows it (cs_next_range). The gzip magic, the one trigger outside a run, is
+ * tested directly. What is skipped can only hold weak tokens (names: UTF-8 or short words), so
+ * when the DB has weak fields a send with a strong hit, or one to be decoded, is tokenised
+ * again whole before its event (cs_scan_done). The threshold 12 keeps the decoding triggers:
+ * Content-Encoding (16 bytes), base64 runs (12), and escaped values, longer than the value.
  */
 #define CS_SKIP_MAX 12
 
