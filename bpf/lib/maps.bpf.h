@@ -87,6 +87,7 @@ struct cs_state {
 	__u64 smask[CS_CHUNK /
 		    64]; /* chunk byte i may be in a strong token: bit i % 64 of [i / 64] */
 	__u64 rmask[CS_CHUNK / 64]; /* the bytes to tokenise (cs_live_mask) */
+	__u64 pmask[CS_CHUNK / 64]; /* cs_smask: the pure separators (space ( ) /) */
 	__u8 host[CS_HOST_LEN];
 	__u8 chunk[CS_CHUNK];
 	/* cs_http_host copies CS_HOST_LEN bytes from any offset, a scan step reads CS_STEP */

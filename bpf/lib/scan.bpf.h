@@ -271,19 +271,35 @@ static __always_inline int is_http_request(const __u8 *p)
  */
 #define CS_SKIP_MAX 12
 
-/* S bytes among the 8 of x: bit 7 of each byte */
-static __always_inline __u64 cs_sbytes(__u64 x)
+/*
+ * Run bytes among the 8 of x, as bit 7 of each byte, but pure separators (space ( ) /): those
+ * join digit groups in D only, so cs_smask counts them only between two digits or separators
+ * ("138 0013 8000" is one run, "lorem ipsum" two). *p gets the pure separators.
+ */
+static __always_inline __u64 cs_sbytes(__u64 x, __u64 *p)
 {
 	const __u64 ones = 0x0101010101010101ULL, hi = 0x8080808080808080ULL;
-	__u64 y = x & ~hi, s;
+	__u64 y = x & ~hi, keep = ~x & hi, ps;
 
 	/* y + (0x80 - a) has its top bit set iff y >= a (y < 0x80: no carry between bytes) */
 #define CS_GE(a) (y + (0x80 - (a)) * ones)
-	s = (CS_GE(0x1f) & ~CS_GE(0x22)) | (CS_GE(0x23) & ~CS_GE(0x2c)) |
-	    (CS_GE(0x2d) & ~CS_GE(0x3a)) | (CS_GE(0x40) & ~CS_GE(0x7b)) |
-	    ~((y ^ (0x3b * ones)) + 0x7f * ones); /* ';' */
+#define CS_EQ(a) (~((y ^ ((a)*ones)) + 0x7f * ones))
+	ps = (CS_GE(0x28) & ~CS_GE(0x2a)) | CS_EQ(0x20) | CS_EQ(0x2f);
+	*p = ps & keep;
+	return ((CS_GE(0x1f) & ~CS_GE(0x22)) | (CS_GE(0x23) & ~CS_GE(0x2c)) |
+		(CS_GE(0x2d) & ~CS_GE(0x3a)) | (CS_GE(0x40) & ~CS_GE(0x7b)) | CS_EQ(0x3b)) &
+	       ~ps & keep;
+}
+
+/* Digits and every D separator among the 8 of x (p: its pure separators), as bit 7. */
+static __always_inline __u64 cs_dbytes(__u64 x, __u64 p)
+{
+	const __u64 ones = 0x0101010101010101ULL, hi = 0x8080808080808080ULL;
+	__u64 y = x & ~hi;
+
+	return ((CS_GE(0x2d) & ~CS_GE(0x2f)) | (CS_GE(0x30) & ~CS_GE(0x3a)) | p) & ~x & hi;
+#undef CS_EQ
 #undef CS_GE
-	return s & ~x & hi;
 }
 
 /* De Bruijn sequence and table: index of the single set bit of x = 1 << i. */
@@ -320,18 +336,27 @@ __noinline int cs_smask(__u32 n)
 	if (!st || !n || n > CS_CHUNK)
 		return 0;
 	for (b = 0; b < CS_CHUNK / 64; b++) {
-		__u64 acc = 0;
+		__u64 s = 0, p = 0;
 
 		if (b * 64 >= n)
 			break;
 #pragma unroll
 		for (w = 0; w < 8; w++) {
-			__u64 x = *(__u64 *)(st->chunk + b * 64 + w * 8);
+			__u64 x = *(__u64 *)(st->chunk + b * 64 + w * 8), sw, pw, dw;
 
+			sw = cs_sbytes(x, &pw);
+			if (pw) { /* rare outside text */
+				/* a pure separator between digits or separators; the word's end
+				 * bytes count as such (a superset is safe) */
+				dw = cs_dbytes(x, pw);
+				sw |= pw & ((dw << 8) | 0x80) & ((dw >> 8) | (0x80ULL << 56));
+				p |= ((pw >> 7) * 0x0102040810204080ULL >> 56) << (w * 8);
+			}
 			/* bit 7 of each byte to bits 0..7 */
-			acc |= ((cs_sbytes(x) >> 7) * 0x0102040810204080ULL >> 56) << (w * 8);
+			s |= ((sw >> 7) * 0x0102040810204080ULL >> 56) << (w * 8);
 		}
-		st->smask[b & 15] = acc;
+		st->smask[b & 15] = s;
+		st->pmask[b & 15] = p;
 	}
 	if (n & 63)
 		st->smask[((n - 1) / 64) & 15] &= (1ULL << (n & 63)) - 1;
@@ -441,10 +466,10 @@ __noinline int cs_live_mask(__u32 n, __u32 pos)
 
 /*
  * The next range to tokenise at or after st->live_done: the next run of set bits of st->rmask,
- * through the byte after it (the one that ends its last token). A range starts from a fresh
- * state (it starts a run, see above) unless it continues the previous chunk's; what lies
- * before it is counted skipped. all: take everything left (the caller's last call). Returns 0
- * when none is left, else 1 with [st->live_start, st->live_done) to tokenise.
+ * through the pure separators after it and the next byte (the one that ends its last token). A
+ * range starts from a fresh state (it starts a run, see above) unless it continues the previous
+ * chunk's; what lies before it is counted skipped. all: take everything left (the caller's last
+ * call). Returns 0 when none is left, else 1 with [st->live_start, st->live_done) to tokenise.
  */
 __noinline int cs_next_range(__u32 n, __u32 all)
 {
@@ -481,7 +506,9 @@ __noinline int cs_next_range(__u32 n, __u32 all)
 			b = s / 64 + i;
 			if (b * 64 >= n)
 				break;
-			x = ~st->rmask[b & 15];
+			/* past the run and the separators after it: a D token pending on a
+			 * separator ends only at the next other byte */
+			x = ~(st->rmask[b & 15] | st->pmask[b & 15]);
 			if (!i)
 				x &= ~0ULL << (s & 63);
 			if (x) {
