@@ -347,8 +347,11 @@ __noinline int cs_smask(__u32 n)
 			sw = cs_sbytes(x, &pw);
 			if (pw) { /* rare outside text */
 				/* a pure separator between digits or separators; the word's end
-				 * bytes count as such (a superset is safe) */
+				 * bytes, and bytes past n (the next send's), count as such (a
+				 * superset is safe) */
 				dw = cs_dbytes(x, pw);
+				if (n - b * 64 - w * 8 < 8)
+					dw |= 0x8080808080808080ULL << ((n - b * 64 - w * 8) * 8);
 				sw |= pw & ((dw << 8) | 0x80) & ((dw >> 8) | (0x80ULL << 56));
 				p |= ((pw >> 7) * 0x0102040810204080ULL >> 56) << (w * 8);
 			}
