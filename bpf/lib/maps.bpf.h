@@ -53,7 +53,6 @@ struct cs_seg {
 
 /* cs_state.sflags */
 #define CS_SK_RUN_OPEN 1 /* the last chunk ended inside a run the tokeniser was given */
-#define CS_SK_WAS_OPEN 2 /* ... so this chunk starts inside one */
 
 /* Per-CPU scratch for one send: tokeniser state, hits so far, the chunk being scanned. */
 struct cs_state {

@@ -169,17 +169,22 @@ __noinline int cs_carry_begin(__u32 n)
  * One read instead of two saves ~100 ns per send (each probe read checks the destination
  * object). Returns 1 if the bytes start a TLS record.
  */
+/* First bytes of a TLS record (handshake/alert/ccs/appdata, version 3.x): ciphertext. */
+static __always_inline int cs_tls_header(const __u8 *h)
+{
+	return h[0] >= 0x14 && h[0] <= 0x17 && h[1] == 3 && h[2] <= 4;
+}
+
 static __always_inline int cs_preload(struct cs_state *st, __u64 ubuf, __u64 len)
 {
 	__u32 n = cs_chunk_len(len > 0xffffffffULL ? 0xffffffffU : (__u32)len, 0);
-	__u8 *h = st->chunk;
 
 	st->pre.len = 0;
 	if (bpf_probe_read_user(st->chunk, n, (void *)ubuf))
 		return 0; /* the scan reads again and counts the failure */
 	st->pre.ubuf = ubuf;
 	st->pre.len = n;
-	return n >= 5 && h[0] >= 0x14 && h[0] <= 0x17 && h[1] == 3 && h[2] <= 4;
+	return n >= 5 && cs_tls_header(st->chunk);
 }
 
 /* st->chunk holds the first n bytes at ubuf (cs_preload). */
@@ -380,7 +385,7 @@ static __always_inline void cs_scan_range(__u32 start, __u32 end, __u32 pos)
 	}
 }
 
-/* st->rmask[b] bits over b * 64 + 0..63, up to bit `to` (< 64) */
+/* The bits 0..to of a 64-bit mask (to < 64). */
 static __always_inline __u64 cs_bits_to(__u32 to)
 {
 	return to >= 63 ? ~0ULL : (2ULL << to) - 1;
@@ -389,12 +394,12 @@ static __always_inline __u64 cs_bits_to(__u32 to)
 /*
  * The bytes of the n in st->chunk (message offset pos) the tokeniser must see, as bits in
  * st->rmask: every run of >= cfg_skip_len S bytes, the run the previous chunk ended in, and the
- * run at this chunk's end (its value may go on).
+ * run at this chunk's end (its value may go on). Returns 1 if the chunk starts in the former.
  */
 __noinline int cs_live_mask(__u32 n, __u32 pos)
 {
 	struct cs_state *st = state_get();
-	__u32 nb, b, k, L = cfg_skip_len, last, top;
+	__u32 nb, b, k, L = cfg_skip_len, last, top, open;
 	__u64 m;
 
 	if (!st || !n || n > CS_CHUNK)
@@ -434,15 +439,14 @@ __noinline int cs_live_mask(__u32 n, __u32 pos)
 		}
 		st->rmask[b & 15] = lv;
 	}
-	st->sflags &= ~CS_SK_WAS_OPEN;
 	/* the gzip magic the tokeniser notices where a message starts (0x8b is not an S byte) */
 	if (pos == 0 && n >= 2 && st->chunk[0] == 0x1f && st->chunk[1] == 0x8b)
 		st->scan.trig |= CS_TRIG_GZIP;
-	if (st->sflags & CS_SK_RUN_OPEN) {
+	open = st->sflags & CS_SK_RUN_OPEN;
+	if (open) {
 		/* the run the last chunk ended in, to its end (a run over 64 bytes is live) */
 		m = ~st->smask[0];
 		st->rmask[0] |= m ? (m & -m) - 1 : ~0ULL;
-		st->sflags |= CS_SK_WAS_OPEN;
 	}
 	/* the run at the end: from its start through byte n - 1 */
 	st->sflags &= ~CS_SK_RUN_OPEN;
@@ -464,65 +468,60 @@ __noinline int cs_live_mask(__u32 n, __u32 pos)
 			}
 		}
 	}
-	return 0;
+	return open;
+}
+
+/*
+ * The first byte at or after from (< n) whose bit is set in st->rmask, or with past_run clear in
+ * st->rmask and st->pmask (past a run and the separators after it); n if there is none.
+ */
+static __always_inline __u32 cs_next_bit(struct cs_state *st, __u32 from, __u32 n, int past_run)
+{
+	__u32 i, b;
+
+	for (i = 0; i < CS_CHUNK / 64; i++) {
+		__u64 x;
+
+		b = from / 64 + i;
+		if (b * 64 >= n)
+			break;
+		x = past_run ? ~(st->rmask[b & 15] | st->pmask[b & 15]) : st->rmask[b & 15];
+		if (!i)
+			x &= ~0ULL << (from & 63);
+		if (x)
+			return b * 64 + cs_lowbit(x);
+	}
+	return n;
 }
 
 /*
  * The next range to tokenise at or after st->live_done: the next run of set bits of st->rmask,
- * through the pure separators after it and the next byte (the one that ends its last token). A
- * range starts from a fresh state (it starts a run, see above) unless it continues the previous
- * chunk's; what lies before it is counted skipped. all: take everything left (the caller's last
- * call). Returns 0 when none is left, else 1 with [st->live_start, st->live_done) to tokenise.
+ * through the pure separators after it (a D token pending on a separator ends only at the next
+ * other byte) and that byte (it ends the run's last token). A range starts from a fresh state
+ * (it starts a run, see above) unless it continues the previous chunk's (open, at byte 0);
+ * what lies before it is counted skipped. all: take everything left (the caller's last call).
+ * Returns 0 when none is left, else 1 with [st->live_start, st->live_done) to tokenise.
  */
-__noinline int cs_next_range(__u32 n, __u32 all)
+__noinline int cs_next_range(__u32 n, __u32 open, __u32 all)
 {
 	struct cs_state *st = state_get();
-	__u32 f, b, i, s = 0, e, found = 0;
-	__u64 x;
+	__u32 f, s, e;
 
 	if (!st || n > CS_CHUNK)
 		return 0;
 	f = st->live_done;
 	if (f >= n)
 		return 0;
-	for (i = 0; i < CS_CHUNK / 64; i++) {
-		b = f / 64 + i;
-		if (b * 64 >= n)
-			break;
-		x = st->rmask[b & 15];
-		if (!i)
-			x &= ~0ULL << (f & 63);
-		if (x) {
-			s = b * 64 + cs_lowbit(x);
-			found = 1;
-			break;
-		}
-	}
-	if (!found || s >= n) {
+	s = cs_next_bit(st, f, n, 0);
+	if (s >= n) {
 		st->skipped += n - f;
 		st->live_done = n;
 		return 0;
 	}
-	e = n;
-	if (!all) {
-		for (i = 0; i < CS_CHUNK / 64; i++) {
-			b = s / 64 + i;
-			if (b * 64 >= n)
-				break;
-			/* past the run and the separators after it: a D token pending on a
-			 * separator ends only at the next other byte */
-			x = ~(st->rmask[b & 15] | st->pmask[b & 15]);
-			if (!i)
-				x &= ~0ULL << (s & 63);
-			if (x) {
-				e = b * 64 + cs_lowbit(x) + 1;
-				break;
-			}
-		}
-		if (e > n)
-			e = n;
-	}
-	if (s || !(st->sflags & CS_SK_WAS_OPEN)) {
+	e = all ? n : cs_next_bit(st, s, n, 1) + 1;
+	if (e > n)
+		e = n;
+	if (s || !open) {
 		st->scan.w_state = CS_WS_NONE;
 		st->scan.d_state = CS_DS_NONE;
 	}
@@ -541,13 +540,13 @@ __noinline int cs_next_range(__u32 n, __u32 all)
  */
 static __always_inline void cs_scan_live(struct cs_state *st, __u32 n, __u32 pos)
 {
-	__u32 i;
+	__u32 i, open;
 
 	cs_smask(n);
-	cs_live_mask(n, pos);
+	open = cs_live_mask(n, pos);
 	st->live_done = 0;
 	for (i = 0; i < CS_LIVE_RANGES; i++) {
-		if (!cs_next_range(n, i == CS_LIVE_RANGES - 1))
+		if (!cs_next_range(n, open, i == CS_LIVE_RANGES - 1))
 			break;
 		cs_scan_range(st->live_start, st->live_done, pos);
 	}
@@ -568,7 +567,7 @@ static long chunk_cb(__u32 i, void *data)
 	if (!st || c->off >= c->len)
 		return 1;
 	n = cs_chunk_len(c->len, c->off);
-	if (c->off == 0 && st->pre.len >= n && st->pre.ubuf == c->ubuf) {
+	if (c->off == 0 && cs_preloaded(st, c->ubuf, n)) {
 		st->pre.len = 0; /* the entry program read these bytes already */
 	} else if (bpf_probe_read_user(st->chunk, n, (void *)(c->ubuf + c->off))) {
 		/* not resident at syscall entry: the rest of the segment is uninspected */
@@ -581,17 +580,10 @@ static long chunk_cb(__u32 i, void *data)
 	if (st->scan.pos == 0 && !(st->carry & CS_CARRY_LOOKED))
 		cs_carry_begin(n);
 	pos = st->scan.pos;
-	if (cfg_skip_len) {
+	if (cfg_skip_len)
 		cs_scan_live(st, n, pos);
-	} else {
-		for (i = 0; i < CS_CHUNK / CS_STEP; i++) {
-			__u32 off = i * CS_STEP;
-
-			if (off >= n)
-				break;
-			cs_scan_chunk_step(off, n - off < CS_STEP ? n - off : CS_STEP, pos, 0);
-		}
-	}
+	else
+		cs_scan_range(0, n, pos);
 	st->scan.pos = pos + n;
 	c->off += n;
 	st->inspected += n;
@@ -685,14 +677,12 @@ __noinline int cs_sni(__u64 ubuf, __u32 len)
 	return 0;
 }
 
-/* First bytes of a TLS record (handshake/alert/ccs/appdata, version 3.x): ciphertext. */
+/* Bytes at ubuf start a TLS record (sendmmsg's messages, which are not preloaded). */
 static __always_inline int starts_with_tls_record(__u64 ubuf, __u64 len)
 {
 	__u8 h[3];
 
-	if (len < 5 || bpf_probe_read_user(h, sizeof(h), (void *)ubuf))
-		return 0;
-	return h[0] >= 0x14 && h[0] <= 0x17 && h[1] == 3 && h[2] <= 4;
+	return len >= 5 && !bpf_probe_read_user(h, sizeof(h), (void *)ubuf) && cs_tls_header(h);
 }
 
 static __always_inline struct cs_state *send_begin(void)
@@ -866,21 +856,15 @@ __noinline __u32 cs_deep_copy(__u64 seq)
 __noinline int cs_rescan_chunk(__u64 ubuf, __u32 len, __u32 off)
 {
 	struct cs_state *st = state_get();
-	__u32 n, i, pos;
+	__u32 n;
 
 	if (!st || off >= len)
 		return 0;
 	n = cs_chunk_len(len, off);
 	if (bpf_probe_read_user(st->chunk, n, (void *)(ubuf + off)))
 		return 0;
-	pos = st->scan.pos;
-	for (i = 0; i < CS_CHUNK / CS_STEP; i++) {
-		if (i * CS_STEP >= n)
-			break;
-		cs_scan_chunk_step(i * CS_STEP,
-				   n - i * CS_STEP < CS_STEP ? n - i * CS_STEP : CS_STEP, pos, 0);
-	}
-	st->scan.pos = pos + n;
+	cs_scan_range(0, n, st->scan.pos);
+	st->scan.pos += n;
 	return n;
 }
 
