@@ -274,7 +274,6 @@ static __always_inline int is_http_request(const __u8 *p)
  * again whole before its event (cs_scan_done). The threshold 12 keeps the decoding triggers:
  * Content-Encoding (16 bytes), base64 runs (12), and escaped values, longer than the value.
  */
-#define CS_SKIP_MAX 12
 
 /*
  * Run bytes among the 8 of x, as bit 7 of each byte, but pure separators (space ( ) /): those
@@ -900,12 +899,14 @@ __noinline int cs_scan_done(void)
 	cnt_add(CS_CNT_SKIPPED, st->skipped);
 	if (!cfg_rescan)
 		return 0; /* no weak fields: the skipped runs hold nothing enrolled */
-	__builtin_memcpy(&st->fscan, &st->scan, sizeof(st->fscan));
-	cs_key_get(&k);
-	cs_scan_flush(&st->fscan, &k, NULL);
-	if (!st->nstrong && !st->deep_left &&
-	    !(st->fscan.trig & (CS_TRIG_B64 | CS_TRIG_ESC | CS_TRIG_GZIP | CS_TRIG_CE)))
-		return 0;
+	if (!st->nstrong && !st->deep_left && !(st->scan.trig & CS_TRIG_ALL)) {
+		/* not known yet: the open tokens may hold the hit or finish a trigger */
+		__builtin_memcpy(&st->fscan, &st->scan, sizeof(st->fscan));
+		cs_key_get(&k);
+		cs_scan_flush(&st->fscan, &k, NULL);
+		if (!st->nstrong && !(st->fscan.trig & CS_TRIG_ALL))
+			return 0;
+	}
 	cs_scan_reset(&st->scan);
 	cnt_add(CS_CNT_RESCANS, 1);
 	cs_walk_segs(st, &w, rescan_cb);
@@ -942,9 +943,7 @@ __noinline int cs_send_end(__u32 path)
 		st->flags |= CS_EV_TRUNCATED;
 		flow_account(st, uninspected);
 	}
-	deep = st->inspected &&
-	       ((st->scan.trig & (CS_TRIG_B64 | CS_TRIG_ESC | CS_TRIG_GZIP | CS_TRIG_CE)) ||
-		st->deep_left);
+	deep = st->inspected && ((st->scan.trig & CS_TRIG_ALL) || st->deep_left);
 	if (deep && !cfg_decode) {
 		cnt->c[CS_CNT_NOT_DECODED]++;
 		deep = 0;
