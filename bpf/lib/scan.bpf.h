@@ -331,6 +331,71 @@ static __always_inline __u32 cs_highbit(__u64 x)
 	return cs_lowbit(x ^ (x >> 1));
 }
 
+/*
+ * Candidate words. A run of >= 11 bytes holds the first 4 bytes of some 8-byte word of the
+ * chunk whole (8 consecutive offsets hold one multiple of 8). So where cfg_skip_len >= 11,
+ * only a word whose first 4 bytes are all in a cheap superset of S (0x1f..0x7a, the pure
+ * separators included) can be inside a long run. A long run covers its candidate words, and
+ * beyond them at most part of a word on each side (a word it covers whole is a candidate); the
+ * separators after a run are in the superset too. So the exact classification is needed only
+ * for candidates, their two neighbours, and the words where the chunk starts and ends (a run
+ * from the last chunk goes on, one runs into the next). The rest of the chunk is classified
+ * by one test per two words. Two words tested at once: bit 0 for w0, bit 1 for w1.
+ */
+static __always_inline __u64 cs_cand2(__u64 w0, __u64 w1)
+{
+	const __u64 ones = 0x0101010101010101ULL, hi = 0x8080808080808080ULL;
+	__u64 z = (w0 & 0xffffffffULL) | (w1 << 32), y = z & ~hi, in;
+
+	in = (y + (0x80 - 0x1f) * ones) & ~(y + (0x80 - 0x7b) * ones) & ~z & hi;
+	in &= (in >> 8) & (in >> 16) & (in >> 24);
+	return ((in >> 7) & 1) | ((in >> 38) & 2);
+}
+
+/*
+ * The words of the n bytes in st->chunk that need the exact classification, one bit per word
+ * (see above), into st->exact: every word if runs shorter than 11 bytes matter. A global
+ * function: its loop's exits do not multiply the paths of the caller's.
+ */
+__noinline int cs_exact_words(__u32 n)
+{
+	struct cs_state *st = state_get();
+	__u64 c0 = 0, c1 = 0, e0, e1, c;
+	__u32 i, last;
+
+	if (!st)
+		return 0;
+	if (cfg_skip_len < 11 || !n || n > CS_CHUNK) {
+		st->exact[0] = st->exact[1] = ~0ULL;
+		return 0;
+	}
+	for (i = 0; i < CS_CHUNK / 16; i++) {
+		if (i * 16 >= n)
+			break;
+		c = cs_cand2(*(__u64 *)(st->chunk + i * 16), *(__u64 *)(st->chunk + i * 16 + 8));
+		if (i < 32)
+			c0 |= c << (i * 2);
+		else
+			c1 |= c << ((i - 32) * 2);
+	}
+	e0 = c0 | (c0 >> 1) | (c1 << 63) | (c0 << 1);
+	e1 = c1 | (c1 >> 1) | (c1 << 1) | (c0 >> 63);
+	/* the run the last chunk ended in goes on here; the run the chunk ends in */
+	e0 |= 3;
+	last = (n - 1) / 8;
+	if (last > 64) {
+		e1 |= 3ULL << ((last - 65) & 63); /* words last - 1 and last */
+	} else if (last == 64) {
+		e0 |= 1ULL << 63;
+		e1 |= 1;
+	} else if (last) {
+		e0 |= 3ULL << (last - 1);
+	}
+	st->exact[0] = e0;
+	st->exact[1] = e1;
+	return 0;
+}
+
 /* st->smask over the n bytes of st->chunk (bytes past n: not S). */
 __noinline int cs_smask(__u32 n)
 {
@@ -339,11 +404,18 @@ __noinline int cs_smask(__u32 n)
 
 	if (!st || !n || n > CS_CHUNK)
 		return 0;
+	cs_exact_words(n);
 	for (b = 0; b < CS_CHUNK / 64; b++) {
-		__u64 s = 0, p = 0;
+		__u64 s = 0, p = 0, ex;
 
 		if (b * 64 >= n)
 			break;
+		ex = (st->exact[(b / 8) & 1] >> ((b & 7) * 8)) & 0xff;
+		if (!ex) {
+			st->smask[b & 15] = 0;
+			st->pmask[b & 15] = 0;
+			continue;
+		}
 #pragma unroll
 		for (w = 0; w < 8; w++) {
 			__u64 x = *(__u64 *)(st->chunk + b * 64 + w * 8), sw, pw, dw;
@@ -391,6 +463,34 @@ static __always_inline __u64 cs_bits_to(__u32 to)
 }
 
 /*
+ * Run starts of length >= k to >= k + s (1 <= s <= 8) in x, the block after it in y: a start
+ * stays if the byte s on is one too. y's own next block is unknown (taken as 0), which only
+ * spoils its high bits, and only its low ones reach x.
+ */
+#define CS_RUN_STEP(x, y, s)                                                                       \
+	do {                                                                                       \
+		(x) &= ((x) >> (s)) | ((y) << (64 - (s)));                                         \
+		(y) &= (y) >> (s);                                                                 \
+	} while (0)
+
+/* Coverage of k to k + s bytes from each start in u, the block before it in v (mirror image). */
+#define CS_SPREAD_STEP(u, v, s)                                                                    \
+	do {                                                                                       \
+		(u) |= ((u) << (s)) | ((v) >> (64 - (s)));                                         \
+		(v) |= (v) << (s);                                                                 \
+	} while (0)
+
+/* A step macro applied for 1, 2, a and c bytes (c may be 0): lengths >= 2, 4, 4 + a, L. */
+#define CS_DOUBLING(step, x, y, a, c)                                                              \
+	do {                                                                                       \
+		step(x, y, 1);                                                                     \
+		step(x, y, 2);                                                                     \
+		step(x, y, a);                                                                     \
+		if (c)                                                                             \
+			step(x, y, c);                                                             \
+	} while (0)
+
+/*
  * The bytes of the n in st->chunk (message offset pos) the tokeniser must see, as bits in
  * st->rmask: every run of >= cfg_skip_len S bytes, the run the previous chunk ended in, and the
  * run at this chunk's end (its value may go on). Returns 1 if the chunk starts in the former.
@@ -398,54 +498,49 @@ static __always_inline __u64 cs_bits_to(__u32 to)
 __noinline int cs_live_mask(__u32 n, __u32 pos)
 {
 	struct cs_state *st = state_get();
-	__u32 nb, b, k, L = cfg_skip_len, last, top, open;
+	__u32 nb, b, k, L = cfg_skip_len, last, top, open, a, c;
 	__u64 m;
 
 	if (!st || !n || n > CS_CHUNK)
 		return 0;
 	nb = (n + 63) / 64;
-	/* where runs of >= L S bytes start */
+	/* run lengths doubled per step: >= 2, 4, 4 + a, 4 + a + b = L (a, b <= 4) */
+	a = L - 4 < 4 ? L - 4 : 4;
+	c = L - 4 - a;
+	/* where runs of >= L S bytes start; y: the next block (its low bits are all used) */
 	for (b = 0; b < CS_CHUNK / 64; b++) {
-		__u64 m1, x;
+		__u64 x, y;
 
 		if (b >= nb)
 			break;
-		m = st->smask[b & 15];
-		m1 = b + 1 < nb ? st->smask[(b + 1) & 15] : 0;
-		x = m;
-		for (k = 1; k < CS_SKIP_MAX; k++) {
-			if (k >= L)
-				break;
-			x &= (m >> k) | (m1 << (64 - k));
-		}
+		x = st->smask[b & 15];
+		y = b + 1 < nb ? st->smask[(b + 1) & 15] : 0;
+		CS_DOUBLING(CS_RUN_STEP, x, y, a, c);
 		st->rmask[b & 15] = x;
 	}
-	/* the bytes of those runs: from the last block down, so [b - 1] still holds starts */
+	/* the bytes of those runs: from the last block down, so [b - 1] still holds starts; v:
+	 * the previous block (its high bits are all used) */
 	for (k = 0; k < CS_CHUNK / 64; k++) {
-		__u64 x, xp, lv;
-		__u32 j;
+		__u64 u, v;
 
 		b = CS_CHUNK / 64 - 1 - k;
 		if (b >= nb)
 			continue;
-		x = st->rmask[b & 15];
-		xp = b ? st->rmask[(b - 1) & 15] : 0;
-		lv = x;
-		for (j = 1; j < CS_SKIP_MAX; j++) {
-			if (j >= L)
-				break;
-			lv |= (x << j) | (xp >> (64 - j));
-		}
-		st->rmask[b & 15] = lv;
+		u = st->rmask[b & 15];
+		v = b ? st->rmask[(b - 1) & 15] : 0;
+		CS_DOUBLING(CS_SPREAD_STEP, u, v, a, c);
+		st->rmask[b & 15] = u;
 	}
 	/* the gzip magic the tokeniser notices where a message starts (0x8b is not an S byte) */
 	if (pos == 0 && n >= 2 && st->chunk[0] == 0x1f && st->chunk[1] == 0x8b)
 		st->scan.trig |= CS_TRIG_GZIP;
 	open = st->sflags & CS_SK_RUN_OPEN;
 	if (open) {
-		/* the run the last chunk ended in, to its end (a run over 64 bytes is live) */
+		/* the run the last chunk ended in, through the byte that ends it (which ends its
+		 * last token, also where the run stopped right at the seam); a run over 64 bytes
+		 * is live */
 		m = ~st->smask[0];
-		st->rmask[0] |= m ? (m & -m) - 1 : ~0ULL;
+		st->rmask[0] |= m ? m ^ (m - 1) : ~0ULL;
 	}
 	/* the run at the end: from its start through byte n - 1 */
 	st->sflags &= ~CS_SK_RUN_OPEN;
