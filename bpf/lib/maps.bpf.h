@@ -85,9 +85,9 @@ struct cs_state {
 	struct cs_scan fscan;	     /* cs_scan_done: the open tokens, flushed on a copy */
 	__u64 smask[CS_CHUNK /
 		    64]; /* chunk byte i may be in a strong token: bit i % 64 of [i / 64] */
-	__u64 rmask[CS_CHUNK / 64];  /* the bytes to tokenise (cs_live_mask) */
-	__u64 pmask[CS_CHUNK / 64];  /* cs_smask: the pure separators (space ( ) /) */
-	__u64 exact[CS_CHUNK / 512]; /* cs_exact_words: words cs_smask classifies, bit per word */
+	__u64 rmask[CS_CHUNK / 64]; /* the bytes to tokenise (cs_live_mask) */
+	__u64 pmask[CS_CHUNK / 64]; /* cs_smask: the pure separators (space ( ) /) */
+	__u32 eblocks;		    /* cs_exact_blocks: the chunk's blocks cs_smask classifies */
 	__u8 host[CS_HOST_LEN];
 	__u8 chunk[CS_CHUNK];
 	/* cs_http_host copies CS_HOST_LEN bytes from any offset, a scan step reads CS_STEP */

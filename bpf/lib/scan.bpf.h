@@ -337,63 +337,57 @@ static __always_inline __u32 cs_highbit(__u64 x)
  * only a word whose first 4 bytes are all in a cheap superset of S (0x1f..0x7a, the pure
  * separators included) can be inside a long run. A long run covers its candidate words, and
  * beyond them at most part of a word on each side (a word it covers whole is a candidate); the
- * separators after a run are in the superset too. So the exact classification is needed only
- * for candidates, their two neighbours, and the words where the chunk starts and ends (a run
- * from the last chunk goes on, one runs into the next). The rest of the chunk is classified
- * by one test per two words. Two words tested at once: bit 0 for w0, bit 1 for w1.
+ * separators after a run are in the superset too. So only the 64-byte blocks with a candidate
+ * word, the blocks beside a candidate at a block's edge, and the blocks where the chunk starts
+ * and ends, if a run from the last chunk goes on or one may run into the next, need the exact
+ * classification. The rest is classified by one test per two words.
+ *
+ * cs_cand2: bit 7 (of w0) and bit 39 (of w1) set if that word's first 4 bytes are candidates.
  */
 static __always_inline __u64 cs_cand2(__u64 w0, __u64 w1)
 {
 	const __u64 ones = 0x0101010101010101ULL, hi = 0x8080808080808080ULL;
 	__u64 z = (w0 & 0xffffffffULL) | (w1 << 32), y = z & ~hi, in;
 
-	in = (y + (0x80 - 0x1f) * ones) & ~(y + (0x80 - 0x7b) * ones) & ~z & hi;
-	in &= (in >> 8) & (in >> 16) & (in >> 24);
-	return ((in >> 7) & 1) | ((in >> 38) & 2);
+	in = (y + (0x80 - 0x1f) * ones) & ~((y + (0x80 - 0x7b) * ones) | z) & hi;
+	in &= in >> 8;
+	return in & (in >> 16);
 }
 
 /*
- * The words of the n bytes in st->chunk that need the exact classification, one bit per word
- * (see above), into st->exact: every word if runs shorter than 11 bytes matter. A global
+ * The 64-byte blocks of the n bytes in st->chunk that need the exact classification (see
+ * above), one bit per block; every block if runs shorter than 11 bytes matter. A global
  * function: its loop's exits do not multiply the paths of the caller's.
  */
-__noinline int cs_exact_words(__u32 n)
+__noinline int cs_exact_blocks(__u32 n)
 {
 	struct cs_state *st = state_get();
-	__u64 c0 = 0, c1 = 0, e0, e1, c;
-	__u32 i, last;
+	__u32 b, any = 0, first = 0, last = 0, w;
 
-	if (!st)
-		return 0;
-	if (cfg_skip_len < 11 || !n || n > CS_CHUNK) {
-		st->exact[0] = st->exact[1] = ~0ULL;
-		return 0;
-	}
-	for (i = 0; i < CS_CHUNK / 16; i++) {
-		if (i * 16 >= n)
+	if (!st || cfg_skip_len < 11 || !n || n > CS_CHUNK)
+		return 0xffff;
+	for (b = 0; b < CS_CHUNK / 64; b++) {
+		const __u64 *p = (const __u64 *)(st->chunk + b * 64);
+		__u64 t0, t3;
+
+		if (b * 64 >= n)
 			break;
-		c = cs_cand2(*(__u64 *)(st->chunk + i * 16), *(__u64 *)(st->chunk + i * 16 + 8));
-		if (i < 32)
-			c0 |= c << (i * 2);
-		else
-			c1 |= c << ((i - 32) * 2);
+		t0 = cs_cand2(p[0], p[1]);
+		t3 = cs_cand2(p[6], p[7]);
+		any |= !!((t0 | cs_cand2(p[2], p[3]) | cs_cand2(p[4], p[5]) | t3) & 0x8000000080ULL)
+		       << b;
+		first |= ((t0 >> 7) & 1) << b; /* word 0 of the block */
+		last |= ((t3 >> 39) & 1) << b; /* word 7 */
 	}
-	e0 = c0 | (c0 >> 1) | (c1 << 63) | (c0 << 1);
-	e1 = c1 | (c1 >> 1) | (c1 << 1) | (c0 >> 63);
-	/* the run the last chunk ended in goes on here; the run the chunk ends in */
-	e0 |= 3;
-	last = (n - 1) / 8;
-	if (last > 64) {
-		e1 |= 3ULL << ((last - 65) & 63); /* words last - 1 and last */
-	} else if (last == 64) {
-		e0 |= 1ULL << 63;
-		e1 |= 1;
-	} else if (last) {
-		e0 |= 3ULL << (last - 1);
-	}
-	st->exact[0] = e0;
-	st->exact[1] = e1;
-	return 0;
+	/* the first block if the last chunk ended in a run; the blocks of the last two words if
+	 * this one ends in a byte of the superset */
+	if (st->sflags & CS_SK_RUN_OPEN)
+		any |= 1;
+	w = (n - 1) / 8;
+	b = st->chunk[(n - 1) & (CS_CHUNK - 1)];
+	if (b >= 0x1f && b <= 0x7a)
+		any |= (1 << (w / 8)) | (1 << ((w ? w - 1 : 0) / 8));
+	return (any | (last << 1) | (first >> 1)) & 0xffff;
 }
 
 /* st->smask over the n bytes of st->chunk (bytes past n: not S). */
@@ -404,16 +398,16 @@ __noinline int cs_smask(__u32 n)
 
 	if (!st || !n || n > CS_CHUNK)
 		return 0;
-	cs_exact_words(n);
+	st->eblocks = cs_exact_blocks(n);
 	for (b = 0; b < CS_CHUNK / 64; b++) {
-		__u64 s = 0, p = 0, ex;
+		__u64 s = 0, p = 0;
 
 		if (b * 64 >= n)
 			break;
-		ex = (st->exact[(b / 8) & 1] >> ((b & 7) * 8)) & 0xff;
-		if (!ex) {
+		if (!((st->eblocks >> b) & 1)) {
 			st->smask[b & 15] = 0;
 			st->pmask[b & 15] = 0;
+			st->rmask[b & 15] = 0;
 			continue;
 		}
 #pragma unroll
@@ -498,38 +492,40 @@ static __always_inline __u64 cs_bits_to(__u32 to)
 __noinline int cs_live_mask(__u32 n, __u32 pos)
 {
 	struct cs_state *st = state_get();
-	__u32 nb, b, k, L = cfg_skip_len, last, top, open, a, c;
+	__u32 nb, b, k, L = cfg_skip_len, last, top, open, a, c, eb, e, pb = 16;
+	__u64 px = 0;
 	__u64 m;
 
 	if (!st || !n || n > CS_CHUNK)
 		return 0;
 	nb = (n + 63) / 64;
-	/* run lengths doubled per step: >= 2, 4, 4 + a, 4 + a + b = L (a, b <= 4) */
+	/* run lengths doubled per step: >= 2, 4, 4 + a, 4 + a + c = L (a, c <= 4) */
 	a = L - 4 < 4 ? L - 4 : 4;
 	c = L - 4 - a;
-	/* where runs of >= L S bytes start; y: the next block (its low bits are all used) */
-	for (b = 0; b < CS_CHUNK / 64; b++) {
-		__u64 x, y;
+	/* only the blocks cs_smask classified can hold a long run (cs_smask zeroed the rest) */
+	eb = st->eblocks & ((1U << nb) - 1);
+	/*
+	 * Per block, in order: x, where runs of >= L S bytes start (y: the next block, whose low
+	 * bits are all that is used), then u, the bytes of those runs (v: the starts of the
+	 * block before, whose high bits are all that is used; 0 if it was not classified).
+	 */
+	e = eb;
+	for (k = 0; k < CS_CHUNK / 64; k++) {
+		__u64 x, y, u, v;
 
-		if (b >= nb)
+		if (!e)
 			break;
-		x = st->smask[b & 15];
+		b = cs_lowbit(e) & 15;
+		e &= e - 1;
+		x = st->smask[b];
 		y = b + 1 < nb ? st->smask[(b + 1) & 15] : 0;
 		CS_DOUBLING(CS_RUN_STEP, x, y, a, c);
-		st->rmask[b & 15] = x;
-	}
-	/* the bytes of those runs: from the last block down, so [b - 1] still holds starts; v:
-	 * the previous block (its high bits are all used) */
-	for (k = 0; k < CS_CHUNK / 64; k++) {
-		__u64 u, v;
-
-		b = CS_CHUNK / 64 - 1 - k;
-		if (b >= nb)
-			continue;
-		u = st->rmask[b & 15];
-		v = b ? st->rmask[(b - 1) & 15] : 0;
+		u = x;
+		v = pb + 1 == b ? px : 0;
 		CS_DOUBLING(CS_SPREAD_STEP, u, v, a, c);
-		st->rmask[b & 15] = u;
+		st->rmask[b] = u;
+		px = x;
+		pb = b;
 	}
 	/* the gzip magic the tokeniser notices where a message starts (0x8b is not an S byte) */
 	if (pos == 0 && n >= 2 && st->chunk[0] == 0x1f && st->chunk[1] == 0x8b)

@@ -446,7 +446,7 @@ static void test_skipping_matches_full(void **state)
 	    "zhang.wei@example.org",
 	    "x13800138000y",
 	};
-	const unsigned np = 240;
+	const unsigned np = 400;
 	static const __u32 mins[] = {11, 8};
 	struct payload *p = calloc(np, sizeof(*p));
 	__u64 seed = getenv("CS_TEST_SEED") ? strtoull(getenv("CS_TEST_SEED"), NULL, 0)
@@ -472,9 +472,24 @@ static void test_skipping_matches_full(void **state)
 
 			if (fl > len)
 				continue;
-			/* a seam at 64 or 1024 bytes, or anywhere */
-			at = rnd(3) ? (size_t)rnd((__u32)(len - fl + 1))
-				    : (rnd(2) ? 1024 : 64 * (1 + rnd(16))) - rnd((__u32)fl + 1);
+			/* anywhere, or over a seam at 64 or 1024 bytes (often ending right at
+			 * it), or at the end of the send */
+			size_t seam = rnd(2) ? 1024 * (1 + rnd(3)) : 64 * (1 + rnd(16));
+
+			switch (rnd(5)) {
+			case 0:
+			case 1:
+				at = rnd((__u32)(len - fl + 1));
+				break;
+			case 2:
+				at = seam - rnd((__u32)fl + 1);
+				break;
+			case 3:
+				at = seam - fl + rnd(4);
+				break;
+			default:
+				at = len - fl;
+			}
 			if (at > len - fl)
 				at = len - fl;
 			memcpy(p[i].buf + at, f, fl);
