@@ -50,6 +50,7 @@ struct cs_seg {
 #define CS_CARRY_LOOKED 1 /* the carry map was consulted for this send */
 #define CS_CARRY_FOUND	2 /* the flow had an entry */
 #define CS_CARRY_OPEN	4 /* st->cscan holds carried tokens still open */
+#define CS_CARRY_EMPTY	8 /* the entry found held nothing (no tokens, no deep budget) */
 
 /* cs_state.sflags */
 #define CS_SK_RUN_OPEN 1 /* the last chunk ended inside a run the tokeniser was given */

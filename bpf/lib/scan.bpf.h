@@ -130,8 +130,11 @@ __noinline int cs_carry_begin(__u32 n)
 		return 0;
 	st->carry |= CS_CARRY_FOUND;
 	st->deep_left = cy->deep_left;
-	if (cy->scan.w_state == CS_WS_NONE && cy->scan.d_state == CS_DS_NONE)
+	if (cy->scan.w_state == CS_WS_NONE && cy->scan.d_state == CS_DS_NONE) {
+		if (!cy->deep_left)
+			st->carry |= CS_CARRY_EMPTY;
 		return 0;
+	}
 	__builtin_memcpy(&st->cscan, &cy->scan, sizeof(st->cscan));
 	st->cscan.w_start = CS_HIT_SPLIT;
 	st->cscan.d_start = CS_HIT_SPLIT;
@@ -824,12 +827,15 @@ static __always_inline void flow_account(struct cs_state *st, __u64 uninspected)
 
 /*
  * Before the flush: keep the flow's open tokens for its next send (when the whole send was
- * scanned), and its deep hand-over budget; drop the entry when there is nothing to keep.
+ * scanned), and its deep hand-over budget. An entry the flow has is rewritten in place, and
+ * emptied, not deleted, when there is nothing to keep: an LRU map allocates an element on
+ * every update and frees one on every delete, which cost a stream of small sends more than
+ * the rest of its carry handling.
  */
 __noinline int cs_carry_end(void)
 {
 	struct cs_state *st = state_get();
-	struct cs_carry cy = {};
+	struct cs_carry cy = {}, *old;
 	struct cs_scan *s;
 	__u32 left, *hint;
 
@@ -843,12 +849,19 @@ __noinline int cs_carry_end(void)
 	if (st->total == st->inspected && (s->w_state != CS_WS_NONE || s->d_state != CS_DS_NONE)) {
 		__builtin_memcpy(&cy.scan, s, sizeof(cy.scan));
 	} else if (!left) {
-		if ((st->carry & CS_CARRY_FOUND) && !bpf_map_delete_elem(&carry, &st->peer.flow) &&
-		    (hint = carry_hint_get(st->peer.flow)))
-			__sync_fetch_and_add(hint, -1);
+		if ((st->carry & (CS_CARRY_FOUND | CS_CARRY_EMPTY)) == CS_CARRY_FOUND &&
+		    (old = bpf_map_lookup_elem(&carry, &st->peer.flow))) {
+			old->scan.w_state = CS_WS_NONE;
+			old->scan.d_state = CS_DS_NONE;
+			old->deep_left = 0;
+		}
 		return 0;
 	}
 	cy.deep_left = left;
+	if ((st->carry & CS_CARRY_FOUND) && (old = bpf_map_lookup_elem(&carry, &st->peer.flow))) {
+		__builtin_memcpy(old, &cy, sizeof(cy));
+		return 0;
+	}
 	/* count before the entry exists, so a send on another CPU never skips it */
 	if (!(st->carry & CS_CARRY_FOUND) && (hint = carry_hint_get(st->peer.flow)))
 		__sync_fetch_and_add(hint, 1);
