@@ -205,7 +205,6 @@ static __always_inline int tls_claim(void *ctx, struct cs_state *st, __u32 path)
 	__u64 id = bpf_get_current_pid_tgid(), buf, len;
 	struct cs_tls_key key = {};
 	struct cs_tls_pending *p;
-	__u8 one = 1;
 	__u32 ch;
 
 	if (!cfg_tls)
@@ -222,7 +221,7 @@ static __always_inline int tls_claim(void *ctx, struct cs_state *st, __u32 path)
 	cnt_add(CS_CNT_TLS_CLAIMED, 1);
 	if (key.conn)
 		bpf_map_update_elem(&tls_conn, &key, &st->peer, BPF_ANY);
-	bpf_map_update_elem(&tls_flows, &st->peer.flow, &one, BPF_ANY);
+	tls_flow_mark(st->peer.flow);
 	st->channel = ch;
 	st->pre.len = 0; /* the chunk holds ciphertext */
 	to_scan(ctx, st, CS_REQ_BUF, buf, len, 0, path);
@@ -453,7 +452,6 @@ static __always_inline int tls_record(void *ctx, __u64 conn, __u64 buf, __s64 le
 	struct cs_tls_key key = {.tgid = id >> 32, .conn = conn};
 	struct cs_peer *peer;
 	struct cs_state *st;
-	__u8 one = 1;
 
 	if (len <= 0 || !buf || !in_scope(id >> 32))
 		return 0;
@@ -463,7 +461,7 @@ static __always_inline int tls_record(void *ctx, __u64 conn, __u64 buf, __s64 le
 		st = send_begin();
 		if (st) {
 			__builtin_memcpy(&st->peer, peer, sizeof(st->peer));
-			bpf_map_update_elem(&tls_flows, &st->peer.flow, &one, BPF_ANY);
+			tls_flow_mark(st->peer.flow);
 			st->channel = channel;
 			st->req_a0 = buf;
 			st->req_a1 = len;

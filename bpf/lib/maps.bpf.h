@@ -166,6 +166,15 @@ struct {
 	__type(value, __u8);
 } tls_flows SEC(".maps");
 
+/* Mark a flow in tls_flows: a lookup first, as an LRU update allocates an element each time. */
+static __always_inline void tls_flow_mark(__u64 flow)
+{
+	__u8 one = 1;
+
+	if (!bpf_map_lookup_elem(&tls_flows, &flow))
+		bpf_map_update_elem(&tls_flows, &flow, &one, BPF_ANY);
+}
+
 /* Last HTTP Host (or TLS SNI) seen on a flow: requests often send headers and body apart. */
 struct cs_host {
 	__u8 name[CS_HOST_LEN];
