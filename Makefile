@@ -128,8 +128,15 @@ demo: setup
 	$(Q)scripts/demo $(BIN)
 
 bench: setup
-	$(Q)$(MAKE) --no-print-directory $(BIN)
+	$(Q)$(MAKE) --no-print-directory $(BIN) $(O)/skmsg-loader
 	$(Q)scripts/bench $(BIN)
+
+# the sk_msg prototype's loader; make bench uses its empty tracepoints ("tp") as the HTTP
+# phase's third mode, the tracepoint tax alone
+$(O)/skmsg-loader: scripts/skmsg-loader.c $(O)/skmsg.skel.h
+	$(call msg,CC,$@)
+	$(Q)$(CC) -std=gnu11 -O2 -g -Wall -Wextra -Werror -Iinclude -I$(O) $(LIBBPF_CFLAGS) $< \
+		$(LIBBPF_LIBS) -o $@
 
 eval: setup
 	$(Q)$(MAKE) --no-print-directory $(BIN)
