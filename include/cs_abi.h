@@ -83,21 +83,21 @@ enum cs_counter {
 	CS_CNT_BYTES_SENT,	  /* bytes handed to egress sends */
 	CS_CNT_BYTES_INSPECTED,	  /* bytes scanned */
 	CS_CNT_BYTES_UNINSPECTED, /* bytes over the scan limit, unreadable or on unscanned paths */
-	CS_CNT_TOKENS,		  /* tokens hashed (in the length window) */
-	CS_CNT_HITS,		  /* tag-table hits (before exact confirmation) */
-	CS_CNT_HITS_OVERFLOW,	  /* hits dropped: more than CS_MAX_HITS distinct per send */
-	CS_CNT_EVENTS,		  /* events submitted */
-	CS_CNT_RB_DROPS,	  /* failed ring buffer reservations */
-	CS_CNT_READ_FAIL,	  /* user memory not readable at entry (bytes -> uninspected) */
-	CS_CNT_SENDFILE_BYTES,	  /* sendfile/splice to a socket: never inspected */
-	CS_CNT_MSGS_UNINSPECTED,  /* sendmmsg messages beyond CS_MAX_MMSG */
-	CS_CNT_TLS_WRITES,	  /* TLS library write calls seen by the uprobes */
-	CS_CNT_TLS_CLAIMED,	  /* of those, attributed to a socket send and scanned */
-	CS_CNT_TLS_LOST,	  /* plaintext replaced before a ciphertext send claimed it */
-	CS_CNT_TLS_CACHED,	  /* TLS writes scanned at once, the socket known from earlier */
-	CS_CNT_EXEC_DROPS,	  /* exec notices lost (ring buffer full) */
-	CS_CNT_DNS_ANSWERS,	  /* DNS responses handed to the collector */
-	CS_CNT_DNS_DROPS,	  /* DNS responses lost (ring buffer full) */
+	CS_CNT_TOKENS,		  /* tokens hashed (in the length window), not again in a rescan */
+	CS_CNT_HITS,		 /* tag-table hits, distinct per send (before exact confirmation) */
+	CS_CNT_HITS_OVERFLOW,	 /* hits dropped: more than CS_MAX_HITS distinct per send */
+	CS_CNT_EVENTS,		 /* events submitted */
+	CS_CNT_RB_DROPS,	 /* failed ring buffer reservations */
+	CS_CNT_READ_FAIL,	 /* user memory not readable at entry (bytes -> uninspected) */
+	CS_CNT_SENDFILE_BYTES,	 /* sendfile/splice to a socket: never inspected */
+	CS_CNT_MSGS_UNINSPECTED, /* sendmmsg messages beyond CS_MAX_MMSG */
+	CS_CNT_TLS_WRITES,	 /* TLS library write calls seen by the uprobes */
+	CS_CNT_TLS_CLAIMED,	 /* of those, attributed to a socket send and scanned */
+	CS_CNT_TLS_LOST,	 /* plaintext replaced before a ciphertext send claimed it */
+	CS_CNT_TLS_CACHED,	 /* TLS writes scanned at once, the socket known from earlier */
+	CS_CNT_EXEC_DROPS,	 /* exec notices lost (ring buffer full) */
+	CS_CNT_DNS_ANSWERS,	 /* DNS responses handed to the collector */
+	CS_CNT_DNS_DROPS,	 /* DNS responses lost (ring buffer full) */
 	CS_CNT_CARRIED,	    /* sends that continued a token left open by the flow's last send */
 	CS_CNT_DEEP_SENDS,  /* sends handed to the collector for decoding (CS_TRIG_*) */
 	CS_CNT_DEEP_BYTES,  /* bytes handed over */

@@ -198,7 +198,7 @@ static void print_summary(const struct collector *c)
 		"  tokens hashed         %" PRIu64 "\n"
 		"  bytes not tokenised   %" PRIu64 " (runs too short for a strong value; %" PRIu64
 		" sends tokenised again whole)\n"
-		"  hits                  %" PRIu64 " (unconfirmed %" PRIu64
+		"  hits                  %" PRIu64 " (distinct per send; unconfirmed %" PRIu64
 		", over per-send cap %" PRIu64 ")\n"
 		"  events                %" PRIu64 "\n"
 		"  findings              %" PRIu64 " (reported %" PRIu64 ")\n"

@@ -34,15 +34,13 @@ __noinline int cs_token(__u64 acc, __u32 len, __u32 start, __u32 end)
 	/* a token carried from the flow's last send and ended at once was reported there */
 	if ((start & CS_HIT_SPLIT) && !end)
 		return 0;
-	cnt->c[CS_CNT_TOKENS]++;
+	if (!(st->sflags & CS_SK_AGAIN))
+		cnt->c[CS_CNT_TOKENS]++;
 	cs_key_get(&k);
 	fp = cs_fp(&k, acc, len);
 	kind = cs_tag_lookup(fp);
 	if (!kind)
 		return 0;
-	cnt->c[CS_CNT_HITS]++;
-	if (kind == 1)
-		st->nstrong++;
 	n = st->nhits;
 	for (i = 0; i < CS_MAX_HITS; i++) {
 		if (i >= n)
@@ -50,6 +48,9 @@ __noinline int cs_token(__u64 acc, __u32 len, __u32 start, __u32 end)
 		if (st->hits[i].fp == fp)
 			return 0; /* same value again in this send */
 	}
+	cnt->c[CS_CNT_HITS]++;
+	if (kind == 1)
+		st->nstrong++;
 	if (n >= CS_MAX_HITS) {
 		cnt->c[CS_CNT_HITS_OVERFLOW]++;
 		st->flags |= CS_EV_HITS_OVERFLOW;
@@ -1003,17 +1004,22 @@ __noinline int cs_scan_done(void)
 	cnt_add(CS_CNT_SKIPPED, st->skipped);
 	if (!cfg_rescan)
 		return 0; /* no weak fields: the skipped runs hold nothing enrolled */
+	/* the tokens below are seen a second time: counted once, by the first pass */
+	st->sflags |= CS_SK_AGAIN;
 	if (!st->nstrong && !st->deep_left && !(st->scan.trig & CS_TRIG_ALL)) {
 		/* not known yet: the open tokens may hold the hit or finish a trigger */
 		__builtin_memcpy(&st->fscan, &st->scan, sizeof(st->fscan));
 		cs_key_get(&k);
 		cs_scan_flush(&st->fscan, &k, NULL);
-		if (!st->nstrong && !(st->fscan.trig & CS_TRIG_ALL))
+		if (!st->nstrong && !(st->fscan.trig & CS_TRIG_ALL)) {
+			st->sflags &= ~CS_SK_AGAIN;
 			return 0;
+		}
 	}
 	cs_scan_reset(&st->scan);
 	cnt_add(CS_CNT_RESCANS, 1);
 	cs_walk_segs(st, &w, rescan_cb);
+	st->sflags &= ~CS_SK_AGAIN;
 	return 0;
 }
 
