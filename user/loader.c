@@ -384,8 +384,22 @@ int loader_start(struct loader *l, const struct loader_opts *o)
 		bpf_map__set_max_entries(skel->maps.events, o->ringbuf_bytes);
 
 	err = consentry_bpf__load(skel);
-	if (getenv("CONSENTRY_VERIFIER_LOG"))
+	if (getenv("CONSENTRY_VERIFIER_LOG")) {
+		struct bpf_program *prog;
+
 		fputs(vlog, stderr);
+		/* the log above is the last program's; the verifier's work per program: */
+		bpf_object__for_each_program(prog, skel->obj)
+		{
+			struct bpf_prog_info info = {};
+			__u32 len = sizeof(info);
+
+			if (bpf_program__fd(prog) >= 0 &&
+			    !bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len))
+				fprintf(stderr, "verifier: %-20s %u insns processed\n",
+					bpf_program__name(prog), info.verified_insns);
+		}
+	}
 	if (err) {
 		pr_err("cannot load the BPF programs (run with -v for the verifier log): %s",
 		       strerror(-err));
