@@ -305,6 +305,38 @@ int cgroup_id_of(const char *path, __u64 *id, int *level)
 	return -ENOENT;
 }
 
+/* Instructions the verifier processed for a loaded program (0 if unknown). */
+static __u32 prog_verified(const struct bpf_program *prog)
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len))
+		return 0;
+	return info.verified_insns;
+}
+
+__u32 loader_verified_max(const struct loader *l, const char **name)
+{
+	struct bpf_program *prog;
+	__u32 max = 0, v;
+
+	*name = "";
+	if (!l->skel)
+		return 0;
+	bpf_object__for_each_program(prog, l->skel->obj)
+	{
+		if (bpf_program__fd(prog) < 0)
+			continue;
+		v = prog_verified(prog);
+		if (v > max) {
+			max = v;
+			*name = bpf_program__name(prog);
+		}
+	}
+	return max;
+}
+
 int loader_start(struct loader *l, const struct loader_opts *o)
 {
 	struct consentry_bpf *skel;
@@ -391,13 +423,9 @@ int loader_start(struct loader *l, const struct loader_opts *o)
 		/* the log above is the last program's; the verifier's work per program: */
 		bpf_object__for_each_program(prog, skel->obj)
 		{
-			struct bpf_prog_info info = {};
-			__u32 len = sizeof(info);
-
-			if (bpf_program__fd(prog) >= 0 &&
-			    !bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len))
+			if (bpf_program__fd(prog) >= 0)
 				fprintf(stderr, "verifier: %-20s %u insns processed\n",
-					bpf_program__name(prog), info.verified_insns);
+					bpf_program__name(prog), prog_verified(prog));
 		}
 	}
 	if (err) {

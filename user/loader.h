@@ -44,6 +44,9 @@ struct loader {
 int loader_preflight(struct loader *l);
 /* Open, set rodata and map sizes, load, fill maps, attach. 0 or -errno (message printed). */
 int loader_start(struct loader *l, const struct loader_opts *o);
+/* The most instructions the verifier processed for one loaded program (its name in *name): the
+ * kernel refuses a program at 1M. */
+__u32 loader_verified_max(const struct loader *l, const char **name);
 /* Detach and unload everything; safe on a partly started or zeroed loader. */
 void loader_release(struct loader *l);
 

@@ -232,6 +232,15 @@ static void run_kernel(struct payload *p, unsigned np, struct fpdb *db, struct l
 	assert_int_equal(err, 0);
 	err = loader_start(ld, lo);
 	assert_int_equal(err, 0);
+	{
+		/* headroom under the verifier's 1M limit: another kernel's verifier may walk a
+		 * little more; growth past this fails here, not at a user's start */
+		const char *name;
+		__u32 v = loader_verified_max(ld, &name);
+
+		printf("  verifier: %s took %u of 1000000 instructions\n", name, v);
+		assert_true(v > 0 && v < 800000);
+	}
 	rb = ring_buffer__new(loader_ringbuf_fd(ld), on_event, NULL, NULL);
 	assert_non_null(rb);
 
