@@ -337,30 +337,35 @@ static __always_inline __u32 cs_highbit(__u64 x)
 
 /*
  * Candidate words. A run of >= 11 bytes holds the first 4 bytes of some 8-byte word of the
- * chunk whole (8 consecutive offsets hold one multiple of 8). So where cfg_skip_len >= 11,
- * only a word whose first 4 bytes are all in a cheap superset of S (0x1f..0x7a, the pure
- * separators included) can be inside a long run. A long run covers its candidate words, and
- * beyond them at most part of a word on each side (a word it covers whole is a candidate); the
- * separators after a run are in the superset too. So only the 64-byte blocks with a candidate
- * word, the blocks beside a candidate at a block's edge, and the blocks where the chunk starts
- * and ends, if a run from the last chunk goes on or one may run into the next, need the exact
- * classification. The rest is classified by one test per two words.
+ * chunk whole (8 consecutive offsets hold one multiple of 8), and a run of >= 7 bytes some
+ * aligned 4 bytes (a multiple of 4). So where cfg_skip_len >= 11 (>= 7), only a word whose
+ * first (either) 4 bytes are all in a cheap superset of S (0x1f..0x7a, the pure separators
+ * included) can be inside a long run. A long run covers its candidate halves, and beyond them
+ * at most 3 bytes on each side (4 it covers whole are a candidate); the separators after a run
+ * are in the superset too. So only the 64-byte blocks with a candidate, the blocks beside a
+ * candidate at a block's edge, and the blocks where the chunk starts and ends, if a run from
+ * the last chunk goes on or one may run into the next, need the exact classification. The
+ * rest is classified by one test per word (per two words at >= 11).
  *
- * cs_cand2: bit 7 (of w0) and bit 39 (of w1) set if that word's first 4 bytes are candidates.
+ * cs_cand4: bit 7 and bit 39 of the result set if bytes 0..3, 4..7 of z are all candidates.
  */
-static __always_inline __u64 cs_cand2(__u64 w0, __u64 w1)
+static __always_inline __u64 cs_cand4(__u64 z)
 {
 	const __u64 ones = 0x0101010101010101ULL, hi = 0x8080808080808080ULL;
-	__u64 z = (w0 & 0xffffffffULL) | (w1 << 32), y = z & ~hi, in;
+	__u64 y = z & ~hi, in;
 
 	in = (y + (0x80 - 0x1f) * ones) & ~((y + (0x80 - 0x7b) * ones) | z) & hi;
 	in &= in >> 8;
 	return in & (in >> 16);
 }
 
+/* The first 4 bytes of w0 and of w1, packed: bit 7 for w0, bit 39 for w1. */
+#define CS_CAND2(w0, w1) cs_cand4(((w0)&0xffffffffULL) | ((w1) << 32))
+#define CS_CAND_ANY	 0x8000000080ULL
+
 /*
  * The 64-byte blocks of the n bytes in st->chunk that need the exact classification (see
- * above), one bit per block; every block if runs shorter than 11 bytes matter. A global
+ * above), one bit per block; every block if runs shorter than 7 bytes matter. A global
  * function: its loop's exits do not multiply the paths of the caller's.
  */
 __noinline int cs_exact_blocks(__u32 n)
@@ -368,20 +373,36 @@ __noinline int cs_exact_blocks(__u32 n)
 	struct cs_state *st = state_get();
 	__u32 b, any = 0, first = 0, last = 0, w;
 
-	if (!st || cfg_skip_len < 11 || !n || n > CS_CHUNK)
+	if (!st || cfg_skip_len < 7 || !n || n > CS_CHUNK)
 		return 0xffff;
 	for (b = 0; b < CS_CHUNK / 64; b++) {
 		const __u64 *p = (const __u64 *)(st->chunk + b * 64);
-		__u64 t0, t3;
+		__u64 t0, t7;
 
 		if (b * 64 >= n)
 			break;
-		t0 = cs_cand2(p[0], p[1]);
-		t3 = cs_cand2(p[6], p[7]);
-		any |= !!((t0 | cs_cand2(p[2], p[3]) | cs_cand2(p[4], p[5]) | t3) & 0x8000000080ULL)
-		       << b;
-		first |= ((t0 >> 7) & 1) << b; /* word 0 of the block */
-		last |= ((t3 >> 39) & 1) << b; /* word 7 */
+		if (cfg_skip_len >= 11) {
+			/* first halves only: word 0's may run into the block before, word 7's into
+			 * the next */
+			t0 = CS_CAND2(p[0], p[1]);
+			t7 = CS_CAND2(p[6], p[7]);
+			any |= !!((t0 | CS_CAND2(p[2], p[3]) | CS_CAND2(p[4], p[5]) | t7) &
+				  CS_CAND_ANY)
+			       << b;
+			first |= ((t0 >> 7) & 1) << b;
+			last |= ((t7 >> 39) & 1) << b;
+		} else {
+			/* both halves: word 0's first may run into the block before, word 7's
+			 * second into the next */
+			t0 = cs_cand4(p[0]);
+			t7 = cs_cand4(p[7]);
+			any |= !!((t0 | cs_cand4(p[1]) | cs_cand4(p[2]) | cs_cand4(p[3]) |
+				   cs_cand4(p[4]) | cs_cand4(p[5]) | cs_cand4(p[6]) | t7) &
+				  CS_CAND_ANY)
+			       << b;
+			first |= ((t0 >> 7) & 1) << b;
+			last |= ((t7 >> 39) & 1) << b;
+		}
 	}
 	/* the first block if the last chunk ended in a run; the blocks of the last two words if
 	 * this one ends in a byte of the superset */

@@ -454,17 +454,28 @@ static void test_skipping_matches_full(void **state)
 	    "6222 0212 3456 7890 123",
 	    "zhang.wei@example.org",
 	    "x13800138000y",
+	    "x@ab.cn",
+	    "X@AB.CN",
+	    "mail:x@ab.cn;",
+	    "xy@ab.cn",
+	    "xy%40ab.cn",
 	};
+	/* strong values: enrolled[] (but "quick") and two short e-mails; a pass enrols those at
+	 * least its shortest length long */
+	static const char *const short_mails[] = {"xy@ab.cn", "x@ab.cn"};
+	const char *strong[sizeof(enrolled) / sizeof(enrolled[0]) + 2];
+	const unsigned nall = sizeof(strong) / sizeof(strong[0]);
 	const unsigned np = 400;
-	static const __u32 mins[] = {11, 8};
+	static const __u32 mins[] = {11, 8, 7};
 	struct payload *p = calloc(np, sizeof(*p));
 	__u64 seed = getenv("CS_TEST_SEED") ? strtoull(getenv("CS_TEST_SEED"), NULL, 0)
 					    : (__u64)time(NULL) * 0x9e3779b97f4a7c15ULL | 1;
 	struct fpdb db = {0};
 	__u64 pre[16];
-	unsigned nstrong = 0;
 
 	(void)state;
+	for (unsigned i = 0; i < nall; i++)
+		strong[i] = i < nall - 2 ? enrolled[i] : short_mails[i - (nall - 2)];
 	printf("  seed 0x%llx (CS_TEST_SEED to repeat)\n", (unsigned long long)seed);
 	rng_state = seed;
 	for (unsigned i = 0; i < np; i++) {
@@ -482,10 +493,10 @@ static void test_skipping_matches_full(void **state)
 			if (fl > len)
 				continue;
 			/* anywhere, or over a seam at 64 or 1024 bytes (often ending right at
-			 * it), or at the end of the send */
+			 * it or starting just before it), or at the end of the send */
 			size_t seam = rnd(2) ? 1024 * (1 + rnd(3)) : 64 * (1 + rnd(16));
 
-			switch (rnd(5)) {
+			switch (rnd(6)) {
 			case 0:
 			case 1:
 				at = rnd((__u32)(len - fl + 1));
@@ -494,7 +505,10 @@ static void test_skipping_matches_full(void **state)
 				at = seam - rnd((__u32)fl + 1);
 				break;
 			case 3:
-				at = seam - fl + rnd(4);
+				at = seam - fl + rnd(4); /* ending at the seam or just past it */
+				break;
+			case 4:
+				at = seam - 1 - rnd(3); /* starting just before it */
 				break;
 			default:
 				at = len - fl;
@@ -507,28 +521,29 @@ static void test_skipping_matches_full(void **state)
 
 	db.nsubjects = 1;
 	db.entries = calloc(16, sizeof(*db.entries));
-	db.min_len = 1000;
-	for (unsigned i = 0; i < sizeof(enrolled) / sizeof(enrolled[0]); i++) {
-		if (strlen(enrolled[i]) < 11)
-			continue; /* strong values only: nothing weak is looked for again */
-		db.entries[nstrong].fp = fp_of(enrolled[i], &pre[nstrong]);
-		db.entries[nstrong].field = CS_F_PHONE;
-		db.entries[nstrong].nparts = 1;
-		if (strlen(enrolled[i]) < db.min_len)
-			db.min_len = strlen(enrolled[i]);
-		if (strlen(enrolled[i]) > db.max_len)
-			db.max_len = strlen(enrolled[i]);
-		nstrong++;
-	}
-	db.nentries = fp_entries_sort(db.entries, nstrong);
-
 	for (unsigned m = 0; m < sizeof(mins) / sizeof(mins[0]); m++) {
 		struct loader ld = {0};
 		struct loader_opts lo = {
 		    .key = &key, .scan_limit = CS_SCAN_LIMIT_DEFAULT, .include_loopback = 1};
-		unsigned ev = 0, want = 0;
+		unsigned ev = 0, want = 0, nstrong = 0;
 		__u64 cnt[CS_CNT_MAX];
 
+		/* strong values only: nothing weak is looked for again */
+		db.min_len = 1000;
+		db.max_len = 0;
+		for (unsigned i = 0; i < nall; i++) {
+			if (strlen(strong[i]) < mins[m])
+				continue;
+			db.entries[nstrong].fp = fp_of(strong[i], &pre[nstrong]);
+			db.entries[nstrong].field = CS_F_PHONE;
+			db.entries[nstrong].nparts = 1;
+			if (strlen(strong[i]) < db.min_len)
+				db.min_len = strlen(strong[i]);
+			if (strlen(strong[i]) > db.max_len)
+				db.max_len = strlen(strong[i]);
+			nstrong++;
+		}
+		db.nentries = fp_entries_sort(db.entries, nstrong);
 		db.strong_min_len = mins[m];
 		/* the loader takes the prefilter over (and drops it at release) */
 		assert_int_equal(fpdb_pre_build(&db, pre, nstrong), 0);
