@@ -850,9 +850,10 @@ static __always_inline void flow_account(struct cs_state *st, __u64 uninspected)
 /*
  * Before the flush: keep the flow's open tokens for its next send (when the whole send was
  * scanned), and its deep hand-over budget. An entry the flow has is rewritten in place, and
- * emptied, not deleted, when there is nothing to keep: an LRU map allocates an element on
- * every update and frees one on every delete, which cost a stream of small sends more than
- * the rest of its carry handling.
+ * emptied when there is nothing to keep; it is deleted only when it was empty already: an LRU
+ * map allocates an element on every update and frees one on every delete, which cost a
+ * stream of small sends (some ending inside a token, some not) more than the rest of its
+ * carry handling.
  */
 __noinline int cs_carry_end(void)
 {
@@ -871,11 +872,20 @@ __noinline int cs_carry_end(void)
 	if (st->total == st->inspected && (s->w_state != CS_WS_NONE || s->d_state != CS_DS_NONE)) {
 		__builtin_memcpy(&cy.scan, s, sizeof(cy.scan));
 	} else if (!left) {
-		if ((st->carry & (CS_CARRY_FOUND | CS_CARRY_EMPTY)) == CS_CARRY_FOUND &&
-		    (old = bpf_map_lookup_elem(&carry, &st->peer.flow))) {
-			old->scan.w_state = CS_WS_NONE;
-			old->scan.d_state = CS_DS_NONE;
-			old->deep_left = 0;
+		if (!(st->carry & CS_CARRY_FOUND))
+			return 0;
+		if (!(st->carry & CS_CARRY_EMPTY)) {
+			old = bpf_map_lookup_elem(&carry, &st->peer.flow);
+			if (old) {
+				old->scan.w_state = CS_WS_NONE;
+				old->scan.d_state = CS_DS_NONE;
+				old->deep_left = 0;
+			}
+		} else if (!bpf_map_delete_elem(&carry, &st->peer.flow) &&
+			   (hint = carry_hint_get(st->peer.flow))) {
+			/* empty for a second send in a row: the flow stopped carrying, so its
+			 * entry goes and its hint slot can fall back to 0 (no lookup) */
+			__sync_fetch_and_add(hint, -1);
 		}
 		return 0;
 	}
