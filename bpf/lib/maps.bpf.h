@@ -47,10 +47,11 @@ struct cs_seg {
 	__u32 _pad;
 };
 
-#define CS_CARRY_LOOKED 1 /* the carry map was consulted for this send */
-#define CS_CARRY_FOUND	2 /* the flow had an entry */
-#define CS_CARRY_OPEN	4 /* st->cscan holds carried tokens still open */
-#define CS_CARRY_EMPTY	8 /* the entry found held nothing (no tokens, no deep budget) */
+#define CS_CARRY_LOOKED 1  /* the carry map was consulted for this send */
+#define CS_CARRY_FOUND	2  /* the flow had an entry */
+#define CS_CARRY_OPEN	4  /* st->cscan holds carried tokens still open */
+#define CS_CARRY_EMPTY	8  /* the entry found held nothing (no tokens, no deep budget) */
+#define CS_CARRY_STALE	16 /* ... for CS_CARRY_IDLE_MAX sends in a row */
 
 /* cs_state.sflags */
 #define CS_SK_RUN_OPEN 1 /* the last chunk ended inside a run the tokeniser was given */
@@ -203,8 +204,11 @@ struct {
 struct cs_carry {
 	struct cs_scan scan;
 	__u32 deep_left;
-	__u32 _pad;
+	__u32 idle; /* sends in a row that found the entry empty */
 };
+
+/* An entry found empty by this many sends in a row is deleted (cs_carry_end). */
+#define CS_CARRY_IDLE_MAX 8
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);

@@ -132,8 +132,11 @@ __noinline int cs_carry_begin(__u32 n)
 	st->carry |= CS_CARRY_FOUND;
 	st->deep_left = cy->deep_left;
 	if (cy->scan.w_state == CS_WS_NONE && cy->scan.d_state == CS_DS_NONE) {
-		if (!cy->deep_left)
+		if (!cy->deep_left) {
 			st->carry |= CS_CARRY_EMPTY;
+			if (++cy->idle >= CS_CARRY_IDLE_MAX)
+				st->carry |= CS_CARRY_STALE;
+		}
 		return 0;
 	}
 	__builtin_memcpy(&st->cscan, &cy->scan, sizeof(st->cscan));
@@ -850,10 +853,10 @@ static __always_inline void flow_account(struct cs_state *st, __u64 uninspected)
 /*
  * Before the flush: keep the flow's open tokens for its next send (when the whole send was
  * scanned), and its deep hand-over budget. An entry the flow has is rewritten in place, and
- * emptied when there is nothing to keep; it is deleted only when it was empty already: an LRU
- * map allocates an element on every update and frees one on every delete, which cost a
- * stream of small sends (some ending inside a token, some not) more than the rest of its
- * carry handling.
+ * emptied when there is nothing to keep; it is deleted only once CS_CARRY_IDLE_MAX sends in a
+ * row found it empty: an LRU map allocates an element on every update and frees one on every
+ * delete, which cost a stream of small sends (some ending inside a token, some not) more than
+ * the rest of its carry handling.
  */
 __noinline int cs_carry_end(void)
 {
@@ -880,11 +883,13 @@ __noinline int cs_carry_end(void)
 				old->scan.w_state = CS_WS_NONE;
 				old->scan.d_state = CS_DS_NONE;
 				old->deep_left = 0;
+				old->idle = 0;
 			}
-		} else if (!bpf_map_delete_elem(&carry, &st->peer.flow) &&
+		} else if ((st->carry & CS_CARRY_STALE) &&
+			   !bpf_map_delete_elem(&carry, &st->peer.flow) &&
 			   (hint = carry_hint_get(st->peer.flow))) {
-			/* empty for a second send in a row: the flow stopped carrying, so its
-			 * entry goes and its hint slot can fall back to 0 (no lookup) */
+			/* found empty by CS_CARRY_IDLE_MAX sends in a row: the flow stopped
+			 * carrying, so its entry goes and its hint slot can fall back to 0 */
 			__sync_fetch_and_add(hint, -1);
 		}
 		return 0;
