@@ -76,10 +76,12 @@ static __always_inline int fd_to_peer(__u32 fd, struct cs_peer *peer)
 		return 0;
 	/*
 	 * The flow id: the file's address, which a new socket may reuse once this one is closed,
-	 * with the local port in its top 16 bits (always ones in a kernel address), so per-flow
-	 * entries (carried tokens, Host, coverage) never pass to the next connection.
+	 * with the socket's inode number (a new one for every socket, until it wraps at 2^32) over
+	 * its top half, so per-flow entries (carried tokens, Host, coverage) never pass to the next
+	 * socket. The local port would not do: an unbound UDP socket has none until its first
+	 * send returns, so fresh sockets that reused a file shared their carried tokens.
 	 */
-	peer->flow = fp ^ ((__u64)sk->__sk_common.skc_num << 48);
+	peer->flow = fp ^ ((__u64)f->f_inode->i_ino << 32);
 	peer->proto = proto;
 	peer->dport = bpf_ntohs(sk->__sk_common.skc_dport);
 	__builtin_memset(peer->daddr, 0, sizeof(peer->daddr));

@@ -5,7 +5,9 @@
 # flow's last send into its next one): a phone in 2 sends, an email in 3, a grouped phone cut
 # at a separator, and over TLS a national id cut across two SSL_write calls. A value that ends
 # a send and is followed by a separator in the next is reported once, not again as "split";
-# two sends that only look joined ("137" + "12340001" on different sockets) are not.
+# two sends that only look joined ("186" + "11112233" on different sockets) are not, over TCP
+# nor over 20 pairs of fresh unbound UDP sockets (which have no local port yet when their send
+# is probed, and often reuse the last one's file).
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
 # shellcheck source-path=SCRIPTDIR source=tls.sh
@@ -35,6 +37,15 @@ parts "$IP_BROKER" "$PORT_RAW" 'call +86 139 ' '5555 0005 now'                  
 parts "$IP_BROKER" "$PORT_RAW" 'li.na@example.org' $'\r\nnext line'             # u002 once
 tcp_send "$IP_BROKER" "$PORT_RAW" 'x=186'                                       # nothing:
 tcp_send "$IP_BROKER" "$PORT_RAW" '11112233'                                    # other socket
+py '
+import socket, sys, time
+for _ in range(20):
+    for part in (b"x=186", b"11112233"):
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.sendto(part, (sys.argv[1], int(sys.argv[2])))
+        s.close()
+        time.sleep(0.002)
+' "$IP_BROKER" "$PORT_UDP"
 # TLS: SSL_write("...id=51010719780630") then SSL_write("8840&...") on one connection (u003)
 py '
 import socket, ssl, sys, time
