@@ -1315,15 +1315,15 @@ static void row_skip(struct enroll *e, struct csv_reader *r, const char *col, co
 	e->rejected++;
 }
 
-/*
- * One non-empty cell: normalise, fingerprint, append. Returns 0, 1 when the value is rejected
- * (*reason set) or -errno for a runtime failure.
- */
 /* Token lengths of a row's values, merged into the enroll once the row is accepted. */
 struct row_lens {
 	__u32 min, max, strong_min, flags;
 };
 
+/*
+ * One non-empty cell: normalise, fingerprint, append. Returns 0, 1 when the value is rejected
+ * (*reason set) or -errno for a runtime failure.
+ */
 static int enroll_cell(struct enroll *e, int f, const char *val, size_t n, struct row_lens *l,
 		       const char **reason)
 {

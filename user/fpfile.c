@@ -861,6 +861,20 @@ static const char *check_entry(const struct fp_entry *e, const struct fp_entry *
 	return NULL;
 }
 
+/* The header's token length window, shortest strong token and flags agree (else printed). */
+static int window_ok(const char *path, const struct fpdb *db)
+{
+	if (db->min_len > db->max_len || (db->nentries && !db->min_len) ||
+	    (db->strong_min_len &&
+	     (db->strong_min_len < db->min_len || db->strong_min_len > db->max_len)) ||
+	    (db->flags & ~FPDB_F_ALL)) {
+		pr_err("%s: bad token length window %u..%u (strong from %u, flags %#x)", path,
+		       db->min_len, db->max_len, db->strong_min_len, db->flags);
+		return 0;
+	}
+	return 1;
+}
+
 static int check_db(const char *path, const struct fpdb *db, __u64 *subj_bytes)
 {
 	const char *why = NULL;
@@ -873,14 +887,8 @@ static int check_db(const char *path, const struct fpdb *db, __u64 *subj_bytes)
 		pr_err("%s: entry %u: %s", path, i - 1, why);
 		return -EINVAL;
 	}
-	if (db->min_len > db->max_len || (db->nentries && !db->min_len) ||
-	    (db->strong_min_len &&
-	     (db->strong_min_len < db->min_len || db->strong_min_len > db->max_len)) ||
-	    (db->flags & ~FPDB_F_ALL)) {
-		pr_err("%s: bad token length window %u..%u (strong from %u, flags %#x)", path,
-		       db->min_len, db->max_len, db->strong_min_len, db->flags);
+	if (!window_ok(path, db))
 		return -EINVAL;
-	}
 	if (!db->pre || db->pre_log2 < CS_PRE_LOG2_MIN || db->pre_log2 > CS_PRE_LOG2_MAX) {
 		pr_err("%s: missing or bad prefilter (2^%u bits)", path, db->pre_log2);
 		return -EINVAL;
@@ -1285,13 +1293,8 @@ int fpdb_load(struct fpdb *db, const char *path, const struct cs_key *key)
 		pr_err("%s: entry %u: %s", path, bad, why);
 		goto out;
 	}
-	if (d.min_len > d.max_len || (d.nentries && !d.min_len) ||
-	    (d.strong_min_len && (d.strong_min_len < d.min_len || d.strong_min_len > d.max_len)) ||
-	    (d.flags & ~FPDB_F_ALL)) {
-		pr_err("%s: bad token length window %u..%u (strong from %u, flags %#x)", path,
-		       d.min_len, d.max_len, d.strong_min_len, d.flags);
+	if (!window_ok(path, &d))
 		goto out;
-	}
 	why = parse_subjects(d.strings, subj_size, d.nsubjects, d.subjects, d.soff);
 	if (why) {
 		pr_err("%s: %s", path, why);

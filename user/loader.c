@@ -316,25 +316,37 @@ static __u32 prog_verified(const struct bpf_program *prog)
 	return info.verified_insns;
 }
 
-__u32 loader_verified_max(const struct loader *l, const char **name)
+/* The most instructions one loaded program of obj took (its name in *name); each printed to out
+ * unless it is NULL. */
+static __u32 verified_max(struct bpf_object *obj, FILE *out, const char **name)
 {
 	struct bpf_program *prog;
 	__u32 max = 0, v;
 
 	*name = "";
-	if (!l->skel)
-		return 0;
-	bpf_object__for_each_program(prog, l->skel->obj)
+	bpf_object__for_each_program(prog, obj)
 	{
 		if (bpf_program__fd(prog) < 0)
 			continue;
 		v = prog_verified(prog);
+		if (out)
+			fprintf(out, "verifier: %-20s %u insns processed\n",
+				bpf_program__name(prog), v);
 		if (v > max) {
 			max = v;
 			*name = bpf_program__name(prog);
 		}
 	}
 	return max;
+}
+
+__u32 loader_verified_max(const struct loader *l, const char **name)
+{
+	if (!l->skel) {
+		*name = "";
+		return 0;
+	}
+	return verified_max(l->skel->obj, NULL, name);
 }
 
 int loader_start(struct loader *l, const struct loader_opts *o)
@@ -417,16 +429,11 @@ int loader_start(struct loader *l, const struct loader_opts *o)
 
 	err = consentry_bpf__load(skel);
 	if (getenv("CONSENTRY_VERIFIER_LOG")) {
-		struct bpf_program *prog;
+		const char *name;
 
 		fputs(vlog, stderr);
 		/* the log above is the last program's; the verifier's work per program: */
-		bpf_object__for_each_program(prog, skel->obj)
-		{
-			if (bpf_program__fd(prog) >= 0)
-				fprintf(stderr, "verifier: %-20s %u insns processed\n",
-					bpf_program__name(prog), prog_verified(prog));
-		}
+		verified_max(skel->obj, stderr, &name);
 	}
 	if (err) {
 		pr_err("cannot load the BPF programs (run with -v for the verifier log): %s",

@@ -84,7 +84,7 @@ struct cs_state {
 	struct cs_seg pre;	     /* chunk holds pre.len bytes from pre.ubuf (see cs_preload) */
 	__u32 skipped;		     /* bytes of this send the tokeniser left out */
 	__u32 sflags;		     /* CS_SK_* */
-	__u32 live_start, live_done; /* cs_live_range: the open range, bytes up to its start */
+	__u32 live_start, live_done; /* cs_next_range: the open range, bytes up to its start */
 	struct cs_scan fscan;	     /* cs_scan_done: the open tokens, flushed on a copy */
 	__u64 smask[CS_CHUNK /
 		    64]; /* chunk byte i may be in a strong token: bit i % 64 of [i / 64] */

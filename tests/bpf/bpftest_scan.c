@@ -434,10 +434,10 @@ static void texture(char *b, size_t n, int kind)
 /*
  * Skipping short runs loses nothing: random payloads (six textures, 1 B to 5 KiB, values of
  * the DB at random offsets, many of them at 64-byte and 1 KiB seams, in several renderings)
- * give exactly the hits of the userspace scanner, which tokenises every byte. Run once with
- * the shortest strong token at 11 bytes (the word prefilter of cs_exact_words on) and once at
- * 8 (off). A failure names the seed; CS_TEST_DUMP=FILE also writes the payload the kernel
- * missed.
+ * give exactly the hits of the userspace scanner, which tokenises every byte. Run with the
+ * shortest strong token at 11 bytes (cs_exact_blocks tests first halves of words), 8 and 7
+ * (both halves), the short e-mails enrolled where they are long enough. A failure names the
+ * seed; CS_TEST_DUMP=FILE also writes the payload the kernel missed.
  */
 static void test_skipping_matches_full(void **state)
 {

@@ -62,34 +62,29 @@ check() {
 	expect_no_raw_values
 }
 
-# summary_count LABEL: the first number after LABEL in the monitor's summary
-summary_count() {
-	sed -n "s/^  $1 *\([0-9]*\).*/\1/p" "$MONLOG" | head -1
-}
-
 monitor_start
 send_all
 wait_findings 4
 monitor_stop
 check
-skipped=$(summary_count 'bytes not tokenised')
+skipped=$(summary_value 'bytes not tokenised')
 ((skipped > 20000)) || fail "expected most of the noise not tokenised, got $skipped bytes"
 grep -q "bytes not tokenised .*; 4 sends tokenised again whole" "$MONLOG" ||
 	fail "expected the 4 sends with a hit and skipped runs rescanned: $(grep 'not tokenised' "$MONLOG")"
 info "ok: $skipped bytes not tokenised, 4 sends tokenised again"
-hits=$(summary_count hits)
-tokens=$(summary_count 'tokens hashed')
+hits=$(summary_value hits)
+tokens=$(summary_value 'tokens hashed')
 
 monitor_start --scan-all
 send_all
 wait_findings 4
 monitor_stop
 check
-[[ "$(summary_count 'bytes not tokenised')" == 0 ]] || fail "--scan-all skipped bytes"
+[[ "$(summary_value 'bytes not tokenised')" == 0 ]] || fail "--scan-all skipped bytes"
 # a rescan's tokens and hits are not counted twice: no more distinct hits than a full scan
 # (which also hashes the skipped runs of sends without a strong hit), and fewer tokens
-((hits <= $(summary_count hits))) ||
-	fail "hits: $hits with skipping, more than $(summary_count hits) with --scan-all"
-(($(summary_count 'tokens hashed') > tokens)) ||
-	fail "tokens hashed: $tokens with skipping, not fewer than $(summary_count 'tokens hashed')"
-info "ok: $hits hits against $(summary_count hits), $tokens tokens hashed against $(summary_count 'tokens hashed')"
+((hits <= $(summary_value hits))) ||
+	fail "hits: $hits with skipping, more than $(summary_value hits) with --scan-all"
+(($(summary_value 'tokens hashed') > tokens)) ||
+	fail "tokens hashed: $tokens with skipping, not fewer than $(summary_value 'tokens hashed')"
+info "ok: $hits hits against $(summary_value hits), $tokens tokens hashed against $(summary_value 'tokens hashed')"
