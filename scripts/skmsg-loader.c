@@ -181,10 +181,8 @@ static int fp_parse(const unsigned char *b, size_t len, struct fpview *v)
 /* Two-choice tag table as user/loader.c builds it (weak flags left out: hits are only counted). */
 static __u32 tags_build(const struct fpview *v, struct cs_bucket **out)
 {
-	__u32 nb = 1;
+	__u32 nb = v->nentries / 6 + 1;
 
-	while ((size_t)nb * 6 < v->nentries)
-		nb <<= 1;
 	for (;;) {
 		struct cs_bucket *t = calloc(nb, sizeof(*t));
 		__u32 i;
@@ -194,8 +192,7 @@ static __u32 tags_build(const struct fpview *v, struct cs_bucket **out)
 		for (i = 0; i < v->nentries; i++) {
 			__u64 fp = le64(v->entries + (size_t)i * 16);
 			__u32 tag = cs_tag(fp), placed = 0;
-			struct cs_bucket *b[2] = {&t[cs_bucket1(fp, nb - 1)],
-						  &t[cs_bucket2(fp, nb - 1)]};
+			struct cs_bucket *b[2] = {&t[cs_bucket1(fp, nb)], &t[cs_bucket2(fp, nb)]};
 
 			for (int k = 0; k < 2 && !placed; k++)
 				for (int s = 0; s < CS_TAG_SLOTS && !placed; s++)
@@ -211,7 +208,7 @@ static __u32 tags_build(const struct fpview *v, struct cs_bucket **out)
 			return nb;
 		}
 		free(t);
-		nb <<= 1;
+		nb += nb / 4 + 1;
 	}
 }
 
@@ -453,7 +450,7 @@ int main(int argc, char **argv)
 	if (o.fp) {
 		skel->rodata->cfg_min_len = fv.nentries ? fv.min_len : 0xffffffff;
 		skel->rodata->cfg_max_len = fv.nentries ? fv.max_len : 0;
-		skel->rodata->cfg_tag_mask = nb - 1;
+		skel->rodata->cfg_tag_buckets = nb;
 		skel->rodata->cfg_pre_shift = 64 - fv.pre_log2;
 		skel->rodata->cfg_k0 = key.k0;
 		skel->rodata->cfg_k1 = key.k1;

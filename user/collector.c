@@ -330,8 +330,11 @@ int collector_run(struct collector *c)
 		epoll_ctl(efd, EPOLL_CTL_ADD, tfd, &e);
 	}
 
-	fprintf(stderr, "consentry: ready: %u probes attached, %u fingerprints of %u subjects\n",
-		c->loader->nprogs, c->corr.db->nentries, c->corr.db->nsubjects);
+	fprintf(stderr,
+		"consentry: ready: %u probes attached, %u fingerprints of %u subjects (%s in "
+		"memory)\n",
+		c->loader->nprogs, c->corr.db->nentries, c->corr.db->nsubjects,
+		c->corr.db->map ? "mapped from the file" : "compact");
 	notify_ready();
 
 	while (!stop) {

@@ -5,9 +5,11 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -321,6 +323,60 @@ struct fpdb_index {
 	struct ring_buf ring[FPDB_LOOKUP_RING];
 	unsigned ring_next;
 };
+
+/*
+ * A DB loaded as FPDB_MAPPED: the file's read-only mapping; the entries are read in place
+ * (fp_entry is the file's layout on a little-endian host), found through a directory of the
+ * fingerprints' top bits. Subject ids are copied out of the mapping into a ring of buffers.
+ */
+struct fpdb_map {
+	const unsigned char *base; /* the whole file */
+	size_t len;
+	const unsigned char *subj; /* its subjects region */
+	__u64 subj_size;
+	__u32 dir_bits;
+	__u32 *dir; /* (1 << dir_bits) + 1: first entry of each value of the top dir_bits bits */
+	char names[FPDB_LOOKUP_RING][FP_SUBJECT_MAX + 1];
+	unsigned next;
+};
+
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define MAP_SUPPORTED 1
+#else
+#define MAP_SUPPORTED 0 /* the file's entries are little-endian: load them compact */
+#endif
+
+/* Entries a load or an iteration reads before it drops their pages again (64 MiB). */
+#define MAP_WINDOW (1u << 22)
+
+/*
+ * Unmap the pages of [from, to) of the mapping from this process: they stay in the page cache
+ * (a later lookup maps them again) but no longer count in its resident set, so walking a 3 GB
+ * file does not make the collector 3 GB. Only pages wholly read are passed.
+ */
+static void map_drop(const void *from, const void *to)
+{
+	uintptr_t pg = (uintptr_t)sysconf(_SC_PAGESIZE);
+	uintptr_t a = (uintptr_t)from & ~(pg - 1), b = (uintptr_t)to & ~(pg - 1);
+
+	if (b > a)
+		madvise((void *)a, b - a, MADV_DONTNEED);
+}
+
+static __u64 map_bucket(const struct fpdb_map *m, __u64 fp)
+{
+	return m->dir_bits ? fp >> (64 - m->dir_bits) : 0;
+}
+
+static void map_free(struct fpdb_map *m)
+{
+	if (!m)
+		return;
+	if (m->base)
+		munmap((void *)m->base, m->len);
+	free(m->dir);
+	free(m);
+}
 
 /* One pass of entries in fp order into an index: a run of one fp is a single or a group. */
 struct ix_pass {
@@ -652,10 +708,17 @@ __u32 fpdb_find(const struct fpdb *db, __u64 fp, __u32 *first)
 
 	if (db->entries || !ix) {
 		const struct fp_entry *e = db->entries;
+		__u32 end = e ? db->nentries : 0;
 
-		/* lower bound, then upper bound: a common name part has many entries */
 		lo = 0;
-		hi = e ? db->nentries : 0;
+		if (db->map) {
+			__u64 k = map_bucket(db->map, fp);
+
+			lo = db->map->dir[k];
+			end = db->map->dir[k + 1];
+		}
+		/* lower bound, then upper bound: a common name part has many entries */
+		hi = end;
 		while (lo < hi) {
 			__u32 mid = lo + (hi - lo) / 2;
 
@@ -665,7 +728,7 @@ __u32 fpdb_find(const struct fpdb *db, __u64 fp, __u32 *first)
 				hi = mid;
 		}
 		*first = lo;
-		hi = e ? db->nentries : 0;
+		hi = end;
 		while (lo < hi) {
 			__u32 mid = lo + (hi - lo) / 2;
 
@@ -724,9 +787,15 @@ int fpdb_iter_next(struct fpdb_iter *it, struct fp_entry *e)
 	const struct fpdb_index *ix = db->ix;
 	__u32 m;
 
-	if (it->i >= db->nentries)
+	if (it->i >= db->nentries) {
+		if (db->map && db->nentries)
+			map_drop(&db->entries[(db->nentries - 1) / MAP_WINDOW * MAP_WINDOW],
+				 &db->entries[db->nentries]);
 		return 0;
+	}
 	if (db->entries) {
+		if (db->map && it->i && it->i % MAP_WINDOW == 0)
+			map_drop(&db->entries[it->i - MAP_WINDOW], &db->entries[it->i]);
 		*e = db->entries[it->i++];
 		return 1;
 	}
@@ -786,7 +855,7 @@ int fpdb_compact(struct fpdb *db)
 	__u32 i;
 	int err = 0;
 
-	if (!db->entries)
+	if (!db->entries || db->map)
 		return 0;
 	ix = ix_new(db->nentries, db->nsubjects);
 	if (!ix)
@@ -817,6 +886,25 @@ const char *fpdb_subject(const struct fpdb *db, __u32 i)
 {
 	const char *s;
 
+	if (db->map) {
+		struct fpdb_map *m = db->map;
+		__u64 r = db->soff[i / FPDB_SUBJECT_STRIDE];
+		char *out = m->names[m->next++ % FPDB_LOOKUP_RING];
+		__u32 len = 0;
+
+		/* records were checked at load; the bounds guard against a file changed since */
+		for (__u32 k = i % FPDB_SUBJECT_STRIDE;; k--) {
+			len = r + 2 <= m->subj_size ? m->subj[r] | (__u32)m->subj[r + 1] << 8 : 0;
+			if (len > FP_SUBJECT_MAX || r + 2 + len > m->subj_size)
+				len = 0;
+			if (!k)
+				break;
+			r += 2 + len;
+		}
+		memcpy(out, m->subj + r + 2, len);
+		out[len] = '\0';
+		return out;
+	}
 	if (!db->soff)
 		return db->subjects[i];
 	s = db->strings + db->soff[i / FPDB_SUBJECT_STRIDE];
@@ -984,7 +1072,7 @@ int fpdb_write(const char *path, const struct fpdb *db)
 	FILE *f = NULL;
 	int fd = -1, err;
 
-	if (!db->entries && db->nentries) {
+	if ((!db->entries && db->nentries) || db->map) {
 		pr_err("%s: only a DB built in memory can be written", path);
 		return -EINVAL;
 	}
@@ -1171,10 +1259,126 @@ static int load_entries(int fd, struct fpdb *d, __u64 off, int pass, unsigned lo
 	return err;
 }
 
+/*
+ * What both forms of load check once the file is read: the checksum (crc of everything but the
+ * header's crc field), the key, the entries (first failure why at entry bad), the length window.
+ * Converts the prefilter to host order. 0, -EINVAL or -EKEYREJECTED, logged.
+ */
+static int load_checks(const char *path, const unsigned char *h, struct fpdb *d, unsigned long crc,
+		       const struct cs_key *key, const char *why, __u32 bad)
+{
+	if ((__u32)crc != get32(h + H_CRC)) {
+		pr_err("%s: checksum mismatch: fingerprint file is corrupt", path);
+		return -EINVAL;
+	}
+	if (d->kcv != keyfile_kcv(key)) {
+		pr_err("%s: fingerprint file was made with another key", path);
+		return -EKEYREJECTED;
+	}
+	for (__u64 w = 0; w < pre_bytes(d->pre_log2) / 8; w++)
+		d->pre[w] = le64toh(d->pre[w]);
+	if (why) {
+		pr_err("%s: entry %u: %s", path, bad, why);
+		return -EINVAL;
+	}
+	return window_ok(path, d) ? 0 : -EINVAL;
+}
+
+/* Check the subjects region of a mapping as parse_subjects() does, keeping every stride-th offset.
+ */
+static const char *map_subjects(const struct fpdb_map *m, __u32 n, __u64 *soff)
+{
+	__u64 r = 0, size = m->subj_size;
+
+	for (__u32 i = 0; i < n; i++) {
+		__u32 len;
+
+		if (size - r < 2)
+			return "subject table shorter than nsubjects";
+		len = m->subj[r] | (__u32)m->subj[r + 1] << 8;
+		if (!len || len > FP_SUBJECT_MAX)
+			return "bad subject id length";
+		if (size - r - 2 < len)
+			return "subject table shorter than nsubjects";
+		if (memchr(m->subj + r + 2, '\0', len))
+			return "NUL byte in subject id";
+		if (i % FPDB_SUBJECT_STRIDE == 0)
+			soff[i / FPDB_SUBJECT_STRIDE] = r;
+		r += 2 + len;
+	}
+	if (r != size)
+		return "trailing bytes after subject table";
+	return NULL;
+}
+
+/*
+ * The FPDB_MAPPED load after the header checks: map the file, then one pass over it in windows
+ * (their pages dropped behind) for the checksum, the entries' checks (first failure into *why,
+ * *bad) and the directory; the prefilter is copied out. The caller checks the rest.
+ */
+static int map_load(const char *path, int fd, struct fpdb *d, __u64 fsize, __u64 ent_off,
+		    __u64 pre_off, unsigned long *crc, const char **why, __u32 *bad)
+{
+	struct fpdb_map *m = calloc(1, sizeof(*m));
+	const struct fp_entry *e;
+	__u64 b = 0;
+	int err;
+
+	if (!m)
+		return -ENOMEM;
+	d->map = m;
+	m->len = (size_t)fsize;
+	m->dir_bits = bits_for((__u64)d->nentries / 128 + 1);
+	m->dir = malloc((((size_t)1 << m->dir_bits) + 1) * sizeof(*m->dir));
+	if (!m->dir)
+		return -ENOMEM;
+	m->base = mmap(NULL, m->len, PROT_READ, MAP_SHARED, fd, 0);
+	if (m->base == MAP_FAILED) {
+		m->base = NULL;
+		err = -errno;
+		pr_err("%s: mmap: %s", path, strerror(-err));
+		return err;
+	}
+	madvise((void *)m->base, m->len, MADV_SEQUENTIAL);
+	e = (const struct fp_entry *)(m->base + ent_off);
+	for (__u32 w = 0; w < d->nentries; w += MAP_WINDOW) {
+		__u32 end = d->nentries - w > MAP_WINDOW ? w + MAP_WINDOW : d->nentries;
+
+		*crc = crc_update(*crc, &e[w], (size_t)(end - w) * sizeof(*e));
+		for (__u32 i = w; i < end; i++) {
+			__u64 k = map_bucket(m, e[i].fp);
+
+			if (!*why) {
+				*why = check_entry(&e[i], i ? &e[i - 1] : NULL, d->nsubjects);
+				*bad = i;
+			}
+			while (b <= k)
+				m->dir[b++] = i;
+		}
+		map_drop(&e[w], &e[end]);
+	}
+	while (b <= (__u64)1 << m->dir_bits)
+		m->dir[b++] = d->nentries;
+	memcpy(d->pre, m->base + pre_off, pre_bytes(d->pre_log2));
+	*crc = crc_update(*crc, d->pre, pre_bytes(d->pre_log2));
+	m->subj = m->base + pre_off + pre_bytes(d->pre_log2);
+	m->subj_size = m->len - (size_t)(m->subj - m->base);
+	*crc = crc_update(*crc, m->subj, m->subj_size);
+	map_drop(m->base + pre_off, m->base + m->len);
+	madvise((void *)m->base, m->len, MADV_RANDOM);
+	d->entries = (struct fp_entry *)e; /* read-only: nothing writes a loaded DB's entries */
+	return 0;
+}
+
 int fpdb_load(struct fpdb *db, const char *path, const struct cs_key *key)
 {
+	return fpdb_load_as(db, path, key, FPDB_COMPACT);
+}
+
+int fpdb_load_as(struct fpdb *db, const char *path, const struct cs_key *key, enum fpdb_form form)
+{
 	unsigned char h[FP_HDR_SIZE];
-	__u64 ent_off, pre_off, subj_off, fsize, subj_size, kcv;
+	__u64 ent_off, pre_off, subj_off, fsize, subj_size;
 	struct fpdb d = {0};
 	const char *why = NULL;
 	unsigned long crc, crc_ent, crc_ent2;
@@ -1248,14 +1452,37 @@ int fpdb_load(struct fpdb *db, const char *path, const struct cs_key *key)
 		goto out;
 	}
 	subj_size = fsize - subj_off;
+	d.soff = calloc(d.nsubjects / FPDB_SUBJECT_STRIDE + 1, sizeof(*d.soff));
+	d.pre = malloc(pre_bytes(d.pre_log2));
+	if (!d.soff || !d.pre) {
+		err = -ENOMEM;
+		pr_err("%s: %s", path, strerror(ENOMEM));
+		goto out;
+	}
+	crc = crc_header(h);
+	if (MAP_SUPPORTED &&
+	    (form == FPDB_MAPPED || (form == FPDB_AUTO && d.nentries >= FPDB_MAP_AUTO))) {
+		err = map_load(path, fd, &d, fsize, ent_off, pre_off, &crc, &why, &bad);
+		if (err == -ENOMEM)
+			pr_err("%s: %s", path, strerror(ENOMEM));
+		if (!err)
+			err = load_checks(path, h, &d, crc, key, why, bad);
+		if (err)
+			goto out;
+		why = map_subjects(d.map, d.nsubjects, d.soff);
+		if (why) {
+			err = -EINVAL;
+			pr_err("%s: %s", path, why);
+			goto out;
+		}
+		goto done;
+	}
 
 	d.strings = malloc(subj_size ? subj_size : 1);
-	d.soff = calloc(d.nsubjects / FPDB_SUBJECT_STRIDE + 1, sizeof(*d.soff));
 	if (FPDB_SUBJECT_POINTERS)
 		d.subjects = calloc(d.nsubjects ? d.nsubjects : 1, sizeof(*d.subjects));
-	d.pre = malloc(pre_bytes(d.pre_log2));
 	d.ix = ix_new(d.nentries, d.nsubjects);
-	if (!d.strings || !d.soff || (FPDB_SUBJECT_POINTERS && !d.subjects) || !d.pre || !d.ix) {
+	if (!d.strings || (FPDB_SUBJECT_POINTERS && !d.subjects) || !d.ix) {
 		err = -ENOMEM;
 		pr_err("%s: %s", path, strerror(ENOMEM));
 		goto out;
@@ -1272,29 +1499,13 @@ int fpdb_load(struct fpdb *db, const char *path, const struct cs_key *key)
 		pr_err("%s: read: %s", path, err == -EINVAL ? "file shrank" : strerror(-err));
 		goto out;
 	}
-	err = -EINVAL;
-	crc = crc_header(h);
 	crc = crc32_combine(crc, crc_ent, (z_off_t)((__u64)d.nentries * sizeof(struct fp_entry)));
 	crc = crc_update(crc, d.pre, pre_bytes(d.pre_log2));
 	crc = crc_update(crc, d.strings, subj_size);
-	if ((__u32)crc != get32(h + H_CRC)) {
-		pr_err("%s: checksum mismatch: fingerprint file is corrupt", path);
+	err = load_checks(path, h, &d, crc, key, why, bad);
+	if (err)
 		goto out;
-	}
-	kcv = keyfile_kcv(key);
-	if (d.kcv != kcv) {
-		err = -EKEYREJECTED;
-		pr_err("%s: fingerprint file was made with another key", path);
-		goto out;
-	}
-	for (__u64 w = 0; w < pre_bytes(d.pre_log2) / 8; w++)
-		d.pre[w] = le64toh(d.pre[w]);
-	if (why) {
-		pr_err("%s: entry %u: %s", path, bad, why);
-		goto out;
-	}
-	if (!window_ok(path, &d))
-		goto out;
+	err = -EINVAL;
 	why = parse_subjects(d.strings, subj_size, d.nsubjects, d.subjects, d.soff);
 	if (why) {
 		pr_err("%s: %s", path, why);
@@ -1313,6 +1524,7 @@ int fpdb_load(struct fpdb *db, const char *path, const struct cs_key *key)
 		pr_err("%s: fingerprint file changed while loading", path);
 		goto out;
 	}
+done:
 	*db = d;
 	memset(&d, 0, sizeof(d));
 	err = 0;
@@ -1326,6 +1538,9 @@ void fpdb_release(struct fpdb *db)
 {
 	if (!db)
 		return;
+	if (db->map)
+		db->entries = NULL; /* in the mapping */
+	map_free(db->map);
 	free(db->entries);
 	ix_free(db->ix);
 	free(db->subjects);

@@ -79,6 +79,8 @@ _Static_assert(sizeof(struct fp_entry) == 16, "fp_entry size");
 
 /* The compact entries of a loaded DB (fpfile.c); read them with fpdb_find/fpdb_entry/fpdb_iter. */
 struct fpdb_index;
+/* A DB read in place from the file's mapping (fpfile.c, FPDB_MAPPED). */
+struct fpdb_map;
 
 struct fpdb {
 	__u32 nsubjects;
@@ -96,6 +98,12 @@ struct fpdb {
 	 */
 	struct fp_entry *entries;
 	struct fpdb_index *ix;
+	/*
+	 * A DB loaded as FPDB_MAPPED: entries points into a read-only mapping of the file (the
+	 * file's entries are the in-memory ones on little-endian hosts), subject ids are read from
+	 * it too; only a directory of the fingerprints' top bits and the prefilter are resident.
+	 */
+	struct fpdb_map *map;
 	/*
 	 * NUL-terminated subject ids, index = fp_entry.subject. Read them with fpdb_subject(): a
 	 * loaded DB finds them without this array (8 bytes a subject, 76 MiB at 10M) from soff,
@@ -140,6 +148,20 @@ int fpdb_write(const char *path, const struct fpdb *db);
  * error nothing is kept and *db is zeroed.
  */
 int fpdb_load(struct fpdb *db, const char *path, const struct cs_key *key);
+
+/*
+ * How a loaded DB keeps its entries. COMPACT: bit-packed in memory, 7-9 bytes an entry, every
+ * lookup from RAM. MAPPED: in the file's page cache, through a read-only mapping; resident are a
+ * directory (4 bytes per 128 entries), the prefilter and a few KiB, and each lookup touches one
+ * or two pages of the file (a disk read when the kernel has evicted them). AUTO: MAPPED from
+ * FPDB_MAP_AUTO entries on (about 2.8M subjects with hash variants; 140 MiB compact).
+ * The file must then not be rewritten in place while the DB is loaded (enroll writes a new
+ * file and renames it; truncating the mapped file would kill the reader with SIGBUS).
+ */
+enum fpdb_form { FPDB_AUTO, FPDB_COMPACT, FPDB_MAPPED };
+#define FPDB_MAP_AUTO (1u << 24)
+/* fpdb_load() with a choice of form (fpdb_load() is FPDB_COMPACT). */
+int fpdb_load_as(struct fpdb *db, const char *path, const struct cs_key *key, enum fpdb_form form);
 void fpdb_release(struct fpdb *db);
 
 /*
@@ -171,7 +193,10 @@ __u32 fpdb_find(const struct fpdb *db, __u64 fp, __u32 *first);
 void fpdb_entry(const struct fpdb *db, __u32 i, struct fp_entry *e);
 #define FPDB_SUBJECT_STRIDE 16
 
-/* Subject id of index i (0 <= i < nsubjects). */
+/*
+ * Subject id of index i (0 <= i < nsubjects). Of a MAPPED DB it is copied into one of
+ * FPDB_LOOKUP_RING buffers: valid for the next FPDB_LOOKUP_RING - 1 calls.
+ */
 const char *fpdb_subject(const struct fpdb *db, __u32 i);
 
 /* All entries in order, faster than fpdb_entry() one by one. */

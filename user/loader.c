@@ -116,28 +116,22 @@ static int bucket_fill(struct cs_bucket *b, __u32 tag, __u32 **has)
 }
 
 /*
- * Tag table sizing: the fewest buckets (a power of two: the kernel masks) that keep the slots at
- * most TT_LOAD_PCT % full. Partial-key cuckoo insertion (tt_insert) fills 8-slot buckets to ~98%
- * before it fails, so 90% leaves room; placing each tag in the emptier of its two buckets
- * without moving others needed <= 75% (6 per bucket), so up to 1.2x more fingerprints fit one
- * table size (e.g. 60M in 2^23 buckets, 256 MiB, instead of 2^24).
+ * Tag table sizing: the fewest buckets (any count, the kernel scales with a multiply) that keep
+ * the slots at most TT_LOAD_PCT % full. Partial-key cuckoo insertion (tt_insert) fills 8-slot
+ * buckets to ~98% before it fails, so 90% leaves room; placing each tag in the emptier of its
+ * two buckets without moving others needed <= 75% (6 per bucket). Sized exactly, 151M
+ * fingerprints take 640 MiB instead of the 1 GiB of the next power of two.
  */
 #define TT_LOAD_PCT  90
 #define TT_MAX_KICKS 2000
 
 __u32 tagtable_nbuckets(size_t n)
 {
-	__u32 nb = 1;
+	__u64 nb = ((__u64)n * 100 + CS_TAG_SLOTS * TT_LOAD_PCT - 1) / (CS_TAG_SLOTS * TT_LOAD_PCT);
 
-	while ((__u64)nb * CS_TAG_SLOTS * TT_LOAD_PCT < (__u64)n * 100 && nb < (1u << 31))
-		nb <<= 1;
-	return nb;
-}
-
-/* The other bucket of a tag's pair: cs_bucket2() is cs_bucket1() ^ f(tag), and vice versa. */
-static __u32 tag_alt(__u32 b, __u32 tag, __u32 mask)
-{
-	return b ^ (((tag & ~CS_TAG_WEAK) * 0x9e3779b1u) & mask);
+	if (nb < 1)
+		nb = 1;
+	return nb > TT_MAX_BUCKETS ? TT_MAX_BUCKETS : (__u32)nb;
 }
 
 static __u64 tt_rand(__u64 *s)
@@ -155,10 +149,10 @@ static __u64 tt_rand(__u64 *s)
  * (partial-key cuckoo hashing), and so on. 0, or -ENOSPC after TT_MAX_KICKS moves: the table then
  * misses a tag and must be rebuilt larger.
  */
-static int tt_insert(struct cs_bucket *t, __u32 mask, __u64 fp, int weak, __u64 *rng)
+static int tt_insert(struct cs_bucket *t, __u32 nb, __u64 fp, int weak, __u64 *rng)
 {
 	__u32 tag = cs_tag(fp) | (weak ? CS_TAG_WEAK : 0);
-	__u32 b1 = cs_bucket1(fp, mask), b2 = cs_bucket2(fp, mask), b;
+	__u32 b1 = cs_bucket1(fp, nb), b2 = cs_bucket2(fp, nb), b;
 	__u32 *h1, *h2, *h;
 	int f1 = bucket_fill(&t[b1], tag, &h1), f2 = bucket_fill(&t[b2], tag, &h2);
 
@@ -176,7 +170,7 @@ static int tt_insert(struct cs_bucket *t, __u32 mask, __u64 fp, int weak, __u64 
 
 		*slot = tag;
 		tag = victim;
-		b = tag_alt(b, tag, mask);
+		b = cs_bucket_alt(b, tag, nb);
 		if (bucket_fill(&t[b], tag, &h) < CS_TAG_SLOTS || h) {
 			if (h)
 				*h &= tag | ~CS_TAG_WEAK;
@@ -225,15 +219,15 @@ __u32 tagtable_build(const __u64 *fps, const __u8 *weak, size_t n, struct cs_buc
 		if (!t)
 			return 0;
 		for (size_t i = 0; i < n && !err; i++)
-			err = tt_insert(t, nb - 1, fps[i], weak && weak[i], &rng);
+			err = tt_insert(t, nb, fps[i], weak && weak[i], &rng);
 		if (!err) {
 			*out = t;
 			return nb;
 		}
 		free(t);
-		if (nb == 1u << 31)
+		if (nb >= TT_MAX_BUCKETS)
 			return 0;
-		nb <<= 1;
+		nb = nb + nb / 8 + 1 > TT_MAX_BUCKETS ? TT_MAX_BUCKETS : nb + nb / 8 + 1;
 	}
 }
 
@@ -258,7 +252,7 @@ int tagtable_fill_db(struct cs_bucket *t, __u32 nb, const struct fpdb *db, __u64
 
 	fp_runs_init(&r, db);
 	while (!err && fp_runs_next(&r, &fp, &w))
-		err = tt_insert(t, nb - 1, fp, w, &rng);
+		err = tt_insert(t, nb, fp, w, &rng);
 	return err;
 }
 
@@ -392,7 +386,7 @@ int loader_start(struct loader *l, const struct loader_opts *o)
 	    o->db->strong_min_len >= CS_SKIP_MIN)
 		skel->rodata->cfg_skip_len =
 		    o->db->strong_min_len < CS_SKIP_MAX ? o->db->strong_min_len : CS_SKIP_MAX;
-	skel->rodata->cfg_tag_mask = l->nbuckets - 1;
+	skel->rodata->cfg_tag_buckets = l->nbuckets;
 	skel->rodata->cfg_pre_shift = 64 - o->db->pre_log2;
 	skel->rodata->cfg_self_tgid = getpid();
 	skel->rodata->cfg_include_loopback = !!o->include_loopback;

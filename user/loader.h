@@ -62,11 +62,13 @@ int loader_dns_fd(const struct loader *l);
 /*
  * Build the bucketed tag table for n distinct fingerprints; weak[i] (or NULL: none) marks a
  * fingerprint every enrolled value of which is a weak-field part. Exposed for tests. Returns
- * the number of buckets (a power of two) or 0 on ENOMEM.
+ * the number of buckets (tagtable_nbuckets(n), 1/8 more per failed attempt) or 0 on ENOMEM.
  */
 __u32 tagtable_build(const __u64 *fps, const __u8 *weak, size_t n, struct cs_bucket **out);
-/* Buckets for n distinct fingerprints: a power of two, slots at most 90% full. */
+/* Buckets for n distinct fingerprints: the fewest with slots at most 90% full. */
 __u32 tagtable_nbuckets(size_t n);
+/* The largest table: 2^31 buckets of 32 bytes, far more than any DB (151M fps: 21M). */
+#define TT_MAX_BUCKETS (1u << 31)
 /* Distinct fingerprints of db. */
 size_t tagtable_count_db(const struct fpdb *db);
 /*

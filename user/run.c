@@ -24,6 +24,7 @@ struct inputs {
 	struct fpdb db;
 	struct recipients *rcpts;
 	struct consent_db *consent;
+	enum fpdb_form form; /* --fp-memory */
 };
 
 int parse_u32(const char *opt, const char *s, __u32 lo, __u32 hi, __u32 *out)
@@ -62,7 +63,7 @@ static int inputs_load(struct inputs *in)
 	err = keyfile_load(in->key_path, &in->key, 0);
 	if (err)
 		return err;
-	err = fpdb_load(&in->db, in->fp_path, &in->key);
+	err = fpdb_load_as(&in->db, in->fp_path, &in->key, in->form);
 	if (err)
 		return err;
 	err = recipients_load(&in->rcpts, in->rcpt_path);
@@ -129,9 +130,14 @@ static void run_usage(FILE *f)
 	    "                           go to the collector (in memory) to be decoded and\n"
 	    "                           rescanned (default); off: payload bytes never leave the\n"
 	    "                           kernel, such sends are counted as not decoded\n"
+	    "      --fp-memory FORM     how the collector holds the fingerprint DB: compact (in\n"
+	    "                           memory, ~8 bytes a fingerprint), mapped (read in place\n"
+	    "                           from the file's page cache; ~0.03 bytes resident a\n"
+	    "                           fingerprint) or auto (mapped from %u fingerprints on;\n"
+	    "                           default)\n"
 	    "  -v, --verbose            debug logs (libbpf and verifier output)\n"
 	    "  -h, --help               this text\n",
-	    (unsigned)CS_SCAN_LIMIT_DEFAULT, (unsigned)CS_SCAN_LIMIT_MAX);
+	    (unsigned)CS_SCAN_LIMIT_DEFAULT, (unsigned)CS_SCAN_LIMIT_MAX, FPDB_MAP_AUTO);
 }
 
 enum {
@@ -145,6 +151,7 @@ enum {
 	OPT_TLS_LIB,
 	OPT_DECODE,
 	OPT_SCAN_ALL,
+	OPT_FP_MEMORY,
 };
 
 int cmd_run(int argc, char **argv)
@@ -165,6 +172,7 @@ int cmd_run(int argc, char **argv)
 	    {"tls-lib", required_argument, NULL, OPT_TLS_LIB},
 	    {"decode", required_argument, NULL, OPT_DECODE},
 	    {"scan-all", no_argument, NULL, OPT_SCAN_ALL},
+	    {"fp-memory", required_argument, NULL, OPT_FP_MEMORY},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, 'h'},
 	    {0},
@@ -257,6 +265,19 @@ int cmd_run(int argc, char **argv)
 			break;
 		case OPT_SCAN_ALL:
 			lo.scan_all = 1;
+			break;
+		case OPT_FP_MEMORY:
+			if (!strcmp(optarg, "auto")) {
+				in.form = FPDB_AUTO;
+			} else if (!strcmp(optarg, "compact")) {
+				in.form = FPDB_COMPACT;
+			} else if (!strcmp(optarg, "mapped")) {
+				in.form = FPDB_MAPPED;
+			} else {
+				pr_err("--fp-memory: expected auto, compact or mapped, got '%s'",
+				       optarg);
+				return 2;
+			}
 			break;
 		case 'v':
 			log_set_level(LOG_DEBUG);

@@ -13,7 +13,7 @@
 /* Set by the loader before load (rodata); read-only afterwards. */
 const volatile __u32 cfg_min_len = 1;	       /* shortest enrolled token (normalised bytes) */
 const volatile __u32 cfg_max_len = 0xffffffff; /* longest enrolled token */
-const volatile __u32 cfg_tag_mask = 0;	       /* buckets - 1 of the tag table */
+const volatile __u32 cfg_tag_buckets = 1;      /* buckets of the tag table */
 const volatile __u32 cfg_pre_shift = 63;       /* 64 - log2(prefilter bits) */
 const volatile __u64 cfg_k0 = 0, cfg_k1 = 0, cfg_seed = 0;
 const volatile __u64 cfg_ce = 0; /* cs_key.ce: "content-encoding" under the key */
@@ -83,9 +83,9 @@ static __always_inline int bucket_has(__u32 idx, __u32 tag)
 static __always_inline int cs_tag_lookup(__u64 fp)
 {
 	__u32 tag = cs_tag(fp);
-	int kind = bucket_has(cs_bucket1(fp, cfg_tag_mask), tag);
+	int kind = bucket_has(cs_bucket1(fp, cfg_tag_buckets), tag);
 
-	return kind ? kind : bucket_has(cs_bucket2(fp, cfg_tag_mask), tag);
+	return kind ? kind : bucket_has(cs_bucket2(fp, cfg_tag_buckets), tag);
 }
 
 /*

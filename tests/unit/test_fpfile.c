@@ -31,6 +31,14 @@ struct fx {
 	struct cs_key k;
 };
 
+/* The form the load tests load a file as (their _mapped twins set FPDB_MAPPED). */
+static enum fpdb_form load_form = FPDB_COMPACT;
+
+static int load(struct fpdb *r, const char *path, const struct cs_key *k)
+{
+	return fpdb_load_as(r, path, k, load_form);
+}
+
 static int setup(void **state)
 {
 	struct fx *x = calloc(1, sizeof(*x));
@@ -271,7 +279,7 @@ static void test_roundtrip(void **state)
 					 5 + 5 + 8 + 5);
 	assert_int_equal(count_files(x->dir), 2); /* key, fp.bin: no temporary left */
 
-	assert_int_equal(fpdb_load(&r, x->fp, &x->k), 0);
+	assert_int_equal(load(&r, x->fp, &x->k), 0);
 	assert_int_equal(r.nsubjects, 4);
 	assert_int_equal(r.nentries, 10);
 	assert_int_equal(r.min_len, 2);
@@ -281,10 +289,13 @@ static void test_roundtrip(void **state)
 	assert_int_equal(r.strong_min_len, 11);
 	assert_int_equal(r.flags, FPDB_F_STRONG_NONASCII);
 	assert_true(r.kcv == keyfile_kcv(&x->k));
-	assert_null(r.entries); /* compact */
+	if (load_form == FPDB_MAPPED)
+		assert_non_null(r.map);
+	else
+		assert_null(r.entries); /* compact */
 	expect_same_entries(&r, w.entries, 10);
 	for (int i = 0; i < 4; i++)
-		assert_string_equal(r.subjects[i], subject_names[i]);
+		assert_string_equal(fpdb_subject(&r, (__u32)i), subject_names[i]);
 
 	e = fpdb_lookup(&r, 0x5000, &n);
 	assert_non_null(e);
@@ -322,7 +333,7 @@ static void test_roundtrip(void **state)
 	w.nsubjects = 0;
 	w.min_len = w.max_len = w.strong_min_len = w.flags = 0;
 	assert_int_equal(fpdb_write(x->fp, &w), 0);
-	assert_int_equal(fpdb_load(&r, x->fp, &x->k), 0);
+	assert_int_equal(load(&r, x->fp, &x->k), 0);
 	assert_int_equal(r.nentries, 0);
 	assert_null(fpdb_lookup(&r, 0x1000, &n));
 	fpdb_release(&r);
@@ -369,7 +380,7 @@ static void expect_load(struct fx *x, const unsigned char *img, size_t n, int er
 
 	write_file(x->fp, img, n, 0600);
 	memset(&r, 0xa5, sizeof(r));
-	assert_int_equal(fpdb_load(&r, x->fp, &x->k), err);
+	assert_int_equal(load(&r, x->fp, &x->k), err);
 	if (err) {
 		struct fpdb zero = {0};
 
@@ -483,7 +494,7 @@ static void test_corruption(void **state)
 	{
 		struct fpdb r;
 
-		assert_int_equal(fpdb_load(&r, x->fp, &other), -EKEYREJECTED);
+		assert_int_equal(load(&r, x->fp, &other), -EKEYREJECTED);
 		assert_null(r.entries);
 		assert_int_equal(r.nentries, 0);
 	}
@@ -493,7 +504,7 @@ static void test_corruption(void **state)
 		struct fpdb r;
 
 		unlink(x->fp);
-		assert_int_equal(fpdb_load(&r, x->fp, &x->k), -ENOENT);
+		assert_int_equal(load(&r, x->fp, &x->k), -ENOENT);
 	}
 }
 
@@ -651,12 +662,26 @@ static void test_load_compact(void **state)
 	w.max_len = 64;
 	assert_int_equal(fpdb_pre_build(&w, &w.kcv, 1), 0);
 	assert_int_equal(fpdb_write(x->fp, &w), 0);
-	assert_int_equal(fpdb_load(&r, x->fp, &x->k), 0);
+	assert_int_equal(load(&r, x->fp, &x->k), 0);
 	assert_int_equal(r.nentries, w.nentries);
 	expect_same_entries(&r, w.entries, w.nentries);
 	for (int i = 0; i < 1000; i++)
 		assert_string_equal(fpdb_subject(&r, (__u32)i), names[i]);
-	/* a compact DB is not written again: it has no entries array */
+	/* every fingerprint is found with all its entries, absent ones are not */
+	for (__u32 i = 0, first; i < w.nentries; i++) {
+		__u32 n = fpdb_find(&r, w.entries[i].fp, &first), want = 0;
+		struct fp_entry e;
+
+		for (__u32 j = 0; j < w.nentries; j++)
+			want += w.entries[j].fp == w.entries[i].fp;
+		assert_int_equal(n, want);
+		fpdb_entry(&r, first, &e);
+		assert_true(e.fp == w.entries[i].fp);
+		assert_int_equal(fpdb_find(&r, w.entries[i].fp ^ 0x8000000000000001ULL, &first), 0);
+		if (i > 2000)
+			i += 97; /* the quadratic count: a sample past the first entries */
+	}
+	/* a loaded DB is not written again: it has no entries array of its own */
 	assert_int_equal(fpdb_write(x->fp, &r), -EINVAL);
 	/* the prefilter can be handed to a copy the DB does not own */
 	{
@@ -677,6 +702,28 @@ static void test_load_compact(void **state)
 	free(w.pre);
 }
 
+/* The same tests on a DB read in place from the file's mapping. */
+static void test_roundtrip_mapped(void **state)
+{
+	load_form = FPDB_MAPPED;
+	test_roundtrip(state);
+	load_form = FPDB_COMPACT;
+}
+
+static void test_corruption_mapped(void **state)
+{
+	load_form = FPDB_MAPPED;
+	test_corruption(state);
+	load_form = FPDB_COMPACT;
+}
+
+static void test_load_mapped(void **state)
+{
+	load_form = FPDB_MAPPED;
+	test_load_compact(state);
+	load_form = FPDB_COMPACT;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -689,6 +736,9 @@ int main(void)
 	    cmocka_unit_test(test_sort_large),
 	    cmocka_unit_test(test_compact),
 	    cmocka_unit_test_setup_teardown(test_load_compact, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_roundtrip_mapped, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_corruption_mapped, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_load_mapped, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
