@@ -103,13 +103,15 @@ enum cs_counter {
 	CS_CNT_EXEC_DROPS,	 /* exec notices lost (ring buffer full) */
 	CS_CNT_DNS_ANSWERS,	 /* DNS responses handed to the collector */
 	CS_CNT_DNS_DROPS,	 /* DNS responses lost (ring buffer full) */
-	CS_CNT_CARRIED,	    /* sends that continued a token left open by the flow's last send */
-	CS_CNT_DEEP_SENDS,  /* sends handed to the collector for decoding (CS_TRIG_*) */
-	CS_CNT_DEEP_BYTES,  /* bytes handed over */
-	CS_CNT_DEEP_DROPS,  /* bytes not handed over: ring buffer full */
-	CS_CNT_NOT_DECODED, /* sends that needed decoding, not handed over (--decode off) */
-	CS_CNT_SKIPPED,	    /* bytes the tokeniser left out: runs too short for a strong value */
-	CS_CNT_RESCANS,	    /* sends with a hit or a decode trigger tokenised again, whole */
+	CS_CNT_CARRIED,	      /* sends that continued a token left open by the flow's last send */
+	CS_CNT_DEEP_SENDS,    /* sends handed to the collector for decoding (CS_TRIG_*) */
+	CS_CNT_DEEP_BYTES,    /* bytes handed over */
+	CS_CNT_DEEP_DROPS,    /* bytes not handed over: ring buffer full */
+	CS_CNT_NOT_DECODED,   /* sends that needed decoding, not handed over (--decode off) */
+	CS_CNT_SKIPPED,	      /* bytes the tokeniser left out: runs too short for a strong value */
+	CS_CNT_RESCANS,	      /* sends with a hit or a decode trigger tokenised again, whole */
+	CS_CNT_RESCAN_UNREAD, /* bytes of those a rescan could not read again: not tokenised whole
+			       */
 	CS_CNT_MAX,
 };
 

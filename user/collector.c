@@ -197,7 +197,7 @@ static void print_summary(const struct collector *c)
 		", out of scope %" PRIu64 "\n"
 		"  tokens hashed         %" PRIu64 "\n"
 		"  bytes not tokenised   %" PRIu64 " (runs too short for a strong value; %" PRIu64
-		" sends tokenised again whole)\n"
+		" sends tokenised again whole, %" PRIu64 " bytes of them unreadable again)\n"
 		"  hits                  %" PRIu64 " (distinct per send; unconfirmed %" PRIu64
 		", over per-send cap %" PRIu64 ")\n"
 		"  events                %" PRIu64 "\n"
@@ -217,7 +217,8 @@ static void print_summary(const struct collector *c)
 		(uint64_t)cnt[CS_CNT_MSGS_UNINSPECTED], (uint64_t)cnt[CS_CNT_LOOPBACK],
 		(uint64_t)cnt[CS_CNT_TLS_SKIPPED], (uint64_t)cnt[CS_CNT_OUT_OF_SCOPE],
 		(uint64_t)cnt[CS_CNT_TOKENS], (uint64_t)cnt[CS_CNT_SKIPPED],
-		(uint64_t)cnt[CS_CNT_RESCANS], (uint64_t)cnt[CS_CNT_HITS], (uint64_t)s->unconfirmed,
+		(uint64_t)cnt[CS_CNT_RESCANS], (uint64_t)cnt[CS_CNT_RESCAN_UNREAD],
+		(uint64_t)cnt[CS_CNT_HITS], (uint64_t)s->unconfirmed,
 		(uint64_t)cnt[CS_CNT_HITS_OVERFLOW], (uint64_t)cnt[CS_CNT_EVENTS],
 		(uint64_t)s->findings, (uint64_t)s->reported, (uint64_t)cnt[CS_CNT_RB_DROPS],
 		(uint64_t)loader_prog_misses(c->loader), (uint64_t)cnt[CS_CNT_TLS_WRITES],

@@ -1470,6 +1470,7 @@ int fpdb_load_as(struct fpdb *db, const char *path, const struct cs_key *key, en
 		if (err)
 			goto out;
 		why = map_subjects(d.map, d.nsubjects, d.soff);
+		map_drop(d.map->subj, d.map->subj + d.map->subj_size);
 		if (why) {
 			err = -EINVAL;
 			pr_err("%s: %s", path, why);

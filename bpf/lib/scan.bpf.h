@@ -1051,6 +1051,9 @@ __noinline int cs_scan_done(void)
 	cs_scan_reset(&st->scan);
 	cnt_add(CS_CNT_RESCANS, 1);
 	cs_walk_segs(st, &w, rescan_cb);
+	/* a read that failed now (memory unmapped by another thread since) ends the walk */
+	if (st->inspected > st->scan.pos)
+		cnt_add(CS_CNT_RESCAN_UNREAD, st->inspected - st->scan.pos);
 	st->sflags &= ~CS_SK_AGAIN;
 	return 0;
 }
