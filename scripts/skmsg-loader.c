@@ -163,7 +163,8 @@ static int fp_parse(const unsigned char *b, size_t len, struct fpview *v)
 {
 	__u64 eoff;
 
-	if (len < 72 || memcmp(b, "CSNTRYFP", 8) || le32(b + 8) != 2)
+	/* the layout of user/fpfile.h, version 3 (the same entries and prefilter as version 2) */
+	if (len < 80 || memcmp(b, "CSNTRYFP", 8) || le32(b + 8) != 3)
 		return -EINVAL;
 	v->nentries = le32(b + 28);
 	v->min_len = le32(b + 32);
