@@ -73,15 +73,17 @@ CS_INLINE __u64 cs_fp(const struct cs_key *k, __u64 acc, __u32 len)
 
 /*
  * Prefilter: a cheap mix of a finished token (one multiply) whose top bits index a bitmap of
- * all enrolled tokens (a power of two of at least 12 bits per token, so 12-24: 4-8% of other
+ * all enrolled tokens (a power of two of at least 16 bits per token, so 16-32: 3-6% of other
  * tokens pass). Only tokens that pass pay for SipHash and the tag table. acc is already keyed
- * (seeded FNV-1a), so the bitmap says nothing about registered values without the key. 12, not
- * 16: 151M fingerprints (10M subjects with hash variants) get 256 MiB (14.2 bits each, 6.8%
- * pass) instead of 512.
+ * (seeded FNV-1a), so the bitmap says nothing about registered values without the key. Past
+ * 2^CS_PRE_LOG2_BIG bits (128 MiB) the bitmap takes 12 bits per token instead (12-24, 4-8%
+ * pass): 151M fingerprints (10M subjects with hash variants) get 256 MiB, not 512.
  */
-#define CS_PRE_BITS_PER_FP 12
-#define CS_PRE_LOG2_MIN	   12
-#define CS_PRE_LOG2_MAX	   33
+#define CS_PRE_BITS_PER_FP     16
+#define CS_PRE_BITS_PER_FP_BIG 12
+#define CS_PRE_LOG2_BIG	       30
+#define CS_PRE_LOG2_MIN	       12
+#define CS_PRE_LOG2_MAX	       33
 
 CS_INLINE __u64 cs_pre(__u64 acc, __u32 len)
 {

@@ -1552,12 +1552,31 @@ void fpdb_release(struct fpdb *db)
 	memset(db, 0, sizeof(*db));
 }
 
-int fpdb_pre_build(struct fpdb *db, const __u64 *pre_values, size_t n)
+/* The smallest prefilter (log2 of its bits) with bits_per_fp bits for each of n tokens. */
+static __u32 pre_log2_for(__u64 n, __u32 bits_per_fp)
 {
 	__u32 log2 = CS_PRE_LOG2_MIN;
 
-	while (log2 < CS_PRE_LOG2_MAX && ((__u64)1 << log2) < (__u64)n * CS_PRE_BITS_PER_FP)
+	while (log2 < CS_PRE_LOG2_MAX && ((__u64)1 << log2) < (__u64)n * bits_per_fp)
 		log2++;
+	return log2;
+}
+
+__u32 fpdb_pre_log2(__u64 n)
+{
+	__u32 log2 = pre_log2_for(n, CS_PRE_BITS_PER_FP);
+
+	if (log2 > CS_PRE_LOG2_BIG) {
+		log2 = pre_log2_for(n, CS_PRE_BITS_PER_FP_BIG);
+		if (log2 < CS_PRE_LOG2_BIG)
+			log2 = CS_PRE_LOG2_BIG;
+	}
+	return log2;
+}
+
+int fpdb_pre_build(struct fpdb *db, const __u64 *pre_values, size_t n)
+{
+	__u32 log2 = fpdb_pre_log2(n);
 	free(db->pre);
 	db->pre = calloc(pre_bytes(log2) / 8, 8);
 	if (!db->pre) {

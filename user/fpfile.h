@@ -169,6 +169,8 @@ void fpdb_release(struct fpdb *db);
  * with malloc() (freed by fpdb_release). 0 or -ENOMEM.
  */
 int fpdb_pre_build(struct fpdb *db, const __u64 *pre_values, size_t n);
+/* Its size for n tokens: log2 of the bits (cs_hash.h CS_PRE_BITS_PER_FP and _BIG). */
+__u32 fpdb_pre_log2(__u64 n);
 /* The prefilter bit of one cs_pre() value: set by fpdb_pre_build, tested by the kernel. */
 static inline __u64 fpdb_pre_index(__u64 pre_value, __u32 pre_log2)
 {

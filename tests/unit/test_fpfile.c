@@ -702,6 +702,21 @@ static void test_load_compact(void **state)
 	free(w.pre);
 }
 
+/* Prefilter sizes: 16-32 bits a token up to 128 MiB, then 12-24 (10M subjects with variants). */
+static void test_pre_size(void **state)
+{
+	(void)state;
+	assert_int_equal(fpdb_pre_log2(0), CS_PRE_LOG2_MIN);
+	assert_int_equal(fpdb_pre_log2(97), CS_PRE_LOG2_MIN);
+	assert_int_equal(fpdb_pre_log2(21452), 19);    /* the bench's DB: 24.4 bits each */
+	assert_int_equal(fpdb_pre_log2(1u << 26), 30); /* 16 bits each, 128 MiB */
+	assert_int_equal(fpdb_pre_log2((1u << 26) + 1),
+			 30);				/* 2^31 at 16: 12 bits, not below 2^30 */
+	assert_int_equal(fpdb_pre_log2(58485317), 30);	/* 10M without variants: 18.4 bits */
+	assert_int_equal(fpdb_pre_log2(151000000), 31); /* 10M with variants: 14.2 bits */
+	assert_int_equal(fpdb_pre_log2(1ull << 40), CS_PRE_LOG2_MAX);
+}
+
 /* The same tests on a DB read in place from the file's mapping. */
 static void test_roundtrip_mapped(void **state)
 {
@@ -736,6 +751,7 @@ int main(void)
 	    cmocka_unit_test(test_sort_large),
 	    cmocka_unit_test(test_compact),
 	    cmocka_unit_test_setup_teardown(test_load_compact, setup, teardown),
+	    cmocka_unit_test(test_pre_size),
 	    cmocka_unit_test_setup_teardown(test_roundtrip_mapped, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_corruption_mapped, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_load_mapped, setup, teardown),
