@@ -120,4 +120,10 @@ expect_status 2 "bad --format" "$CONSENTRY" run -f "$FP" -k "$KEY" -c "$CONSENT"
 expect_status 2 "run with a truncated fingerprint file" "$CONSENTRY" run -f fp-half -k "$KEY" \
 	-c "$CONSENT" -R "$RECIPIENTS"
 ! grep -q ready "$ERR" || fail "run reported ready with a truncated fingerprint file"
+expect_status 2 "run with a truncated fingerprint file, mapped" "$CONSENTRY" run -f fp-half \
+	-k "$KEY" -c "$CONSENT" -R "$RECIPIENTS" --fp-memory mapped
+! grep -q ready "$ERR" || fail "run --fp-memory mapped reported ready with a truncated file"
+expect_status 2 "bad --fp-memory" "$CONSENTRY" run -f "$FP" -k "$KEY" -c "$CONSENT" \
+	-R "$RECIPIENTS" --fp-memory swap
+expect_err "bad --fp-memory" "--fp-memory: expected auto, compact or mapped, got 'swap'"
 info "ok: usage and load errors exit 2"
