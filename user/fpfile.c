@@ -363,6 +363,14 @@ static void map_drop(const void *from, const void *to)
 		madvise((void *)a, b - a, MADV_DONTNEED);
 }
 
+/* All of the mapping: fault-around maps up to 64 KiB next to each page read, not only it. */
+static void map_drop_all(const struct fpdb_map *m)
+{
+	uintptr_t pg = (uintptr_t)sysconf(_SC_PAGESIZE);
+
+	madvise((void *)m->base, (m->len + pg - 1) & ~(pg - 1), MADV_DONTNEED);
+}
+
 static __u64 map_bucket(const struct fpdb_map *m, __u64 fp)
 {
 	return m->dir_bits ? fp >> (64 - m->dir_bits) : 0;
@@ -788,9 +796,8 @@ int fpdb_iter_next(struct fpdb_iter *it, struct fp_entry *e)
 	__u32 m;
 
 	if (it->i >= db->nentries) {
-		if (db->map && db->nentries)
-			map_drop(&db->entries[(db->nentries - 1) / MAP_WINDOW * MAP_WINDOW],
-				 &db->entries[db->nentries]);
+		if (db->map)
+			map_drop_all(db->map);
 		return 0;
 	}
 	if (db->entries) {
@@ -1470,7 +1477,7 @@ int fpdb_load_as(struct fpdb *db, const char *path, const struct cs_key *key, en
 		if (err)
 			goto out;
 		why = map_subjects(d.map, d.nsubjects, d.soff);
-		map_drop(d.map->subj, d.map->subj + d.map->subj_size);
+		map_drop_all(d.map);
 		if (why) {
 			err = -EINVAL;
 			pr_err("%s: %s", path, why);

@@ -642,6 +642,28 @@ static void test_compact(void **state)
 	check_compact(200000, 100000, 5);
 }
 
+/* Rss in KiB of the mapping holding addr (/proc/self/smaps), -1 if there is none. */
+static long mapping_rss_kb(const void *addr)
+{
+	FILE *f = fopen("/proc/self/smaps", "r");
+	char line[512];
+	int in = 0;
+	long kb = -1;
+
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long lo, hi;
+
+		if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2 && strchr(line, ' ') &&
+		    line[strcspn(line, " ") - 1] != ':')
+			in = (uintptr_t)addr >= lo && (uintptr_t)addr < hi;
+		else if (in && sscanf(line, "Rss: %ld kB", &kb) == 1)
+			break;
+	}
+	fclose(f);
+	return kb;
+}
+
 /* A file large enough for a directory loads into the compact form entry for entry. */
 static void test_load_compact(void **state)
 {
@@ -664,6 +686,24 @@ static void test_load_compact(void **state)
 	assert_int_equal(fpdb_write(x->fp, &w), 0);
 	assert_int_equal(load(&r, x->fp, &x->k), 0);
 	assert_int_equal(r.nentries, w.nentries);
+	/* mapped: the load read the whole file and left none of it resident (1.6 MB of entries) */
+	if (load_form == FPDB_MAPPED) {
+		struct fpdb_iter it;
+		struct fp_entry e;
+		__u32 n = 0;
+
+		assert_int_equal(mapping_rss_kb(r.entries), 0);
+		/* nor does a walk over every entry (the tag-table fill) */
+		fpdb_iter_init(&it, &r);
+		while (fpdb_iter_next(&it, &e))
+			n++;
+		assert_int_equal(n, r.nentries);
+		assert_int_equal(mapping_rss_kb(r.entries), 0);
+		/* a lookup maps a page and its fault-around neighbours (64 KiB), no more */
+		assert_true(fpdb_find(&r, w.entries[w.nentries / 2].fp, &n) > 0);
+		assert_true(mapping_rss_kb(r.entries) > 0);
+		assert_true(mapping_rss_kb(r.entries) <= 128);
+	}
 	expect_same_entries(&r, w.entries, w.nentries);
 	for (int i = 0; i < 1000; i++)
 		assert_string_equal(fpdb_subject(&r, (__u32)i), names[i]);
