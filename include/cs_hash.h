@@ -99,7 +99,7 @@ CS_INLINE __u64 cs_pre(__u64 acc, __u32 len)
  * Tag-table addressing: a 32-bit tag (bit 0 set, so never 0; bit 1 clear) and two candidate
  * buckets among nb (any count: multiply-shift, not a mask, so the table is sized to the
  * fingerprints instead of the next power of two). The second bucket is cs_bucket_alt() of the
- * first: b1 + b2 = cs_tag_off(tag) (mod nb), so either one and the tag give the other (what
+ * first: b1 + b2 = f(tag) (mod nb), so either one and the tag give the other (what
  * partial-key cuckoo insertion needs). The table stores the tag with CS_TAG_WEAK set when every
  * enrolled value with this fingerprint is a weak-field part: such a hit alone is no disclosure.
  */

@@ -895,11 +895,16 @@ const char *fpdb_subject(const struct fpdb *db, __u32 i)
 
 	if (db->map) {
 		struct fpdb_map *m = db->map;
-		__u64 r = db->soff[i / FPDB_SUBJECT_STRIDE];
 		char *out = m->names[m->next++ % FPDB_LOOKUP_RING];
+		__u64 r;
 		__u32 len = 0;
 
 		/* records were checked at load; the bounds guard against a file changed since */
+		if (i >= db->nsubjects) {
+			out[0] = '\0';
+			return out;
+		}
+		r = db->soff[i / FPDB_SUBJECT_STRIDE];
 		for (__u32 k = i % FPDB_SUBJECT_STRIDE;; k--) {
 			len = r + 2 <= m->subj_size ? m->subj[r] | (__u32)m->subj[r + 1] << 8 : 0;
 			if (len > FP_SUBJECT_MAX || r + 2 + len > m->subj_size)
