@@ -244,16 +244,34 @@ size_t tagtable_count_db(const struct fpdb *db)
 	return n;
 }
 
+/* Fingerprints read ahead of the insertion, their buckets prefetched (a power of two). */
+#define TT_AHEAD 16
+
 int tagtable_fill_db(struct cs_bucket *t, __u32 nb, const struct fpdb *db, __u64 seed)
 {
-	__u64 rng = seed | 1, fp;
+	__u64 rng = seed | 1, fps[TT_AHEAD];
+	int err = 0, weak[TT_AHEAD];
+	unsigned head = 0, tail = 0;
 	struct fp_runs r;
-	int err = 0, w;
 
+	/*
+	 * The two buckets of a fingerprint are random in a table of up to 640 MiB: two cache and
+	 * TLB misses per insert. Keep TT_AHEAD of them in flight.
+	 */
 	fp_runs_init(&r, db);
-	while (!err && fp_runs_next(&r, &fp, &w))
-		err = tt_insert(t, nb, fp, w, &rng);
-	return err;
+	for (;;) {
+		while (tail - head < TT_AHEAD &&
+		       fp_runs_next(&r, &fps[tail % TT_AHEAD], &weak[tail % TT_AHEAD])) {
+			__u64 fp = fps[tail++ % TT_AHEAD];
+
+			__builtin_prefetch(&t[cs_bucket1(fp, nb)], 1);
+			__builtin_prefetch(&t[cs_bucket2(fp, nb)], 1);
+		}
+		if (err || head == tail)
+			return err;
+		err = tt_insert(t, nb, fps[head % TT_AHEAD], weak[head % TT_AHEAD], &rng);
+		head++;
+	}
 }
 
 /* The cgroup v2 root, for programs that must see every socket of the host. */
