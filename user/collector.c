@@ -332,10 +332,9 @@ int collector_run(struct collector *c)
 	}
 
 	fprintf(stderr,
-		"consentry: ready: %u probes attached, %u fingerprints of %u subjects (%s in "
-		"memory)\n",
+		"consentry: ready: %u probes attached, %u fingerprints of %u subjects (%s)\n",
 		c->loader->nprogs, c->corr.db->nentries, c->corr.db->nsubjects,
-		c->corr.db->map ? "mapped from the file" : "compact");
+		c->corr.db->map ? "mapped from the file" : "compact in memory");
 	notify_ready();
 
 	while (!stop) {

@@ -15,9 +15,9 @@ round=0
 for form in compact mapped; do
 	round=$((round + 1))
 	monitor_start --fp-memory "$form"
-	want="compact"
+	want="compact in memory"
 	[[ "$form" == mapped ]] && want="mapped from the file"
-	grep -q -F "($want in memory)" "$MONLOG" || fail "ready line does not say '$want': $(cat "$MONLOG")"
+	grep -q -F "($want)" "$MONLOG" || fail "ready line does not say '$want': $(cat "$MONLOG")"
 	# 1. u001's name alone, then u001's name, birthdate and address together (all weak): nothing.
 	tcp_send "$IP_BROKER" "$PORT_RAW" '{"name":"张伟","city":"Shanghai"}'
 	tcp_send "$IP_BROKER" "$PORT_RAW" \
