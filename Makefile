@@ -135,8 +135,8 @@ bench: setup
 # phase's third mode, the tracepoint tax alone
 $(O)/skmsg-loader: scripts/skmsg-loader.c $(O)/skmsg.skel.h
 	$(call msg,CC,$@)
-	$(Q)$(CC) -std=gnu11 -O2 -g -Wall -Wextra -Werror -Iinclude -I$(O) $(LIBBPF_CFLAGS) $< \
-		$(LIBBPF_LIBS) -o $@
+	$(Q)$(CC) -std=gnu11 -O2 -g -Wall -Wextra -Werror -Iinclude -Iuser -I$(O) $(LIBBPF_CFLAGS) \
+		$< $(LIBBPF_LIBS) -o $@
 
 eval: setup
 	$(Q)$(MAKE) --no-print-directory $(BIN)

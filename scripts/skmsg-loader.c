@@ -42,6 +42,7 @@
 
 #include "cs_abi.h"
 #include "cs_hash.h"
+#include "fpfile.h" /* the file's magic, version and header size; its reader is not linked */
 #include "skmsg.skel.h"
 
 #ifndef SO_COOKIE
@@ -163,9 +164,12 @@ static int fp_parse(const unsigned char *b, size_t len, struct fpview *v)
 {
 	__u64 eoff;
 
-	/* the layout of user/fpfile.h, version 3 (the same entries and prefilter as version 2) */
-	if (len < 80 || memcmp(b, "CSNTRYFP", 8) || le32(b + 8) != 3)
+	/* the layout of user/fpfile.h (it broke silently once when the version moved on) */
+	if (len < FP_HDR_SIZE || memcmp(b, FP_MAGIC, 8) || le32(b + 8) != FP_VERSION) {
+		fprintf(stderr, "skmsg-loader: not a version-%d consentry fingerprint file\n",
+			FP_VERSION);
 		return -EINVAL;
+	}
 	v->nentries = le32(b + 28);
 	v->min_len = le32(b + 32);
 	v->max_len = le32(b + 36);
