@@ -110,8 +110,7 @@ enum cs_counter {
 	CS_CNT_NOT_DECODED,   /* sends that needed decoding, not handed over (--decode off) */
 	CS_CNT_SKIPPED,	      /* bytes the tokeniser left out: runs too short for a strong value */
 	CS_CNT_RESCANS,	      /* sends with a hit or a decode trigger tokenised again, whole */
-	CS_CNT_RESCAN_UNREAD, /* bytes of those a rescan could not read again: not tokenised whole
-			       */
+	CS_CNT_RESCAN_UNREAD, /* bytes of those not readable again: not tokenised whole */
 	CS_CNT_MAX,
 };
 

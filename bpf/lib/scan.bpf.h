@@ -375,6 +375,7 @@ __noinline int cs_exact_blocks(__u32 n)
 {
 	struct cs_state *st = state_get();
 	__u32 b, any = 0, first = 0, last = 0, w;
+	__u8 end;
 
 	if (!st || cfg_skip_len < 7 || !n || n > CS_CHUNK)
 		return 0xffff;
@@ -408,8 +409,8 @@ __noinline int cs_exact_blocks(__u32 n)
 	if (st->sflags & CS_SK_RUN_OPEN)
 		any |= 1;
 	w = (n - 1) / 8;
-	b = st->chunk[(n - 1) & (CS_CHUNK - 1)];
-	if (b >= 0x1f && b <= 0x7a)
+	end = st->chunk[(n - 1) & (CS_CHUNK - 1)];
+	if (end >= 0x1f && end <= 0x7a)
 		any |= (1 << (w / 8)) | (1 << ((w ? w - 1 : 0) / 8));
 	return (any | (last << 1) | (first >> 1)) & 0xffff;
 }

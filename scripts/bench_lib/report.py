@@ -233,16 +233,17 @@ def main():
                 off = median([float(r[key]) for r in off_rows])
                 on = median([float(r[key]) for r in by[(ph, ph, "on")]])
                 tax = [float(r[key]) for r in tax_rows]
+                mt = median(tax)
+                tax_off = mt / off if off else float("nan")
+                on_tax = on / mt if mt else float("nan")
                 u = " us" if unit == "us" else ""
-                print("%-14s %-28s tax/off %.2f, on/tax %.2f" % (
-                    name, cell(tax, fmt, u), median(tax) / off if off else float("nan"),
-                    on / median(tax) if median(tax) else float("nan")))
+                print("%-14s %-28s tax/off %.2f, on/tax %.2f" % (name, cell(tax, fmt, u), tax_off, on_tax))
                 item = ph + " " + name
-                res(ph, item, "tax_median", median(tax), unit)
-                res(ph, item, "tax_ratio", median(tax) / off if off else float("nan"))
-                res(ph, item, "on_over_tax", on / median(tax) if median(tax) else float("nan"))
+                res(ph, item, "tax_median", mt, unit)
+                res(ph, item, "tax_ratio", tax_off)
+                res(ph, item, "on_over_tax", on_tax)
                 if key == "value":
-                    meas[ph + "_tax"] = median(tax) / off if off else float("nan")
+                    meas[ph + "_tax"] = tax_off
             print("   tax: no monitor, two empty syscall tracepoint programs attached (every syscall "
                   "of the host takes the slow path);\n   tax/off is what any syscall-tracepoint "
                   "monitor costs before doing any work, on/tax what consentry adds to it")
