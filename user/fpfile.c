@@ -38,13 +38,6 @@
 
 /* Entries converted and checksummed per write call. */
 #define WR_BATCH 4096
-/*
- * A loaded DB also fills fpdb.subjects[] for readers that index it directly (the unit tests; the
- * collector uses fpdb_subject()). 0 saves 8 bytes per subject (76 MiB at 10M).
- */
-#ifndef FPDB_SUBJECT_POINTERS
-#define FPDB_SUBJECT_POINTERS 1
-#endif
 
 /* Entries read per call when loading (1 MiB). */
 #define LOAD_BATCH 65536
@@ -384,6 +377,24 @@ static void map_free(struct fpdb_map *m)
 		munmap((void *)m->base, m->len);
 	free(m->dir);
 	free(m);
+}
+
+/*
+ * The subject record at offset r of a subjects region of size bytes (u16 length, then the id):
+ * its length into *len; or what is wrong with it.
+ */
+static const char *subject_record(const unsigned char *b, __u64 size, __u64 r, __u32 *len)
+{
+	if (r > size || size - r < 2)
+		return "subject table shorter than nsubjects";
+	*len = b[r] | (__u32)b[r + 1] << 8;
+	if (!*len || *len > FP_SUBJECT_MAX)
+		return "bad subject id length";
+	if (size - r - 2 < *len)
+		return "subject table shorter than nsubjects";
+	if (memchr(b + r + 2, '\0', *len))
+		return "NUL byte in subject id";
+	return NULL;
 }
 
 /* One pass of entries in fp order into an index: a run of one fp is a single or a group. */
@@ -906,14 +917,16 @@ const char *fpdb_subject(const struct fpdb *db, __u32 i)
 		}
 		r = db->soff[i / FPDB_SUBJECT_STRIDE];
 		for (__u32 k = i % FPDB_SUBJECT_STRIDE;; k--) {
-			len = r + 2 <= m->subj_size ? m->subj[r] | (__u32)m->subj[r + 1] << 8 : 0;
-			if (len > FP_SUBJECT_MAX || r + 2 + len > m->subj_size)
+			if (subject_record(m->subj, m->subj_size, r, &len)) {
 				len = 0;
+				break;
+			}
 			if (!k)
 				break;
 			r += 2 + len;
 		}
-		memcpy(out, m->subj + r + 2, len);
+		if (len)
+			memcpy(out, m->subj + r + 2, len);
 		out[len] = '\0';
 		return out;
 	}
@@ -1201,26 +1214,19 @@ static int read_at(int fd, void *buf, size_t n, __u64 off)
  * Turn the subjects region (u16 length + bytes, repeated) into NUL-terminated strings in place:
  * every record shrinks by one byte, so the write cursor never passes the read cursor.
  */
-static const char *parse_subjects(char *buf, __u64 size, __u32 n, char **subjects, __u64 *soff)
+static const char *parse_subjects(char *buf, __u64 size, __u32 n, __u64 *soff)
 {
 	__u64 r = 0, w = 0;
 
 	for (__u32 i = 0; i < n; i++) {
+		const char *why;
 		__u32 len;
 
-		if (size - r < 2)
-			return "subject table shorter than nsubjects";
-		len = (unsigned char)buf[r] | (unsigned)(unsigned char)buf[r + 1] << 8;
-		if (!len || len > FP_SUBJECT_MAX)
-			return "bad subject id length";
-		if (size - r - 2 < len)
-			return "subject table shorter than nsubjects";
+		why = subject_record((const unsigned char *)buf, size, r, &len);
+		if (why)
+			return why;
 		memmove(buf + w, buf + r + 2, len);
-		if (memchr(buf + w, '\0', len))
-			return "NUL byte in subject id";
 		buf[w + len] = '\0';
-		if (subjects)
-			subjects[i] = buf + w;
 		if (i % FPDB_SUBJECT_STRIDE == 0)
 			soff[i / FPDB_SUBJECT_STRIDE] = w;
 		w += len + 1;
@@ -1296,29 +1302,23 @@ static int load_checks(const char *path, const unsigned char *h, struct fpdb *d,
 	return window_ok(path, d) ? 0 : -EINVAL;
 }
 
-/* Check the subjects region of a mapping as parse_subjects() does, keeping every stride-th offset.
- */
+/* Check the subjects region of a mapping as parse_subjects() does, keeping its offsets. */
 static const char *map_subjects(const struct fpdb_map *m, __u32 n, __u64 *soff)
 {
-	__u64 r = 0, size = m->subj_size;
+	__u64 r = 0;
 
 	for (__u32 i = 0; i < n; i++) {
+		const char *why;
 		__u32 len;
 
-		if (size - r < 2)
-			return "subject table shorter than nsubjects";
-		len = m->subj[r] | (__u32)m->subj[r + 1] << 8;
-		if (!len || len > FP_SUBJECT_MAX)
-			return "bad subject id length";
-		if (size - r - 2 < len)
-			return "subject table shorter than nsubjects";
-		if (memchr(m->subj + r + 2, '\0', len))
-			return "NUL byte in subject id";
+		why = subject_record(m->subj, m->subj_size, r, &len);
+		if (why)
+			return why;
 		if (i % FPDB_SUBJECT_STRIDE == 0)
 			soff[i / FPDB_SUBJECT_STRIDE] = r;
 		r += 2 + len;
 	}
-	if (r != size)
+	if (r != m->subj_size)
 		return "trailing bytes after subject table";
 	return NULL;
 }
@@ -1492,10 +1492,8 @@ int fpdb_load_as(struct fpdb *db, const char *path, const struct cs_key *key, en
 	}
 
 	d.strings = malloc(subj_size ? subj_size : 1);
-	if (FPDB_SUBJECT_POINTERS)
-		d.subjects = calloc(d.nsubjects ? d.nsubjects : 1, sizeof(*d.subjects));
 	d.ix = ix_new(d.nentries, d.nsubjects);
-	if (!d.strings || (FPDB_SUBJECT_POINTERS && !d.subjects) || !d.ix) {
+	if (!d.strings || !d.ix) {
 		err = -ENOMEM;
 		pr_err("%s: %s", path, strerror(ENOMEM));
 		goto out;
@@ -1519,7 +1517,7 @@ int fpdb_load_as(struct fpdb *db, const char *path, const struct cs_key *key, en
 	if (err)
 		goto out;
 	err = -EINVAL;
-	why = parse_subjects(d.strings, subj_size, d.nsubjects, d.subjects, d.soff);
+	why = parse_subjects(d.strings, subj_size, d.nsubjects, d.soff);
 	if (why) {
 		pr_err("%s: %s", path, why);
 		goto out;

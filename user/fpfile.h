@@ -105,9 +105,9 @@ struct fpdb {
 	 */
 	struct fpdb_map *map;
 	/*
-	 * NUL-terminated subject ids, index = fp_entry.subject. Read them with fpdb_subject(): a
-	 * loaded DB finds them without this array (8 bytes a subject, 76 MiB at 10M) from soff,
-	 * and builds it only for readers not moved to fpdb_subject() yet (see fpfile.c).
+	 * NUL-terminated subject ids of a DB built in memory, index = fp_entry.subject; NULL in a
+	 * loaded DB, which finds them from soff (no 8-byte pointer a subject: 76 MiB at 10M).
+	 * Read either with fpdb_subject().
 	 */
 	char **subjects;
 	__u64 *soff;   /* loaded: offset in strings of every FPDB_SUBJECT_STRIDE-th subject id */
