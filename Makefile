@@ -133,10 +133,9 @@ bench: setup
 
 # the sk_msg prototype's loader; make bench uses its empty tracepoints ("tp") as the HTTP
 # phase's third mode, the tracepoint tax alone
-$(O)/skmsg-loader: scripts/skmsg-loader.c $(O)/skmsg.skel.h
+$(O)/skmsg-loader: scripts/skmsg-loader.c $(O)/skmsg.skel.h $(O)/libconsentry.a
 	$(call msg,CC,$@)
-	$(Q)$(CC) -std=gnu11 -O2 -g -Wall -Wextra -Werror -Iinclude -Iuser -I$(O) $(LIBBPF_CFLAGS) \
-		$< $(LIBBPF_LIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $< $(O)/libconsentry.a $(LIBBPF_LIBS) -o $@
 
 eval: setup
 	$(Q)$(MAKE) --no-print-directory $(BIN)

@@ -42,7 +42,9 @@
 
 #include "cs_abi.h"
 #include "cs_hash.h"
-#include "fpfile.h" /* the file's magic, version and header size; its reader is not linked */
+#include "fpfile.h"
+#include "keyfile.h"
+#include "tagtable.h"
 #include "skmsg.skel.h"
 
 #ifndef SO_COOKIE
@@ -102,141 +104,6 @@ static void usage_exit(const char *why)
 		"[--stats]\n",
 		why);
 	exit(2);
-}
-
-static int read_file(const char *path, void **buf, size_t *len)
-{
-	struct stat st;
-	ssize_t r;
-	size_t got = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC), err = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st)) {
-		err = -errno;
-		goto out;
-	}
-	*len = st.st_size;
-	*buf = malloc(*len ? *len : 1);
-	if (!*buf) {
-		err = -ENOMEM;
-		goto out;
-	}
-	while (got < *len) {
-		r = read(fd, (char *)*buf + got, *len - got);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0) {
-			err = r < 0 ? -errno : -EIO;
-			free(*buf);
-			goto out;
-		}
-		got += r;
-	}
-out:
-	close(fd);
-	return err;
-}
-
-static __u64 le64(const unsigned char *p)
-{
-	__u64 v = 0;
-
-	for (int i = 7; i >= 0; i--)
-		v = v << 8 | p[i];
-	return v;
-}
-
-static __u32 le32(const unsigned char *p)
-{
-	return p[0] | p[1] << 8 | p[2] << 16 | (__u32)p[3] << 24;
-}
-
-/* The fingerprint file, as documented in user/fpfile.h (version 2); no CRC check here. */
-struct fpview {
-	__u32 nentries, min_len, max_len, pre_log2;
-	const unsigned char *entries; /* 16-byte records, fp first */
-	const __u64 *pre;
-};
-
-static int fp_parse(const unsigned char *b, size_t len, struct fpview *v)
-{
-	__u64 eoff;
-
-	/* the layout of user/fpfile.h (it broke silently once when the version moved on) */
-	if (len < FP_HDR_SIZE || memcmp(b, FP_MAGIC, 8) || le32(b + 8) != FP_VERSION) {
-		fprintf(stderr, "skmsg-loader: not a version-%d consentry fingerprint file\n",
-			FP_VERSION);
-		return -EINVAL;
-	}
-	v->nentries = le32(b + 28);
-	v->min_len = le32(b + 32);
-	v->max_len = le32(b + 36);
-	eoff = le64(b + 40);
-	v->pre_log2 = le32(b + 68);
-	if (v->pre_log2 < CS_PRE_LOG2_MIN || v->pre_log2 > CS_PRE_LOG2_MAX ||
-	    eoff + (__u64)v->nentries * 16 + (1ull << v->pre_log2) / 8 > len)
-		return -EINVAL;
-	v->entries = b + eoff;
-	v->pre = (const __u64 *)(b + eoff + (size_t)v->nentries * 16);
-	return 0;
-}
-
-/* Two-choice tag table as user/loader.c builds it (weak flags left out: hits are only counted). */
-static __u32 tags_build(const struct fpview *v, struct cs_bucket **out)
-{
-	__u32 nb = v->nentries / 6 + 1;
-
-	for (;;) {
-		struct cs_bucket *t = calloc(nb, sizeof(*t));
-		__u32 i;
-
-		if (!t)
-			return 0;
-		for (i = 0; i < v->nentries; i++) {
-			__u64 fp = le64(v->entries + (size_t)i * 16);
-			__u32 tag = cs_tag(fp), placed = 0;
-			struct cs_bucket *b[2] = {&t[cs_bucket1(fp, nb)], &t[cs_bucket2(fp, nb)]};
-
-			for (int k = 0; k < 2 && !placed; k++)
-				for (int s = 0; s < CS_TAG_SLOTS && !placed; s++)
-					if (!b[k]->tag[s] || b[k]->tag[s] == tag) {
-						b[k]->tag[s] = tag;
-						placed = 1;
-					}
-			if (!placed)
-				break;
-		}
-		if (i == v->nentries) {
-			*out = t;
-			return nb;
-		}
-		free(t);
-		nb += nb / 4 + 1;
-	}
-}
-
-static int key_load(const char *path, struct cs_key *k)
-{
-	void *buf;
-	size_t len;
-	int err = read_file(path, &buf, &len);
-
-	if (err)
-		return err;
-	if (len != 32) {
-		free(buf);
-		return -EINVAL;
-	}
-	k->k0 = le64(buf);
-	k->k1 = le64((unsigned char *)buf + 8);
-	k->seed = le64((unsigned char *)buf + 16);
-	k->k3 = 0;
-	k->ce = cs_acc_str(k->seed, "content-encoding");
-	memset(buf, 0, len);
-	free(buf);
-	return 0;
 }
 
 static void print_counters(struct skmsg_bpf *skel, const char *tag)
@@ -392,12 +259,10 @@ int main(int argc, char **argv)
 	struct skmsg_bpf *skel = NULL;
 	struct bpf_link *links[3] = {};
 	struct bpf_program *verdict = NULL, *shown[4] = {};
-	struct cs_bucket *tt = NULL;
-	struct fpview fv = {};
+	struct fpdb db = {0};
 	struct cs_key key = {};
 	struct opts o;
-	void *fpbuf = NULL, *m;
-	size_t fplen = 0;
+	void *m;
 	sigset_t set;
 	int err = 1, cg = -1, stats_fd = -1, sig, nshown = 0, attached = 0;
 	__u32 nb = 1;
@@ -428,23 +293,11 @@ int main(int argc, char **argv)
 		err = 0;
 		goto out;
 	}
-	if (o.fp) {
-		int e = read_file(o.fp, &fpbuf, &fplen);
-
-		if (!e)
-			e = fp_parse(fpbuf, fplen, &fv);
-		if (!e)
-			e = key_load(o.key, &key);
-		if (e) {
-			fprintf(stderr, "skmsg-loader: %s / %s: %s\n", o.fp, o.key, strerror(-e));
-			goto out;
-		}
-		nb = tags_build(&fv, &tt);
-		if (!nb) {
-			fprintf(stderr, "skmsg-loader: cannot build the tag table\n");
-			goto out;
-		}
-	}
+	/* the monitor's own readers of the key and fingerprint files (they print what is wrong) */
+	if (o.fp && (keyfile_load(o.key, &key, 0) || fpdb_load(&db, o.fp, &key)))
+		goto out;
+	if (o.fp)
+		nb = tagtable_nbuckets(tagtable_count_db(&db));
 	skel = skmsg_bpf__open();
 	if (!skel) {
 		fprintf(stderr, "skmsg-loader: open: %s\n", strerror(errno));
@@ -453,15 +306,15 @@ int main(int argc, char **argv)
 	skel->rodata->cfg_scan_limit = o.scan_limit;
 	skel->rodata->cfg_record_last = o.record_last;
 	if (o.fp) {
-		skel->rodata->cfg_min_len = fv.nentries ? fv.min_len : 0xffffffff;
-		skel->rodata->cfg_max_len = fv.nentries ? fv.max_len : 0;
+		skel->rodata->cfg_min_len = db.nentries ? db.min_len : 0xffffffff;
+		skel->rodata->cfg_max_len = db.nentries ? db.max_len : 0;
 		skel->rodata->cfg_tag_buckets = nb;
-		skel->rodata->cfg_pre_shift = 64 - fv.pre_log2;
+		skel->rodata->cfg_pre_shift = 64 - db.pre_log2;
 		skel->rodata->cfg_k0 = key.k0;
 		skel->rodata->cfg_k1 = key.k1;
 		skel->rodata->cfg_seed = key.seed;
 		skel->rodata->cfg_ce = key.ce;
-		bpf_map__set_max_entries(skel->maps.pre, 1u << (fv.pre_log2 - 6));
+		bpf_map__set_max_entries(skel->maps.pre, 1u << (db.pre_log2 - 6));
 	} else {
 		/*
 		 * No fingerprints: a random key, a 4096-bit prefilter of zeroes (tokens are only
@@ -493,7 +346,8 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	if (o.fp) {
-		size_t tl = (size_t)nb * sizeof(struct cs_bucket), pl = (1ull << fv.pre_log2) / 8;
+		size_t tl = (size_t)nb * sizeof(struct cs_bucket), pl = (1ull << db.pre_log2) / 8;
+		int e;
 
 		m = mmap(NULL, tl, PROT_READ | PROT_WRITE, MAP_SHARED, bpf_map__fd(skel->maps.tags),
 			 0);
@@ -501,15 +355,19 @@ int main(int argc, char **argv)
 			fprintf(stderr, "skmsg-loader: mmap tags: %s\n", strerror(errno));
 			goto out;
 		}
-		memcpy(m, tt, tl);
+		e = tagtable_fill_db(m, nb, &db, 0x9e3779b97f4a7c15ULL);
 		munmap(m, tl);
+		if (e) {
+			fprintf(stderr, "skmsg-loader: the tag table of %u buckets is full\n", nb);
+			goto out;
+		}
 		m = mmap(NULL, pl, PROT_READ | PROT_WRITE, MAP_SHARED, bpf_map__fd(skel->maps.pre),
 			 0);
 		if (m == MAP_FAILED) {
 			fprintf(stderr, "skmsg-loader: mmap pre: %s\n", strerror(errno));
 			goto out;
 		}
-		memcpy(m, fv.pre, pl);
+		memcpy(m, db.pre, pl);
 		munmap(m, pl);
 	}
 
@@ -584,7 +442,6 @@ out:
 	skmsg_bpf__destroy(skel);
 	if (stats_fd >= 0)
 		close(stats_fd);
-	free(tt);
-	free(fpbuf);
+	fpdb_release(&db);
 	return err;
 }

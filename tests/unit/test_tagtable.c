@@ -9,7 +9,7 @@
 
 #include "cs_hash.h"
 #include "fpfile.h"
-#include "loader.h"
+#include "tagtable.h"
 
 static __u64 rnd(__u64 *s)
 {
