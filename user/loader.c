@@ -218,9 +218,11 @@ int loader_start(struct loader *l, const struct loader_opts *o)
 	skel->rodata->cfg_max_len = o->db->nentries ? o->db->max_len : 0;
 	/* runs shorter than the shortest strong token are not tokenised (cs_abi.h CS_SKIP_*) */
 	if (!o->scan_all && !(o->db->flags & FPDB_F_STRONG_NONASCII) &&
-	    o->db->strong_min_len >= CS_SKIP_MIN)
+	    o->db->strong_min_len >= CS_SKIP_MIN) {
 		skel->rodata->cfg_skip_len =
 		    o->db->strong_min_len < CS_SKIP_MAX ? o->db->strong_min_len : CS_SKIP_MAX;
+		skel->rodata->cfg_strong_min = o->db->strong_min_len;
+	}
 	skel->rodata->cfg_tag_buckets = l->nbuckets;
 	skel->rodata->cfg_pre_shift = 64 - o->db->pre_log2;
 	skel->rodata->cfg_self_tgid = getpid();

@@ -19,6 +19,12 @@ const volatile __u8 cfg_decode = 1; /* --decode auto: hand flagged sends over (c
  * fingerprint DB: min(shortest strong token, 12), 0 when a strong token is not ASCII.
  */
 const volatile __u32 cfg_skip_len = 0;
+/*
+ * With skipping on, the shortest strong token (else 0): the first pass over a send looks up only
+ * tokens this long. Shorter ones can only be weak, and weak hits count only next to a strong
+ * hit, whose send is tokenised again whole (cs_scan_done), every length looked up.
+ */
+const volatile __u32 cfg_strong_min = 0;
 /* the DB has weak fields: a send with a hit and skipped runs is tokenised again whole */
 const volatile __u8 cfg_rescan = 1;
 const volatile __u8 cfg_tls = 0; /* TLS library probes attached: claim their plaintext */
@@ -85,6 +91,7 @@ struct cs_state {
 	__u32 skipped;		     /* bytes of this send the tokeniser left out */
 	__u32 sflags;		     /* CS_SK_* */
 	__u32 live_start, live_done; /* cs_next_range: the open range, bytes up to its start */
+	__u32 tok_min;		     /* cs_scan_chunk_step: shortest token length looked up */
 	struct cs_scan fscan;	     /* cs_scan_done: the open tokens, flushed on a copy */
 	__u64 smask[CS_CHUNK /
 		    64]; /* chunk byte i may be in a strong token: bit i % 64 of [i / 64] */

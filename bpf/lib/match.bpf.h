@@ -52,10 +52,12 @@ static __always_inline void cs_key_get(struct cs_key *k)
  * the length register itself would narrow its range, the next test would be decided from it and
  * the verifier would have to keep one state per length. Use inside CS_ON_TOKEN.
  */
-#define CS_PRE_PASS(acc, len, then)                                                                \
+#define CS_PRE_PASS(acc, len, then) CS_PRE_PASS_MIN(acc, len, cfg_min_len, then)
+/* The same with a shortest length of the caller's (at least cfg_min_len). */
+#define CS_PRE_PASS_MIN(acc, len, min, then)                                                       \
 	do {                                                                                       \
 		__u32 __l = CS_K(len);                                                             \
-		if (__l >= cfg_min_len && __l <= cfg_max_len) {                                    \
+		if (__l >= (min) && __l <= cfg_max_len) {                                          \
 			__u64 __b = cs_pre(acc, len) >> cfg_pre_shift;                             \
 			__u32 __w = __b >> 6;                                                      \
 			__u64 *__p = bpf_map_lookup_elem(&pre, &__w);                              \

@@ -11,12 +11,29 @@
 #ifndef CS_SCAN_BPF_H
 #define CS_SCAN_BPF_H
 
+/*
+ * Cost-floor builds, for the benchmark only (scripts/bench --only floor builds them with make
+ * BPF_EXTRA=-DCS_FLOOR=n): 1 copies each chunk of a send and scans nothing; 2 also classifies
+ * it and finds its ranges (cs_scan_live) but tokenises none. Both detect nothing. The monitor's
+ * build is 0.
+ */
+#ifndef CS_FLOOR
+#define CS_FLOOR 0
+#endif
+
 #include "lib/maps.bpf.h"
 
 __noinline int cs_token(__u64 acc, __u32 len, __u32 start, __u32 end);
 
-/* Every token: length window and prefilter bit (match.bpf.h), then the call. */
-#define CS_ON_TOKEN(ctx, acc, len, start, end) CS_PRE_PASS(acc, len, cs_token(acc, len, start, end))
+/*
+ * Every token: length window and prefilter bit (match.bpf.h), then the call. ctx, when not NULL,
+ * points to the shortest length to look up (st->tok_min: cfg_min_len, but cfg_strong_min while
+ * cs_scan_live tokenises its ranges; read from the map each time, so the verifier never knows
+ * it); NULL: cfg_min_len.
+ */
+#define CS_ON_TOKEN(ctx, acc, len, start, end)                                                     \
+	CS_PRE_PASS_MIN(acc, len, (ctx) ? *(volatile const __u32 *)(ctx) : cfg_min_len,            \
+			cs_token(acc, len, start, end))
 #include "cs_scan.h"
 
 /* A token of enrolled length ended: fingerprint it and keep it if the tag table knows it. */
@@ -91,7 +108,7 @@ __noinline int cs_scan_chunk_step(__u32 off, __u32 n, __u32 pos, __u32 which)
 	cs_key_get(&k);
 	/* any offset: chunk_pad holds CS_STEP bytes after the chunk */
 	off &= CS_CHUNK - 1;
-	cs_scan_step(CS_SCAN_AT(st, which), &k, st->chunk + off, n, pos + off, NULL);
+	cs_scan_step(CS_SCAN_AT(st, which), &k, st->chunk + off, n, pos + off, &st->tok_min);
 	return 0;
 }
 
@@ -403,6 +420,10 @@ __noinline int cs_exact_blocks(__u32 n)
 		any |= !!((t0 | t | t7) & CS_CAND_ANY) << b;
 		first |= ((t0 >> 7) & 1) << b;
 		last |= ((t7 >> 39) & 1) << b;
+		/* dense text (JSON, HTML, logs): the first 4 blocks all need it, so will the rest,
+		 * near enough; every block is a superset, so this is only a guess at the cost */
+		if (b == 3 && (any & 0xf) == 0xf)
+			return 0xffff;
 	}
 	/* the first block if the last chunk ended in a run; the blocks of the last two words if
 	 * this one ends in a byte of the superset */
@@ -660,11 +681,16 @@ static __always_inline void cs_scan_live(struct cs_state *st, __u32 n, __u32 pos
 	cs_smask(n);
 	open = cs_live_mask(n, pos);
 	st->live_done = 0;
+	/* strong lengths only (cfg_strong_min), back to every length for the other passes */
+	st->tok_min = cfg_strong_min ? cfg_strong_min : cfg_min_len;
 	for (i = 0; i < CS_LIVE_RANGES; i++) {
 		if (!cs_next_range(n, open, i == CS_LIVE_RANGES - 1))
 			break;
+#if CS_FLOOR != 2
 		cs_scan_range(st->live_start, st->live_done, pos);
+#endif
 	}
+	st->tok_min = cfg_min_len;
 }
 
 struct chunk_ctx {
@@ -695,10 +721,12 @@ static long chunk_cb(__u32 i, void *data)
 	if (st->scan.pos == 0 && !(st->carry & CS_CARRY_LOOKED))
 		cs_carry_begin(n);
 	pos = st->scan.pos;
+#if CS_FLOOR != 1
 	if (cfg_skip_len)
 		cs_scan_live(st, n, pos);
 	else
 		cs_scan_range(0, n, pos);
+#endif
 	st->scan.pos = pos + n;
 	c->off += n;
 	st->inspected += n;
@@ -822,6 +850,7 @@ static __always_inline struct cs_state *send_begin(void)
 	st->pre.len = 0;
 	st->skipped = 0;
 	st->sflags = 0;
+	st->tok_min = cfg_min_len;
 	return st;
 }
 
@@ -1032,7 +1061,9 @@ __noinline int cs_scan_done(void)
 	struct seg_walk w = {};
 	struct cs_key k;
 
-	if (!st || !st->skipped)
+	/* nothing skipped: every token was seen, but a first pass with cfg_strong_min set looked
+	 * up no weak one */
+	if (!st || (!st->skipped && !cfg_strong_min))
 		return 0;
 	cnt_add(CS_CNT_SKIPPED, st->skipped);
 	if (!cfg_rescan)

@@ -36,11 +36,15 @@ for form in compact mapped; do
 	tcp_send "$IP_AD" "$PORT_RAW" 'phone=158-9876-0002&name=李娜'
 	# 7. Chinese text: the name between full-width punctuation is a whole token (to the unknown .50).
 	tcp_send "$IP_UNKNOWN" "$PORT_RAW2" '客户：张伟，电话：13712340001。'
+	# 8. u005's name parts and phone in one run of bytes the tokeniser must see whole ('!' joins
+	#    runs, splits words): nothing is skipped, yet the first pass, which looks up strong
+	#    lengths only, did not look the name parts up; the send is tokenised again for them.
+	tcp_send "$IP_UNKNOWN" "$PORT_HTTP2" 'maria!13955550005!ortiz'
 	wait_peer tcp "$PORT_RAW2" "$round"
 	wait_peer udp "$PORT_UDP" "$round"
-	wait_findings 6
+	wait_findings 7
 	monitor_stop
-	expect_findings 6
+	expect_findings 7
 	# To the broker (cases 2-4): exactly u001 [name, phone], u005 [phone], u005 [name, phone].
 	expect_every '.destination.ip != $broker or (.verdict == "unconsented"
 		and .recipient == "databroker" and .recipient_kind == "third-party"
@@ -66,6 +70,8 @@ for form in compact mapped; do
 		and .process.comm == "python3" and .channel == "syscall"'
 	expect_finding '.subject == "u001" and .fields == ["name", "phone"]
 		and .destination.ip == $unknown and .destination.port == $port_raw2'
+	expect_finding '.subject == "u005" and .fields == ["name", "phone"]
+		and .destination.ip == $unknown and .destination.port == $port_http2'
 	# Case 1 gave nothing; case 3's name did not make a u002 finding.
 	expect_every '.destination.ip != $broker or .destination.port != $port_raw'
 	expect_every '.subject != "u002" or .destination.ip == $ad'
