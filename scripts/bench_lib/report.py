@@ -265,7 +265,42 @@ def main():
                                                                   if reqs else 0))
             res(ph, "on runs", "tls_uprobe_runs", tls_calls)
 
+    # ---- where the HTTP cost goes: the floor phase (cost-floor builds of the monitor)
+    floor = [(m, by[("floor", "http", m)]) for m in ("off", "copy", "classify", "on")]
+    if all(rows for _, rows in floor):
+        print("\nwhere the HTTP cost goes (phase floor, the http workload again): copy and classify "
+              "are cost-floor builds of the monitor\n(make BPF_EXTRA=-DCS_FLOOR=1, 2) that detect "
+              "nothing; ratio = mode/off medians, spread = per-rep")
+        print("%-10s %-28s %-16s %-20s %s" % ("mode", "requests/s (median, min-max)", "ratio (spread)",
+                                              "ns per egress send", "ns per inspected byte"))
+        off_by_rep = {r["rep"]: float(r["value"]) for r in floor[0][1]}
+        off_med = median(list(off_by_rep.values()))
+        for m, rows in floor:
+            v = [float(r["value"]) for r in rows]
+            ratio = median(v) / off_med if off_med > 0 else float("nan")
+            pr = [float(r["value"]) / off_by_rep[r["rep"]] for r in rows
+                  if off_by_rep.get(r["rep"], 0) > 0]
+            sp = " (%.2f-%.2f)" % (min(pr), max(pr)) if len(pr) > 1 else ""
+            sends = sum(float(r["sends"]) for r in rows)
+            insp = sum(float(r["bytes_inspected"]) for r in rows)
+            ns = sum(float(r["sendpath_ns"]) for r in rows)
+            per_send = ns / sends if sends else float("nan")
+            per_byte = ns / insp if insp else float("nan")
+            print("%-10s %-28s %-16s %-20s %s" % (
+                m, cell(v, lambda x: "%.0f" % x), "%.2f%s" % (ratio, sp),
+                "-" if m == "off" else "%.0f" % per_send,
+                "-" if m == "off" else "%.2f" % per_byte))
+            res("floor", m, "requests_per_s_median", median(v), "req/s")
+            res("floor", m, "ratio", ratio)
+            if m != "off":
+                res("floor", m, "ns_per_egress_send", per_send, "ns")
+                res("floor", m, "ns_per_inspected_byte", per_byte, "ns/B")
+        print("   copy: the probes, the socket lookup and the copy of every payload, no scan; "
+              "classify: + the byte classes and\n   the runs to tokenise, no tokens; on: the "
+              "monitor. Any in-kernel inspection of every byte pays at least copy.")
+
     # ---- 4. BPF cost
+    progs = [r for r in progs if r["phase"] != "floor"]  # other builds: reported above
     if progs:
         print("\n4. BPF cost (kernel.bpf_stats_enabled over the on runs; tp_scan is reached by tail "
               "call, its time counts in the caller)")
