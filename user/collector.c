@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/epoll.h>
+#include <sys/inotify.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/timerfd.h>
@@ -284,7 +285,7 @@ int collector_run(struct collector *c)
 	struct epoll_event ev[4];
 	struct itimerspec its = {.it_interval = {1, 0}, .it_value = {1, 0}};
 	sigset_t mask;
-	int efd = -1, sfd = -1, tfd = -1, err = 0, stop = 0;
+	int efd = -1, sfd = -1, tfd = -1, ifd = -1, err = 0, stop = 0;
 
 	c->mono_to_real = clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_MONOTONIC);
 	/*
@@ -329,6 +330,21 @@ int collector_run(struct collector *c)
 		epoll_ctl(efd, EPOLL_CTL_ADD, sfd, &e);
 		e.data.u32 = 3;
 		epoll_ctl(efd, EPOLL_CTL_ADD, tfd, &e);
+		/*
+		 * A mapped DB is read from its file: a write to that file under the monitor (cp
+		 * over it, truncate) changes what the lookups read. enroll -o renames a new file
+		 * into place, which leaves the mapped one alone.
+		 */
+		if (c->corr.db->map && c->fp_path) {
+			ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+			if (ifd < 0 || inotify_add_watch(ifd, c->fp_path, IN_MODIFY) < 0) {
+				err = -errno;
+				pr_err("cannot watch %s: %s", c->fp_path, strerror(errno));
+				goto out;
+			}
+			e.data.u32 = 4;
+			epoll_ctl(efd, EPOLL_CTL_ADD, ifd, &e);
+		}
 	}
 
 	fprintf(stderr,
@@ -372,11 +388,32 @@ int collector_run(struct collector *c)
 				fflush(c->out.f);
 				break;
 			}
+			case 4:
+				pr_err(
+				    "%s was written to under the monitor, which reads it in place "
+				    "(--fp-memory mapped): its lookups can no longer be trusted; "
+				    "stopping, restart to load it again (enroll -o replaces the "
+				    "file "
+				    "safely)",
+				    c->fp_path);
+				err = -EIO;
+				stop = 1;
+				break;
 			}
 		}
 		if (c->err) {
 			err = c->err;
 			pr_err("cannot write findings: %s", strerror(-err));
+			break;
+		}
+		if (fpdb_failed(c->corr.db)) {
+			/* the lookups of the batch that faulted failed: say so, stop */
+			err = -EIO;
+			pr_err("a read of %s faulted: it was truncated under the monitor, which "
+			       "reads it "
+			       "in place (--fp-memory mapped); stopping, restart to load it again "
+			       "(enroll -o replaces the file safely)",
+			       c->fp_path ? c->fp_path : "the fingerprint file");
 			break;
 		}
 	}
@@ -398,6 +435,8 @@ out:
 	c->corr.dns = NULL;
 	if (efd >= 0)
 		close(efd);
+	if (ifd >= 0)
+		close(ifd);
 	if (sfd >= 0)
 		close(sfd);
 	if (tfd >= 0)

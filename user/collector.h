@@ -29,6 +29,8 @@ struct collector {
 	 * stores the new ones there; a file with an error leaves both as they were.
 	 */
 	const char *consent_path, *rcpt_path;
+	/* the fingerprint file: a mapped DB's is watched, a write to it stops the monitor */
+	const char *fp_path;
 	struct consent_db **consent;
 	struct recipients **rcpts;
 	unsigned reloads, reload_errors;

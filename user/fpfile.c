@@ -5,6 +5,8 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
+#include <setjmp.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -331,7 +333,79 @@ struct fpdb_map {
 	__u32 *dir; /* (1 << dir_bits) + 1: first entry of each value of the top dir_bits bits */
 	char names[FPDB_LOOKUP_RING][FP_SUBJECT_MAX + 1];
 	unsigned next;
+	struct ring_buf ring[FPDB_LOOKUP_RING]; /* fpdb_lookup's copies of entries */
+	unsigned ring_next;
+	int failed; /* a read of the mapping faulted (fpdb_failed) */
 };
+
+/*
+ * A mapped DB trusts its file once loaded. If the file is truncated under the running monitor
+ * (cp over it rewrites it in place; enroll's rename does not), a read of a page past the new end
+ * raises SIGBUS. Every reader of a mapping runs inside MAP_GUARD: the handler jumps out of a
+ * fault inside that mapping, the reader returns its failure value with errno EIO, and
+ * fpdb_failed() tells the caller from then on. A SIGBUS anywhere else gets the default action.
+ */
+static __thread sigjmp_buf *guard_env;
+static __thread const struct fpdb_map *guard_map;
+static struct sigaction guard_prev; /* the disposition before ours, for other faults */
+
+static void map_sigbus(int sig, siginfo_t *si, void *uc)
+{
+	const struct fpdb_map *m = guard_map;
+	const unsigned char *a = si->si_addr;
+
+	(void)uc;
+	if (guard_env && m && a >= m->base && a < m->base + m->len)
+		siglongjmp(*guard_env, 1);
+	/* not a read of ours: on return it faults again, under the disposition before ours */
+	sigaction(sig, &guard_prev, NULL);
+}
+
+/* At each mapped load (whoever set a SIGBUS handler since, ours goes back on top). */
+static int map_guard_install(void)
+{
+	struct sigaction sa = {.sa_sigaction = map_sigbus, .sa_flags = SA_SIGINFO | SA_NODEFER};
+	struct sigaction old;
+
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGBUS, &sa, &old))
+		return -errno;
+	if (!(old.sa_flags & SA_SIGINFO) || old.sa_sigaction != map_sigbus)
+		guard_prev = old;
+	return 0;
+}
+
+/* The compiler must not move a read of the mapping out of the guarded stretch. */
+#define MAP_BARRIER() __asm__ __volatile__("" ::: "memory")
+
+/* Open a guarded read of mapping m (may be NULL: nothing to guard); on a fault, return failret. */
+#define MAP_GUARD(m, failret)                                                                      \
+	sigjmp_buf guard_env__;                                                                    \
+	struct fpdb_map *volatile guard_m__ = (m);                                                 \
+	if (guard_m__) {                                                                           \
+		if (sigsetjmp(guard_env__, 0)) {                                                   \
+			guard_env = NULL;                                                          \
+			guard_map = NULL;                                                          \
+			guard_m__->failed = 1;                                                     \
+			errno = EIO;                                                               \
+			return failret;                                                            \
+		}                                                                                  \
+		guard_map = guard_m__;                                                             \
+		guard_env = &guard_env__;                                                          \
+		MAP_BARRIER(); /* no read of the mapping moves above this */                       \
+	}
+/* Close it (before every return after MAP_GUARD). */
+#define MAP_UNGUARD()                                                                              \
+	do {                                                                                       \
+		MAP_BARRIER(); /* nor below this */                                                \
+		guard_env = NULL;                                                                  \
+		guard_map = NULL;                                                                  \
+	} while (0)
+
+int fpdb_failed(const struct fpdb *db)
+{
+	return db->map && db->map->failed;
+}
 
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 #define MAP_SUPPORTED 1
@@ -375,6 +449,8 @@ static void map_free(struct fpdb_map *m)
 		return;
 	if (m->base)
 		munmap((void *)m->base, m->len);
+	for (unsigned i = 0; i < FPDB_LOOKUP_RING; i++)
+		free(m->ring[i].e);
 	free(m->dir);
 	free(m);
 }
@@ -719,7 +795,7 @@ static __u32 ix_group_of(const struct fpdb_index *ix, __u32 m)
 	return lo;
 }
 
-__u32 fpdb_find(const struct fpdb *db, __u64 fp, __u32 *first)
+static __u32 find_in(const struct fpdb *db, __u64 fp, __u32 *first)
 {
 	const struct fpdb_index *ix = db->ix;
 	__u32 lo, hi;
@@ -787,11 +863,25 @@ __u32 fpdb_find(const struct fpdb *db, __u64 fp, __u32 *first)
 	return lo < ix->dir[ix_bucket(ix, fp) + 1] && ix_rem(ix, lo) == rem;
 }
 
+__u32 fpdb_find(const struct fpdb *db, __u64 fp, __u32 *first)
+{
+	__u32 n;
+	MAP_GUARD(db->map, 0);
+
+	n = find_in(db, fp, first);
+	MAP_UNGUARD();
+	return n;
+}
+
 void fpdb_entry(const struct fpdb *db, __u32 i, struct fp_entry *e)
 {
 	const struct fpdb_index *ix = db->ix;
 
-	if (db->entries)
+	if (db->map) {
+		MAP_GUARD(db->map, (void)memset(e, 0, sizeof(*e)));
+		*e = db->entries[i];
+		MAP_UNGUARD();
+	} else if (db->entries)
 		*e = db->entries[i];
 	else if (i < ix->nsingle)
 		ix_get_single(ix, i, ix_bucket_of(ix, i), e);
@@ -811,9 +901,15 @@ int fpdb_iter_next(struct fpdb_iter *it, struct fp_entry *e)
 			map_drop_all(db->map);
 		return 0;
 	}
-	if (db->entries) {
-		if (db->map && it->i && it->i % MAP_WINDOW == 0)
+	if (db->map) {
+		MAP_GUARD(db->map, 0);
+		if (it->i && it->i % MAP_WINDOW == 0)
 			map_drop(&db->entries[it->i - MAP_WINDOW], &db->entries[it->i]);
+		*e = db->entries[it->i++];
+		MAP_UNGUARD();
+		return 1;
+	}
+	if (db->entries) {
 		*e = db->entries[it->i++];
 		return 1;
 	}
@@ -833,37 +929,68 @@ int fpdb_iter_next(struct fpdb_iter *it, struct fp_entry *e)
 	return 1;
 }
 
-const struct fp_entry *fpdb_lookup(const struct fpdb *db, __u64 fp, __u32 *n)
+/* The next of a ring of lookup buffers, with room for n entries; NULL (ENOMEM) if none. */
+static struct fp_entry *ring_take(struct ring_buf *ring, unsigned *next, __u32 n)
 {
-	struct fpdb_index *ix = db->ix;
-	struct ring_buf *r;
-	__u32 first;
+	struct ring_buf *r = &ring[(*next)++ % FPDB_LOOKUP_RING];
 
-	*n = fpdb_find(db, fp, &first);
-	if (!*n)
-		return NULL;
-	if (db->entries)
-		return &db->entries[first];
-	r = &ix->ring[ix->ring_next++ % FPDB_LOOKUP_RING];
 	/* a common name part can have 10^5 entries: do not keep such a buffer for long */
-	if (r->cap < *n || (r->cap > 4096 && *n <= 4096)) {
-		__u32 cap = *n > 16 ? *n : 16;
+	if (r->cap < n || (r->cap > 4096 && n <= 4096)) {
+		__u32 cap = n > 16 ? n : 16;
 		struct fp_entry *e = realloc(r->e, (size_t)cap * sizeof(*e));
 
 		if (!e) {
-			*n = 0;
 			errno = ENOMEM;
 			return NULL;
 		}
 		r->e = e;
 		r->cap = cap;
 	}
+	return r->e;
+}
+
+/* A mapped DB's entries [first, first + n) copied out under the guard (NULL, EIO: it faulted). */
+static const struct fp_entry *map_copy(const struct fpdb *db, __u64 fp, __u32 *n)
+{
+	struct fpdb_map *m = db->map;
+	struct fp_entry *out;
+	__u32 first;
+	MAP_GUARD(m, (*n = 0, (const struct fp_entry *)NULL));
+
+	*n = find_in(db, fp, &first);
+	out = *n ? ring_take(m->ring, &m->ring_next, *n) : NULL;
+	if (out)
+		memcpy(out, &db->entries[first], (size_t)*n * sizeof(*out));
+	else
+		*n = 0;
+	MAP_UNGUARD();
+	return out;
+}
+
+const struct fp_entry *fpdb_lookup(const struct fpdb *db, __u64 fp, __u32 *n)
+{
+	struct fpdb_index *ix = db->ix;
+	struct fp_entry *out;
+	__u32 first;
+
+	if (db->map)
+		return map_copy(db, fp, n);
+	*n = find_in(db, fp, &first);
+	if (!*n)
+		return NULL;
+	if (db->entries)
+		return &db->entries[first];
+	out = ring_take(ix->ring, &ix->ring_next, *n);
+	if (!out) {
+		*n = 0;
+		return NULL;
+	}
 	if (first < ix->nsingle)
-		ix_get_single(ix, first, ix_bucket(ix, fp), r->e);
+		ix_get_single(ix, first, ix_bucket(ix, fp), out);
 	else
 		for (__u32 j = 0; j < *n; j++)
-			ix_get_grouped(ix, first - ix->nsingle + j, fp, &r->e[j]);
-	return r->e;
+			ix_get_grouped(ix, first - ix->nsingle + j, fp, &out[j]);
+	return out;
 }
 
 int fpdb_compact(struct fpdb *db)
@@ -900,35 +1027,41 @@ int fpdb_compact(struct fpdb *db)
 	return 0;
 }
 
+/* Subject i of a mapped DB into out (FP_SUBJECT_MAX + 1 bytes); "" if the mapping faulted. */
+static const char *map_subject(const struct fpdb *db, __u32 i, char *out)
+{
+	MAP_GUARD(db->map, out);
+	const struct fpdb_map *m = db->map;
+	__u64 r = db->soff[i / FPDB_SUBJECT_STRIDE];
+	__u32 len = 0;
+
+	for (__u32 k = i % FPDB_SUBJECT_STRIDE;; k--) {
+		if (subject_record(m->subj, m->subj_size, r, &len)) {
+			len = 0;
+			break;
+		}
+		if (!k)
+			break;
+		r += 2 + len;
+	}
+	if (len)
+		memcpy(out, m->subj + r + 2, len);
+	MAP_UNGUARD();
+	out[len] = '\0';
+	return out;
+}
+
 const char *fpdb_subject(const struct fpdb *db, __u32 i)
 {
 	const char *s;
 
 	if (db->map) {
-		struct fpdb_map *m = db->map;
-		char *out = m->names[m->next++ % FPDB_LOOKUP_RING];
-		__u64 r;
-		__u32 len = 0;
+		char *out = db->map->names[db->map->next++ % FPDB_LOOKUP_RING];
 
-		/* records were checked at load; the bounds guard against a file changed since */
-		if (i >= db->nsubjects) {
-			out[0] = '\0';
-			return out;
-		}
-		r = db->soff[i / FPDB_SUBJECT_STRIDE];
-		for (__u32 k = i % FPDB_SUBJECT_STRIDE;; k--) {
-			if (subject_record(m->subj, m->subj_size, r, &len)) {
-				len = 0;
-				break;
-			}
-			if (!k)
-				break;
-			r += 2 + len;
-		}
-		if (len)
-			memcpy(out, m->subj + r + 2, len);
-		out[len] = '\0';
-		return out;
+		/* records were checked at load; the bounds and the guard hold if the file changed
+		 */
+		out[0] = '\0';
+		return i < db->nsubjects ? map_subject(db, i, out) : out;
 	}
 	if (!db->soff)
 		return db->subjects[i];
@@ -1303,24 +1436,24 @@ static int load_checks(const char *path, const unsigned char *h, struct fpdb *d,
 }
 
 /* Check the subjects region of a mapping as parse_subjects() does, keeping its offsets. */
-static const char *map_subjects(const struct fpdb_map *m, __u32 n, __u64 *soff)
+static const char *map_subjects(struct fpdb_map *m, __u32 n, __u64 *soff)
 {
+	const char *why = NULL;
 	__u64 r = 0;
+	MAP_GUARD(m, "the file changed while it was read (truncated?)");
 
-	for (__u32 i = 0; i < n; i++) {
-		const char *why;
+	for (__u32 i = 0; i < n && !why; i++) {
 		__u32 len;
 
 		why = subject_record(m->subj, m->subj_size, r, &len);
-		if (why)
-			return why;
-		if (i % FPDB_SUBJECT_STRIDE == 0)
+		if (!why && i % FPDB_SUBJECT_STRIDE == 0)
 			soff[i / FPDB_SUBJECT_STRIDE] = r;
 		r += 2 + len;
 	}
-	if (r != m->subj_size)
-		return "trailing bytes after subject table";
-	return NULL;
+	MAP_UNGUARD();
+	if (!why && r != m->subj_size)
+		why = "trailing bytes after subject table";
+	return why;
 }
 
 /*
@@ -1351,8 +1484,14 @@ static int map_load(const char *path, int fd, struct fpdb *d, __u64 fsize, __u64
 		pr_err("%s: mmap: %s", path, strerror(-err));
 		return err;
 	}
+	err = map_guard_install();
+	if (err) {
+		pr_err("SIGBUS handler: %s", strerror(-err));
+		return err;
+	}
 	madvise((void *)m->base, m->len, MADV_SEQUENTIAL);
 	e = (const struct fp_entry *)(m->base + ent_off);
+	MAP_GUARD(m, -EIO);
 	for (__u32 w = 0; w < d->nentries; w += MAP_WINDOW) {
 		__u32 end = d->nentries - w > MAP_WINDOW ? w + MAP_WINDOW : d->nentries;
 
@@ -1376,6 +1515,7 @@ static int map_load(const char *path, int fd, struct fpdb *d, __u64 fsize, __u64
 	m->subj = m->base + pre_off + pre_bytes(d->pre_log2);
 	m->subj_size = m->len - (size_t)(m->subj - m->base);
 	*crc = crc_update(*crc, m->subj, m->subj_size);
+	MAP_UNGUARD();
 	map_drop(m->base + pre_off, m->base + m->len);
 	madvise((void *)m->base, m->len, MADV_RANDOM);
 	d->entries = (struct fp_entry *)e; /* read-only: nothing writes a loaded DB's entries */
@@ -1477,6 +1617,8 @@ int fpdb_load_as(struct fpdb *db, const char *path, const struct cs_key *key, en
 		err = map_load(path, fd, &d, fsize, ent_off, pre_off, &crc, &why, &bad);
 		if (err == -ENOMEM)
 			pr_err("%s: %s", path, strerror(ENOMEM));
+		if (err == -EIO)
+			pr_err("%s: the file changed while it was read (truncated?)", path);
 		if (!err)
 			err = load_checks(path, h, &d, crc, key, why, bad);
 		if (err)

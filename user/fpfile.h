@@ -193,6 +193,12 @@ void fpdb_pre_unshare(struct fpdb *db, const __u64 *copy);
 __u32 fpdb_find(const struct fpdb *db, __u64 fp, __u32 *first);
 /* Entry i (0 <= i < nentries) of either form of DB. */
 void fpdb_entry(const struct fpdb *db, __u32 i, struct fp_entry *e);
+/*
+ * 1 once a read of a mapped DB's file faulted (the file was truncated under it): the reader that
+ * hit it failed (fpdb_find 0, fpdb_lookup NULL, fpdb_subject "", fpdb_iter_next 0, errno EIO) and
+ * the DB cannot be trusted; the caller must stop using it.
+ */
+int fpdb_failed(const struct fpdb *db);
 #define FPDB_SUBJECT_STRIDE 16
 
 /*

@@ -291,8 +291,14 @@ int loader_start(struct loader *l, const struct loader_opts *o)
 			memset(l->tags, 0, l->tags_len);
 		err =
 		    tagtable_fill_db(l->tags, l->nbuckets, o->db, 0x9e3779b97f4a7c15ULL + attempt);
-		if (!err)
+		if (!err || fpdb_failed(o->db))
 			break;
+	}
+	/* the walks stop early if the mapped file was truncated under them */
+	if (fpdb_failed(o->db)) {
+		err = -EIO;
+		pr_err("the fingerprint file changed while it was read (truncated?)");
+		goto out;
 	}
 	if (err) {
 		pr_err("cannot fit %zu fingerprints into the tag table (%u buckets)", nfp,

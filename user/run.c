@@ -342,6 +342,7 @@ int cmd_run(int argc, char **argv)
 	col.corr.rcpts = in.rcpts;
 	col.corr.consent = in.consent;
 	col.consent_path = in.consent_path;
+	col.fp_path = in.fp_path;
 	col.rcpt_path = in.rcpt_path;
 	col.consent = &in.consent;
 	col.rcpts = &in.rcpts;

@@ -664,6 +664,23 @@ static long mapping_rss_kb(const void *addr)
 	return kb;
 }
 
+/* A random DB of 100k entries of 1000 subjects u0..u999 (names: 1000 slots), written to x->fp. */
+static void write_100k(struct fx *x, struct fpdb *w, char **names)
+{
+	assert_int_equal(keyfile_load(x->key, &x->k, 1), 0);
+	random_db(w, 100000, 1000, 6);
+	for (int i = 0; i < 1000; i++) {
+		names[i] = malloc(8);
+		snprintf(names[i], 8, "u%d", i);
+	}
+	w->subjects = names;
+	w->kcv = keyfile_kcv(&x->k);
+	w->min_len = 2;
+	w->max_len = 64;
+	assert_int_equal(fpdb_pre_build(w, &w->kcv, 1), 0);
+	assert_int_equal(fpdb_write(x->fp, w), 0);
+}
+
 /* A file large enough for a directory loads into the compact form entry for entry. */
 static void test_load_compact(void **state)
 {
@@ -672,18 +689,7 @@ static void test_load_compact(void **state)
 	struct fpdb w, r;
 
 	assert_non_null(names);
-	assert_int_equal(keyfile_load(x->key, &x->k, 1), 0);
-	random_db(&w, 100000, 1000, 6);
-	for (int i = 0; i < 1000; i++) {
-		names[i] = malloc(8);
-		snprintf(names[i], 8, "u%d", i);
-	}
-	w.subjects = names;
-	w.kcv = keyfile_kcv(&x->k);
-	w.min_len = 2;
-	w.max_len = 64;
-	assert_int_equal(fpdb_pre_build(&w, &w.kcv, 1), 0);
-	assert_int_equal(fpdb_write(x->fp, &w), 0);
+	write_100k(x, &w, names);
 	assert_int_equal(load(&r, x->fp, &x->k), 0);
 	assert_int_equal(r.nentries, w.nentries);
 	/* mapped: the load read the whole file and left none of it resident (1.6 MB of entries) */
@@ -742,6 +748,42 @@ static void test_load_compact(void **state)
 	free(w.pre);
 }
 
+/*
+ * A mapped DB whose file is truncated under it (cp over it does that): every reader fails with
+ * EIO instead of the process dying of SIGBUS, and fpdb_failed() says so from then on.
+ */
+static void test_mapped_truncated(void **state)
+{
+	struct fx *x = *state;
+	char *names[1000];
+	struct fpdb w, r;
+	struct fpdb_iter it;
+	struct fp_entry e;
+	__u32 first, n;
+
+	write_100k(x, &w, names);
+	assert_int_equal(fpdb_load_as(&r, x->fp, &x->k, FPDB_MAPPED), 0);
+	assert_true(fpdb_find(&r, w.entries[7].fp, &first) > 0);
+	assert_string_equal(fpdb_subject(&r, 999), "u999");
+	assert_int_equal(fpdb_failed(&r), 0);
+
+	assert_int_equal(truncate(x->fp, 0), 0);
+	errno = 0;
+	assert_int_equal(fpdb_find(&r, w.entries[50000].fp, &first), 0);
+	assert_int_equal(errno, EIO);
+	assert_int_equal(fpdb_failed(&r), 1);
+	assert_null(fpdb_lookup(&r, w.entries[90000].fp, &n));
+	assert_int_equal(n, 0);
+	assert_string_equal(fpdb_subject(&r, 500), "");
+	fpdb_iter_init(&it, &r);
+	assert_int_equal(fpdb_iter_next(&it, &e), 0);
+	fpdb_release(&r);
+	for (int i = 0; i < 1000; i++)
+		free(names[i]);
+	free(w.entries);
+	free(w.pre);
+}
+
 /* Prefilter sizes: 16-32 bits a token up to 128 MiB, then 12-24 (10M subjects with variants). */
 static void test_pre_size(void **state)
 {
@@ -795,6 +837,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_roundtrip_mapped, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_corruption_mapped, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_load_mapped, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_mapped_truncated, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
