@@ -39,7 +39,7 @@ BIN := $(O)/consentry
 .SECONDARY:
 .PHONY: all test unit check format demo bench eval gen clean help setup install
 
-all: $(BIN) $(UNIT_BINS) $(BPFTEST_BINS)
+all: $(BIN) $(UNIT_BINS) $(BPFTEST_BINS) $(O)/skmsg-loader
 
 help:
 	@echo 'targets:'

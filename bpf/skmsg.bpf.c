@@ -61,8 +61,7 @@ struct skm_last {
 	__u32 remote_ip6[4];
 	__u32 remote_port; /* network byte order, in the high 16 bits (as the kernel fills it) */
 	__u32 size;
-	__u8 head[16]; /* first bytes of the message */
-	__u64 cookie;  /* the socket's cookie, from its local storage (0: none stored) */
+	__u64 cookie; /* the socket's cookie, from its local storage (0: none stored) */
 };
 
 /* Per-CPU scratch: tokeniser state and the chunk being scanned (as struct cs_state does). */
@@ -215,8 +214,8 @@ static long chunk_cb(__u32 i, void *data)
 	return c->off >= c->len;
 }
 
-static __always_inline void record_last(struct sk_msg_md *msg, const __u8 *p, const __u8 *end,
-					const struct skm_flow *fl)
+/* Who sent the last message, and where (coverage checks); never its bytes. */
+static __always_inline void record_last(struct sk_msg_md *msg, const struct skm_flow *fl)
 {
 	__u32 zero = 0;
 	struct skm_last *l = bpf_map_lookup_elem(&skm_last, &zero);
@@ -235,9 +234,6 @@ static __always_inline void record_last(struct sk_msg_md *msg, const __u8 *p, co
 	l->remote_port = msg->remote_port;
 	l->size = msg->size;
 	l->cookie = fl ? fl->cookie : 0;
-	__builtin_memset(l->head, 0, sizeof(l->head));
-	if (p + sizeof(l->head) <= end)
-		__builtin_memcpy(l->head, p, sizeof(l->head));
 }
 
 /*
@@ -279,7 +275,7 @@ int skm_scan(struct sk_msg_md *msg)
 	if (p + 5 <= end && p[0] >= 0x14 && p[0] <= 0x17 && p[1] == 3 && p[2] <= 4)
 		cnt_add(SKM_TLS, 1);
 	if (cfg_record_last)
-		record_last(msg, p, end, fl);
+		record_last(msg, fl);
 	if (p + n > end) { /* the pull made [0, n) linear: not expected */
 		cnt_add(SKM_PULL_FAIL, 1);
 		return SK_PASS_RC;

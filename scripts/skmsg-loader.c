@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Loader of the issue-5 prototype (bpf/skmsg.bpf.c) for scripts/skmsg-compare; not part of
- * consentry. The script builds it with cc into $O/skmsg-compare/.
+ * Loader of the issue-5 prototype (bpf/skmsg.bpf.c) for scripts/skmsg-compare, scripts/bench (the
+ * tracepoint tax) and tests/e2e/skmsg_scan.sh; not part of consentry. make builds it into
+ * $O/skmsg-loader.
  *
  *   skmsg-loader MODE [options]
  *     tp          attach the empty sys_enter_write/sendto tracepoint programs
@@ -76,10 +77,9 @@ struct skm_last {
 	__u32 remote_ip6[4];
 	__u32 remote_port;
 	__u32 size;
-	__u8 head[16];
 	__u64 cookie;
 };
-_Static_assert(sizeof(struct skm_last) == 80, "skm_last size");
+_Static_assert(sizeof(struct skm_last) == 64, "skm_last size");
 
 /* Must match struct skm_flow in bpf/skmsg.bpf.c. */
 struct skm_flow {
@@ -156,13 +156,10 @@ static void print_last(struct skmsg_bpf *skel)
 	else if (l.family == AF_INET6)
 		inet_ntop(AF_INET6, l.remote_ip6, a, sizeof(a));
 	printf("last tgid=%u tid=%u uid=%u gid=%u cgroup_id=%llu family=%u remote=%s port=%u "
-	       "size=%u head=",
+	       "size=%u cookie=%llu\n",
 	       (__u32)(l.pid_tgid >> 32), (__u32)l.pid_tgid, (__u32)l.uid_gid,
 	       (__u32)(l.uid_gid >> 32), (unsigned long long)l.cgroup_id, l.family, a,
-	       ntohs((__u16)(l.remote_port >> 16)), l.size);
-	for (unsigned i = 0; i < sizeof(l.head); i++)
-		printf("%02x", l.head[i]);
-	printf(" cookie=%llu\n", (unsigned long long)l.cookie);
+	       ntohs((__u16)(l.remote_port >> 16)), l.size, (unsigned long long)l.cookie);
 }
 
 /*

@@ -12,18 +12,11 @@ CG_MADE=0
 
 # Remove the chain deepest first, moving any process left to the root.
 cg_remove() {
-	local d p i
+	local d
 	[[ -d "$CG_ROOT$CG_TOP" ]] || return 0
 	while read -r d; do
-		for ((i = 0; i < 50; i++)); do
-			while read -r p; do
-				[[ -n "$p" ]] && echo "$p" >"$CG_ROOT/cgroup.procs" 2>/dev/null
-			done <"$d/cgroup.procs"
-			rmdir "$d" 2>/dev/null && break
-			sleep 0.1
-		done
+		cg_rmdir "$d"
 	done < <(find "$CG_ROOT$CG_TOP" -depth -type d)
-	[[ ! -d "$CG_ROOT$CG_TOP" ]] || echo "# warning: could not remove $CG_ROOT$CG_TOP" >&2
 	return 0
 }
 

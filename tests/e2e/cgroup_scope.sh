@@ -14,17 +14,9 @@ CG_MADE=()
 
 # Remove the test cgroups (children first), moving any process left in them to the root.
 cg_remove() {
-	local d p i
+	local d
 	for d in "$CG_NESTED" "$CG"; do
-		[[ -d "$d" ]] || continue
-		for ((i = 0; i < 50; i++)); do
-			while read -r p; do
-				[[ -n "$p" ]] && echo "$p" >"$CG_ROOT/cgroup.procs" 2>/dev/null
-			done <"$d/cgroup.procs"
-			rmdir "$d" 2>/dev/null && break
-			sleep 0.1
-		done
-		[[ -d "$d" ]] && echo "# warning: could not remove $d" >&2
+		cg_rmdir "$d"
 	done
 	return 0
 }

@@ -335,6 +335,22 @@ expect_no_raw_values() {
 # (after an optional "consentry:" prefix), e.g. "  sends   72" or "consentry: hits: 3".
 # need_cgroup2: CG_ROOT = the cgroup v2 mount (the unified hierarchy first); without one the
 # test skips (fails under CI=true).
+# cg_rmdir DIR: remove one cgroup v2 directory (its children gone already), moving any process
+# left in it to the root first; retried for 5 s. Returns 1 if it is still there.
+cg_rmdir() {
+	local d=$1 p i
+	for ((i = 0; i < 50; i++)); do
+		[[ -d "$d" ]] || return 0
+		while read -r p; do
+			[[ -n "$p" ]] && echo "$p" >"$CG_ROOT/cgroup.procs" 2>/dev/null
+		done <"$d/cgroup.procs"
+		rmdir "$d" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	echo "# warning: could not remove $d" >&2
+	return 1
+}
+
 need_cgroup2() {
 	local r
 	CG_ROOT=
