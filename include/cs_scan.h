@@ -142,11 +142,11 @@ CS_INLINE void cs_scan_step(struct cs_scan *s, const struct cs_key *k, const __u
 		c = p[j];
 		cl = cs_class[c];
 		/*
-		 * Fast paths, the common bytes of a word: a letter in an ASCII token with no digit
-		 * token open, a digit in an ASCII token with a digit token open. Both leave the
-		 * state as it is and do what their cs_next entry says (HASH | COMMIT, and XD_HASH
-		 * for the digit), without the dependent table load. The state is tested through
-		 * an opaque copy so that the verifier learns nothing from it (see above).
+		 * Fast paths (cs_scan_def.h), the commonest bytes: a letter in an ASCII token with
+		 * no digit token open, a digit in an ASCII token with a digit token open, a byte of
+		 * no class between tokens. Each leaves the state as it is and does what its cs_next
+		 * entry says, without the dependent table load. The state is tested through an
+		 * opaque copy so that the verifier learns nothing from it (see above).
 		 */
 		if (CS_K(st) == CS_FAST_LETTER_ST && (cl & CS_FAST_LETTER_CL)) {
 			CS_W_HASH_COMMIT();

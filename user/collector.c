@@ -279,6 +279,11 @@ int collector_reload(struct collector *c)
 	return 0;
 }
 
+/* What to do when a mapped fingerprint file changed under the monitor (--fp-memory mapped). */
+#define FP_CHANGED_HINT                                                                            \
+	"its lookups can no longer be trusted; stopping, restart to load it again (enroll -o "     \
+	"replaces the file safely)"
+
 int collector_run(struct collector *c)
 {
 	struct ring_buffer *rb = NULL;
@@ -389,13 +394,9 @@ int collector_run(struct collector *c)
 				break;
 			}
 			case 4:
-				pr_err(
-				    "%s was written to under the monitor, which reads it in place "
-				    "(--fp-memory mapped): its lookups can no longer be trusted; "
-				    "stopping, restart to load it again (enroll -o replaces the "
-				    "file "
-				    "safely)",
-				    c->fp_path);
+				pr_err("%s was written to under the monitor, which reads it in "
+				       "place: %s",
+				       c->fp_path, FP_CHANGED_HINT);
 				err = -EIO;
 				stop = 1;
 				break;
@@ -410,10 +411,8 @@ int collector_run(struct collector *c)
 			/* the lookups of the batch that faulted failed: say so, stop */
 			err = -EIO;
 			pr_err("a read of %s faulted: it was truncated under the monitor, which "
-			       "reads it "
-			       "in place (--fp-memory mapped); stopping, restart to load it again "
-			       "(enroll -o replaces the file safely)",
-			       c->fp_path ? c->fp_path : "the fingerprint file");
+			       "reads it in place: %s",
+			       c->fp_path ? c->fp_path : "the fingerprint file", FP_CHANGED_HINT);
 			break;
 		}
 	}

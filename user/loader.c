@@ -221,7 +221,9 @@ int loader_start(struct loader *l, const struct loader_opts *o)
 	    o->db->strong_min_len >= CS_SKIP_MIN) {
 		skel->rodata->cfg_skip_len =
 		    o->db->strong_min_len < CS_SKIP_MAX ? o->db->strong_min_len : CS_SKIP_MAX;
-		skel->rodata->cfg_strong_min = o->db->strong_min_len;
+		/* the first pass leaves out the weak lengths, if there are any below it */
+		if (o->db->strong_min_len > o->db->min_len)
+			skel->rodata->cfg_strong_min = o->db->strong_min_len;
 	}
 	skel->rodata->cfg_tag_buckets = l->nbuckets;
 	skel->rodata->cfg_pre_shift = 64 - o->db->pre_log2;
