@@ -141,24 +141,6 @@ CS_INLINE void cs_scan_step(struct cs_scan *s, const struct cs_key *k, const __u
 			break;
 		c = p[j];
 		cl = cs_class[c];
-		/*
-		 * Fast paths (cs_scan_def.h), the commonest bytes: a letter in an ASCII token with
-		 * no digit token open, a digit in an ASCII token with a digit token open, a byte of
-		 * no class between tokens. Each leaves the state as it is and does what its cs_next
-		 * entry says, without the dependent table load. The state is tested through an
-		 * opaque copy so that the verifier learns nothing from it (see above).
-		 */
-		if (CS_K(st) == CS_FAST_LETTER_ST && (cl & CS_FAST_LETTER_CL)) {
-			CS_W_HASH_COMMIT();
-			continue;
-		}
-		if (CS_K(st) == CS_FAST_DIGIT_ST && (cl & CS_FAST_DIGIT_CL)) {
-			CS_W_HASH_COMMIT();
-			CS_D_HASH();
-			continue;
-		}
-		if (CS_K(st) == CS_FAST_IDLE_ST && !cl)
-			continue;
 		e = cs_next[((st & 63) << 6) | (cl & 63)];
 		st = e & 63;
 		if (!(e & CS_X_ACTIONS))

@@ -224,17 +224,6 @@ static const __u8 cs_dnext[64] = {
 #define CS_XD_HASH   (1u << 15)
 #define CS_X_ACTIONS 0xffc0u
 
-/*
- * The fast paths of cs_scan_step's loop (tests/unit/test_scan.c checks them against cs_next): in
- * these states, a byte of these classes keeps the state and does only the hashing its cs_next entry
- * says (a byte of no class, nothing).
- */
-#define CS_FAST_LETTER_ST CS_ST(CS_WS_WORD, CS_DS_NONE)
-#define CS_FAST_LETTER_CL (CS_CL_LOWER | CS_CL_UPPER) /* HASH | COMMIT */
-#define CS_FAST_DIGIT_ST  CS_ST(CS_WS_WORD, CS_DS_IN)
-#define CS_FAST_DIGIT_CL  CS_CL_DIGIT /* HASH | COMMIT | XD_HASH */
-#define CS_FAST_IDLE_ST	  CS_ST(CS_WS_NONE, CS_DS_NONE)
-
 /* The cs_next entry for combined state st and byte class cl (the generator and the test). */
 static inline __u16 cs_next_entry(unsigned st, unsigned cl)
 {

@@ -153,30 +153,13 @@ static void test_table_generated(void **state)
 				 i, cs_next[i], cs_next_entry(i >> 6, i & 63));
 }
 
-/* The tokeniser's fast paths do exactly what cs_next says for their states and classes. */
-static void test_fast_paths(void **state)
-{
-	(void)state;
-	for (unsigned c = 0; c < 256; c++) {
-		unsigned cl = cs_class[c];
-
-		if (cl & CS_FAST_LETTER_CL)
-			assert_int_equal(cs_next[CS_FAST_LETTER_ST << 6 | (cl & 63)],
-					 CS_X_HASH | CS_X_COMMIT | CS_FAST_LETTER_ST);
-		if (cl & CS_FAST_DIGIT_CL)
-			assert_int_equal(cs_next[CS_FAST_DIGIT_ST << 6 | (cl & 63)],
-					 CS_X_HASH | CS_X_COMMIT | CS_XD_HASH | CS_FAST_DIGIT_ST);
-		if (!cl)
-			assert_int_equal(cs_next[CS_FAST_IDLE_ST << 6], CS_FAST_IDLE_ST);
-	}
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_cjk_punctuation), cmocka_unit_test(test_tokens_unchanged),
-	    cmocka_unit_test(test_triggers),	    cmocka_unit_test(test_table_generated),
-	    cmocka_unit_test(test_fast_paths),
+	    cmocka_unit_test(test_cjk_punctuation),
+	    cmocka_unit_test(test_tokens_unchanged),
+	    cmocka_unit_test(test_triggers),
+	    cmocka_unit_test(test_table_generated),
 	};
 
 	key.ce = cs_acc_str(key.seed, "content-encoding");
