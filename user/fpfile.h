@@ -208,10 +208,15 @@ int fpdb_failed(const struct fpdb *db);
 const char *fpdb_subject(const struct fpdb *db, __u32 i);
 
 /* All entries in order, faster than fpdb_entry() one by one. */
+#define FPDB_ITER_BATCH 256
+
 struct fpdb_iter {
 	const struct fpdb *db;
 	__u32 i;
 	__u64 bucket;
+	/* a mapped DB's entries, copied out a batch at a time; ibatch: the next to return */
+	__u32 nbatch, ibatch;
+	struct fp_entry batch[FPDB_ITER_BATCH];
 };
 
 static inline void fpdb_iter_init(struct fpdb_iter *it, const struct fpdb *db)
@@ -219,6 +224,8 @@ static inline void fpdb_iter_init(struct fpdb_iter *it, const struct fpdb *db)
 	it->db = db;
 	it->i = 0;
 	it->bucket = 0;
+	it->nbatch = 0;
+	it->ibatch = 0;
 }
 
 /* The next entry into *e: 1, or 0 after the last. */

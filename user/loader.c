@@ -299,7 +299,7 @@ int loader_start(struct loader *l, const struct loader_opts *o)
 	/* the walks stop early if the mapped file was truncated under them */
 	if (fpdb_failed(o->db)) {
 		err = -EIO;
-		pr_err("the fingerprint file changed while it was read (truncated?)");
+		pr_err("fingerprint file changed while loading (filling the tag table)");
 		goto out;
 	}
 	if (err) {
