@@ -877,8 +877,8 @@ static long chunk_cb(__u32 i, void *data)
 }
 
 /*
- * A large first segment: 1 if it repeats the flow's last large buffer (the rest of it, or all
- * of it again within CS_RETRY_NS, with the same last 8 bytes): a non-blocking sender retrying
+ * A large first segment: 1 if it repeats the flow's last large buffer (the rest of it, or a TLS
+ * write of all of it again within CS_RETRY_NS, with the same last 8 bytes): a sender retrying
  * a send the socket took in part. Those bytes were scanned and reported with the first call;
  * without this, a 16 MB write taken 200 KB at a time would be scanned ~80 times. Else the
  * segment is remembered (0).
@@ -895,9 +895,15 @@ __noinline int cs_retry(__u64 ubuf, __u64 len)
 	    bpf_probe_read_user(&head, sizeof(head), (void *)ubuf))
 		return 0;
 	r = bpf_map_lookup_elem(&retry, &st->peer.flow);
-	/* the rest of the buffer (as long as it takes), or all of it again (EAGAIN, WANT_WRITE) */
+	/*
+	 * The rest of the buffer (as long as it takes), or, for a TLS library's write, all of it
+	 * again (WANT_WRITE: OpenSSL requires the same arguments). A socket send of the same
+	 * buffer again is a new send: a sender that writes one buffer over and over (iperf3)
+	 * discloses it each time, and poll-driven senders rarely see EAGAIN with nothing taken.
+	 */
 	if (r && ubuf >= r->start && ubuf < r->end && ubuf + len == r->end && tail == r->tail &&
-	    (ubuf > r->start || (head == r->head && now - r->ts_ns < CS_RETRY_NS))) {
+	    (ubuf > r->start ||
+	     (st->channel != CS_CH_SYSCALL && head == r->head && now - r->ts_ns < CS_RETRY_NS))) {
 		r->ts_ns = now;
 		return 1;
 	}
