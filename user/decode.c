@@ -67,6 +67,8 @@ struct zstream {
 struct dec_flow {
 	struct zstream *zs; /* body continued by the next send, or NULL */
 	__u64 skip;	    /* body bytes still to come after a limit stopped the stream: cut */
+	int body_done;	    /* dec_body: the stream ended, failed or was cut; the rest ignored */
+	int body_cut;	    /* ... cut at the limit: the rest counts as cut */
 };
 
 /* Text outside the compressed regions of a buffer, in increasing order. */
@@ -1142,5 +1144,47 @@ int dec_message(struct dec_flow *fl, const __u8 *msg, size_t n, const struct dec
 		off += flow_continue(&c, fl, msg + off, n - off);
 	if (off < n)
 		decode_buf(&c, msg + off, n - off, 0, 0);
+	return c.layers;
+}
+
+int dec_body(struct dec_flow *fl, unsigned coding, const __u8 *p, size_t n,
+	     const struct dec_limits *lim, dec_layer_fn fn, void *ctx, struct dec_stats *st)
+{
+	static const struct dec_limits defaults = {DEC_MAX_OUT_DEFAULT, DEC_MAX_DEPTH_DEFAULT};
+	struct dec_limits l = lim ? *lim : defaults;
+	struct dec_stats dummy = {0};
+	struct dec_ctx c = {.lim = &l, .fn = fn, .uctx = ctx, .st = st ? st : &dummy, .fl = fl};
+	struct out o = {0};
+	size_t used = 0;
+	int r;
+
+	if (l.max_depth > DEC_MAX_DEPTH)
+		l.max_depth = DEC_MAX_DEPTH;
+	c.left = l.max_out;
+	if (!fl || !n || !l.max_depth || (coding != CS_ENC_GZIP && coding != CS_ENC_DEFLATE))
+		return 0;
+	if (fl->body_done) {
+		c.st->bytes_cut += fl->body_cut ? n : 0;
+		return 0;
+	}
+	if (!fl->zs) {
+		fl->zs =
+		    zstream_new(coding == CS_ENC_GZIP ? ZM_GZIP : ZM_ZLIB, coding, 0, DEC_UNKNOWN);
+		if (!fl->zs)
+			return 0;
+	}
+	r = stream_feed(&c, fl->zs, p, n, &o, &used);
+	if (o.len)
+		emit(&c, &o, fl->zs->enc, 0, p, n);
+	else
+		out_discard(&c, &o);
+	if (r == ZS_ERR)
+		c.st->errors++;
+	if (r != ZS_MORE) {
+		zstream_free(fl->zs);
+		fl->zs = NULL;
+		fl->body_done = 1;
+		fl->body_cut = r == ZS_CUT;
+	}
 	return c.layers;
 }

@@ -18,16 +18,21 @@ enum cs_enc {
 	CS_ENC_SHA256 = 1u << 7,      /* hex SHA-256 of the normalised value (enroll variant) */
 	CS_ENC_SHA1 = 1u << 8,	      /* hex SHA-1 */
 	CS_ENC_MD5 = 1u << 9,	      /* hex MD5 */
-	CS_ENC_COUNT = 10,
+	/*
+	 * found in a decoded HTTP/2 header block and not in the send's bytes as they are: a
+	 * Huffman-coded string or a reference to the connection's HPACK dynamic table
+	 */
+	CS_ENC_HPACK = 1u << 10,
+	CS_ENC_COUNT = 11,
 };
 
 /* Name of bit i (0 <= i < CS_ENC_COUNT): "gzip", "deflate", "base64", "url", "json-escape",
- * "html-entity", "split", "sha256", "sha1", "md5". */
+ * "html-entity", "split", "sha256", "sha1", "md5", "hpack". */
 static inline const char *cs_enc_name(unsigned i)
 {
 	static const char *const names[CS_ENC_COUNT] = {
-	    "gzip",	   "deflate", "base64", "url",	"json-escape",
-	    "html-entity", "split",   "sha256", "sha1", "md5"};
+	    "gzip",  "deflate", "base64", "url", "json-escape", "html-entity",
+	    "split", "sha256",	"sha1",	  "md5", "hpack"};
 
 	return i < CS_ENC_COUNT ? names[i] : "?";
 }
