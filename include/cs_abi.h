@@ -177,15 +177,19 @@ struct cs_event {
 	__u16 _pad;
 	/*
 	 * CS_EV_H2: offset of the send's first byte in the bytes sent on the flow since its
-	 * preface (0: the send starts with it). The collector follows the flow's frames from
-	 * there; a gap (a send it did not get, bytes over the scan limit) is a desync.
+	 * preface (0: the send starts with it), and the bytes it adds to them (bytes_total but
+	 * those of a retried send that an earlier call of the flow covered, see cs_retry). The
+	 * collector follows the flow's frames from there; a gap (a send it did not get, bytes
+	 * not handed over) is a desync.
 	 */
 	__u64 h2_off;
+	__u32 h2_len;
+	__u32 _pad2;
 	/* CS_EV_REQ: the request line, without CR LF; cut at CS_REQ_LEN (or the first chunk) */
 	__u8 req[CS_REQ_LEN];
 	struct cs_hit hits[CS_MAX_HITS];
 };
-_Static_assert(sizeof(struct cs_event) == 176 + CS_REQ_LEN + CS_MAX_HITS * 16, "cs_event size");
+_Static_assert(sizeof(struct cs_event) == 184 + CS_REQ_LEN + CS_MAX_HITS * 16, "cs_event size");
 
 /*
  * More hits than one event holds: each full batch of CS_MAX_HITS distinct hits of a send goes to

@@ -23,7 +23,7 @@ struct h2s {
 	__u32 id; /* 0: free */
 	__u64 used;
 	int has_req;
-	struct http_req req;
+	struct msg_http req;
 	char authority[CS_HOST_LEN];
 	unsigned coding;       /* CS_ENC_GZIP / CS_ENC_DEFLATE from content-encoding */
 	struct scan_stream sc; /* the DATA as sent, joined */

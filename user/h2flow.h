@@ -38,7 +38,7 @@ struct h2_send {
 	 * of the first stream whose DATA the send carries
 	 */
 	int has_req;
-	struct http_req req;
+	struct msg_http req;
 	char authority[CS_HOST_LEN]; /* that request's :authority, "" if none */
 };
 

@@ -269,7 +269,7 @@ out:
 }
 
 int http1_request(const struct cs_key *key, const struct fpdb *db, const __u8 *line, size_t n,
-		  struct http_req *req)
+		  struct msg_http *req)
 {
 	size_t m = 0, t, e;
 
@@ -291,7 +291,7 @@ int http1_request(const struct cs_key *key, const struct fpdb *db, const __u8 *l
 }
 
 int http2_request(const struct cs_key *key, const struct fpdb *db, const __u8 *method, size_t mlen,
-		  const __u8 *path, size_t plen, int path_cut, struct http_req *req)
+		  const __u8 *path, size_t plen, int path_cut, struct msg_http *req)
 {
 	size_t m;
 

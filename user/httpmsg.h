@@ -15,18 +15,15 @@
 #include <stddef.h>
 #include <linux/types.h>
 
+#include "message.h"
+
 struct cs_key;
 struct fpdb;
 
 /* Bytes of a redacted path, without its NUL (a longer one is cut and ends in "..."). */
-#define HTTP_PATH_MAX	256
-#define HTTP_METHOD_MAX 16
-
-struct http_req {
-	char version[4]; /* "1.0", "1.1" or "2" */
-	char method[HTTP_METHOD_MAX + 1];
-	char path[HTTP_PATH_MAX + 1];
-};
+#define HTTP_PATH_MAX	(MSG_PATH_MAX - 1)
+/* Bytes of a method ("?" when longer or not a token) */
+#define HTTP_METHOD_MAX ((int)sizeof(((struct msg_http *)0)->method) - 1)
 
 /*
  * Redact path[0..n) into out[0..cap) (NUL-terminated, cap >= 8). cut: path is the beginning of
@@ -41,10 +38,10 @@ size_t http_path_redact(const struct cs_key *key, const struct fpdb *db, const _
  * request line.
  */
 int http1_request(const struct cs_key *key, const struct fpdb *db, const __u8 *line, size_t n,
-		  struct http_req *req);
+		  struct msg_http *req);
 
 /* An HTTP/2 request from its :method and :path (path_cut: only its beginning was kept). */
 int http2_request(const struct cs_key *key, const struct fpdb *db, const __u8 *method, size_t mlen,
-		  const __u8 *path, size_t plen, int path_cut, struct http_req *req);
+		  const __u8 *path, size_t plen, int path_cut, struct msg_http *req);
 
 #endif

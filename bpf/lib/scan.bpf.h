@@ -1039,7 +1039,8 @@ __noinline int cs_carry_end(void)
 		/* every send of an HTTP/2 flow is handed over: no budget, the mark and offset */
 		left = 0;
 		cy.h2 = 1;
-		cy.h2_off = st->h2_off + st->total;
+		/* a retried send's bytes were handed over with the call that first had them */
+		cy.h2_off = st->h2_off + st->total - st->retried;
 	}
 	/* the carried tokens covered the whole send: they are still the open ones */
 	s = (st->carry & CS_CARRY_OPEN) && st->cover == st->inspected ? &st->cscan : &st->scan;
@@ -1328,6 +1329,8 @@ __noinline int cs_send_end(__u32 path)
 	ev->req_len = (st->flags & CS_EV_REQ) ? st->req_len : 0;
 	ev->_pad = 0;
 	ev->h2_off = (st->flags & CS_EV_H2) ? st->h2_off : 0;
+	ev->h2_len = (st->flags & CS_EV_H2) ? (__u32)(st->total - st->retried) : 0;
+	ev->_pad2 = 0;
 	if (st->flags & CS_EV_REQ)
 		__builtin_memcpy(ev->req, st->req, sizeof(ev->req));
 	else

@@ -168,7 +168,7 @@ static void test_long(void **state)
 
 static void test_http1(void **state)
 {
-	struct http_req q;
+	struct msg_http q;
 	const char *l = "POST /users/13712340001/profile HTTP/1.1";
 
 	(void)state;
@@ -197,7 +197,7 @@ static void test_http1(void **state)
 
 static void test_http2(void **state)
 {
-	struct http_req q;
+	struct msg_http q;
 
 	(void)state;
 	assert_int_equal(http2_request(&key, &db, (const __u8 *)"POST", 4,
