@@ -7,8 +7,11 @@
 # h2_setup [--tls]: nghttpd (nghttp2-server) in the peer namespace, on every address: HTTP/2
 # over cleartext with prior knowledge on $H2_PORT (8082); with --tls also HTTP/2 over TLS (ALPN
 # h2) on $H2_TLS_PORT (8444) with tls.sh's certificate (host $TLS_HOST, recipient $TLS_RCPT).
-# POST bodies are read whole and echoed (--echo-upload); nghttpd answers a request once its
-# body has ended, so a request that got its 200 was sent whole.
+# It answers a request (any method) with the file of its path under $H2_DIR/docs once the
+# request's body has ended, so a request that got its 200 was sent whole. Nothing is echoed:
+# the server's own sends (the monitor sees the peer's too) carry no registered value.
+#
+# h2_doc PATH...: make the files the server answers PATHs with (h2_curl does it for its URLs).
 #
 # h2_curl URL... [-- curl options...]: one curl, one connection for all URLs (HTTP/2 with prior
 # knowledge for http://, ALPN h2 for https://, which must resolve through --resolve), fails
@@ -31,12 +34,12 @@ h2_setup() {
 	H2_DIR="$WORK/h2"
 	mkdir -p "$H2_DIR/docs"
 	echo ok >"$H2_DIR/docs/index.html"
-	ip netns exec "$NS" nghttpd --no-tls --echo-upload -d "$H2_DIR/docs" "$H2_PORT" \
+	ip netns exec "$NS" nghttpd --no-tls -d "$H2_DIR/docs" "$H2_PORT" \
 		</dev/null >"$H2_DIR/nghttpd.log" 2>&1 &
 	SERVER_PIDS+=("$!")
 	if [[ "${1:-}" == --tls ]]; then
 		[[ -n "$TLS_DIR" ]] || fail "h2_setup --tls: call tls_setup first"
-		ip netns exec "$NS" nghttpd --echo-upload -d "$H2_DIR/docs" "$H2_TLS_PORT" \
+		ip netns exec "$NS" nghttpd -d "$H2_DIR/docs" "$H2_TLS_PORT" \
 			"$TLS_DIR/key.pem" "$TLS_DIR/cert.pem" </dev/null >"$H2_DIR/nghttpd-tls.log" 2>&1 &
 		SERVER_PIDS+=("$!")
 		want+=("$H2_TLS_PORT")
@@ -51,6 +54,15 @@ h2_setup() {
 	done
 }
 
+h2_doc() {
+	local p
+	for p in "$@"; do
+		p=${p%%\?*}
+		mkdir -p "$H2_DIR/docs$(dirname "$p")"
+		echo ok >"$H2_DIR/docs$p"
+	done
+}
+
 h2_curl() {
 	local urls=() opts=() out code n=0 rc=0 u
 	while (($#)) && [[ "$1" != -- ]]; do
@@ -62,6 +74,7 @@ h2_curl() {
 	[[ "${urls[0]}" == https://* ]] && opts+=(--http2) || opts+=(--http2-prior-knowledge)
 	out="$H2_DIR/curl.out"
 	for u in "${urls[@]}"; do
+		h2_doc "/${u#*://*/}"
 		opts+=("$u" -o /dev/null)
 	done
 	curl -sS -m 20 -w '%{http_code} %{http_version}\n' "${opts[@]}" >"$out" \

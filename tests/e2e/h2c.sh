@@ -4,7 +4,8 @@
 # HTTP/2 over cleartext (curl --http2-prior-knowledge, nghttpd in the peer namespace): registered
 # values in the request path and in a custom header (Huffman-coded by curl's HPACK encoder), in
 # DATA cut across two frames (and two sends), in a gzip'd body, in a header repeated on three
-# requests of one connection (a dynamic table reference after the first), and a gRPC-style
+# requests of one connection (a dynamic table reference after the first; a small nghttp2 client,
+# tests/e2e/clients/h2c_seq.c, since curl 7.88 cannot reuse an h2c connection), and a gRPC-style
 # request whose :authority resolves the recipient by host selector. None of these findings (or
 # that recipient) exists without the HPACK decoding and frame reassembly: run 2 with
 # --decode off shows it for the header.
@@ -14,6 +15,9 @@ source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/h2.sh"
 e2e_setup
 h2_setup
+H2C_BIN="$WORK/cs-h2c"
+gcc -O2 -o "$H2C_BIN" "$E2E_DIR/clients/h2c_seq.c" -lnghttp2 ||
+	fail "cannot build the h2c test client (libnghttp2-dev; scripts/setup)"
 base="http://$IP_BROKER:$H2_PORT"
 # (c) a phone across the first DATA frame's end: 16384 payload bytes per frame
 "$PY" -I -c 'import sys; sys.stdout.write(" " * 16378 + "18611112233" + " " * 100)' >"$WORK/body_c"
@@ -31,14 +35,17 @@ h2_curl "$base/users/13712340001/profile" -- -d '{"a":1}'
 h2_curl "$base/v1/b" -- -H 'x-user-email: li.na@example.org' -d '{"b":2}'
 h2_curl "$base/v1/c" -- -H 'content-type: text/plain' --data-binary "@$WORK/body_c"
 h2_curl "$base/v1/gz" -- -H 'content-encoding: gzip' --data-binary "@$WORK/body_gz"
-h2_curl "$base/v1/d1" "$base/v1/d2" "$base/v1/d3" -- -H 'x-account: zhang.wei@example.com' -d '{}'
+h2_doc /v1/d1 /v1/d2 /v1/d3
+"$H2C_BIN" "$IP_BROKER" "$H2_PORT" "$IP_BROKER:$H2_PORT" '{}' -H 'x-account:zhang.wei@example.com' \
+	/v1/d1 /v1/d2 /v1/d3 >"$WORK/h2c.out" 2>&1 || fail "cs-h2c failed: $(cat "$WORK/h2c.out")"
 h2_curl "http://api.tracker.example:$H2_PORT/cs.Profile/Update" -- \
 	--resolve "api.tracker.example:$H2_PORT:$IP_HOSTSEL" -H 'content-type: application/grpc' \
 	-H 'te: trailers' --data-binary "@$WORK/body_grpc"
 wait_findings 8
 monitor_stop
 expect_findings 8
-common='.verdict == "unconsented" and .channel == "syscall" and .process.comm == "curl"
+common='.verdict == "unconsented" and .channel == "syscall"
+	and (.process.comm == "curl" or .process.comm == "cs-h2c")
 	and .destination.port == $port_h2 and .message.bytes > 0 and .message.subjects == 1
 	and .message.http.version == "2" and .message.http.method == "POST"'
 expect_every "$common"
@@ -59,6 +66,7 @@ expect_finding "$broker"' and .subject == "u004" and .fields == ["email"]
 # (d) one connection, the header indexed after the first request: one finding per request
 for p in d1 d2 d3; do
 	expect_finding "$broker"' and .subject == "u001" and .fields == ["email"]
+		and .process.comm == "cs-h2c"
 		and .message.http.path == "/v1/'"$p"'" and .evidence.encodings == ["hpack"]'
 done
 n=$(findings_jq '[.[] | select(.subject == "u001" and .fields == ["email"]) | .message.id]
