@@ -51,8 +51,8 @@
 #define CS_RINGBUF_DEFAULT (64u << 20) /* events and the cs_hits/cs_deep records before them */
 /* Bytes of one send handed over for decoding (cs_deep), a quarter of the ring; more: counted */
 #define CS_DEEP_SEND_MAX (CS_RINGBUF_DEFAULT / 4)
-#define CS_FLOWS_MAX	   16384
-#define CS_SCOPE_MAX	   1024
+#define CS_FLOWS_MAX	 16384
+#define CS_SCOPE_MAX	 1024
 
 /* Field types of registrations.csv (spec §3). Values are stored in the fingerprint file. */
 enum cs_field {

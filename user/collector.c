@@ -67,8 +67,8 @@ int collector_handle(struct collector *c, const void *data, size_t len)
 	}
 	/* the send's cs_hits and cs_deep records came before it in the same ring (deep.h) */
 	deep_complete(c->deep, ev, &c->msg);
-	err = correlate_message(&c->corr, &c->msg, (__s64)ev->ts_ns + c->mono_to_real, on_finding,
-				c);
+	err =
+	    correlate_message(&c->corr, &c->msg, (__s64)ev->ts_ns + c->mono_to_real, on_finding, c);
 	if (err < 0) {
 		c->err = err;
 		return err;
@@ -212,15 +212,14 @@ static void print_summary(const struct collector *c)
 		"  reloads               %u (failed %u)\n",
 		(uint64_t)cnt[CS_CNT_SENDS], (uint64_t)cnt[CS_CNT_BYTES_SENT],
 		(uint64_t)cnt[CS_CNT_BYTES_INSPECTED], (uint64_t)cnt[CS_CNT_RETRIED],
-		(uint64_t)cnt[CS_CNT_BYTES_UNINSPECTED],
-		(uint64_t)cnt[CS_CNT_SENDFILE_BYTES], (uint64_t)cnt[CS_CNT_READ_FAIL],
-		(uint64_t)cnt[CS_CNT_MSGS_UNINSPECTED], (uint64_t)cnt[CS_CNT_LOOPBACK],
-		(uint64_t)cnt[CS_CNT_TLS_SKIPPED], (uint64_t)cnt[CS_CNT_OUT_OF_SCOPE],
-		(uint64_t)cnt[CS_CNT_TOKENS], (uint64_t)cnt[CS_CNT_SKIPPED],
-		(uint64_t)cnt[CS_CNT_RESCANS], (uint64_t)cnt[CS_CNT_RESCAN_UNREAD],
-		(uint64_t)cnt[CS_CNT_HITS], (uint64_t)s->unconfirmed,
-		(uint64_t)cnt[CS_CNT_HITS_OVERFLOW], (uint64_t)cnt[CS_CNT_HIT_RECORDS],
-		(uint64_t)cnt[CS_CNT_EVENTS],
+		(uint64_t)cnt[CS_CNT_BYTES_UNINSPECTED], (uint64_t)cnt[CS_CNT_SENDFILE_BYTES],
+		(uint64_t)cnt[CS_CNT_READ_FAIL], (uint64_t)cnt[CS_CNT_MSGS_UNINSPECTED],
+		(uint64_t)cnt[CS_CNT_LOOPBACK], (uint64_t)cnt[CS_CNT_TLS_SKIPPED],
+		(uint64_t)cnt[CS_CNT_OUT_OF_SCOPE], (uint64_t)cnt[CS_CNT_TOKENS],
+		(uint64_t)cnt[CS_CNT_SKIPPED], (uint64_t)cnt[CS_CNT_RESCANS],
+		(uint64_t)cnt[CS_CNT_RESCAN_UNREAD], (uint64_t)cnt[CS_CNT_HITS],
+		(uint64_t)s->unconfirmed, (uint64_t)cnt[CS_CNT_HITS_OVERFLOW],
+		(uint64_t)cnt[CS_CNT_HIT_RECORDS], (uint64_t)cnt[CS_CNT_EVENTS],
 		(uint64_t)s->findings, (uint64_t)s->reported, (uint64_t)cnt[CS_CNT_RB_DROPS],
 		(uint64_t)loader_prog_misses(c->loader), (uint64_t)cnt[CS_CNT_TLS_WRITES],
 		(uint64_t)(cnt[CS_CNT_TLS_CLAIMED] + cnt[CS_CNT_TLS_CACHED]),
@@ -248,24 +247,23 @@ static void print_summary(const struct collector *c)
 	if (c->deep) {
 		const struct h2flows_stats *h = deep_h2_stats(c->deep);
 
-		fprintf(stderr,
-			"  http/2 flows          %" PRIu64 " (%" PRIu64 " sends, %" PRIu64
-			" bytes decoded; %" PRIu64 " flows and %" PRIu64
-			" streams dropped from full tables)\n"
-			"  http/2 header blocks  %" PRIu64 " (%" PRIu64 " fields; DATA %" PRIu64
-			" bytes; %" PRIu64 " hits in them)\n"
-			"  http/2 desyncs        %" PRIu64 " (bytes not handed over %" PRIu64
-			", framing errors %" PRIu64 ", header blocks not decodable %" PRIu64
-			", flows met mid-way %" PRIu64 "; %" PRIu64 " bytes not decoded)\n",
-			(uint64_t)h->flows, (uint64_t)h->sends, (uint64_t)h->bytes,
-			(uint64_t)h->flows_evicted, (uint64_t)h->streams_evicted,
-			(uint64_t)h->blocks, (uint64_t)h->fields, (uint64_t)h->data_bytes,
-			(uint64_t)h->hits,
-			(uint64_t)(h->desync_gap + h->desync_proto + h->desync_hpack +
-				   h->desync_unseen),
-			(uint64_t)h->desync_gap, (uint64_t)h->desync_proto,
-			(uint64_t)h->desync_hpack, (uint64_t)h->desync_unseen,
-			(uint64_t)h->bytes_skipped);
+		fprintf(
+		    stderr,
+		    "  http/2 flows          %" PRIu64 " (%" PRIu64 " sends, %" PRIu64
+		    " bytes decoded; %" PRIu64 " flows and %" PRIu64
+		    " streams dropped from full tables)\n"
+		    "  http/2 header blocks  %" PRIu64 " (%" PRIu64 " fields; DATA %" PRIu64
+		    " bytes; %" PRIu64 " hits in them)\n"
+		    "  http/2 desyncs        %" PRIu64 " (bytes not handed over %" PRIu64
+		    ", framing errors %" PRIu64 ", header blocks not decodable %" PRIu64
+		    ", flows met mid-way %" PRIu64 "; %" PRIu64 " bytes not decoded)\n",
+		    (uint64_t)h->flows, (uint64_t)h->sends, (uint64_t)h->bytes,
+		    (uint64_t)h->flows_evicted, (uint64_t)h->streams_evicted, (uint64_t)h->blocks,
+		    (uint64_t)h->fields, (uint64_t)h->data_bytes, (uint64_t)h->hits,
+		    (uint64_t)(h->desync_gap + h->desync_proto + h->desync_hpack +
+			       h->desync_unseen),
+		    (uint64_t)h->desync_gap, (uint64_t)h->desync_proto, (uint64_t)h->desync_hpack,
+		    (uint64_t)h->desync_unseen, (uint64_t)h->bytes_skipped);
 	}
 	print_flows(c);
 }

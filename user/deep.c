@@ -314,8 +314,9 @@ void deep_complete(struct deep *d, const struct cs_event *ev, struct msg *out)
 		d->st.hits_lost += s->nhits;
 	if (msg_add_kernel(out, ev->hits, ev->nhits > CS_MAX_HITS ? CS_MAX_HITS : ev->nhits))
 		d->st.hits_lost += ev->nhits;
-	/* an HTTP/1 request line the kernel copied: method, version, the path redacted */
-	if ((ev->flags & CS_EV_REQ) &&
+	/* an HTTP/1 request line the kernel copied: method, version, the path redacted (not in an
+	 * HTTP/2 flow, where a send may start with a DATA frame's payload) */
+	if ((ev->flags & (CS_EV_REQ | CS_EV_H2)) == CS_EV_REQ &&
 	    !http1_request(d->key, d->db, ev->req,
 			   ev->req_len < CS_REQ_LEN ? ev->req_len : CS_REQ_LEN, &d->http))
 		out->http = &d->http;
@@ -339,8 +340,8 @@ void deep_complete(struct deep *d, const struct cs_event *ev, struct msg *out)
 		 * received are the send's first s->have */
 		complete_h2(d, ev, s->buf, s->have < want ? s->have : want, &m);
 	else
-		dec_message(flow_get(d, ev->flow), s->buf, s->size < want ? s->size : want,
-			    &d->lim, on_layer, &m, &d->st.dec);
+		dec_message(flow_get(d, ev->flow), s->buf, s->size < want ? s->size : want, &d->lim,
+			    on_layer, &m, &d->st.dec);
 	slot_release(d, s);
 }
 

@@ -21,7 +21,7 @@ struct cs_key;
 struct fpdb;
 
 /* Bytes of a redacted path, without its NUL (a longer one is cut and ends in "..."). */
-#define HTTP_PATH_MAX	(MSG_PATH_MAX - 1)
+#define HTTP_PATH_MAX (MSG_PATH_MAX - 1)
 /* Bytes of a method ("?" when longer or not a token) */
 #define HTTP_METHOD_MAX ((int)sizeof(((struct msg_http *)0)->method) - 1)
 
