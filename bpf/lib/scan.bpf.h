@@ -1237,6 +1237,10 @@ __noinline int cs_scan_done(void)
 	cnt_add(CS_CNT_SKIPPED, st->skipped);
 	if (!cfg_rescan)
 		return 0; /* no weak fields: the skipped runs hold nothing enrolled */
+	/* an HTTP/2 send is handed over and the collector tokenises all of its content, decoded
+	 * (header fields, DATA; h2flow.h): weak tokens included */
+	if ((st->flags & CS_EV_H2) && cfg_decode)
+		return 0;
 	/* the tokens below are seen a second time: counted once, by the first pass */
 	st->sflags |= CS_SK_AGAIN;
 	if (!st->nstrong && !st->deep_left && !(st->scan.trig & CS_TRIG_ALL)) {

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # shellcheck disable=SC2016 # jq filters are single-quoted on purpose
 # HTTP/2 over cleartext (curl --http2-prior-knowledge, nghttpd in the peer namespace): registered
-# values in the request path and in a custom header (Huffman-coded by curl's HPACK encoder), in
+# values in the request path and in custom headers (Huffman-coded by curl's HPACK encoder), in
 # DATA cut across two frames (and two sends), in a gzip'd body, in a header repeated on three
 # requests of one connection (a dynamic table reference after the first; a small nghttp2 client,
 # tests/e2e/clients/h2c_seq.c, since curl 7.88 cannot reuse an h2c connection), and a gRPC-style
@@ -30,9 +30,10 @@ m = b"\x0a\x0b" + b"13955550005" + b"\x10\x01"
 sys.stdout.buffer.write(b"\x00" + len(m).to_bytes(4, "big") + m)' >"$WORK/body_grpc"
 
 info "run 1: h2c requests"
-monitor_start --all
+monitor_start --all -v
 h2_curl "$base/users/13712340001/profile" -- -d '{"a":1}'
-h2_curl "$base/v1/b" -- -H 'x-user-email: li.na@example.org' -d '{"b":2}'
+# a weak field (a name, UTF-8) counts beside the strong one, both only in decoded fields
+h2_curl "$base/v1/b" -- -H 'x-user-email: li.na@example.org' -H 'x-user-name: 李娜' -d '{"b":2}'
 h2_curl "$base/v1/c" -- -H 'content-type: text/plain' --data-binary "@$WORK/body_c"
 h2_curl "$base/v1/gz" -- -H 'content-encoding: gzip' --data-binary "@$WORK/body_gz"
 h2_doc /v1/d1 /v1/d2 /v1/d3
@@ -54,8 +55,8 @@ broker='.recipient == "databroker" and .recipient_kind == "third-party"
 # (a) the path, Huffman-coded
 expect_finding "$broker"' and .subject == "u001" and .fields == ["phone"]
 	and .message.http.path == "/users/{phone}/profile" and .evidence.encodings == ["hpack"]'
-# (b) a custom header
-expect_finding "$broker"' and .subject == "u002" and .fields == ["email"]
+# (b) custom headers
+expect_finding "$broker"' and .subject == "u002" and .fields == ["email", "name"]
 	and .message.http.path == "/v1/b" and .evidence.encodings == ["hpack"]'
 # (c) DATA joined across frames and sends
 expect_finding "$broker"' and .subject == "u003" and .fields == ["phone"]
