@@ -12,6 +12,7 @@
  */
 #define _GNU_SOURCE /* memmem */
 #include <errno.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #define ZLIB_CONST
@@ -143,6 +144,18 @@ static size_t put_utf8(__u8 *o, __u32 cp)
 
 /* Output buffers: capacity is reserved from the message budget before it is allocated. */
 
+/*
+ * Decoded bytes are payload: a buffer is zeroed before it goes back to the heap, so it grows by
+ * copy (realloc may move it and leave the old block as it was).
+ */
+static void zero_free(void *p, size_t n)
+{
+	if (!p)
+		return;
+	explicit_bzero(p, n);
+	free(p);
+}
+
 static int out_reserve(struct dec_ctx *c, struct out *o, size_t want)
 {
 	size_t inc;
@@ -155,9 +168,12 @@ static int out_reserve(struct dec_ctx *c, struct out *o, size_t want)
 		inc = c->left;
 	if (!inc)
 		return -ENOSPC;
-	p = realloc(o->buf, o->cap + inc);
+	p = malloc(o->cap + inc);
 	if (!p)
 		return -ENOMEM;
+	if (o->buf)
+		memcpy(p, o->buf, o->len);
+	zero_free(o->buf, o->cap);
 	o->buf = p;
 	o->cap += inc;
 	c->left -= inc;
@@ -180,8 +196,11 @@ static void out_trim(struct dec_ctx *c, struct out *o)
 	__u8 *p;
 
 	c->left += o->cap - o->len;
-	if (o->len && o->len < o->cap && (p = realloc(o->buf, o->len)))
+	if (o->len && o->len < o->cap && (p = malloc(o->len))) {
+		memcpy(p, o->buf, o->len);
+		zero_free(o->buf, o->cap);
 		o->buf = p;
+	}
 	o->cap = o->len;
 }
 
@@ -189,7 +208,7 @@ static void out_trim(struct dec_ctx *c, struct out *o)
 static void out_discard(struct dec_ctx *c, struct out *o)
 {
 	c->left += o->cap;
-	free(o->buf);
+	zero_free(o->buf, o->cap);
 	memset(o, 0, sizeof(*o));
 }
 
@@ -204,7 +223,7 @@ static void emit(struct dec_ctx *c, struct out *o, unsigned enc, unsigned depth,
 	c->fn(o->buf, o->len, enc, c->uctx);
 	if (depth + 1 < c->lim->max_depth && !(o->len == pn && !memcmp(o->buf, parent, pn)))
 		decode_buf(c, o->buf, o->len, enc, depth + 1);
-	free(o->buf);
+	zero_free(o->buf, o->len);
 	memset(o, 0, sizeof(*o));
 }
 
@@ -307,6 +326,20 @@ bad:
 	return i;
 }
 
+/* zlib's state and window hold inflated bytes: zeroed when zlib frees them */
+static voidpf z_alloc(voidpf opaque, uInt items, uInt size)
+{
+	(void)opaque;
+	return calloc(items, size);
+}
+
+static void z_free(voidpf opaque, voidpf p)
+{
+	(void)opaque;
+	if (p)
+		zero_free(p, malloc_usable_size(p));
+}
+
 static struct zstream *zstream_new(int mode, unsigned enc, int chunked, __u64 left)
 {
 	struct zstream *s = calloc(1, sizeof(*s));
@@ -315,6 +348,8 @@ static struct zstream *zstream_new(int mode, unsigned enc, int chunked, __u64 le
 
 	if (!s)
 		return NULL;
+	s->zs.zalloc = z_alloc;
+	s->zs.zfree = z_free;
 	if (inflateInit2(&s->zs, wbits) != Z_OK) {
 		free(s);
 		return NULL;
