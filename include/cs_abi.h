@@ -35,10 +35,16 @@
  * records before its event (see there): no hit is capped, only a full ring loses some.
  */
 #define CS_MAX_HITS 32
-/* iovec segments scanned per writev/sendmsg; bytes of later segments are uninspected. */
+/* iovec segments of a writev/sendmsg kept for a rescan or hand-over (all are scanned). */
 #define CS_MAX_IOV 16
-/* Messages scanned per sendmmsg call; later messages are counted as uninspected. */
-#define CS_MAX_MMSG 8
+/* Segments per writev/sendmsg the kernel takes (UIO_MAXIOV): all are scanned. */
+#define CS_UIO_MAXIOV 1024
+/*
+ * Messages scanned per sendmmsg call, segments per message; later ones are counted
+ * (CS_CNT_MSGS_UNINSPECTED). The verifier's call depth keeps bpf_loop off this path.
+ */
+#define CS_MAX_MMSG	64
+#define CS_MAX_MMSG_IOV 64
 /* HTTP Host header bytes kept (NUL-terminated). */
 #define CS_HOST_LEN 64
 /* Bytes of an HTTP/1 request line kept for the finding (message.http); longer lines are cut. */
@@ -105,7 +111,8 @@ enum cs_counter {
 	CS_CNT_RB_DROPS,	 /* failed ring buffer reservations */
 	CS_CNT_READ_FAIL,	 /* user memory not readable at entry (bytes -> uninspected) */
 	CS_CNT_SENDFILE_BYTES,	 /* sendfile/splice to a socket: never inspected */
-	CS_CNT_MSGS_UNINSPECTED, /* sendmmsg messages beyond CS_MAX_MMSG */
+	CS_CNT_MSGS_UNINSPECTED, /* sendmmsg messages past CS_MAX_MMSG, or with segments past
+				    CS_MAX_MMSG_IOV (not scanned) */
 	CS_CNT_TLS_WRITES,	 /* TLS library write calls seen by the uprobes */
 	CS_CNT_TLS_CLAIMED,	 /* of those, attributed to a socket send and scanned */
 	CS_CNT_TLS_LOST,	 /* plaintext replaced before a ciphertext send claimed it */
@@ -292,7 +299,8 @@ _Static_assert(sizeof(struct cs_scan) == 80, "cs_scan size");
 #define CS_TRIG_ESC  0x02 /* "\u" or "&#": JSON/HTML escapes */
 #define CS_TRIG_GZIP 0x04 /* gzip magic 1f 8b */
 #define CS_TRIG_CE   0x08 /* a "Content-Encoding" header: this and the flow's next bytes */
-#define CS_TRIG_ALL  (CS_TRIG_B64 | CS_TRIG_ESC | CS_TRIG_GZIP | CS_TRIG_CE)
+#define CS_TRIG_WIDE 0x10 /* UTF-16 text or full-width letters/digits (bpf/lib/scan.bpf.h) */
+#define CS_TRIG_ALL  (CS_TRIG_B64 | CS_TRIG_ESC | CS_TRIG_GZIP | CS_TRIG_CE | CS_TRIG_WIDE)
 
 /*
  * Runs of run bytes shorter than the shortest strong token are not tokenised (bpf/lib/scan.bpf.h):

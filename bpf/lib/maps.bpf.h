@@ -82,6 +82,8 @@ struct cs_state {
 	__u32 req_path;
 	__u64 seq; /* message id, taken at the first cs_hits record or at the event (0: none yet) */
 	__u64 retried; /* bytes of this send scanned by an earlier call (cs_retry) */
+	__u32 unkept;  /* bytes scanned in segments past CS_MAX_IOV (not in segs) */
+	__u32 _pad2;
 	struct cs_hit hits[CS_MAX_HITS];
 	struct cs_scan cscan; /* the flow's open tokens continued over this send's first bytes */
 	__u32 carry;	      /* CS_CARRY_* */
@@ -100,10 +102,11 @@ struct cs_state {
 	__u64 rmask[CS_CHUNK / 64]; /* the bytes to tokenise (cs_live_mask) */
 	__u64 pmask[CS_CHUNK / 64]; /* cs_smask: the pure separators (space ( ) /) */
 	__u32 eblocks;		    /* cs_exact_blocks: the chunk's blocks cs_smask classifies */
+	__u32 wide; /* cs_exact_blocks: blocks that may hold wide forms (cs_wide4) */
 	__u8 host[CS_HOST_LEN];
 	__u8 req[CS_REQ_LEN]; /* cs_http_reqline: the request line (flags CS_EV_REQ) */
 	__u32 req_len;
-	__u32 _pad2;
+	__u32 _pad3;
 	__u64 h2_off; /* flags CS_EV_H2: offset of this send in the flow's HTTP/2 bytes */
 	__u8 chunk[CS_CHUNK];
 	/* cs_http_host copies CS_HOST_LEN bytes from any offset, a scan step reads CS_STEP */
