@@ -24,10 +24,16 @@
  * 615k; CONSENTRY_VERIFIER_LOG=2 prints each program's count).
  */
 #define CS_STEP 128
-/* Default and hard ceiling for --scan-limit (bytes scanned per send, across all iovecs). */
-#define CS_SCAN_LIMIT_DEFAULT (16 * 1024)
-#define CS_SCAN_LIMIT_MAX     (1024 * 1024)
-/* Distinct fingerprint hits kept per send; more are counted in CS_CNT_HITS_OVERFLOW. */
+/*
+ * --scan-limit (bytes scanned per send, across all iovecs): 0, the default, scans whole sends of
+ * any size; a limit is an opt-in cap (bytes past it are counted uninspected).
+ */
+#define CS_SCAN_LIMIT_DEFAULT 0
+#define CS_SCAN_LIMIT_MAX     0xfffff000u
+/*
+ * Distinct fingerprint hits per record. A send with more hands its hits over in cs_hits
+ * records before its event (see there): no hit is capped, only a full ring loses some.
+ */
 #define CS_MAX_HITS 32
 /* iovec segments scanned per writev/sendmsg; bytes of later segments are uninspected. */
 #define CS_MAX_IOV 16
@@ -40,7 +46,9 @@
 /* Slots per bucket of the in-kernel tag table (one 32-byte array value). */
 #define CS_TAG_SLOTS 8
 
-#define CS_RINGBUF_DEFAULT (16u << 20) /* events and the cs_deep records before them */
+#define CS_RINGBUF_DEFAULT (64u << 20) /* events and the cs_hits/cs_deep records before them */
+/* Bytes of one send handed over for decoding (cs_deep), a quarter of the ring; more: counted */
+#define CS_DEEP_SEND_MAX (CS_RINGBUF_DEFAULT / 4)
 #define CS_FLOWS_MAX	   16384
 #define CS_SCOPE_MAX	   1024
 
@@ -90,7 +98,7 @@ enum cs_counter {
 	CS_CNT_BYTES_UNINSPECTED, /* bytes over the scan limit, unreadable or on unscanned paths */
 	CS_CNT_TOKENS,		  /* tokens hashed (in the length window), not again in a rescan */
 	CS_CNT_HITS,		 /* tag-table hits, distinct per send (before exact confirmation) */
-	CS_CNT_HITS_OVERFLOW,	 /* hits dropped: more than CS_MAX_HITS distinct per send */
+	CS_CNT_HITS_OVERFLOW,	 /* hits lost: a cs_hits record found the ring full */
 	CS_CNT_EVENTS,		 /* events submitted */
 	CS_CNT_RB_DROPS,	 /* failed ring buffer reservations */
 	CS_CNT_READ_FAIL,	 /* user memory not readable at entry (bytes -> uninspected) */
@@ -111,13 +119,15 @@ enum cs_counter {
 	CS_CNT_SKIPPED,	      /* bytes the tokeniser left out: runs too short for a strong value */
 	CS_CNT_RESCANS,	      /* sends with a hit or a decode trigger tokenised again, whole */
 	CS_CNT_RESCAN_UNREAD, /* bytes of those not readable again: not tokenised whole */
+	CS_CNT_HIT_RECORDS,   /* cs_hits records: batches of hits of sends with more than fit */
+	CS_CNT_RETRIED,	      /* bytes a retried send repeated: scanned by the first call */
 	CS_CNT_MAX,
 };
 
 /* Event flags */
 #define CS_EV_TRUNCATED	    (1u << 0) /* payload longer than the scan limit */
 #define CS_EV_HOST	    (1u << 1) /* host[] holds an HTTP Host header value */
-#define CS_EV_HITS_OVERFLOW (1u << 2)
+#define CS_EV_HITS_OVERFLOW (1u << 2) /* some hits were lost: the ring was full */
 #define CS_EV_READ_FAIL	    (1u << 3)
 #define CS_EV_ADDR_V6	    (1u << 4) /* daddr is an IPv6 address, else IPv4 in daddr[0..3] */
 #define CS_EV_DEEP	    (1u << 5) /* cs_deep records (seq) of the send preceded this event */
@@ -153,12 +163,25 @@ struct cs_event {
 	__u8 flags;	/* CS_EV_* */
 	__u16 nhits;
 	__u8 host[CS_HOST_LEN];
-	__u64 seq;	/* CS_EV_DEEP: the cs_deep records of this send carry this seq */
+	__u64 seq;	/* message id (never 0): the send's cs_hits and cs_deep records carry it */
 	__u32 deep_len; /* bytes handed over in them (<= bytes_inspected) */
 	__u32 _pad;
 	struct cs_hit hits[CS_MAX_HITS];
 };
 _Static_assert(sizeof(struct cs_event) == 168 + CS_MAX_HITS * 16, "cs_event size");
+
+/*
+ * More hits than one event holds: each full batch of CS_MAX_HITS distinct hits of a send goes to
+ * the collector in one of these, in the events ring before the send's cs_event (read in
+ * reservation order), which carries the rest. A hit may repeat across batches.
+ */
+struct cs_hits {
+	__u64 seq; /* the send's cs_event.seq */
+	__u32 nhits;
+	__u32 _pad;
+	struct cs_hit hits[CS_MAX_HITS];
+};
+_Static_assert(sizeof(struct cs_hits) == 16 + CS_MAX_HITS * 16, "cs_hits size");
 
 /*
  * Deep inspection: the bytes of a send that holds renderings the kernel cannot decode (base64,
@@ -174,7 +197,10 @@ struct cs_deep {
 	__u8 data[CS_CHUNK];
 };
 _Static_assert(sizeof(struct cs_deep) == 16 + CS_CHUNK, "cs_deep size");
-_Static_assert(sizeof(struct cs_deep) != sizeof(struct cs_event), "records told apart by size");
+_Static_assert(sizeof(struct cs_deep) != sizeof(struct cs_event) &&
+		   sizeof(struct cs_hits) != sizeof(struct cs_event) &&
+		   sizeof(struct cs_hits) != sizeof(struct cs_deep),
+	       "records told apart by size");
 /* Bytes of a flow handed over after a Content-Encoding header (the body often follows apart). */
 #define CS_DEEP_FLOW_BUDGET (256 * 1024)
 

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/epoll.h>
+#include <sys/random.h>
 #include <sys/inotify.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -63,18 +64,10 @@ int collector_handle(struct collector *c, const void *data, size_t len)
 		pr_warn("short ring buffer record (%zu bytes), ignored", len);
 		return 0;
 	}
-	if ((ev->flags & CS_EV_DEEP) && c->deep) {
-		struct cs_event full;
-		__u32 enc[CS_MAX_HITS];
-
-		/* the send's cs_deep records came before it in the same ring (deep.h) */
-		deep_complete(c->deep, ev, &full, enc);
-		err = correlate_event(&c->corr, &full, enc, (__s64)ev->ts_ns + c->mono_to_real,
-				      on_finding, c);
-	} else {
-		err = correlate_event(&c->corr, ev, NULL, (__s64)ev->ts_ns + c->mono_to_real,
-				      on_finding, c);
-	}
+	/* the send's cs_hits and cs_deep records came before it in the same ring (deep.h) */
+	deep_complete(c->deep, ev, &c->msg);
+	err = correlate_message(&c->corr, &c->msg, (__s64)ev->ts_ns + c->mono_to_real, on_finding,
+				c);
 	if (err < 0) {
 		c->err = err;
 		return err;
@@ -91,9 +84,12 @@ static int rb_cb(void *ctx, void *data, size_t len)
 	struct collector *c = ctx;
 	int err = 0;
 
-	/* a send's bytes to decode (cs_deep) or an event: told apart by size */
+	/* a send's bytes to decode (cs_deep), a batch of its hits (cs_hits) or its event: told
+	 * apart by size */
 	if (len == sizeof(struct cs_deep))
 		deep_add(c->deep, data, len);
+	else if (len == sizeof(struct cs_hits))
+		deep_add_hits(c->deep, data, len);
 	else
 		err = collector_handle(c, data, len);
 
@@ -191,7 +187,8 @@ static void print_summary(const struct collector *c)
 		"consentry: summary\n"
 		"  sends                 %" PRIu64 "\n"
 		"  bytes sent            %" PRIu64 "\n"
-		"  bytes inspected       %" PRIu64 "\n"
+		"  bytes inspected       %" PRIu64 " (and %" PRIu64
+		" of retried sends, scanned with their first call)\n"
 		"  bytes uninspected     %" PRIu64 " (sendfile/splice %" PRIu64
 		", unreadable sends %" PRIu64 ", sendmmsg messages %" PRIu64 ")\n"
 		"  skipped               loopback %" PRIu64 ", tls records %" PRIu64
@@ -199,8 +196,8 @@ static void print_summary(const struct collector *c)
 		"  tokens hashed         %" PRIu64 "\n"
 		"  bytes not tokenised   %" PRIu64 " (runs too short for a strong value; %" PRIu64
 		" sends tokenised again whole, %" PRIu64 " bytes of them unreadable again)\n"
-		"  hits                  %" PRIu64 " (distinct per send; unconfirmed %" PRIu64
-		", over per-send cap %" PRIu64 ")\n"
+		"  hits                  %" PRIu64 " (distinct per batch; unconfirmed %" PRIu64
+		", lost with the ring full %" PRIu64 "; %" PRIu64 " batches of bulk sends)\n"
 		"  events                %" PRIu64 "\n"
 		"  findings              %" PRIu64 " (reported %" PRIu64 ")\n"
 		"  ringbuf drops         %" PRIu64 "\n"
@@ -213,14 +210,16 @@ static void print_summary(const struct collector *c)
 		" (continued a token the flow's last send left open)\n"
 		"  reloads               %u (failed %u)\n",
 		(uint64_t)cnt[CS_CNT_SENDS], (uint64_t)cnt[CS_CNT_BYTES_SENT],
-		(uint64_t)cnt[CS_CNT_BYTES_INSPECTED], (uint64_t)cnt[CS_CNT_BYTES_UNINSPECTED],
+		(uint64_t)cnt[CS_CNT_BYTES_INSPECTED], (uint64_t)cnt[CS_CNT_RETRIED],
+		(uint64_t)cnt[CS_CNT_BYTES_UNINSPECTED],
 		(uint64_t)cnt[CS_CNT_SENDFILE_BYTES], (uint64_t)cnt[CS_CNT_READ_FAIL],
 		(uint64_t)cnt[CS_CNT_MSGS_UNINSPECTED], (uint64_t)cnt[CS_CNT_LOOPBACK],
 		(uint64_t)cnt[CS_CNT_TLS_SKIPPED], (uint64_t)cnt[CS_CNT_OUT_OF_SCOPE],
 		(uint64_t)cnt[CS_CNT_TOKENS], (uint64_t)cnt[CS_CNT_SKIPPED],
 		(uint64_t)cnt[CS_CNT_RESCANS], (uint64_t)cnt[CS_CNT_RESCAN_UNREAD],
 		(uint64_t)cnt[CS_CNT_HITS], (uint64_t)s->unconfirmed,
-		(uint64_t)cnt[CS_CNT_HITS_OVERFLOW], (uint64_t)cnt[CS_CNT_EVENTS],
+		(uint64_t)cnt[CS_CNT_HITS_OVERFLOW], (uint64_t)cnt[CS_CNT_HIT_RECORDS],
+		(uint64_t)cnt[CS_CNT_EVENTS],
 		(uint64_t)s->findings, (uint64_t)s->reported, (uint64_t)cnt[CS_CNT_RB_DROPS],
 		(uint64_t)loader_prog_misses(c->loader), (uint64_t)cnt[CS_CNT_TLS_WRITES],
 		(uint64_t)(cnt[CS_CNT_TLS_CLAIMED] + cnt[CS_CNT_TLS_CACHED]),
@@ -236,14 +235,14 @@ static void print_summary(const struct collector *c)
 			"; %" PRIu64 " sends whose event never came)\n"
 			"  decoded               %" PRIu64 " layers, %" PRIu64
 			" bytes (cut at the limit %" PRIu64 ", corrupt streams %" PRIu64
-			"), %" PRIu64 " hits only there (%" PRIu64 " over the per-send cap)\n"
+			"), %" PRIu64 " hits there; %" PRIu64 " hits lost (no memory)\n"
 			"  not decoded           %" PRIu64 " sends (--decode off)\n",
 			(uint64_t)cnt[CS_CNT_DEEP_SENDS], (uint64_t)cnt[CS_CNT_DEEP_BYTES],
 			(uint64_t)(cnt[CS_CNT_DEEP_DROPS] + d->lost),
 			(uint64_t)cnt[CS_CNT_DEEP_DROPS], (uint64_t)d->lost, (uint64_t)d->orphans,
 			(uint64_t)d->dec.layers, (uint64_t)d->dec.bytes_out,
 			(uint64_t)d->dec.bytes_cut, (uint64_t)d->dec.errors, (uint64_t)d->hits,
-			(uint64_t)d->overflow, (uint64_t)cnt[CS_CNT_NOT_DECODED]);
+			(uint64_t)(d->hits_lost + s->oom), (uint64_t)cnt[CS_CNT_NOT_DECODED]);
 	}
 	print_flows(c);
 }
@@ -293,6 +292,9 @@ int collector_run(struct collector *c)
 	int efd = -1, sfd = -1, tfd = -1, ifd = -1, err = 0, stop = 0;
 
 	c->mono_to_real = clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_MONOTONIC);
+	/* message ids "<instance>-<seq>": seq restarts with every run, the instance does not */
+	if (!c->corr.instance && getrandom(&c->corr.instance, sizeof(c->corr.instance), 0) < 0)
+		c->corr.instance = (__u32)(c->mono_to_real ^ getpid());
 	/*
 	 * A background job of a non-interactive shell starts with SIGINT ignored; an ignored
 	 * signal is discarded before signalfd can see it, so reset the dispositions first.
@@ -429,6 +431,8 @@ out:
 	ring_buffer__free(rb);
 	deep_free(c->deep);
 	c->deep = NULL;
+	msg_release(&c->msg);
+	correlate_release(&c->corr);
 	dns_cache_free(c->dns);
 	c->dns = NULL;
 	c->corr.dns = NULL;

@@ -5,6 +5,7 @@
 
 #include "correlate.h"
 #include "loader.h"
+#include "message.h"
 #include "output.h"
 
 struct procinfo;
@@ -17,7 +18,8 @@ struct collector {
 	struct output out;
 	struct procinfo *pi;
 	struct dns_cache *dns;
-	struct deep *deep; /* decodes the sends the kernel hands over (deep.h) */
+	struct deep *deep; /* assembles messages, decodes the bytes handed over (deep.h) */
+	struct msg msg;	   /* the message being reported (storage reused) */
 	const struct cs_key *key;
 	int report_all;	    /* --all: also consented and exempt */
 	__s64 mono_to_real; /* add to CLOCK_MONOTONIC ns to get CLOCK_REALTIME ns */

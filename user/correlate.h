@@ -19,6 +19,10 @@ enum verdict {
 };
 
 #define FINDING_MAX_IDS 8
+/* Fingerprints listed per finding (evidence.fingerprints); a subject's others are counted. */
+#define FINDING_MAX_FPS CS_MAX_HITS
+
+struct msg;
 
 struct finding {
 	const char *subject;
@@ -28,10 +32,14 @@ struct finding {
 	const struct recipient *rcpt; /* NULL: unknown recipient */
 	const char *consent_ids[FINDING_MAX_IDS];
 	unsigned nids;
-	__u64 fps[CS_MAX_HITS];
+	__u64 fps[FINDING_MAX_FPS];
 	unsigned nfps;
 	__u32 first_off; /* offset of the earliest hit of this subject in the send */
 	__u32 encodings; /* CS_ENC_* (encodings.h) of the hits of this subject */
+	/* the message: its id (shared by all its findings) and how many subjects it disclosed */
+	char msg_id[32];
+	unsigned msg_subjects;
+	const struct msg *msg;
 };
 
 struct correlate_stats {
@@ -41,28 +49,46 @@ struct correlate_stats {
 	    unconfirmed; /* kernel tag hits the exact table rejected (prefilter false positives) */
 	__u64 findings;
 	__u64 reported;
+	__u64 oom; /* messages cut short: no memory for their subjects (counted, not guessed) */
 };
 
 struct dns_cache;
+struct fp_entry;
+struct subj_acc;
 
 struct correlator {
 	const struct fpdb *db;
 	const struct recipients *rcpts;
 	const struct consent_db *consent;
 	const struct dns_cache *dns; /* may be NULL */
+	__u32 instance;		     /* message ids: "<instance>-<seq>", unique across runs */
 	struct correlate_stats stats;
+	/* scratch kept across messages (grown, never shrunk; correlate_release frees it) */
+	struct fp_entry *ent;
+	size_t nent_cap;
+	__u32 *hit_ent; /* per distinct hit: first index into ent, then count */
+	size_t hit_cap;
+	struct subj_acc *subj;
+	size_t subj_cap;
+	__u32 *slot; /* subject index -> subj[] + 1, open addressing */
+	size_t slot_cap, slot_used;
 };
 
 typedef int (*finding_fn)(const struct cs_event *ev, const struct finding *f, const char *host,
 			  __s64 t_ns, void *ctx);
 
 /*
- * Turn one event into findings (one per subject with a strong field) and call fn for each.
- * t_ns is the event's wall-clock time; enc (may be NULL) the CS_ENC_* bits of each of ev's hits
- * found by decoding (deep.h). Returns the number of findings or a negative errno returned by fn.
+ * Turn one message into findings (one per subject with a strong field, any number) and call fn
+ * for each. t_ns is the message's wall-clock time. The hits of m are sorted and merged
+ * (msg_unique). Returns the number of findings or a negative errno returned by fn.
  */
-int correlate_event(struct correlator *c, const struct cs_event *ev, const __u32 *enc, __s64 t_ns,
-		    finding_fn fn, void *ctx);
+int correlate_message(struct correlator *c, struct msg *m, __s64 t_ns, finding_fn fn, void *ctx);
+
+/* The same for an event alone (its own hits, none decoded): tests and simple callers. */
+int correlate_event(struct correlator *c, const struct cs_event *ev, __s64 t_ns, finding_fn fn,
+		    void *ctx);
+
+void correlate_release(struct correlator *c);
 
 /* Strip the port (and IPv6 brackets) from an HTTP Host value and lower-case it, in place. */
 void host_strip_port(char *h);

@@ -11,7 +11,8 @@
 #include <stddef.h>
 #include <linux/types.h>
 
-#define DEC_MAX_OUT_DEFAULT   (1024 * 1024)
+/* a bulk export of 10,000 subjects is ~1 MB; 64 MiB bounds a zip bomb's memory */
+#define DEC_MAX_OUT_DEFAULT   (64 * 1024 * 1024)
 #define DEC_MAX_DEPTH_DEFAULT 4
 /* Hard ceiling for max_depth (recursion depth of the decoder). */
 #define DEC_MAX_DEPTH 16

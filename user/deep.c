@@ -6,6 +6,7 @@
 #include "cs_hash.h"
 #include "deep.h"
 #include "fpfile.h"
+#include "message.h"
 #include "scan.h"
 
 /*
@@ -15,7 +16,7 @@
  * steady state allocates nothing per send.
  */
 #define DEEP_SLOTS 4096
-/* Spare buffers kept for the next sends (at most CS_SCAN_LIMIT_MAX each). */
+/* Spare buffers kept for the next sends (at most CS_DEEP_SEND_MAX each). */
 #define DEEP_POOL 8
 /* Flows that may hold an unfinished compressed body. */
 #define DEEP_FLOWS 256
@@ -26,6 +27,8 @@ struct slot {
 	__u32 size; /* bytes of buf in use (highest off + len) */
 	__u32 cap;
 	__u8 *buf;
+	struct cs_hit *hits; /* batches of the kernel's hits (cs_hits records) */
+	size_t nhits, hcap;
 };
 
 struct buf {
@@ -74,6 +77,7 @@ static void slot_release(struct deep *d, struct slot *s)
 			free(s->buf);
 		}
 	}
+	free(s->hits);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -146,8 +150,8 @@ void deep_add(struct deep *d, const void *rec, size_t len)
 	struct slot *s;
 	__u32 end;
 
-	if (len < offsetof(struct cs_deep, data) || !r->seq || r->len > CS_CHUNK ||
-	    r->off >= CS_SCAN_LIMIT_MAX || r->len > CS_SCAN_LIMIT_MAX - r->off)
+	if (len < sizeof(*r) || !r->seq || r->len > CS_CHUNK || r->off >= CS_DEEP_SEND_MAX ||
+	    r->len > CS_DEEP_SEND_MAX - r->off)
 		return;
 	s = slot_find(d, r->seq);
 	if (!s)
@@ -159,6 +163,36 @@ void deep_add(struct deep *d, const void *rec, size_t len)
 	s->have += r->len;
 	if (end > s->size)
 		s->size = end;
+}
+
+void deep_add_hits(struct deep *d, const void *rec, size_t len)
+{
+	const struct cs_hits *r = rec;
+	__u32 n = r->nhits > CS_MAX_HITS ? CS_MAX_HITS : r->nhits;
+	struct slot *s;
+
+	if (len < sizeof(*r) || !r->seq)
+		return;
+	s = slot_find(d, r->seq);
+	if (!s)
+		s = slot_take(d, r->seq);
+	if (s->nhits + n > s->hcap) {
+		size_t cap = s->hcap ? s->hcap * 2 : 4 * CS_MAX_HITS;
+		struct cs_hit *h;
+
+		while (cap < s->nhits + n)
+			cap *= 2;
+		h = realloc(s->hits, cap * sizeof(*h));
+		if (!h) {
+			d->st.hits_lost += n;
+			return;
+		}
+		s->hits = h;
+		s->hcap = cap;
+	}
+	memcpy(s->hits + s->nhits, r->hits, n * sizeof(*r->hits));
+	s->nhits += n;
+	d->st.hit_records++;
 }
 
 /* The decoder state of a flow (a compressed body continued across sends). */
@@ -176,8 +210,7 @@ static struct dec_flow *flow_get(struct deep *d, __u64 flow)
 
 struct merge {
 	struct deep *d;
-	struct cs_event *out;
-	__u32 *enc;
+	struct msg *m;
 	unsigned layer_enc;
 };
 
@@ -185,7 +218,6 @@ static void on_token(const struct scan_token *t, void *ctx)
 {
 	struct merge *m = ctx;
 	const struct fpdb *db = m->d->db;
-	struct cs_event *ev = m->out;
 	__u32 first;
 
 	if (db->pre) {
@@ -196,23 +228,11 @@ static void on_token(const struct scan_token *t, void *ctx)
 	}
 	if (!fpdb_find(db, t->fp, &first))
 		return;
-	for (unsigned i = 0; i < ev->nhits; i++) {
-		if (ev->hits[i].fp == t->fp) {
-			m->enc[i] |= m->layer_enc;
-			return;
-		}
-	}
-	if (ev->nhits >= CS_MAX_HITS) {
-		m->d->st.overflow++;
-		ev->flags |= CS_EV_HITS_OVERFLOW;
+	/* offsets in a decoded layer do not map to the send's bytes: report offset 0 */
+	if (msg_add(m->m, t->fp, 0, 0, m->layer_enc)) {
+		m->d->st.hits_lost++;
 		return;
 	}
-	/* offsets in a decoded layer do not map to the send's bytes: report offset 0 */
-	ev->hits[ev->nhits].fp = t->fp;
-	ev->hits[ev->nhits].start = 0;
-	ev->hits[ev->nhits].end = 0;
-	m->enc[ev->nhits] = m->layer_enc;
-	ev->nhits++;
 	m->d->st.hits++;
 }
 
@@ -224,16 +244,22 @@ static void on_layer(const __u8 *buf, size_t n, unsigned enc, void *ctx)
 	scan_message(m->d->key, buf, n, on_token, m);
 }
 
-void deep_complete(struct deep *d, const struct cs_event *ev, struct cs_event *out, __u32 *enc)
+void deep_complete(struct deep *d, const struct cs_event *ev, struct msg *out)
 {
-	struct merge m = {.d = d, .out = out, .enc = enc};
+	struct merge m = {.d = d, .m = out};
 	struct slot *s = slot_find(d, ev->seq);
-	__u32 want = ev->deep_len;
+	__u32 want = (ev->flags & CS_EV_DEEP) ? ev->deep_len : 0;
 
-	memcpy(out, ev, sizeof(*out));
-	if (out->nhits > CS_MAX_HITS)
-		out->nhits = CS_MAX_HITS;
-	memset(enc, 0, sizeof(*enc) * CS_MAX_HITS);
+	msg_reset(out, ev);
+	if (ev->seq && s && s->nhits && msg_add_kernel(out, s->hits, s->nhits))
+		d->st.hits_lost += s->nhits;
+	if (msg_add_kernel(out, ev->hits, ev->nhits > CS_MAX_HITS ? CS_MAX_HITS : ev->nhits))
+		d->st.hits_lost += ev->nhits;
+	if (!want) {
+		if (s && ev->seq)
+			slot_release(d, s);
+		return;
+	}
 	d->st.sends++;
 	if (!s) {
 		d->st.lost += want;

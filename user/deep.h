@@ -13,6 +13,7 @@
 #include "decode.h"
 
 struct fpdb;
+struct msg;
 struct deep;
 
 struct deep_stats {
@@ -20,8 +21,9 @@ struct deep_stats {
 	__u64 bytes;	/* bytes reassembled */
 	__u64 lost;	/* bytes announced by an event but not received (ring full, overwritten) */
 	__u64 orphans;	/* records whose event never came */
-	__u64 hits;	/* fingerprints found in decoded layers only */
-	__u64 overflow; /* hits beyond CS_MAX_HITS per send */
+	__u64 hits;	   /* fingerprints found in decoded layers */
+	__u64 hit_records; /* cs_hits records: batches of a send with more hits than an event holds */
+	__u64 hits_lost;   /* hits not kept: no memory (counted, never guessed) */
 	struct dec_stats dec;
 };
 
@@ -33,12 +35,15 @@ void deep_free(struct deep *d);
 /* One cs_deep record of the events ring (len bytes as received). */
 void deep_add(struct deep *d, const void *rec, size_t len);
 
+/* One cs_hits record of the events ring: a batch of hits of the send with that seq. */
+void deep_add_hits(struct deep *d, const void *rec, size_t len);
+
 /*
- * Complete ev (flag CS_EV_DEEP) into *out: a copy whose hits are ev's followed by those found
- * in the decoded bytes of the send; enc[i] holds the CS_ENC_* bits of out->hits[i] (0 for the
- * kernel's own hits). The send's bytes are released.
+ * The message of ev, into out (reset first): the hit batches of its cs_hits records, ev's own
+ * hits and, for CS_EV_DEEP, the hits of its decoded bytes (with their CS_ENC_* bits). The
+ * send's records are released.
  */
-void deep_complete(struct deep *d, const struct cs_event *ev, struct cs_event *out, __u32 *enc);
+void deep_complete(struct deep *d, const struct cs_event *ev, struct msg *out);
 
 const struct deep_stats *deep_stats(const struct deep *d);
 

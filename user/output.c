@@ -8,6 +8,7 @@
 #include "output.h"
 #include "encodings.h"
 #include "fields.h"
+#include "message.h"
 #include "timeutil.h"
 
 int output_format_parse(const char *s, enum out_format *fmt)
@@ -156,6 +157,27 @@ static void json_evidence(FILE *f, const struct cs_event *ev, const struct findi
 		(ev->flags & CS_EV_TRUNCATED) ? "true" : "false");
 }
 
+/* The message the finding came from: its id, subjects, size and HTTP request (spec §4). */
+static void json_message(FILE *f, const struct cs_event *ev, const struct finding *fd)
+{
+	const struct msg_http *h = fd->msg ? fd->msg->http : NULL;
+
+	fputs("{\"id\":", f);
+	json_str(f, fd->msg_id);
+	fprintf(f, ",\"subjects\":%u,\"bytes\":%u,\"http\":", fd->msg_subjects, ev->bytes_total);
+	if (!h) {
+		fputs("null}", f);
+		return;
+	}
+	fputs("{\"version\":", f);
+	json_str(f, h->version);
+	fputs(",\"method\":", f);
+	json_str(f, h->method);
+	fputs(",\"path\":", f);
+	json_str(f, h->path);
+	fputs("}}", f);
+}
+
 static void write_jsonl(FILE *f, const struct cs_event *ev, const struct finding *fd,
 			const char *host, const char *ts, const struct proc_view *pv)
 {
@@ -185,6 +207,8 @@ static void write_jsonl(FILE *f, const struct cs_event *ev, const struct finding
 	}
 	fputs("],\"evidence\":", f);
 	json_evidence(f, ev, fd);
+	fputs(",\"message\":", f);
+	json_message(f, ev, fd);
 	fputs("}\n", f);
 }
 
@@ -224,6 +248,8 @@ static void write_ocsf(FILE *f, const struct cs_event *ev, const struct finding 
 	fprintf(f, ",\"recipient_kind\":\"%s\",\"channel\":\"%s\",\"evidence\":",
 		rcpt_kind_name(fd->rcpt ? fd->rcpt->kind : RK_UNKNOWN), channel_name(ev->channel));
 	json_evidence(f, ev, fd);
+	fputs(",\"message\":", f);
+	json_message(f, ev, fd);
 	fputs("}}\n", f);
 }
 
@@ -267,6 +293,11 @@ static void write_text(FILE *f, const struct cs_event *ev, const struct finding 
 	for (unsigned i = 0, n = 0; i < CS_ENC_COUNT; i++)
 		if (fd->encodings & (1u << i))
 			fprintf(f, "%s%s", n++ ? "," : " encodings=", cs_enc_name(i));
+	fprintf(f, " msg=%s subjects=%u", fd->msg_id, fd->msg_subjects);
+	if (fd->msg && fd->msg->http) {
+		fprintf(f, " http=%s:", fd->msg->http->method);
+		text_str(f, fd->msg->http->path);
+	}
 	fputc('\n', f);
 }
 

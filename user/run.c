@@ -119,7 +119,8 @@ static void run_usage(FILE *f)
 	    "      --include-loopback   also scan sends to loopback addresses\n"
 	    "      --pid PID            only processes with this pid (repeatable)\n"
 	    "      --cgroup PATH        only this cgroup v2 and its descendants (repeatable)\n"
-	    "      --scan-limit BYTES   bytes scanned per send (default %u, max %u)\n"
+	    "      --scan-limit BYTES   cap the bytes scanned per send (the rest is counted\n"
+	    "                           uninspected); default 0: whole sends of any size\n"
 	    "      --scan-all           tokenise every byte; by default runs of letters, digits\n"
 	    "                           and punctuation too short to hold a strong value are\n"
 	    "                           skipped (and tokenised after all in a send with a hit)\n"
@@ -137,7 +138,7 @@ static void run_usage(FILE *f)
 	    "                           default)\n"
 	    "  -v, --verbose            debug logs (libbpf and verifier output)\n"
 	    "  -h, --help               this text\n",
-	    (unsigned)CS_SCAN_LIMIT_DEFAULT, (unsigned)CS_SCAN_LIMIT_MAX, FPDB_MAP_AUTO);
+	    FPDB_MAP_AUTO);
 }
 
 enum {
@@ -260,7 +261,7 @@ int cmd_run(int argc, char **argv)
 			tls_libs[lo.ntls_libs++] = optarg;
 			break;
 		case OPT_SCAN_LIMIT:
-			if (parse_u32("--scan-limit", optarg, 1, CS_SCAN_LIMIT_MAX, &lo.scan_limit))
+			if (parse_u32("--scan-limit", optarg, 0, CS_SCAN_LIMIT_MAX, &lo.scan_limit))
 				return 2;
 			break;
 		case OPT_SCAN_ALL:

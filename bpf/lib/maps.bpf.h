@@ -80,6 +80,8 @@ struct cs_state {
 	__u64 req_a1;
 	__u32 req_fd;
 	__u32 req_path;
+	__u64 seq; /* message id, taken at the first cs_hits record or at the event (0: none yet) */
+	__u64 retried; /* bytes of this send scanned by an earlier call (cs_retry) */
 	struct cs_hit hits[CS_MAX_HITS];
 	struct cs_scan cscan; /* the flow's open tokens continued over this send's first bytes */
 	__u32 carry;	      /* CS_CARRY_* */
@@ -244,8 +246,44 @@ static __always_inline __u32 *carry_hint_get(__u64 flow)
 	return bpf_map_lookup_elem(&carry_hint, &slot);
 }
 
-/* Sequence numbers of deep hand-overs. */
+/*
+ * The last large buffer scanned on a flow (cs_retry): a non-blocking sender whose send() or
+ * SSL_write() took only part of it (or none: EAGAIN, WANT_WRITE) calls again with the rest, or
+ * the same buffer; those bytes were scanned and reported with the first call.
+ */
+struct cs_retry {
+	__u64 start; /* user address range [start, end) of the buffer scanned whole */
+	__u64 end;
+	__u64 head;  /* its first 8 bytes */
+	__u64 tail;  /* its last 8 bytes */
+	__u64 ts_ns; /* of the last call that took part of it */
+};
+
+/* Buffers at least this long are remembered (smaller sends are rarely cut, cheap to rescan). */
+#define CS_RETRY_MIN (64 * 1024)
+/*
+ * The whole buffer again (same address, length, first and last 8 bytes) more than this after
+ * the last call on it is a new send; a receiver may stall a sender that long.
+ */
+#define CS_RETRY_NS (60ULL * 1000 * 1000 * 1000)
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, CS_FLOWS_MAX);
+	__type(key, __u64);
+	__type(value, struct cs_retry);
+} retry SEC(".maps");
+
+/* Message ids (cs_event.seq): sends with a hit or a hand-over, in the order they took one. */
 __u64 deep_seq;
+
+/* The send's message id, taken once. */
+static __always_inline __u64 msg_seq(struct cs_state *st)
+{
+	if (!st->seq)
+		st->seq = __sync_fetch_and_add(&deep_seq, 1) + 1;
+	return st->seq;
+}
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);

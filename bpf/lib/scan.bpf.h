@@ -36,6 +36,29 @@ __noinline int cs_token(__u64 acc, __u32 len, __u32 start, __u32 end);
 			cs_token(acc, len, start, end))
 #include "cs_scan.h"
 
+/*
+ * The send's CS_MAX_HITS hits so far go to the collector in a cs_hits record (in the events
+ * ring before the send's event, which carries its message id), and the batch starts again
+ * empty: a send may hold any number of subjects. 0, or -1 if the ring is full (the batch is
+ * kept, and later hits are lost: counted).
+ */
+static __always_inline int cs_hits_flush(struct cs_state *st)
+{
+	struct cs_hits *r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
+
+	if (!r)
+		return -1;
+	r->seq = msg_seq(st);
+	r->nhits = CS_MAX_HITS;
+	r->_pad = 0;
+	__builtin_memcpy(r->hits, st->hits, sizeof(r->hits));
+	/* the collector drains while the scan goes on: a bulk send may hold thousands */
+	bpf_ringbuf_submit(r, 0);
+	st->nhits = 0;
+	cnt_add(CS_CNT_HIT_RECORDS, 1);
+	return 0;
+}
+
 /* A token of enrolled length ended: fingerprint it and keep it if the tag table knows it. */
 __noinline int cs_token(__u64 acc, __u32 len, __u32 start, __u32 end)
 {
@@ -69,13 +92,17 @@ __noinline int cs_token(__u64 acc, __u32 len, __u32 start, __u32 end)
 	if (kind == 1)
 		st->nstrong++;
 	if (n >= CS_MAX_HITS) {
-		cnt->c[CS_CNT_HITS_OVERFLOW]++;
-		st->flags |= CS_EV_HITS_OVERFLOW;
-		return 0;
+		/* a full batch goes ahead of the event, the hit starts the next one */
+		if (cs_hits_flush(st)) {
+			cnt->c[CS_CNT_HITS_OVERFLOW]++;
+			st->flags |= CS_EV_HITS_OVERFLOW;
+			return 0;
+		}
+		n = 0;
 	}
-	st->hits[n].fp = fp;
-	st->hits[n].start = start;
-	st->hits[n].end = end;
+	st->hits[n & (CS_MAX_HITS - 1)].fp = fp;
+	st->hits[n & (CS_MAX_HITS - 1)].start = start;
+	st->hits[n & (CS_MAX_HITS - 1)].end = end;
 	st->nhits = n + 1;
 	return 1;
 }
@@ -733,6 +760,40 @@ static long chunk_cb(__u32 i, void *data)
 	return c->off >= c->len;
 }
 
+/*
+ * A large first segment: 1 if it repeats the flow's last large buffer (the rest of it, or all
+ * of it again within CS_RETRY_NS, with the same last 8 bytes): a non-blocking sender retrying
+ * a send the socket took in part. Those bytes were scanned and reported with the first call;
+ * without this, a 16 MB write taken 200 KB at a time would be scanned ~80 times. Else the
+ * segment is remembered (0).
+ */
+__noinline int cs_retry(__u64 ubuf, __u64 len)
+{
+	struct cs_state *st = state_get();
+	struct cs_retry *r, nr = {};
+	__u64 now = bpf_ktime_get_ns(), head = 0, tail = 0;
+
+	if (!st || len < CS_RETRY_MIN || st->nsegs)
+		return 0;
+	if (bpf_probe_read_user(&tail, sizeof(tail), (void *)(ubuf + len - 8)) ||
+	    bpf_probe_read_user(&head, sizeof(head), (void *)ubuf))
+		return 0;
+	r = bpf_map_lookup_elem(&retry, &st->peer.flow);
+	/* the rest of the buffer (as long as it takes), or all of it again (EAGAIN, WANT_WRITE) */
+	if (r && ubuf >= r->start && ubuf < r->end && ubuf + len == r->end && tail == r->tail &&
+	    (ubuf > r->start || (head == r->head && now - r->ts_ns < CS_RETRY_NS))) {
+		r->ts_ns = now;
+		return 1;
+	}
+	nr.start = ubuf;
+	nr.end = ubuf + len;
+	nr.head = head;
+	nr.tail = tail;
+	nr.ts_ns = now;
+	bpf_map_update_elem(&retry, &st->peer.flow, &nr, BPF_ANY);
+	return 0;
+}
+
 /* Scan one user segment of a send within the remaining budget. */
 __noinline int cs_scan_user(__u64 ubuf, __u64 len)
 {
@@ -743,6 +804,11 @@ __noinline int cs_scan_user(__u64 ubuf, __u64 len)
 	if (!st)
 		return 0;
 	st->total += len;
+	if (cs_retry(ubuf, len)) {
+		st->retried += len;
+		cnt_add(CS_CNT_RETRIED, len);
+		return 0;
+	}
 	n = len < st->budget ? (__u32)len : st->budget;
 	if (!n)
 		return 0;
@@ -754,7 +820,7 @@ __noinline int cs_scan_user(__u64 ubuf, __u64 len)
 		st->segs[i].len = n;
 		st->nsegs++;
 	}
-	bpf_loop((n + CS_CHUNK - 1) / CS_CHUNK, chunk_cb, &c, 0);
+	bpf_loop(((__u64)n + CS_CHUNK - 1) / CS_CHUNK, chunk_cb, &c, 0);
 	st->budget -= n;
 	return 0;
 }
@@ -835,10 +901,13 @@ static __always_inline struct cs_state *send_begin(void)
 	if (!st)
 		return NULL;
 	cs_scan_reset(&st->scan);
-	st->budget = cfg_scan_limit;
+	/* 0: whole sends (bpf_loop takes up to 8M chunks of CS_CHUNK bytes) */
+	st->budget = cfg_scan_limit ? cfg_scan_limit : CS_SCAN_LIMIT_MAX;
 	st->inspected = 0;
 	st->total = 0;
 	st->nhits = 0;
+	st->seq = 0;
+	st->retried = 0;
 	st->nstrong = 0;
 	st->flags = 0;
 	st->channel = CS_CH_SYSCALL;
@@ -957,7 +1026,7 @@ static __always_inline void cs_walk_segs(struct cs_state *st, struct seg_walk *w
 		w->len = st->segs[i].len;
 		w->off = 0;
 		w->base = base;
-		bpf_loop((w->len + CS_CHUNK - 1) / CS_CHUNK, cb, w, 0);
+		bpf_loop(((__u64)w->len + CS_CHUNK - 1) / CS_CHUNK, cb, w, 0);
 		if (w->off < w->len)
 			break;
 		base += w->len;
@@ -1001,6 +1070,28 @@ static long deep_cb(__u32 i, void *data)
 }
 
 /*
+ * One send may not fill the ring the other CPUs' events need: it hands over at most
+ * CS_DEEP_SEND_MAX bytes, the rest is counted (the segments are not walked again after the
+ * hand-over). A global function: its loop is verified once, not in every caller's paths.
+ */
+__noinline int cs_deep_cap(void)
+{
+	struct cs_state *st = state_get();
+	__u32 i, left = CS_DEEP_SEND_MAX;
+
+	if (!st || st->inspected <= left)
+		return 0;
+	cnt_add(CS_CNT_DEEP_DROPS, st->inspected - left);
+	for (i = 0; i < CS_MAX_IOV; i++) {
+		struct cs_seg *g = &st->segs[i & (CS_MAX_IOV - 1)];
+
+		g->len = g->len < left ? g->len : left;
+		left -= g->len;
+	}
+	return 0;
+}
+
+/*
  * Hand the scanned bytes of this send to the collector, read again from user memory (the call
  * has not returned, the buffers are intact), as cs_deep records in the events ring: reserved
  * before the send's event, they are consumed before it. Returns the bytes handed over.
@@ -1012,6 +1103,7 @@ __noinline __u32 cs_deep_copy(__u64 seq)
 
 	if (!st)
 		return 0;
+	cs_deep_cap();
 	cs_walk_segs(st, &c.w, deep_cb);
 	cnt_add(CS_CNT_DEEP_SENDS, 1);
 	cnt_add(CS_CNT_DEEP_BYTES, c.copied);
@@ -1111,7 +1203,7 @@ __noinline int cs_send_end(__u32 path)
 	cnt = counters_get();
 	if (!cnt)
 		return 0;
-	uninspected = st->total - st->inspected;
+	uninspected = st->total - st->inspected - st->retried;
 	cnt->c[CS_CNT_SENDS]++;
 	cnt->c[CS_CNT_BYTES_SENT] += st->total;
 	cnt->c[CS_CNT_BYTES_INSPECTED] += st->inspected;
@@ -1125,13 +1217,12 @@ __noinline int cs_send_end(__u32 path)
 		cnt->c[CS_CNT_NOT_DECODED]++;
 		deep = 0;
 	}
-	if (deep) {
-		seq = __sync_fetch_and_add(&deep_seq, 1) + 1;
-		deep_len = cs_deep_copy(seq);
-	}
+	if (deep)
+		deep_len = cs_deep_copy(msg_seq(st));
 	/* weak-field parts alone are no disclosure: report only sends with a strong hit */
 	if (!st->nstrong && !deep_len)
 		return 0;
+	seq = msg_seq(st);
 	ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
 	if (!ev) {
 		cnt->c[CS_CNT_RB_DROPS]++;

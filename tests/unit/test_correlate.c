@@ -20,6 +20,7 @@
 #include "enroll.h"
 #include "fields.h"
 #include "fpfile.h"
+#include "message.h"
 #include "recipients.h"
 #include "timeutil.h"
 
@@ -195,9 +196,12 @@ static __s64 T(const char *s)
 static int run(struct cs_event *ev, const char *when, struct got *g)
 {
 	struct correlator c = {.db = &db, .rcpts = rcpts, .consent = consent};
+	int n;
 
 	memset(g, 0, sizeof(*g));
-	return correlate_event(&c, ev, NULL, T(when), collect, g);
+	n = correlate_event(&c, ev, T(when), collect, g);
+	correlate_release(&c);
+	return n;
 }
 
 static void test_unknown_recipient(void **state)
@@ -314,8 +318,9 @@ static void test_unconfirmed_hit(void **state)
 
 	(void)state;
 	add_hit(&ev, 0x1234567812345678ULL); /* a tag collision the exact table rejects */
-	assert_int_equal(correlate_event(&c, &ev, NULL, T("2026-03-01T00:00:00Z"), collect, &g), 0);
+	assert_int_equal(correlate_event(&c, &ev, T("2026-03-01T00:00:00Z"), collect, &g), 0);
 	assert_int_equal(c.stats.unconfirmed, 1);
+	correlate_release(&c);
 }
 
 static void test_host_and_v6(void **state)
@@ -342,6 +347,108 @@ static void test_host_and_v6(void **state)
 	/* consent expired */
 	assert_int_equal(run(&port, "2027-01-01T00:00:00Z", &g), 1);
 	assert_int_equal(g.f[0].verdict, V_UNCONSENTED);
+}
+
+/* A weak part that comes twice (two batches of one send) is still one part. */
+static void test_repeated_weak_part(void **state)
+{
+	struct cs_event ev = make_event("192.0.2.9", 443, NULL);
+	struct correlator c = {.db = &db, .rcpts = rcpts, .consent = consent};
+	struct msg m = {0};
+	struct got g = {0};
+
+	(void)state;
+	msg_reset(&m, &ev);
+	assert_int_equal(msg_add(&m, fp_of(CS_F_PHONE, "13712340001", 0), 40, 51, 0), 0);
+	assert_int_equal(msg_add(&m, fp_of(CS_F_NAME, "Wei Zhang", 0), 10, 13, 0), 0);
+	assert_int_equal(msg_add(&m, fp_of(CS_F_NAME, "Wei Zhang", 0), 90, 93, 0), 0);
+	assert_int_equal(msg_add(&m, fp_of(CS_F_PHONE, "13712340001", 0), 5, 16, 0), 0);
+	assert_int_equal(correlate_message(&c, &m, T("2026-03-01T00:00:00Z"), collect, &g), 1);
+	assert_int_equal(g.f[0].fields, FIELD_BIT(CS_F_PHONE));
+	/* the phone once, the name part once (listed as evidence, not as a field) */
+	assert_int_equal(g.f[0].nfps, 2);
+	assert_int_equal(g.f[0].first_off, 5);
+	assert_int_equal(g.f[0].msg_subjects, 1);
+	msg_release(&m);
+	correlate_release(&c);
+}
+
+#define BULK 10000
+
+struct bulk_got {
+	unsigned n;
+	unsigned char seen[BULK];
+	char id[32];
+	int bad;
+};
+
+static int bulk_collect(const struct cs_event *ev, const struct finding *f, const char *host,
+			__s64 t_ns, void *ctx)
+{
+	struct bulk_got *g = ctx;
+	unsigned i;
+
+	(void)ev;
+	(void)host;
+	(void)t_ns;
+	if (sscanf(f->subject, "b%u", &i) != 1 || i >= BULK || g->seen[i]++ ||
+	    f->msg_subjects != BULK || f->fields != FIELD_BIT(CS_F_PHONE) ||
+	    (g->n && strcmp(g->id, f->msg_id)))
+		g->bad++;
+	snprintf(g->id, sizeof(g->id), "%s", f->msg_id);
+	g->n++;
+	return 0;
+}
+
+/* One message naming 10,000 subjects, each hit twice (as two kernel batches would): 10,000
+ * findings, one per subject, all with the message's id and its subject count. */
+static void test_bulk_message(void **state)
+{
+	struct fpdb big = {0};
+	struct cs_event ev = make_event("192.0.2.9", 443, NULL);
+	struct correlator c = {.db = &big, .rcpts = rcpts, .consent = consent, .instance = 0xabc};
+	struct msg m = {0};
+	struct bulk_got *g = calloc(1, sizeof(*g));
+	char name[16];
+
+	(void)state;
+	assert_non_null(g);
+	big.entries = calloc(BULK, sizeof(*big.entries));
+	big.subjects = calloc(BULK, sizeof(char *));
+	assert_non_null(big.entries);
+	assert_non_null(big.subjects);
+	for (unsigned i = 0; i < BULK; i++) {
+		snprintf(name, sizeof(name), "b%05u", i);
+		big.subjects[i] = strdup(name);
+		big.entries[i] = (struct fp_entry){.fp = (i + 1) * 0x9e3779b97f4a7c15ULL,
+						   .subject = i,
+						   .field = CS_F_PHONE,
+						   .nparts = 1};
+	}
+	big.nsubjects = big.nentries = BULK;
+	big.nentries = fp_entries_sort(big.entries, big.nentries);
+	ev.seq = 77;
+	msg_reset(&m, &ev);
+	for (unsigned r = 0; r < 2; r++)
+		for (unsigned i = 0; i < BULK; i++)
+			assert_int_equal(msg_add(&m, (i + 1) * 0x9e3779b97f4a7c15ULL, i * 40, i * 40 + 11, 0),
+					 0);
+	assert_int_equal(correlate_message(&c, &m, T("2026-03-01T00:00:00Z"), bulk_collect, g), BULK);
+	assert_int_equal(g->n, BULK);
+	assert_int_equal(g->bad, 0);
+	assert_string_equal(g->id, "00000abc-77");
+	/* the scratch sized for 10,000 serves a small message next */
+	msg_reset(&m, &ev);
+	assert_int_equal(msg_add(&m, 3 * 0x9e3779b97f4a7c15ULL, 0, 11, 0), 0);
+	memset(g, 0, sizeof(*g));
+	assert_int_equal(correlate_message(&c, &m, T("2026-03-01T00:00:00Z"), bulk_collect, g), 1);
+	msg_release(&m);
+	correlate_release(&c);
+	for (unsigned i = 0; i < BULK; i++)
+		free(big.subjects[i]);
+	free(big.subjects);
+	free(big.entries);
+	free(g);
 }
 
 static void test_host_strip(void **state)
@@ -371,6 +478,8 @@ int main(void)
 	    cmocka_unit_test(test_unconfirmed_hit),
 	    cmocka_unit_test(test_host_and_v6),
 	    cmocka_unit_test(test_host_strip),
+	    cmocka_unit_test(test_repeated_weak_part),
+	    cmocka_unit_test(test_bulk_message),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
