@@ -90,6 +90,8 @@ def wl_label(wl):
         return "udp send " + size_label(int(wl[3:]))
     if wl == "dd64":
         return "dd 64 B /dev/null"
+    if wl.startswith("stream"):
+        return "tcp write " + size_label(int(wl[6:])) + " (csbench stream)"
     return wl
 
 
@@ -427,10 +429,10 @@ def main():
                                bulk_body.get("subjects", "?"), args.bulk_secs, args.limit_old))
         else:
             body = 0
-            print("\nwhole sends against the old %d B limit (phase limit): iperf3 %s (%s payload, "
-                  "%d s per run); on = every byte of a send\nscanned (the default), limit = "
-                  "--scan-limit %d, the rest of each send counted uninspected" % (
-                      args.limit_old, wl_label(wl), args.payload, args.secs, args.limit_old))
+            print("\nwhole sends against the old %d B limit (phase limit): %s to the peer (random "
+                  "bytes from 8 buffers in turn, %d s per run);\non = every byte of a send scanned "
+                  "(the default), limit = --scan-limit %d, the rest of each send counted "
+                  "uninspected" % (args.limit_old, wl_label(wl), args.secs, args.limit_old))
         modes_table(ph, wl, by, body, meas.get("fixed_ns_per_send"), res)
 
     # ---- collector
@@ -692,6 +694,19 @@ def modes_table(ph, wl, by, body, fixed, res):
         print("%-6s %-30s %-16s %9s %9s %11s %9s %10s %12s %10s" % (
             mode, rate_cell(v), "%.2f%s" % (ratio, sp),
             "%.0f" % (reqs / secs) if reqs and secs else "-", *cells))
+    for mode in ("on", "limit"):
+        rows = by[(ph, wl, mode)]
+        if not rows:
+            continue
+        findings = sum(float(r["findings"]) for r in rows)
+        lost = sum(float(r.get("hits_lost") or 0) for r in rows)
+        drops = sum(float(r["ringbuf_drops"]) for r in rows)
+        reqs = sum(float(r["value"]) * float(r["seconds"]) for r in rows) / (8 * body) \
+            if body else 0
+        print("   %-5s %s%.0f hits lost with the ring full, %.0f ring-buffer drops" % (
+            mode, "%.0f findings per request, " % (findings / reqs) if reqs else "", lost, drops))
+        res(ph, "%s %s" % (wl_label(wl), mode), "hits_lost_ring_full", int(lost))
+        res(ph, "%s %s" % (wl_label(wl), mode), "ringbuf_drops", int(drops))
     on = by[(ph, wl, "on")]
     lim = by[(ph, wl, "limit")]
     if on and lim:
