@@ -49,8 +49,8 @@
 #define CS_RINGBUF_DEFAULT (64u << 20) /* events and the cs_hits/cs_deep records before them */
 /* Bytes of one send handed over for decoding (cs_deep), a quarter of the ring; more: counted */
 #define CS_DEEP_SEND_MAX (CS_RINGBUF_DEFAULT / 4)
-#define CS_FLOWS_MAX	   16384
-#define CS_SCOPE_MAX	   1024
+#define CS_FLOWS_MAX	 16384
+#define CS_SCOPE_MAX	 1024
 
 /* Field types of registrations.csv (spec §3). Values are stored in the fingerprint file. */
 enum cs_field {
@@ -271,7 +271,8 @@ _Static_assert(sizeof(struct cs_scan) == 80, "cs_scan size");
 #define CS_TRIG_ESC  0x02 /* "\u" or "&#": JSON/HTML escapes */
 #define CS_TRIG_GZIP 0x04 /* gzip magic 1f 8b */
 #define CS_TRIG_CE   0x08 /* a "Content-Encoding" header: this and the flow's next bytes */
-#define CS_TRIG_ALL  (CS_TRIG_B64 | CS_TRIG_ESC | CS_TRIG_GZIP | CS_TRIG_CE)
+#define CS_TRIG_WIDE 0x10 /* UTF-16 text or full-width letters/digits (bpf/lib/scan.bpf.h) */
+#define CS_TRIG_ALL  (CS_TRIG_B64 | CS_TRIG_ESC | CS_TRIG_GZIP | CS_TRIG_CE | CS_TRIG_WIDE)
 
 /*
  * Runs of run bytes shorter than the shortest strong token are not tokenised (bpf/lib/scan.bpf.h):

@@ -66,8 +66,8 @@ int collector_handle(struct collector *c, const void *data, size_t len)
 	}
 	/* the send's cs_hits and cs_deep records came before it in the same ring (deep.h) */
 	deep_complete(c->deep, ev, &c->msg);
-	err = correlate_message(&c->corr, &c->msg, (__s64)ev->ts_ns + c->mono_to_real, on_finding,
-				c);
+	err =
+	    correlate_message(&c->corr, &c->msg, (__s64)ev->ts_ns + c->mono_to_real, on_finding, c);
 	if (err < 0) {
 		c->err = err;
 		return err;
@@ -211,15 +211,14 @@ static void print_summary(const struct collector *c)
 		"  reloads               %u (failed %u)\n",
 		(uint64_t)cnt[CS_CNT_SENDS], (uint64_t)cnt[CS_CNT_BYTES_SENT],
 		(uint64_t)cnt[CS_CNT_BYTES_INSPECTED], (uint64_t)cnt[CS_CNT_RETRIED],
-		(uint64_t)cnt[CS_CNT_BYTES_UNINSPECTED],
-		(uint64_t)cnt[CS_CNT_SENDFILE_BYTES], (uint64_t)cnt[CS_CNT_READ_FAIL],
-		(uint64_t)cnt[CS_CNT_MSGS_UNINSPECTED], (uint64_t)cnt[CS_CNT_LOOPBACK],
-		(uint64_t)cnt[CS_CNT_TLS_SKIPPED], (uint64_t)cnt[CS_CNT_OUT_OF_SCOPE],
-		(uint64_t)cnt[CS_CNT_TOKENS], (uint64_t)cnt[CS_CNT_SKIPPED],
-		(uint64_t)cnt[CS_CNT_RESCANS], (uint64_t)cnt[CS_CNT_RESCAN_UNREAD],
-		(uint64_t)cnt[CS_CNT_HITS], (uint64_t)s->unconfirmed,
-		(uint64_t)cnt[CS_CNT_HITS_OVERFLOW], (uint64_t)cnt[CS_CNT_HIT_RECORDS],
-		(uint64_t)cnt[CS_CNT_EVENTS],
+		(uint64_t)cnt[CS_CNT_BYTES_UNINSPECTED], (uint64_t)cnt[CS_CNT_SENDFILE_BYTES],
+		(uint64_t)cnt[CS_CNT_READ_FAIL], (uint64_t)cnt[CS_CNT_MSGS_UNINSPECTED],
+		(uint64_t)cnt[CS_CNT_LOOPBACK], (uint64_t)cnt[CS_CNT_TLS_SKIPPED],
+		(uint64_t)cnt[CS_CNT_OUT_OF_SCOPE], (uint64_t)cnt[CS_CNT_TOKENS],
+		(uint64_t)cnt[CS_CNT_SKIPPED], (uint64_t)cnt[CS_CNT_RESCANS],
+		(uint64_t)cnt[CS_CNT_RESCAN_UNREAD], (uint64_t)cnt[CS_CNT_HITS],
+		(uint64_t)s->unconfirmed, (uint64_t)cnt[CS_CNT_HITS_OVERFLOW],
+		(uint64_t)cnt[CS_CNT_HIT_RECORDS], (uint64_t)cnt[CS_CNT_EVENTS],
 		(uint64_t)s->findings, (uint64_t)s->reported, (uint64_t)cnt[CS_CNT_RB_DROPS],
 		(uint64_t)loader_prog_misses(c->loader), (uint64_t)cnt[CS_CNT_TLS_WRITES],
 		(uint64_t)(cnt[CS_CNT_TLS_CLAIMED] + cnt[CS_CNT_TLS_CACHED]),

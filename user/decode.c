@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * Decoders for renderings the kernel scanner cannot see: compressed HTTP bodies and gzip
- * streams (zlib), base64/base64url runs, percent-encoding, JSON escapes and HTML entities.
+ * streams (zlib), base64/base64url runs, percent-encoding, JSON escapes, HTML entities, UTF-16
+ * text and full-width forms.
  *
  * A buffer (the raw message, or a decoded layer) goes through every decoder; each one that
  * actually decoded something yields one layer, which is handed to the caller and then decoded
@@ -1010,6 +1011,177 @@ static size_t html_seg(const __u8 *in, size_t n, __u8 *out, size_t cap, size_t *
 	return o;
 }
 
+/*
+ * Wide text forms of ASCII values. UTF-16 (Java, Windows and .NET exports): a code unit is two
+ * bytes, little or big endian, at any offset (a string inside binary framing may start
+ * anywhere); its runs become one layer of UTF-8 (utf16_runs). Full-width forms U+FF01-FF5E (common
+ * in Chinese text, UTF-8 EF BC 81 - EF BD 9E) become their ASCII letters 0x21-0x7E and U+3000 a
+ * space.
+ */
+#define WIDE_MIN_RUN 4
+
+/* The code unit at p: big or little endian. */
+static inline __u32 u16(const __u8 *p, int be)
+{
+	return be ? (__u32)p[0] << 8 | p[1] : (__u32)p[1] << 8 | p[0];
+}
+
+/* A code unit of text: printable, or tab/CR/LF; not a C1 control, surrogate half, BOM or
+ * non-character. */
+static int u16_text(__u32 u)
+{
+	return (u >= 0x20 && (u < 0x7f || u >= 0xa0) && (u < 0xd800 || u >= 0xe000) &&
+		u != 0xfeff && u < 0xfffe) ||
+	       u == '\t' || u == '\r' || u == '\n';
+}
+
+/*
+ * WIDE_MIN_RUN code units at p (n bytes left) that a registered value may be written in:
+ * printable ASCII or their full-width forms. 1 little endian, 2 big endian, else 0.
+ */
+static int u16_run_at(const __u8 *p, size_t n)
+{
+	for (int be = 0; be < 2; be++) {
+		unsigned k;
+
+		for (k = 0; k < WIDE_MIN_RUN && 2 * k + 1 < n; k++) {
+			__u32 u = u16(p + 2 * k, be);
+
+			if ((u < 0x20 || u >= 0x7f) && (u < 0xff01 || u > 0xff5e))
+				break;
+		}
+		if (k == WIDE_MIN_RUN)
+			return be + 1;
+	}
+	return 0;
+}
+
+/*
+ * UTF-16 runs of in[0..n) as UTF-8 into out (3 bytes per 2 in at most). A run starts where
+ * WIDE_MIN_RUN ASCII or full-width code units follow in either byte order at any offset, reaches
+ * back over the text units before it (a name before a phone) and on to the first unit that is not
+ * text; runs are separated by a newline. Returns the bytes written; *runs counts them.
+ */
+static size_t utf16_runs(const __u8 *in, size_t n, __u8 *out, unsigned *runs)
+{
+	size_t i = 0, done = 0, o = 0;
+
+	while (i + 2 * WIDE_MIN_RUN <= n) {
+		int kind = u16_run_at(in + i, n - i), be = kind - 1;
+		size_t s = i;
+
+		if (!kind) {
+			i++;
+			continue;
+		}
+		while (s >= done + 2 && u16_text(u16(in + s - 2, be)))
+			s -= 2;
+		if (o)
+			out[o++] = '\n'; /* runs never join */
+		for (; s + 1 < n; s += 2) {
+			__u32 u = u16(in + s, be);
+
+			if (u >= 0xd800 && u < 0xdc00 && s + 3 < n) {
+				__u32 lo = u16(in + s + 2, be);
+
+				if (lo >= 0xdc00 && lo < 0xe000) {
+					o += put_utf8(out + o, 0x10000 + ((u - 0xd800) << 10) +
+								   (lo - 0xdc00));
+					s += 2;
+					continue;
+				}
+			}
+			if (!u16_text(u))
+				break;
+			o += put_utf8(out + o, u);
+		}
+		(*runs)++;
+		i = done = s;
+	}
+	return o;
+}
+
+static int utf16_gate(const __u8 *in, size_t n)
+{
+	for (size_t i = 0; i + 2 * WIDE_MIN_RUN <= n; i++)
+		if (u16_run_at(in + i, n - i))
+			return 1;
+	return 0;
+}
+
+/* One layer of the UTF-16 runs of buf's text segments. */
+static void utf16_layer(struct dec_ctx *c, const __u8 *buf, size_t n, const struct segs *sg,
+			unsigned enc, unsigned depth)
+{
+	struct out o = {0};
+	size_t need = 0;
+	unsigned k, runs = 0;
+
+	for (k = 0; k < sg->n; k++)
+		if (utf16_gate(buf + sg->s[k].off, sg->s[k].len))
+			break;
+	if (k == sg->n)
+		return;
+	for (k = 0; k < sg->n; k++)
+		need += sg->s[k].len / 2 * 3 + sg->s[k].len / (2 * WIDE_MIN_RUN) + 1;
+	if (out_reserve(c, &o, need) || o.cap < need) {
+		c->st->bytes_cut += n;
+		out_discard(c, &o);
+		return;
+	}
+	for (k = 0; k < sg->n; k++) {
+		if (o.len)
+			o.buf[o.len++] = '\n';
+		o.len += utf16_runs(buf + sg->s[k].off, sg->s[k].len, o.buf + o.len, &runs);
+	}
+	if (runs)
+		emit(c, &o, enc | CS_ENC_UTF16, depth, buf, n);
+	else
+		out_discard(c, &o);
+}
+
+/* A full-width letter or digit (U+FF10-FF19, FF21-FF3A, FF41-FF5A) at p (3 bytes left). */
+static int fw_alnum(const __u8 *p)
+{
+	return p[0] == 0xef && ((p[1] == 0xbc && ((p[2] >= 0x90 && p[2] <= 0x99) ||
+						  (p[2] >= 0xa1 && p[2] <= 0xba))) ||
+				(p[1] == 0xbd && p[2] >= 0x81 && p[2] <= 0x9a));
+}
+
+static int fw_gate(const __u8 *in, size_t n)
+{
+	const __u8 *q, *end = in + n;
+
+	for (q = in; (q = memchr(q, 0xef, end - q)) && end - q >= 3; q++)
+		if (fw_alnum(q))
+			return 1;
+	return 0;
+}
+
+static size_t fw_seg(const __u8 *in, size_t n, __u8 *out, size_t cap, size_t *used, unsigned *hits)
+{
+	size_t i = 0, o = 0;
+
+	while (i < n && o < cap) {
+		if (i + 3 <= n && in[i] == 0xef &&
+		    ((in[i + 1] == 0xbc && in[i + 2] >= 0x81) ||
+		     (in[i + 1] == 0xbd && in[i + 2] <= 0x9e))) {
+			/* U+FF01-FF5E: the ASCII character 0xFEE0 below */
+			out[o++] =
+			    (in[i + 1] == 0xbc ? 0x21 + in[i + 2] - 0x81 : 0x60 + in[i + 2] - 0x80);
+			(*hits)++;
+			i += 3;
+		} else if (i + 3 <= n && in[i] == 0xe3 && in[i + 1] == 0x80 && in[i + 2] == 0x80) {
+			out[o++] = ' '; /* U+3000 ideographic space */
+			i += 3;
+		} else {
+			out[o++] = in[i++];
+		}
+	}
+	*used = i;
+	return o;
+}
+
 /* One text decoder over the text segments of buf: at most one layer. */
 static void text_layer(struct dec_ctx *c, const __u8 *buf, size_t n, const struct segs *sg,
 		       gate_fn gate, seg_fn f, unsigned enc, unsigned depth)
@@ -1065,6 +1237,10 @@ static void decode_buf(struct dec_ctx *c, const __u8 *buf, size_t n, unsigned en
 	text_layer(c, buf, n, &sg, pct_gate, pct_seg, enc | CS_ENC_URL, depth);
 	text_layer(c, buf, n, &sg, json_gate, json_seg, enc | CS_ENC_JSON_ESCAPE, depth);
 	text_layer(c, buf, n, &sg, html_gate, html_seg, enc | CS_ENC_HTML_ENTITY, depth);
+	text_layer(c, buf, n, &sg, fw_gate, fw_seg, enc | CS_ENC_FULLWIDTH, depth);
+	/* UTF-16 of ASCII has zero bytes, of full-width forms 0xff ones */
+	if (!(enc & CS_ENC_UTF16) && (memchr(buf, 0, n) || memchr(buf, 0xff, n)))
+		utf16_layer(c, buf, n, &sg, enc, depth);
 }
 
 /* The body of an earlier send continues in p[0..n): the bytes of it that this send holds. */

@@ -17,13 +17,14 @@ struct msg;
 struct deep;
 
 struct deep_stats {
-	__u64 sends;	/* events with hand-over bytes */
-	__u64 bytes;	/* bytes reassembled */
-	__u64 lost;	/* bytes announced by an event but not received (ring full, overwritten) */
-	__u64 orphans;	/* records whose event never came */
-	__u64 hits;	   /* fingerprints found in decoded layers */
-	__u64 hit_records; /* cs_hits records: batches of a send with more hits than an event holds */
-	__u64 hits_lost;   /* hits not kept: no memory (counted, never guessed) */
+	__u64 sends;   /* events with hand-over bytes */
+	__u64 bytes;   /* bytes reassembled */
+	__u64 lost;    /* bytes announced by an event but not received (ring full, overwritten) */
+	__u64 orphans; /* records whose event never came */
+	__u64 hits;    /* fingerprints found in decoded layers */
+	__u64
+	    hit_records; /* cs_hits records: batches of a send with more hits than an event holds */
+	__u64 hits_lost; /* hits not kept: no memory (counted, never guessed) */
 	struct dec_stats dec;
 };
 

@@ -14,7 +14,8 @@
 /* One fingerprint found in the message. */
 struct msg_hit {
 	__u64 fp;
-	__u32 start; /* byte offset in the message (CS_HIT_SPLIT: carried from the flow's last send) */
+	__u32 start; /* byte offset in the message (CS_HIT_SPLIT: carried from the flow's last send)
+		      */
 	__u32 end;
 	__u32 enc; /* CS_ENC_* (encodings.h) of a hit found by decoding; 0 for the kernel's */
 	__u32 _pad;

@@ -100,6 +100,7 @@ struct cs_state {
 	__u64 rmask[CS_CHUNK / 64]; /* the bytes to tokenise (cs_live_mask) */
 	__u64 pmask[CS_CHUNK / 64]; /* cs_smask: the pure separators (space ( ) /) */
 	__u32 eblocks;		    /* cs_exact_blocks: the chunk's blocks cs_smask classifies */
+	__u32 wide; /* cs_exact_blocks: blocks that may hold wide forms (cs_wide4) */
 	__u8 host[CS_HOST_LEN];
 	__u8 chunk[CS_CHUNK];
 	/* cs_http_host copies CS_HOST_LEN bytes from any offset, a scan step reads CS_STEP */

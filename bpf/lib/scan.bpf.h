@@ -407,8 +407,107 @@ static __always_inline __u64 cs_cand4(__u64 z)
 }
 
 /* The first 4 bytes of w0 and of w1, packed: bit 7 for w0, bit 39 for w1. */
-#define CS_CAND2(w0, w1) cs_cand4(((w0)&0xffffffffULL) | ((w1) << 32))
+#define CS_PACK(w0, w1)	 (((w0)&0xffffffffULL) | ((w1) << 32))
+#define CS_CAND2(w0, w1) cs_cand4(CS_PACK(w0, w1))
 #define CS_CAND_ANY	 0x8000000080ULL
+
+/*
+ * Wide forms, which hold no run of S bytes: UTF-16 text (an ASCII character is a byte and a
+ * zero) and full-width letters and digits (UTF-8 EF BC 90 - EF BD 9A). A send holding them is
+ * handed to the collector (CS_TRIG_WIDE), which decodes them (user/decode.c). The cheap test
+ * runs beside the candidate test, on the first 4 bytes of words, packed two to a word as
+ * there: UTF-16 of a strong value (>= 2 * cfg_skip_len bytes, >= 22 at 11) covers the first 4
+ * bytes of two consecutive words, so at >= 11 the even words suffice; full-width text is
+ * longer still. It flags zero bytes two apart, or EF followed by BC or BD; the blocks it
+ * flags get the exact test (cs_wide_exact).
+ *
+ * cs_wide4: bit 7 of some byte set if z may hold either.
+ */
+static __always_inline __u64 cs_wide4(__u64 z)
+{
+	const __u64 ones = 0x0101010101010101ULL, hi = 0x8080808080808080ULL;
+	__u64 zb, e, b;
+
+	/* zero bytes (a superset: a byte 01 after a zero one too), two apart */
+	zb = (z - ones) & ~z & hi;
+	/* EF bytes, BC or BD bytes (the latter with bit 0 set first) */
+	e = z ^ (0xefULL * ones);
+	b = (z | ones) ^ (0xbdULL * ones);
+	e = (e - ones) & ~e & hi;
+	b = (b - ones) & ~b & hi;
+	return (zb & (zb >> 16)) | (e & (b >> 8));
+}
+
+/* Bytes of x in [lo, hi] (lo >= 0x80 or all of x < 0x80 there: no carries), as bit 7. */
+#define CS_RANGE(x, lo, hi)                                                                        \
+	((((x)&0x7f7f7f7f7f7f7f7fULL) + (0x80 - ((lo)&0x7f)) * 0x0101010101010101ULL) &            \
+	 ~(((x)&0x7f7f7f7f7f7f7f7fULL) + (0x7f - ((hi)&0x7f)) * 0x0101010101010101ULL) &           \
+	 ((lo) >= 0x80 ? (x) : ~(x)) & 0x8080808080808080ULL)
+
+/*
+ * The exact test on block b of st->chunk if it passes the cheap one (on all 4 packed pairs:
+ * callers without a candidate test pass every block): a word of four printable ASCII UTF-16
+ * units (either byte order, even or odd offset), or a full-width letter or digit starting in
+ * it. A global function, verified once for any b.
+ */
+__noinline int cs_wide_block(__u32 b)
+{
+	struct cs_state *st = state_get();
+	const __u64 lo16 = 0x00ff00ff00ff00ffULL, hi16 = 0xff00ff00ff00ff00ULL;
+	const __u64 *p0;
+	__u64 hit = 0;
+	__u32 w;
+
+	if (!st)
+		return 0;
+	p0 = (const __u64 *)(st->chunk + (b & (CS_CHUNK / 64 - 1)) * 64);
+	if (!(cs_wide4(CS_PACK(p0[0], p0[1])) | cs_wide4(CS_PACK(p0[2], p0[3])) |
+	      cs_wide4(CS_PACK(p0[4], p0[5])) | cs_wide4(CS_PACK(p0[6], p0[7]))))
+		return 0;
+	/* not unrolled: the temporaries of 8 words spill past the 512-byte stack */
+	for (w = 0; w < 8; w++) {
+		/* the word after the block's last is the next block's, or the chunk's padding */
+		__u64 x = p0[w], nx = p0[w + 1], x1, x2, a;
+
+		/* four units: zero high bytes, low bytes 0x20-0x7e (low lanes of y, 16 bits) */
+#define CS_U16_ASCII(y)                                                                            \
+	(((((y)&lo16) + 0x00e000e000e000e0ULL) ^ (((y)&lo16) + 0x0081008100810081ULL)) &           \
+	 0x0100010001000100ULL)
+		a = (x & hi16) | (CS_U16_ASCII(x) ^ 0x0100010001000100ULL);
+		hit |= !a;
+		a = (x & lo16) | (CS_U16_ASCII(x >> 8) ^ 0x0100010001000100ULL);
+		hit |= !a;
+#undef CS_U16_ASCII
+		/* EF, then BC + 90-99 / A1-BA or BD + 81-9A */
+		x1 = (x >> 8) | (nx << 56);
+		x2 = (x >> 16) | (nx << 48);
+		a = CS_RANGE(x, 0xef, 0xef) &
+		    ((CS_RANGE(x1, 0xbc, 0xbc) &
+		      (CS_RANGE(x2, 0x90, 0x99) | CS_RANGE(x2, 0xa1, 0xba))) |
+		     (CS_RANGE(x1, 0xbd, 0xbd) & CS_RANGE(x2, 0x81, 0x9a)));
+		hit |= a;
+	}
+	if (hit)
+		st->scan.trig |= CS_TRIG_WIDE;
+	return 0;
+}
+
+/* cs_wide_block for the blocks in mask among the n bytes in st->chunk. */
+__noinline int cs_wide_exact(__u32 mask, __u32 n)
+{
+	__u32 k;
+
+	if (!n || n > CS_CHUNK)
+		return 0;
+	mask &= (1U << ((n + 63) / 64)) - 1;
+	for (k = 0; k < CS_CHUNK / 64; k++) {
+		if (!mask)
+			break;
+		cs_wide_block(cs_lowbit(mask));
+		mask &= mask - 1;
+	}
+	return 0;
+}
 
 /*
  * The 64-byte blocks of the n bytes in st->chunk that need the exact classification (see
@@ -418,14 +517,18 @@ static __always_inline __u64 cs_cand4(__u64 z)
 __noinline int cs_exact_blocks(__u32 n)
 {
 	struct cs_state *st = state_get();
-	__u32 b, any = 0, first = 0, last = 0, w;
+	__u32 b, any = 0, first = 0, last = 0, w, wide = 0;
 	__u8 end;
 
-	if (!st || cfg_skip_len < 7 || !n || n > CS_CHUNK)
+	if (!st)
+		return 0xffff;
+	/* no candidate test: cs_wide_exact tests every block */
+	st->wide = 0xffff;
+	if (cfg_skip_len < 7 || !n || n > CS_CHUNK)
 		return 0xffff;
 	for (b = 0; b < CS_CHUNK / 64; b++) {
 		const __u64 *p = (const __u64 *)(st->chunk + b * 64);
-		__u64 t0, t7, t;
+		__u64 t0, t7, t, v;
 
 		if (b * 64 >= n)
 			break;
@@ -438,20 +541,29 @@ __noinline int cs_exact_blocks(__u32 n)
 			t0 = CS_CAND2(p[0], p[1]);
 			t7 = CS_CAND2(p[6], p[7]);
 			t = CS_CAND2(p[2], p[3]) | CS_CAND2(p[4], p[5]);
+			v = cs_wide4(CS_PACK(p[0], p[2])) | cs_wide4(CS_PACK(p[4], p[6]));
 		} else {
 			t0 = cs_cand4(p[0]);
 			t7 = cs_cand4(p[7]);
 			t = cs_cand4(p[1]) | cs_cand4(p[2]) | cs_cand4(p[3]) | cs_cand4(p[4]) |
 			    cs_cand4(p[5]) | cs_cand4(p[6]);
+			v = cs_wide4(CS_PACK(p[0], p[1])) | cs_wide4(CS_PACK(p[2], p[3])) |
+			    cs_wide4(CS_PACK(p[4], p[5])) | cs_wide4(CS_PACK(p[6], p[7]));
 		}
+		/* v != 0 without a branch (a branch per block multiplies the verifier's paths) */
+		wide |= (__u32)((v | -v) >> 63) << b;
 		any |= !!((t0 | t | t7) & CS_CAND_ANY) << b;
 		first |= ((t0 >> 7) & 1) << b;
 		last |= ((t7 >> 39) & 1) << b;
 		/* dense text (JSON, HTML, logs): the first 4 blocks all need it, so will the rest,
-		 * near enough; every block is a superset, so this is only a guess at the cost */
-		if (b == 3 && (any & 0xf) == 0xf)
+		 * near enough; every block is a superset, so this is only a guess at the cost (and
+		 * wide forms are looked for in those 4 only) */
+		if (b == 3 && (any & 0xf) == 0xf) {
+			st->wide = wide;
 			return 0xffff;
+		}
 	}
+	st->wide = wide;
 	/* the first block if the last chunk ended in a run; the blocks of the last two words if
 	 * this one ends in a byte of the superset */
 	if (st->sflags & CS_SK_RUN_OPEN)
@@ -472,6 +584,8 @@ __noinline int cs_smask(__u32 n)
 	if (!st || !n || n > CS_CHUNK)
 		return 0;
 	st->eblocks = cs_exact_blocks(n);
+	if (st->wide)
+		cs_wide_exact(st->wide, n);
 	for (b = 0; b < CS_CHUNK / 64; b++) {
 		__u64 s = 0, p = 0;
 
@@ -749,10 +863,12 @@ static long chunk_cb(__u32 i, void *data)
 		cs_carry_begin(n);
 	pos = st->scan.pos;
 #if CS_FLOOR != 1
-	if (cfg_skip_len)
+	if (cfg_skip_len) {
 		cs_scan_live(st, n, pos);
-	else
+	} else {
+		cs_wide_exact(0xffff, n);
 		cs_scan_range(0, n, pos);
+	}
 #endif
 	st->scan.pos = pos + n;
 	c->off += n;
@@ -1152,6 +1268,7 @@ __noinline int cs_scan_done(void)
 	struct cs_state *st = state_get();
 	struct seg_walk w = {};
 	struct cs_key k;
+	__u8 trig;
 
 	/* nothing skipped: every token was seen, but a first pass with cfg_strong_min set looked
 	 * up no weak one */
@@ -1172,7 +1289,10 @@ __noinline int cs_scan_done(void)
 			return 0;
 		}
 	}
+	/* the tokeniser raises its triggers again; the wide forms' test is not rerun: kept */
+	trig = st->scan.trig & CS_TRIG_WIDE;
 	cs_scan_reset(&st->scan);
+	st->scan.trig = trig;
 	cnt_add(CS_CNT_RESCANS, 1);
 	cs_walk_segs(st, &w, rescan_cb);
 	/* a read that failed now (memory unmapped by another thread since) ends the walk */

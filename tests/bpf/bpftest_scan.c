@@ -32,7 +32,8 @@
 #include "abi.skel.h"
 #include <bpf/btf.h>
 
-/* an opt-in --scan-limit, so that the "over-limit" payload is cut (the default scans whole sends) */
+/* an opt-in --scan-limit, so that the "over-limit" payload is cut (the default scans whole sends)
+ */
 #define TEST_SCAN_LIMIT (16 * 1024)
 
 #define MAX_EXP 64
@@ -341,8 +342,7 @@ static void test_kernel_matches_userspace(void **state)
 	unsigned ev = 0;
 	for (unsigned i = 0; i < np; i++) {
 		struct tok_ctx c = {0};
-		size_t scanned =
-		    p[i].len < TEST_SCAN_LIMIT ? p[i].len : TEST_SCAN_LIMIT;
+		size_t scanned = p[i].len < TEST_SCAN_LIMIT ? p[i].len : TEST_SCAN_LIMIT;
 
 		for (unsigned k = 0; k < db.nentries; k++)
 			c.want[c.nwant++] = db.entries[k].fp;

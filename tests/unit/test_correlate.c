@@ -431,9 +431,11 @@ static void test_bulk_message(void **state)
 	msg_reset(&m, &ev);
 	for (unsigned r = 0; r < 2; r++)
 		for (unsigned i = 0; i < BULK; i++)
-			assert_int_equal(msg_add(&m, (i + 1) * 0x9e3779b97f4a7c15ULL, i * 40, i * 40 + 11, 0),
-					 0);
-	assert_int_equal(correlate_message(&c, &m, T("2026-03-01T00:00:00Z"), bulk_collect, g), BULK);
+			assert_int_equal(
+			    msg_add(&m, (i + 1) * 0x9e3779b97f4a7c15ULL, i * 40, i * 40 + 11, 0),
+			    0);
+	assert_int_equal(correlate_message(&c, &m, T("2026-03-01T00:00:00Z"), bulk_collect, g),
+			 BULK);
 	assert_int_equal(g->n, BULK);
 	assert_int_equal(g->bad, 0);
 	assert_string_equal(g->id, "00000abc-77");

@@ -657,6 +657,95 @@ static void test_depth(void **state)
 	free(e3);
 }
 
+/* UTF-8 text as UTF-16 (BMP only) into out, big or little endian; returns the bytes. */
+static size_t to_utf16(const char *s, int be, __u8 *out)
+{
+	const __u8 *p = (const __u8 *)s;
+	size_t o = 0;
+
+	while (*p) {
+		__u32 u;
+
+		if (*p < 0x80) {
+			u = *p++;
+		} else if ((*p & 0xe0) == 0xc0) {
+			u = (p[0] & 0x1f) << 6 | (p[1] & 0x3f);
+			p += 2;
+		} else {
+			u = (p[0] & 0x0f) << 12 | (p[1] & 0x3f) << 6 | (p[2] & 0x3f);
+			p += 3;
+		}
+		out[o++] = be ? u >> 8 : u & 0xff;
+		out[o++] = be ? u & 0xff : u >> 8;
+	}
+	return o;
+}
+
+static void test_utf16(void **state)
+{
+	__u8 buf[512];
+	struct got g = {0};
+	size_t n;
+
+	(void)state;
+	/* a little-endian CSV line with a BOM, a Chinese name before the phone */
+	buf[0] = 0xff;
+	buf[1] = 0xfe;
+	n = 2 + to_utf16("id,name,mobile\r\n7,李娜,13800138000\r\n", 0, buf + 2);
+	assert_int_equal(decode(NULL, buf, n, &g, NULL), 1);
+	assert_layer_str(&g, CS_ENC_UTF16, "id,name,mobile\r\n7,李娜,13800138000\r\n");
+	got_free(&g);
+	/* big endian, at an odd offset of binary framing, next to a second string */
+	buf[0] = 0x01;
+	n = 1 + to_utf16("email=" EMAIL, 1, buf + 1);
+	buf[n++] = 0;
+	buf[n++] = 0;
+	buf[n++] = 0x9c;
+	n += to_utf16("note", 1, buf + n);
+	assert_int_equal(decode(NULL, buf, n, &g, NULL), 1);
+	assert_layer_str(&g, CS_ENC_UTF16, "email=" EMAIL "\nnote");
+	got_free(&g);
+	/* a phone inside Chinese text, little endian */
+	n = to_utf16("请联系手机13800138000谢谢", 0, buf);
+	assert_int_equal(decode(NULL, buf, n, &g, NULL), 1);
+	assert_layer_str(&g, CS_ENC_UTF16, "请联系手机13800138000谢谢");
+	got_free(&g);
+	/* zeros that are not text: little-endian integers, three ASCII units at most */
+	memcpy(buf, "\x41\x00\x42\x00\x43\x00\x00\x00\x07\x00\x00\x00", 12);
+	assert_int_equal(decode(NULL, buf, 12, &g, NULL), 0);
+}
+
+static void test_fullwidth(void **state)
+{
+	struct got g = {0};
+
+	(void)state;
+	/* full-width digits of a phone inside Chinese text, a full-width e-mail */
+	assert_int_equal(
+	    decode_str(
+		"电话：１３８００１３８０００，邮箱ｚｈａｎｇ．ｗｅｉ＠ｅｘａｍｐｌｅ．ｃｏｍ", &g,
+		NULL),
+	    1);
+	assert_layer_str(&g, CS_ENC_FULLWIDTH, "电话:13800138000,邮箱zhang.wei@example.com");
+	got_free(&g);
+	/* full-width punctuation alone is left as it is */
+	assert_int_equal(decode_str("你好，世界！（测试）", &g, NULL), 0);
+	got_free(&g);
+	/* full-width digits in UTF-16: both layers, nested */
+	{
+		__u8 buf[256];
+		size_t n = to_utf16("手机１３８００１３８０００", 0, buf);
+
+		assert_int_equal(decode(NULL, buf, n, &g, NULL), 2);
+		assert_layer_str(&g, CS_ENC_UTF16 | CS_ENC_FULLWIDTH, "手机13800138000");
+		got_free(&g);
+		n = to_utf16("tel: １３８００１３８０００", 0, buf);
+		assert_int_equal(decode(NULL, buf, n, &g, NULL), 2);
+		assert_layer_str(&g, CS_ENC_UTF16 | CS_ENC_FULLWIDTH, "tel: 13800138000");
+	}
+	got_free(&g);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -668,6 +757,7 @@ int main(void)
 	    cmocka_unit_test(test_nested),	 cmocka_unit_test(test_json_escape),
 	    cmocka_unit_test(test_html),	 cmocka_unit_test(test_percent),
 	    cmocka_unit_test(test_nothing),	 cmocka_unit_test(test_depth),
+	    cmocka_unit_test(test_utf16),	 cmocka_unit_test(test_fullwidth),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
