@@ -90,8 +90,45 @@ static __always_inline int tls_skip(__u64 ubuf, __u64 len)
 	return 1;
 }
 
-/* Scan the iovec array of writev/sendmsg; segments past CS_MAX_IOV count as uninspected. */
+struct iov_walk {
+	__u64 uiov;
+	__u64 count;
+};
+
+static long iov_cb(__u32 i, void *data)
+{
+	struct iov_walk *w = data;
+	struct iovec iov;
+
+	if (i >= w->count)
+		return 1;
+	if (bpf_probe_read_user(&iov, sizeof(iov), (void *)(w->uiov + i * sizeof(iov))))
+		return 1; /* the segments left are not in st->total: the syscall fails (EFAULT) */
+	cs_scan_user((__u64)iov.iov_base, iov.iov_len);
+	return 0;
+}
+
+/*
+ * Scan the iovec array of writev/sendmsg, every segment (UIO_MAXIOV at most): the first
+ * CS_MAX_IOV are remembered for a rescan or a hand-over (scan.bpf.h cs_seg), later ones are
+ * scanned but not handed over (counted).
+ */
 __noinline int cs_scan_iov(__u64 uiov, __u64 iovcnt, __u32 path)
+{
+	struct iov_walk w = {.uiov = uiov,
+			     .count = iovcnt < CS_UIO_MAXIOV ? iovcnt : CS_UIO_MAXIOV};
+
+	bpf_loop(w.count, iov_cb, &w, 0);
+	cs_scan_done();
+	cs_send_end(path);
+	return 0;
+}
+
+/*
+ * The same for a message of sendmmsg, without the bpf_loop frame (that path is one call
+ * deeper): CS_MAX_MMSG_IOV segments, later ones counted as uninspected.
+ */
+__noinline int cs_scan_iov_mmsg(__u64 uiov, __u64 iovcnt, __u32 path)
 {
 	struct cs_state *st = state_get();
 	struct iovec iov;
@@ -99,16 +136,15 @@ __noinline int cs_scan_iov(__u64 uiov, __u64 iovcnt, __u32 path)
 
 	if (!st)
 		return 0;
-	for (i = 0; i < CS_MAX_IOV * 4; i++) {
+	for (i = 0; i < CS_MAX_MMSG_IOV; i++) {
 		if (i >= iovcnt)
 			break;
 		if (bpf_probe_read_user(&iov, sizeof(iov), (void *)(uiov + i * sizeof(iov))))
 			break;
-		if (i < CS_MAX_IOV)
-			cs_scan_user((__u64)iov.iov_base, iov.iov_len);
-		else
-			st->total += iov.iov_len; /* not scanned: shows as uninspected */
+		cs_scan_user((__u64)iov.iov_base, iov.iov_len);
 	}
+	if (iovcnt > CS_MAX_MMSG_IOV)
+		cnt_add(CS_CNT_MSGS_UNINSPECTED, 1);
 	cs_scan_done();
 	cs_send_end(path);
 	return 0;
@@ -128,7 +164,7 @@ __noinline int cs_msg(__u32 fd, __u64 umsg, __u32 path)
 	if (mh.msg_iovlen && !bpf_probe_read_user(&iov, sizeof(iov), mh.msg_iov) &&
 	    tls_skip((__u64)iov.iov_base, iov.iov_len))
 		return 0;
-	cs_scan_iov((__u64)mh.msg_iov, mh.msg_iovlen, path);
+	cs_scan_iov_mmsg((__u64)mh.msg_iov, mh.msg_iovlen, path);
 	return 0;
 }
 
@@ -163,7 +199,6 @@ SEC("tracepoint")
 int tp_scan(void *ctx)
 {
 	struct cs_state *st = state_get();
-	__u32 i;
 
 	(void)ctx;
 	if (!st)
@@ -178,9 +213,13 @@ int tp_scan(void *ctx)
 		cs_scan_iov(st->req_a0, st->req_a1, st->req_path);
 		break;
 	case CS_REQ_MMSG: {
-		/* each message of sendmmsg is its own send: one finding per subject per message */
+		/*
+		 * Each message of sendmmsg is its own send: one finding per subject per message. A
+		 * plain loop: a bpf_loop callback frame would pass the verifier's 8 frames on the
+		 * deepest path (scan.bpf.h cs_token).
+		 */
 		__u64 vec = st->req_a0, vlen = st->req_a1;
-		__u32 fd = st->req_fd;
+		__u32 fd = st->req_fd, i;
 
 		for (i = 0; i < CS_MAX_MMSG; i++) {
 			if (i >= vlen)

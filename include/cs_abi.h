@@ -35,10 +35,16 @@
  * records before its event (see there): no hit is capped, only a full ring loses some.
  */
 #define CS_MAX_HITS 32
-/* iovec segments scanned per writev/sendmsg; bytes of later segments are uninspected. */
+/* iovec segments of a writev/sendmsg kept for a rescan or hand-over (all are scanned). */
 #define CS_MAX_IOV 16
-/* Messages scanned per sendmmsg call; later messages are counted as uninspected. */
-#define CS_MAX_MMSG 8
+/* Segments per writev/sendmsg the kernel takes (UIO_MAXIOV): all are scanned. */
+#define CS_UIO_MAXIOV 1024
+/*
+ * Messages scanned per sendmmsg call, segments per message; later ones are counted
+ * (CS_CNT_MSGS_UNINSPECTED). The verifier's call depth keeps bpf_loop off this path.
+ */
+#define CS_MAX_MMSG	64
+#define CS_MAX_MMSG_IOV 64
 /* HTTP Host header bytes kept (NUL-terminated). */
 #define CS_HOST_LEN 64
 /* Ancestor levels checked for --cgroup scope (deeper cgroups are refused at start). */
@@ -103,7 +109,8 @@ enum cs_counter {
 	CS_CNT_RB_DROPS,	 /* failed ring buffer reservations */
 	CS_CNT_READ_FAIL,	 /* user memory not readable at entry (bytes -> uninspected) */
 	CS_CNT_SENDFILE_BYTES,	 /* sendfile/splice to a socket: never inspected */
-	CS_CNT_MSGS_UNINSPECTED, /* sendmmsg messages beyond CS_MAX_MMSG */
+	CS_CNT_MSGS_UNINSPECTED, /* sendmmsg messages past CS_MAX_MMSG, or with segments past
+				    CS_MAX_MMSG_IOV (not scanned) */
 	CS_CNT_TLS_WRITES,	 /* TLS library write calls seen by the uprobes */
 	CS_CNT_TLS_CLAIMED,	 /* of those, attributed to a socket send and scanned */
 	CS_CNT_TLS_LOST,	 /* plaintext replaced before a ciphertext send claimed it */

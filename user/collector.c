@@ -190,7 +190,7 @@ static void print_summary(const struct collector *c)
 		"  bytes inspected       %" PRIu64 " (and %" PRIu64
 		" of retried sends, scanned with their first call)\n"
 		"  bytes uninspected     %" PRIu64 " (sendfile/splice %" PRIu64
-		", unreadable sends %" PRIu64 ", sendmmsg messages %" PRIu64 ")\n"
+		", unreadable sends %" PRIu64 ")\n"
 		"  skipped               loopback %" PRIu64 ", tls records %" PRIu64
 		", out of scope %" PRIu64 "\n"
 		"  tokens hashed         %" PRIu64 "\n"
@@ -212,15 +212,15 @@ static void print_summary(const struct collector *c)
 		(uint64_t)cnt[CS_CNT_SENDS], (uint64_t)cnt[CS_CNT_BYTES_SENT],
 		(uint64_t)cnt[CS_CNT_BYTES_INSPECTED], (uint64_t)cnt[CS_CNT_RETRIED],
 		(uint64_t)cnt[CS_CNT_BYTES_UNINSPECTED], (uint64_t)cnt[CS_CNT_SENDFILE_BYTES],
-		(uint64_t)cnt[CS_CNT_READ_FAIL], (uint64_t)cnt[CS_CNT_MSGS_UNINSPECTED],
-		(uint64_t)cnt[CS_CNT_LOOPBACK], (uint64_t)cnt[CS_CNT_TLS_SKIPPED],
-		(uint64_t)cnt[CS_CNT_OUT_OF_SCOPE], (uint64_t)cnt[CS_CNT_TOKENS],
-		(uint64_t)cnt[CS_CNT_SKIPPED], (uint64_t)cnt[CS_CNT_RESCANS],
-		(uint64_t)cnt[CS_CNT_RESCAN_UNREAD], (uint64_t)cnt[CS_CNT_HITS],
-		(uint64_t)s->unconfirmed, (uint64_t)cnt[CS_CNT_HITS_OVERFLOW],
-		(uint64_t)cnt[CS_CNT_HIT_RECORDS], (uint64_t)cnt[CS_CNT_EVENTS],
-		(uint64_t)s->findings, (uint64_t)s->reported, (uint64_t)cnt[CS_CNT_RB_DROPS],
-		(uint64_t)loader_prog_misses(c->loader), (uint64_t)cnt[CS_CNT_TLS_WRITES],
+		(uint64_t)cnt[CS_CNT_READ_FAIL], (uint64_t)cnt[CS_CNT_LOOPBACK],
+		(uint64_t)cnt[CS_CNT_TLS_SKIPPED], (uint64_t)cnt[CS_CNT_OUT_OF_SCOPE],
+		(uint64_t)cnt[CS_CNT_TOKENS], (uint64_t)cnt[CS_CNT_SKIPPED],
+		(uint64_t)cnt[CS_CNT_RESCANS], (uint64_t)cnt[CS_CNT_RESCAN_UNREAD],
+		(uint64_t)cnt[CS_CNT_HITS], (uint64_t)s->unconfirmed,
+		(uint64_t)cnt[CS_CNT_HITS_OVERFLOW], (uint64_t)cnt[CS_CNT_HIT_RECORDS],
+		(uint64_t)cnt[CS_CNT_EVENTS], (uint64_t)s->findings, (uint64_t)s->reported,
+		(uint64_t)cnt[CS_CNT_RB_DROPS], (uint64_t)loader_prog_misses(c->loader),
+		(uint64_t)cnt[CS_CNT_TLS_WRITES],
 		(uint64_t)(cnt[CS_CNT_TLS_CLAIMED] + cnt[CS_CNT_TLS_CACHED]),
 		(uint64_t)cnt[CS_CNT_TLS_LOST], tls_nfiles(c->loader->tls),
 		(uint64_t)cnt[CS_CNT_DNS_ANSWERS], (uint64_t)cnt[CS_CNT_DNS_DROPS],

@@ -492,13 +492,14 @@ __noinline int cs_wide_block(__u32 b)
 	return 0;
 }
 
-/* cs_wide_block for the blocks in mask among the n bytes in st->chunk. */
-__noinline int cs_wide_exact(__u32 mask, __u32 n)
+/*
+ * cs_wide_block for the blocks in mask among the n bytes in st->chunk. Inlined into its
+ * callers: a call frame more would pass the verifier's 8 on the deepest path.
+ */
+static __always_inline void cs_wide_exact(__u32 mask, __u32 n)
 {
 	__u32 k;
 
-	if (!n || n > CS_CHUNK)
-		return 0;
 	mask &= (1U << ((n + 63) / 64)) - 1;
 	for (k = 0; k < CS_CHUNK / 64; k++) {
 		if (!mask)
@@ -506,7 +507,6 @@ __noinline int cs_wide_exact(__u32 mask, __u32 n)
 		cs_wide_block(cs_lowbit(mask));
 		mask &= mask - 1;
 	}
-	return 0;
 }
 
 /*
@@ -935,6 +935,8 @@ __noinline int cs_scan_user(__u64 ubuf, __u64 len)
 		st->segs[i].ubuf = ubuf;
 		st->segs[i].len = n;
 		st->nsegs++;
+	} else {
+		st->unkept += n; /* scanned, but not rescanned or handed over */
 	}
 	bpf_loop(((__u64)n + CS_CHUNK - 1) / CS_CHUNK, chunk_cb, &c, 0);
 	st->budget -= n;
@@ -1024,6 +1026,7 @@ static __always_inline struct cs_state *send_begin(void)
 	st->nhits = 0;
 	st->seq = 0;
 	st->retried = 0;
+	st->unkept = 0;
 	st->nstrong = 0;
 	st->flags = 0;
 	st->channel = CS_CH_SYSCALL;
@@ -1220,6 +1223,8 @@ __noinline __u32 cs_deep_copy(__u64 seq)
 	if (!st)
 		return 0;
 	cs_deep_cap();
+	/* segments past CS_MAX_IOV are not kept: not handed over */
+	cnt_add(CS_CNT_DEEP_DROPS, st->unkept);
 	cs_walk_segs(st, &c.w, deep_cb);
 	cnt_add(CS_CNT_DEEP_SENDS, 1);
 	cnt_add(CS_CNT_DEEP_BYTES, c.copied);

@@ -6,7 +6,10 @@
 # of an unknown recipient). The findings of one send share message.id and say
 # message.subjects = N; every byte is inspected (no per-send cap, no scan limit), no hit is
 # lost. Then a 1 MB and a 16 MB export (10,000 subjects among filler rows) over plaintext and
-# over TLS (one SSL_write_ex of the whole request): 10,000 findings each.
+# over TLS (one SSL_write_ex of the whole request): 10,000 findings each. Then the cases of
+# issue 13 as a user met them: curl POSTs a CSV of 2,000 subjects (80 KB, several writes),
+# a gzip'd CSV of 100 (Content-Encoding: gzip) and, over TLS, a gzip'd JSON array of 400:
+# every subject found.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
 # shellcheck source-path=SCRIPTDIR source=tls.sh
@@ -27,11 +30,21 @@ def person(sid):
     return sid, "13%09d" % (400000000 + k), "p%06d.bulk@example.net" % k
 groups = {n: [person("g%d_%d" % (n, i)) for i in range(n)] for n in sizes}
 big = [person("x_%d" % i) for i in range(10000)]
+curl2000 = [person("c_%d" % i) for i in range(2000)]
+gz100 = [person("z_%d" % i) for i in range(100)]
+tls400 = [person("t_%d" % i) for i in range(400)]
 with open(regs, "w") as f:
     f.write("subject_id,phone,email\n")
-    for rows in list(groups.values()) + [big]:
+    for rows in list(groups.values()) + [big, curl2000, gz100, tls400]:
         for r in rows:
             f.write(",".join(r) + "\n")
+import gzip, json
+def csv_of(rows):
+    return "id,mobile,email\n" + "".join("%s,%s,%s\n" % r for r in rows)
+open(work + "/curl-2000.csv", "w").write(csv_of(curl2000))
+open(work + "/gz-100.csv.gz", "wb").write(gzip.compress(csv_of(gz100).encode()))
+open(work + "/tls-400.json.gz", "wb").write(gzip.compress(json.dumps(
+    [{"user": r[0], "mobile": r[1], "email": r[2]} for r in tls400]).encode()))
 for n, rows in groups.items():
     with open("%s/send-%d.csv" % (work, n), "w") as f:
         f.write("id,mobile,email\n")
@@ -69,8 +82,12 @@ one_send "$WORK/export-1m.csv"
 one_send "$WORK/export-16m.csv"
 tls_pyraw "@$WORK/export-1m.csv"
 tls_pyraw "@$WORK/export-16m.csv"
-tls_wait_requests 2
-total=$((1 + 10 + 100 + 1000 + 10000 + 4 * 10000))
+http_post "http://$IP_UNKNOWN:$PORT_HTTP/partner/upload" "@$WORK/curl-2000.csv" -H 'Content-Type: text/csv'
+http_post "http://$IP_UNKNOWN:$PORT_HTTP/partner/upload" "@$WORK/gz-100.csv.gz" \
+	-H 'Content-Type: text/csv' -H 'Content-Encoding: gzip'
+tls_curl "@$WORK/tls-400.json.gz" -H 'Content-Encoding: gzip'
+tls_wait_requests 3
+total=$((1 + 10 + 100 + 1000 + 10000 + 4 * 10000 + 2000 + 100 + 400))
 wait_findings "$total" 60
 monitor_stop
 
@@ -94,6 +111,19 @@ got=$(findings_jq 'map(select(.subject | startswith("x_"))) | group_by(.message.
 want='[[10000,10000,"openssl",true,10000],[10000,10000,"openssl",true,10000],[10000,10000,"syscall",true,10000],[10000,10000,"syscall",true,10000]]'
 [[ "$got" == "$want" ]] || fail "exports: $got, want $want"
 info "ok: 1 MB and 16 MB exports over plaintext and TLS: 10,000 findings each"
+# curl's upload: every subject once, whatever write its row came in
+got=$(findings_jq 'map(select(.subject | startswith("c_")))
+	| [length, (map(.subject) | unique | length), (map(.process.comm) | unique),
+	   (map(.destination.port) | unique)]')
+[[ "$got" == '[2000,2000,["curl"],[8080]]' ]] || fail "curl 2,000-subject CSV: $got"
+got=$(findings_jq 'map(select(.subject | startswith("z_")))
+	| [length, (map(.subject) | unique | length), (map(.evidence.encodings) | unique)]')
+[[ "$got" == '[100,100,[["gzip"]]]' ]] || fail "gzip'd CSV of 100: $got"
+got=$(findings_jq 'map(select(.subject | startswith("t_")))
+	| [length, (map(.subject) | unique | length), (map(.evidence.encodings) | unique),
+	   (map(.channel) | unique), (map(.message.id) | unique | length)]')
+[[ "$got" == '[400,400,[["gzip"]],["openssl"],1]' ]] || fail "gzip'd JSON of 400 over TLS: $got"
+info "ok: curl CSV of 2,000, gzip'd CSV of 100, gzip'd JSON of 400 over TLS: every subject"
 n=$(summary_value "ringbuf drops")
 ((n == 0)) || fail "summary: ringbuf drops $n, want 0"
 # every byte sent to the peer was inspected (the TLS server's own answers, sent from the peer

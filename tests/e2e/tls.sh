@@ -87,8 +87,9 @@ def on_sni(sobj, name, c):
 ctx.sni_callback = on_sni
 OK = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 3\r\n\r\nok\n"
 class Conn:
+    # a bytearray: appends and cuts from the front in linear time (16 MB bodies in 16 KB records)
     def __init__(self, s):
-        self.s, self.buf, self.total = s, b"", 0
+        self.s, self.buf, self.total = s, bytearray(), 0
     def more(self):
         d = self.s.recv(262144)
         if not d:
@@ -98,12 +99,15 @@ class Conn:
     def line(self):
         while b"\r\n" not in self.buf:
             self.more()
-        l, _, self.buf = self.buf.partition(b"\r\n")
+        i = self.buf.index(b"\r\n")
+        l = bytes(self.buf[:i])
+        del self.buf[:i + 2]
         return l
     def take(self, n):
         while len(self.buf) < n:
             self.more()
-        d, self.buf = self.buf[:n], self.buf[n:]
+        d = bytes(self.buf[:n])
+        del self.buf[:n]
         return d
 def serve(raw, peer):
     sni, requests, c, what = "-", 0, None, "conn"
