@@ -47,6 +47,8 @@
 #define CS_MAX_MMSG_IOV 64
 /* HTTP Host header bytes kept (NUL-terminated). */
 #define CS_HOST_LEN 64
+/* Bytes of an HTTP/1 request line kept for the finding (message.http); longer lines are cut. */
+#define CS_REQ_LEN 256
 /* Ancestor levels checked for --cgroup scope (deeper cgroups are refused at start). */
 #define CS_MAX_CGROUP_LEVEL 32
 /* Slots per bucket of the in-kernel tag table (one 32-byte array value). */
@@ -138,6 +140,12 @@ enum cs_counter {
 #define CS_EV_READ_FAIL	    (1u << 3)
 #define CS_EV_ADDR_V6	    (1u << 4) /* daddr is an IPv6 address, else IPv4 in daddr[0..3] */
 #define CS_EV_DEEP	    (1u << 5) /* cs_deep records (seq) of the send preceded this event */
+#define CS_EV_REQ	    (1u << 6) /* req[] holds the request line of an HTTP/1 request */
+/*
+ * The send belongs to an HTTP/2 flow (one whose bytes began with the client preface): all its
+ * sends are handed over (CS_EV_DEEP), h2_off says where this one lies in the flow's bytes.
+ */
+#define CS_EV_H2 (1u << 7)
 
 /* cs_hit.start: the token began in an earlier send of the flow (carried), offset 0 here. */
 #define CS_HIT_SPLIT 0x80000000u
@@ -172,10 +180,23 @@ struct cs_event {
 	__u8 host[CS_HOST_LEN];
 	__u64 seq;	/* message id (never 0): the send's cs_hits and cs_deep records carry it */
 	__u32 deep_len; /* bytes handed over in them (<= bytes_inspected) */
-	__u32 _pad;
+	__u16 req_len;	/* CS_EV_REQ: bytes in req */
+	__u16 _pad;
+	/*
+	 * CS_EV_H2: offset of the send's first byte in the bytes sent on the flow since its
+	 * preface (0: the send starts with it), and the bytes it adds to them (bytes_total but
+	 * those of a retried send that an earlier call of the flow covered, see cs_retry). The
+	 * collector follows the flow's frames from there; a gap (a send it did not get, bytes
+	 * not handed over) is a desync.
+	 */
+	__u64 h2_off;
+	__u32 h2_len;
+	__u32 _pad2;
+	/* CS_EV_REQ: the request line, without CR LF; cut at CS_REQ_LEN (or the first chunk) */
+	__u8 req[CS_REQ_LEN];
 	struct cs_hit hits[CS_MAX_HITS];
 };
-_Static_assert(sizeof(struct cs_event) == 168 + CS_MAX_HITS * 16, "cs_event size");
+_Static_assert(sizeof(struct cs_event) == 184 + CS_REQ_LEN + CS_MAX_HITS * 16, "cs_event size");
 
 /*
  * More hits than one event holds: each full batch of CS_MAX_HITS distinct hits of a send goes to

@@ -23,6 +23,7 @@
 #include "consent.h"
 #include "deep.h"
 #include "fpfile.h"
+#include "h2flow.h"
 #include "log.h"
 #include "procinfo.h"
 #include "dns.h"
@@ -242,6 +243,27 @@ static void print_summary(const struct collector *c)
 			(uint64_t)d->dec.layers, (uint64_t)d->dec.bytes_out,
 			(uint64_t)d->dec.bytes_cut, (uint64_t)d->dec.errors, (uint64_t)d->hits,
 			(uint64_t)(d->hits_lost + s->oom), (uint64_t)cnt[CS_CNT_NOT_DECODED]);
+	}
+	if (c->deep) {
+		const struct h2flows_stats *h = deep_h2_stats(c->deep);
+
+		fprintf(
+		    stderr,
+		    "  http/2 flows          %" PRIu64 " (%" PRIu64 " sends, %" PRIu64
+		    " bytes decoded; %" PRIu64 " flows and %" PRIu64
+		    " streams dropped from full tables)\n"
+		    "  http/2 header blocks  %" PRIu64 " (%" PRIu64 " fields; DATA %" PRIu64
+		    " bytes; %" PRIu64 " hits in them)\n"
+		    "  http/2 desyncs        %" PRIu64 " (bytes not handed over %" PRIu64
+		    ", framing errors %" PRIu64 ", header blocks not decodable %" PRIu64
+		    ", flows met mid-way %" PRIu64 "; %" PRIu64 " bytes not decoded)\n",
+		    (uint64_t)h->flows, (uint64_t)h->sends, (uint64_t)h->bytes,
+		    (uint64_t)h->flows_evicted, (uint64_t)h->streams_evicted, (uint64_t)h->blocks,
+		    (uint64_t)h->fields, (uint64_t)h->data_bytes, (uint64_t)h->hits,
+		    (uint64_t)(h->desync_gap + h->desync_proto + h->desync_hpack +
+			       h->desync_unseen),
+		    (uint64_t)h->desync_gap, (uint64_t)h->desync_proto, (uint64_t)h->desync_hpack,
+		    (uint64_t)h->desync_unseen, (uint64_t)h->bytes_skipped);
 	}
 	print_flows(c);
 }

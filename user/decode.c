@@ -13,6 +13,7 @@
  */
 #define _GNU_SOURCE /* memmem */
 #include <errno.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #define ZLIB_CONST
@@ -68,6 +69,8 @@ struct zstream {
 struct dec_flow {
 	struct zstream *zs; /* body continued by the next send, or NULL */
 	__u64 skip;	    /* body bytes still to come after a limit stopped the stream: cut */
+	int body_done;	    /* dec_body: the stream ended, failed or was cut; the rest ignored */
+	int body_cut;	    /* ... cut at the limit: the rest counts as cut */
 };
 
 /* Text outside the compressed regions of a buffer, in increasing order. */
@@ -142,6 +145,18 @@ static size_t put_utf8(__u8 *o, __u32 cp)
 
 /* Output buffers: capacity is reserved from the message budget before it is allocated. */
 
+/*
+ * Decoded bytes are payload: a buffer is zeroed before it goes back to the heap, so it grows by
+ * copy (realloc may move it and leave the old block as it was).
+ */
+static void zero_free(void *p, size_t n)
+{
+	if (!p)
+		return;
+	explicit_bzero(p, n);
+	free(p);
+}
+
 static int out_reserve(struct dec_ctx *c, struct out *o, size_t want)
 {
 	size_t inc;
@@ -154,9 +169,12 @@ static int out_reserve(struct dec_ctx *c, struct out *o, size_t want)
 		inc = c->left;
 	if (!inc)
 		return -ENOSPC;
-	p = realloc(o->buf, o->cap + inc);
+	p = malloc(o->cap + inc);
 	if (!p)
 		return -ENOMEM;
+	if (o->buf)
+		memcpy(p, o->buf, o->len);
+	zero_free(o->buf, o->cap);
 	o->buf = p;
 	o->cap += inc;
 	c->left -= inc;
@@ -179,8 +197,11 @@ static void out_trim(struct dec_ctx *c, struct out *o)
 	__u8 *p;
 
 	c->left += o->cap - o->len;
-	if (o->len && o->len < o->cap && (p = realloc(o->buf, o->len)))
+	if (o->len && o->len < o->cap && (p = malloc(o->len))) {
+		memcpy(p, o->buf, o->len);
+		zero_free(o->buf, o->cap);
 		o->buf = p;
+	}
 	o->cap = o->len;
 }
 
@@ -188,7 +209,7 @@ static void out_trim(struct dec_ctx *c, struct out *o)
 static void out_discard(struct dec_ctx *c, struct out *o)
 {
 	c->left += o->cap;
-	free(o->buf);
+	zero_free(o->buf, o->cap);
 	memset(o, 0, sizeof(*o));
 }
 
@@ -203,7 +224,7 @@ static void emit(struct dec_ctx *c, struct out *o, unsigned enc, unsigned depth,
 	c->fn(o->buf, o->len, enc, c->uctx);
 	if (depth + 1 < c->lim->max_depth && !(o->len == pn && !memcmp(o->buf, parent, pn)))
 		decode_buf(c, o->buf, o->len, enc, depth + 1);
-	free(o->buf);
+	zero_free(o->buf, o->len);
 	memset(o, 0, sizeof(*o));
 }
 
@@ -306,6 +327,20 @@ bad:
 	return i;
 }
 
+/* zlib's state and window hold inflated bytes: zeroed when zlib frees them */
+static voidpf z_alloc(voidpf opaque, uInt items, uInt size)
+{
+	(void)opaque;
+	return calloc(items, size);
+}
+
+static void z_free(voidpf opaque, voidpf p)
+{
+	(void)opaque;
+	if (p)
+		zero_free(p, malloc_usable_size(p));
+}
+
 static struct zstream *zstream_new(int mode, unsigned enc, int chunked, __u64 left)
 {
 	struct zstream *s = calloc(1, sizeof(*s));
@@ -314,6 +349,8 @@ static struct zstream *zstream_new(int mode, unsigned enc, int chunked, __u64 le
 
 	if (!s)
 		return NULL;
+	s->zs.zalloc = z_alloc;
+	s->zs.zfree = z_free;
 	if (inflateInit2(&s->zs, wbits) != Z_OK) {
 		free(s);
 		return NULL;
@@ -1318,5 +1355,47 @@ int dec_message(struct dec_flow *fl, const __u8 *msg, size_t n, const struct dec
 		off += flow_continue(&c, fl, msg + off, n - off);
 	if (off < n)
 		decode_buf(&c, msg + off, n - off, 0, 0);
+	return c.layers;
+}
+
+int dec_body(struct dec_flow *fl, unsigned coding, const __u8 *p, size_t n,
+	     const struct dec_limits *lim, dec_layer_fn fn, void *ctx, struct dec_stats *st)
+{
+	static const struct dec_limits defaults = {DEC_MAX_OUT_DEFAULT, DEC_MAX_DEPTH_DEFAULT};
+	struct dec_limits l = lim ? *lim : defaults;
+	struct dec_stats dummy = {0};
+	struct dec_ctx c = {.lim = &l, .fn = fn, .uctx = ctx, .st = st ? st : &dummy, .fl = fl};
+	struct out o = {0};
+	size_t used = 0;
+	int r;
+
+	if (l.max_depth > DEC_MAX_DEPTH)
+		l.max_depth = DEC_MAX_DEPTH;
+	c.left = l.max_out;
+	if (!fl || !n || !l.max_depth || (coding != CS_ENC_GZIP && coding != CS_ENC_DEFLATE))
+		return 0;
+	if (fl->body_done) {
+		c.st->bytes_cut += fl->body_cut ? n : 0;
+		return 0;
+	}
+	if (!fl->zs) {
+		fl->zs =
+		    zstream_new(coding == CS_ENC_GZIP ? ZM_GZIP : ZM_ZLIB, coding, 0, DEC_UNKNOWN);
+		if (!fl->zs)
+			return 0;
+	}
+	r = stream_feed(&c, fl->zs, p, n, &o, &used);
+	if (o.len)
+		emit(&c, &o, fl->zs->enc, 0, p, n);
+	else
+		out_discard(&c, &o);
+	if (r == ZS_ERR)
+		c.st->errors++;
+	if (r != ZS_MORE) {
+		zstream_free(fl->zs);
+		fl->zs = NULL;
+		fl->body_done = 1;
+		fl->body_cut = r == ZS_CUT;
+	}
 	return c.layers;
 }

@@ -50,4 +50,14 @@ int dec_flow_pending(const struct dec_flow *fl);
 int dec_message(struct dec_flow *fl, const __u8 *msg, size_t n, const struct dec_limits *lim,
 		dec_layer_fn fn, void *ctx, struct dec_stats *st);
 
+/*
+ * The next n bytes of a body whose Content-Encoding is known (coding: CS_ENC_GZIP or
+ * CS_ENC_DEFLATE), e.g. an HTTP/2 stream's DATA: inflated through fl's stream (made at the
+ * first call; fl holds one body), the output handed to fn and decoded further as in
+ * dec_message; max_out applies per call. Once the stream ended, failed or hit the limit the
+ * rest is ignored. Returns the number of layers.
+ */
+int dec_body(struct dec_flow *fl, unsigned coding, const __u8 *p, size_t n,
+	     const struct dec_limits *lim, dec_layer_fn fn, void *ctx, struct dec_stats *st);
+
 #endif

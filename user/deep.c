@@ -3,9 +3,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "correlate.h"
 #include "cs_hash.h"
 #include "deep.h"
+#include "encodings.h"
 #include "fpfile.h"
+#include "h2flow.h"
+#include "httpmsg.h"
 #include "message.h"
 #include "scan.h"
 
@@ -50,6 +54,10 @@ struct deep {
 	struct buf pool[DEEP_POOL];
 	unsigned npool;
 	struct deep_stats st;
+	struct h2flows *h2; /* HTTP/2 flows (CS_EV_H2) */
+	/* the request of the message being completed (msg.http) and its :authority (msg.host) */
+	struct msg_http http;
+	char host[CS_HOST_LEN];
 };
 
 struct deep *deep_new(const struct cs_key *key, const struct fpdb *db, const struct dec_limits *lim)
@@ -62,6 +70,11 @@ struct deep *deep_new(const struct cs_key *key, const struct fpdb *db, const str
 	d->db = db;
 	d->lim.max_out = lim && lim->max_out ? lim->max_out : DEC_MAX_OUT_DEFAULT;
 	d->lim.max_depth = lim && lim->max_depth ? lim->max_depth : DEC_MAX_DEPTH_DEFAULT;
+	d->h2 = h2flows_new(key, db, &d->lim);
+	if (!d->h2) {
+		free(d);
+		return NULL;
+	}
 	return d;
 }
 
@@ -121,6 +134,7 @@ void deep_free(struct deep *d)
 		free(d->pool[i].p);
 	for (unsigned i = 0; i < DEEP_FLOWS; i++)
 		dec_flow_free(d->flows[i].fl);
+	h2flows_free(d->h2);
 	free(d);
 }
 
@@ -212,6 +226,7 @@ struct merge {
 	struct deep *d;
 	struct msg *m;
 	unsigned layer_enc;
+	size_t nkernel; /* m->hits[0..nkernel) are the kernel's */
 };
 
 static void on_token(const struct scan_token *t, void *ctx)
@@ -244,6 +259,50 @@ static void on_layer(const __u8 *buf, size_t n, unsigned enc, void *ctx)
 	scan_message(m->d->key, buf, n, on_token, m);
 }
 
+/*
+ * A token of an HTTP/2 header field or DATA (h2flow.h; the DB knows it). "hpack" says the value
+ * was only readable decoded: not when the kernel found it in the send's bytes as they are (a
+ * literal string sent without Huffman coding).
+ */
+static void on_h2_token(const struct scan_token *t, unsigned enc, void *ctx)
+{
+	struct merge *m = ctx;
+
+	if (enc & CS_ENC_HPACK) {
+		for (size_t i = 0; i < m->nkernel; i++) {
+			if (m->m->hits[i].fp == t->fp) {
+				enc &= ~CS_ENC_HPACK;
+				break;
+			}
+		}
+	}
+	if (msg_add(m->m, t->fp, 0, 0, enc)) {
+		m->d->st.hits_lost++;
+		return;
+	}
+	m->d->st.hits++;
+}
+
+/* The bytes of a send of an HTTP/2 flow: its request and :authority go into the message. */
+static void complete_h2(struct deep *d, const struct cs_event *ev, const __u8 *buf, size_t have,
+			struct merge *m)
+{
+	struct h2_send hs;
+
+	m->nkernel = m->m->nhits;
+	h2flows_send(d->h2, ev->flow, ev->h2_off, buf, have, ev->h2_len, on_h2_token, m, &hs);
+	if (!hs.has_req)
+		return;
+	d->http = hs.req;
+	m->m->http = &d->http;
+	memcpy(d->host, hs.authority, sizeof(d->host));
+	d->host[sizeof(d->host) - 1] = 0;
+	host_strip_port(d->host);
+	/* the recipient is resolved from :authority as from an HTTP/1 Host header */
+	if (d->host[0])
+		m->m->host = d->host;
+}
+
 void deep_complete(struct deep *d, const struct cs_event *ev, struct msg *out)
 {
 	struct merge m = {.d = d, .m = out};
@@ -255,6 +314,12 @@ void deep_complete(struct deep *d, const struct cs_event *ev, struct msg *out)
 		d->st.hits_lost += s->nhits;
 	if (msg_add_kernel(out, ev->hits, ev->nhits > CS_MAX_HITS ? CS_MAX_HITS : ev->nhits))
 		d->st.hits_lost += ev->nhits;
+	/* an HTTP/1 request line the kernel copied: method, version, the path redacted (not in an
+	 * HTTP/2 flow, where a send may start with a DATA frame's payload) */
+	if ((ev->flags & (CS_EV_REQ | CS_EV_H2)) == CS_EV_REQ &&
+	    !http1_request(d->key, d->db, ev->req,
+			   ev->req_len < CS_REQ_LEN ? ev->req_len : CS_REQ_LEN, &d->http))
+		out->http = &d->http;
 	if (!want) {
 		if (s && ev->seq)
 			slot_release(d, s);
@@ -263,17 +328,29 @@ void deep_complete(struct deep *d, const struct cs_event *ev, struct msg *out)
 	d->st.sends++;
 	if (!s) {
 		d->st.lost += want;
+		if (ev->flags & CS_EV_H2)
+			complete_h2(d, ev, NULL, 0, &m); /* a gap: the flow desyncs */
 		return;
 	}
 	if (s->have < want)
 		d->st.lost += want - s->have;
 	d->st.bytes += s->have;
-	dec_message(flow_get(d, ev->flow), s->buf, s->size < want ? s->size : want, &d->lim,
-		    on_layer, &m, &d->st.dec);
+	if (ev->flags & CS_EV_H2)
+		/* records come in order and stop at the first the ring had no room for: the bytes
+		 * received are the send's first s->have */
+		complete_h2(d, ev, s->buf, s->have < want ? s->have : want, &m);
+	else
+		dec_message(flow_get(d, ev->flow), s->buf, s->size < want ? s->size : want, &d->lim,
+			    on_layer, &m, &d->st.dec);
 	slot_release(d, s);
 }
 
 const struct deep_stats *deep_stats(const struct deep *d)
 {
 	return &d->st;
+}
+
+const struct h2flows_stats *deep_h2_stats(const struct deep *d)
+{
+	return h2flows_stats(d->h2);
 }

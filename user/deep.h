@@ -4,7 +4,11 @@
  * runs, JSON/HTML escapes, gzip magic, Content-Encoding) arrive as cs_deep records before their
  * event. They are reassembled per send, decoded (decode.h), every decoded layer is rescanned
  * with the scanner core, and the fingerprints found are added to the event's hits with how they
- * were encoded. The bytes stay in memory, are never written out, and are freed at once.
+ * were encoded. The sends of an HTTP/2 flow (CS_EV_H2) go to h2flow.h instead: frames
+ * followed across sends, header blocks decoded. The message also gets its HTTP request
+ * (msg.http: from the request line the kernel copied, CS_EV_REQ, or the HTTP/2 pseudo-headers)
+ * and an HTTP/2 :authority (msg.host). The bytes stay in memory, are never written out, and are
+ * freed at once.
  */
 #ifndef CS_DEEP_H
 #define CS_DEEP_H
@@ -47,5 +51,9 @@ void deep_add_hits(struct deep *d, const void *rec, size_t len);
 void deep_complete(struct deep *d, const struct cs_event *ev, struct msg *out);
 
 const struct deep_stats *deep_stats(const struct deep *d);
+
+struct h2flows_stats;
+/* The HTTP/2 flows' counters (flows, header blocks, desyncs: h2flow.h). */
+const struct h2flows_stats *deep_h2_stats(const struct deep *d);
 
 #endif

@@ -104,6 +104,10 @@ struct cs_state {
 	__u32 eblocks;		    /* cs_exact_blocks: the chunk's blocks cs_smask classifies */
 	__u32 wide; /* cs_exact_blocks: blocks that may hold wide forms (cs_wide4) */
 	__u8 host[CS_HOST_LEN];
+	__u8 req[CS_REQ_LEN]; /* cs_http_reqline: the request line (flags CS_EV_REQ) */
+	__u32 req_len;
+	__u32 _pad3;
+	__u64 h2_off; /* flags CS_EV_H2: offset of this send in the flow's HTTP/2 bytes */
 	__u8 chunk[CS_CHUNK];
 	/* cs_http_host copies CS_HOST_LEN bytes from any offset, a scan step reads CS_STEP */
 	__u8 chunk_pad[CS_STEP > CS_HOST_LEN ? CS_STEP : CS_HOST_LEN];
@@ -217,6 +221,14 @@ struct cs_carry {
 	struct cs_scan scan;
 	__u32 deep_left;
 	__u32 idle; /* sends in a row that found the entry empty */
+	/*
+	 * An HTTP/2 flow (its bytes began with the client preface): every send is handed over,
+	 * and h2_off is the offset of its next byte since the preface. Such an entry is kept
+	 * (never found empty) until the LRU evicts it.
+	 */
+	__u32 h2;
+	__u32 _pad;
+	__u64 h2_off;
 };
 
 /* An entry found empty by this many sends in a row is deleted (cs_carry_end). */

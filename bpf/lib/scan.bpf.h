@@ -175,8 +175,14 @@ __noinline int cs_carry_begin(__u32 n)
 		return 0;
 	st->carry |= CS_CARRY_FOUND;
 	st->deep_left = cy->deep_left;
+	if (cy->h2) {
+		/* an HTTP/2 flow: every send is handed over (see cs_h2_begin) */
+		st->flags |= CS_EV_H2;
+		st->h2_off = cy->h2_off;
+		st->deep_left = CS_DEEP_FLOW_BUDGET;
+	}
 	if (cy->scan.w_state == CS_WS_NONE && cy->scan.d_state == CS_DS_NONE) {
-		if (!cy->deep_left) {
+		if (!cy->deep_left && !cy->h2) {
 			st->carry |= CS_CARRY_EMPTY;
 			if (++cy->idle >= CS_CARRY_IDLE_MAX)
 				st->carry |= CS_CARRY_STALE;
@@ -293,6 +299,66 @@ __noinline int cs_http_host(__u32 n)
 		st->host_len = i;
 		st->flags |= CS_EV_HOST;
 		bpf_map_update_elem(&flow_host, &st->peer.flow, st->host, BPF_ANY);
+	}
+	return 0;
+}
+
+/*
+ * HTTP/1 request in st->chunk[0..n): copy its request line (up to CR or LF, at most CS_REQ_LEN
+ * bytes) for the finding's message.http; the collector replaces registered values in its path.
+ * A byte loop, run once per request send over its first line only.
+ */
+__noinline int cs_http_reqline(__u32 n)
+{
+	struct cs_state *st = state_get();
+	__u32 i;
+
+	if (!st)
+		return 0;
+	/* the tail too: the event carries the whole array */
+	__builtin_memset(st->req, 0, sizeof(st->req));
+	for (i = 0; i < CS_REQ_LEN; i++) {
+		__u8 c;
+
+		if (i >= n)
+			break;
+		c = st->chunk[i];
+		if (c == '\r' || c == '\n')
+			break;
+		st->req[i] = c;
+	}
+	st->req_len = i;
+	st->flags |= CS_EV_REQ;
+	return 0;
+}
+
+/* The HTTP/2 client connection preface "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" at p (24 bytes). */
+static __always_inline int cs_h2_preface(const __u8 *p)
+{
+	const __u64 *w = (const __u64 *)p;
+
+	/* little-endian words of the preface */
+	return w[0] == 0x5448202a20495250ULL && w[1] == 0x0a0d302e322f5054ULL &&
+	       w[2] == 0x0a0d0a0d4d530a0dULL;
+}
+
+/*
+ * First chunk of a send: a send that starts with the client preface starts an HTTP/2 flow
+ * (again, if the socket had one). Every later send of the flow is handed over whole
+ * (deep_left), since its header blocks can only be decoded in order from the first one (the
+ * HPACK dynamic table); cs_carry_end keeps the mark and the flow's byte offset in the carry
+ * entry, cs_carry_begin finds them there. Costs non-HTTP/2 traffic one compare per send.
+ */
+__noinline int cs_h2_begin(__u32 n)
+{
+	struct cs_state *st = state_get();
+
+	/* a global function: the two outcomes do not double the paths of the chunk callback
+	 * after it (inlined, this test cost the verifier 120k instructions in tp_scan) */
+	if (st && n >= 24 && cs_h2_preface(st->chunk)) {
+		st->flags |= CS_EV_H2;
+		st->h2_off = 0;
+		st->deep_left = CS_DEEP_FLOW_BUDGET;
 	}
 	return 0;
 }
@@ -857,10 +923,14 @@ static long chunk_cb(__u32 i, void *data)
 		cnt_add(CS_CNT_READ_FAIL, 1);
 		return 1;
 	}
-	if (st->scan.pos == 0 && n >= 4 && is_http_request(st->chunk))
+	if (st->scan.pos == 0 && n >= 4 && is_http_request(st->chunk)) {
 		cs_http_host(n);
+		cs_http_reqline(n);
+	}
 	if (st->scan.pos == 0 && !(st->carry & CS_CARRY_LOOKED))
 		cs_carry_begin(n);
+	if (st->scan.pos == 0)
+		cs_h2_begin(n);
 	pos = st->scan.pos;
 #if CS_FLOOR != 1
 	if (cfg_skip_len) {
@@ -877,8 +947,8 @@ static long chunk_cb(__u32 i, void *data)
 }
 
 /*
- * A large first segment: 1 if it repeats the flow's last large buffer (the rest of it, or all
- * of it again within CS_RETRY_NS, with the same last 8 bytes): a non-blocking sender retrying
+ * A large first segment: 1 if it repeats the flow's last large buffer (the rest of it, or a TLS
+ * write of all of it again within CS_RETRY_NS, with the same last 8 bytes): a sender retrying
  * a send the socket took in part. Those bytes were scanned and reported with the first call;
  * without this, a 16 MB write taken 200 KB at a time would be scanned ~80 times. Else the
  * segment is remembered (0).
@@ -895,9 +965,15 @@ __noinline int cs_retry(__u64 ubuf, __u64 len)
 	    bpf_probe_read_user(&head, sizeof(head), (void *)ubuf))
 		return 0;
 	r = bpf_map_lookup_elem(&retry, &st->peer.flow);
-	/* the rest of the buffer (as long as it takes), or all of it again (EAGAIN, WANT_WRITE) */
+	/*
+	 * The rest of the buffer (as long as it takes), or, for a TLS library's write, all of it
+	 * again (WANT_WRITE: OpenSSL requires the same arguments). A socket send of the same
+	 * buffer again is a new send: a sender that writes one buffer over and over (iperf3)
+	 * discloses it each time, and poll-driven senders rarely see EAGAIN with nothing taken.
+	 */
 	if (r && ubuf >= r->start && ubuf < r->end && ubuf + len == r->end && tail == r->tail &&
-	    (ubuf > r->start || (head == r->head && now - r->ts_ns < CS_RETRY_NS))) {
+	    (ubuf > r->start ||
+	     (st->channel != CS_CH_SYSCALL && head == r->head && now - r->ts_ns < CS_RETRY_NS))) {
 		r->ts_ns = now;
 		return 1;
 	}
@@ -1084,11 +1160,18 @@ __noinline int cs_carry_end(void)
 	left = st->deep_left > st->inspected ? st->deep_left - st->inspected : 0;
 	if (st->scan.trig & CS_TRIG_CE)
 		left = CS_DEEP_FLOW_BUDGET;
+	if (st->flags & CS_EV_H2) {
+		/* every send of an HTTP/2 flow is handed over: no budget, the mark and offset */
+		left = 0;
+		cy.h2 = 1;
+		/* a retried send's bytes were handed over with the call that first had them */
+		cy.h2_off = st->h2_off + st->total - st->retried;
+	}
 	/* the carried tokens covered the whole send: they are still the open ones */
 	s = (st->carry & CS_CARRY_OPEN) && st->cover == st->inspected ? &st->cscan : &st->scan;
 	if (st->total == st->inspected && (s->w_state != CS_WS_NONE || s->d_state != CS_DS_NONE)) {
 		__builtin_memcpy(&cy.scan, s, sizeof(cy.scan));
-	} else if (!left) {
+	} else if (!left && !cy.h2) {
 		if (!(st->carry & CS_CARRY_FOUND))
 			return 0;
 		if (!(st->carry & CS_CARRY_EMPTY)) {
@@ -1282,6 +1365,10 @@ __noinline int cs_scan_done(void)
 	cnt_add(CS_CNT_SKIPPED, st->skipped);
 	if (!cfg_rescan)
 		return 0; /* no weak fields: the skipped runs hold nothing enrolled */
+	/* an HTTP/2 send is handed over and the collector tokenises all of its content, decoded
+	 * (header fields, DATA; h2flow.h): weak tokens included */
+	if ((st->flags & CS_EV_H2) && cfg_decode)
+		return 0;
 	/* the tokens below are seen a second time: counted once, by the first pass */
 	st->sflags |= CS_SK_AGAIN;
 	if (!st->nstrong && !st->deep_left && !(st->scan.trig & CS_TRIG_ALL)) {
@@ -1374,7 +1461,15 @@ __noinline int cs_send_end(__u32 path)
 	ev->nhits = st->nhits;
 	ev->seq = seq;
 	ev->deep_len = deep_len;
+	ev->req_len = (st->flags & CS_EV_REQ) ? st->req_len : 0;
 	ev->_pad = 0;
+	ev->h2_off = (st->flags & CS_EV_H2) ? st->h2_off : 0;
+	ev->h2_len = (st->flags & CS_EV_H2) ? (__u32)(st->total - st->retried) : 0;
+	ev->_pad2 = 0;
+	if (st->flags & CS_EV_REQ)
+		__builtin_memcpy(ev->req, st->req, sizeof(ev->req));
+	else
+		__builtin_memset(ev->req, 0, sizeof(ev->req));
 	if (st->flags & CS_EV_HOST) {
 		__builtin_memcpy(ev->host, st->host, sizeof(ev->host));
 	} else {

@@ -33,9 +33,10 @@ big = [person("x_%d" % i) for i in range(10000)]
 curl2000 = [person("c_%d" % i) for i in range(2000)]
 gz100 = [person("z_%d" % i) for i in range(100)]
 tls400 = [person("t_%d" % i) for i in range(400)]
+again = [person("r_0")]
 with open(regs, "w") as f:
     f.write("subject_id,phone,email\n")
-    for rows in list(groups.values()) + [big, curl2000, gz100, tls400]:
+    for rows in list(groups.values()) + [big, curl2000, gz100, tls400, again]:
         for r in rows:
             f.write(",".join(r) + "\n")
 import gzip, json
@@ -43,6 +44,7 @@ def csv_of(rows):
     return "id,mobile,email\n" + "".join("%s,%s,%s\n" % r for r in rows)
 open(work + "/curl-2000.csv", "w").write(csv_of(curl2000))
 open(work + "/gz-100.csv.gz", "wb").write(gzip.compress(csv_of(gz100).encode()))
+open(work + "/again.csv", "w").write(csv_of(again) + "z" * 100000 + "\n")
 open(work + "/tls-400.json.gz", "wb").write(gzip.compress(json.dumps(
     [{"user": r[0], "mobile": r[1], "email": r[2]} for r in tls400]).encode()))
 for n, rows in groups.items():
@@ -78,6 +80,15 @@ s.close()
 for n in "${SIZES[@]}"; do
 	one_send "$WORK/send-$n.csv"
 done
+# one 100 KB buffer sent twice on a blocking socket: two sends, two disclosures (not a retry)
+py '
+import socket, sys
+data = open(sys.argv[3], "rb").read()
+s = socket.create_connection((sys.argv[1], int(sys.argv[2])))
+s.sendall(data)
+s.sendall(data)
+s.close()
+' "$IP_UNKNOWN" "$PORT_RAW" "$WORK/again.csv"
 one_send "$WORK/export-1m.csv"
 one_send "$WORK/export-16m.csv"
 tls_pyraw "@$WORK/export-1m.csv"
@@ -87,7 +98,7 @@ http_post "http://$IP_UNKNOWN:$PORT_HTTP/partner/upload" "@$WORK/gz-100.csv.gz" 
 	-H 'Content-Type: text/csv' -H 'Content-Encoding: gzip'
 tls_curl "@$WORK/tls-400.json.gz" -H 'Content-Encoding: gzip'
 tls_wait_requests 3
-total=$((1 + 10 + 100 + 1000 + 10000 + 4 * 10000 + 2000 + 100 + 400))
+total=$((1 + 10 + 100 + 1000 + 10000 + 4 * 10000 + 2000 + 100 + 400 + 2))
 wait_findings "$total" 60
 monitor_stop
 
@@ -124,6 +135,8 @@ got=$(findings_jq 'map(select(.subject | startswith("t_")))
 	   (map(.channel) | unique), (map(.message.id) | unique | length)]')
 [[ "$got" == '[400,400,[["gzip"]],["openssl"],1]' ]] || fail "gzip'd JSON of 400 over TLS: $got"
 info "ok: curl CSV of 2,000, gzip'd CSV of 100, gzip'd JSON of 400 over TLS: every subject"
+got=$(findings_jq 'map(select(.subject == "r_0")) | [length, (map(.message.id) | unique | length)]')
+[[ "$got" == '[2,2]' ]] || fail "one buffer sent twice: [findings, ids] $got, want [2,2]"
 n=$(summary_value "ringbuf drops")
 ((n == 0)) || fail "summary: ringbuf drops $n, want 0"
 # every byte sent to the peer was inspected (the TLS server's own answers, sent from the peer
