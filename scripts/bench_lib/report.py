@@ -90,8 +90,6 @@ def wl_label(wl):
         return "udp send " + size_label(int(wl[3:]))
     if wl == "dd64":
         return "dd 64 B /dev/null"
-    if wl.startswith("stream"):
-        return "tcp write " + size_label(int(wl[6:])) + " (csbench stream)"
     return wl
 
 
@@ -429,10 +427,10 @@ def main():
                                bulk_body.get("subjects", "?"), args.bulk_secs, args.limit_old))
         else:
             body = 0
-            print("\nwhole sends against the old %d B limit (phase limit): %s to the peer (random "
-                  "bytes from 8 buffers in turn, %d s per run);\non = every byte of a send scanned "
-                  "(the default), limit = --scan-limit %d, the rest of each send counted "
-                  "uninspected" % (args.limit_old, wl_label(wl), args.secs, args.limit_old))
+            print("\nwhole sends against the old %d B limit (phase limit): iperf3 %s to the peer "
+                  "(%s payload, %d s per run);\non = every byte of a send scanned (the default), "
+                  "limit = --scan-limit %d, the rest of each send counted uninspected" % (
+                      args.limit_old, wl_label(wl), args.payload, args.secs, args.limit_old))
         modes_table(ph, wl, by, body, meas.get("fixed_ns_per_send"), res)
 
     # ---- collector

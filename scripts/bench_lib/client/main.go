@@ -10,8 +10,6 @@
 //	                                                         paced sends, one registered value each
 //	csbench blast  -addr HOST:PORT -values F -rate R -d 4s [-threads 1] [-per-msg 1] [-batch 8]
 //	                                                         UDP messages at a fixed rate
-//	csbench stream -addr HOST:PORT -size 65536 [-bufs 8] [-d 3s]
-//	                                                         TCP writes of random bytes
 //	csbench reader -in FIFO -mode lat|count [-out F]         consumes the monitor's findings
 //
 // It is built stripped (-s -w) on purpose: the monitor cannot probe a Go binary without
@@ -28,7 +26,6 @@ import (
 	"fmt"
 	"io"
 	"log"
-	mrand "math/rand"
 	"net"
 	"os"
 	"runtime"
@@ -58,8 +55,6 @@ func main() {
 		cmdLat(args)
 	case "blast":
 		cmdBlast(args)
-	case "stream":
-		cmdStream(args)
 	case "reader":
 		cmdReader(args)
 	default:
@@ -94,9 +89,8 @@ func cmdLoad(args []string) {
 		}
 		// headers and body in one buffer: one Write, which the runtime turns into as many
 		// write() calls as the socket buffer takes, as any Go service's upload would. The
-		// body ends in a row of fixed width numbered per request (stamp): a sender writing
-		// the very same bytes from the same buffer again is taken for a retry of a partial
-		// send by the monitor (cs_retry) and not scanned again, which a real export is not.
+		// body ends in a row of fixed width numbered per request (stampRow), so no two
+		// requests are the same bytes, as no two real exports are.
 		b = append(b, []byte(stampRow(0))...)
 		req = append([]byte(fmt.Sprintf("POST %s HTTP/1.1\r\nHost: consentry-bench\r\n"+
 			"User-Agent: csbench\r\nContent-Type: %s\r\nContent-Length: %d\r\n\r\n",
@@ -185,48 +179,6 @@ func cmdLoad(args []string) {
 // stampRow is the last row of a POSTed CSV body: the same width for every request number.
 func stampRow(n uint64) string {
 	return fmt.Sprintf("999999,request %012d,,,,\r\n", n%1000000000000)
-}
-
-// ---- stream: TCP writes of -size bytes for -d, each from the next of -bufs buffers of random
-// bytes (like iperf3's payload, but not one buffer written again and again, which the monitor
-// takes for retries of a partial send and does not scan again); prints bytes and bit/s sent
-
-func cmdStream(args []string) {
-	fs := flag.NewFlagSet("stream", flag.ExitOnError)
-	addr := fs.String("addr", "", "sink HOST:PORT (tcp)")
-	size := fs.Int("size", 65536, "bytes per write")
-	nbufs := fs.Int("bufs", 8, "distinct buffers, written in turn")
-	dur := fs.Duration("d", 3*time.Second, "duration")
-	fs.Parse(args)
-	if *size < 1 || *nbufs < 1 {
-		log.Fatal("-size and -bufs must be positive")
-	}
-	rng := mrand.New(mrand.NewSource(11))
-	bufs := make([][]byte, *nbufs)
-	for i := range bufs {
-		bufs[i] = make([]byte, *size)
-		rng.Read(bufs[i])
-	}
-	c, err := net.Dial("tcp", *addr)
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer c.Close()
-	var total int64
-	writes := 0
-	t0 := time.Now()
-	deadline := t0.Add(*dur)
-	for time.Now().Before(deadline) {
-		n, err := c.Write(bufs[writes%len(bufs)])
-		total += int64(n)
-		if err != nil {
-			log.Fatal(err)
-		}
-		writes++
-	}
-	secs := time.Since(t0).Seconds()
-	printJSON(map[string]interface{}{"bytes": total, "writes": writes, "seconds": secs,
-		"bps": float64(total) * 8 / secs})
 }
 
 // readResponse reads one HTTP/1.1 response with a Content-Length body.
