@@ -4,7 +4,9 @@
 issue-5 targets, writes results.csv, the raw CSVs and the gnuplot plots into --out.
 
 Inputs (written by scripts/bench):
-  runs.csv          one row per off/on run (sweep, http, https) and per latency run
+  runs.csv          one row per off/on run (sweep, http, https, floor, bulk, limit) and per
+                    latency run
+  bulk.json         the bulk phase's body: bytes, rows, enrolled rows, distinct subjects
   progs.csv         phase,workload,rep,prog,run_time_ns,run_cnt: per-program deltas of on runs
   capacity.csv      one row per capacity step
   lat-sent-R.txt    "seq subject t_ns" per message, stamped after write() returned
@@ -13,6 +15,7 @@ Inputs (written by scripts/bench):
 
 import argparse
 import csv
+import json
 import math
 import os
 import shutil
@@ -114,7 +117,7 @@ def main():
     for a in ("work", "out", "peer", "ns", "payload", "http-scope", "phases"):
         ap.add_argument("--" + a, required=True)
     for a in ("subjects", "fingerprints", "reps", "secs", "http-secs", "http-conns", "lat-rate",
-              "cap-lag-ms", "quick"):
+              "cap-lag-ms", "quick", "bulk-conns", "bulk-secs", "limit-old"):
         ap.add_argument("--" + a, type=int, required=True)
     ap.add_argument("--elapsed", type=float, required=True)
     args = ap.parse_args()
@@ -300,7 +303,8 @@ def main():
               "monitor. Any in-kernel inspection of every byte pays at least copy.")
 
     # ---- 4. BPF cost
-    progs = [r for r in progs if r["phase"] != "floor"]  # other builds: reported above
+    # other builds (floor) and the --scan-limit runs (limit mode): reported in their sections
+    progs = [r for r in progs if r["phase"] != "floor" and not r["workload"].endswith("/limit")]
     if progs:
         print("\n4. BPF cost (kernel.bpf_stats_enabled over the on runs; tp_scan is reached by tail "
               "call, its time counts in the caller)")
@@ -403,14 +407,43 @@ def main():
         res("non_egress_write", "tp_write dd /dev/null", "ns_per_call", nw, "ns")
         meas["nonegress_ns_per_write"] = nw
 
+    # ---- bulk export and the old scan limit (phases bulk, limit): off, on, limit side by side
+    bulk_body = {}
+    if os.path.exists(os.path.join(work, "bulk.json")):
+        with open(os.path.join(work, "bulk.json")) as f:
+            bulk_body = json.load(f)
+    for ph, wl in (("bulk", "bulk"), ("limit", None)):
+        wls = [w for p, w in order if p == ph]
+        if not wls or not by[(ph, wls[0], "off")]:
+            continue
+        wl = wls[0]
+        if ph == "bulk":
+            body = bulk_body.get("bytes", 0)
+            print("\nbulk export (phase bulk): %d connections from this host POST a %s B CSV "
+                  "(%s rows, %s enrolled, %s distinct subjects)\nover HTTP/1.1 to the peer, %d s "
+                  "per run, monitor host-wide; limit = the monitor with --scan-limit %d, the old "
+                  "default" % (args.bulk_conns, "{:,}".format(body), bulk_body.get("rows", "?"),
+                               bulk_body.get("enrolled_rows", "?"),
+                               bulk_body.get("subjects", "?"), args.bulk_secs, args.limit_old))
+        else:
+            body = 0
+            print("\nwhole sends against the old %d B limit (phase limit): iperf3 %s to the peer "
+                  "(%s payload, %d s per run);\non = every byte of a send scanned (the default), "
+                  "limit = --scan-limit %d, the rest of each send counted uninspected" % (
+                      args.limit_old, wl_label(wl), args.payload, args.secs, args.limit_old))
+        modes_table(ph, wl, by, body, meas.get("fixed_ns_per_send"), res)
+
     # ---- collector
     coll = []
-    for ph in ("sweep", "http", "https", "latency"):
-        on = [r for r in runs if r["phase"] == ph and r["mode"] == "on"]
+    for ph, mode in (("sweep", "on"), ("http", "on"), ("https", "on"), ("bulk", "on"),
+                     ("bulk", "limit"), ("limit", "on"), ("limit", "limit"), ("latency", "on")):
+        on = [r for r in runs if r["phase"] == ph and r["mode"] == mode]
         if ph == "sweep":
             on = [r for r in on if r["workload"] != "dd64"]
         if not on:
             continue
+        if mode != "on":
+            ph += " " + mode
         cpu = sum(float(r["cpu_s"]) for r in on)
         secs = sum(float(r["mon_seconds"]) for r in on)
         rss = max(float(r["rss_kib"]) for r in on) / 1024
@@ -604,6 +637,95 @@ def main():
 
 def fmt2(x):
     return None if x is None else "%.2f" % x
+
+
+def modes_table(ph, wl, by, body, fixed, res):
+    """off, on and limit runs of one workload side by side: throughput and its ratio to off,
+    then what the monitor did per send and per inspected byte (bpf_stats of the syscall
+    tracepoints, tp_scan included) and the collector's CPU per inspected byte."""
+    off = [float(r["value"]) for r in by[(ph, wl, "off")]]
+    off_rep = {r["rep"]: float(r["value"]) for r in by[(ph, wl, "off")]}
+    print("%-6s %-30s %-16s %9s %9s %11s %9s %10s %12s %10s" % (
+        "mode", "throughput (median, min-max)", "ratio (spread)", "req/s", "ns/send",
+        "insp B/send", "insp/sent", "ns/insp B", "after fixed", "coll ns/B"))
+    for mode in ("off", "on", "limit"):
+        rows = by[(ph, wl, mode)]
+        if not rows:
+            continue
+        v = [float(r["value"]) for r in rows]
+        ratio = median(v) / median(off) if median(off) > 0 else float("nan")
+        pr = [float(r["value"]) / off_rep[r["rep"]] for r in rows if off_rep.get(r["rep"], 0) > 0]
+        sp = " (%.2f-%.2f)" % (min(pr), max(pr)) if len(pr) > 1 else ""
+        secs = sum(float(r["seconds"]) for r in rows)
+        reqs = sum(float(r["value"]) * float(r["seconds"]) for r in rows) / (8 * body) \
+            if body else 0
+        item = "%s %s" % (wl_label(wl), mode)
+        res(ph, item, "median", median(v), "bit/s")
+        res(ph, item, "min", min(v), "bit/s")
+        res(ph, item, "max", max(v), "bit/s")
+        res(ph, item, "ratio", ratio)
+        cells = ["-"] * 6
+        if mode != "off":
+            sends = sum(float(r["sends"]) for r in rows)
+            sent = sum(float(r["bytes_sent"]) for r in rows)
+            insp = sum(float(r["bytes_inspected"]) for r in rows)
+            ns = sum(float(r["sendpath_ns"]) for r in rows)
+            cpu = sum(float(r["cpu_s"]) for r in rows)
+            findings = sum(float(r["findings"]) for r in rows)
+            if sends and insp:
+                after = (ns - fixed * sends) / insp if fixed is not None else float("nan")
+                cells = ["%.0f" % (ns / sends), "%.0f" % (insp / sends),
+                         "%.2f" % (insp / sent) if sent else "-", "%.2f" % (ns / insp),
+                         "-" if math.isnan(after) else "%.2f" % after,
+                         "%.2f" % (cpu * 1e9 / insp)]
+                res(ph, item, "sends", int(sends))
+                res(ph, item, "ns_per_send", ns / sends, "ns")
+                res(ph, item, "inspected_per_send", insp / sends, "B")
+                res(ph, item, "inspected_share", insp / sent if sent else float("nan"))
+                res(ph, item, "ns_per_inspected_byte", ns / insp, "ns/B")
+                if not math.isnan(after):
+                    res(ph, item, "ns_per_inspected_byte_after_fixed", after, "ns/B")
+                res(ph, item, "collector_ns_per_inspected_byte", cpu * 1e9 / insp, "ns/B")
+                res(ph, item, "findings", int(findings))
+                if reqs:
+                    res(ph, item, "findings_per_request", findings / reqs)
+        print("%-6s %-30s %-16s %9s %9s %11s %9s %10s %12s %10s" % (
+            mode, rate_cell(v), "%.2f%s" % (ratio, sp),
+            "%.0f" % (reqs / secs) if reqs and secs else "-", *cells))
+    for mode in ("on", "limit"):
+        rows = by[(ph, wl, mode)]
+        if not rows:
+            continue
+        findings = sum(float(r["findings"]) for r in rows)
+        lost = sum(float(r.get("hits_lost") or 0) for r in rows)
+        drops = sum(float(r["ringbuf_drops"]) for r in rows)
+        reqs = sum(float(r["value"]) * float(r["seconds"]) for r in rows) / (8 * body) \
+            if body else 0
+        print("   %-5s %s%.0f hits lost with the ring full, %.0f ring-buffer drops" % (
+            mode, "%.0f findings per request, " % (findings / reqs) if reqs else "", lost, drops))
+        res(ph, "%s %s" % (wl_label(wl), mode), "hits_lost_ring_full", int(lost))
+        res(ph, "%s %s" % (wl_label(wl), mode), "ringbuf_drops", int(drops))
+    on = by[(ph, wl, "on")]
+    lim = by[(ph, wl, "limit")]
+    if on and lim:
+        ns_on = sum(float(r["sendpath_ns"]) for r in on)
+        ns_lim = sum(float(r["sendpath_ns"]) for r in lim)
+        b_on = sum(float(r["bytes_sent"]) for r in on)
+        b_lim = sum(float(r["bytes_sent"]) for r in lim)
+        r_on = median([float(r["value"]) for r in on])
+        r_lim = median([float(r["value"]) for r in lim])
+        # per byte sent (inspected or not): what scanning every byte costs in the probe
+        if b_on and b_lim:
+            per_on, per_lim = ns_on / b_on, ns_lim / b_lim
+            print("   whole sends vs --scan-limit: throughput on/limit %.2f; probe %.2f vs %.2f ns "
+                  "per byte sent (%+.2f)" % (r_on / r_lim if r_lim else float("nan"), per_on,
+                                             per_lim, per_on - per_lim))
+            res(ph, wl_label(wl), "on_over_limit", r_on / r_lim if r_lim else float("nan"))
+            res(ph, wl_label(wl), "probe_ns_per_sent_byte_on", per_on, "ns/B")
+            res(ph, wl_label(wl), "probe_ns_per_sent_byte_limit", per_lim, "ns/B")
+    print("   ns/send, ns/insp B: bpf_stats of the syscall tracepoints (tp_scan included) over all "
+          "egress sends of the host;\n   after fixed: the fixed cost per send (sweep) removed; "
+          "coll ns/B: the collector's CPU time per inspected byte")
 
 
 def human(x):

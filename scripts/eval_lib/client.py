@@ -8,8 +8,9 @@ a list of operations, each one message:
   {"t": "sink", "p": [B64, ...]}   "SINK N\\n" in a send of its own, then each part in its own
                                    send (parts after the first follow a pause of "gap" seconds,
                                    so they are separate syscalls), then "ok\\n" is read
-A new connection is opened every "reconnect" operations. Prints "sent OPS BYTES" and exits 0,
-or prints the failing operation's index (never its content) and exits 1.
+An operation may name its own "port" (default: the plan's). A new connection is opened every
+"reconnect" operations and whenever the port changes. Prints "sent OPS BYTES" and exits 0, or
+prints the failing operation's index (never its content) and exits 1.
 """
 
 import base64
@@ -31,8 +32,9 @@ def main():
         ctx = ssl.create_default_context(cafile=plan["cafile"])
     s = None
     nbytes = 0
+    cur_port, on_conn = None, 0
 
-    def connect():
+    def connect(port):
         raw = socket.create_connection((host, port), timeout=30)
         raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         return ctx.wrap_socket(raw, server_hostname=host) if ctx else raw
@@ -48,10 +50,13 @@ def main():
 
     for i, op in enumerate(plan["ops"]):
         try:
-            if s is None or i % every == 0:
+            want = op.get("port", port)
+            if s is None or want != cur_port or on_conn >= every:
                 if s is not None:
                     s.close()
-                s = connect()
+                s = connect(want)
+                cur_port, on_conn = want, 0
+            on_conn += 1
             if op["t"] == "http":
                 d = base64.b64decode(op["d"])
                 s.sendall(d)

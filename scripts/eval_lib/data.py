@@ -8,9 +8,11 @@ character. Values are unique across subjects and never reused as filler or benig
 """
 
 import base64
+import codecs
 import datetime
 import gzip
 import re
+import unicodedata
 
 FAMILY_HANZI = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程苏魏吕丁任沈姚卢"
 GIVEN_HANZI = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍红鹏飞辉宇浩然欣怡晨阳思雨子轩梓涵"
@@ -40,6 +42,20 @@ def id_check(first17):
     return CHECK[sum(int(c) * w for c, w in zip(first17, WEIGHTS)) % 11]
 
 
+def fullwidth(s):
+    """s with every printable ASCII character but space in its full-width form
+    (U+FF01-FF5E: "１３８" for "138", "＠" for "@")."""
+    return "".join(chr(ord(c) + 0xfee0) if "!" <= c <= "~" else c for c in s)
+
+
+def utf16(text, order, bom):
+    """text as UTF-16 in byte order "le" or "be", with or without its byte-order mark."""
+    b = text.encode("utf-16-" + order)
+    if bom:
+        b = (codecs.BOM_UTF16_LE if order == "le" else codecs.BOM_UTF16_BE) + b
+    return b
+
+
 class Subject:
     __slots__ = ("sid", "phone", "email", "national_id", "name", "name_kind")
 
@@ -53,6 +69,7 @@ class Registry:
     def __init__(self, rng):
         self.rng = rng
         self.subjects = []
+        self.count = {}         # subjects per id prefix
         self.used = set()       # every phone/email/id handed out, enrolled or not
         self.enrolled = set()   # normalised enrolled strong values
         self.d0 = datetime.date(1950, 1, 1)
@@ -92,10 +109,13 @@ class Registry:
                                                      for _ in range(r.choice((1, 2)))))
         return "%s %s" % (r.choice(LATIN_GIVEN), r.choice(LATIN_FAMILY))
 
-    def new_subject(self, name_kind=None, id_x=False):
+    def new_subject(self, name_kind=None, id_x=False, prefix="e"):
+        """A new enrolled subject; ids are PREFIX + 5 digits, numbered per prefix ("e" for
+        the rows' subjects, "b" for the bulk pool)."""
         r = self.rng
         s = Subject()
-        s.sid = "e%05d" % (len(self.subjects) + 1)
+        n = self.count[prefix] = self.count.get(prefix, 0) + 1
+        s.sid = "%s%05d" % (prefix, n)
         s.name_kind = name_kind or r.choice(("cn", "latin"))
         s.name = self._name(s.name_kind)
         s.phone = self._phone()
@@ -144,7 +164,16 @@ ID_RUN = re.compile(rb"\d{17}[\dXx]")
 
 
 def check_clean(reg, text):
-    """Return a reason string if text (bytes) contains an enrolled value in plain form."""
+    """Return a reason string if text (UTF-8 bytes) contains an enrolled value in plain form,
+    also once full-width forms (U+FF01-FF5E, UTF-8 EF BC xx / EF BD xx) are folded to ASCII."""
+    why = _check_ascii(reg, text)
+    if not why and (b"\xef\xbc" in text or b"\xef\xbd" in text):
+        why = _check_ascii(reg, unicodedata.normalize(
+            "NFKC", text.decode("utf-8", "replace")).encode())
+    return why
+
+
+def _check_ascii(reg, text):
     for m in PHONE_RUN.finditer(text):
         digits = re.sub(rb"\D", b"", m.group()).decode()
         for k in range(len(digits)):
@@ -165,10 +194,11 @@ class Benign:
     """Benign chunks of about `chunk` bytes each: (kind, body bytes, content type, encoding).
 
     encoding is None, "gzip" (a gzip body sent with Content-Encoding: gzip over HTTP, or as a
-    raw gzip stream) or "binary". Nothing in them is enrolled (checked on the plaintext)."""
+    raw gzip stream), "binary" or "utf-16". Nothing in them is enrolled (checked on the
+    plaintext, full-width forms folded to ASCII). bulk_csv() makes the bigger bulk exports."""
 
     KINDS = ["numbers", "timestamps", "hex", "emails", "phones", "lorem", "chinese", "binary",
-             "base64", "gzip", "records", "near-miss"]
+             "base64", "gzip", "records", "near-miss", "utf16", "fullwidth"]
 
     def __init__(self, reg, rng, chunk=12000):
         self.reg, self.rng, self.chunk = reg, rng, chunk
@@ -186,6 +216,28 @@ class Benign:
 
     def _hanzi(self, n):
         return "".join(self.rng.choice(HANZI_TEXT) for _ in range(n))
+
+    def _other_strong(self, near):
+        """A non-enrolled phone or e-mail; with near, one character off an enrolled one."""
+        reg, r = self.reg, self.rng
+        if near and reg.subjects:
+            s = r.choice(reg.subjects)
+            return reg.near_miss_phone(s) if r.random() < 0.5 else reg.near_miss_email(s)
+        return reg.other_phone() if r.random() < 0.5 else reg.other_email()
+
+    def bulk_csv(self, n):
+        """A CSV export of n invented, non-enrolled people (id, name, phone, email, city)."""
+        r, reg = self.rng, self.reg
+        rows = ["id,name,phone,email,city"]
+        for i in range(n):
+            rows.append("%d,%s,%s,%s,%s" % (
+                700000 + i, reg._name(r.choice(("cn", "latin"))), reg.other_phone(),
+                reg.other_email(), self._hanzi(2)))
+        body = ("\r\n".join(rows) + "\r\n").encode()
+        check = check_clean(reg, body)
+        if check:
+            raise AssertionError("benign bulk CSV: " + check)
+        return "bulk-csv", body, "text/csv; charset=utf-8", None
 
     def _phone_fmt(self):
         r = self.rng
@@ -257,6 +309,30 @@ class Benign:
                             r.randrange(100), self._lorem(4), self._hanzi(3))).encode()
             body = b"[" + self._fill(rec, sep=b",\n") + b"]"
             ctype = "application/json"
+        elif kind == "utf16":
+            # UTF-16 text in both byte orders, with and without BOM: lorem, non-enrolled
+            # phones and e-mails, near misses and numbers (about chunk bytes once encoded)
+            def line():
+                return "%s: %s, %s %d" % (self._lorem(3), self._other_strong(r.random() < 0.3),
+                                          self._hanzi(4), r.randrange(10**r.randrange(1, 12)))
+            text = "\r\n".join(line() for _ in range(self.chunk // 110))
+            order = r.choice(("le", "be"))
+            check = check_clean(reg, text.encode())
+            if check:
+                raise AssertionError("benign utf16 text: " + check)
+            body = utf16(text, order, r.random() < 0.5)
+            enc, ctype = "utf-16", "text/plain; charset=utf-16" + order
+        elif kind == "fullwidth":
+            # Chinese text with full-width digits and letters: non-enrolled phones, e-mails,
+            # near misses, order numbers, prices
+            def sent():
+                v = self._other_strong(r.random() < 0.3)
+                return "%s%s%s，%s%s" % (
+                    self._hanzi(r.randrange(4, 12)), r.choice(("电话：", "邮箱：", "联系")),
+                    fullwidth(v), fullwidth("No.%d" % r.randrange(10**9)),
+                    self._hanzi(r.randrange(4, 12)))
+            body = self._fill(lambda: sent().encode(), sep="。".encode())
+            ctype = "text/plain; charset=utf-8"
         elif kind == "near-miss":
             subs = reg.subjects
 

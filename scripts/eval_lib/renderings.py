@@ -3,9 +3,12 @@
 
 A rendering turns one subject's value into one message (Msg). Rows rotate the strong field
 (phone, email, national_id) over their values where the rendering is field-agnostic.
-`enc` is what the finding's evidence.encodings must contain (empty: it must be []).
-`python_only`: only the python client can produce it (several sends of one value).
+`enc` is what the finding's evidence.encodings must contain (empty: it must be []; None: not
+checked). `client`: "python" or "curl" when only that client can produce it (python: several
+sends of one value; curl: HTTP/2), else the two alternate.
 `raw`: the python client sends it as a bare message (no HTTP), curl as an HTTP body.
+`h2`: curl sends it as HTTP/2 (h2c prior knowledge in plaintext, ALPN h2 over TLS).
+Bulk rows (bulk_table) put `bulk` subjects in one message, all their `fields` in each row.
 """
 
 import base64
@@ -15,16 +18,19 @@ import json
 import struct
 import zlib
 
+from .data import fullwidth, utf16
+
 FIELDS = ("phone", "email", "national_id")
 KEYS = {"phone": "mobile", "email": "email", "national_id": "id_no"}
 
 
 class Msg:
-    __slots__ = ("method", "path", "headers", "body", "raw", "parts")
+    __slots__ = ("method", "path", "headers", "body", "raw", "parts", "h2")
 
     def __init__(self, body=b"", ctype="application/json", method="POST", path="/v1/ingest",
-                 headers=(), raw=False, parts=None):
+                 headers=(), raw=False, parts=None, h2=False):
         self.method, self.path, self.body, self.raw, self.parts = method, path, body, raw, parts
+        self.h2 = h2
         self.headers = list(headers)
         if ctype and method == "POST":
             self.headers.insert(0, ("Content-Type", ctype))
@@ -32,10 +38,13 @@ class Msg:
 
 class Rendering:
     def __init__(self, key, group, label, build, fields=FIELDS, enc=(), python_only=False,
-                 name_kind=None, weak=False, expect=True, id_x=False):
+                 name_kind=None, weak=False, expect=True, id_x=False, client=None, bulk=0):
         self.key, self.group, self.label, self.build = key, group, label, build
-        self.fields, self.enc, self.python_only = tuple(fields), tuple(enc), python_only
+        self.fields, self.enc = tuple(fields), None if enc is None else tuple(enc)
+        self.client = "python" if python_only else client
+        self.python_only = self.client == "python"
         self.name_kind, self.weak, self.expect, self.id_x = name_kind, weak, expect, id_x
+        self.bulk = bulk
 
 
 def _j(obj):
@@ -267,6 +276,39 @@ def table():
                        lambda c, s, f: Msg(gzip.compress(_table(c, f, s.value(f), ","), mtime=0),
                                            "application/gzip", raw=True),
                        enc=("gzip",)))
+    # wide text: UTF-16 in both byte orders, with and without BOM; full-width forms in UTF-8
+    for order in ("le", "be"):
+        for bom in (True, False):
+            R.append(Rendering(
+                "utf16%s%s" % (order, "-bom" if bom else ""), "wide",
+                "UTF-16%s text, %s BOM" % (order.upper(), "with" if bom else "no"),
+                (lambda order, bom: lambda c, s, f: Msg(
+                    utf16(_wide_text(s, f), order, bom),
+                    "text/plain; charset=utf-16" + ("" if bom else order), raw=True))(order, bom),
+                fields=("phone", "email"), enc=("utf-16",)))
+    R.append(Rendering("fw-phone", "wide", "full-width phone digits in Chinese text",
+                       lambda c, s, f: Msg(_j({"type": "chat", "text": "您好，我的手机号是%s，"
+                                               "请尽快回电。" % fullwidth(s.phone)})),
+                       fields=("phone",), enc=("fullwidth",)))
+    R.append(Rendering("fw-email", "wide", "full-width e-mail in Chinese text",
+                       lambda c, s, f: Msg(("客户留言：请把合同发到%s，谢谢。\n"
+                                            % fullwidth(s.email)).encode(),
+                                           "text/plain; charset=utf-8", raw=True),
+                       fields=("email",), enc=("fullwidth",)))
+    # HTTP/2 (curl only: h2c prior knowledge on the syscall channel, ALPN h2 over TLS); the
+    # header block is HPACK-coded (curl's nghttp2 Huffman-codes the value), the body is a
+    # plain DATA frame; evidence.encodings is not checked
+    R.append(Rendering("h2-path", "http2", "HTTP/2 value in :path",
+                       lambda c, s, f: Msg(method="GET", ctype=None, h2=True,
+                                           path="/v1/users/%s/profile" % s.value(f)),
+                       enc=None, client="curl"))
+    R.append(Rendering("h2-header", "http2", "HTTP/2 value in a header",
+                       lambda c, s, f: Msg(method="GET", ctype=None, h2=True, path="/v1/ping",
+                                           headers=[("X-Contact", s.value(f))]),
+                       enc=None, client="curl"))
+    R.append(Rendering("h2-data", "http2", "HTTP/2 value in a DATA body",
+                       lambda c, s, f: Msg(_json_field(f, s.value(f), plan="gold"), h2=True),
+                       enc=None, client="curl"))
     # weak fields
     R.append(Rendering("weak-cn", "weak", "name (Chinese) + strong field: fields has name",
                        lambda c, s, f: Msg(_json_field(f, s.value(f), name=s.name)),
@@ -280,6 +322,42 @@ def table():
     keys = [r.key for r in R]
     assert len(keys) == len(set(keys))
     return R
+
+
+def _wide_text(s, field):
+    label = {"phone": "Phone / 电话", "email": "E-mail / 邮箱"}[field]
+    return ("Customer record / 客户资料\r\nRef: A-7781\r\n%s: %s\r\nNote: call after 18:00\r\n"
+            % (label, s.value(field)))
+
+
+BULK_FORMATS = (("csv", "CSV"), ("json", "JSON array"), ("gzjson", "gzip'd JSON array"))
+
+
+def bulk_table(sizes):
+    """Bulk exports: one message holding `n` subjects (id, phone, e-mail rows) as CSV, as a
+    JSON array of objects, and as that JSON gzip'd (Content-Encoding: gzip)."""
+    R = []
+    for fmt, name in BULK_FORMATS:
+        for n in sizes:
+            R.append(Rendering("bulk-%s-%d" % (fmt, n), "bulk", "bulk %s, %s subject%s per send"
+                               % (name, "{:,}".format(n), "" if n == 1 else "s"),
+                               (lambda fmt: lambda c, subjects: _bulk(fmt, subjects))(fmt),
+                               fields=("phone", "email"), enc=("gzip",) if fmt == "gzjson" else (),
+                               bulk=n))
+    return R
+
+
+def _bulk(fmt, subjects):
+    path = "/v1/export/users"
+    if fmt == "csv":
+        rows = ["id,phone,email"] + ["%d,%s,%s" % (100001 + i, s.phone, s.email)
+                                     for i, s in enumerate(subjects)]
+        return Msg(("\r\n".join(rows) + "\r\n").encode(), "text/csv", path=path)
+    doc = _j([{"id": 100001 + i, "phone": s.phone, "email": s.email}
+              for i, s in enumerate(subjects)])
+    if fmt == "json":
+        return Msg(doc, path=path)
+    return Msg(gzip.compress(doc, mtime=0), path=path, headers=[("Content-Encoding", "gzip")])
 
 
 def _raw_deflate(b):

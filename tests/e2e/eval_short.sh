@@ -2,9 +2,11 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # The detection evaluation in its short form (scripts/eval --short): every rendering of a
 # registered value (plain contexts, phone/email/ID forms, split sends, escapes, base64, hashes,
-# gzip/deflate, weak fields) on the syscall and TLS channels, plus 1 MB of benign traffic. Fails
-# unless every row has 100 % recall, there is no false finding and the kernel stage stayed
-# within 1 false-positive event per 10 MB. scripts/eval makes its own namespace, peer and data.
+# gzip/deflate, UTF-16 and full-width text, HTTP/2, weak fields) and bulk messages of 1, 10 and
+# 100 subjects on the syscall and TLS channels, plus 1 MB of benign traffic. Fails unless every
+# row has 100 % recall, there is no false finding, the kernel stage stayed within 1
+# false-positive event per 10 MB, and (once findings carry message) every message's findings
+# share its id and count. scripts/eval makes its own namespace, peer and data.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
 

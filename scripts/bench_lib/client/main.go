@@ -2,7 +2,9 @@
 
 // Command csbench holds the load generators and probes of consentry's benchmark (scripts/bench):
 //
-//	csbench load   -addr HOST:PORT [-tls] [-c 32] [-d 5s]    HTTP/1.1 keep-alive GET load
+//	csbench load   -addr HOST:PORT [-tls] [-c 32] [-d 5s] [-post FILE [-type T] [-path P]]
+//	                                                         HTTP/1.1 keep-alive GET load, or
+//	                                                         POSTs of FILE (a bulk upload)
 //	csbench sink   -tcp ADDR -udp ADDR                       discard server (peer namespace)
 //	csbench lat    -addr HOST:PORT -values F -n N -rate R -out F
 //	                                                         paced sends, one registered value each
@@ -73,9 +75,29 @@ func cmdLoad(args []string) {
 	useTLS := fs.Bool("tls", false, "HTTPS")
 	conns := fs.Int("c", 32, "connections")
 	dur := fs.Duration("d", 5*time.Second, "duration")
+	post := fs.String("post", "", "POST this file's bytes as the body of every request")
+	ctype := fs.String("type", "text/csv", "Content-Type of -post")
+	path := fs.String("path", "/v1/export/users", "request path of -post")
 	fs.Parse(args)
 	req := []byte("GET /api/items HTTP/1.1\r\nHost: consentry-bench\r\nUser-Agent: csbench\r\n" +
 		"Accept: application/json\r\n\r\n")
+	body := 0
+	if *post != "" {
+		b, err := os.ReadFile(*post)
+		if err != nil {
+			log.Fatal(err)
+		}
+		// headers and body in one buffer: one Write, which the runtime turns into as many
+		// write() calls as the socket buffer takes, as any Go service's upload would. The
+		// body ends in a row of fixed width numbered per request (stampRow), so no two
+		// requests are the same bytes, as no two real exports are.
+		b = append(b, []byte(stampRow(0))...)
+		req = append([]byte(fmt.Sprintf("POST %s HTTP/1.1\r\nHost: consentry-bench\r\n"+
+			"User-Agent: csbench\r\nContent-Type: %s\r\nContent-Length: %d\r\n\r\n",
+			*path, *ctype, len(b))), b...)
+		body = len(b)
+	}
+	var seq uint64
 	var (
 		mu      sync.Mutex
 		lats    []time.Duration
@@ -107,9 +129,14 @@ func cmdLoad(args []string) {
 			<-started
 			br := bufio.NewReaderSize(c, 64<<10)
 			local := make([]time.Duration, 0, 65536)
+			mine := append([]byte(nil), req...)
 			for atomic.LoadInt32(&stop) == 0 {
+				if body > 0 {
+					row := stampRow(atomic.AddUint64(&seq, 1))
+					copy(mine[len(mine)-len(row):], row)
+				}
 				t0 := time.Now()
-				if _, err := c.Write(req); err != nil {
+				if _, err := c.Write(mine); err != nil {
 					atomic.AddInt64(&errs, 1)
 					break
 				}
@@ -145,7 +172,13 @@ func cmdLoad(args []string) {
 	}
 	printJSON(map[string]interface{}{"requests": len(lats), "seconds": secs,
 		"rps": float64(len(lats)) / secs, "p50_us": pct(0.50), "p90_us": pct(0.90),
-		"p99_us": pct(0.99), "max_us": pct(1), "errors": errs})
+		"p99_us": pct(0.99), "max_us": pct(1), "errors": errs,
+		"body_bytes": body, "body_bps": float64(len(lats)) * float64(body) * 8 / secs})
+}
+
+// stampRow is the last row of a POSTed CSV body: the same width for every request number.
+func stampRow(n uint64) string {
+	return fmt.Sprintf("999999,request %012d,,,,\r\n", n%1000000000000)
 }
 
 // readResponse reads one HTTP/1.1 response with a Content-Length body.

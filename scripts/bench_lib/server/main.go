@@ -6,6 +6,9 @@
 // product/order records, and one body in -pii-every carrying a registered phone or e-mail from
 // -values (so the monitor also writes findings, as it would for a real API).
 //
+// A POST is read to its end and answered 200 "ok\n": the bulk phase runs a second instance in
+// the peer namespace as the receiver of uploads from this host.
+//
 // It is built WITH its symbol table (no -s -w): the monitor finds crypto/tls.(*Conn).Write by
 // symbol and probes the plaintext of every HTTPS response, exactly as it would for a Go service.
 // HTTP/2 is off so both modes speak HTTP/1.1 keep-alive.
@@ -21,6 +24,7 @@ import (
 	"crypto/x509/pkix"
 	"flag"
 	"fmt"
+	"io"
 	"log"
 	"math"
 	"math/big"
@@ -144,6 +148,17 @@ func main() {
 	}
 	var next uint64
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost {
+			if _, err := io.Copy(io.Discard, r.Body); err != nil {
+				http.Error(w, err.Error(), http.StatusBadRequest)
+				return
+			}
+			hd := w.Header()
+			hd["Content-Type"] = []string{"text/plain"}
+			hd["Content-Length"] = []string{"3"}
+			w.Write([]byte("ok\n"))
+			return
+		}
 		i := (atomic.AddUint64(&next, 1) - 1) % uint64(len(bodies))
 		hd := w.Header()
 		hd["Content-Type"] = []string{"application/json"}
