@@ -66,11 +66,22 @@ struct zstream {
 	__u64 left; /* raw body bytes still expected (Content-Length) or DEC_UNKNOWN */
 };
 
+/* Bytes of a compressed body's output kept for the next send: its last token, maybe cut. */
+#define DEC_TAIL_MAX 64
+
 struct dec_flow {
 	struct zstream *zs; /* body continued by the next send, or NULL */
-	__u64 skip;	    /* body bytes still to come after a limit stopped the stream: cut */
-	int body_done;	    /* dec_body: the stream ended, failed or was cut; the rest ignored */
-	int body_cut;	    /* ... cut at the limit: the rest counts as cut */
+	/*
+	 * The decoded body's last token (bytes after its last separator) when the body goes on in
+	 * the next send: that send's output starts with it, so a value cut between two sends'
+	 * output is read whole (in the second send's message). next: this send's, kept if the
+	 * stream is still pending when the send is done.
+	 */
+	__u8 tail[DEC_TAIL_MAX], next[DEC_TAIL_MAX];
+	unsigned tail_len, next_len;
+	__u64 skip;    /* body bytes still to come after a limit stopped the stream: cut */
+	int body_done; /* dec_body: the stream ended, failed or was cut; the rest ignored */
+	int body_cut;  /* ... cut at the limit: the rest counts as cut */
 };
 
 /* Text outside the compressed regions of a buffer, in increasing order. */
@@ -213,10 +224,33 @@ static void out_discard(struct dec_ctx *c, struct out *o)
 	memset(o, 0, sizeof(*o));
 }
 
+/* Bytes a token may hold (a superset of the scanner's): they do not end a cut value. */
+static int token_byte(__u8 b)
+{
+	return (b >= '0' && b <= '9') || ((b | 0x20) >= 'a' && (b | 0x20) <= 'z') || b >= 0x80 ||
+	       b == '@' || b == '.' || b == '-' || b == '_' || b == '+' || b == '%';
+}
+
+/* A compressed body's decoded bytes: remember their last token for the next send. */
+static void tail_note(struct dec_ctx *c, const struct out *o, unsigned enc, unsigned depth)
+{
+	size_t k = 0;
+
+	if (!c->fl || depth || !(enc & (CS_ENC_GZIP | CS_ENC_DEFLATE)) || !o->len)
+		return;
+	while (k < o->len && k <= DEC_TAIL_MAX && token_byte(o->buf[o->len - 1 - k]))
+		k++;
+	if (k > DEC_TAIL_MAX)
+		k = 0; /* longer than any value */
+	memcpy(c->fl->next, o->buf + o->len - k, k);
+	c->fl->next_len = k;
+}
+
 /* Hand a layer to the caller, then decode it further (unless at max depth or unchanged). */
 static void emit(struct dec_ctx *c, struct out *o, unsigned enc, unsigned depth, const __u8 *parent,
 		 size_t pn)
 {
+	tail_note(c, o, enc, depth);
 	out_trim(c, o);
 	c->layers++;
 	c->st->layers++;
@@ -1293,8 +1327,16 @@ static size_t flow_continue(struct dec_ctx *c, struct dec_flow *fl, const __u8 *
 			c->st->errors++;
 		r = ZS_ERR;
 	} else {
+		size_t t = 0;
+
+		/* the last send's cut token first (it is scanned again with what follows) */
+		if (fl->tail_len && !out_reserve(c, &o, fl->tail_len) && o.cap >= fl->tail_len) {
+			t = fl->tail_len;
+			memcpy(o.buf, fl->tail, t);
+			o.len = t;
+		}
 		r = stream_feed(c, s, p, n, &o, &used);
-		if (o.len)
+		if (o.len > t)
 			emit(c, &o, s->enc, 0, p, n);
 		else
 			out_discard(c, &o);
@@ -1321,6 +1363,7 @@ void dec_flow_free(struct dec_flow *fl)
 	if (!fl)
 		return;
 	zstream_free(fl->zs);
+	explicit_bzero(fl, sizeof(*fl)); /* the tails are payload bytes */
 	free(fl);
 }
 
@@ -1351,10 +1394,18 @@ int dec_message(struct dec_flow *fl, const __u8 *msg, size_t n, const struct dec
 		fl->skip -= off;
 		c.st->bytes_cut += off;
 	}
+	if (fl)
+		fl->next_len = 0;
 	if (fl && fl->zs && off < n)
 		off += flow_continue(&c, fl, msg + off, n - off);
 	if (off < n)
 		decode_buf(&c, msg + off, n - off, 0, 0);
+	if (fl) {
+		/* a body that goes on: its last token starts the next send's output */
+		fl->tail_len = fl->zs ? fl->next_len : 0;
+		memcpy(fl->tail, fl->next, fl->tail_len);
+		explicit_bzero(fl->next, sizeof(fl->next));
+	}
 	return c.layers;
 }
 
