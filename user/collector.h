@@ -9,6 +9,7 @@
 
 struct procinfo;
 struct deep;
+struct exechold;
 struct ring_buffer;
 
 struct collector {
@@ -17,7 +18,8 @@ struct collector {
 	struct output out;
 	struct procinfo *pi;
 	struct dns_cache *dns;
-	struct deep *deep; /* decodes the sends the kernel hands over (deep.h) */
+	struct deep *deep;   /* decodes the sends the kernel hands over (deep.h) */
+	struct exechold *eh; /* releases held new executables (exechold.h); NULL: no holds */
 	const struct cs_key *key;
 	int report_all;	    /* --all: also consented and exempt */
 	__s64 mono_to_real; /* add to CLOCK_MONOTONIC ns to get CLOCK_REALTIME ns */
