@@ -399,7 +399,8 @@ static void watchdog_main(int sock, struct exechold_stats *st, __u32 bound_ms)
 	struct epoll_event e = {.events = EPOLLIN}, ev[2];
 	struct ring_buffer *rb = NULL;
 	int fds[3], ep, devnull, collector_gone = 0, quit = 0;
-	unsigned released;
+	enum exechold_how how;
+	__u64 released, until;
 	sigset_t none;
 
 	/* nothing of the collector's but the socket and stderr: no BPF link, fd or file */
@@ -462,26 +463,24 @@ static void watchdog_main(int sock, struct exechold_stats *st, __u32 bound_ms)
 		}
 		watchdog_due(&w);
 	}
+	how = collector_gone ? EXECHOLD_ORPHANED : EXECHOLD_SHUTDOWN;
 	/*
 	 * The collector is gone or stopping: its probes are (being) detached, so no new holds.
-	 * Continue every stopped process now; one whose stop is still on its way stays in the
-	 * queue until its deadline.
+	 * Continue every stopped process; one whose stop is still on its way (young) is retried
+	 * until it has landed or the hold is old enough to tell it was continued by someone else.
 	 */
 	ring_buffer__consume(rb);
 	released = st->orphaned;
-	sweep(&w.held_fd, collector_gone ? EXECHOLD_ORPHANED : EXECHOLD_SHUTDOWN, 1, st);
-	while (exechold_queue_peek(&w.q)) {
-		int t = watchdog_timeout(&w);
-
-		if (t > 0)
-			poll(NULL, 0, t);
-		watchdog_due(&w);
-	}
-	sweep(&w.held_fd, collector_gone ? EXECHOLD_ORPHANED : EXECHOLD_SHUTDOWN, 0, st);
+	until = mono_ns() + w.bound_ns;
+	while (sweep(&w.held_fd, how, 1, st) && mono_ns() < until)
+		poll(NULL, 0, 5);
+	sweep(&w.held_fd, how, 0, st);
 	if (collector_gone)
 		pr_warn("exec hold watchdog: the collector is gone; continued %llu held "
 			"process(es)",
 			(unsigned long long)(st->orphaned - released));
+	ring_buffer__free(rb);
+	exechold_queue_release(&w.q);
 	_exit(0);
 }
 
