@@ -217,6 +217,8 @@ enum exechold_outcome exechold_release_one(const struct exechold_map *m,
 
 		count(st, how);
 		exechold_stats_time(st, now > ts ? now - ts : 0);
+		pr_debug("exec hold: pid %u continued after %.3f ms", k->pid,
+			 (double)(now > ts ? now - ts : 0) / 1e6);
 		break;
 	}
 	case EXECHOLD_GONE:

@@ -68,8 +68,10 @@ static __always_inline void exe_key(struct task_struct *task, struct cs_exe_key 
  * A job that a job-control shell started in the foreground of a terminal: the shell waits for
  * it with WUNTRACED, so a stop, however short, shows as "Stopped" and the shell takes the
  * terminal back (the job then runs on in the background). Such a task is in its terminal's
- * foreground process group, and its parent is not (the shell made the group). A script's
- * children share their parent's group: the script waits without WUNTRACED, they can be held.
+ * foreground process group, and its parent is not (the shell made the group). The same test
+ * covers a session leader on a terminal that a terminal program started (script(1) stops
+ * itself when its child stops, tmux continues it at once). A script's children share their
+ * parent's group: the script waits without WUNTRACED, they can be held.
  */
 static __always_inline int terminal_job(struct task_struct *task)
 {

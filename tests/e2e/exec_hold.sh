@@ -9,7 +9,10 @@
 #    the bound), says so and exits; no BPF program or map of the monitor or the watchdog is
 #    left;
 # 3. bound 10 s, then SIGINT (and SIGCONT): the monitor exits 0 and the process has run, long
-#    before the bound.
+#    before the bound;
+# 4. bound 10 s, on a terminal (script(1)): a job that an interactive shell with job control
+#    starts in the foreground is not held (the shell would report it stopped), a command that
+#    a non-interactive shell runs there is.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
 e2e_setup --no-ns
@@ -20,12 +23,24 @@ mkdir -p "$WORK/bin"
 # exec'd while the collector is stopped would be held too).
 stat_state() {
 	local l
-	read -r l <"/proc/$1/stat" 2>/dev/null || {
+	read -r l 2>/dev/null <"/proc/$1/stat" || {
 		echo -
 		return
 	}
 	l=${l##*) }
 	echo "${l%% *}"
+}
+# pid_of COMM: the pid of the process named COMM (builtins only, as stat_state).
+pid_of() {
+	local f c
+	for f in /proc/[0-9]*/comm; do
+		read -r c 2>/dev/null <"$f" || continue
+		[[ "$c" == "$1" ]] || continue
+		f=${f#/proc/}
+		echo "${f%/comm}"
+		return 0
+	done
+	return 1
 }
 # held_run NAME: start a new copy of /bin/true with the collector stopped; $NEW_PID, $NEW_T0.
 held_run() {
@@ -139,3 +154,43 @@ kill -0 "$wd" 2>/dev/null && fail "the watchdog (pid $wd) outlived the monitor"
 [[ "$(summary_value "exec holds")" -ge 1 ]] || fail "summary counts no hold"
 expect_bpf_gone "$ids"
 info "ok: a process held at SIGINT ran $ms ms later; the monitor and its watchdog exited"
+
+# 4. Terminals: job-control shells' foreground jobs are left alone, their commands' children not.
+command -v script >/dev/null || fail "script (util-linux) not installed"
+CONSENTRY_EXEC_HOLD_MS=10000 monitor_start
+script -q -c "bash --norc -i -c 'set -m; /bin/true'" /dev/null </dev/null >/dev/null 2>&1 ||
+	fail "script(1) with an interactive bash failed"
+sleep 0.5 # the collector examines script, bash, true before it is stopped
+cp /bin/true "$WORK/bin/new-tty-job"
+cp /bin/sleep "$WORK/bin/ttycmd$$"
+kill -STOP "$MON_PID"
+t0=$EPOCHREALTIME
+script -q -c "bash --norc -i -c 'set -m; $WORK/bin/new-tty-job'" /dev/null </dev/null \
+	>"$WORK/tty-job.out" 2>&1 || {
+	kill -CONT "$MON_PID"
+	fail "the terminal job failed: $(cat "$WORK/tty-job.out")"
+}
+ms=$(elapsed_ms "$t0")
+((ms < 2000)) || {
+	kill -CONT "$MON_PID"
+	fail "a foreground job of a job-control shell was held ($ms ms)"
+}
+script -q -c "bash --norc -c '$WORK/bin/ttycmd$$ 0; true'" /dev/null </dev/null \
+	>"$WORK/tty-cmd.out" 2>&1 &
+tty_pid=$!
+track_pid "$tty_pid"
+sleep 0.5
+cmd_pid=$(pid_of "ttycmd$$") || {
+	kill -CONT "$MON_PID"
+	fail "no ttycmd$$ process: $(cat "$WORK/tty-cmd.out")"
+}
+st=$(stat_state "$cmd_pid")
+kill -CONT "$MON_PID"
+[[ "$st" == T ]] || fail "a non-interactive shell's command on a terminal was not held (state $st)"
+wait "$tty_pid" || fail "the terminal command failed: $(cat "$WORK/tty-cmd.out")"
+monitor_stop
+line=$(grep -a "exec holds" "$MONLOG")
+[[ "$line" =~ terminal\ jobs\ ([0-9]+) ]] || fail "summary line not understood: $line"
+((BASH_REMATCH[1] >= 1)) || fail "summary counts no terminal job: $line"
+info "ok: a terminal's foreground job ran unheld ($ms ms), a shell command on it was held"
+

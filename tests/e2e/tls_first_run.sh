@@ -45,7 +45,7 @@ expect_first() {
 # stat_state PID: the process's state letter (R, S, T...), "-" when it is gone.
 stat_state() {
 	local l
-	read -r l <"/proc/$1/stat" 2>/dev/null || {
+	read -r l 2>/dev/null <"/proc/$1/stat" || {
 		echo -
 		return
 	}
