@@ -22,6 +22,7 @@
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
+#include <linux/capability.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
@@ -209,8 +210,12 @@ enum exechold_outcome exechold_release_one(const struct exechold_map *m,
 		out = EXECHOLD_ABSENT;
 		goto out;
 	}
-	if (out == EXECHOLD_CONTINUED && pidfd_signal(pidfd, SIGCONT))
+	if (out == EXECHOLD_CONTINUED && (err = pidfd_signal(pidfd, SIGCONT))) {
+		/* exechold_can_continue() was checked: only a process that just exited */
+		if (err != -ESRCH)
+			pr_err("exec hold: cannot continue pid %u: %s", k->pid, strerror(-err));
 		out = EXECHOLD_GONE;
+	}
 	switch (out) {
 	case EXECHOLD_CONTINUED: {
 		__u64 now = mono_ns();
@@ -487,6 +492,16 @@ static void watchdog_main(int sock, struct exechold_stats *st, __u32 bound_ms)
 }
 
 /* ---- the collector's side ---- */
+
+int exechold_can_continue(void)
+{
+	struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3};
+	struct __user_cap_data_struct d[2] = {0};
+
+	if (syscall(SYS_capget, &h, d))
+		return geteuid() == 0;
+	return !!(d[CAP_KILL / 32].effective & (1u << (CAP_KILL % 32)));
+}
 
 struct exechold {
 	pid_t wd_pid;

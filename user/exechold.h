@@ -131,6 +131,12 @@ void exechold_queue_release(struct exechold_queue *q);
 struct exechold;
 
 /*
+ * May we continue any process (CAP_KILL)? Without it a process of another user that the probe
+ * stopped could not be continued: the hold must stay off.
+ */
+int exechold_can_continue(void);
+
+/*
  * Fork the watchdog (before anything big is loaded: it keeps the memory it was forked with).
  * bound_ms: the bound. NULL + errno on failure.
  */

@@ -199,7 +199,7 @@ int cmd_run(int argc, char **argv)
 	__u64 cgroups[CS_SCOPE_MAX];
 	const char *out_path = NULL, *fmt = NULL;
 	unsigned npids = 0, ncg = 0;
-	int opt, err, rc = 0, level;
+	int opt, err, rc = 0, level, no_kill;
 
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "f:k:c:R:o:vh", opts, NULL)) != -1) {
@@ -335,6 +335,10 @@ int cmd_run(int argc, char **argv)
 	 */
 	if (!lo.tls)
 		lo.exec_hold = CS_HOLD_OFF;
+	/* a process of another user that the probe stopped could not be continued */
+	no_kill = lo.exec_hold != CS_HOLD_OFF && !exechold_can_continue();
+	if (no_kill)
+		lo.exec_hold = CS_HOLD_OFF;
 	if (lo.exec_hold != CS_HOLD_OFF) {
 		col.eh = exechold_new(hold_ms);
 		if (!col.eh) {
@@ -354,6 +358,9 @@ int cmd_run(int argc, char **argv)
 		rc = 1;
 		goto out;
 	}
+	if (no_kill)
+		pr_warn("exec hold: without CAP_KILL the processes it stops could not be "
+			"continued; new executables are not held");
 	col.out.f = stdout;
 	if (out_path) {
 		col.out.f = fopen(out_path, "ae");
