@@ -116,6 +116,7 @@ enum cs_counter {
 	CS_CNT_EXEC_STALE,    /* not held: the collector's lease had run out (not responsive) */
 	CS_CNT_EXEC_TTY,      /* not held: a foreground job of a terminal's job-control shell */
 	CS_CNT_EXEC_FAILED,   /* not held: signal refused, held map or holds ring full */
+	CS_CNT_EXEC_TRACED,   /* not held: traced (the tracer would get the SIGSTOP) */
 	CS_CNT_MAX,
 };
 

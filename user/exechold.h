@@ -20,7 +20,8 @@
  * - A job-control shell does: it would report a foreground job "Stopped", take the terminal
  *   back and leave the job running in the background. Jobs in a terminal's foreground are
  *   therefore not held (--exec-hold all holds them too); commands such a job runs are.
- * - A tracer (strace -f, gdb) sees the SIGSTOP of a traced process first and passes it on.
+ * - A traced process (strace -f, gdb) is not held: the tracer would see the SIGSTOP first
+ *   and, passing it on after our SIGCONT, stop the process for good.
  * - A SIGSTOP someone sends the process during its hold is undone by our SIGCONT (the two
  *   cannot be told apart); a SIGCONT someone sends ends the hold early.
  * - Two monitors with the hold on, on one host: the first to release a process lets it run.

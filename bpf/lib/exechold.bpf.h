@@ -109,6 +109,14 @@ static __always_inline int exec_hold(struct task_struct *task, const struct cs_e
 		cnt_add(CS_CNT_EXEC_TTY, 1);
 		return 0;
 	}
+	/*
+	 * Under strace -f or gdb the SIGSTOP goes to the tracer first; passed on after our
+	 * SIGCONT, it would stop the process for good.
+	 */
+	if (task->ptrace) {
+		cnt_add(CS_CNT_EXEC_TRACED, 1);
+		return 0;
+	}
 	/* the watchdog's record first: a hold it does not know of could last forever */
 	r = bpf_ringbuf_reserve(&exec_holds, sizeof(*r), 0);
 	if (!r)

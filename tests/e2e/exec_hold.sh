@@ -12,7 +12,7 @@
 #    before the bound;
 # 4. bound 10 s, on a terminal (script(1)): a job that an interactive shell with job control
 #    starts in the foreground is not held (the shell would report it stopped), a command that
-#    a non-interactive shell runs there is.
+#    a non-interactive shell runs there is; nor is a process traced by strace -f.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
 e2e_setup --no-ns
@@ -188,9 +188,29 @@ st=$(stat_state "$cmd_pid")
 kill -CONT "$MON_PID"
 [[ "$st" == T ]] || fail "a non-interactive shell's command on a terminal was not held (state $st)"
 wait "$tty_pid" || fail "the terminal command failed: $(cat "$WORK/tty-cmd.out")"
+if command -v strace >/dev/null; then
+	strace -f -o /dev/null /bin/true || fail "strace does not run"
+	sleep 0.5
+	cp /bin/true "$WORK/bin/new-traced"
+	kill -STOP "$MON_PID"
+	t0=$EPOCHREALTIME
+	strace -f -o /dev/null "$WORK/bin/new-traced" || {
+		kill -CONT "$MON_PID"
+		fail "new-traced failed under strace"
+	}
+	ms_traced=$(elapsed_ms "$t0")
+	kill -CONT "$MON_PID"
+	((ms_traced < 2000)) || fail "a traced process was held ($ms_traced ms)"
+fi
 monitor_stop
 line=$(grep -a "exec holds" "$MONLOG")
-[[ "$line" =~ terminal\ jobs\ ([0-9]+) ]] || fail "summary line not understood: $line"
+[[ "$line" =~ terminal\ jobs\ ([0-9]+),\ traced\ ([0-9]+) ]] || fail "summary line not understood: $line"
 ((BASH_REMATCH[1] >= 1)) || fail "summary counts no terminal job: $line"
+if command -v strace >/dev/null; then
+	((BASH_REMATCH[2] >= 1)) || fail "summary counts no traced process: $line"
+	info "ok: a process traced by strace -f ran unheld ($ms_traced ms)"
+else
+	info "skipped the traced process: strace not installed"
+fi
 info "ok: a terminal's foreground job ran unheld ($ms ms), a shell command on it was held"
 
