@@ -16,3 +16,7 @@ struct cs_hit abi_hit;
 struct cs_flow abi_flow;
 struct cs_bucket abi_bucket;
 struct cs_scan abi_scan;
+struct cs_exec abi_exec;
+struct cs_exe_key abi_exe_key;
+struct cs_hold abi_hold;
+struct cs_hold_key abi_hold_key;

@@ -15,6 +15,7 @@
 #include "lib/maps.bpf.h"
 #include "lib/sock.bpf.h"
 #include "lib/scan.bpf.h"
+#include "lib/exechold.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -364,28 +365,48 @@ int tp_sendmsg(struct trace_event_raw_sys_enter *ctx)
 	return 0;
 }
 
-/* Exec notices for the collector (pid, host namespace), to probe new TLS executables. */
+/* Exec notices for the collector (struct cs_exec), to probe new TLS executables. */
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 256 * 1024);
 } execs SEC(".maps");
 
-/* sched/sched_process_exec: a process has a new executable; the collector checks it. */
+/*
+ * sched/sched_process_exec: the current task has just exec'd a file, and runs none of its
+ * instructions before returning from execve. A file the collector examined already (exec_known:
+ * one lookup, the common case) is left alone. Otherwise the collector gets a notice to examine
+ * it and, with --exec-hold, the task is stopped until the collector has attached the file's TLS
+ * uprobes, so even its first TLS write is seen (lib/exechold.bpf.h). A notice that finds the
+ * ring buffer full is counted and nothing is held. Returns 0 (ignored by the kernel).
+ */
 SEC("tracepoint/sched/sched_process_exec")
 int tp_exec(void *ctx)
 {
-	__u32 *pid;
+	struct task_struct *task = bpf_get_current_task_btf();
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct cs_exe_key key = {};
+	struct cs_exec *n;
 
 	(void)ctx;
 	if (!cfg_tls)
 		return 0;
-	pid = bpf_ringbuf_reserve(&execs, sizeof(*pid), 0);
-	if (!pid) {
+	exe_key(task, &key);
+	if (key.ino && bpf_map_lookup_elem(&exec_known, &key))
+		return 0;
+	n = bpf_ringbuf_reserve(&execs, sizeof(*n), 0);
+	if (!n) {
 		cnt_add(CS_CNT_EXEC_DROPS, 1);
 		return 0;
 	}
-	*pid = bpf_get_current_pid_tgid() >> 32;
-	bpf_ringbuf_submit(pid, 0);
+	n->ts_ns = bpf_ktime_get_ns();
+	n->start_ns = task->start_boottime;
+	n->key = key;
+	n->pid = tgid;
+	n->flags = 0;
+	if (cfg_exec_hold != CS_HOLD_OFF && in_scope(tgid) && exec_hold(task, n))
+		n->flags = CS_EXEC_HELD;
+	cnt_add(CS_CNT_EXEC_NOTICES, 1);
+	bpf_ringbuf_submit(n, 0);
 	return 0;
 }
 

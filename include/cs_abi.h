@@ -130,6 +130,12 @@ enum cs_counter {
 	CS_CNT_RESCAN_UNREAD, /* bytes of those not readable again: not tokenised whole */
 	CS_CNT_HIT_RECORDS,   /* cs_hits records: batches of hits of sends with more than fit */
 	CS_CNT_RETRIED,	      /* bytes a retried send repeated: scanned by the first call */
+	CS_CNT_EXEC_NOTICES,  /* execs of executables not examined yet, reported (cs_exec) */
+	CS_CNT_EXEC_HELD,     /* of those, stopped at exec until probed (--exec-hold) */
+	CS_CNT_EXEC_STALE,    /* not held: the collector's lease had run out (not responsive) */
+	CS_CNT_EXEC_TTY,      /* not held: a foreground job of a terminal's job-control shell */
+	CS_CNT_EXEC_FAILED,   /* not held: signal refused, held map or holds ring full */
+	CS_CNT_EXEC_TRACED,   /* not held: traced (the tracer would get the SIGSTOP) */
 	CS_CNT_MAX,
 };
 
@@ -231,6 +237,57 @@ _Static_assert(sizeof(struct cs_deep) != sizeof(struct cs_event) &&
 	       "records told apart by size");
 /* Bytes of a flow handed over after a Content-Encoding header (the body often follows apart). */
 #define CS_DEEP_FLOW_BUDGET (256 * 1024)
+
+/*
+ * Exec hold (user/exechold.h): a process that exec'd a file the collector has not examined yet
+ * is stopped (SIGSTOP) before its first instruction, until its TLS functions are probed.
+ */
+enum cs_exec_hold {
+	CS_HOLD_OFF,
+	CS_HOLD_ON,  /* hold, except jobs of a job-control shell in a terminal's foreground */
+	CS_HOLD_ALL, /* hold those too */
+};
+
+/* An executable file as the kernel names it (map "exec_known", and in cs_exec). */
+struct cs_exe_key {
+	__u64 ino; /* inode number */
+	__u32 dev; /* the superblock's dev_t, kernel encoding: major << 20 | minor */
+	__u32 gen; /* i_generation: tells a new file that reuses a freed inode number apart */
+};
+_Static_assert(sizeof(struct cs_exe_key) == 16, "cs_exe_key size");
+
+#define CS_EXEC_HELD 1u /* cs_exec.flags: the process is stopped until released */
+
+/* Exec notice (ring buffer "execs"): a process exec'd a file not in exec_known. */
+struct cs_exec {
+	__u64 ts_ns;	/* bpf_ktime_get_ns() at exec (CLOCK_MONOTONIC) */
+	__u64 start_ns; /* the process's start time, task->start_boottime (CLOCK_BOOTTIME) */
+	struct cs_exe_key key;
+	__u32 pid;   /* tgid */
+	__u32 flags; /* CS_EXEC_* */
+};
+_Static_assert(sizeof(struct cs_exec) == 40, "cs_exec size");
+
+/*
+ * A held process (key of map "exec_held", whose value is the hold's bpf_ktime_get_ns()). The
+ * start time makes the key unique per process even when its pid is reused.
+ */
+struct cs_hold_key {
+	__u32 pid; /* tgid */
+	__u32 _pad;
+	__u64 start_ns; /* task->start_boottime */
+};
+_Static_assert(sizeof(struct cs_hold_key) == 16, "cs_hold_key size");
+
+/* Record of ring buffer "exec_holds", read by the watchdog that enforces the bound. */
+struct cs_hold {
+	struct cs_hold_key key;
+	__u64 ts_ns; /* when it was held (CLOCK_MONOTONIC) */
+};
+_Static_assert(sizeof(struct cs_hold) == 24, "cs_hold size");
+
+#define CS_EXEC_KNOWN_MAX 65536 /* examined executables remembered in the kernel (LRU) */
+#define CS_HELD_MAX	  4096	/* processes held at once; more run unheld (counted) */
 
 /* Per-flow coverage record (LRU hash "flows", key: flow id). Only flows with uninspected bytes. */
 struct cs_flow {

@@ -22,6 +22,7 @@
 #include "collector.h"
 #include "consent.h"
 #include "deep.h"
+#include "exechold.h"
 #include "fpfile.h"
 #include "h2flow.h"
 #include "log.h"
@@ -111,13 +112,26 @@ static int dns_cb(void *ctx, void *data, size_t len)
 	return 0;
 }
 
-/* A process exec'd: probe its executable for TLS functions (once per file). */
+/*
+ * A process exec'd a file the exec probe did not know: probe it for TLS functions (once per
+ * file), then continue the process if the probe held it.
+ */
 static int exec_cb(void *ctx, void *data, size_t len)
 {
 	struct collector *c = ctx;
+	const struct cs_exec *n = data;
+	__s64 t0, t1;
 
-	if (len >= sizeof(__u32) && c->loader->tls)
-		tls_probe_exec(c->loader->tls, *(__u32 *)data);
+	if (len < sizeof(*n) || !c->loader->tls)
+		return 0;
+	t0 = clock_ns(CLOCK_MONOTONIC);
+	tls_probe_exec(c->loader->tls, n);
+	t1 = clock_ns(CLOCK_MONOTONIC);
+	if (n->flags & CS_EXEC_HELD)
+		exechold_release(c->eh, n);
+	pr_debug("exec: pid %u%s: notice read after %.2f ms, probed in %.2f ms", n->pid,
+		 n->flags & CS_EXEC_HELD ? " (held)" : "", (t0 - (__s64)n->ts_ns) / 1e6,
+		 (t1 - t0) / 1e6);
 	return 0;
 }
 
@@ -177,6 +191,35 @@ static void print_flows(const struct collector *c)
 		fprintf(stderr, "  ... %u more flows with uninspected bytes\n", total - shown);
 }
 
+/* New executables: notices, holds and how they ended (exechold.h). */
+static void print_exec_summary(const struct collector *c, const __u64 *cnt)
+{
+	const struct exechold_stats *h = exechold_stats(c->eh);
+
+	fprintf(stderr,
+		"  exec notices          %" PRIu64
+		" (executables not examined yet; lost, ring full %" PRIu64 ")\n",
+		(uint64_t)cnt[CS_CNT_EXEC_NOTICES], (uint64_t)cnt[CS_CNT_EXEC_DROPS]);
+	if (!h) {
+		fprintf(stderr, "  exec holds            0 (--exec-hold off)\n");
+		return;
+	}
+	fprintf(stderr,
+		"  exec holds            %" PRIu64 " (not held: collector not responsive %" PRIu64
+		", terminal jobs %" PRIu64 ", traced %" PRIu64 ", failed %" PRIu64 ")\n"
+		"  exec releases         %" PRIu64 " (after probing %" PRIu64
+		", at the %u ms bound %" PRIu64 ", at shutdown %" PRIu64
+		"; exited while held %" PRIu64 ", running already %" PRIu64 ")\n"
+		"  exec hold time        max %.2f ms, mean %.2f ms\n",
+		(uint64_t)cnt[CS_CNT_EXEC_HELD], (uint64_t)cnt[CS_CNT_EXEC_STALE],
+		(uint64_t)cnt[CS_CNT_EXEC_TTY], (uint64_t)cnt[CS_CNT_EXEC_TRACED],
+		(uint64_t)cnt[CS_CNT_EXEC_FAILED],
+		(uint64_t)(h->probed + h->bound + h->shutdown + h->orphaned), (uint64_t)h->probed,
+		exechold_bound_ms(c->eh), (uint64_t)h->bound, (uint64_t)h->shutdown,
+		(uint64_t)h->gone, (uint64_t)h->running, h->time_max_ns / 1e6,
+		h->nsamples ? (double)h->time_sum_ns / h->nsamples / 1e6 : 0.0);
+}
+
 static void print_summary(const struct collector *c)
 {
 	__u64 cnt[CS_CNT_MAX];
@@ -226,6 +269,8 @@ static void print_summary(const struct collector *c)
 		(uint64_t)cnt[CS_CNT_TLS_LOST], tls_nfiles(c->loader->tls),
 		(uint64_t)cnt[CS_CNT_DNS_ANSWERS], (uint64_t)cnt[CS_CNT_DNS_DROPS],
 		(uint64_t)cnt[CS_CNT_CARRIED], c->reloads, c->reload_errors);
+	if (c->loader->tls)
+		print_exec_summary(c, cnt);
 	if (c->deep) {
 		const struct deep_stats *d = deep_stats(c->deep);
 
@@ -307,7 +352,7 @@ int collector_reload(struct collector *c)
 int collector_run(struct collector *c)
 {
 	struct ring_buffer *rb = NULL;
-	struct epoll_event ev[4];
+	struct epoll_event ev[5];
 	struct itimerspec its = {.it_interval = {1, 0}, .it_value = {1, 0}};
 	sigset_t mask;
 	int efd = -1, sfd = -1, tfd = -1, ifd = -1, err = 0, stop = 0;
@@ -336,9 +381,14 @@ int collector_run(struct collector *c)
 	c->dns = dns_cache_new();
 	c->corr.dns = c->dns;
 	rb = c->dns ? ring_buffer__new(loader_dns_fd(c->loader), dns_cb, c, NULL) : NULL;
-	if (rb && ring_buffer__add(rb, loader_ringbuf_fd(c->loader), rb_cb, c))
-		errno = ENOMEM, ring_buffer__free(rb), rb = NULL;
+	/*
+	 * Exec notices before events: a process may be held until its notice is handled, and
+	 * ring_buffer__consume() stops at the first ring whose callback asks it to (a flood of
+	 * events, RB_BATCH), so a ring after the events could wait behind them.
+	 */
 	if (rb && c->loader->tls && ring_buffer__add(rb, loader_execs_fd(c->loader), exec_cb, c))
+		errno = ENOMEM, ring_buffer__free(rb), rb = NULL;
+	if (rb && ring_buffer__add(rb, loader_ringbuf_fd(c->loader), rb_cb, c))
 		errno = ENOMEM, ring_buffer__free(rb), rb = NULL;
 	c->deep = deep_new(c->key, c->corr.db, NULL);
 	if (!c->deep)
@@ -373,6 +423,11 @@ int collector_run(struct collector *c)
 			e.data.u32 = 4;
 			epoll_ctl(efd, EPOLL_CTL_ADD, ifd, &e);
 		}
+		/* the exec hold's watchdog: without it no process may be held */
+		if (exechold_watchdog_fd(c->eh) >= 0) {
+			e.data.u32 = 5;
+			epoll_ctl(efd, EPOLL_CTL_ADD, exechold_watchdog_fd(c->eh), &e);
+		}
 	}
 
 	fprintf(stderr,
@@ -382,7 +437,11 @@ int collector_run(struct collector *c)
 	notify_ready();
 
 	while (!stop) {
-		int n = epoll_wait(efd, ev, 4, -1);
+		int n;
+
+		/* coming round the loop is what keeps the exec hold on (exechold.h lease) */
+		exechold_renew(c->eh);
+		n = epoll_wait(efd, ev, 5, -1);
 
 		if (n < 0) {
 			if (errno == EINTR)
@@ -423,6 +482,10 @@ int collector_run(struct collector *c)
 				err = -EIO;
 				stop = 1;
 				break;
+			case 5:
+				epoll_ctl(efd, EPOLL_CTL_DEL, exechold_watchdog_fd(c->eh), NULL);
+				exechold_watchdog_exited(c->eh);
+				break;
 			}
 		}
 		if (c->err) {
@@ -439,12 +502,17 @@ int collector_run(struct collector *c)
 			break;
 		}
 	}
-	/* drain what the probes submitted before we stop (bounded: a flood may go on) */
+	/*
+	 * Drain what the probes submitted before we stop (bounded: a flood may go on); no new
+	 * holds meanwhile, and then every process still held is continued.
+	 */
+	exechold_pause(c->eh);
 	for (int i = 0; i < 64; i++) {
 		c->batch = 0;
 		if (ring_buffer__consume(rb) != -EAGAIN)
 			break;
 	}
+	exechold_stop(c->eh);
 	fflush(c->out.f);
 out:
 	if (c->loader->skel)

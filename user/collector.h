@@ -10,6 +10,7 @@
 
 struct procinfo;
 struct deep;
+struct exechold;
 struct ring_buffer;
 
 struct collector {
@@ -18,8 +19,9 @@ struct collector {
 	struct output out;
 	struct procinfo *pi;
 	struct dns_cache *dns;
-	struct deep *deep; /* assembles messages, decodes the bytes handed over (deep.h) */
-	struct msg msg;	   /* the message being reported (storage reused) */
+	struct deep *deep;   /* assembles messages, decodes the bytes handed over (deep.h) */
+	struct msg msg;	     /* the message being reported (storage reused) */
+	struct exechold *eh; /* releases held new executables (exechold.h); NULL: no holds */
 	const struct cs_key *key;
 	int report_all;	    /* --all: also consented and exempt */
 	__s64 mono_to_real; /* add to CLOCK_MONOTONIC ns to get CLOCK_REALTIME ns */

@@ -256,6 +256,7 @@ int loader_start(struct loader *l, const struct loader_opts *o)
 		bpf_program__set_autoload(skel->progs.tp_exec, o->tls);
 	}
 	skel->rodata->cfg_tls = !!o->tls;
+	skel->rodata->cfg_exec_hold = o->tls ? o->exec_hold : CS_HOLD_OFF;
 	skel->rodata->cfg_decode = !!o->decode;
 	if (o->ringbuf_bytes)
 		bpf_map__set_max_entries(skel->maps.events, o->ringbuf_bytes);
@@ -453,6 +454,13 @@ int loader_dns_fd(const struct loader *l)
 int loader_execs_fd(const struct loader *l)
 {
 	return bpf_map__fd(l->skel->maps.execs);
+}
+
+void loader_exec_hold_fds(const struct loader *l, int *held, int *holds, int *lease)
+{
+	*held = bpf_map__fd(l->skel->maps.exec_held);
+	*holds = bpf_map__fd(l->skel->maps.exec_holds);
+	*lease = bpf_map__fd(l->skel->maps.exec_lease);
 }
 
 int loader_flows_fd(const struct loader *l)

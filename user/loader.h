@@ -20,6 +20,7 @@ struct loader_opts {
 	unsigned ncgroups;
 	__u32 ringbuf_bytes;
 	int tls;		     /* probe TLS libraries (--tls auto) */
+	int exec_hold;		     /* enum cs_exec_hold: stop new executables until probed */
 	int decode;		     /* hand flagged sends to the collector (--decode auto) */
 	int scan_all;		     /* --scan-all: tokenise every byte, skip no short run */
 	const char *const *tls_libs; /* --tls-lib paths */
@@ -57,6 +58,8 @@ int loader_counters(const struct loader *l, __u64 *out);
 __u64 loader_prog_misses(const struct loader *l);
 int loader_flows_fd(const struct loader *l);
 int loader_execs_fd(const struct loader *l);
+/* The exec hold's maps: held processes, the watchdog's ring buffer, the collector's lease. */
+void loader_exec_hold_fds(const struct loader *l, int *held, int *holds, int *lease);
 int loader_dns_fd(const struct loader *l);
 
 /*

@@ -11,6 +11,7 @@
 #include "cli.h"
 #include "collector.h"
 #include "consent.h"
+#include "exechold.h"
 #include "fpfile.h"
 #include "keyfile.h"
 #include "loader.h"
@@ -127,6 +128,12 @@ static void run_usage(FILE *f)
 	    "      --tls MODE           auto: also scan TLS plaintext of OpenSSL, GnuTLS, NSS and\n"
 	    "                           Go crypto/tls (uprobes; default); off: syscalls only\n"
 	    "      --tls-lib PATH       also probe this library or executable (repeatable)\n"
+	    "      --exec-hold MODE     on: a process that runs an executable not examined yet\n"
+	    "                           is stopped at exec until its TLS functions are probed,\n"
+	    "                           at most %u ms, so its first TLS write is seen (default\n"
+	    "                           with --tls auto); all: also jobs a shell started in a\n"
+	    "                           terminal's foreground (the shell reports them as\n"
+	    "                           stopped); off: never (--tls off implies it)\n"
 	    "      --decode MODE        auto: sends holding base64, escapes or compressed bodies\n"
 	    "                           go to the collector (in memory) to be decoded and\n"
 	    "                           rescanned (default); off: payload bytes never leave the\n"
@@ -138,7 +145,7 @@ static void run_usage(FILE *f)
 	    "                           default)\n"
 	    "  -v, --verbose            debug logs (libbpf and verifier output)\n"
 	    "  -h, --help               this text\n",
-	    FPDB_MAP_AUTO);
+	    (unsigned)EXECHOLD_BOUND_MS, FPDB_MAP_AUTO);
 }
 
 enum {
@@ -153,6 +160,7 @@ enum {
 	OPT_DECODE,
 	OPT_SCAN_ALL,
 	OPT_FP_MEMORY,
+	OPT_EXEC_HOLD,
 };
 
 int cmd_run(int argc, char **argv)
@@ -174,20 +182,24 @@ int cmd_run(int argc, char **argv)
 	    {"decode", required_argument, NULL, OPT_DECODE},
 	    {"scan-all", no_argument, NULL, OPT_SCAN_ALL},
 	    {"fp-memory", required_argument, NULL, OPT_FP_MEMORY},
+	    {"exec-hold", required_argument, NULL, OPT_EXEC_HOLD},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, 'h'},
 	    {0},
 	};
 	struct inputs in = {0};
 	struct loader ld = {0};
-	struct loader_opts lo = {.scan_limit = CS_SCAN_LIMIT_DEFAULT, .tls = 1, .decode = 1};
+	struct loader_opts lo = {
+	    .scan_limit = CS_SCAN_LIMIT_DEFAULT, .tls = 1, .decode = 1, .exec_hold = CS_HOLD_ON};
+	__u32 hold_ms = EXECHOLD_BOUND_MS;
+	const char *env;
 	const char *tls_libs[CS_SCOPE_MAX];
 	struct collector col = {0};
 	__u32 pids[CS_SCOPE_MAX];
 	__u64 cgroups[CS_SCOPE_MAX];
 	const char *out_path = NULL, *fmt = NULL;
 	unsigned npids = 0, ncg = 0;
-	int opt, err, rc = 0, level;
+	int opt, err, rc = 0, level, no_kill;
 
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "f:k:c:R:o:vh", opts, NULL)) != -1) {
@@ -249,6 +261,18 @@ int cmd_run(int argc, char **argv)
 				return 2;
 			}
 			break;
+		case OPT_EXEC_HOLD:
+			if (!strcmp(optarg, "on")) {
+				lo.exec_hold = CS_HOLD_ON;
+			} else if (!strcmp(optarg, "all")) {
+				lo.exec_hold = CS_HOLD_ALL;
+			} else if (!strcmp(optarg, "off")) {
+				lo.exec_hold = CS_HOLD_OFF;
+			} else {
+				pr_err("--exec-hold: expected on, all or off, got '%s'", optarg);
+				return 2;
+			}
+			break;
 		case OPT_TLS_LIB:
 			if (lo.ntls_libs == CS_SCOPE_MAX) {
 				pr_err("--tls-lib: at most %d paths", CS_SCOPE_MAX);
@@ -295,12 +319,35 @@ int cmd_run(int argc, char **argv)
 		pr_err("unexpected argument '%s'", argv[optind]);
 		return 2;
 	}
+	/* test only: another bound for the exec hold (the tests hold a process for seconds) */
+	env = getenv("CONSENTRY_EXEC_HOLD_MS");
+	if (env && parse_u32("CONSENTRY_EXEC_HOLD_MS", env, 100, 60000, &hold_ms))
+		return 2;
 	col.out.fmt = isatty(STDOUT_FILENO) && !out_path ? FMT_TEXT : FMT_JSONL;
 	if (fmt && output_format_parse(fmt, &col.out.fmt)) {
 		pr_err("--format: expected jsonl, ocsf or text, got '%s'", fmt);
 		return 2;
 	}
 
+	/*
+	 * The exec hold's watchdog is forked now, before the fingerprint DB is loaded: a child
+	 * keeps the memory it was forked with, and this one outlives us if we die.
+	 */
+	if (!lo.tls)
+		lo.exec_hold = CS_HOLD_OFF;
+	/* a process of another user that the probe stopped could not be continued */
+	no_kill = lo.exec_hold != CS_HOLD_OFF && !exechold_can_continue();
+	if (no_kill)
+		lo.exec_hold = CS_HOLD_OFF;
+	if (lo.exec_hold != CS_HOLD_OFF) {
+		col.eh = exechold_new(hold_ms);
+		if (!col.eh) {
+			pr_warn("exec hold: cannot start its watchdog: %s; new executables are not "
+				"held",
+				strerror(errno));
+			lo.exec_hold = CS_HOLD_OFF;
+		}
+	}
 	err = inputs_load(&in);
 	if (err) {
 		rc = exit_code(err);
@@ -311,6 +358,9 @@ int cmd_run(int argc, char **argv)
 		rc = 1;
 		goto out;
 	}
+	if (no_kill)
+		pr_warn("exec hold: without CAP_KILL the processes it stops could not be "
+			"continued; new executables are not held");
 	col.out.f = stdout;
 	if (out_path) {
 		col.out.f = fopen(out_path, "ae");
@@ -337,6 +387,17 @@ int cmd_run(int argc, char **argv)
 		rc = 1;
 		goto out;
 	}
+	if (col.eh) {
+		int held, holds, lease;
+
+		loader_exec_hold_fds(&ld, &held, &holds, &lease);
+		err = exechold_attach(col.eh, held, holds, lease);
+		if (err)
+			pr_warn(
+			    "exec hold: cannot hand the held processes to the watchdog: %s; new "
+			    "executables are not held",
+			    strerror(-err));
+	}
 	col.loader = &ld;
 	col.corr.db = &in.db;
 	col.key = &in.key;
@@ -351,6 +412,8 @@ int cmd_run(int argc, char **argv)
 	rc = err ? 1 : 0;
 out:
 	loader_release(&ld);
+	/* after the probes are gone: continues any process held meanwhile, ends the watchdog */
+	exechold_free(col.eh);
 	procinfo_free(col.pi);
 	if (col.out.f && col.out.f != stdout)
 		fclose(col.out.f);

@@ -10,10 +10,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <linux/fs.h>
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include "consentry.skel.h"
+#include "exechold.h"
 #include "log.h"
 #include "tls.h"
 
@@ -47,9 +51,14 @@ static const char *const lib_globs[] = {
     "/usr/lib64/libnspr4.so",
 };
 
+/*
+ * A file examined: device, inode and i_generation (0 where the file system does not tell it), so
+ * that a new file which reuses a deleted one's inode number is examined again.
+ */
 struct seen {
 	dev_t dev;
 	ino_t ino;
+	__u32 gen;
 };
 
 struct tls {
@@ -59,6 +68,7 @@ struct tls {
 	struct bpf_link **links;
 	unsigned nlinks, links_cap;
 	unsigned nfiles; /* files probed */
+	int known_fd;	 /* map exec_known: executables the exec probe leaves alone */
 };
 
 static struct bpf_program *fn_prog(struct tls *t, int fn)
@@ -172,8 +182,10 @@ struct tls *tls_new(struct consentry_bpf *skel)
 {
 	struct tls *t = calloc(1, sizeof(*t));
 
-	if (t)
+	if (t) {
 		t->skel = skel;
+		t->known_fd = bpf_map__fd(skel->maps.exec_known);
+	}
 	return t;
 }
 
@@ -188,10 +200,11 @@ void tls_free(struct tls *t)
 	free(t);
 }
 
-static int seen_add(struct tls *t, const struct stat *st)
+static int seen_add(struct tls *t, const struct stat *st, __u32 gen)
 {
 	for (unsigned i = 0; i < t->nseen; i++)
-		if (t->seen[i].dev == st->st_dev && t->seen[i].ino == st->st_ino)
+		if (t->seen[i].dev == st->st_dev && t->seen[i].ino == st->st_ino &&
+		    t->seen[i].gen == gen)
 			return 0;
 	if (t->nseen == t->seen_cap) {
 		unsigned cap = t->seen_cap ? t->seen_cap * 2 : 64;
@@ -202,8 +215,28 @@ static int seen_add(struct tls *t, const struct stat *st)
 		t->seen = n;
 		t->seen_cap = cap;
 	}
-	t->seen[t->nseen++] = (struct seen){st->st_dev, st->st_ino};
+	t->seen[t->nseen++] = (struct seen){st->st_dev, st->st_ino, gen};
 	return 1;
+}
+
+/* The file's i_generation (FS_IOC_GETVERSION: ext4, btrfs...); 0 and *known = 0 elsewhere. */
+static __u32 file_gen(const char *path, int *known)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY), gen = 0;
+
+	*known = fd >= 0 && !ioctl(fd, FS_IOC_GETVERSION, &gen);
+	if (fd >= 0)
+		close(fd);
+	return *known ? (__u32)gen : 0;
+}
+
+/* Tell the exec probe that this executable is examined: no notice, no hold from now on. */
+static void known_add(struct tls *t, const struct cs_exe_key *k)
+{
+	__u8 one = 1;
+
+	if (t->known_fd >= 0 && bpf_map_update_elem(t->known_fd, k, &one, BPF_ANY))
+		pr_debug("tls: cannot record an examined executable: %s", strerror(errno));
 }
 
 static int link_add(struct tls *t, struct bpf_link *l)
@@ -221,19 +254,14 @@ static int link_add(struct tls *t, struct bpf_link *l)
 	return 0;
 }
 
-int tls_probe_file(struct tls *t, const char *path, const char *reason)
+/* Look at a new file's symbols and attach the uprobes; the number attached, or -errno. */
+static int attach_file(struct tls *t, const char *path, const char *reason)
 {
 	struct tls_elf el;
-	struct stat st;
 	char fns[256] = "", real[PATH_MAX];
 	size_t used = 0;
-	int err, nattached = 0;
+	int nattached = 0;
 
-	if (stat(path, &st) || !S_ISREG(st.st_mode))
-		return -ENOENT;
-	err = seen_add(t, &st);
-	if (err <= 0)
-		return err;
 	if (tls_elf_scan(path, &el))
 		return 0;
 	if (el.go_stripped) {
@@ -281,6 +309,47 @@ int tls_probe_file(struct tls *t, const char *path, const char *reason)
 			fns, reason ? ", " : "", reason ? reason : "");
 	}
 	return nattached;
+}
+
+/*
+ * Examine path once per file; then, its uprobes attached, mark it known to the exec probe
+ * (kkey: the kernel's name of the file; else derived from stat() where its generation is known).
+ */
+static int probe_file(struct tls *t, const char *path, const char *reason,
+		      const struct cs_exe_key *kkey)
+{
+	struct cs_exe_key key;
+	int gen_known, ret;
+	__u32 gen;
+	struct stat st;
+
+	if (stat(path, &st) || !S_ISREG(st.st_mode))
+		return -ENOENT;
+	gen = file_gen(path, &gen_known);
+	ret = seen_add(t, &st, gen);
+	if (ret < 0)
+		return ret;
+	if (ret > 0)
+		ret = attach_file(t, path, reason);
+	if (ret < 0)
+		return ret;
+	/*
+	 * Only now: an exec of this file that the probe lets through unheld must find its
+	 * uprobes in place. A stat() name that is not the kernel's (overlayfs, btrfs subvolumes)
+	 * only costs one hold at the file's first exec.
+	 */
+	if (kkey) {
+		known_add(t, kkey);
+	} else if (gen_known) {
+		exechold_key_of(&st, gen, &key);
+		known_add(t, &key);
+	}
+	return ret;
+}
+
+int tls_probe_file(struct tls *t, const char *path, const char *reason)
+{
+	return probe_file(t, path, reason, NULL);
 }
 
 static int tls_lib_name(const char *path)
@@ -347,12 +416,12 @@ void tls_probe_running(struct tls *t)
 	closedir(d);
 }
 
-void tls_probe_exec(struct tls *t, __u32 pid)
+int tls_probe_exec(struct tls *t, const struct cs_exec *n)
 {
 	char path[64];
 
-	snprintf(path, sizeof(path), "/proc/%u/exe", pid);
-	tls_probe_file(t, path, "new executable");
+	snprintf(path, sizeof(path), "/proc/%u/exe", n->pid);
+	return probe_file(t, path, "new executable", n->key.ino ? &n->key : NULL);
 }
 
 unsigned tls_nfiles(const struct tls *t)

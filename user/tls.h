@@ -45,8 +45,11 @@ void tls_free(struct tls *t); /* detaches every uprobe */
 int tls_probe_file(struct tls *t, const char *path, const char *reason);
 /* Libraries and executables of running processes, and the system library directories. */
 void tls_probe_running(struct tls *t);
-/* A process just exec'd: probe its executable if it is new. */
-void tls_probe_exec(struct tls *t, __u32 pid);
+/*
+ * A process just exec'd a file the exec probe did not know (notice n): probe the file if it is
+ * new, and mark it known. 0 or the uprobes attached; -errno (e.g. the process is gone).
+ */
+int tls_probe_exec(struct tls *t, const struct cs_exec *n);
 unsigned tls_nfiles(const struct tls *t);
 unsigned tls_nlinks(const struct tls *t);
 

@@ -624,9 +624,11 @@ static void test_abi_sizes(void **state)
 		const char *name;
 		size_t size;
 	} types[] = {
-	    {"cs_event", sizeof(struct cs_event)}, {"cs_hit", sizeof(struct cs_hit)},
-	    {"cs_flow", sizeof(struct cs_flow)},   {"cs_bucket", sizeof(struct cs_bucket)},
-	    {"cs_scan", sizeof(struct cs_scan)},
+	    {"cs_event", sizeof(struct cs_event)},	 {"cs_hit", sizeof(struct cs_hit)},
+	    {"cs_flow", sizeof(struct cs_flow)},	 {"cs_bucket", sizeof(struct cs_bucket)},
+	    {"cs_scan", sizeof(struct cs_scan)},	 {"cs_exec", sizeof(struct cs_exec)},
+	    {"cs_exe_key", sizeof(struct cs_exe_key)},	 {"cs_hold", sizeof(struct cs_hold)},
+	    {"cs_hold_key", sizeof(struct cs_hold_key)},
 	};
 	struct abi_bpf *skel = abi_bpf__open();
 	const struct btf *btf;
