@@ -430,6 +430,8 @@ int collector_run(struct collector *c)
 		}
 	}
 
+	/* new executables are held from "ready" on */
+	exechold_renew(c->eh);
 	fprintf(stderr,
 		"consentry: ready: %u probes attached, %u fingerprints of %u subjects (%s)\n",
 		c->loader->nprogs, c->corr.db->nentries, c->corr.db->nsubjects,

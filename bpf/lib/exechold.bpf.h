@@ -73,13 +73,24 @@ static __always_inline void exe_key(struct task_struct *task, struct cs_exe_key 
  * itself when its child stops, tmux continues it at once). A script's children share their
  * parent's group: the script waits without WUNTRACED, they can be held.
  */
+/* older kernels kept the foreground group in tty->pgrp (tty_struct had no ctrl yet) */
+struct tty_struct___old {
+	struct pid *pgrp;
+};
+
 static __always_inline int terminal_job(struct task_struct *task)
 {
 	struct signal_struct *sig = task->signal;
 	struct tty_struct *tty = sig->tty;
-	struct pid *pgrp = sig->pids[PIDTYPE_PGID];
+	struct pid *pgrp = sig->pids[PIDTYPE_PGID], *fg;
 
-	if (!tty || tty->ctrl.pgrp != pgrp)
+	if (!tty)
+		return 0;
+	if (bpf_core_field_exists(tty->ctrl))
+		fg = tty->ctrl.pgrp;
+	else
+		fg = BPF_CORE_READ((struct tty_struct___old *)tty, pgrp);
+	if (fg != pgrp)
 		return 0;
 	return task->real_parent->signal->pids[PIDTYPE_PGID] != pgrp;
 }
