@@ -28,7 +28,8 @@ char LICENSE[] SEC("license") = "GPL";
 #define SK_PASS_RC   1 /* enum sk_action SK_PASS */
 
 /* Set by the loader before load (rodata); same meaning as in bpf/lib/maps.bpf.h. */
-const volatile __u32 cfg_scan_limit = CS_SCAN_LIMIT_DEFAULT;
+/* the prototype scans a prefix of each message (the monitor scans whole sends) */
+const volatile __u32 cfg_scan_limit = 16 * 1024;
 const volatile __u8 cfg_record_last = 0; /* coverage checks: keep the last sender's identity */
 
 /* Counters (per-CPU array, one __u64 per index), read by the loader. */

@@ -202,7 +202,7 @@ static int adopt(int map_fd, int flows_fd, int pid, int fd)
 static void parse(int argc, char **argv, struct opts *o)
 {
 	memset(o, 0, sizeof(*o));
-	o->scan_limit = CS_SCAN_LIMIT_DEFAULT;
+	o->scan_limit = 16 * 1024; /* the prototype scans a prefix of each message */
 	if (argc < 2)
 		usage_exit("missing mode");
 	o->mode = argv[1];
@@ -233,7 +233,7 @@ static void parse(int argc, char **argv, struct opts *o)
 			char *e;
 			unsigned long n = strtoul(v, &e, 10);
 
-			if (*e || !n || n > CS_SCAN_LIMIT_MAX)
+			if (*e || !n || n > 1024 * 1024)
 				usage_exit("--scan-limit: 1..1048576");
 			o->scan_limit = n;
 		} else if (!strcmp(a, "--adopt")) {
