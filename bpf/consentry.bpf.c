@@ -219,16 +219,26 @@ int tp_scan(void *ctx)
 		 * plain loop: a bpf_loop callback frame would pass the verifier's 8 frames on the
 		 * deepest path (scan.bpf.h cs_token).
 		 */
-		__u64 vec = st->req_a0, vlen = st->req_a1;
-		__u32 fd = st->req_fd, i;
+		__u32 i;
 
+		/* st->req is read again after each call (cs_msg leaves it alone): fewer values
+		 * live across calls keep this frame small (tail calls limit the combined stack) */
 		for (i = 0; i < CS_MAX_MMSG; i++) {
-			if (i >= vlen)
+			if (i >= st->req_a1)
 				break;
-			cs_msg(fd, vec + i * sizeof(struct mmsghdr), CS_P_SENDMMSG);
+			cs_msg(st->req_fd, st->req_a0 + i * sizeof(struct mmsghdr), CS_P_SENDMMSG);
 		}
-		if (vlen > CS_MAX_MMSG)
-			cnt_add(CS_CNT_MSGS_UNINSPECTED, vlen - CS_MAX_MMSG);
+		if (st->req_a1 <= CS_MAX_MMSG)
+			break;
+		/* the next CS_MAX_MMSG messages in this program again; 32 tail calls after the
+		 * entry program's cover UIO_MAXIOV */
+		if (st->req_a1 > CS_UIO_MAXIOV)
+			st->req_a1 = CS_UIO_MAXIOV;
+		st->req_a0 += CS_MAX_MMSG * sizeof(struct mmsghdr);
+		st->req_a1 -= CS_MAX_MMSG;
+		bpf_tail_call(ctx, &progs, 0);
+		/* the tail call limit: the rest is counted */
+		cnt_add(CS_CNT_MSGS_UNINSPECTED, st->req_a1);
 		break;
 	}
 	}

@@ -40,8 +40,9 @@
 /* Segments per writev/sendmsg the kernel takes (UIO_MAXIOV): all are scanned. */
 #define CS_UIO_MAXIOV 1024
 /*
- * Messages scanned per sendmmsg call, segments per message; later ones are counted
- * (CS_CNT_MSGS_UNINSPECTED). The verifier's call depth keeps bpf_loop off this path.
+ * Messages scanned per run of the scan program (it goes on by tail call: every message of a
+ * sendmmsg call is scanned), and segments per message (later ones counted in
+ * CS_CNT_MSGS_UNINSPECTED). The verifier's call depth keeps bpf_loop off this path.
  */
 #define CS_MAX_MMSG	64
 #define CS_MAX_MMSG_IOV 64
@@ -111,8 +112,8 @@ enum cs_counter {
 	CS_CNT_RB_DROPS,	 /* failed ring buffer reservations */
 	CS_CNT_READ_FAIL,	 /* user memory not readable at entry (bytes -> uninspected) */
 	CS_CNT_SENDFILE_BYTES,	 /* sendfile/splice to a socket: never inspected */
-	CS_CNT_MSGS_UNINSPECTED, /* sendmmsg messages past CS_MAX_MMSG, or with segments past
-				    CS_MAX_MMSG_IOV (not scanned) */
+	CS_CNT_MSGS_UNINSPECTED, /* sendmmsg messages with segments past CS_MAX_MMSG_IOV, or
+				    past the tail-call limit (not scanned) */
 	CS_CNT_TLS_WRITES,	 /* TLS library write calls seen by the uprobes */
 	CS_CNT_TLS_CLAIMED,	 /* of those, attributed to a socket send and scanned */
 	CS_CNT_TLS_LOST,	 /* plaintext replaced before a ciphertext send claimed it */

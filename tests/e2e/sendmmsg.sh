@@ -98,32 +98,26 @@ expect_finding '.subject == "u005" and .fields == ["phone"] and .recipient == nu
 	and .recipient_kind == "unknown" and .destination.ip == $unknown'
 expect_no_raw_values
 
-# More messages than the monitor may inspect per call: 10 messages, the 9th with u001's phone,
-# the 10th with u004's email. Either both are found, or none is and the summary counts at
-# least those 2 messages as not inspected (coverage is never silent).
+# Every message of a call is inspected: 200 messages (the monitor takes 64 per program run and
+# goes on by tail call), the 130th with u001's phone, the 200th with u004's email.
 monitor_start
 msgs=()
-for i in 1 2 3 4 5 6 7 8; do
-	msgs+=("{\"seq\":$i,\"event\":\"heartbeat\"}")
+for ((i = 1; i <= 198; i++)); do
+	if ((i == 130)); then
+		msgs+=('{"seq":130,"phone":"13712340001"}')
+	else
+		msgs+=("{\"seq\":$i,\"event\":\"heartbeat\"}")
+	fi
 done
-msgs+=('{"seq":9,"phone":"13712340001"}' '{"seq":10,"email":"chen.jie@example.com"}')
+msgs+=('{"seq":199,"event":"heartbeat"}' '{"seq":200,"email":"chen.jie@example.com"}')
 py "$SENDMMSG" "$IP_BROKER" "$PORT_UDP" "${msgs[@]}"
-wait_peer udp "$PORT_UDP" 16
+wait_peer udp "$PORT_UDP" 206
 wait_findings 2 3
 monitor_stop
-n=$(findings_jq length)
-if ((n == 2)); then
-	expect_every '.verdict == "unconsented" and .recipient == "databroker"
-		and .destination.ip == $broker and .destination.port == $port_udp
-		and .process.comm == "python3" and .channel == "syscall"'
-	expect_finding '.subject == "u001" and .fields == ["phone"]'
-	expect_finding '.subject == "u004" and .fields == ["email"]'
-else
-	expect_findings 0
-	line=$(grep -a -o -E 'sendmmsg messages[[:space:]]*[0-9]+' "$MONLOG" | tail -n 1)
-	[[ "$line" =~ ([0-9]+)$ ]] || fail "10 messages: no finding and no 'sendmmsg messages' count"
-	((BASH_REMATCH[1] >= 2)) ||
-		fail "10 messages: no finding, and only ${BASH_REMATCH[1]} message(s) counted uninspected"
-	info "ok: messages 9-10 not inspected, counted (${BASH_REMATCH[1]})"
-fi
+expect_findings 2
+expect_every '.verdict == "unconsented" and .recipient == "databroker"
+	and .destination.ip == $broker and .destination.port == $port_udp
+	and .process.comm == "python3" and .channel == "syscall"'
+expect_finding '.subject == "u001" and .fields == ["phone"]'
+expect_finding '.subject == "u004" and .fields == ["email"]'
 expect_no_raw_values
