@@ -19,17 +19,6 @@ e2e_setup --no-ns
 command -v bpftool >/dev/null || fail "bpftool not installed"
 mkdir -p "$WORK/bin"
 
-# stat_state PID: the process's state letter, "-" when it is gone (builtins only: anything
-# exec'd while the collector is stopped would be held too).
-stat_state() {
-	local l
-	read -r l 2>/dev/null <"/proc/$1/stat" || {
-		echo -
-		return
-	}
-	l=${l##*) }
-	echo "${l%% *}"
-}
 # pid_of COMM: the pid of the process named COMM (builtins only, as stat_state).
 pid_of() {
 	local f c

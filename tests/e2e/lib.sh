@@ -331,6 +331,18 @@ expect_no_raw_values() {
 	info "ok: no raw registered value in findings or logs (${#values[@]} values)"
 }
 
+# stat_state PID: the process's state letter (R, S, T...), "-" when it is gone (builtins only:
+# anything exec'd while a monitor's collector is stopped would be held at exec too).
+stat_state() {
+	local l
+	read -r l 2>/dev/null <"/proc/$1/stat" || {
+		echo -
+		return
+	}
+	l=${l##*) }
+	echo "${l%% *}"
+}
+
 # summary_value NAME: the number after NAME on the last stderr line that starts with NAME
 # (after an optional "consentry:" prefix), e.g. "  sends   72" or "consentry: hits: 3".
 # need_cgroup2: CG_ROOT = the cgroup v2 mount (the unified hierarchy first); without one the

@@ -42,16 +42,6 @@ expect_first() {
 		and .channel == "'"$5"'" and .evidence.bytes_inspected > 0'
 }
 
-# stat_state PID: the process's state letter (R, S, T...), "-" when it is gone.
-stat_state() {
-	local l
-	read -r l 2>/dev/null <"/proc/$1/stat" || {
-		echo -
-		return
-	}
-	l=${l##*) }
-	echo "${l%% *}"
-}
 # warm_up: let the monitor examine what runs before a client (unshare, sh, mount of
 # TLS_IN_HOSTS), so that the client's own executable is the only new one in slow_run.
 warm_up() {
