@@ -280,14 +280,16 @@ static void print_summary(const struct collector *c)
 			"; %" PRIu64 " sends whose event never came)\n"
 			"  decoded               %" PRIu64 " layers, %" PRIu64
 			" bytes (cut at the limit %" PRIu64 ", corrupt streams %" PRIu64
-			"), %" PRIu64 " hits there; %" PRIu64 " hits lost (no memory)\n"
+			"), %" PRIu64 " hits there; no memory: %" PRIu64 " hits lost, %" PRIu64
+			" messages not correlated\n"
 			"  not decoded           %" PRIu64 " sends (--decode off)\n",
 			(uint64_t)cnt[CS_CNT_DEEP_SENDS], (uint64_t)cnt[CS_CNT_DEEP_BYTES],
 			(uint64_t)(cnt[CS_CNT_DEEP_DROPS] + d->lost),
 			(uint64_t)cnt[CS_CNT_DEEP_DROPS], (uint64_t)d->lost, (uint64_t)d->orphans,
 			(uint64_t)d->dec.layers, (uint64_t)d->dec.bytes_out,
 			(uint64_t)d->dec.bytes_cut, (uint64_t)d->dec.errors, (uint64_t)d->hits,
-			(uint64_t)(d->hits_lost + s->oom), (uint64_t)cnt[CS_CNT_NOT_DECODED]);
+			(uint64_t)d->hits_lost, (uint64_t)s->oom,
+			(uint64_t)cnt[CS_CNT_NOT_DECODED]);
 	}
 	if (c->deep) {
 		const struct h2flows_stats *h = deep_h2_stats(c->deep);

@@ -23,18 +23,13 @@
 #include "message.h"
 #include "recipients.h"
 #include "timeutil.h"
+#include "testlib.h"
 
 static const struct cs_key key = {0x0706050403020100ULL, 0x0f0e0d0c0b0a0908ULL,
 				  0x1716151413121110ULL, 0x1f1e1d1c1b1a1918ULL, 0};
 
-struct row {
-	const char *subject;
-	int field;
-	const char *value;
-};
-
 /* Invented subjects. */
-static const struct row rows[] = {
+static const struct test_row rows[] = {
     {"s1", CS_F_PHONE, "13712340001"},
     {"s1", CS_F_EMAIL, "zhang.wei@example.com"},
     {"s1", CS_F_NAME, "Wei Zhang"},
@@ -76,37 +71,10 @@ static void write_file(const char *name, const char *content)
 static int setup(void **state)
 {
 	char path[256];
-	__u32 subj = 0;
 
 	(void)state;
 	assert_non_null(mkdtemp(dir));
-	db.entries = calloc(64, sizeof(*db.entries));
-	db.subjects = calloc(8, sizeof(char *));
-	db.min_len = 1;
-	db.max_len = 64;
-	for (unsigned i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
-		struct norm_out no;
-		struct value_fps vf;
-		const char *reason = NULL;
-
-		if (i == 0 || strcmp(rows[i].subject, rows[i - 1].subject)) {
-			subj = db.nsubjects++;
-			db.subjects[subj] = strdup(rows[i].subject);
-		}
-		assert_int_equal(
-		    norm_value(rows[i].field, rows[i].value, strlen(rows[i].value), 86, &no), 0);
-		assert_int_equal(value_fingerprints(&key, rows[i].field, &no, &vf, &reason), 0);
-		for (unsigned p = 0; p < vf.n; p++) {
-			struct fp_entry *e = &db.entries[db.nentries++];
-
-			e->fp = vf.fp[p];
-			e->subject = subj;
-			e->field = rows[i].field;
-			e->part = field_is_weak(rows[i].field) ? p : 0;
-			e->nparts = field_is_weak(rows[i].field) ? vf.n : 1;
-		}
-	}
-	db.nentries = fp_entries_sort(db.entries, db.nentries);
+	test_db_build(&db, &key, rows, sizeof(rows) / sizeof(rows[0]));
 
 	write_file("recipients.csv", "recipient,kind,match\n"
 				     "acme,first-party,10.1.0.0/16\n"

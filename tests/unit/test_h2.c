@@ -17,6 +17,7 @@
 #include <nghttp2/nghttp2.h>
 
 #include "h2.h"
+#include "testlib.h"
 
 #define PHONE "13712340001"
 #define EMAIL "zhang.wei@example.com"
@@ -82,37 +83,17 @@ static void on_stream_end(void *ctx, __u32 stream, int reset)
 static const struct h2_ops ops = {on_header, on_headers_end, on_data, on_stream_end};
 
 /* A client's byte stream under construction. */
-struct wire {
-	__u8 b[200000];
-	size_t n;
-};
 
-static void put(struct wire *w, const void *p, size_t n)
-{
-	assert_true(w->n + n <= sizeof(w->b));
-	memcpy(w->b + w->n, p, n);
-	w->n += n;
-}
-
-static void frame(struct wire *w, __u8 type, __u8 flags, __u32 stream, const void *p, size_t n)
-{
-	__u8 h[9] = {n >> 16,	   n >> 8,	 n,	      type,  flags,
-		     stream >> 24, stream >> 16, stream >> 8, stream};
-
-	put(w, h, sizeof(h));
-	put(w, p, n);
-}
-
-static void preface(struct wire *w)
+static void preface(struct h2wire *w)
 {
 	/* the client's SETTINGS (SETTINGS_HEADER_TABLE_SIZE 0 for the server's encoder: it
 	 * must not change how the client's own blocks decode), then a window update */
 	static const __u8 settings[] = {0, 1, 0, 0, 0, 0, 0, 3, 0, 0, 0, 100};
 	static const __u8 wu[] = {0, 0x3f, 0, 1};
 
-	put(w, H2_PREFACE, H2_PREFACE_LEN);
-	frame(w, 4, 0, 0, settings, sizeof(settings));
-	frame(w, 8, 0, 0, wu, sizeof(wu));
+	h2wire_put(w, H2_PREFACE, H2_PREFACE_LEN);
+	h2wire_frame(w, 4, 0, 0, settings, sizeof(settings));
+	h2wire_frame(w, 8, 0, 0, wu, sizeof(wu));
 }
 
 #define NV(n, v)                                                                                   \
@@ -159,7 +140,7 @@ static const char body[] = "{\"phone\":\"" PHONE "\",\"n\":1}";
  * Preface, SETTINGS, a POST with a body in two DATA frames (the second padded), a GET that
  * reuses the dynamic table, and a third block after a table size update.
  */
-static void build(struct wire *w, char *want, size_t wcap, size_t *blk2)
+static void build(struct h2wire *w, char *want, size_t wcap, size_t *blk2)
 {
 	nghttp2_hd_deflater *d;
 	__u8 blk[4096], padded[64];
@@ -171,24 +152,24 @@ static void build(struct wire *w, char *want, size_t wcap, size_t *blk2)
 	/* Huffman coding: the phone and the email are not in the block as they are */
 	assert_null(memmem(blk, n, PHONE, strlen(PHONE)));
 	assert_null(memmem(blk, n, EMAIL, strlen(EMAIL)));
-	frame(w, 1, 0x04, 1, blk, n);
-	frame(w, 0, 0, 1, body, half);
+	h2wire_frame(w, 1, 0x04, 1, blk, n);
+	h2wire_frame(w, 0, 0, 1, body, half);
 	padded[0] = 5;
 	memcpy(padded + 1, body + half, sizeof(body) - 1 - half);
 	memset(padded + sizeof(body) - half, 0, 5);
-	frame(w, 0, 0x08 | 0x01, 1, padded, 1 + sizeof(body) - 1 - half + 5);
+	h2wire_frame(w, 0, 0x08 | 0x01, 1, padded, 1 + sizeof(body) - 1 - half + 5);
 	n = deflate(d, req2, 5, blk, sizeof(blk));
 	/* indexed: the repeated fields are one-byte table references (only :path is new, 8
 	 * bytes), far shorter than their text */
 	assert_true(n <= 12);
 	*blk2 = n;
-	frame(w, 1, 0x04 | 0x01, 3, blk, n);
+	h2wire_frame(w, 1, 0x04 | 0x01, 3, blk, n);
 	/* the encoder shrinks its table (a server lowered SETTINGS_HEADER_TABLE_SIZE): the next
 	 * block starts with a dynamic table size update and the entries are evicted */
 	assert_int_equal(nghttp2_hd_deflate_change_table_size(d, 0), 0);
 	n = deflate(d, req2, 5, blk, sizeof(blk));
 	assert_int_equal(blk[0] & 0xe0, 0x20); /* 001xxxxx: size update */
-	frame(w, 1, 0x04 | 0x01, 5, blk, n);
+	h2wire_frame(w, 1, 0x04 | 0x01, 5, blk, n);
 	nghttp2_hd_deflate_del(d);
 	want[0] = 0;
 	want_block(want, wcap, 1, req1, 6, "1:end\n1:closed\n");
@@ -206,7 +187,7 @@ static void check(const struct rec *r, const char *want)
 /* The whole stream in two pieces cut at every byte, then byte by byte. */
 static void test_every_cut(void **state)
 {
-	static struct wire w;
+	static struct h2wire w;
 	static struct rec r;
 	char want[4096];
 	size_t blk2;
@@ -241,7 +222,7 @@ static void test_every_cut(void **state)
 /* Three cuts: every pair of cut points 7 bytes apart, across the whole stream. */
 static void test_three_pieces(void **state)
 {
-	static struct wire w;
+	static struct h2wire w;
 	static struct rec r;
 	char want[4096];
 	size_t blk2;
@@ -267,7 +248,7 @@ static void test_three_pieces(void **state)
  */
 static void test_continuation_padding(void **state)
 {
-	static struct wire w;
+	static struct h2wire w;
 	static struct rec r;
 	nghttp2_hd_deflater *d;
 	__u8 blk[4096], f[4096], ping[8] = {0}, prio[5] = {0, 0, 0, 1, 16};
@@ -281,8 +262,8 @@ static void test_continuation_padding(void **state)
 	n = deflate(d, req1, 6, blk, sizeof(blk));
 	nghttp2_hd_deflate_del(d);
 	preface(&w);
-	frame(&w, 6, 0, 0, ping, sizeof(ping));
-	frame(&w, 2, 0, 1, prio, sizeof(prio));
+	h2wire_frame(&w, 6, 0, 0, ping, sizeof(ping));
+	h2wire_frame(&w, 2, 0, 1, prio, sizeof(prio));
 	a = n / 3;
 	b = 2 * n / 3;
 	/* pad length 10, exclusive bit + dependency 0 + weight, fragment, 10 zero bytes */
@@ -290,10 +271,10 @@ static void test_continuation_padding(void **state)
 	memcpy(f + 1, prio, 5);
 	memcpy(f + 6, blk, a);
 	memset(f + 6 + a, 0, 10);
-	frame(&w, 1, 0x08 | 0x20 | 0x01, 1, f, 6 + a + 10);
-	frame(&w, 9, 0, 1, blk + a, b - a);
-	frame(&w, 9, 0x04, 1, blk + b, n - b);
-	frame(&w, 0xfa, 0, 0, "ignored", 7);
+	h2wire_frame(&w, 1, 0x08 | 0x20 | 0x01, 1, f, 6 + a + 10);
+	h2wire_frame(&w, 9, 0, 1, blk + a, b - a);
+	h2wire_frame(&w, 9, 0x04, 1, blk + b, n - b);
+	h2wire_frame(&w, 0xfa, 0, 0, "ignored", 7);
 	want[0] = 0;
 	want_block(want, sizeof(want), 1, req1, 6, "1:end es\n1:closed\n");
 	for (size_t cut = 0; cut <= w.n; cut++) {
@@ -308,7 +289,7 @@ static void test_continuation_padding(void **state)
 	}
 }
 
-static int feed_all(struct wire *w, struct rec *r)
+static int feed_all(struct h2wire *w, struct rec *r)
 {
 	struct h2_conn *c = h2_conn_new();
 	int err, again;
@@ -326,7 +307,7 @@ static int feed_all(struct wire *w, struct rec *r)
 /* A corrupt block: the connection fails, and nothing after it is decoded. */
 static void test_corrupt_block(void **state)
 {
-	static struct wire w;
+	static struct h2wire w;
 	static struct rec r;
 	nghttp2_hd_deflater *d;
 	__u8 blk[4096];
@@ -340,15 +321,15 @@ static void test_corrupt_block(void **state)
 	/* an index far past the static and dynamic tables */
 	w.n = 0;
 	preface(&w);
-	frame(&w, 1, 0x05, 1, "\xff\xff\x7f", 3);
-	frame(&w, 1, 0x05, 3, blk, n);
+	h2wire_frame(&w, 1, 0x05, 1, "\xff\xff\x7f", 3);
+	h2wire_frame(&w, 1, 0x05, 3, blk, n);
 	assert_int_equal(feed_all(&w, &r), -EBADMSG);
 	assert_null(strstr(r.text, "3:"));
 
 	/* a block cut short: END_HEADERS inside a string literal */
 	w.n = 0;
 	preface(&w);
-	frame(&w, 1, 0x05, 1, blk, n - 3);
+	h2wire_frame(&w, 1, 0x05, 1, blk, n - 3);
 	assert_int_equal(feed_all(&w, &r), -EBADMSG);
 	assert_null(strstr(r.text, "1:end"));
 
@@ -356,77 +337,77 @@ static void test_corrupt_block(void **state)
 	w.n = 0;
 	preface(&w);
 	/* 001 11111 + 2^21: 0x3f 0xe1 0xff 0x7f */
-	frame(&w, 1, 0x05, 1, "\x3f\xe1\xff\x7f", 4);
+	h2wire_frame(&w, 1, 0x05, 1, "\x3f\xe1\xff\x7f", 4);
 	assert_int_equal(feed_all(&w, &r), -EBADMSG);
 }
 
 /* Framing errors: each fails the connection with -EPROTO. */
 static void test_framing_errors(void **state)
 {
-	static struct wire w;
+	static struct h2wire w;
 	static struct rec r;
 	static const __u8 four[4], eight[8];
 
 	(void)state;
 	/* not the preface */
 	w.n = 0;
-	put(&w, "PRI * HTTP/1.1\r\n\r\nSM\r\n\r\n", 24);
+	h2wire_put(&w, "PRI * HTTP/1.1\r\n\r\nSM\r\n\r\n", 24);
 	assert_int_equal(feed_all(&w, &r), -EPROTO);
 	/* CONTINUATION with no block open */
 	w.n = 0;
 	preface(&w);
-	frame(&w, 9, 0x04, 1, "\x82", 1);
+	h2wire_frame(&w, 9, 0x04, 1, "\x82", 1);
 	assert_int_equal(feed_all(&w, &r), -EPROTO);
 	/* another frame while a block waits for its CONTINUATION */
 	w.n = 0;
 	preface(&w);
-	frame(&w, 1, 0, 1, "\x82", 1);
-	frame(&w, 0, 0, 1, "x", 1);
+	h2wire_frame(&w, 1, 0, 1, "\x82", 1);
+	h2wire_frame(&w, 0, 0, 1, "x", 1);
 	assert_int_equal(feed_all(&w, &r), -EPROTO);
 	/* CONTINUATION of another stream */
 	w.n = 0;
 	preface(&w);
-	frame(&w, 1, 0, 1, "\x82", 1);
-	frame(&w, 9, 0x04, 3, "\x84", 1);
+	h2wire_frame(&w, 1, 0, 1, "\x82", 1);
+	h2wire_frame(&w, 9, 0x04, 3, "\x84", 1);
 	assert_int_equal(feed_all(&w, &r), -EPROTO);
 	/* DATA and HEADERS on stream 0 */
 	w.n = 0;
 	preface(&w);
-	frame(&w, 0, 0, 0, "x", 1);
+	h2wire_frame(&w, 0, 0, 0, "x", 1);
 	assert_int_equal(feed_all(&w, &r), -EPROTO);
 	w.n = 0;
 	preface(&w);
-	frame(&w, 1, 0x04, 0, "\x82", 1);
+	h2wire_frame(&w, 1, 0x04, 0, "\x82", 1);
 	assert_int_equal(feed_all(&w, &r), -EPROTO);
 	/* padding longer than the payload */
 	w.n = 0;
 	preface(&w);
-	frame(&w, 0, 0x08, 1, "\x05xx", 3);
+	h2wire_frame(&w, 0, 0x08, 1, "\x05xx", 3);
 	assert_int_equal(feed_all(&w, &r), -EPROTO);
 	assert_int_equal(r.dlen[0], 0);
 	/* control frames of the wrong size or stream; PUSH_PROMISE from a client */
 	w.n = 0;
 	preface(&w);
-	frame(&w, 4, 0, 0, four, 4);
+	h2wire_frame(&w, 4, 0, 0, four, 4);
 	assert_int_equal(feed_all(&w, &r), -EPROTO);
 	w.n = 0;
 	preface(&w);
-	frame(&w, 6, 0, 1, eight, 8);
+	h2wire_frame(&w, 6, 0, 1, eight, 8);
 	assert_int_equal(feed_all(&w, &r), -EPROTO);
 	w.n = 0;
 	preface(&w);
-	frame(&w, 3, 0, 0, four, 4);
+	h2wire_frame(&w, 3, 0, 0, four, 4);
 	assert_int_equal(feed_all(&w, &r), -EPROTO);
 	w.n = 0;
 	preface(&w);
-	frame(&w, 5, 0x04, 1, eight, 8);
+	h2wire_frame(&w, 5, 0x04, 1, eight, 8);
 	assert_int_equal(feed_all(&w, &r), -EPROTO);
 }
 
 /* RST_STREAM ends a stream; DATA of several streams interleaved stays apart. */
 static void test_streams(void **state)
 {
-	static struct wire w;
+	static struct h2wire w;
 	static struct rec r;
 	static const __u8 cancel[4] = {0, 0, 0, 8};
 	static __u8 big[65536];
@@ -437,11 +418,11 @@ static void test_streams(void **state)
 	preface(&w);
 	for (size_t i = 0; i < sizeof(big); i++)
 		big[i] = 'a' + i % 26;
-	frame(&w, 0, 0, 1, big, 16384);
-	frame(&w, 0, 0, 3, "three", 5);
-	frame(&w, 0, 0, 1, big + 16384, 49152);
-	frame(&w, 3, 0, 3, cancel, 4);
-	frame(&w, 0, 0x01, 1, "", 0);
+	h2wire_frame(&w, 0, 0, 1, big, 16384);
+	h2wire_frame(&w, 0, 0, 3, "three", 5);
+	h2wire_frame(&w, 0, 0, 1, big + 16384, 49152);
+	h2wire_frame(&w, 3, 0, 3, cancel, 4);
+	h2wire_frame(&w, 0, 0x01, 1, "", 0);
 	memset(&r, 0, sizeof(r));
 	assert_int_equal(h2_conn_feed(c, w.b, w.n, &ops, &r), 0);
 	assert_string_equal(r.text, "3:reset\n1:closed\n");

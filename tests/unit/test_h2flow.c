@@ -21,6 +21,7 @@
 #include "fpfile.h"
 #include "h2.h"
 #include "h2flow.h"
+#include "testlib.h"
 
 #define PHONE "13712340001"
 #define EMAIL "zhang.wei@example.com"
@@ -110,47 +111,19 @@ static unsigned distinct(const struct toks *k)
 	return n;
 }
 
-struct wire {
-	__u8 b[65536];
-	size_t n;
-};
-
-static void put(struct wire *w, const void *p, size_t n)
-{
-	assert_true(w->n + n <= sizeof(w->b));
-	memcpy(w->b + w->n, p, n);
-	w->n += n;
-}
-
-static void frame(struct wire *w, __u8 type, __u8 flags, __u32 stream, const void *p, size_t n)
-{
-	__u8 h[9] = {(__u8)(n >> 16),
-		     (__u8)(n >> 8),
-		     (__u8)n,
-		     type,
-		     flags,
-		     (__u8)(stream >> 24),
-		     (__u8)(stream >> 16),
-		     (__u8)(stream >> 8),
-		     (__u8)stream};
-
-	put(w, h, sizeof(h));
-	put(w, p, n);
-}
-
 #define NV(n, v)                                                                                   \
 	{                                                                                          \
 		(uint8_t *)(n), (uint8_t *)(v), sizeof(n) - 1, sizeof(v) - 1, NGHTTP2_NV_FLAG_NONE \
 	}
 
-static void headers(struct wire *w, nghttp2_hd_deflater *d, __u32 stream, const nghttp2_nv *nv,
+static void headers(struct h2wire *w, nghttp2_hd_deflater *d, __u32 stream, const nghttp2_nv *nv,
 		    size_t n, int end_stream)
 {
 	__u8 blk[2048];
 	ssize_t r = nghttp2_hd_deflate_hd(d, blk, sizeof(blk), nv, n);
 
 	assert_true(r > 0);
-	frame(w, 1, 0x04 | (end_stream ? 1 : 0), stream, blk, (size_t)r);
+	h2wire_frame(w, 1, 0x04 | (end_stream ? 1 : 0), stream, blk, (size_t)r);
 }
 
 static const nghttp2_nv req1[] = {
@@ -165,7 +138,7 @@ static const nghttp2_nv req2[] = {
     NV(":path", "/next"), NV("x-contact", EMAIL),
 };
 
-static int send(struct h2flows *t, __u64 off, const struct wire *w, struct toks *k,
+static int send(struct h2flows *t, __u64 off, const struct h2wire *w, struct toks *k,
 		struct h2_send *out)
 {
 	memset(k, 0, sizeof(*k));
@@ -175,7 +148,7 @@ static int send(struct h2flows *t, __u64 off, const struct wire *w, struct toks 
 /* Headers Huffman-coded and indexed, DATA cut across frames and sends, requests per send. */
 static void test_flow(void **state)
 {
-	static struct wire w;
+	static struct h2wire w;
 	struct h2flows *t = h2flows_new(&key, &db, NULL);
 	nghttp2_hd_deflater *d;
 	struct h2_send out;
@@ -187,12 +160,12 @@ static void test_flow(void **state)
 	assert_int_equal(nghttp2_hd_deflate_new(&d, 4096), 0);
 	/* send 1: preface, SETTINGS, the POST's headers and the first part of its body */
 	w.n = 0;
-	put(&w, H2_PREFACE, H2_PREFACE_LEN);
-	frame(&w, 4, 0, 0, "", 0);
+	h2wire_put(&w, H2_PREFACE, H2_PREFACE_LEN);
+	h2wire_frame(&w, 4, 0, 0, "", 0);
 	headers(&w, d, 1, req1, 5, 0);
 	assert_null(memmem(w.b, w.n, PHONE, strlen(PHONE)));
 	assert_null(memmem(w.b, w.n, EMAIL, strlen(EMAIL)));
-	frame(&w, 0, 0, 1, "{\"phone\":\"1371", 14);
+	h2wire_frame(&w, 0, 0, 1, "{\"phone\":\"1371", 14);
 	assert_int_equal(send(t, off, &w, &k, &out), 0);
 	off += w.n;
 	assert_int_equal(distinct(&k), 2);
@@ -206,8 +179,8 @@ static void test_flow(void **state)
 
 	/* send 2: the rest of the body in two frames; the phone is whole only joined */
 	w.n = 0;
-	frame(&w, 0, 0, 1, "2340", 4);
-	frame(&w, 0, 0x01, 1, "001\"}", 5);
+	h2wire_frame(&w, 0, 0, 1, "2340", 4);
+	h2wire_frame(&w, 0, 0x01, 1, "001\"}", 5);
 	assert_int_equal(send(t, off, &w, &k, &out), 0);
 	off += w.n;
 	assert_int_equal(distinct(&k), 1);
@@ -243,7 +216,7 @@ static void test_flow(void **state)
 	nghttp2_hd_deflate_del(d);
 	assert_int_equal(nghttp2_hd_deflate_new(&d, 4096), 0);
 	w.n = 0;
-	put(&w, H2_PREFACE, H2_PREFACE_LEN);
+	h2wire_put(&w, H2_PREFACE, H2_PREFACE_LEN);
 	headers(&w, d, 1, req2, 5, 1);
 	assert_int_equal(send(t, 0, &w, &k, &out), 0);
 	assert_int_equal(tok_enc(&k, fp_email), CS_ENC_HPACK);
@@ -258,7 +231,7 @@ static void test_flow(void **state)
 /* A gzip'd body (content-encoding gzip) and a send handed over in part. */
 static void test_gzip_and_cut(void **state)
 {
-	static struct wire w;
+	static struct h2wire w;
 	static const nghttp2_nv req[] = {
 	    NV(":method", "POST"),	    NV(":scheme", "http"),
 	    NV(":authority", "a.example"),  NV(":path", "/up"),
@@ -283,11 +256,11 @@ static void test_gzip_and_cut(void **state)
 	deflateEnd(&zs);
 	assert_int_equal(nghttp2_hd_deflate_new(&d, 4096), 0);
 	w.n = 0;
-	put(&w, H2_PREFACE, H2_PREFACE_LEN);
+	h2wire_put(&w, H2_PREFACE, H2_PREFACE_LEN);
 	headers(&w, d, 1, req, 6, 0);
 	/* the compressed body in two frames */
-	frame(&w, 0, 0, 1, gz, 20);
-	frame(&w, 0, 0x01, 1, gz + 20, zs.total_out - 20);
+	h2wire_frame(&w, 0, 0, 1, gz, 20);
+	h2wire_frame(&w, 0, 0x01, 1, gz + 20, zs.total_out - 20);
 	assert_int_equal(send(t, 0, &w, &k, &out), 0);
 	assert_int_equal(distinct(&k), 1);
 	assert_int_equal(tok_enc(&k, fp_email), CS_ENC_GZIP);
@@ -310,20 +283,20 @@ static void test_gzip_and_cut(void **state)
 /* A corrupt block, a framing error, a flow met mid-way. */
 static void test_desyncs(void **state)
 {
-	static struct wire w;
+	static struct h2wire w;
 	struct h2flows *t = h2flows_new(&key, &db, NULL);
 	struct h2_send out;
 	struct toks k;
 
 	(void)state;
 	w.n = 0;
-	put(&w, H2_PREFACE, H2_PREFACE_LEN);
-	frame(&w, 1, 0x05, 1, "\xff\xff\x7f", 3);
+	h2wire_put(&w, H2_PREFACE, H2_PREFACE_LEN);
+	h2wire_frame(&w, 1, 0x05, 1, "\xff\xff\x7f", 3);
 	assert_int_equal(send(t, 0, &w, &k, &out), 1);
 	assert_int_equal(h2flows_stats(t)->desync_hpack, 1);
 	w.n = 0;
-	put(&w, H2_PREFACE, H2_PREFACE_LEN);
-	frame(&w, 9, 0x04, 1, "\x82", 1);
+	h2wire_put(&w, H2_PREFACE, H2_PREFACE_LEN);
+	h2wire_frame(&w, 9, 0x04, 1, "\x82", 1);
 	assert_int_equal(send(t, 0, &w, &k, &out), 1);
 	assert_int_equal(h2flows_stats(t)->desync_proto, 1);
 	memset(&k, 0, sizeof(k));

@@ -18,18 +18,16 @@
 #include "fields.h"
 #include "fpfile.h"
 #include "httpmsg.h"
+#include "testlib.h"
 
 static const struct cs_key key = {0x0706050403020100ULL, 0x0f0e0d0c0b0a0908ULL,
 				  0x1716151413121110ULL, 0x1f1e1d1c1b1a1918ULL, 0};
 
-static const struct {
-	int field;
-	const char *value;
-} rows[] = {
-    {CS_F_PHONE, "13712340001"},
-    {CS_F_EMAIL, "zhang.wei@example.com"},
-    {CS_F_NATIONAL_ID, "11010519900307451X"},
-    {CS_F_NAME, "Wei Zhang"},
+static const struct test_row rows[] = {
+    {"s1", CS_F_PHONE, "13712340001"},
+    {"s1", CS_F_EMAIL, "zhang.wei@example.com"},
+    {"s1", CS_F_NATIONAL_ID, "11010519900307451X"},
+    {"s1", CS_F_NAME, "Wei Zhang"},
 };
 
 static struct fpdb db;
@@ -37,30 +35,7 @@ static struct fpdb db;
 static int setup(void **state)
 {
 	(void)state;
-	db.entries = calloc(64, sizeof(*db.entries));
-	db.subjects = calloc(1, sizeof(char *));
-	db.subjects[0] = strdup("s1");
-	db.nsubjects = 1;
-	db.min_len = 1;
-	db.max_len = 64;
-	for (unsigned i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
-		struct norm_out no;
-		struct value_fps vf;
-		const char *reason = NULL;
-
-		assert_int_equal(
-		    norm_value(rows[i].field, rows[i].value, strlen(rows[i].value), 86, &no), 0);
-		assert_int_equal(value_fingerprints(&key, rows[i].field, &no, &vf, &reason), 0);
-		for (unsigned p = 0; p < vf.n; p++) {
-			struct fp_entry *e = &db.entries[db.nentries++];
-
-			e->fp = vf.fp[p];
-			e->field = rows[i].field;
-			e->part = field_is_weak(rows[i].field) ? p : 0;
-			e->nparts = field_is_weak(rows[i].field) ? vf.n : 1;
-		}
-	}
-	db.nentries = fp_entries_sort(db.entries, db.nentries);
+	test_db_build(&db, &key, rows, sizeof(rows) / sizeof(rows[0]));
 	return 0;
 }
 

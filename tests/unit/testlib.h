@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Helpers shared by the unit tests (include after cmocka.h): a fingerprint DB built with
+ * enroll's own functions from invented rows, and an HTTP/2 client byte stream.
+ */
+#ifndef CS_TESTLIB_H
+#define CS_TESTLIB_H
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "enroll.h"
+#include "fields.h"
+#include "fpfile.h"
+
+struct test_row {
+	const char *subject; /* rows of one subject are consecutive */
+	int field;
+	const char *value;
+};
+
+/* db (zeroed) from rows: every fingerprint of every value, sorted; fpdb_release frees it. */
+static inline void test_db_build(struct fpdb *db, const struct cs_key *key,
+				 const struct test_row *rows, unsigned nrows)
+{
+	__u32 subj = 0;
+
+	db->entries = calloc(nrows * FP_MAX_PARTS, sizeof(*db->entries));
+	db->subjects = calloc(nrows, sizeof(char *));
+	assert_non_null(db->entries);
+	assert_non_null(db->subjects);
+	db->min_len = 1;
+	db->max_len = 64;
+	for (unsigned i = 0; i < nrows; i++) {
+		struct norm_out no;
+		struct value_fps vf;
+		const char *reason = NULL;
+
+		if (i == 0 || strcmp(rows[i].subject, rows[i - 1].subject)) {
+			subj = db->nsubjects++;
+			db->subjects[subj] = strdup(rows[i].subject);
+		}
+		assert_int_equal(
+		    norm_value(rows[i].field, rows[i].value, strlen(rows[i].value), 86, &no), 0);
+		assert_int_equal(value_fingerprints(key, rows[i].field, &no, &vf, &reason), 0);
+		assert_true(vf.n <= FP_MAX_PARTS);
+		for (unsigned p = 0; p < vf.n; p++) {
+			struct fp_entry *e = &db->entries[db->nentries++];
+
+			e->fp = vf.fp[p];
+			e->subject = subj;
+			e->field = rows[i].field;
+			e->part = field_is_weak(rows[i].field) ? p : 0;
+			e->nparts = field_is_weak(rows[i].field) ? vf.n : 1;
+		}
+	}
+	db->nentries = fp_entries_sort(db->entries, db->nentries);
+}
+
+/* A client's HTTP/2 byte stream under construction. */
+struct h2wire {
+	__u8 b[200000];
+	size_t n;
+};
+
+static inline void h2wire_put(struct h2wire *w, const void *p, size_t n)
+{
+	assert_true(w->n + n <= sizeof(w->b));
+	memcpy(w->b + w->n, p, n);
+	w->n += n;
+}
+
+/* One frame: the 9-byte header (length, type, flags, stream), then the payload. */
+static inline void h2wire_frame(struct h2wire *w, __u8 type, __u8 flags, __u32 stream,
+				const void *p, size_t n)
+{
+	__u8 h[9] = {(__u8)(n >> 16),
+		     (__u8)(n >> 8),
+		     (__u8)n,
+		     type,
+		     flags,
+		     (__u8)(stream >> 24),
+		     (__u8)(stream >> 16),
+		     (__u8)(stream >> 8),
+		     (__u8)stream};
+
+	h2wire_put(w, h, sizeof(h));
+	h2wire_put(w, p, n);
+}
+
+#endif
