@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * consentry syscall channel: scan what a process hands to a TCP/UDP socket on every send path
- * (write, writev, sendto, sendmsg, sendmmsg; send() is sendto() on x86_64) at syscall entry.
- * sendfile/splice to a socket are counted as uninspected bytes. Every program returns 0: the
- * monitor only observes (tracepoint return values are ignored by the kernel anyway).
+ * consentry's BPF object. Plaintext sends are captured one of two ways (run --capture, the
+ * loader loads one set): socket hooks (lib/sockhook.bpf.h: sockops + sk_msg for TCP, cgroup_skb
+ * egress for UDP; every send path, sendfile and splice included), or, where those cannot load,
+ * the syscall tracepoints below: what a process hands to a TCP/UDP socket with write, writev,
+ * sendto, sendmsg, sendmmsg (send() is sendto() on x86_64), at syscall entry; sendfile/splice to
+ * a socket are counted as uninspected bytes there. TLS library uprobes, exec notices and DNS
+ * answers serve both. Every program observes only: it never changes what is sent.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -246,25 +249,25 @@ int tp_scan(void *ctx)
 }
 
 /*
- * A ciphertext send (its first bytes are a TLS record header) from a thread inside a probed
- * TLS write call: scan the call's plaintext for this socket instead (the tail call does not
- * return). Returns 0 when there is nothing to claim; the caller then skips the ciphertext.
+ * A ciphertext send (its first bytes are a TLS record header) from a thread inside a probed TLS
+ * write call: take that call's plaintext for this socket (st->peer), to be scanned instead.
+ * Later writes on the same connection object are scanned by the uprobe at once (tls_conn).
+ * Returns 0 when there is nothing to claim.
  */
-static __always_inline int tls_claim(void *ctx, struct cs_state *st, __u32 path)
+static __always_inline int tls_take(struct cs_state *st, __u64 *buf, __u64 *len)
 {
-	__u64 id = bpf_get_current_pid_tgid(), buf, len;
+	__u64 id = bpf_get_current_pid_tgid();
 	struct cs_tls_key key = {};
 	struct cs_tls_pending *p;
-	__u32 ch;
 
 	if (!cfg_tls)
 		return 0;
 	p = bpf_map_lookup_elem(&tls_pending, &id);
 	if (!p)
 		return 0;
-	buf = p->buf;
-	len = p->len;
-	ch = p->channel;
+	*buf = p->buf;
+	*len = p->len;
+	st->channel = p->channel;
 	key.tgid = id >> 32;
 	key.conn = p->conn;
 	bpf_map_delete_elem(&tls_pending, &id);
@@ -272,8 +275,18 @@ static __always_inline int tls_claim(void *ctx, struct cs_state *st, __u32 path)
 	if (key.conn)
 		bpf_map_update_elem(&tls_conn, &key, &st->peer, BPF_ANY);
 	tls_flow_mark(st->peer.flow);
-	st->channel = ch;
 	st->pre.len = 0; /* the chunk holds ciphertext */
+	st->kmem = 0;	 /* the plaintext is in the caller's memory */
+	return 1;
+}
+
+/* tls_take, then scan the plaintext in tp_scan (the tail call does not return). */
+static __always_inline int tls_claim(void *ctx, struct cs_state *st, __u32 path)
+{
+	__u64 buf, len;
+
+	if (!tls_take(st, &buf, &len))
+		return 0;
 	to_scan(ctx, st, CS_REQ_BUF, buf, len, 0, path);
 	return 1;
 }
@@ -334,6 +347,8 @@ static __always_inline int send_iov(void *ctx, __u64 uiov, __u64 iovcnt, __u32 p
 	to_scan(ctx, st, CS_REQ_IOV, uiov, iovcnt, 0, path);
 	return 0;
 }
+
+#include "lib/sockhook.bpf.h"
 
 SEC("tracepoint/syscalls/sys_enter_write")
 int tp_write(struct trace_event_raw_sys_enter *ctx)

@@ -59,7 +59,11 @@
 /* Bytes of one send handed over for decoding (cs_deep), a quarter of the ring; more: counted */
 #define CS_DEEP_SEND_MAX (CS_RINGBUF_DEFAULT / 4)
 #define CS_FLOWS_MAX	 16384
-#define CS_SCOPE_MAX	 1024
+/* sockets under the sk_msg hook at once (--capture sockets); more are counted, not seen */
+#define CS_SOCKS_MAX 262144
+/* the largest UDP payload the cgroup_skb hook copies out (a datagram's payload is < 64 KiB) */
+#define CS_DGRAM_MAX 65536
+#define CS_SCOPE_MAX 1024
 
 /* Field types of registrations.csv (spec §3). Values are stored in the fingerprint file. */
 enum cs_field {
@@ -83,6 +87,14 @@ enum cs_channel {
 	CS_CH_NSS,
 	CS_CH_GO_TLS,
 	CS_CH_SKB,
+	CS_CH_SK_MSG,
+};
+
+/* run --capture: which hooks carry plaintext sends (the TLS uprobes work with either). */
+enum cs_capture {
+	CS_CAPTURE_AUTO,	/* sockets, else tracepoints where the socket hooks cannot load */
+	CS_CAPTURE_SOCKETS,	/* cgroup sockops + sk_msg (TCP), cgroup_skb egress (UDP) */
+	CS_CAPTURE_TRACEPOINTS, /* syscall tracepoints (every syscall of the host pays) */
 };
 
 /* Which send path produced an event (process/syscall detail for -v and tests). */
@@ -137,6 +149,11 @@ enum cs_counter {
 	CS_CNT_EXEC_TTY,      /* not held: a foreground job of a terminal's job-control shell */
 	CS_CNT_EXEC_FAILED,   /* not held: signal refused, held map or holds ring full */
 	CS_CNT_EXEC_TRACED,   /* not held: traced (the tracer would get the SIGSTOP) */
+	CS_CNT_SOCKS_ADDED,   /* TCP sockets the sockops program put under the sk_msg hook */
+	CS_CNT_SOCKS_FULL,    /* ... refused (sockhash full): their sends are not seen */
+	CS_CNT_PULL_FAIL,     /* messages the kernel could not make linear (bytes uninspected) */
+	CS_CNT_UNVERDICT_BYTES, /* TCP bytes queued without a verdict, scanned at egress */
+	CS_CNT_UNVERDICT_LOST,	/* ... not: a second gap before the first one went out */
 	CS_CNT_MAX,
 };
 

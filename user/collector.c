@@ -269,6 +269,16 @@ static void print_summary(const struct collector *c)
 		(uint64_t)cnt[CS_CNT_TLS_LOST], tls_nfiles(c->loader->tls),
 		(uint64_t)cnt[CS_CNT_DNS_ANSWERS], (uint64_t)cnt[CS_CNT_DNS_DROPS],
 		(uint64_t)cnt[CS_CNT_CARRIED], c->reloads, c->reload_errors);
+	if (c->loader->capture == CS_CAPTURE_SOCKETS)
+		fprintf(stderr,
+			"  socket hooks          %" PRIu64
+			" TCP sockets added (refused, map full %" PRIu64
+			"; %u adopted at start); %" PRIu64
+			" bytes queued without a verdict, scanned at egress (lost %" PRIu64
+			"); %" PRIu64 " messages not made linear\n",
+			(uint64_t)cnt[CS_CNT_SOCKS_ADDED], (uint64_t)cnt[CS_CNT_SOCKS_FULL],
+			c->loader->adopted.adopted, (uint64_t)cnt[CS_CNT_UNVERDICT_BYTES],
+			(uint64_t)cnt[CS_CNT_UNVERDICT_LOST], (uint64_t)cnt[CS_CNT_PULL_FAIL]);
 	if (c->loader->tls)
 		print_exec_summary(c, cnt);
 	if (c->deep) {
@@ -434,10 +444,12 @@ int collector_run(struct collector *c)
 
 	/* new executables are held from "ready" on */
 	exechold_renew(c->eh);
-	fprintf(stderr,
-		"consentry: ready: %u probes attached, %u fingerprints of %u subjects (%s)\n",
-		c->loader->nprogs, c->corr.db->nentries, c->corr.db->nsubjects,
-		c->corr.db->map ? "mapped from the file" : "compact in memory");
+	fprintf(
+	    stderr,
+	    "consentry: ready: %u probes attached (capture: %s), %u fingerprints of %u subjects "
+	    "(%s)\n",
+	    c->loader->nprogs, loader_capture_name(c->loader), c->corr.db->nentries,
+	    c->corr.db->nsubjects, c->corr.db->map ? "mapped from the file" : "compact in memory");
 	notify_ready();
 
 	while (!stop) {

@@ -22,6 +22,7 @@
 #include "log.h"
 #include "fields.h"
 #include "fpfile.h"
+#include "adopt.h"
 #include "consentry.skel.h"
 
 #include "cs_hash.h"
@@ -178,7 +179,58 @@ __u32 loader_verified_max(const struct loader *l, const char **name)
 	return verified_max(l->skel->obj, NULL, name);
 }
 
-int loader_start(struct loader *l, const struct loader_opts *o)
+/*
+ * The socket hooks (bpf/lib/sockhook.bpf.h): the sk_msg verdict on the sockhash first (a socket
+ * takes the map's programs when it is added), then sockops and the UDP egress hook on the cgroup
+ * v2 root, then the TCP sockets established before (user/adopt.c). 0 or -errno.
+ */
+static int attach_sockets(struct loader *l, const struct loader_opts *o)
+{
+	struct consentry_bpf *skel = l->skel;
+	struct adopt_stats as = {};
+	int cg, err;
+
+	if (bpf_prog_attach(bpf_program__fd(skel->progs.sk_send), bpf_map__fd(skel->maps.socks),
+			    BPF_SK_MSG_VERDICT, 0)) {
+		err = -errno;
+		pr_warn("capture: cannot attach the sk_msg program: %s", strerror(errno));
+		return err;
+	}
+	l->sk_msg_attached = 1;
+	cg = cgroup_root_fd();
+	if (cg < 0) {
+		err = -errno;
+		pr_warn("capture: no cgroup v2 hierarchy for the socket hooks: %s",
+			strerror(errno));
+		return err;
+	}
+	l->sockops_link = bpf_program__attach_cgroup(skel->progs.sk_ops, cg);
+	err = l->sockops_link ? 0 : -errno;
+	if (!err) {
+		l->skb_link = bpf_program__attach_cgroup(skel->progs.skb_send, cg);
+		err = l->skb_link ? 0 : -errno;
+	}
+	close(cg);
+	if (err) {
+		pr_warn("capture: cannot attach the cgroup socket hooks: %s", strerror(-err));
+		return err;
+	}
+	err = adopt_sockets(bpf_map__fd(skel->maps.socks), o->include_loopback, getpid(), &as);
+	if (err) {
+		pr_warn("capture: cannot adopt the TCP connections open before the start: %s",
+			strerror(-err));
+		return err;
+	}
+	l->adopted = as;
+	pr_info("capture: socket hooks; %u established TCP connections adopted (%u loopback left "
+		"out, %u failed)",
+		as.adopted, as.loopback, as.failed);
+	return 0;
+}
+
+static void release_bpf(struct loader *l);
+
+static int start_capture(struct loader *l, const struct loader_opts *o, int sockets, int *sock_fail)
 {
 	struct consentry_bpf *skel;
 	size_t nfp;
@@ -241,6 +293,26 @@ int loader_start(struct loader *l, const struct loader_opts *o)
 	bpf_program__set_autoattach(skel->progs.tp_scan, false);
 	/* attached to the cgroup v2 root below */
 	bpf_program__set_autoattach(skel->progs.skb_dns, false);
+	/* one capture design loaded: socket hooks or syscall tracepoints */
+	{
+		struct bpf_program *tp[] = {skel->progs.tp_write,    skel->progs.tp_sendto,
+					    skel->progs.tp_writev,   skel->progs.tp_sendmsg,
+					    skel->progs.tp_sendmmsg, skel->progs.tp_sendfile,
+					    skel->progs.tp_splice,   skel->progs.tp_scan};
+		struct bpf_program *sk[] = {skel->progs.sk_send, skel->progs.sk_ops,
+					    skel->progs.skb_send};
+
+		for (unsigned i = 0; i < sizeof(tp) / sizeof(tp[0]); i++)
+			bpf_program__set_autoload(tp[i], !sockets);
+		for (unsigned i = 0; i < sizeof(sk) / sizeof(sk[0]); i++) {
+			bpf_program__set_autoload(sk[i], sockets);
+			bpf_program__set_autoattach(sk[i], false);
+		}
+		/* unused maps at their smallest */
+		bpf_map__set_max_entries(skel->maps.socks, sockets ? CS_SOCKS_MAX : 1);
+		bpf_map__set_max_entries(skel->maps.dgram,
+					 sockets ? (__u32)libbpf_num_possible_cpus() : 1);
+	}
 	/* uprobes are attached per file by user/tls.c */
 	{
 		struct bpf_program *up[] = {
@@ -270,8 +342,17 @@ int loader_start(struct loader *l, const struct loader_opts *o)
 		verified_max(skel->obj, stderr, &name);
 	}
 	if (err) {
-		pr_err("cannot load the BPF programs (run with -v for the verifier log): %s",
-		       strerror(-err));
+		if (sockets) {
+			*sock_fail = 1;
+			pr_warn(
+			    "capture: cannot load the socket hook programs (run with -v for the "
+			    "verifier log): %s",
+			    strerror(-err));
+		} else {
+			pr_err(
+			    "cannot load the BPF programs (run with -v for the verifier log): %s",
+			    strerror(-err));
+		}
 		goto out;
 	}
 
@@ -353,7 +434,8 @@ int loader_start(struct loader *l, const struct loader_opts *o)
 		__u32 zero = 0;
 		int pfd = bpf_program__fd(skel->progs.tp_scan);
 
-		err = bpf_map_update_elem(bpf_map__fd(skel->maps.progs), &zero, &pfd, 0);
+		err = sockets ? 0
+			      : bpf_map_update_elem(bpf_map__fd(skel->maps.progs), &zero, &pfd, 0);
 		if (!err && o->tls) {
 			pfd = bpf_program__fd(skel->progs.up_scan);
 			err = bpf_map_update_elem(bpf_map__fd(skel->maps.up_progs), &zero, &pfd, 0);
@@ -366,8 +448,16 @@ int loader_start(struct loader *l, const struct loader_opts *o)
 	}
 	err = consentry_bpf__attach(skel);
 	if (err) {
-		pr_err("cannot attach the syscall tracepoints: %s", strerror(-err));
+		pr_err("cannot attach the tracepoints: %s", strerror(-err));
 		goto out;
+	}
+	l->capture = sockets ? CS_CAPTURE_SOCKETS : CS_CAPTURE_TRACEPOINTS;
+	if (sockets) {
+		err = attach_sockets(l, o);
+		if (err) {
+			*sock_fail = 1;
+			goto out;
+		}
 	}
 	l->nprogs = 0;
 	{
@@ -379,7 +469,7 @@ int loader_start(struct loader *l, const struct loader_opts *o)
 			__u32 len = sizeof(info);
 
 			if (bpf_program__autoload(p) && p != skel->progs.tp_scan &&
-			    strncmp(bpf_program__name(p), "up_", 3))
+			    strncmp(bpf_program__name(p), "up_", 3) && p != skel->progs.skb_dns)
 				l->nprogs++;
 			if (!bpf_obj_get_info_by_fd(bpf_program__fd(p), &info, &len))
 				pr_debug("program %s: %u instructions verified",
@@ -414,14 +504,46 @@ int loader_start(struct loader *l, const struct loader_opts *o)
 	}
 out:
 	if (err)
-		loader_release(l);
+		release_bpf(l);
 	return err;
 }
 
-void loader_release(struct loader *l)
+/*
+ * --capture auto: the socket hooks, else (they cannot load or attach here) the syscall
+ * tracepoints; errors that are not the socket hooks' are not tried again.
+ */
+int loader_start(struct loader *l, const struct loader_opts *o)
+{
+	int sock_fail = 0, err;
+
+	if (o->capture != CS_CAPTURE_TRACEPOINTS) {
+		err = start_capture(l, o, 1, &sock_fail);
+		if (!err || o->capture == CS_CAPTURE_SOCKETS || !sock_fail)
+			return err;
+		pr_warn("capture: the socket hooks cannot be used here: falling back to syscall "
+			"tracepoints (every syscall of the host pays for them)");
+	}
+	return start_capture(l, o, 0, &sock_fail);
+}
+
+const char *loader_capture_name(const struct loader *l)
+{
+	return l->capture == CS_CAPTURE_SOCKETS ? "sockets" : "tracepoints";
+}
+
+/* Everything loader_start set up but the tracefs mount (loader_preflight's). */
+static void release_bpf(struct loader *l)
 {
 	tls_free(l->tls);
 	l->tls = NULL;
+	bpf_link__destroy(l->skb_link);
+	l->skb_link = NULL;
+	bpf_link__destroy(l->sockops_link);
+	l->sockops_link = NULL;
+	if (l->sk_msg_attached && l->skel)
+		bpf_prog_detach2(bpf_program__fd(l->skel->progs.sk_send),
+				 bpf_map__fd(l->skel->maps.socks), BPF_SK_MSG_VERDICT);
+	l->sk_msg_attached = 0;
 	bpf_link__destroy(l->dns_link);
 	l->dns_link = NULL;
 	if (l->tags)
@@ -435,6 +557,11 @@ void loader_release(struct loader *l)
 	l->pre = NULL;
 	consentry_bpf__destroy(l->skel);
 	l->skel = NULL;
+}
+
+void loader_release(struct loader *l)
+{
+	release_bpf(l);
 	if (l->mounted_tracefs) {
 		umount2(TRACEFS, MNT_DETACH);
 		l->mounted_tracefs = 0;

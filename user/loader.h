@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include "cs_abi.h"
+#include "adopt.h"
 
 struct fpdb;
 struct consentry_bpf;
@@ -23,6 +24,7 @@ struct loader_opts {
 	int exec_hold;		     /* enum cs_exec_hold: stop new executables until probed */
 	int decode;		     /* hand flagged sends to the collector (--decode auto) */
 	int scan_all;		     /* --scan-all: tokenise every byte, skip no short run */
+	int capture;		     /* enum cs_capture */
 	const char *const *tls_libs; /* --tls-lib paths */
 	unsigned ntls_libs;
 };
@@ -39,6 +41,10 @@ struct loader {
 	unsigned nprogs;
 	struct tls *tls;	   /* NULL with --tls off */
 	struct bpf_link *dns_link; /* DNS answers (cgroup_skb ingress), NULL if unavailable */
+	int capture;		   /* enum cs_capture in use: sockets or tracepoints */
+	struct bpf_link *sockops_link, *skb_link; /* socket hooks on the cgroup v2 root */
+	int sk_msg_attached;			  /* sk_send on the sockhash */
+	struct adopt_stats adopted;		  /* connections open before the start */
 };
 
 /* Checks privileges, BTF and tracefs (mounting it when missing). 0 or -errno (message printed). */
@@ -48,6 +54,8 @@ int loader_start(struct loader *l, const struct loader_opts *o);
 /* The most instructions the verifier processed for one loaded program (its name in *name): the
  * kernel refuses a program at 1M. */
 __u32 loader_verified_max(const struct loader *l, const char **name);
+/* "sockets" or "tracepoints": the capture loader_start chose. */
+const char *loader_capture_name(const struct loader *l);
 /* Detach and unload everything; safe on a partly started or zeroed loader. */
 void loader_release(struct loader *l);
 

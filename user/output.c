@@ -121,9 +121,9 @@ void event_addr_str(const struct cs_event *ev, char *buf, size_t len)
 static const char *channel_name(int ch)
 {
 	static const char *const n[] = {"?",   "syscall", "openssl", "gnutls",
-					"nss", "go-tls",  "skb"};
+					"nss", "go-tls",  "skb",     "sk_msg"};
 
-	return ch > 0 && ch <= CS_CH_SKB ? n[ch] : "?";
+	return ch > 0 && ch <= CS_CH_SK_MSG ? n[ch] : "?";
 }
 
 static void json_process(FILE *f, const struct cs_event *ev, const struct proc_view *pv)

@@ -125,6 +125,11 @@ static void run_usage(FILE *f)
 	    "      --scan-all           tokenise every byte; by default runs of letters, digits\n"
 	    "                           and punctuation too short to hold a strong value are\n"
 	    "                           skipped (and tokenised after all in a send with a hit)\n"
+	    "      --capture MODE       which hooks see plaintext sends: sockets (cgroup sockops\n"
+	    "                           + sk_msg for TCP, cgroup_skb egress for UDP; nothing\n"
+	    "                           runs for other syscalls), tracepoints (syscall entry;\n"
+	    "                           every syscall of the host pays), auto (sockets, else\n"
+	    "                           tracepoints where the socket hooks cannot load; default)\n"
 	    "      --tls MODE           auto: also scan TLS plaintext of OpenSSL, GnuTLS, NSS and\n"
 	    "                           Go crypto/tls (uprobes; default); off: syscalls only\n"
 	    "      --tls-lib PATH       also probe this library or executable (repeatable)\n"
@@ -161,6 +166,7 @@ enum {
 	OPT_SCAN_ALL,
 	OPT_FP_MEMORY,
 	OPT_EXEC_HOLD,
+	OPT_CAPTURE,
 };
 
 int cmd_run(int argc, char **argv)
@@ -183,6 +189,7 @@ int cmd_run(int argc, char **argv)
 	    {"scan-all", no_argument, NULL, OPT_SCAN_ALL},
 	    {"fp-memory", required_argument, NULL, OPT_FP_MEMORY},
 	    {"exec-hold", required_argument, NULL, OPT_EXEC_HOLD},
+	    {"capture", required_argument, NULL, OPT_CAPTURE},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, 'h'},
 	    {0},
@@ -248,6 +255,19 @@ int cmd_run(int argc, char **argv)
 				lo.decode = !strcmp(optarg, "auto");
 			} else {
 				pr_err("--decode: expected auto or off, got '%s'", optarg);
+				return 2;
+			}
+			break;
+		case OPT_CAPTURE:
+			if (!strcmp(optarg, "auto")) {
+				lo.capture = CS_CAPTURE_AUTO;
+			} else if (!strcmp(optarg, "sockets")) {
+				lo.capture = CS_CAPTURE_SOCKETS;
+			} else if (!strcmp(optarg, "tracepoints")) {
+				lo.capture = CS_CAPTURE_TRACEPOINTS;
+			} else {
+				pr_err("--capture: expected auto, sockets or tracepoints, got '%s'",
+				       optarg);
 				return 2;
 			}
 			break;

@@ -63,6 +63,16 @@ struct cs_seg {
 #define CS_SK_RUN_OPEN 1 /* the last chunk ended inside a run the tokeniser was given */
 #define CS_SK_AGAIN    2 /* tokens seen again (cs_scan_done): not counted, nor known hits */
 
+/*
+ * Who sent a send, when the current task is not the sender (the socket hooks' bytes queued
+ * without a verdict: lib/sockhook.bpf.h); events and flows take it instead of the current task.
+ */
+struct cs_who {
+	__u32 pid, tid, uid, gid;
+	__u64 cgroup;
+	char comm[16];
+};
+
 /* Per-CPU scratch for one send: tokeniser state, hits so far, the chunk being scanned. */
 struct cs_state {
 	struct cs_scan scan;
@@ -83,7 +93,10 @@ struct cs_state {
 	__u64 seq; /* message id, taken at the first cs_hits record or at the event (0: none yet) */
 	__u64 retried; /* bytes of this send scanned by an earlier call (cs_retry) */
 	__u32 unkept;  /* bytes scanned in segments past CS_MAX_IOV (not in segs) */
-	__u32 _pad2;
+	__u32 kmem;    /* segs and pre hold kernel addresses (socket hooks), not user ones */
+	__u32 who_set; /* `who` holds the sender (else: the current task) */
+	__u32 _pad4;
+	struct cs_who who;
 	struct cs_hit hits[CS_MAX_HITS];
 	struct cs_scan cscan; /* the flow's open tokens continued over this send's first bytes */
 	__u32 carry;	      /* CS_CARRY_* */

@@ -227,6 +227,17 @@ static __always_inline int cs_tls_header(const __u8 *h)
 }
 
 /*
+ * n bytes of the send at src: user memory for the syscall paths and TLS plaintext, kernel
+ * memory (the message or datagram bytes) for the socket hooks (st->kmem).
+ */
+static __always_inline long cs_read(const struct cs_state *st, void *dst, __u32 n, __u64 src)
+{
+	if (st->kmem)
+		return bpf_probe_read_kernel(dst, n, (void *)src);
+	return bpf_probe_read_user(dst, n, (void *)src);
+}
+
+/*
  * Read the first chunk of a send (the first min(len, CS_CHUNK) bytes at ubuf) into st->chunk
  * before the tail call: the TLS record test looks at it, and the scan does not read it again.
  * One read instead of two saves ~100 ns per send (each probe read checks the destination
@@ -237,7 +248,7 @@ static __always_inline int cs_preload(struct cs_state *st, __u64 ubuf, __u64 len
 	__u32 n = cs_chunk_len(len > 0xffffffffULL ? 0xffffffffU : (__u32)len, 0);
 
 	st->pre.len = 0;
-	if (bpf_probe_read_user(st->chunk, n, (void *)ubuf))
+	if (cs_read(st, st->chunk, n, ubuf))
 		return 0; /* the scan reads again and counts the failure */
 	st->pre.ubuf = ubuf;
 	st->pre.len = n;
@@ -917,7 +928,7 @@ static long chunk_cb(__u32 i, void *data)
 	n = cs_chunk_len(c->len, c->off);
 	if (c->off == 0 && cs_preloaded(st, c->ubuf, n)) {
 		st->pre.len = 0; /* the entry program read these bytes already */
-	} else if (bpf_probe_read_user(st->chunk, n, (void *)(c->ubuf + c->off))) {
+	} else if (cs_read(st, st->chunk, n, c->ubuf + c->off)) {
 		/* not resident at syscall entry: the rest of the segment is uninspected */
 		st->flags |= CS_EV_READ_FAIL;
 		cnt_add(CS_CNT_READ_FAIL, 1);
@@ -959,7 +970,8 @@ __noinline int cs_retry(__u64 ubuf, __u64 len)
 	struct cs_retry *r, nr = {};
 	__u64 now = bpf_ktime_get_ns(), head = 0, tail = 0;
 
-	if (!st || len < CS_RETRY_MIN || st->nsegs)
+	/* a socket hook's bytes are what the socket took: never a retry */
+	if (!st || len < CS_RETRY_MIN || st->nsegs || st->kmem)
 		return 0;
 	if (bpf_probe_read_user(&tail, sizeof(tail), (void *)(ubuf + len - 8)) ||
 	    bpf_probe_read_user(&head, sizeof(head), (void *)ubuf))
@@ -1035,7 +1047,7 @@ __noinline int cs_sni(__u64 ubuf, __u32 len)
 		return 0;
 	n = len < CS_CHUNK ? len : CS_CHUNK;
 	n = ((n - 1) & (CS_CHUNK - 1)) + 1;
-	if (!cs_preloaded(st, ubuf, n) && bpf_probe_read_user(st->chunk, n, (void *)ubuf))
+	if (!cs_preloaded(st, ubuf, n) && cs_read(st, st->chunk, n, ubuf))
 		return 0;
 	c = st->chunk;
 	if (c[0] != 0x16 || c[5] != 0x01)
@@ -1103,6 +1115,8 @@ static __always_inline struct cs_state *send_begin(void)
 	st->seq = 0;
 	st->retried = 0;
 	st->unkept = 0;
+	st->kmem = 0;
+	st->who_set = 0;
 	st->nstrong = 0;
 	st->flags = 0;
 	st->channel = CS_CH_SYSCALL;
@@ -1131,12 +1145,15 @@ static __always_inline void flow_account(struct cs_state *st, __u64 uninspected)
 	}
 	nf.bytes_sent = st->total;
 	nf.bytes_uninspected = uninspected;
-	nf.pid = bpf_get_current_pid_tgid() >> 32;
+	nf.pid = st->who_set ? st->who.pid : bpf_get_current_pid_tgid() >> 32;
 	nf.dport = st->peer.dport;
 	nf.proto = st->peer.proto;
 	nf.v6 = st->peer.v6;
 	__builtin_memcpy(nf.daddr, st->peer.daddr, 16);
-	bpf_get_current_comm(nf.comm, sizeof(nf.comm));
+	if (st->who_set)
+		__builtin_memcpy(nf.comm, st->who.comm, sizeof(nf.comm));
+	else
+		bpf_get_current_comm(nf.comm, sizeof(nf.comm));
 	bpf_map_update_elem(&flows, &id, &nf, BPF_ANY);
 }
 
@@ -1209,7 +1226,7 @@ struct seg_walk {
 	__u32 len;
 	__u32 off;
 	__u32 base; /* offset of this segment in the send's scanned bytes */
-	__u32 _pad;
+	__u32 kmem; /* st->kmem */
 };
 
 /*
@@ -1228,6 +1245,7 @@ static __always_inline void cs_walk_segs(struct cs_state *st, struct seg_walk *w
 		w->len = st->segs[i].len;
 		w->off = 0;
 		w->base = base;
+		w->kmem = st->kmem;
 		bpf_loop(((__u64)w->len + CS_CHUNK - 1) / CS_CHUNK, cb, w, 0);
 		if (w->off < w->len)
 			break;
@@ -1256,7 +1274,8 @@ static long deep_cb(__u32 i, void *data)
 		cnt_add(CS_CNT_DEEP_DROPS, c->len - c->off);
 		return 1;
 	}
-	if (bpf_probe_read_user(r->data, n, (void *)(c->ubuf + c->off))) {
+	if (c->kmem ? bpf_probe_read_kernel(r->data, n, (void *)(c->ubuf + c->off))
+		    : bpf_probe_read_user(r->data, n, (void *)(c->ubuf + c->off))) {
 		bpf_ringbuf_discard(r, BPF_RB_NO_WAKEUP);
 		cnt_add(CS_CNT_DEEP_DROPS, c->len - c->off);
 		return 1;
@@ -1323,7 +1342,7 @@ __noinline int cs_rescan_chunk(__u64 ubuf, __u32 len, __u32 off)
 	if (!st || off >= len)
 		return 0;
 	n = cs_chunk_len(len, off);
-	if (bpf_probe_read_user(st->chunk, n, (void *)(ubuf + off)))
+	if (cs_read(st, st->chunk, n, ubuf + off))
 		return 0;
 	cs_scan_range(0, n, st->scan.pos);
 	st->scan.pos += n;
@@ -1440,18 +1459,27 @@ __noinline int cs_send_end(__u32 path)
 		cnt->c[CS_CNT_RB_DROPS]++;
 		return 0;
 	}
-	id = bpf_get_current_pid_tgid();
 	ev->ts_ns = bpf_ktime_get_ns();
-	ev->cgroup_id = bpf_get_current_cgroup_id();
 	ev->flow = st->peer.flow;
-	ev->pid = id >> 32;
-	ev->tid = (__u32)id;
-	id = bpf_get_current_uid_gid();
-	ev->uid = (__u32)id;
-	ev->gid = id >> 32;
+	if (st->who_set) {
+		ev->cgroup_id = st->who.cgroup;
+		ev->pid = st->who.pid;
+		ev->tid = st->who.tid;
+		ev->uid = st->who.uid;
+		ev->gid = st->who.gid;
+		__builtin_memcpy(ev->comm, st->who.comm, sizeof(ev->comm));
+	} else {
+		id = bpf_get_current_pid_tgid();
+		ev->cgroup_id = bpf_get_current_cgroup_id();
+		ev->pid = id >> 32;
+		ev->tid = (__u32)id;
+		id = bpf_get_current_uid_gid();
+		ev->uid = (__u32)id;
+		ev->gid = id >> 32;
+		bpf_get_current_comm(ev->comm, sizeof(ev->comm));
+	}
 	ev->bytes_total = st->total > 0xffffffffULL ? 0xffffffff : (__u32)st->total;
 	ev->bytes_inspected = st->inspected;
-	bpf_get_current_comm(ev->comm, sizeof(ev->comm));
 	__builtin_memcpy(ev->daddr, st->peer.daddr, 16);
 	ev->dport = st->peer.dport;
 	ev->channel = st->channel;

@@ -74,7 +74,7 @@ scoped_send() {
 	expect_finding '.subject == "u005" and .fields == ["phone"] and .verdict == "unconsented"
 		and .recipient == "databroker" and .destination.ip == $broker
 		and .destination.port == $port_udp and .process.pid == '"$pid"'
-		and .process.comm == "python3" and .process.cgroup == "'"$cg"'" and .channel == "syscall"'
+		and .process.comm == "python3" and .process.cgroup == "'"$cg"'" and .channel == $udp'
 }
 
 scoped_send 15

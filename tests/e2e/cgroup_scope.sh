@@ -93,13 +93,13 @@ expect_finding '.subject == "u005" and .fields == ["phone"] and .verdict == "unc
 	and .recipient_kind == "third-party" and .destination.ip == $broker
 	and .destination.port == $port_raw and .process.pid == '"$in_pid"'
 	and .process.comm == "python3" and .process.cgroup == "'"$CG_REL"'"
-	and .channel == "syscall"'
+	and .channel == $tcp'
 expect_finding '.subject == "u004" and .fields == ["email"] and .verdict == "unconsented"
 	and .unconsented_fields == ["email"] and .recipient == "databroker"
 	and .recipient_kind == "third-party" and .destination.ip == $broker
 	and .destination.port == $port_udp and .process.pid == '"$nested_pid"'
 	and .process.comm == "python3" and .process.cgroup == "'"$CG_REL/nested"'"
-	and .channel == "syscall"'
+	and .channel == $udp'
 expect_no_raw_values
 
 # The absolute path of the same cgroup selects the same scope: only the nested sender now.
@@ -115,7 +115,7 @@ expect_finding '.subject == "u001" and .fields == ["phone"] and .verdict == "unc
 	and .recipient == "databroker" and .destination.ip == $broker
 	and .destination.port == $port_raw and .process.pid == '"$nested_pid"'
 	and .process.comm == "python3" and .process.cgroup == "'"$CG_REL/nested"'"
-	and .channel == "syscall"'
+	and .channel == $tcp'
 expect_no_raw_values
 
 # Not a cgroup v2 directory: a usage error naming it, before anything is loaded.

@@ -15,5 +15,5 @@ expect_findings 1
 expect_finding '.subject == "u002" and .verdict == "unconsented" and .fields == ["email", "phone"]
 	and .unconsented_fields == ["email"] and .recipient == "adpartner"
 	and .recipient_kind == "third-party" and .destination.ip == $ad
-	and .destination.port == $port_http and .process.comm == "curl" and .channel == "syscall"'
+	and .destination.port == $port_http and .process.comm == "curl" and .channel == $tcp'
 expect_no_raw_values

@@ -17,7 +17,7 @@ monitor_stop
 expect_findings 4
 expect_every '.recipient == "adpartner" and .recipient_kind == "third-party"
 	and .destination.ip == $ad and .destination.port == $port_http
-	and .process.comm == "curl" and .channel == "syscall"'
+	and .process.comm == "curl" and .channel == $tcp'
 expect_finding '.subject == "u003" and .verdict == "unconsented" and .fields == ["email", "phone"]
 	and .unconsented_fields == ["email", "phone"]'
 expect_finding '.subject == "u004" and .verdict == "consented" and .fields == ["email"]

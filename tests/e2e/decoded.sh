@@ -54,7 +54,7 @@ send_py $B $P 'b"POST /w HTTP/1.1\r\nContent-Encoding: gzip\r\n\r\n" + gzip.comp
 wait_findings 9
 monitor_stop
 expect_findings 9
-expect_every '.verdict == "unconsented" and .channel == "syscall" and .destination.ip == $broker'
+expect_every '.verdict == "unconsented" and .channel == $tcp and .destination.ip == $broker'
 expect_finding '.subject == "u001" and .fields == ["phone"] and .evidence.encodings == ["base64"]'
 expect_finding '.subject == "u002" and .fields == ["email"] and .evidence.encodings == ["base64"]'
 expect_finding '.subject == "u003" and .fields == ["email"] and .evidence.encodings == ["json-escape"]'

@@ -46,7 +46,7 @@ wait_findings 2
 monitor_stop
 expect_findings 2
 expect_every '.subject == "u005" and .fields == ["phone"] and .verdict == "unconsented"
-	and .process.comm == "python3" and .channel == "syscall"'
+	and .process.comm == "python3" and .channel == $tcp'
 expect_finding '.recipient == "tracker-api" and .recipient_kind == "third-party"
 	and .destination.ip == $hostsel and .destination.port == $port_raw
 	and .destination.host == "api.tracker.example"'

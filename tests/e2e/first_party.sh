@@ -25,7 +25,7 @@ wait_findings 3
 monitor_stop
 expect_findings 3
 expect_every '.verdict == "exempt" and .subject == "u001" and .fields == ["email", "phone"]
-	and .destination.port == $port_http and .process.comm == "curl" and .channel == "syscall"'
+	and .destination.port == $port_http and .process.comm == "curl" and .channel == $tcp'
 expect_finding '.recipient == "acme" and .recipient_kind == "first-party" and .destination.ip == $first'
 expect_finding '.recipient == "acme" and .recipient_kind == "first-party" and .destination.ip == $first6'
 expect_finding '.recipient == "mailcloud" and .recipient_kind == "processor" and .destination.ip == $proc'

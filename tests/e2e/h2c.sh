@@ -45,7 +45,7 @@ h2_curl "http://api.tracker.example:$H2_PORT/cs.Profile/Update" -- \
 wait_findings 8
 monitor_stop
 expect_findings 8
-common='.verdict == "unconsented" and .channel == "syscall"
+common='.verdict == "unconsented" and .channel == $tcp
 	and (.process.comm == "curl" or .process.comm == "cs-h2c")
 	and .destination.port == $port_h2 and .message.bytes > 0 and .message.subjects == 1
 	and .message.http.version == "2" and .message.http.method == "POST"'

@@ -23,7 +23,7 @@ send_all
 wait_findings 3
 monitor_stop
 expect_findings 3
-expect_every '.verdict == "unconsented" and .recipient == "databroker" and .channel == "syscall"
+expect_every '.verdict == "unconsented" and .recipient == "databroker" and .channel == $tcp
 	and .message.http.version == "1.1" and .message.http.method == "POST"
 	and .message.subjects == 1'
 expect_finding '.subject == "u001" and .fields == ["email", "phone"]

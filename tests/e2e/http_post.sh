@@ -13,7 +13,7 @@ expect_findings 1
 expect_finding '.verdict == "unconsented" and .subject == "u005" and .fields == ["phone"]
 	and .unconsented_fields == ["phone"] and .recipient == "databroker"
 	and .recipient_kind == "third-party" and .destination.ip == $broker
-	and .destination.port == $port_http and .process.comm == "curl" and .channel == "syscall"
+	and .destination.port == $port_http and .process.comm == "curl" and .channel == $tcp
 	and (.process.pid | type) == "number" and .evidence.bytes_inspected > 0
 	and (.evidence.fingerprints | length) >= 1 and (.time | test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T"))'
 expect_no_raw_values

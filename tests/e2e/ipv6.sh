@@ -15,9 +15,9 @@ expect_findings 2
 expect_finding '.subject == "u001" and .fields == ["email"] and .verdict == "unconsented"
 	and .recipient == "databroker" and .recipient_kind == "third-party"
 	and .destination.ip == $broker6 and .destination.port == $port_http
-	and .process.comm == "curl" and .channel == "syscall"'
+	and .process.comm == "curl" and .channel == $tcp'
 expect_finding '.subject == "u005" and .fields == ["phone"] and .verdict == "unconsented"
 	and .recipient == "databroker" and .recipient_kind == "third-party"
 	and .destination.ip == $broker6 and .destination.port == $port_udp
-	and .process.comm == "python3" and .channel == "syscall"'
+	and .process.comm == "python3" and .channel == $udp'
 expect_no_raw_values

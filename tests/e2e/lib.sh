@@ -80,6 +80,12 @@ KEY=
 CONSENT=
 RECIPIENTS=
 JQ_VARS=()
+# CS_CAPTURE (auto, sockets, tracepoints; unset: the monitor's default) is passed to every
+# monitor_start; the channel of plain TCP and UDP sends in findings ($tcp, $udp in jq) follows.
+case "${CS_CAPTURE:-auto}" in
+tracepoints) CH_TCP=syscall CH_UDP=syscall ;;
+*) CH_TCP=sk_msg CH_UDP=skb ;;
+esac
 
 info() {
 	echo "# $*"
@@ -173,7 +179,7 @@ e2e_setup() {
 	IP_UNKNOWN=$v4.50 IP_HOSTSEL=$v4.60
 	IP6_PEER=$v6::2 IP6_FIRST=$v6::10 IP6_PROC=$v6::20 IP6_AD=$v6::30 IP6_BROKER=$v6::40
 	IP6_UNKNOWN=$v6::50 IP6_HOSTSEL=$v6::60
-	JQ_VARS=(--arg v4p "$v4." --arg v6p "$v6::"
+	JQ_VARS=(--arg v4p "$v4." --arg v6p "$v6::" --arg tcp "$CH_TCP" --arg udp "$CH_UDP"
 		--arg peer "$IP_PEER" --arg first "$IP_FIRST" --arg proc "$IP_PROC"
 		--arg ad "$IP_AD" --arg broker "$IP_BROKER" --arg unknown "$IP_UNKNOWN"
 		--arg hostsel "$IP_HOSTSEL" --arg peer6 "$IP6_PEER" --arg first6 "$IP6_FIRST"
@@ -200,9 +206,10 @@ cs_enroll() {
 # monitor_start [run options...]: findings to $FINDINGS (jsonl unless --format given),
 # stderr to $MONLOG; returns once "ready" is logged (20 s timeout).
 monitor_start() {
-	local i fmt=(--format jsonl) a
+	local i fmt=(--format jsonl) a cap=(${CS_CAPTURE:+--capture "$CS_CAPTURE"})
 	for a in "$@"; do
 		[[ "$a" == --format ]] && fmt=()
+		[[ "$a" == --capture ]] && cap=()
 	done
 	[[ -z "$MON_PID" ]] || fail "monitor_start: a monitor is already running"
 	MON_RUN=$((MON_RUN + 1))
@@ -212,7 +219,7 @@ monitor_start() {
 	# Started like any script would: in the background of a non-interactive shell, where
 	# SIGINT is inherited as ignored (the monitor must still stop on it; kernel-facts.md).
 	"$CONSENTRY" run -f "$FP" -k "$KEY" -c "$CONSENT" -R "$RECIPIENTS" -o "$FINDINGS" \
-		"${fmt[@]}" "$@" </dev/null >"$WORK/monitor-$MON_RUN.stdout" 2>"$MONLOG" &
+		"${fmt[@]}" "${cap[@]}" "$@" </dev/null >"$WORK/monitor-$MON_RUN.stdout" 2>"$MONLOG" &
 	MON_PID=$!
 	for ((i = 0; i < 200; i++)); do
 		grep -q ready "$MONLOG" && return 0

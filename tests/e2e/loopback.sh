@@ -39,9 +39,9 @@ monitor_stop
 expect_findings 3
 expect_finding '.subject == "u005" and .fields == ["phone"] and .verdict == "unconsented"
 	and .recipient == null and .recipient_kind == "unknown" and .destination.ip == "127.0.0.1"
-	and .destination.port == '"$lport"' and .process.comm == "curl" and .channel == "syscall"'
+	and .destination.port == '"$lport"' and .process.comm == "curl" and .channel == $tcp'
 expect_finding '.subject == "u005" and .fields == ["phone"] and .verdict == "unconsented"
 	and .recipient == null and .recipient_kind == "unknown" and .destination.ip == "::1"
-	and .destination.port == '"$lport"' and .process.comm == "curl" and .channel == "syscall"'
+	and .destination.port == '"$lport"' and .process.comm == "curl" and .channel == $tcp'
 expect_finding '.subject == "u004" and .destination.ip == $broker and .recipient == "databroker"'
 expect_no_raw_values

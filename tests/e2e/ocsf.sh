@@ -65,7 +65,7 @@ ocsf_expect '.actor.process.comm == "curl" and (.actor.process.pid | type) == "n
 ocsf_expect '.consentry.verdict == "unconsented" and .consentry.subject == "u002"
 	and .consentry.fields == ["email", "phone"] and .consentry.unconsented_fields == ["email"]
 	and .consentry.recipient == "adpartner" and .consentry.recipient_kind == "third-party"
-	and .consentry.channel == "syscall"'
+	and .consentry.channel == $tcp'
 
 # --- text
 monitor_start --format text

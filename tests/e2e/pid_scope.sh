@@ -30,5 +30,5 @@ expect_findings 1
 expect_finding '.subject == "u005" and .fields == ["phone"] and .verdict == "unconsented"
 	and .recipient == "databroker" and .destination.ip == $broker
 	and .destination.port == $port_raw and .process.pid == '"$spid"'
-	and .process.comm == "python3" and .channel == "syscall"'
+	and .process.comm == "python3" and .channel == $tcp'
 expect_no_raw_values

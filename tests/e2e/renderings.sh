@@ -20,7 +20,7 @@ monitor_stop
 expect_findings 5
 expect_every '.verdict == "unconsented" and .recipient == "databroker"
 	and .recipient_kind == "third-party" and .destination.ip == $broker
-	and .channel == "syscall"'
+	and .channel == $tcp'
 expect_finding '.subject == "u005" and .fields == ["phone"] and .destination.port == $port_http
 	and .process.comm == "curl"'
 expect_finding '.subject == "u004" and .fields == ["email"] and .destination.port == $port_http

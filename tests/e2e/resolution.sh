@@ -16,7 +16,7 @@ wait_findings 4
 monitor_stop
 expect_findings 4
 expect_every '.subject == "u005" and .fields == ["phone"] and .verdict == "unconsented"
-	and .recipient_kind == "third-party" and .process.comm == "curl" and .channel == "syscall"'
+	and .recipient_kind == "third-party" and .process.comm == "curl" and .channel == $tcp'
 expect_finding '.recipient == "analytics" and .destination.ip == $ad
 	and .destination.port == $port_http2'
 expect_finding '.recipient == "adpartner" and .destination.ip == $ad

@@ -74,7 +74,7 @@ expect_findings 2
 expect_every '.verdict == "unconsented" and .recipient == "databroker"
 	and .recipient_kind == "third-party" and .destination.ip == $broker
 	and .destination.port == $port_udp and .process.comm == "python3"
-	and .channel == "syscall"'
+	and .channel == $udp'
 expect_finding '.subject == "u001" and .fields == ["phone"] and .unconsented_fields == ["phone"]'
 expect_finding '.subject == "u002" and .fields == ["email"] and .unconsented_fields == ["email"]'
 expect_no_raw_values
@@ -91,7 +91,7 @@ wait_findings 2
 monitor_stop
 expect_findings 2
 expect_every '.verdict == "unconsented" and .destination.port == $port_udp
-	and .process.comm == "python3" and .channel == "syscall"'
+	and .process.comm == "python3" and .channel == $udp'
 expect_finding '.subject == "u003" and .fields == ["email"] and .recipient == "databroker"
 	and .recipient_kind == "third-party" and .destination.ip == $broker'
 expect_finding '.subject == "u005" and .fields == ["phone"] and .recipient == null
@@ -117,7 +117,7 @@ monitor_stop
 expect_findings 2
 expect_every '.verdict == "unconsented" and .recipient == "databroker"
 	and .destination.ip == $broker and .destination.port == $port_udp
-	and .process.comm == "python3" and .channel == "syscall"'
+	and .process.comm == "python3" and .channel == $udp'
 expect_finding '.subject == "u001" and .fields == ["phone"]'
 expect_finding '.subject == "u004" and .fields == ["email"]'
 expect_no_raw_values

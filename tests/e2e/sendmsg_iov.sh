@@ -30,9 +30,9 @@ expect_findings 2
 expect_finding '.subject == "u001" and .fields == ["email", "phone"] and .verdict == "unconsented"
 	and .unconsented_fields == ["email", "phone"] and .recipient == "databroker"
 	and .recipient_kind == "third-party" and .destination.ip == $broker
-	and .destination.port == $port_raw and .process.comm == "python3" and .channel == "syscall"'
+	and .destination.port == $port_raw and .process.comm == "python3" and .channel == $tcp'
 expect_finding '.subject == "u004" and .fields == ["email"] and .verdict == "unconsented"
 	and .recipient == "databroker" and .recipient_kind == "third-party"
 	and .destination.ip == $broker and .destination.port == $port_udp
-	and .process.comm == "python3" and .channel == "syscall"'
+	and .process.comm == "python3" and .channel == $udp'
 expect_no_raw_values

@@ -54,7 +54,7 @@ done(s)
 
 check() {
 	expect_findings 4
-	expect_every '.recipient == "databroker" and .destination.ip == $broker and .channel == "syscall"'
+	expect_every '.recipient == "databroker" and .destination.ip == $broker and .channel == $tcp'
 	expect_finding '.subject == "u001" and .fields == ["name", "phone"] and .evidence.encodings == []'
 	expect_finding '.subject == "u002" and .fields == ["phone"] and .evidence.encodings == ["split"]'
 	expect_finding '.subject == "u004" and .fields == ["email"] and .evidence.encodings == []'

@@ -63,9 +63,9 @@ s.close()
 wait_findings 5
 monitor_stop
 expect_findings 5
-expect_finding '.subject == "u001" and .fields == ["phone"] and .channel == "syscall"
+expect_finding '.subject == "u001" and .fields == ["phone"] and .channel == $tcp
 	and .evidence.encodings == ["split"]'
-expect_finding '.subject == "u003" and .fields == ["email"] and .channel == "syscall"
+expect_finding '.subject == "u003" and .fields == ["email"] and .channel == $tcp
 	and .evidence.encodings == ["split"]'
 expect_finding '.subject == "u005" and .fields == ["phone"] and .evidence.encodings == ["split"]'
 expect_finding '.subject == "u002" and .fields == ["email"] and .evidence.encodings == []'

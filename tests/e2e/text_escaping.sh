@@ -30,7 +30,7 @@ expect_findings 1
 expect_finding '.subject == "u005" and .fields == ["phone"] and .verdict == "unconsented"
 	and .recipient == "databroker" and .destination.ip == $broker
 	and .destination.port == $port_udp and .process.comm == "ev\nil\"x\\y"
-	and .channel == "syscall"'
+	and .channel == $udp'
 
 # ocsf
 monitor_start --format ocsf
@@ -54,7 +54,7 @@ monitor_stop
 n=$(grep -a -c -F "dest=$IP_BROKER:$PORT_UDP " "$FINDINGS" || true)
 ((n == 1)) || fail "text: expected 1 line for $IP_BROKER:$PORT_UDP, got $n"
 line=$(grep -a -F "dest=$IP_BROKER:$PORT_UDP " "$FINDINGS")
-[[ "$line" == *unconsented*u005*" pid="*" channel=syscall msg="*" subjects=1" ]] ||
+[[ "$line" == *unconsented*u005*" pid="*" channel="$CH_UDP" msg="*" subjects=1" ]] ||
 	fail "text: the finding line was cut by the process name: $(cat -A "$FINDINGS")"
 if grep -a -q -E '^il"' "$FINDINGS"; then
 	fail "text: the process name broke the finding over two lines: $(cat -A "$FINDINGS")"

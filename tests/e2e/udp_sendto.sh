@@ -14,5 +14,5 @@ expect_findings 1
 expect_finding '.verdict == "unconsented" and .subject == "u004" and .fields == ["email"]
 	and .unconsented_fields == ["email"] and .recipient == "databroker"
 	and .recipient_kind == "third-party" and .destination.ip == $broker
-	and .destination.port == $port_udp and .process.comm == "python3" and .channel == "syscall"'
+	and .destination.port == $port_udp and .process.comm == "python3" and .channel == $udp'
 expect_no_raw_values

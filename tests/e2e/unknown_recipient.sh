@@ -14,9 +14,9 @@ expect_findings 2
 expect_finding '.subject == "u001" and .fields == ["email"] and .verdict == "unconsented"
 	and .unconsented_fields == ["email"] and .recipient == null and .recipient_kind == "unknown"
 	and .destination.ip == $unknown and .destination.port == $port_http
-	and .process.comm == "curl" and .channel == "syscall"'
+	and .process.comm == "curl" and .channel == $tcp'
 expect_finding '.subject == "u002" and .fields == ["phone"] and .verdict == "unconsented"
 	and .recipient == null and .recipient_kind == "unknown"
 	and .destination.ip == $peer6 and .destination.port == $port_raw
-	and .process.comm == "python3" and .channel == "syscall"'
+	and .process.comm == "python3" and .channel == $tcp'
 expect_no_raw_values

@@ -48,7 +48,7 @@ for form in compact mapped; do
 	# To the broker (cases 2-4): exactly u001 [name, phone], u005 [phone], u005 [name, phone].
 	expect_every '.destination.ip != $broker or (.verdict == "unconsented"
 		and .recipient == "databroker" and .recipient_kind == "third-party"
-		and .process.comm == "python3" and .channel == "syscall")'
+		and .process.comm == "python3" and (.channel == $tcp or .channel == $udp))'
 	expect_finding '.subject == "u001" and .fields == ["name", "phone"]
 		and .unconsented_fields == ["name", "phone"] and .destination.ip == $broker
 		and .destination.port == $port_http2'
@@ -61,13 +61,13 @@ for form in compact mapped; do
 	expect_finding '.subject == "u003" and .fields == ["address", "birthdate", "email"]
 		and .unconsented_fields == ["address", "birthdate", "email"] and .verdict == "unconsented"
 		and .recipient == null and .recipient_kind == "unknown" and .destination.ip == $unknown
-		and .destination.port == $port_raw and .process.comm == "python3" and .channel == "syscall"'
+		and .destination.port == $port_raw and .process.comm == "python3" and .channel == $tcp'
 	# Case 6: u002 [name, phone] to adpartner, unconsented for the name only.
 	expect_finding '.subject == "u002" and .fields == ["name", "phone"]
 		and .unconsented_fields == ["name"] and .verdict == "unconsented"
 		and .recipient == "adpartner" and .recipient_kind == "third-party"
 		and .destination.ip == $ad and .destination.port == $port_raw
-		and .process.comm == "python3" and .channel == "syscall"'
+		and .process.comm == "python3" and .channel == $tcp'
 	expect_finding '.subject == "u001" and .fields == ["name", "phone"]
 		and .destination.ip == $unknown and .destination.port == $port_raw2'
 	expect_finding '.subject == "u005" and .fields == ["name", "phone"]

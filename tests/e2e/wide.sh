@@ -44,7 +44,7 @@ monitor_stop
 
 expect_findings 5
 expect_every '.verdict == "unconsented" and .recipient == "databroker"
-	and .destination.ip == $broker and .channel == "syscall" and .process.comm == "python3"'
+	and .destination.ip == $broker and .channel == $tcp and .process.comm == "python3"'
 expect_finding '.subject == "u001" and .fields == ["email", "phone"] and .evidence.encodings == ["utf-16"]'
 expect_finding '.subject == "u002" and .fields == ["email"] and .evidence.encodings == ["utf-16"]'
 expect_finding '.subject == "u003" and .fields == ["phone"] and .evidence.encodings == ["fullwidth"]'

@@ -40,6 +40,6 @@ for port in port_raw port_raw2; do
 		and .unconsented_fields == ["national_id"] and .recipient == "databroker"
 		and .recipient_kind == "third-party" and .destination.ip == $broker
 		and .destination.port == $'"$port"' and .process.comm == "python3"
-		and .channel == "syscall"'
+		and .channel == $tcp'
 done
 expect_no_raw_values
