@@ -40,7 +40,8 @@ struct cs_sk {
 	__u32 seen_end;	  /* TCP: sequence number after the last byte a verdict (or skb_send) saw */
 	__u32 hole_start; /* [hole_start, hole_end): queued before seen_end without a verdict */
 	__u32 hole_end;
-	__u32 seq_set;	   /* seen_end is valid */
+	__u16 seq_set; /* seen_end is valid */
+	__u16 refused; /* not under the sk_msg hook (sockhash full, or another program's) */
 	struct cs_who who; /* the last sender */
 };
 
@@ -267,6 +268,8 @@ SEC("sockops")
 int sk_ops(struct bpf_sock_ops *skops)
 {
 	__u32 op = skops->op, family = skops->family;
+	struct bpf_sock *sk;
+	struct cs_sk *s;
 	__u64 key;
 
 	if (op != BPF_SOCK_OPS_ACTIVE_ESTABLISHED_CB && op != BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB)
@@ -287,19 +290,33 @@ int sk_ops(struct bpf_sock_ops *skops)
 		}
 	}
 	key = bpf_get_socket_cookie(skops);
-	if (bpf_sock_hash_update(skops, &socks, &key, BPF_NOEXIST))
-		cnt_add(CS_CNT_SOCKS_FULL, 1);
-	else
+	if (!bpf_sock_hash_update(skops, &socks, &key, BPF_NOEXIST)) {
 		cnt_add(CS_CNT_SOCKS_ADDED, 1);
+		return 1;
+	}
+	/*
+	 * Refused: the map is full, or the socket is under another sk_msg program already (one
+	 * per socket). Its bytes are counted uninspected at egress (skb_tcp), never silent.
+	 */
+	cnt_add(CS_CNT_SOCKS_FULL, 1);
+	sk = skops->sk;
+	s = sk ? bpf_sk_storage_get(&sk_flow, sk, NULL, BPF_SK_STORAGE_GET_F_CREATE) : NULL;
+	if (s)
+		s->refused = 1;
 	return 1;
 }
 
-/* Copy [off, off + len) of the packet into this CPU's slot; returns the bytes copied. */
-static __always_inline __u32 skb_copy(struct __sk_buff *skb, struct cs_dgram *d, __u32 off,
-				      __u32 len)
+/*
+ * Copy [off, off + len) of the packet into this CPU's slot; returns the bytes copied. A global
+ * function: its loop is verified once, not on every path that reaches it.
+ */
+__noinline int skb_copy(struct __sk_buff *skb, __u32 off, __u32 len)
 {
-	__u32 i, got = 0;
+	__u32 i, got = 0, cpu = bpf_get_smp_processor_id();
+	struct cs_dgram *d = bpf_map_lookup_elem(&dgram, &cpu);
 
+	if (!skb || !d)
+		return 0;
 	/* CS_CHUNK at a time: bpf_skb_load_bytes wants a bounded length */
 	for (i = 0; i < CS_DGRAM_MAX / CS_CHUNK; i++) {
 		__u32 at = i * CS_CHUNK, n;
@@ -324,13 +341,37 @@ static __always_inline void skb_scan(struct __sk_buff *skb, struct cs_state *st,
 
 	if (!d)
 		return;
-	got = skb_copy(skb, d, off, len);
+	got = skb_copy(skb, off, len);
 	st->total = len - got;
 	if (got < len) {
 		st->flags |= CS_EV_READ_FAIL;
 		cnt_add(CS_CNT_READ_FAIL, 1);
 	}
 	sk_scan(st, sk_addr(st, d->data), got);
+}
+
+/*
+ * A segment of a socket the sk_msg hook refused: its new bytes are counted uninspected for the
+ * flow (the current task stands for the sender: usually the sender, in its sendmsg).
+ */
+static __always_inline void skb_refused(struct cs_state *st, struct cs_sk *s, __u32 seq,
+					__u32 end, const __u8 *h)
+{
+	if (s->seq_set && !seq_before(s->seen_end, end))
+		return; /* a retransmission */
+	if (!s->flow)
+		s->flow = (1ULL << 63) | (__sync_fetch_and_add(&sk_flow_seq, 1) + 1);
+	s->seen_end = end;
+	s->seq_set = 1;
+	if (!in_scope(bpf_get_current_pid_tgid() >> 32))
+		return;
+	send_begin();
+	st->peer.dport = (__u16)h[2] << 8 | h[3];
+	st->peer.proto = CS_IPPROTO_TCP;
+	st->peer.flow = s->flow;
+	st->channel = CS_CH_SKB;
+	st->total = end - seq;
+	cs_send_end(0);
 }
 
 /*
@@ -348,13 +389,17 @@ static __always_inline __u32 skb_tcp(struct __sk_buff *skb, struct cs_state *st,
 
 	sk = sk ? bpf_sk_fullsock(sk) : NULL;
 	s = sk ? bpf_sk_storage_get(&sk_flow, sk, NULL, 0) : NULL;
-	if (!s || !s->seq_set || bpf_skb_load_bytes(skb, *off, h, sizeof(h)))
+	if (!s || !(s->seq_set || s->refused) || bpf_skb_load_bytes(skb, *off, h, sizeof(h)))
 		return 0;
 	hlen = *off + (h[12] >> 4) * 4;
 	if (skb->len <= hlen)
 		return 0;
 	seq = (__u32)h[4] << 24 | (__u32)h[5] << 16 | (__u32)h[6] << 8 | h[7];
 	end = seq + (skb->len - hlen);
+	if (s->refused) {
+		skb_refused(st, s, seq, end, h);
+		return 0;
+	}
 	if (seq_before(s->seen_end, end)) {
 		from = seq_before(seq, s->seen_end) ? s->seen_end : seq;
 		to = end;
