@@ -272,8 +272,8 @@ static void print_summary(const struct collector *c)
 	if (c->loader->capture == CS_CAPTURE_SOCKETS)
 		fprintf(stderr,
 			"  socket hooks          %" PRIu64
-			" TCP sockets added (refused, map full %" PRIu64
-			"; %u adopted at start); %" PRIu64
+			" TCP sockets added (refused: map full or under another sk_msg program %" PRIu64
+			", their bytes counted uninspected; %u adopted at start); %" PRIu64
 			" bytes queued without a verdict, scanned at egress (lost %" PRIu64
 			"); %" PRIu64 " messages not made linear\n",
 			(uint64_t)cnt[CS_CNT_SOCKS_ADDED], (uint64_t)cnt[CS_CNT_SOCKS_FULL],
