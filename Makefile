@@ -39,7 +39,7 @@ BIN := $(O)/consentry
 .SECONDARY:
 .PHONY: all test unit check format demo bench eval gen clean help setup install
 
-all: $(BIN) $(UNIT_BINS) $(BPFTEST_BINS) $(O)/skmsg-loader
+all: $(BIN) $(UNIT_BINS) $(BPFTEST_BINS) $(O)/hooktax
 
 help:
 	@echo 'targets:'
@@ -128,20 +128,20 @@ demo: setup
 	$(Q)scripts/demo $(BIN)
 
 bench: setup
-	$(Q)$(MAKE) --no-print-directory $(BIN) $(O)/skmsg-loader
+	$(Q)$(MAKE) --no-print-directory $(BIN) $(O)/hooktax
 	$(Q)scripts/bench $(BIN)
 
-# the sk_msg prototype's loader; make bench uses its empty tracepoints ("tp") as the HTTP
-# phase's third mode, the tracepoint tax alone
-$(O)/skmsg-loader: scripts/skmsg-loader.c $(O)/skmsg.skel.h $(O)/libconsentry.a
+# the bench's "tax" modes: each capture's hooks with empty programs (bpf/hooktax.bpf.c)
+$(O)/hooktax: scripts/hooktax.c $(O)/hooktax.skel.h
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $< $(O)/libconsentry.a $(LIBBPF_LIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $< $(LIBBPF_LIBS) -o $@
 
 eval: setup
 	$(Q)$(MAKE) --no-print-directory $(BIN)
 	$(Q)scripts/eval $(BIN)
 
-CHECK_SRCS = $(wildcard user/*.[ch] include/*.h bpf/*.bpf.c bpf/lib/*.h tests/unit/*.[ch] tests/bpf/*.[ch])
+CHECK_SRCS = $(wildcard user/*.[ch] include/*.h bpf/*.bpf.c bpf/lib/*.h tests/unit/*.[ch] tests/bpf/*.[ch]) \
+	scripts/hooktax.c
 
 format:
 	$(Q)clang-format -i $(CHECK_SRCS)
