@@ -2,7 +2,7 @@
 /*
  * The kernel's tag table (include/cs_abi.h struct cs_bucket, include/cs_hash.h addressing):
  * sizing, partial-key cuckoo insertion and the fill from a fingerprint DB. Used by the loader
- * (user/loader.c) and by the sk_msg prototype's loader (scripts/skmsg-loader.c).
+ * (user/loader.c).
  */
 #include <errno.h>
 #include <stdlib.h>
