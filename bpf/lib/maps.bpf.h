@@ -28,6 +28,11 @@ const volatile __u32 cfg_strong_min = 0;
 /* the DB has weak fields: a send with a hit and skipped runs is tokenised again whole */
 const volatile __u8 cfg_rescan = 1;
 const volatile __u8 cfg_tls = 0; /* TLS library probes attached: claim their plaintext */
+/*
+ * --scan-in collector: no send is tokenised here; every send's bytes go to the collector
+ * (cs_deep records, event flag CS_EVX_CSCAN), which scans them with SIMD (user/cscan.h).
+ */
+const volatile __u8 cfg_scan_collector = 0;
 
 /* Peer and process of the send being scanned. */
 struct cs_peer {

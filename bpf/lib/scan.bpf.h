@@ -933,7 +933,9 @@ static long chunk_cb(__u32 i, void *data)
 		cs_h2_begin(n);
 	pos = st->scan.pos;
 #if CS_FLOOR != 1
-	if (cfg_skip_len) {
+	if (cfg_scan_collector) {
+		/* the collector tokenises the bytes handed over (cs_send_end) */
+	} else if (cfg_skip_len) {
 		cs_scan_live(st, n, pos);
 	} else {
 		cs_wide_exact(0xffff, n);
@@ -1360,7 +1362,7 @@ __noinline int cs_scan_done(void)
 
 	/* nothing skipped: every token was seen, but a first pass with cfg_strong_min set looked
 	 * up no weak one */
-	if (!st || (!st->skipped && !cfg_strong_min))
+	if (!st || cfg_scan_collector || (!st->skipped && !cfg_strong_min))
 		return 0;
 	cnt_add(CS_CNT_SKIPPED, st->skipped);
 	if (!cfg_rescan)
@@ -1424,7 +1426,9 @@ __noinline int cs_send_end(__u32 path)
 		st->flags |= CS_EV_TRUNCATED;
 		flow_account(st, uninspected);
 	}
-	deep = st->inspected && ((st->scan.trig & CS_TRIG_ALL) || st->deep_left);
+	/* --scan-in collector: every send's bytes (the collector refuses it with --decode off) */
+	deep = st->inspected &&
+	       (cfg_scan_collector || (st->scan.trig & CS_TRIG_ALL) || st->deep_left);
 	if (deep && !cfg_decode) {
 		cnt->c[CS_CNT_NOT_DECODED]++;
 		deep = 0;
@@ -1462,7 +1466,7 @@ __noinline int cs_send_end(__u32 path)
 	ev->seq = seq;
 	ev->deep_len = deep_len;
 	ev->req_len = (st->flags & CS_EV_REQ) ? st->req_len : 0;
-	ev->_pad = 0;
+	ev->xflags = cfg_scan_collector && deep_len ? CS_EVX_CSCAN : 0;
 	ev->h2_off = (st->flags & CS_EV_H2) ? st->h2_off : 0;
 	ev->h2_len = (st->flags & CS_EV_H2) ? (__u32)(st->total - st->retried) : 0;
 	ev->_pad2 = 0;
