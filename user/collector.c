@@ -234,6 +234,8 @@ static void print_summary(const struct collector *c)
 		cnt[CS_CNT_CARRIED] += cs->carried;
 		cnt[CS_CNT_SKIPPED] += cs->skipped;
 		cnt[CS_CNT_RESCANS] += cs->rescans;
+		cnt[CS_CNT_TOKENS] += cs->tokens;
+		cnt[CS_CNT_HITS] += cs->hits;
 	}
 	fprintf(stderr,
 		"consentry: summary\n"

@@ -60,6 +60,7 @@ struct sink {
 	struct cscan *cs;
 	struct msg *m;
 	__u32 nstrong; /* hits of a strong field (the kernel's strong tags) */
+	int again;     /* tokens seen a second time (the rescan): not counted */
 };
 
 /* A token that passed the prefilter: kept if the DB knows its fingerprint. */
@@ -69,8 +70,10 @@ static void on_hit(const struct scan_token *t, void *ctx)
 	const struct fpdb *db = k->cs->db;
 	__u32 first, n = fpdb_find(db, t->fp, &first);
 
+	k->cs->st.tokens += !k->again;
 	if (!n)
 		return;
+	k->cs->st.hits += !k->again;
 	for (__u32 i = 0; i < n && !k->nstrong; i++) {
 		struct fp_entry e;
 
@@ -161,6 +164,7 @@ int cscan_send(struct cscan *cs, const struct cs_event *ev, const __u8 *buf, __u
 	if ((skipped || c->strong_min) && !h2) {
 		int again = k.nstrong || deep_left || (s.trig & CS_TRIG_ALL);
 
+		k.again = 1;
 		if (!again) {
 			struct cs_scan fs = s;
 
@@ -176,6 +180,7 @@ int cscan_send(struct cscan *cs, const struct cs_event *ev, const __u8 *buf, __u
 			s.pos = n;
 			cs->st.rescans++;
 		}
+		k.again = 0;
 	}
 	/* cs_carry_end: the flow's budget, and its open tokens when the whole send was here */
 	left = deep_left > inspected ? deep_left - inspected : 0;

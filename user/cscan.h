@@ -25,6 +25,8 @@ struct cscan_stats {
 	__u64 rescans;	 /* sends tokenised again whole (weak fields beside a strong hit) */
 	__u64 carried;	 /* sends that continued a token the flow's last send left open */
 	__u64 decoded;	 /* sends the kernel would have handed over to decode (CS_TRIG_*) */
+	__u64 tokens;	 /* tokens that passed the prefilter, not again in a rescan */
+	__u64 hits;	 /* of those, fingerprints the DB knows (each time, not distinct) */
 	__u64 hits_lost; /* hits not kept: no memory */
 	__u64 ns;	 /* CLOCK_MONOTONIC time spent scanning */
 };
