@@ -5,14 +5,14 @@
  *
  *   scanbench FINGERPRINTS KEYFILE [SECONDS per row, default 1 [VALUE in 1 body of 16]]
  *
- * CPU time of the thread, the best of 3 runs. Workloads: the bench's HTTP JSON bodies (scripts/bench_lib/server body(): 64 bodies of 1-16 KiB
- * log-uniform, 1 in 16 with a registered phone or e-mail, here the DB's first subject's),
- * random bytes (iperf3's payload) in 16 KiB and 64 KiB sends. Rows:
- *   plain    scan_message over every byte, each token's prefilter bit, SipHash, exact lookup
- *   cscan    cscan_send: what the collector does per send in collector mode (first pass over
- *            the runs that may hold a strong value, AVX2 byte classes, rescan rule, carry)
- *   scalar   the same with the scalar byte-class table
- * (decoding, correlation and the ring are not included: they are the same in both modes).
+ * CPU time of the thread, the best of 3 runs. Workloads: the bench's HTTP JSON bodies
+ * (scripts/bench_lib/server body(): 64 bodies of 1-16 KiB log-uniform, 1 in 16 with a registered
+ * phone or e-mail, here the DB's first subject's), random bytes (iperf3's payload) in 16 KiB and 64
+ * KiB sends. Rows: plain    scan_message over every byte, each token's prefilter bit, SipHash,
+ * exact lookup cscan    cscan_send: what the collector does per send in collector mode (first pass
+ * over the runs that may hold a strong value, AVX2 byte classes, rescan rule, carry) scalar   the
+ * same with the scalar byte-class table (decoding, correlation and the ring are not included: they
+ * are the same in both modes).
  */
 #include <errno.h>
 #include <math.h>
@@ -59,10 +59,9 @@ static void put(char *b, size_t *n, size_t cap, const char *s)
 /* scripts/bench_lib/server/main.go body() */
 static struct body json_body(size_t size, const char *pii)
 {
-	static const char *words[] = {"garden", "kitchen", "outdoor", "office", "travel",
-				      "sport",	"premium", "classic", "compact", "wireless",
-				      "steel",	"cotton",  "organic", "refill",	 "bundle",
-				      "gift"};
+	static const char *words[] = {
+	    "garden",  "kitchen",  "outdoor", "office", "travel",  "sport",  "premium", "classic",
+	    "compact", "wireless", "steel",   "cotton", "organic", "refill", "bundle",	"gift"};
 	size_t cap = size + 1024, n = 0;
 	char *b = malloc(cap), rec[512];
 
@@ -70,19 +69,21 @@ static struct body json_body(size_t size, const char *pii)
 	for (int i = 0; n < size - 200; i++) {
 		const char *w = words[rnd() % 16];
 
-		snprintf(rec, sizeof(rec),
-			 "%s{\"id\":%u,\"sku\":\"SKU-%05u\",\"name\":\"%c%s %s %u\",\"price\":%u.%02u,"
-			 "\"qty\":%u,\"tags\":[\"%s\",\"%s\"],\"updated\":\"2026-11-%02uT%02u:%02u:"
-			 "00Z\",\"stock\":%s}",
-			 i ? "," : "", 100000 + rnd() % 900000, rnd() % 100000, w[0] - 32, w + 1,
-			 words[rnd() % 16], rnd() % 10, rnd() % 500, rnd() % 100, 1 + rnd() % 9,
-			 words[rnd() % 16], words[rnd() % 16], 1 + rnd() % 28, rnd() % 24,
-			 rnd() % 60, rnd() % 2 ? "true" : "false");
+		snprintf(
+		    rec, sizeof(rec),
+		    "%s{\"id\":%u,\"sku\":\"SKU-%05u\",\"name\":\"%c%s %s %u\",\"price\":%u.%02u,"
+		    "\"qty\":%u,\"tags\":[\"%s\",\"%s\"],\"updated\":\"2026-11-%02uT%02u:%02u:"
+		    "00Z\",\"stock\":%s}",
+		    i ? "," : "", 100000 + rnd() % 900000, rnd() % 100000, w[0] - 32, w + 1,
+		    words[rnd() % 16], rnd() % 10, rnd() % 500, rnd() % 100, 1 + rnd() % 9,
+		    words[rnd() % 16], words[rnd() % 16], 1 + rnd() % 28, rnd() % 24, rnd() % 60,
+		    rnd() % 2 ? "true" : "false");
 		put(b, &n, cap, rec);
 	}
 	put(b, &n, cap, "]");
 	if (pii) {
-		snprintf(rec, sizeof(rec), ",\"customer\":{\"id\":%u,\"%s\":\"%s\",\"tier\":\"gold\"}",
+		snprintf(rec, sizeof(rec),
+			 ",\"customer\":{\"id\":%u,\"%s\":\"%s\",\"tier\":\"gold\"}",
 			 rnd() % 1000000, strchr(pii, '@') ? "email" : "phone", pii);
 		put(b, &n, cap, rec);
 	}
@@ -201,7 +202,8 @@ int main(int argc, char **argv)
 			lc.strong_min = db.strong_min_len;
 	}
 	for (unsigned i = 0; i < NBODIES; i++) {
-		size_t size = (size_t)exp(log(1024) + (log(16384) - log(1024)) * (rnd() % 10000) / 1e4);
+		size_t size =
+		    (size_t)exp(log(1024) + (log(16384) - log(1024)) * (rnd() % 10000) / 1e4);
 
 		json[i] = json_body(size, i % 16 == 0 ? pii : NULL);
 	}

@@ -307,8 +307,9 @@ static void print_summary(const struct collector *c)
 			" bytes (--scan-in collector; %" PRIu64
 			" of them to decode), %.3f s, %.2f ns per byte; %" PRIu64
 			" hits lost, no memory\n",
-			(uint64_t)cs->sends, (uint64_t)cs->bytes, (uint64_t)cs->decoded, cs->ns / 1e9,
-			cs->bytes ? (double)cs->ns / cs->bytes : 0.0, (uint64_t)cs->hits_lost);
+			(uint64_t)cs->sends, (uint64_t)cs->bytes, (uint64_t)cs->decoded,
+			cs->ns / 1e9, cs->bytes ? (double)cs->ns / cs->bytes : 0.0,
+			(uint64_t)cs->hits_lost);
 	if (c->deep) {
 		const struct h2flows_stats *h = deep_h2_stats(c->deep);
 

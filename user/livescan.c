@@ -107,11 +107,11 @@ static void classify_scalar(const __u8 *buf, __u32 n, __u64 *sb, __u64 *p, __u64
 
 /* The three masks of 32 bytes: a nibble lookup per class (bytes >= 0x80 select no bit). */
 #define LS_MASK(t)                                                                                 \
-	(~(__u32)_mm256_movemask_epi8(_mm256_cmpeq_epi8(                                           \
-	    _mm256_and_si256(_mm256_shuffle_epi8((t), lo), sel), zero)))
+	(~(__u32)_mm256_movemask_epi8(                                                             \
+	    _mm256_cmpeq_epi8(_mm256_and_si256(_mm256_shuffle_epi8((t), lo), sel), zero)))
 
 __attribute__((target("avx2"))) static void classify_avx2(const __u8 *buf, __u32 n, __u64 *sb,
-							   __u64 *p, __u64 *d)
+							  __u64 *p, __u64 *d)
 {
 	const __m256i nib = _mm256_set1_epi8(0x0f), zero = _mm256_setzero_si256();
 	const __m256i ts = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)lnib[0]));
@@ -219,7 +219,8 @@ static inline __attribute__((always_inline)) int wide_block(const __u64 *p)
 		x1 = (x >> 8) | (nx << 56);
 		x2 = (x >> 16) | (nx << 48);
 		if (W_RANGE(x, 0xef, 0xef) &
-		    ((W_RANGE(x1, 0xbc, 0xbc) & (W_RANGE(x2, 0x90, 0x99) | W_RANGE(x2, 0xa1, 0xba))) |
+		    ((W_RANGE(x1, 0xbc, 0xbc) &
+		      (W_RANGE(x2, 0x90, 0x99) | W_RANGE(x2, 0xa1, 0xba))) |
 		     (W_RANGE(x1, 0xbd, 0xbd) & W_RANGE(x2, 0x81, 0x9a))))
 			return 1;
 	}
@@ -241,21 +242,23 @@ static int wide_chunk(const __u64 *q, __u32 m, __u32 L)
 			if (L >= 11)
 				v = wide_zeros(W_PACK(p[0], p[2])) | wide_zeros(W_PACK(p[4], p[6]));
 			else
-				v = wide_zeros(W_PACK(p[0], p[1])) | wide_zeros(W_PACK(p[2], p[3])) |
+				v = wide_zeros(W_PACK(p[0], p[1])) |
+				    wide_zeros(W_PACK(p[2], p[3])) |
 				    wide_zeros(W_PACK(p[4], p[5])) | wide_zeros(W_PACK(p[6], p[7]));
-			wide |= (__u32)!!v << b;
+			wide |= (__u32) !!v << b;
 			/* the candidates matter for the cut only, in the first 4 blocks */
 			if (b > 3)
 				continue;
 			if (L >= 11) {
-				t = wide_cand4(W_PACK(p[0], p[1])) | wide_cand4(W_PACK(p[2], p[3])) |
+				t = wide_cand4(W_PACK(p[0], p[1])) |
+				    wide_cand4(W_PACK(p[2], p[3])) |
 				    wide_cand4(W_PACK(p[4], p[5])) | wide_cand4(W_PACK(p[6], p[7]));
 			} else {
 				t = 0;
 				for (unsigned w = 0; w < 8; w++)
 					t |= wide_cand4(p[w]);
 			}
-			any |= (__u32)!!(t & 0x8000000080ULL) << b;
+			any |= (__u32) !!(t & 0x8000000080ULL) << b;
 			if (b == 3 && (any & 0xf) == 0xf)
 				break;
 		}
@@ -406,8 +409,8 @@ static void live_mask(__u64 *live, const __u64 *s, __u32 nw, __u32 n, __u32 L)
 	}
 }
 
-unsigned live_scan(const struct live_cfg *c, struct live_buf *b, struct cs_scan *s,
-		   const __u8 *buf, __u32 n, scan_token_fn fn, void *ctx, __u32 *skipped)
+unsigned live_scan(const struct live_cfg *c, struct live_buf *b, struct cs_scan *s, const __u8 *buf,
+		   __u32 n, scan_token_fn fn, void *ctx, __u32 *skipped)
 {
 	struct tokf tf = {.c = c, .fn = fn, .ctx = ctx};
 	__u32 nw = (n + 63) / 64, f = 0, L = c->skip_len;

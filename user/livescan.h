@@ -40,8 +40,8 @@ struct live_buf {
  * flushed: its open tokens may go on in the flow's next send). Returns the CS_TRIG_* bits
  * raised (tokeniser, gzip magic, wide forms); *skipped gets the bytes not tokenised.
  */
-unsigned live_scan(const struct live_cfg *c, struct live_buf *b, struct cs_scan *s,
-		   const __u8 *buf, __u32 n, scan_token_fn fn, void *ctx, __u32 *skipped);
+unsigned live_scan(const struct live_cfg *c, struct live_buf *b, struct cs_scan *s, const __u8 *buf,
+		   __u32 n, scan_token_fn fn, void *ctx, __u32 *skipped);
 /* A fresh tokeniser state (cs_scan_reset). */
 void live_reset(struct cs_scan *s);
 /* Every byte of buf[0..n) at message offset pos, tokens of tok_min bytes and more. */

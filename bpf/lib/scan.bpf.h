@@ -1433,8 +1433,8 @@ __noinline int cs_send_end(__u32 path)
 		flow_account(st, uninspected);
 	}
 	/* --scan-in collector: every send's bytes (the collector refuses it with --decode off) */
-	deep = st->inspected &&
-	       (cfg_scan_collector || (st->scan.trig & CS_TRIG_ALL) || st->deep_left);
+	deep =
+	    st->inspected && (cfg_scan_collector || (st->scan.trig & CS_TRIG_ALL) || st->deep_left);
 	if (deep && !cfg_decode) {
 		cnt->c[CS_CNT_NOT_DECODED]++;
 		deep = 0;

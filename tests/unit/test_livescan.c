@@ -104,7 +104,10 @@ static unsigned live(const struct live_cfg *c, const __u8 *buf, size_t n, struct
  */
 static void compare(const __u8 *buf, size_t n, __u32 skip_len, __u32 strong_min, const char *what)
 {
-	struct live_cfg c = {.key = &key, .min_len = 2, .max_len = 64, .skip_len = skip_len,
+	struct live_cfg c = {.key = &key,
+			     .min_len = 2,
+			     .max_len = 64,
+			     .skip_len = skip_len,
 			     .strong_min = strong_min};
 	unsigned tref, tlive, tlive2;
 	__u32 sk, sk2;
@@ -124,8 +127,10 @@ static void compare(const __u8 *buf, size_t n, __u32 skip_len, __u32 strong_min,
 			for (j = 0; j < got.n && tok_cmp(&got.t[j], &ref.t[i]); j++)
 				;
 			if (j == got.n) {
-				fprintf(stderr, "missing %u-%u len %u:", ref.t[i].start, ref.t[i].end, ref.t[i].len);
-				for (__u32 q = ref.t[i].start >= 16 ? ref.t[i].start - 16 : 0; q < ref.t[i].end + 8 && q < n; q++)
+				fprintf(stderr, "missing %u-%u len %u:", ref.t[i].start,
+					ref.t[i].end, ref.t[i].len);
+				for (__u32 q = ref.t[i].start >= 16 ? ref.t[i].start - 16 : 0;
+				     q < ref.t[i].end + 8 && q < n; q++)
 					fprintf(stderr, " %02x", buf[q]);
 				fprintf(stderr, "\n");
 			}
@@ -153,9 +158,10 @@ static __u32 rnd(void)
 }
 
 static const char *values[] = {
-    "13712340001",   "+86 138-0013-8000",	 "li.na@example.org", "chen%40example.com",
-    "110105199003078825", "6222 0212 3456 7890 128", "E12345678",	"wang_fang-99",
-    "(139) 5555 0005",	  "0086 137.1234.0001",	     "2026-11-05T12:34:00Z",
+    "13712340001",	  "+86 138-0013-8000",	  "li.na@example.org",
+    "chen%40example.com", "110105199003078825",	  "6222 0212 3456 7890 128",
+    "E12345678",	  "wang_fang-99",	  "(139) 5555 0005",
+    "0086 137.1234.0001", "2026-11-05T12:34:00Z",
 };
 
 static void put(__u8 *b, size_t *n, size_t cap, const char *s)
@@ -203,7 +209,8 @@ static void test_random(void **state)
 		/* values at random places, some at the seams */
 		for (unsigned v = 0; v < 6; v++) {
 			const char *s = values[rnd() % (sizeof(values) / sizeof(values[0]))];
-			size_t l = strlen(s), at = v < 3 ? rnd() % n : (rnd() % (n / 32 + 1)) * 32 - 5 + v;
+			size_t l = strlen(s),
+			       at = v < 3 ? rnd() % n : (rnd() % (n / 32 + 1)) * 32 - 5 + v;
 
 			if (at + l + 1 < n) {
 				buf[at] = 0;
@@ -229,13 +236,15 @@ static void test_json(void **state)
 		put(buf, &n, size, "{\"status\":\"ok\",\"page\":1,\"items\":[");
 		while (n + 300 < size) {
 			snprintf(rec, sizeof(rec),
-				 "{\"id\":%u,\"sku\":\"SKU-%05u\",\"name\":\"%s %s %u\",\"price\":%u.%02u,"
+				 "{\"id\":%u,\"sku\":\"SKU-%05u\",\"name\":\"%s %s "
+				 "%u\",\"price\":%u.%02u,"
 				 "\"tags\":[\"%s\"],\"updated\":\"2026-11-%02uT%02u:%02u:00Z\","
 				 "\"stock\":true,\"contact\":\"%s\"},",
 				 100000 + rnd() % 900000, rnd() % 100000, words[rnd() % 6],
-				 words[rnd() % 6], rnd() % 10, rnd() % 500, rnd() % 100, words[rnd() % 6],
-				 1 + rnd() % 28, rnd() % 24, rnd() % 60,
-				 rnd() % 4 ? "" : values[rnd() % (sizeof(values) / sizeof(values[0]))]);
+				 words[rnd() % 6], rnd() % 10, rnd() % 500, rnd() % 100,
+				 words[rnd() % 6], 1 + rnd() % 28, rnd() % 24, rnd() % 60,
+				 rnd() % 4 ? ""
+					   : values[rnd() % (sizeof(values) / sizeof(values[0]))]);
 			put(buf, &n, size, rec);
 		}
 		put(buf, &n, sizeof(buf), "\"note\":\"abcdefghij klmnopabcdefghij klmnop\"}\n");
@@ -278,8 +287,8 @@ static void test_edges(void **state)
 static void test_wide(void **state)
 {
 	static const char fw[] = "\xef\xbc\x91\xef\xbc\x93\xef\xbc\x97\xef\xbc\x91";
-	struct live_cfg c = {.key = &key, .min_len = 2, .max_len = 64, .skip_len = 11,
-			     .strong_min = 11};
+	struct live_cfg c = {
+	    .key = &key, .min_len = 2, .max_len = 64, .skip_len = 11, .strong_min = 11};
 	const char *ph = "13712340001";
 	__u32 sk;
 	size_t n;
@@ -314,7 +323,8 @@ static void test_wide(void **state)
 	put(buf, &n, sizeof(buf), "\"}");
 	assert_true(live(&c, buf, n, &got, &sk) & CS_TRIG_WIDE);
 	n = 0;
-	put(buf, &n, sizeof(buf), "{\"name\":\"\xe5\xbc\xa0\xe4\xbc\x9f\",\"tel\":\"13712340001\"}");
+	put(buf, &n, sizeof(buf),
+	    "{\"name\":\"\xe5\xbc\xa0\xe4\xbc\x9f\",\"tel\":\"13712340001\"}");
 	assert_false(live(&c, buf, n, &got, &sk) & CS_TRIG_WIDE);
 	compare(buf, n, 11, 11, "utf-8");
 }
