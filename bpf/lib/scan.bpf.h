@@ -904,7 +904,43 @@ struct chunk_ctx {
 	__u64 ubuf;
 	__u32 len; /* bytes of this segment to scan */
 	__u32 off;
+	__u32 direct; /* hand each chunk over as it is read (cs_deep_direct) */
+	__u32 _pad;
 };
+
+/*
+ * --scan-in collector, a segment past CS_MAX_IOV (not kept for the hand-over at the end): the
+ * n bytes in st->chunk at offset off of the send's scanned bytes go to the collector now, in a
+ * cs_deep record, within the send's CS_DEEP_SEND_MAX (the rest is counted).
+ */
+__noinline int cs_deep_direct(__u32 n, __u32 off)
+{
+	struct cs_state *st = state_get();
+	struct cs_deep *r;
+
+	if (!st || !n || n > CS_CHUNK)
+		return 0;
+	if (off >= CS_DEEP_SEND_MAX || n > CS_DEEP_SEND_MAX - off) {
+		cnt_add(CS_CNT_DEEP_DROPS, n);
+		return 0;
+	}
+	r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
+	if (!r) {
+		cnt_add(CS_CNT_DEEP_DROPS, n);
+		return 0;
+	}
+	if (bpf_probe_read_kernel(r->data, n, st->chunk)) {
+		bpf_ringbuf_discard(r, 0);
+		cnt_add(CS_CNT_DEEP_DROPS, n);
+		return 0;
+	}
+	r->seq = msg_seq(st);
+	r->off = off;
+	r->len = n;
+	bpf_ringbuf_submit(r, 0);
+	st->direct += n;
+	return 0;
+}
 
 static long chunk_cb(__u32 i, void *data)
 {
@@ -923,6 +959,8 @@ static long chunk_cb(__u32 i, void *data)
 		cnt_add(CS_CNT_READ_FAIL, 1);
 		return 1;
 	}
+	if (c->direct)
+		cs_deep_direct(n, st->inspected);
 	if (st->scan.pos == 0 && n >= 4 && is_http_request(st->chunk)) {
 		cs_http_host(n);
 		cs_http_reqline(n);
@@ -1013,6 +1051,8 @@ __noinline int cs_scan_user(__u64 ubuf, __u64 len)
 		st->segs[i].ubuf = ubuf;
 		st->segs[i].len = n;
 		st->nsegs++;
+	} else if (cfg_scan_collector) {
+		c.direct = 1; /* handed over as it is read */
 	} else {
 		st->unkept += n; /* scanned, but not rescanned or handed over */
 	}
@@ -1105,6 +1145,7 @@ static __always_inline struct cs_state *send_begin(void)
 	st->seq = 0;
 	st->retried = 0;
 	st->unkept = 0;
+	st->direct = 0;
 	st->nstrong = 0;
 	st->flags = 0;
 	st->channel = CS_CH_SYSCALL;
@@ -1440,7 +1481,7 @@ __noinline int cs_send_end(__u32 path)
 		deep = 0;
 	}
 	if (deep)
-		deep_len = cs_deep_copy(msg_seq(st));
+		deep_len = cs_deep_copy(msg_seq(st)) + st->direct;
 	/* weak-field parts alone are no disclosure: report only sends with a strong hit */
 	if (!st->nstrong && !deep_len)
 		return 0;
