@@ -88,7 +88,7 @@ struct cs_state {
 	__u64 seq; /* message id, taken at the first cs_hits record or at the event (0: none yet) */
 	__u64 retried; /* bytes of this send scanned by an earlier call (cs_retry) */
 	__u32 unkept;  /* bytes scanned in segments past CS_MAX_IOV (not in segs) */
-	__u32 direct;  /* --scan-in collector: bytes of those handed over as read (cs_deep_direct) */
+	__u32 direct; /* --scan-in collector: bytes of those handed over as read (cs_deep_direct) */
 	struct cs_hit hits[CS_MAX_HITS];
 	struct cs_scan cscan; /* the flow's open tokens continued over this send's first bytes */
 	__u32 carry;	      /* CS_CARRY_* */
