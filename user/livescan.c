@@ -166,7 +166,11 @@ void live_classify(const struct live_cfg *c, const __u8 *buf, __u32 n, __u64 *sb
 /*
  * Wide forms: the kernel's test (bpf/lib/scan.bpf.h cs_exact_blocks, cs_wide_block), run per
  * CS_CHUNK of the message as the kernel reads it, so a send is handed to the decoders for
- * UTF-16 or full-width text exactly when the kernel would hand it over. Keep in step.
+ * UTF-16 or full-width text exactly when the kernel would hand it over. Keep in step. One
+ * addition: full-width letters and digits in UTF-16 (FF01-FF5E: no zero byte, no EF), which
+ * the kernel flags only when stale bytes past a short send's end in its chunk buffer happen to
+ * hold a UTF-8 full-width form (e2e wide.sh's u005 passes with the kernel by that chance): 0xFF
+ * bytes two apart in the cheap test, two such units in a row in the exact one.
  */
 static inline __attribute__((always_inline)) __u64 wide_cand4(__u64 z)
 {
@@ -181,9 +185,13 @@ static inline __attribute__((always_inline)) __u64 wide_cand4(__u64 z)
 static inline __attribute__((always_inline)) __u64 wide_zeros(__u64 z)
 {
 	const __u64 ones = 0x0101010101010101ULL, hi = 0x8080808080808080ULL;
-	__u64 zb, e, b;
+	__u64 zb, e, b, f;
 
 	zb = (z - ones) & ~z & hi;
+	/* 0xFF bytes (UTF-16 full-width forms), two apart like the zeros */
+	f = ~z;
+	f = (f - ones) & ~f & hi;
+	zb |= f & (f >> 16);
 	e = z ^ (0xefULL * ones);
 	b = (z | ones) ^ (0xbdULL * ones);
 	e = (e - ones) & ~e & hi;
@@ -222,6 +230,15 @@ static inline __attribute__((always_inline)) int wide_block(const __u64 *p)
 		    ((W_RANGE(x1, 0xbc, 0xbc) &
 		      (W_RANGE(x2, 0x90, 0x99) | W_RANGE(x2, 0xa1, 0xba))) |
 		     (W_RANGE(x1, 0xbd, 0xbd) & W_RANGE(x2, 0x81, 0x9a))))
+			return 1;
+	}
+	/* two full-width UTF-16 units in a row (FF01-FF5E), either order, any offset */
+	for (unsigned i = 0; i < 64; i++) {
+		const __u8 *c = (const __u8 *)p + i;
+
+		if (c[1] == 0xff && c[3] == 0xff && c[0] && c[0] <= 0x5e && c[2] && c[2] <= 0x5e)
+			return 1;
+		if (c[0] == 0xff && c[2] == 0xff && c[1] && c[1] <= 0x5e && c[3] && c[3] <= 0x5e)
 			return 1;
 	}
 	return 0;
