@@ -322,6 +322,17 @@ static void test_wide(void **state)
 	put(buf, &n, sizeof(buf), fw);
 	put(buf, &n, sizeof(buf), "\"}");
 	assert_true(live(&c, buf, n, &got, &sk) & CS_TRIG_WIDE);
+	/* full-width digits in UTF-16LE Chinese text: no zero byte, no EF (the collector's
+	 * addition to the kernel's test) */
+	memcpy(buf, "\x4b\x62\x3a\x67", 4);
+	n = 4;
+	for (size_t i = 0; ph[i]; i++) {
+		buf[n++] = (__u8)(ph[i] - '0' + 0x10);
+		buf[n++] = 0xff;
+	}
+	memcpy(buf + n, "\x22\x8c\x22\x8c", 4);
+	n += 4;
+	assert_true(live(&c, buf, n, &got, &sk) & CS_TRIG_WIDE);
 	n = 0;
 	put(buf, &n, sizeof(buf),
 	    "{\"name\":\"\xe5\xbc\xa0\xe4\xbc\x9f\",\"tel\":\"13712340001\"}");
