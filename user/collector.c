@@ -479,13 +479,20 @@ int collector_run(struct collector *c)
 
 		/* coming round the loop is what keeps the exec hold on (exechold.h lease) */
 		exechold_renew(c->eh);
-		n = epoll_wait(efd, ev, 5, -1);
+		/* --scan-in collector: the kernel hands every send over without waking us (a
+		 * wake-up per send costs the sender more than its copy): read the ring every ms */
+		n = epoll_wait(efd, ev, 5, c->scan_collector ? 1 : -1);
 
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
 			err = -errno;
 			break;
+		}
+		if (!n && c->scan_collector) {
+			c->batch = 0;
+			ring_buffer__consume(rb);
+			fflush(c->out.f);
 		}
 		for (int i = 0; i < n; i++) {
 			switch (ev[i].data.u32) {

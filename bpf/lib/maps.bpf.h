@@ -65,8 +65,10 @@ struct cs_seg {
 #define CS_CARRY_STALE	16 /* ... for CS_CARRY_IDLE_MAX sends in a row */
 
 /* cs_state.sflags */
-#define CS_SK_RUN_OPEN 1 /* the last chunk ended inside a run the tokeniser was given */
-#define CS_SK_AGAIN    2 /* tokens seen again (cs_scan_done): not counted, nor known hits */
+#define CS_SK_RUN_OPEN	1 /* the last chunk ended inside a run the tokeniser was given */
+#define CS_SK_AGAIN	2 /* tokens seen again (cs_scan_done): not counted, nor known hits */
+#define CS_SK_DEEP_FULL 4 /* --scan-in collector: the ring was full, the rest is not handed over   \
+			   */
 
 /* Per-CPU scratch for one send: tokeniser state, hits so far, the chunk being scanned. */
 struct cs_state {
@@ -88,7 +90,7 @@ struct cs_state {
 	__u64 seq; /* message id, taken at the first cs_hits record or at the event (0: none yet) */
 	__u64 retried; /* bytes of this send scanned by an earlier call (cs_retry) */
 	__u32 unkept;  /* bytes scanned in segments past CS_MAX_IOV (not in segs) */
-	__u32 direct; /* --scan-in collector: bytes of those handed over as read (cs_deep_direct) */
+	__u32 direct;  /* --scan-in collector: bytes handed over as read (cs_deep_direct) */
 	struct cs_hit hits[CS_MAX_HITS];
 	struct cs_scan cscan; /* the flow's open tokens continued over this send's first bytes */
 	__u32 carry;	      /* CS_CARRY_* */

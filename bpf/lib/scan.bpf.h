@@ -904,40 +904,49 @@ struct chunk_ctx {
 	__u64 ubuf;
 	__u32 len; /* bytes of this segment to scan */
 	__u32 off;
-	__u32 direct; /* hand each chunk over as it is read (cs_deep_direct) */
-	__u32 _pad;
 };
 
 /*
- * --scan-in collector, a segment past CS_MAX_IOV (not kept for the hand-over at the end): the
- * n bytes in st->chunk at offset off of the send's scanned bytes go to the collector now, in a
- * cs_deep record, within the send's CS_DEEP_SEND_MAX (the rest is counted).
+ * --scan-in collector: the n bytes of the send's scanned bytes at offset off go to the
+ * collector as they are read, in a cs_deep record: read from user memory at ubuf straight
+ * into it (one read, not one into st->chunk and one more at the end), or copied from st->chunk
+ * (ubuf 0: the first chunk, which the send's first-chunk work reads there). Within the send's
+ * CS_DEEP_SEND_MAX, and up to the first record the ring has no room for (the collector gets a
+ * whole prefix); the rest is counted. No wake-up: the collector polls the ring every
+ * millisecond in this mode (a wake-up per send would cost the sender more than the copy).
+ * Returns -1 if user memory was not readable, else 0.
  */
-__noinline int cs_deep_direct(__u32 n, __u32 off)
+__noinline int cs_deep_direct(__u32 n, __u32 off, __u64 ubuf)
 {
 	struct cs_state *st = state_get();
 	struct cs_deep *r;
+	long err;
 
 	if (!st || !n || n > CS_CHUNK)
 		return 0;
-	if (off >= CS_DEEP_SEND_MAX || n > CS_DEEP_SEND_MAX - off) {
+	if ((st->sflags & CS_SK_DEEP_FULL) || off >= CS_DEEP_SEND_MAX ||
+	    n > CS_DEEP_SEND_MAX - off) {
 		cnt_add(CS_CNT_DEEP_DROPS, n);
 		return 0;
 	}
 	r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
 	if (!r) {
+		st->sflags |= CS_SK_DEEP_FULL;
 		cnt_add(CS_CNT_DEEP_DROPS, n);
 		return 0;
 	}
-	if (bpf_probe_read_kernel(r->data, n, st->chunk)) {
-		bpf_ringbuf_discard(r, 0);
-		cnt_add(CS_CNT_DEEP_DROPS, n);
-		return 0;
+	if (ubuf)
+		err = bpf_probe_read_user(r->data, n, (void *)ubuf);
+	else
+		err = bpf_probe_read_kernel(r->data, n, st->chunk);
+	if (err) {
+		bpf_ringbuf_discard(r, BPF_RB_NO_WAKEUP);
+		return -1;
 	}
 	r->seq = msg_seq(st);
 	r->off = off;
 	r->len = n;
-	bpf_ringbuf_submit(r, 0);
+	bpf_ringbuf_submit(r, BPF_RB_NO_WAKEUP);
 	st->direct += n;
 	return 0;
 }
@@ -951,6 +960,18 @@ static long chunk_cb(__u32 i, void *data)
 	if (!st || c->off >= c->len)
 		return 1;
 	n = cs_chunk_len(c->len, c->off);
+	if (cfg_scan_collector && st->scan.pos) {
+		/* past the send's first chunk nothing is looked at here: into the ring at once */
+		if (cs_deep_direct(n, st->inspected, c->ubuf + c->off)) {
+			st->flags |= CS_EV_READ_FAIL;
+			cnt_add(CS_CNT_READ_FAIL, 1);
+			return 1;
+		}
+		st->scan.pos += n;
+		c->off += n;
+		st->inspected += n;
+		return c->off >= c->len;
+	}
 	if (c->off == 0 && cs_preloaded(st, c->ubuf, n)) {
 		st->pre.len = 0; /* the entry program read these bytes already */
 	} else if (bpf_probe_read_user(st->chunk, n, (void *)(c->ubuf + c->off))) {
@@ -959,8 +980,8 @@ static long chunk_cb(__u32 i, void *data)
 		cnt_add(CS_CNT_READ_FAIL, 1);
 		return 1;
 	}
-	if (c->direct)
-		cs_deep_direct(n, st->inspected);
+	if (cfg_scan_collector)
+		cs_deep_direct(n, st->inspected, 0);
 	if (st->scan.pos == 0 && n >= 4 && is_http_request(st->chunk)) {
 		cs_http_host(n);
 		cs_http_reqline(n);
@@ -1051,8 +1072,6 @@ __noinline int cs_scan_user(__u64 ubuf, __u64 len)
 		st->segs[i].ubuf = ubuf;
 		st->segs[i].len = n;
 		st->nsegs++;
-	} else if (cfg_scan_collector) {
-		c.direct = 1; /* handed over as it is read */
 	} else {
 		st->unkept += n; /* scanned, but not rescanned or handed over */
 	}
@@ -1480,8 +1499,14 @@ __noinline int cs_send_end(__u32 path)
 		cnt->c[CS_CNT_NOT_DECODED]++;
 		deep = 0;
 	}
-	if (deep)
-		deep_len = cs_deep_copy(msg_seq(st)) + st->direct;
+	if (deep && cfg_scan_collector) {
+		/* handed over as read (cs_deep_direct) */
+		deep_len = st->direct;
+		cnt->c[CS_CNT_DEEP_SENDS]++;
+		cnt->c[CS_CNT_DEEP_BYTES] += deep_len;
+	} else if (deep) {
+		deep_len = cs_deep_copy(msg_seq(st));
+	}
 	/* weak-field parts alone are no disclosure: report only sends with a strong hit */
 	if (!st->nstrong && !deep_len)
 		return 0;
