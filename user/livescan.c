@@ -245,10 +245,42 @@ static inline __attribute__((always_inline)) int wide_block(const __u64 *p)
 }
 
 /* One chunk (m bytes at q, zero-padded to CS_CHUNK + 64): 1 if it raises CS_TRIG_WIDE. */
+/*
+ * The blocks among nb at q where the cheap test can flag anything: it needs a byte 00, FF or
+ * EF among the bytes it reads (the first 4 of the words it packs, in words of bit mask words);
+ * one compare per byte class and 32 bytes, so most blocks of random bytes skip the test.
+ */
+__attribute__((target("avx2"))) static __u32 wide_may_avx2(const __u8 *q, __u32 nb, __u64 pos)
+{
+	const __m256i z = _mm256_setzero_si256(), ff = _mm256_set1_epi8(-1);
+	const __m256i ef = _mm256_set1_epi8((char)0xef);
+	__u32 may = 0;
+
+	for (__u32 b = 0; b < nb; b++) {
+		__m256i x0 = _mm256_loadu_si256((const __m256i *)(q + b * 64));
+		__m256i x1 = _mm256_loadu_si256((const __m256i *)(q + b * 64 + 32));
+		__m256i m0 = _mm256_or_si256(
+		    _mm256_cmpeq_epi8(x0, z),
+		    _mm256_or_si256(_mm256_cmpeq_epi8(x0, ff), _mm256_cmpeq_epi8(x0, ef)));
+		__m256i m1 = _mm256_or_si256(
+		    _mm256_cmpeq_epi8(x1, z),
+		    _mm256_or_si256(_mm256_cmpeq_epi8(x1, ff), _mm256_cmpeq_epi8(x1, ef)));
+		__u64 m = (__u32)_mm256_movemask_epi8(m0) | (__u64)(__u32)_mm256_movemask_epi8(m1)
+								<< 32;
+
+		may |= (__u32) !!(m & pos) << b;
+	}
+	return may;
+}
+
 static int wide_chunk(const __u64 *q, __u32 m, __u32 L)
 {
-	__u32 wide = 0xffff, any = 0, nb = (m + 63) / 64;
+	__u32 wide = 0xffff, any = 0, nb = (m + 63) / 64, may = 0xffff;
 
+	/* bytes the cheap test reads: the first 4 of the even words (>= 11), of every word */
+	if (L >= 7 && live_has_avx2())
+		may = wide_may_avx2((const __u8 *)q, nb,
+				    L >= 11 ? 0x000f000f000f000fULL : 0x0f0f0f0f0f0f0f0fULL);
 	if (L >= 7) {
 		/* the candidate test's blocks, and the dense-text cut after 4 (cs_exact_blocks) */
 		wide = 0;
@@ -256,7 +288,9 @@ static int wide_chunk(const __u64 *q, __u32 m, __u32 L)
 			const __u64 *p = q + b * 8;
 			__u64 t, v;
 
-			if (L >= 11)
+			if (!((may >> b) & 1))
+				v = 0;
+			else if (L >= 11)
 				v = wide_zeros(W_PACK(p[0], p[2])) | wide_zeros(W_PACK(p[4], p[6]));
 			else
 				v = wide_zeros(W_PACK(p[0], p[1])) |
