@@ -67,8 +67,7 @@ struct cs_seg {
 /* cs_state.sflags */
 #define CS_SK_RUN_OPEN	1 /* the last chunk ended inside a run the tokeniser was given */
 #define CS_SK_AGAIN	2 /* tokens seen again (cs_scan_done): not counted, nor known hits */
-#define CS_SK_DEEP_FULL 4 /* --scan-in collector: the ring was full, the rest is not handed over   \
-			   */
+#define CS_SK_DEEP_FULL 4 /* --scan-in collector: ring full, the rest not handed over */
 
 /* Per-CPU scratch for one send: tokeniser state, hits so far, the chunk being scanned. */
 struct cs_state {
