@@ -39,7 +39,7 @@ BIN := $(O)/consentry
 .SECONDARY:
 .PHONY: all test unit check format demo bench eval gen clean help setup install
 
-all: $(BIN) $(UNIT_BINS) $(BPFTEST_BINS) $(O)/hooktax
+all: $(BIN) $(UNIT_BINS) $(BPFTEST_BINS) $(O)/hooktax $(O)/scanbench
 
 help:
 	@echo 'targets:'
@@ -135,6 +135,11 @@ bench: setup
 $(O)/hooktax: scripts/hooktax.c $(O)/hooktax.skel.h
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< $(LIBBPF_LIBS) -o $@
+
+# microbenchmark of the collector's scan (--scan-in collector) against the plain scanner
+$(O)/scanbench: scripts/scanbench.c $(O)/libconsentry.a
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $< $(O)/libconsentry.a $(LIBBPF_LIBS) -lm -o $@
 
 eval: setup
 	$(Q)$(MAKE) --no-print-directory $(BIN)

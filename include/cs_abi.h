@@ -170,6 +170,11 @@ enum cs_counter {
  * sends are handed over (CS_EV_DEEP), h2_off says where this one lies in the flow's bytes.
  */
 #define CS_EV_H2 (1u << 7)
+/*
+ * cs_event.xflags. CSCAN: `run --scan-in collector`: the kernel tokenised nothing and handed
+ * the send's bytes over (CS_EV_DEEP); the collector scans them as the kernel would (user/cscan.h).
+ */
+#define CS_EVX_CSCAN (1u << 0)
 
 /* cs_hit.start: the token began in an earlier send of the flow (carried), offset 0 here. */
 #define CS_HIT_SPLIT 0x80000000u
@@ -205,7 +210,7 @@ struct cs_event {
 	__u64 seq;	/* message id (never 0): the send's cs_hits and cs_deep records carry it */
 	__u32 deep_len; /* bytes handed over in them (<= bytes_inspected) */
 	__u16 req_len;	/* CS_EV_REQ: bytes in req */
-	__u16 _pad;
+	__u16 xflags;	/* CS_EVX_* (flags has no bit left) */
 	/*
 	 * CS_EV_H2: offset of the send's first byte in the bytes sent on the flow since its
 	 * preface (0: the send starts with it), and the bytes it adds to them (bytes_total but

@@ -21,6 +21,7 @@
 
 #include "collector.h"
 #include "consent.h"
+#include "cscan.h"
 #include "deep.h"
 #include "exechold.h"
 #include "fpfile.h"
@@ -224,9 +225,18 @@ static void print_summary(const struct collector *c)
 {
 	__u64 cnt[CS_CNT_MAX];
 	const struct correlate_stats *s = &c->corr.stats;
+	const struct cscan_stats *cs = c->deep ? deep_cscan_stats(c->deep) : NULL;
 
 	if (loader_counters(c->loader, cnt))
 		memset(cnt, 0, sizeof(cnt));
+	/* --scan-in collector: what the kernel would count of the tokeniser is counted here */
+	if (cs) {
+		cnt[CS_CNT_CARRIED] += cs->carried;
+		cnt[CS_CNT_SKIPPED] += cs->skipped;
+		cnt[CS_CNT_RESCANS] += cs->rescans;
+		cnt[CS_CNT_TOKENS] += cs->tokens;
+		cnt[CS_CNT_HITS] += cs->hits;
+	}
 	fprintf(stderr,
 		"consentry: summary\n"
 		"  sends                 %" PRIu64 "\n"
@@ -301,6 +311,15 @@ static void print_summary(const struct collector *c)
 			(uint64_t)d->hits_lost, (uint64_t)s->oom,
 			(uint64_t)cnt[CS_CNT_NOT_DECODED]);
 	}
+	if (cs)
+		fprintf(stderr,
+			"  collector scan        %" PRIu64 " sends, %" PRIu64
+			" bytes (--scan-in collector; %" PRIu64
+			" of them to decode), %.3f s, %.2f ns per byte; %" PRIu64
+			" hits lost, no memory\n",
+			(uint64_t)cs->sends, (uint64_t)cs->bytes, (uint64_t)cs->decoded,
+			cs->ns / 1e9, cs->bytes ? (double)cs->ns / cs->bytes : 0.0,
+			(uint64_t)cs->hits_lost);
 	if (c->deep) {
 		const struct h2flows_stats *h = deep_h2_stats(c->deep);
 
@@ -403,6 +422,21 @@ int collector_run(struct collector *c)
 	if (rb && ring_buffer__add(rb, loader_ringbuf_fd(c->loader), rb_cb, c))
 		errno = ENOMEM, ring_buffer__free(rb), rb = NULL;
 	c->deep = deep_new(c->key, c->corr.db, NULL);
+	if (c->deep && c->scan_collector) {
+		/* the kernel's first-pass settings (loader.c), the DB's window and prefilter */
+		struct live_cfg lc = {
+		    .key = c->key,
+		    .pre = c->corr.db->pre,
+		    .pre_log2 = c->corr.db->pre_log2,
+		    .min_len = c->corr.db->nentries ? c->corr.db->min_len : 0xffffffff,
+		    .max_len = c->corr.db->nentries ? c->corr.db->max_len : 0,
+		    .skip_len = c->loader->skip_len,
+		    .strong_min = c->loader->strong_min,
+		};
+
+		if (deep_scan_in_collector(c->deep, &lc))
+			deep_free(c->deep), c->deep = NULL;
+	}
 	if (!c->deep)
 		rb = (ring_buffer__free(rb), NULL);
 	if (sfd < 0 || tfd < 0 || efd < 0 || !rb) {
@@ -457,13 +491,20 @@ int collector_run(struct collector *c)
 
 		/* coming round the loop is what keeps the exec hold on (exechold.h lease) */
 		exechold_renew(c->eh);
-		n = epoll_wait(efd, ev, 5, -1);
+		/* --scan-in collector: the kernel hands every send over without waking us (a
+		 * wake-up per send costs the sender more than its copy): read the ring every ms */
+		n = epoll_wait(efd, ev, 5, c->scan_collector ? 1 : -1);
 
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
 			err = -errno;
 			break;
+		}
+		if (!n && c->scan_collector) {
+			c->batch = 0;
+			ring_buffer__consume(rb);
+			fflush(c->out.f);
 		}
 		for (int i = 0; i < n; i++) {
 			switch (ev[i].data.u32) {

@@ -24,6 +24,7 @@ struct collector {
 	struct exechold *eh; /* releases held new executables (exechold.h); NULL: no holds */
 	const struct cs_key *key;
 	int report_all;	    /* --all: also consented and exempt */
+	int scan_collector; /* --scan-in collector: sends are tokenised here (cscan.h) */
 	__s64 mono_to_real; /* add to CLOCK_MONOTONIC ns to get CLOCK_REALTIME ns */
 	int err;
 	unsigned batch; /* records handled in this ring_buffer__consume() call */

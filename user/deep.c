@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "correlate.h"
+#include "cscan.h"
 #include "cs_hash.h"
 #include "deep.h"
 #include "encodings.h"
@@ -55,6 +56,7 @@ struct deep {
 	unsigned npool;
 	struct deep_stats st;
 	struct h2flows *h2; /* HTTP/2 flows (CS_EV_H2) */
+	struct cscan *cs;   /* --scan-in collector: the kernel's scan, here (NULL: off) */
 	/* the request of the message being completed (msg.http) and its :authority (msg.host) */
 	struct msg_http http;
 	char host[CS_HOST_LEN];
@@ -124,10 +126,22 @@ static int slot_grow(struct deep *d, struct slot *s, __u32 want)
 	return 0;
 }
 
+int deep_scan_in_collector(struct deep *d, const struct live_cfg *cfg)
+{
+	d->cs = cscan_new(cfg, d->db);
+	return d->cs ? 0 : -ENOMEM;
+}
+
+const struct cscan_stats *deep_cscan_stats(const struct deep *d)
+{
+	return d->cs ? cscan_stats(d->cs) : NULL;
+}
+
 void deep_free(struct deep *d)
 {
 	if (!d)
 		return;
+	cscan_free(d->cs);
 	for (unsigned i = 0; i < DEEP_SLOTS; i++)
 		slot_release(d, &d->slots[i]);
 	for (unsigned i = 0; i < d->npool; i++)
@@ -307,7 +321,8 @@ void deep_complete(struct deep *d, const struct cs_event *ev, struct msg *out)
 {
 	struct merge m = {.d = d, .m = out};
 	struct slot *s = slot_find(d, ev->seq);
-	__u32 want = (ev->flags & CS_EV_DEEP) ? ev->deep_len : 0;
+	__u32 want = (ev->flags & CS_EV_DEEP) ? ev->deep_len : 0, have;
+	int cscan = d->cs && (ev->xflags & CS_EVX_CSCAN);
 
 	msg_reset(out, ev);
 	if (ev->seq && s && s->nhits && msg_add_kernel(out, s->hits, s->nhits))
@@ -328,6 +343,9 @@ void deep_complete(struct deep *d, const struct cs_event *ev, struct msg *out)
 	d->st.sends++;
 	if (!s) {
 		d->st.lost += want;
+		/* the flow's open tokens cannot go on over a send that is not here */
+		if (cscan && !cscan_send(d->cs, ev, NULL, 0, out) && !(ev->flags & CS_EV_H2))
+			return;
 		if (ev->flags & CS_EV_H2)
 			complete_h2(d, ev, NULL, 0, &m); /* a gap: the flow desyncs */
 		return;
@@ -335,10 +353,16 @@ void deep_complete(struct deep *d, const struct cs_event *ev, struct msg *out)
 	if (s->have < want)
 		d->st.lost += want - s->have;
 	d->st.bytes += s->have;
+	/* records come in order and stop at the first the ring had no room for: the bytes
+	 * received are the send's first s->have */
+	have = s->have < want ? s->have : want;
+	/* --scan-in collector: the kernel's hits, and whether it would have handed over */
+	if (cscan && !cscan_send(d->cs, ev, s->buf, have, out) && !(ev->flags & CS_EV_H2)) {
+		slot_release(d, s);
+		return;
+	}
 	if (ev->flags & CS_EV_H2)
-		/* records come in order and stop at the first the ring had no room for: the bytes
-		 * received are the send's first s->have */
-		complete_h2(d, ev, s->buf, s->have < want ? s->have : want, &m);
+		complete_h2(d, ev, s->buf, have, &m);
 	else
 		dec_message(flow_get(d, ev->flow), s->buf, s->size < want ? s->size : want, &d->lim,
 			    on_layer, &m, &d->st.dec);

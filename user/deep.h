@@ -37,6 +37,13 @@ struct deep *deep_new(const struct cs_key *key, const struct fpdb *db,
 		      const struct dec_limits *lim);
 void deep_free(struct deep *d);
 
+struct live_cfg;
+/* --scan-in collector: scan the sends marked CS_EVX_CSCAN with cfg (cscan.h). 0 or -ENOMEM. */
+int deep_scan_in_collector(struct deep *d, const struct live_cfg *cfg);
+struct cscan_stats;
+/* Its counters; NULL when sends are scanned in the kernel. */
+const struct cscan_stats *deep_cscan_stats(const struct deep *d);
+
 /* One cs_deep record of the events ring (len bytes as received). */
 void deep_add(struct deep *d, const void *rec, size_t len);
 

@@ -271,12 +271,15 @@ static int start_capture(struct loader *l, const struct loader_opts *o, int sock
 	/* runs shorter than the shortest strong token are not tokenised (cs_abi.h CS_SKIP_*) */
 	if (!o->scan_all && !(o->db->flags & FPDB_F_STRONG_NONASCII) &&
 	    o->db->strong_min_len >= CS_SKIP_MIN) {
-		skel->rodata->cfg_skip_len =
+		l->skip_len =
 		    o->db->strong_min_len < CS_SKIP_MAX ? o->db->strong_min_len : CS_SKIP_MAX;
 		/* the first pass leaves out the weak lengths, if there are any below it */
 		if (o->db->strong_min_len > o->db->min_len)
-			skel->rodata->cfg_strong_min = o->db->strong_min_len;
+			l->strong_min = o->db->strong_min_len;
 	}
+	skel->rodata->cfg_skip_len = l->skip_len;
+	skel->rodata->cfg_strong_min = l->strong_min;
+	skel->rodata->cfg_scan_collector = !!o->scan_collector;
 	skel->rodata->cfg_tag_buckets = l->nbuckets;
 	skel->rodata->cfg_pre_shift = 64 - o->db->pre_log2;
 	skel->rodata->cfg_self_tgid = getpid();

@@ -25,6 +25,7 @@ struct loader_opts {
 	int decode;		     /* hand flagged sends to the collector (--decode auto) */
 	int scan_all;		     /* --scan-all: tokenise every byte, skip no short run */
 	int capture;		     /* enum cs_capture */
+	int scan_collector;	     /* --scan-in collector: the collector tokenises (cscan.h) */
 	const char *const *tls_libs; /* --tls-lib paths */
 	unsigned ntls_libs;
 };
@@ -37,6 +38,8 @@ struct loader {
 	size_t pre_len;
 	struct fpdb *db;
 	__u32 nbuckets;
+	/* the first pass's settings given to the kernel (its cfg_skip_len, cfg_strong_min) */
+	__u32 skip_len, strong_min;
 	int mounted_tracefs;
 	unsigned nprogs;
 	struct tls *tls;	   /* NULL with --tls off */

@@ -28,6 +28,11 @@ const volatile __u32 cfg_strong_min = 0;
 /* the DB has weak fields: a send with a hit and skipped runs is tokenised again whole */
 const volatile __u8 cfg_rescan = 1;
 const volatile __u8 cfg_tls = 0; /* TLS library probes attached: claim their plaintext */
+/*
+ * --scan-in collector: no send is tokenised here; every send's bytes go to the collector
+ * (cs_deep records, event flag CS_EVX_CSCAN), which scans them with SIMD (user/cscan.h).
+ */
+const volatile __u8 cfg_scan_collector = 0;
 
 /* Peer and process of the send being scanned. */
 struct cs_peer {
@@ -60,8 +65,9 @@ struct cs_seg {
 #define CS_CARRY_STALE	16 /* ... for CS_CARRY_IDLE_MAX sends in a row */
 
 /* cs_state.sflags */
-#define CS_SK_RUN_OPEN 1 /* the last chunk ended inside a run the tokeniser was given */
-#define CS_SK_AGAIN    2 /* tokens seen again (cs_scan_done): not counted, nor known hits */
+#define CS_SK_RUN_OPEN	1 /* the last chunk ended inside a run the tokeniser was given */
+#define CS_SK_AGAIN	2 /* tokens seen again (cs_scan_done): not counted, nor known hits */
+#define CS_SK_DEEP_FULL 4 /* --scan-in collector: ring full, the rest not handed over */
 
 /*
  * Who sent a send, when the current task is not the sender (the socket hooks' bytes queued
@@ -97,6 +103,7 @@ struct cs_state {
 	__u32 who_set; /* `who` holds the sender (else: the current task) */
 	__u32 _pad4;
 	struct cs_who who;
+	__u32 direct;  /* --scan-in collector: bytes handed over as read (cs_deep_direct) */
 	struct cs_hit hits[CS_MAX_HITS];
 	struct cs_scan cscan; /* the flow's open tokens continued over this send's first bytes */
 	__u32 carry;	      /* CS_CARRY_* */

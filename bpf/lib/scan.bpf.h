@@ -917,6 +917,51 @@ struct chunk_ctx {
 	__u32 off;
 };
 
+/*
+ * --scan-in collector: the n bytes of the send's scanned bytes at offset off go to the
+ * collector as they are read, in a cs_deep record: read from user memory at ubuf straight
+ * into it (one read, not one into st->chunk and one more at the end), or copied from st->chunk
+ * (ubuf 0: the first chunk, which the send's first-chunk work reads there). Within the send's
+ * CS_DEEP_SEND_MAX, and up to the first record the ring has no room for (the collector gets a
+ * whole prefix); the rest is counted. No wake-up: the collector polls the ring every
+ * millisecond in this mode (a wake-up per send would cost the sender more than the copy).
+ * Returns -1 if user memory was not readable, else 0.
+ */
+__noinline int cs_deep_direct(__u32 n, __u32 off, __u64 ubuf)
+{
+	struct cs_state *st = state_get();
+	struct cs_deep *r;
+	long err;
+
+	if (!st || !n || n > CS_CHUNK)
+		return 0;
+	if ((st->sflags & CS_SK_DEEP_FULL) || off >= CS_DEEP_SEND_MAX ||
+	    n > CS_DEEP_SEND_MAX - off) {
+		cnt_add(CS_CNT_DEEP_DROPS, n);
+		return 0;
+	}
+	r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
+	if (!r) {
+		st->sflags |= CS_SK_DEEP_FULL;
+		cnt_add(CS_CNT_DEEP_DROPS, n);
+		return 0;
+	}
+	if (ubuf)
+		err = cs_read(st, r->data, n, ubuf);
+	else
+		err = bpf_probe_read_kernel(r->data, n, st->chunk);
+	if (err) {
+		bpf_ringbuf_discard(r, BPF_RB_NO_WAKEUP);
+		return -1;
+	}
+	r->seq = msg_seq(st);
+	r->off = off;
+	r->len = n;
+	bpf_ringbuf_submit(r, BPF_RB_NO_WAKEUP);
+	st->direct += n;
+	return 0;
+}
+
 static long chunk_cb(__u32 i, void *data)
 {
 	struct chunk_ctx *c = data;
@@ -926,6 +971,18 @@ static long chunk_cb(__u32 i, void *data)
 	if (!st || c->off >= c->len)
 		return 1;
 	n = cs_chunk_len(c->len, c->off);
+	if (cfg_scan_collector && st->scan.pos) {
+		/* past the send's first chunk nothing is looked at here: into the ring at once */
+		if (cs_deep_direct(n, st->inspected, c->ubuf + c->off)) {
+			st->flags |= CS_EV_READ_FAIL;
+			cnt_add(CS_CNT_READ_FAIL, 1);
+			return 1;
+		}
+		st->scan.pos += n;
+		c->off += n;
+		st->inspected += n;
+		return c->off >= c->len;
+	}
 	if (c->off == 0 && cs_preloaded(st, c->ubuf, n)) {
 		st->pre.len = 0; /* the entry program read these bytes already */
 	} else if (cs_read(st, st->chunk, n, c->ubuf + c->off)) {
@@ -934,6 +991,8 @@ static long chunk_cb(__u32 i, void *data)
 		cnt_add(CS_CNT_READ_FAIL, 1);
 		return 1;
 	}
+	if (cfg_scan_collector)
+		cs_deep_direct(n, st->inspected, 0);
 	if (st->scan.pos == 0 && n >= 4 && is_http_request(st->chunk)) {
 		cs_http_host(n);
 		cs_http_reqline(n);
@@ -944,7 +1003,9 @@ static long chunk_cb(__u32 i, void *data)
 		cs_h2_begin(n);
 	pos = st->scan.pos;
 #if CS_FLOOR != 1
-	if (cfg_skip_len) {
+	if (cfg_scan_collector) {
+		/* the collector tokenises the bytes handed over (cs_send_end) */
+	} else if (cfg_skip_len) {
 		cs_scan_live(st, n, pos);
 	} else {
 		cs_wide_exact(0xffff, n);
@@ -1117,6 +1178,7 @@ static __always_inline struct cs_state *send_begin(void)
 	st->unkept = 0;
 	st->kmem = 0;
 	st->who_set = 0;
+	st->direct = 0;
 	st->nstrong = 0;
 	st->flags = 0;
 	st->channel = CS_CH_SYSCALL;
@@ -1274,17 +1336,23 @@ static long deep_cb(__u32 i, void *data)
 		cnt_add(CS_CNT_DEEP_DROPS, c->len - c->off);
 		return 1;
 	}
+	/*
+	 * Default (adaptive) wake-ups, not BPF_RB_NO_WAKEUP: the kernel wakes the reader only for
+	 * a record at the position the reader has consumed to. A reader that caught up and sleeps
+	 * there, at one of these records, was never woken by the records after it (the event
+	 * included): the send and every later one waited for the next wake-up (the summary at
+	 * exit, when no event came by itself). A wake-up costs only when the reader is idle.
+	 */
 	if (c->kmem ? bpf_probe_read_kernel(r->data, n, (void *)(c->ubuf + c->off))
 		    : bpf_probe_read_user(r->data, n, (void *)(c->ubuf + c->off))) {
-		bpf_ringbuf_discard(r, BPF_RB_NO_WAKEUP);
+		bpf_ringbuf_discard(r, 0);
 		cnt_add(CS_CNT_DEEP_DROPS, c->len - c->off);
 		return 1;
 	}
 	r->seq = d->seq;
 	r->off = c->base + c->off;
 	r->len = n;
-	/* the send's event, submitted after these records, wakes the collector */
-	bpf_ringbuf_submit(r, BPF_RB_NO_WAKEUP);
+	bpf_ringbuf_submit(r, 0);
 	c->off += n;
 	d->copied += n;
 	return 0;
@@ -1379,7 +1447,7 @@ __noinline int cs_scan_done(void)
 
 	/* nothing skipped: every token was seen, but a first pass with cfg_strong_min set looked
 	 * up no weak one */
-	if (!st || (!st->skipped && !cfg_strong_min))
+	if (!st || cfg_scan_collector || (!st->skipped && !cfg_strong_min))
 		return 0;
 	cnt_add(CS_CNT_SKIPPED, st->skipped);
 	if (!cfg_rescan)
@@ -1443,13 +1511,21 @@ __noinline int cs_send_end(__u32 path)
 		st->flags |= CS_EV_TRUNCATED;
 		flow_account(st, uninspected);
 	}
-	deep = st->inspected && ((st->scan.trig & CS_TRIG_ALL) || st->deep_left);
+	/* --scan-in collector: every send's bytes (the collector refuses it with --decode off) */
+	deep =
+	    st->inspected && (cfg_scan_collector || (st->scan.trig & CS_TRIG_ALL) || st->deep_left);
 	if (deep && !cfg_decode) {
 		cnt->c[CS_CNT_NOT_DECODED]++;
 		deep = 0;
 	}
-	if (deep)
+	if (deep && cfg_scan_collector) {
+		/* handed over as read (cs_deep_direct) */
+		deep_len = st->direct;
+		cnt->c[CS_CNT_DEEP_SENDS]++;
+		cnt->c[CS_CNT_DEEP_BYTES] += deep_len;
+	} else if (deep) {
 		deep_len = cs_deep_copy(msg_seq(st));
+	}
 	/* weak-field parts alone are no disclosure: report only sends with a strong hit */
 	if (!st->nstrong && !deep_len)
 		return 0;
@@ -1490,7 +1566,7 @@ __noinline int cs_send_end(__u32 path)
 	ev->seq = seq;
 	ev->deep_len = deep_len;
 	ev->req_len = (st->flags & CS_EV_REQ) ? st->req_len : 0;
-	ev->_pad = 0;
+	ev->xflags = cfg_scan_collector && deep_len ? CS_EVX_CSCAN : 0;
 	ev->h2_off = (st->flags & CS_EV_H2) ? st->h2_off : 0;
 	ev->h2_len = (st->flags & CS_EV_H2) ? (__u32)(st->total - st->retried) : 0;
 	ev->_pad2 = 0;

@@ -204,13 +204,19 @@ cs_enroll() {
 }
 
 # monitor_start [run options...]: findings to $FINDINGS (jsonl unless --format given),
-# stderr to $MONLOG; returns once "ready" is logged (20 s timeout).
+# stderr to $MONLOG; returns once "ready" is logged (20 s timeout). CONSENTRY_SCAN_IN=collector
+# runs every monitor of a test with --scan-in collector (but those with --decode off or their
+# own --scan-in), to check that both routes give the same findings.
 monitor_start() {
-	local i fmt=(--format jsonl) a cap=(${CS_CAPTURE:+--capture "$CS_CAPTURE"})
+	local i fmt=(--format jsonl) a cap=(${CS_CAPTURE:+--capture "$CS_CAPTURE"}) prev=
+	local scan_in=(--scan-in "${CONSENTRY_SCAN_IN:-kernel}")
 	for a in "$@"; do
 		[[ "$a" == --format ]] && fmt=()
 		[[ "$a" == --capture ]] && cap=()
+		[[ "$a" == --scan-in* || "$prev $a" == "--decode off" ]] && scan_in=()
+		prev=$a
 	done
+	[[ -n "${CONSENTRY_SCAN_IN:-}" ]] || scan_in=()
 	[[ -z "$MON_PID" ]] || fail "monitor_start: a monitor is already running"
 	MON_RUN=$((MON_RUN + 1))
 	FINDINGS="$WORK/findings-$MON_RUN.out"
@@ -219,7 +225,7 @@ monitor_start() {
 	# Started like any script would: in the background of a non-interactive shell, where
 	# SIGINT is inherited as ignored (the monitor must still stop on it; kernel-facts.md).
 	"$CONSENTRY" run -f "$FP" -k "$KEY" -c "$CONSENT" -R "$RECIPIENTS" -o "$FINDINGS" \
-		"${fmt[@]}" "${cap[@]}" "$@" </dev/null >"$WORK/monitor-$MON_RUN.stdout" 2>"$MONLOG" &
+		"${fmt[@]}" "${cap[@]}" "${scan_in[@]}" "$@" </dev/null >"$WORK/monitor-$MON_RUN.stdout" 2>"$MONLOG" &
 	MON_PID=$!
 	for ((i = 0; i < 200; i++)); do
 		grep -q ready "$MONLOG" && return 0
