@@ -280,15 +280,16 @@ static void print_summary(const struct collector *c)
 		(uint64_t)cnt[CS_CNT_DNS_ANSWERS], (uint64_t)cnt[CS_CNT_DNS_DROPS],
 		(uint64_t)cnt[CS_CNT_CARRIED], c->reloads, c->reload_errors);
 	if (c->loader->capture == CS_CAPTURE_SOCKETS)
-		fprintf(stderr,
-			"  socket hooks          %" PRIu64
-			" TCP sockets added (refused: map full or under another sk_msg program %" PRIu64
-			", their bytes counted uninspected; %u adopted at start); %" PRIu64
-			" bytes queued without a verdict, scanned at egress (lost %" PRIu64
-			"); %" PRIu64 " messages not made linear\n",
-			(uint64_t)cnt[CS_CNT_SOCKS_ADDED], (uint64_t)cnt[CS_CNT_SOCKS_FULL],
-			c->loader->adopted.adopted, (uint64_t)cnt[CS_CNT_UNVERDICT_BYTES],
-			(uint64_t)cnt[CS_CNT_UNVERDICT_LOST], (uint64_t)cnt[CS_CNT_PULL_FAIL]);
+		fprintf(
+		    stderr,
+		    "  socket hooks          %" PRIu64
+		    " TCP sockets added (refused: map full or under another sk_msg program %" PRIu64
+		    ", their bytes counted uninspected; %u adopted at start); %" PRIu64
+		    " bytes queued without a verdict, scanned at egress (lost %" PRIu64
+		    "); %" PRIu64 " messages not made linear\n",
+		    (uint64_t)cnt[CS_CNT_SOCKS_ADDED], (uint64_t)cnt[CS_CNT_SOCKS_FULL],
+		    c->loader->adopted.adopted, (uint64_t)cnt[CS_CNT_UNVERDICT_BYTES],
+		    (uint64_t)cnt[CS_CNT_UNVERDICT_LOST], (uint64_t)cnt[CS_CNT_PULL_FAIL]);
 	if (c->loader->tls)
 		print_exec_summary(c, cnt);
 	if (c->deep) {

@@ -552,8 +552,18 @@ static void release_bpf(struct loader *l)
 	if (l->tags)
 		munmap(l->tags, l->tags_len);
 	l->tags = NULL;
-	if (l->db)
+	if (l->db) {
+		/* the DB gets its prefilter back (a start may be tried again: --capture auto) */
+		__u64 *keep = l->pre ? malloc(l->pre_len) : NULL;
+
+		if (keep)
+			memcpy(keep, l->pre, l->pre_len);
 		fpdb_pre_unshare(l->db, l->pre);
+		if (keep && !l->db->pre)
+			l->db->pre = keep;
+		else
+			free(keep);
+	}
 	l->db = NULL;
 	if (l->pre)
 		munmap(l->pre, l->pre_len);

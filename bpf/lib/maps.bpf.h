@@ -103,7 +103,7 @@ struct cs_state {
 	__u32 who_set; /* `who` holds the sender (else: the current task) */
 	__u32 _pad4;
 	struct cs_who who;
-	__u32 direct;  /* --scan-in collector: bytes handed over as read (cs_deep_direct) */
+	__u32 direct; /* --scan-in collector: bytes handed over as read (cs_deep_direct) */
 	struct cs_hit hits[CS_MAX_HITS];
 	struct cs_scan cscan; /* the flow's open tokens continued over this send's first bytes */
 	__u32 carry;	      /* CS_CARRY_* */

@@ -40,8 +40,8 @@ struct cs_sk {
 	__u32 seen_end;	  /* TCP: sequence number after the last byte a verdict (or skb_send) saw */
 	__u32 hole_start; /* [hole_start, hole_end): queued before seen_end without a verdict */
 	__u32 hole_end;
-	__u16 seq_set; /* seen_end is valid */
-	__u16 refused; /* not under the sk_msg hook (sockhash full, or another program's) */
+	__u16 seq_set;	   /* seen_end is valid */
+	__u16 refused;	   /* not under the sk_msg hook (sockhash full, or another program's) */
 	struct cs_who who; /* the last sender */
 };
 
@@ -354,8 +354,8 @@ static __always_inline void skb_scan(struct __sk_buff *skb, struct cs_state *st,
  * A segment of a socket the sk_msg hook refused: its new bytes are counted uninspected for the
  * flow (the current task stands for the sender: usually the sender, in its sendmsg).
  */
-static __always_inline void skb_refused(struct cs_state *st, struct cs_sk *s, __u32 seq,
-					__u32 end, const __u8 *h)
+static __always_inline void skb_refused(struct cs_state *st, struct cs_sk *s, __u32 seq, __u32 end,
+					const __u8 *h)
 {
 	if (s->seq_set && !seq_before(s->seen_end, end))
 		return; /* a retransmission */

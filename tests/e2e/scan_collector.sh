@@ -72,7 +72,7 @@ wait_findings 4
 (($(grep -c . "$FINDINGS") == 4)) || fail "findings not written within 5 s of the sends"
 monitor_stop
 expect_findings 4
-expect_every '.recipient == "databroker" and .channel == "syscall"'
+expect_every '.recipient == "databroker" and .channel == $tcp'
 expect_finding '.subject == "u001" and .fields == ["name", "phone"] and .evidence.encodings == []'
 expect_finding '.subject == "u002" and .fields == ["email"] and .evidence.encodings == ["split"]'
 expect_finding '.subject == "u003" and .fields == ["phone"] and .evidence.encodings == ["base64"]'
