@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+# shellcheck disable=SC2016,SC2119 # jq filters are single-quoted on purpose; helpers take optional args
+# Bytes the kernel sends without running the sk_msg program. A non-blocking socket
+# writes 8 MB to a receiver that does not read for a second: the kernel's push of a
+# message fails half-way (EAGAIN), which leaves the socket's verdict set, and its next messages
+# go out under it, unseen by sk_msg. A registered value sent in the middle of the stream must
+# still give its finding (scanned at egress: channel skb or sk_msg), the summary must count bytes
+# caught that way, and nothing may be counted uninspected or lost.
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname "$0")/lib.sh"
+e2e_setup
+
+PORT_SLOW=9411
+# the slow receiver, in the peer namespace: accepts, sleeps 1 s, then reads everything
+ip netns exec "$NS" "$PY" -I -c '
+import socket, sys, time
+l = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+l.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+l.bind(("0.0.0.0", int(sys.argv[1])))
+l.listen(4)
+print("ready", flush=True)
+for _ in range(2):
+    c, _ = l.accept()
+    time.sleep(1)
+    n = 0
+    while True:
+        b = c.recv(65536)
+        if not b:
+            break
+        n += len(b)
+    c.sendall(b"ok")
+    c.close()
+' "$PORT_SLOW" >"$WORK/slow.log" 2>&1 &
+track_pid $!
+for ((i = 0; i < 50; i++)); do
+	grep -q ready "$WORK/slow.log" && break
+	sleep 0.1
+done
+grep -q ready "$WORK/slow.log" || fail "slow receiver did not start: $(cat "$WORK/slow.log")"
+
+monitor_start
+# 8 MB in 1 MB send()s, u001's phone at the end of the fifth; every send() is retried after
+# poll() with what is left
+py '
+import select, socket, sys
+s = socket.create_connection((sys.argv[1], int(sys.argv[2])))
+s.setblocking(False)
+def send_all(data):
+    while data:
+        select.select([], [s], [], 10)
+        try:
+            data = data[s.send(data):]
+        except BlockingIOError:
+            pass
+for k in range(8):
+    send_all(b"z" * 1000000 + (b"{\"tel\":\"13712340001\"}" if k == 4 else b""))
+s.shutdown(socket.SHUT_WR)
+# not a blocking recv(): under the sockhash the kernel (tcp_bpf_recvmsg) may return EAGAIN from
+# one when the send buffer drains (README, Limits)
+while True:
+    select.select([s], [], [], 10)
+    try:
+        s.recv(10)
+        break
+    except BlockingIOError:
+        pass
+s.close()
+' "$IP_BROKER" "$PORT_SLOW"
+wait_findings 1 10
+monitor_stop
+expect_findings 1
+expect_finding '.subject == "u001" and .fields == ["phone"] and .destination.port == 9411
+	and (.channel == "skb" or .channel == "sk_msg") and .process.comm == "python3"'
+line=$(grep -a -E '^[[:space:]]*socket hooks' "$MONLOG") || fail "no socket hooks line in the summary"
+[[ "$line" =~ ([0-9]+)\ bytes\ queued\ without\ a\ verdict.*\(lost\ ([0-9]+)\) ]] ||
+	fail "summary line not understood: $line"
+caught=${BASH_REMATCH[1]} lost=${BASH_REMATCH[2]}
+((caught > 0)) || fail "no bytes went out without a verdict: the test did not reach the case ($line)"
+((lost == 0)) || fail "$lost bytes without a verdict lost"
+[[ "$(summary_value 'bytes uninspected')" == 0 ]] || fail "bytes left uninspected: $(grep -a 'uninspected' "$MONLOG")"
+info "ok: $caught bytes sent under a stale verdict were scanned at egress"
