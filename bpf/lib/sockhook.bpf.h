@@ -29,6 +29,16 @@ struct {
 } socks SEC(".maps");
 
 /*
+ * Ranges of a socket's bytes queued without a verdict behind a later verdicted message: a slow
+ * receiver can hold several at once (each failed push under a full send buffer makes one).
+ */
+#define CS_HOLES 4
+
+struct cs_hole {
+	__u32 start, end;
+};
+
+/*
  * Per socket (socket-local storage: no lookup by key on the send path): its flow id and, for TCP,
  * which bytes a verdict saw. The kernel can queue a message without running the sk_msg program:
  * after a push that failed (a non-blocking socket with a full send buffer), the socket's next
@@ -37,9 +47,9 @@ struct {
  */
 struct cs_sk {
 	__u64 flow;
-	__u32 seen_end;	  /* TCP: sequence number after the last byte a verdict (or skb_send) saw */
-	__u32 hole_start; /* [hole_start, hole_end): queued before seen_end without a verdict */
-	__u32 hole_end;
+	__u32 seen_end; /* TCP: sequence number after the last byte a verdict (or skb_send) saw */
+	/* [start, end): queued without a verdict before seen_end, not yet sent */
+	struct cs_hole hole[CS_HOLES];
 	__u16 seq_set;	   /* seen_end is valid */
 	__u16 refused;	   /* not under the sk_msg hook (sockhash full, or another program's) */
 	struct cs_who who; /* the last sender */
@@ -104,7 +114,7 @@ static __always_inline int seq_before(__u32 a, __u32 b)
 /*
  * A verdict on a TCP message of size bytes: it starts at the socket's write_seq (everything
  * before it is queued). Bytes between the last seen byte and this message were queued without
- * a verdict: kept as the hole for skb_send (an older hole still open is counted and dropped).
+ * a verdict: kept as a hole for skb_send (with CS_HOLES open already, counted and dropped).
  */
 static __always_inline void sk_seq_verdict(struct cs_sk *s, struct bpf_sock *sk, __u32 size)
 {
@@ -116,10 +126,18 @@ static __always_inline void sk_seq_verdict(struct cs_sk *s, struct bpf_sock *sk,
 		return;
 	start = tp->write_seq;
 	if (s->seq_set && seq_before(s->seen_end, start)) {
-		if (s->hole_end != s->hole_start)
-			cnt_add(CS_CNT_UNVERDICT_LOST, s->hole_end - s->hole_start);
-		s->hole_start = s->seen_end;
-		s->hole_end = start;
+		int i, put = 0;
+
+		for (i = 0; i < CS_HOLES; i++) {
+			if (s->hole[i].start == s->hole[i].end) {
+				s->hole[i].start = s->seen_end;
+				s->hole[i].end = start;
+				put = 1;
+				break;
+			}
+		}
+		if (!put)
+			cnt_add(CS_CNT_UNVERDICT_LOST, start - s->seen_end);
 	}
 	s->seen_end = start + size;
 	s->seq_set = 1;
@@ -408,13 +426,26 @@ static __always_inline __u32 skb_tcp(struct __sk_buff *skb, struct cs_state *st,
 		from = seq_before(seq, s->seen_end) ? s->seen_end : seq;
 		to = end;
 		s->seen_end = end;
-	} else if (s->hole_start != s->hole_end && seq_before(seq, s->hole_end) &&
-		   seq_before(s->hole_start, end)) {
-		from = seq_before(seq, s->hole_start) ? s->hole_start : seq;
-		to = seq_before(end, s->hole_end) ? end : s->hole_end;
-		s->hole_start = to;
 	} else {
-		return 0;
+		struct cs_hole *h = NULL;
+		int i;
+
+		/* the first open hole the segment reaches into (segments go out in order) */
+		for (i = 0; i < CS_HOLES; i++) {
+			if (s->hole[i].start != s->hole[i].end && seq_before(seq, s->hole[i].end) &&
+			    seq_before(s->hole[i].start, end)) {
+				h = &s->hole[i];
+				break;
+			}
+		}
+		if (!h)
+			return 0;
+		from = seq_before(seq, h->start) ? h->start : seq;
+		to = seq_before(end, h->end) ? end : h->end;
+		/* segments go out in order: the hole closes from its start (a retransmission from
+		 * inside it is scanned again, never lost) */
+		if (from == h->start)
+			h->start = to;
 	}
 	/* a flow whose TLS plaintext the uprobes inspect: its ciphertext is not scanned */
 	if (bpf_map_lookup_elem(&tls_flows, &s->flow))
