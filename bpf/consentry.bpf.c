@@ -46,6 +46,19 @@ static __always_inline int in_scope(__u32 tgid)
 	return 0;
 }
 
+/* A send reached a capture hook: counted, and 1 when its process is in scope. */
+static __always_inline int scope_pass(struct cs_counters *cnt)
+{
+	if (!cnt)
+		return 0;
+	cnt->c[CS_CNT_CALLS]++;
+	if (!in_scope(bpf_get_current_pid_tgid() >> 32)) {
+		cnt->c[CS_CNT_OUT_OF_SCOPE]++;
+		return 0;
+	}
+	return 1;
+}
+
 /*
  * Common prologue: scope, fd -> egress socket, destination. With uaddr (sendto/sendmsg) an
  * explicit destination overrides the socket's. Resets the per-CPU send state. Returns 1 when
@@ -56,13 +69,8 @@ __noinline int cs_egress_begin(__u32 fd, __u64 uaddr, __u32 alen)
 	struct cs_counters *cnt = counters_get();
 	struct cs_state *st;
 
-	if (!cnt)
+	if (!scope_pass(cnt))
 		return 0;
-	cnt->c[CS_CNT_CALLS]++;
-	if (!in_scope(bpf_get_current_pid_tgid() >> 32)) {
-		cnt->c[CS_CNT_OUT_OF_SCOPE]++;
-		return 0;
-	}
 	/* the send state is reset only once this is known to be an egress send */
 	st = state_get();
 	if (!st)

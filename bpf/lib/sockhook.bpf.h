@@ -170,13 +170,8 @@ static __always_inline int sk_begin(struct cs_state *st, __u32 channel)
 {
 	struct cs_counters *cnt = counters_get();
 
-	if (!cnt)
+	if (!scope_pass(cnt))
 		return 0;
-	cnt->c[CS_CNT_CALLS]++;
-	if (!in_scope(bpf_get_current_pid_tgid() >> 32)) {
-		cnt->c[CS_CNT_OUT_OF_SCOPE]++;
-		return 0;
-	}
 	if (!cfg_include_loopback && peer_is_loopback(&st->peer)) {
 		cnt->c[CS_CNT_LOOPBACK]++;
 		return 0;
