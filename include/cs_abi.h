@@ -390,4 +390,15 @@ _Static_assert(sizeof(struct cs_scan) == 80, "cs_scan size");
 #define CS_SKIP_MAX 12
 #define CS_SKIP_MIN 5
 
+/*
+ * Anchors: a run shorter than CS_ANCHOR_LONG bytes (with the separator after it) is tokenised
+ * only if it holds an anchor byte (@ % \\ & #), two upper-case letters, or at least the DB's
+ * anchor_digits digits (fpfile.h): the fewest digits of a strong value shorter than that
+ * without an '@'; CS_ANCHOR_DIGITS_MAX when there is none (a short run then needs one of the
+ * others), 0 turns the test off. The upper-case letters and the anchor bytes keep every
+ * decoding trigger (base64 runs, escapes); Content-Encoding and hex digests are longer.
+ */
+#define CS_ANCHOR_LONG	     16
+#define CS_ANCHOR_DIGITS_MAX CS_ANCHOR_LONG
+
 #endif /* CS_ABI_H */

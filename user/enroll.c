@@ -709,6 +709,7 @@ struct enroll {
 	size_t pre_cap;
 	__u32 min_len, max_len;
 	__u32 strong_min_len, flags; /* fpdb.strong_min_len, FPDB_F_* */
+	__u32 anchor_digits;	     /* fpdb.anchor_digits */
 
 	unsigned long values[CS_F_MAX];
 	unsigned long rejected;
@@ -1317,7 +1318,7 @@ static void row_skip(struct enroll *e, struct csv_reader *r, const char *col, co
 
 /* Token lengths of a row's values, merged into the enroll once the row is accepted. */
 struct row_lens {
-	__u32 min, max, strong_min, flags;
+	__u32 min, max, strong_min, flags, anchor_digits;
 };
 
 /*
@@ -1357,10 +1358,15 @@ static int enroll_cell(struct enroll *e, int f, const char *val, size_t n, struc
 	if (field_is_weak(f))
 		l->flags |= FPDB_F_WEAK;
 	else
-		for (unsigned k = 0; k < norm.n; k++)
+		for (unsigned k = 0; k < norm.n; k++) {
+			__u32 d = fpdb_anchor_digits(norm.s[k], norm.len[k]);
+
+			if (d < l->anchor_digits)
+				l->anchor_digits = d;
 			for (size_t i = 0; i < norm.len[k]; i++)
 				if ((unsigned char)norm.s[k][i] >= 0x80)
 					l->flags |= FPDB_F_STRONG_NONASCII;
+		}
 	return 0;
 }
 
@@ -1404,7 +1410,8 @@ static const char *row_check(struct enroll *e, struct csv_reader *r, const char 
 static int enroll_row(struct enroll *e, struct csv_reader *r)
 {
 	unsigned long vals[CS_F_MAX] = {0};
-	struct row_lens l = {.min = UINT32_MAX, .strong_min = UINT32_MAX};
+	struct row_lens l = {
+	    .min = UINT32_MAX, .strong_min = UINT32_MAX, .anchor_digits = CS_ANCHOR_DIGITS_MAX};
 	size_t nent0 = e->nent;
 	/* hash jobs of this row, dropped with it */
 	unsigned njob0 = e->hs ? e->hs->fill->njob : 0;
@@ -1462,6 +1469,8 @@ static int enroll_row(struct enroll *e, struct csv_reader *r)
 		e->max_len = l.max;
 	if (l.strong_min < e->strong_min_len)
 		e->strong_min_len = l.strong_min;
+	if (l.anchor_digits < e->anchor_digits)
+		e->anchor_digits = l.anchor_digits;
 	e->flags |= l.flags;
 	return 0;
 }
@@ -1495,6 +1504,7 @@ static int build_and_write(struct enroll *e, __u32 *nfp, __u32 *nhash)
 	db.max_len = db.nentries ? e->max_len : 0;
 	db.strong_min_len = e->strong_min_len == UINT32_MAX ? 0 : e->strong_min_len;
 	db.flags = e->flags;
+	db.anchor_digits = e->anchor_digits;
 	db.kcv = keyfile_kcv(&e->key);
 	*nfp = db.nentries;
 	*nhash = 0;
@@ -1529,7 +1539,8 @@ int cmd_enroll(int argc, char **argv)
 {
 	struct enroll e = {.country_code = COUNTRY_CODE_DEFAULT,
 			   .min_len = UINT32_MAX,
-			   .strong_min_len = UINT32_MAX};
+			   .strong_min_len = UINT32_MAX,
+			   .anchor_digits = CS_ANCHOR_DIGITS_MAX};
 	struct csv_reader *r = NULL;
 	__u32 nfp = 0, nhash = 0;
 	int rc, err;

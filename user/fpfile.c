@@ -1130,15 +1130,33 @@ static const char *check_entry(const struct fp_entry *e, const struct fp_entry *
 	return NULL;
 }
 
+/*
+ * What a strong value asks of a run shorter than CS_ANCHOR_LONG that holds it (cs_abi.h): its
+ * digits, or CS_ANCHOR_DIGITS_MAX when it is that long or has an '@' (an anchor byte). A DB's
+ * anchor_digits is the least of these over its strong values.
+ */
+__u32 fpdb_anchor_digits(const char *s, size_t n)
+{
+	__u32 d = 0;
+
+	if (n >= CS_ANCHOR_LONG || memchr(s, '@', n))
+		return CS_ANCHOR_DIGITS_MAX;
+	for (size_t i = 0; i < n; i++)
+		d += s[i] >= '0' && s[i] <= '9';
+	return d;
+}
+
 /* The header's token length window, shortest strong token and flags agree (else printed). */
 static int window_ok(const char *path, const struct fpdb *db)
 {
 	if (db->min_len > db->max_len || (db->nentries && !db->min_len) ||
 	    (db->strong_min_len &&
 	     (db->strong_min_len < db->min_len || db->strong_min_len > db->max_len)) ||
-	    (db->flags & ~FPDB_F_ALL)) {
-		pr_err("%s: bad token length window %u..%u (strong from %u, flags %#x)", path,
-		       db->min_len, db->max_len, db->strong_min_len, db->flags);
+	    (db->flags & ~FPDB_F_ALL) || db->anchor_digits > CS_ANCHOR_DIGITS_MAX) {
+		pr_err("%s: bad token length window %u..%u (strong from %u, flags %#x, anchor "
+		       "digits %u)",
+		       path, db->min_len, db->max_len, db->strong_min_len, db->flags,
+		       db->anchor_digits);
 		return 0;
 	}
 	return 1;
@@ -1272,7 +1290,7 @@ int fpdb_write(const char *path, const struct fpdb *db)
 	put32(h + H_MIN_LEN, db->min_len);
 	put32(h + H_MAX_LEN, db->max_len);
 	put32(h + H_STRONG_MIN, db->strong_min_len);
-	put32(h + H_FLAGS, db->flags);
+	put32(h + H_FLAGS, db->flags | db->anchor_digits << FPDB_ANCHOR_SHIFT);
 	put64(h + H_ENTRIES_OFF, ent_off);
 	put64(h + H_SUBJECTS_OFF, subj_off);
 	put64(h + H_FILE_SIZE, subj_off + subj_bytes);
@@ -1607,7 +1625,8 @@ int fpdb_load_as(struct fpdb *db, const char *path, const struct cs_key *key, en
 	d.min_len = get32(h + H_MIN_LEN);
 	d.max_len = get32(h + H_MAX_LEN);
 	d.strong_min_len = get32(h + H_STRONG_MIN);
-	d.flags = get32(h + H_FLAGS);
+	d.flags = get32(h + H_FLAGS) & ~FPDB_ANCHOR_MASK;
+	d.anchor_digits = (get32(h + H_FLAGS) & FPDB_ANCHOR_MASK) >> FPDB_ANCHOR_SHIFT;
 	ent_off = get64(h + H_ENTRIES_OFF);
 	subj_off = get64(h + H_SUBJECTS_OFF);
 	fsize = get64(h + H_FILE_SIZE);

@@ -10,7 +10,7 @@
  *   32 u32 min_len               36  u32 max_len            40  u64 entries offset (80)
  *   48 u64 subjects offset       56  u64 file size          64  u32 crc32 (zlib) of every byte
  *   of the file except these 4   68  u32 pre_log2 (prefilter size: 1 << pre_log2 bits)
- *   72 u32 strong_min_len        76  u32 flags (FPDB_F_*)
+ *   72 u32 strong_min_len        76  u32 flags (bits 0..7 FPDB_F_*, 8..15 anchor_digits)
  *   80 nentries x struct fp_entry (16 bytes, sorted, see fp_entry_cmp)
  *   then the prefilter bitmap (1 << pre_log2 bits, u64 words),
  *   then nsubjects x (u16 length, 1..FP_SUBJECT_MAX bytes of subject id), to the end of file.
@@ -32,6 +32,9 @@ struct cs_key;
 /* fpdb.flags: the DB holds weak fields (name, birthdate, address) */
 #define FPDB_F_WEAK 2u
 #define FPDB_F_ALL  (FPDB_F_STRONG_NONASCII | FPDB_F_WEAK)
+/* the header's flags word holds anchor_digits in these bits */
+#define FPDB_ANCHOR_SHIFT 8
+#define FPDB_ANCHOR_MASK  0xff00u
 
 #define FP_MAGIC       "CSNTRYFP"
 #define FP_VERSION     3
@@ -119,6 +122,8 @@ struct fpdb {
 	 */
 	__u32 strong_min_len;
 	__u32 flags;
+	/* the fewest digits of a strong token, see CS_ANCHOR_LONG (cs_abi.h); 0: no anchor test */
+	__u32 anchor_digits;
 	__u64 kcv;	/* keyfile_kcv() of the key the fingerprints were made with */
 	__u64 *pre;	/* prefilter bitmap of cs_pre() of every enrolled token */
 	__u32 pre_log2; /* its size: 1 << pre_log2 bits */
@@ -169,6 +174,8 @@ void fpdb_release(struct fpdb *db);
  * with malloc() (freed by fpdb_release). 0 or -ENOMEM.
  */
 int fpdb_pre_build(struct fpdb *db, const __u64 *pre_values, size_t n);
+/* What a strong value of n bytes asks of a short run (fpdb.anchor_digits, CS_ANCHOR_LONG). */
+__u32 fpdb_anchor_digits(const char *s, size_t n);
 /* Its size for n tokens: log2 of the bits (cs_hash.h CS_PRE_BITS_PER_FP and _BIG). */
 __u32 fpdb_pre_log2(__u64 n);
 /* The prefilter bit of one cs_pre() value: set by fpdb_pre_build, tested by the kernel. */

@@ -278,6 +278,8 @@ static int start_capture(struct loader *l, const struct loader_opts *o, int sock
 			l->strong_min = o->db->strong_min_len;
 	}
 	skel->rodata->cfg_skip_len = l->skip_len;
+	/* the anchor test only shortens the runs the skipping leaves (cs_abi.h CS_ANCHOR_LONG) */
+	skel->rodata->cfg_anchor_digits = l->skip_len ? o->db->anchor_digits : 0;
 	skel->rodata->cfg_strong_min = l->strong_min;
 	skel->rodata->cfg_scan_collector = !!o->scan_collector;
 	skel->rodata->cfg_tag_buckets = l->nbuckets;

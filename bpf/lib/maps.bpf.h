@@ -19,6 +19,8 @@ const volatile __u8 cfg_decode = 1; /* --decode auto: hand flagged sends over (c
  * fingerprint DB: min(shortest strong token, 12), 0 when a strong token is not ASCII.
  */
 const volatile __u32 cfg_skip_len = 0;
+/* a short run needs this many digits or another anchor (cs_abi.h CS_ANCHOR_LONG); 0: off */
+const volatile __u32 cfg_anchor_digits = 0;
 /*
  * With skipping on, the shortest strong token (else 0): the first pass over a send looks up only
  * tokens this long. Shorter ones can only be weak, and weak hits count only next to a strong

@@ -885,6 +885,59 @@ __noinline int cs_next_range(__u32 n, __u32 open, __u32 all)
 	return 1;
 }
 
+/*
+ * Anchors (cs_abi.h CS_ANCHOR_LONG): whether the range cs_next_range gave must be tokenised. A
+ * range shorter than CS_ANCHOR_LONG that neither goes on from the last chunk (open) nor reaches
+ * the chunk's end is left out (counted skipped) unless it holds an anchor byte, two upper-case
+ * letters or cfg_anchor_digits digits: no strong value fits in it otherwise (its bytes are a
+ * superset of the value's). Three words at most, tested 8 bytes a step. Returns 1 to tokenise.
+ */
+__noinline int cs_anchored(__u32 n, __u32 open)
+{
+	const __u64 ones = 0x0101010101010101ULL, hi = 0x8080808080808080ULL;
+	struct cs_state *st = state_get();
+	__u32 s, e, w, digits = 0, upper = 0;
+	__u64 anchor = 0;
+
+	if (!st)
+		return 1;
+	s = st->live_start;
+	e = st->live_done;
+	if (e - s >= CS_ANCHOR_LONG || e >= n || e > CS_CHUNK || (s == 0 && open))
+		return 1;
+	for (w = s / 8; w < s / 8 + 3; w++) {
+		__u64 x, y, m, d, u, a;
+		__u32 b = w * 8, lo, top;
+
+		if (b >= e)
+			break;
+		x = *(__u64 *)(st->chunk + (b & (CS_CHUNK - 8)));
+		y = x & ~hi;
+		lo = s > b ? s - b : 0;
+		top = e - b < 8 ? e - b : 8;
+		/* the range's bytes of this word, as bit 7 */
+		m = (top >= 8 ? ~0ULL : (1ULL << (top * 8)) - 1) & ~((1ULL << (lo * 8)) - 1) & hi &
+		    ~x;
+#define CS_GE(a) (y + (0x80 - (a)) * ones)
+#define CS_EQ(a) (~((y ^ ((a)*ones)) + 0x7f * ones))
+		d = CS_GE('0') & ~CS_GE(':') & m;
+		u = CS_GE('A') & ~CS_GE('[') & m;
+		a = (CS_EQ('@') | CS_EQ('%') | CS_EQ('\\') | CS_EQ('&') | CS_EQ('#') |
+		     CS_EQ(0x1f)) &
+		    m;
+#undef CS_EQ
+#undef CS_GE
+		/* bit 7 of each byte summed: a count of at most 8 in the top byte */
+		digits += ((d >> 7) * ones) >> 56;
+		upper += ((u >> 7) * ones) >> 56;
+		anchor |= a;
+	}
+	if (anchor || upper >= 2 || digits >= cfg_anchor_digits)
+		return 1;
+	st->skipped += e - s;
+	return 0;
+}
+
 /* Ranges per chunk given one by one; the last call takes the rest of the chunk. */
 #define CS_LIVE_RANGES 48
 
@@ -904,6 +957,8 @@ static __always_inline void cs_scan_live(struct cs_state *st, __u32 n, __u32 pos
 	for (i = 0; i < CS_LIVE_RANGES; i++) {
 		if (!cs_next_range(n, open, i == CS_LIVE_RANGES - 1))
 			break;
+		if (cfg_anchor_digits && !cs_anchored(n, open))
+			continue;
 #if CS_FLOOR != 2
 		cs_scan_range(st->live_start, st->live_done, pos);
 #endif

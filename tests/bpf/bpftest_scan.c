@@ -470,6 +470,8 @@ static void test_skipping_matches_full(void **state)
 	const unsigned nall = sizeof(strong) / sizeof(strong[0]);
 	const unsigned np = 400;
 	static const __u32 mins[] = {11, 8, 7};
+	/* each pass without, then with the anchor test: the same hits, more bytes left out */
+	__u64 skipped_plain = 0;
 	struct payload *p = calloc(np, sizeof(*p));
 	__u64 seed = getenv("CS_TEST_SEED") ? strtoull(getenv("CS_TEST_SEED"), NULL, 0)
 					    : (__u64)time(NULL) * 0x9e3779b97f4a7c15ULL | 1;
@@ -524,7 +526,8 @@ static void test_skipping_matches_full(void **state)
 
 	db.nsubjects = 1;
 	db.entries = calloc(16, sizeof(*db.entries));
-	for (unsigned m = 0; m < sizeof(mins) / sizeof(mins[0]); m++) {
+	for (unsigned pass = 0; pass < 2 * sizeof(mins) / sizeof(mins[0]); pass++) {
+		unsigned m = pass / 2, anchors = pass & 1;
 		struct loader ld = {0};
 		struct loader_opts lo = {
 		    .key = &key, .scan_limit = TEST_SCAN_LIMIT, .include_loopback = 1};
@@ -534,9 +537,13 @@ static void test_skipping_matches_full(void **state)
 		/* strong values only: nothing weak is looked for again */
 		db.min_len = 1000;
 		db.max_len = 0;
+		db.anchor_digits = anchors ? CS_ANCHOR_DIGITS_MAX : 0;
 		for (unsigned i = 0; i < nall; i++) {
 			if (strlen(strong[i]) < mins[m])
 				continue;
+			if (anchors &&
+			    fpdb_anchor_digits(strong[i], strlen(strong[i])) < db.anchor_digits)
+				db.anchor_digits = fpdb_anchor_digits(strong[i], strlen(strong[i]));
 			db.entries[nstrong].fp = fp_of(strong[i], &pre[nstrong]);
 			db.entries[nstrong].field = CS_F_PHONE;
 			db.entries[nstrong].nparts = 1;
@@ -604,11 +611,19 @@ static void test_skipping_matches_full(void **state)
 			ev++;
 		assert_int_equal(ev, nevents);
 		assert_int_equal(loader_counters(&ld, cnt), 0);
-		printf("  min %u: %u payloads with hits, %llu of %llu bytes not tokenised\n",
-		       mins[m], want, (unsigned long long)cnt[CS_CNT_SKIPPED],
+		printf("  min %u, anchor digits %u: %u payloads with hits, %llu of %llu bytes not "
+		       "tokenised\n",
+		       mins[m], db.anchor_digits, want, (unsigned long long)cnt[CS_CNT_SKIPPED],
 		       (unsigned long long)cnt[CS_CNT_BYTES_INSPECTED]);
 		assert_true(want > np / 4);
 		assert_true(cnt[CS_CNT_SKIPPED] > 0);
+		if (!anchors) {
+			skipped_plain = cnt[CS_CNT_SKIPPED];
+		} else {
+			/* the values' digits: 11 (13800138000), the rest are e-mails or long */
+			assert_int_equal(db.anchor_digits, 11);
+			assert_true(cnt[CS_CNT_SKIPPED] > skipped_plain);
+		}
 		loader_release(&ld);
 	}
 	fpdb_release(&db);

@@ -553,6 +553,8 @@ static void test_enroll_e2e(void **state)
 	/* the shortest strong token is a phone's national form; names are weak */
 	assert_int_equal(db.strong_min_len, 11);
 	assert_int_equal(db.flags, FPDB_F_WEAK);
+	/* the phone's 11 digits: the e-mails have an '@', the national ids are 18 long */
+	assert_int_equal(db.anchor_digits, 11);
 	{
 		unsigned nv[FP_VARIANT_MAX + 1] = {0};
 
@@ -639,7 +641,13 @@ static void test_enroll_e2e(void **state)
 	assert_int_equal(fpdb_load(&db, x->out, &key), 0);
 	assert_int_equal(db.flags, FPDB_F_STRONG_NONASCII); /* and no weak field */
 	assert_int_equal(db.strong_min_len, 3);
+	assert_int_equal(db.anchor_digits, 0); /* "bob": no digit, no '@' */
 	fpdb_release(&db);
+	/* a passport's 8 digits; an e-mail or a 16-byte value asks nothing of a short run */
+	assert_int_equal(fpdb_anchor_digits("e12345678", 9), 8);
+	assert_int_equal(fpdb_anchor_digits("x1@a.cn", 7), CS_ANCHOR_DIGITS_MAX);
+	assert_int_equal(fpdb_anchor_digits("abcdefghijklmnop", 16), CS_ANCHOR_DIGITS_MAX);
+	assert_int_equal(fpdb_anchor_digits("abcdefghijklmno1", 15), 0);
 }
 
 static void test_enroll_rows(void **state)

@@ -224,6 +224,7 @@ static void make_db(struct fpdb *db, __u64 kcv)
 	db->max_len = 22;
 	db->strong_min_len = 11;
 	db->flags = FPDB_F_STRONG_NONASCII;
+	db->anchor_digits = 9;
 	db->kcv = kcv;
 	{
 		static const __u64 pv[] = {0x0123456789abcdefULL, 0xfedcba9876543210ULL, 42};
@@ -288,6 +289,7 @@ static void test_roundtrip(void **state)
 	assert_int_equal(r.max_len, 22);
 	assert_int_equal(r.strong_min_len, 11);
 	assert_int_equal(r.flags, FPDB_F_STRONG_NONASCII);
+	assert_int_equal(r.anchor_digits, 9);
 	assert_true(r.kcv == keyfile_kcv(&x->k));
 	if (load_form == FPDB_MAPPED)
 		assert_non_null(r.map);
