@@ -407,11 +407,8 @@ static int start_capture(struct loader *l, const struct loader_opts *o, int sock
 		goto out;
 	}
 	memcpy(l->pre, o->db->pre, l->pre_len);
-	/* the DB's readers (the userspace decode stage) use the kernel's copy from now on */
 	if (mprotect(l->pre, l->pre_len, PROT_READ))
 		pr_debug("cannot make the prefilter mapping read-only: %s", strerror(errno));
-	fpdb_pre_share(o->db, l->pre);
-	l->db = o->db;
 
 	for (unsigned i = 0; i < o->npids; i++) {
 		__u8 one = 1;
@@ -508,9 +505,18 @@ static int start_capture(struct loader *l, const struct loader_opts *o, int sock
 			tls_nlinks(l->tls));
 	}
 out:
-	if (err)
+	if (err) {
 		release_bpf(l);
-	return err;
+		return err;
+	}
+	/*
+	 * Started: the DB's readers (the userspace decode stage) use the kernel's copy of the
+	 * prefilter from now on. Not before: a start that fails (--capture auto tries again)
+	 * leaves the DB as it was.
+	 */
+	fpdb_pre_share(o->db, l->pre);
+	l->db = o->db;
+	return 0;
 }
 
 /*
@@ -554,18 +560,9 @@ static void release_bpf(struct loader *l)
 	if (l->tags)
 		munmap(l->tags, l->tags_len);
 	l->tags = NULL;
-	if (l->db) {
-		/* the DB gets its prefilter back (a start may be tried again: --capture auto) */
-		__u64 *keep = l->pre ? malloc(l->pre_len) : NULL;
-
-		if (keep)
-			memcpy(keep, l->pre, l->pre_len);
+	/* the DB's prefilter was the kernel's copy (a started loader's): gone with it */
+	if (l->db)
 		fpdb_pre_unshare(l->db, l->pre);
-		if (keep && !l->db->pre)
-			l->db->pre = keep;
-		else
-			free(keep);
-	}
 	l->db = NULL;
 	if (l->pre)
 		munmap(l->pre, l->pre_len);
