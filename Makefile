@@ -9,7 +9,7 @@ VMLINUX_H ?=
 
 ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 LIBBPF_CFLAGS := $(shell $(PKG_CONFIG) --cflags libbpf 2>/dev/null)
-LIBBPF_LIBS := $(shell $(PKG_CONFIG) --libs libbpf 2>/dev/null || echo -lbpf) -lelf -lz -lcrypto -lnghttp2
+LIBBPF_LIBS := $(shell $(PKG_CONFIG) --libs libbpf 2>/dev/null || echo -lbpf) -lelf -lz -lcrypto -lnghttp2 -lsqlite3
 
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Iinclude -Iuser -I$(O) $(LIBBPF_CFLAGS) -MMD -MP
@@ -39,7 +39,7 @@ BIN := $(O)/consentry
 .SECONDARY:
 .PHONY: all test unit check format demo bench eval gen clean help setup install
 
-all: $(BIN) $(UNIT_BINS) $(BPFTEST_BINS) $(O)/hooktax $(O)/scanbench
+all: $(BIN) $(UNIT_BINS) $(BPFTEST_BINS) $(O)/hooktax $(O)/scanbench $(O)/journalbench
 
 help:
 	@echo 'targets:'
@@ -140,6 +140,11 @@ $(O)/hooktax: scripts/hooktax.c $(O)/hooktax.skel.h
 $(O)/scanbench: scripts/scanbench.c $(O)/libconsentry.a
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< $(O)/libconsentry.a $(LIBBPF_LIBS) -lm -o $@
+
+# the findings journal at scale: write rate and query times (make bench, phase journal)
+$(O)/journalbench: scripts/journalbench.c $(O)/libconsentry.a
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $< $(O)/libconsentry.a $(LIBBPF_LIBS) -o $@
 
 eval: setup
 	$(Q)$(MAKE) --no-print-directory $(BIN)

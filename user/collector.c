@@ -26,6 +26,7 @@
 #include "exechold.h"
 #include "fpfile.h"
 #include "h2flow.h"
+#include "journal.h"
 #include "log.h"
 #include "procinfo.h"
 #include "dns.h"
@@ -49,11 +50,15 @@ static int on_finding(const struct cs_event *ev, const struct finding *f, const 
 	struct proc_view pv = {0};
 	char cid[80];
 
-	if (f->verdict != V_UNCONSENTED && !c->report_all)
+	if (f->verdict != V_UNCONSENTED && !c->report_all && !c->journal)
 		return 0;
 	pv.exe = procinfo_exe(c->pi, ev->pid);
 	pv.cgroup = procinfo_cgroup(c->pi, ev->cgroup_id);
 	pv.container_id = procinfo_container_id(pv.cgroup, cid, sizeof(cid));
+	/* the journal keeps every finding, whatever the verdict and --all */
+	journal_add(c->journal, ev, f, host, t_ns, &pv);
+	if (f->verdict != V_UNCONSENTED && !c->report_all)
+		return 0;
 	c->corr.stats.reported++;
 	return output_write(&c->out, ev, f, host, t_ns, &pv);
 }
@@ -290,6 +295,15 @@ static void print_summary(const struct collector *c)
 		    (uint64_t)cnt[CS_CNT_SOCKS_ADDED], (uint64_t)cnt[CS_CNT_SOCKS_FULL],
 		    c->loader->adopted.adopted, (uint64_t)cnt[CS_CNT_UNVERDICT_BYTES],
 		    (uint64_t)cnt[CS_CNT_UNVERDICT_LOST], (uint64_t)cnt[CS_CNT_PULL_FAIL]);
+	if (c->journal) {
+		struct journal_stats js;
+
+		journal_get_stats(c->journal, &js);
+		fprintf(stderr,
+			"  journal               %" PRIu64 " findings written, %" PRIu64
+			" lost (%" PRIu64 " failed writes: disk full or database locked)\n",
+			(uint64_t)js.written, (uint64_t)js.lost, (uint64_t)js.errors);
+	}
 	if (c->loader->tls)
 		print_exec_summary(c, cnt);
 	if (c->deep) {
@@ -531,6 +545,8 @@ int collector_run(struct collector *c)
 				if (read(tfd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
 					pr_debug("timerfd: %s", strerror(errno));
 				fflush(c->out.f);
+				/* a kill -9 loses at most this second's findings */
+				journal_commit(c->journal);
 				break;
 			}
 			case 4:
@@ -572,6 +588,7 @@ int collector_run(struct collector *c)
 	}
 	exechold_stop(c->eh);
 	fflush(c->out.f);
+	journal_commit(c->journal);
 out:
 	if (c->loader->skel)
 		print_summary(c);

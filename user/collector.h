@@ -19,9 +19,10 @@ struct collector {
 	struct output out;
 	struct procinfo *pi;
 	struct dns_cache *dns;
-	struct deep *deep;   /* assembles messages, decodes the bytes handed over (deep.h) */
-	struct msg msg;	     /* the message being reported (storage reused) */
-	struct exechold *eh; /* releases held new executables (exechold.h); NULL: no holds */
+	struct deep *deep;	 /* assembles messages, decodes the bytes handed over (deep.h) */
+	struct msg msg;		 /* the message being reported (storage reused) */
+	struct exechold *eh;	 /* releases held new executables (exechold.h); NULL: no holds */
+	struct journal *journal; /* --journal: every finding, any verdict (journal.h); or NULL */
 	const struct cs_key *key;
 	int report_all;	    /* --all: also consented and exempt */
 	int scan_collector; /* --scan-in collector: sends are tokenised here (cscan.h) */

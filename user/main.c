@@ -16,6 +16,7 @@ static void usage(FILE *f)
 		   "  enroll   build the fingerprint file from registrations.csv\n"
 		   "  run      monitor outbound traffic and report unconsented disclosures\n"
 		   "  check    validate fingerprints, key, consent.csv and recipients.csv\n"
+		   "  findings query the findings journal (run --journal)\n"
 		   "  bench    overhead and capacity benchmark, monitor off vs on (root; runs\n"
 		   "           scripts/bench of the source tree, or $CONSENTRY_BENCH)\n\n"
 		   "`consentry <command> --help` shows the options of a command.\n");
@@ -86,6 +87,8 @@ int main(int argc, char **argv)
 		return cmd_run(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "check"))
 		return cmd_check(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "findings"))
+		return cmd_findings(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "bench"))
 		return cmd_bench(argv + 1);
 	fprintf(stderr, "consentry: error: unknown command '%s'\n", argv[1]);

@@ -118,7 +118,7 @@ void event_addr_str(const struct cs_event *ev, char *buf, size_t len)
 		snprintf(buf, len, "?");
 }
 
-static const char *channel_name(int ch)
+const char *channel_name(int ch)
 {
 	static const char *const n[] = {"?",   "syscall", "openssl", "gnutls",
 					"nss", "go-tls",  "skb",     "sk_msg"};
@@ -254,7 +254,7 @@ static void write_ocsf(FILE *f, const struct cs_event *ev, const struct finding 
 }
 
 /* Text output: bytes a process controls (comm, Host) must not break or forge lines. */
-static void text_str(FILE *f, const char *s)
+void text_str(FILE *f, const char *s)
 {
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
 		if (*p < 0x21 || *p == 0x7f || *p == '\\')

@@ -28,9 +28,13 @@ int output_format_parse(const char *s, enum out_format *fmt);
 int output_write(struct output *o, const struct cs_event *ev, const struct finding *f,
 		 const char *host, __s64 t_ns, const struct proc_view *pv);
 const char *verdict_name(enum verdict v);
+/* Name of a CS_CH_* channel (spec §4 `channel`). */
+const char *channel_name(int ch);
 /* Destination address of an event as text. */
 void event_addr_str(const struct cs_event *ev, char *buf, size_t len);
 /* JSON string with escapes (exposed for tests); NULL prints null. */
 void json_str(FILE *f, const char *s);
+/* Text output of bytes a process controls: controls, spaces and '\\' as \\xNN. */
+void text_str(FILE *f, const char *s);
 
 #endif

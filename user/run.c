@@ -13,6 +13,7 @@
 #include "consent.h"
 #include "exechold.h"
 #include "fpfile.h"
+#include "journal.h"
 #include "keyfile.h"
 #include "loader.h"
 #include "log.h"
@@ -153,6 +154,9 @@ static void run_usage(FILE *f)
 	    "                           from the file's page cache; ~0.03 bytes resident a\n"
 	    "                           fingerprint) or auto (mapped from %u fingerprints on;\n"
 	    "                           default)\n"
+	    "      --journal PATH       also write every finding, whatever its verdict, to the\n"
+	    "                           SQLite journal PATH (created if missing; query it with\n"
+	    "                           consentry findings / report)\n"
 	    "  -v, --verbose            debug logs (libbpf and verifier output)\n"
 	    "  -h, --help               this text\n",
 	    (unsigned)EXECHOLD_BOUND_MS, FPDB_MAP_AUTO);
@@ -173,6 +177,7 @@ enum {
 	OPT_EXEC_HOLD,
 	OPT_CAPTURE,
 	OPT_SCAN_IN,
+	OPT_JOURNAL,
 };
 
 int cmd_run(int argc, char **argv)
@@ -197,6 +202,7 @@ int cmd_run(int argc, char **argv)
 	    {"exec-hold", required_argument, NULL, OPT_EXEC_HOLD},
 	    {"capture", required_argument, NULL, OPT_CAPTURE},
 	    {"scan-in", required_argument, NULL, OPT_SCAN_IN},
+	    {"journal", required_argument, NULL, OPT_JOURNAL},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, 'h'},
 	    {0},
@@ -211,7 +217,7 @@ int cmd_run(int argc, char **argv)
 	struct collector col = {0};
 	__u32 pids[CS_SCOPE_MAX];
 	__u64 cgroups[CS_SCOPE_MAX];
-	const char *out_path = NULL, *fmt = NULL;
+	const char *out_path = NULL, *fmt = NULL, *journal_path = NULL;
 	unsigned npids = 0, ncg = 0;
 	int opt, err, rc = 0, level, no_kill;
 
@@ -222,6 +228,9 @@ int cmd_run(int argc, char **argv)
 		switch (opt) {
 		case 'o':
 			out_path = optarg;
+			break;
+		case OPT_JOURNAL:
+			journal_path = optarg;
 			break;
 		case OPT_FORMAT:
 			fmt = optarg;
@@ -411,6 +420,10 @@ int cmd_run(int argc, char **argv)
 			goto out;
 		}
 	}
+	if (journal_path && journal_open(&col.journal, journal_path)) {
+		rc = 2;
+		goto out;
+	}
 	col.pi = procinfo_new();
 	if (!col.pi) {
 		rc = 1;
@@ -459,6 +472,7 @@ out:
 	procinfo_free(col.pi);
 	if (col.out.f && col.out.f != stdout)
 		fclose(col.out.f);
+	journal_close(col.journal);
 	inputs_release(&in);
 	return rc;
 }

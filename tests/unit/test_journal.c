@@ -1,0 +1,264 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The findings journal and its queries: rows written in batches read back through the same
+ * filters `consentry findings` uses; a file size limit (the disk full) makes writes fail, which
+ * are counted and never stop the writer; a journal of another schema is refused.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "fields.h"
+#include "findings.h"
+#include "journal.h"
+#include "recipients.h"
+
+#define DAY_NS 86400000000000LL
+#define T0     (20000LL * DAY_NS) /* 2024-10-04T00:00:00Z */
+
+static const struct recipient partner = {"partner", RK_THIRD_PARTY};
+
+/* Finding i: subject s<i % 50>, recipient partner on odd i, day i % 3, phone (+ email on i % 4). */
+static void add(struct journal *j, unsigned i)
+{
+	struct cs_event ev = {0};
+	struct finding f = {0};
+	char subject[16];
+
+	snprintf(subject, sizeof(subject), "s%u", i % 50);
+	inet_pton(AF_INET, "192.0.2.7", ev.daddr);
+	ev.dport = 443;
+	ev.proto = 6;
+	ev.pid = 100 + i;
+	ev.tid = ev.pid;
+	ev.channel = CS_CH_SK_MSG;
+	ev.bytes_inspected = ev.bytes_total = 1000;
+	memcpy(ev.comm, "app", 3);
+	f.subject = subject;
+	f.fields = FIELD_BIT(CS_F_PHONE) | (i % 4 ? 0 : FIELD_BIT(CS_F_EMAIL));
+	f.unconsented = f.fields;
+	f.verdict = i % 2 ? V_UNCONSENTED : V_CONSENTED;
+	f.rcpt = i % 2 ? &partner : NULL;
+	f.fps[0] = 0x0123456789abcdefULL + i;
+	f.nfps = 1;
+	snprintf(f.msg_id, sizeof(f.msg_id), "m-%u", i);
+	f.msg_subjects = 1;
+	journal_add(j, &ev, &f, "api.partner.example", T0 + (__s64)(i % 3) * DAY_NS + i, NULL);
+}
+
+/* Lines of q's output. */
+static unsigned query_lines(sqlite3 *db, const struct findings_query *q, char **text)
+{
+	size_t len = 0;
+	FILE *f = open_memstream(text, &len);
+	unsigned n = 0;
+	__u64 rows;
+
+	assert_non_null(f);
+	assert_int_equal(findings_run(db, q, f, &rows), 0);
+	fclose(f);
+	for (const char *p = *text; *p; p++)
+		n += *p == '\n';
+	assert_int_equal(n, rows + (q->csv ? 1 : 0)); /* a CSV header line more */
+	return n;
+}
+
+/* A fresh temporary path (the file made and removed again); keep: leave the empty file. */
+static void tmp_path(char *path, int keep)
+{
+	int fd = mkstemp(path);
+
+	assert_true(fd >= 0);
+	close(fd);
+	if (!keep)
+		unlink(path);
+}
+
+static void test_write_query(void **state)
+{
+	char path[] = "/tmp/cs_journal_XXXXXX", *text = NULL;
+	struct journal_stats st;
+	struct journal *j;
+	sqlite3 *db;
+
+	(void)state;
+	tmp_path(path, 0);
+	assert_int_equal(journal_open(&j, path), 0);
+	for (unsigned i = 0; i < 300; i++)
+		add(j, i);
+	/* not committed yet: a reader sees nothing */
+	assert_int_equal(journal_open_ro(&db, path), 0);
+	{
+		struct findings_query q = {.fmt = FMT_TEXT};
+
+		assert_int_equal(query_lines(db, &q, &text), 0);
+		free(text);
+	}
+	journal_commit(j);
+	journal_get_stats(j, &st);
+	assert_int_equal(st.written, 300);
+	assert_int_equal(st.lost, 0);
+	{
+		struct findings_query q = {.fmt = FMT_TEXT, .subject = "s7"};
+
+		/* i = 7, 57, ..., 257: 6 rows */
+		assert_int_equal(query_lines(db, &q, &text), 6);
+		assert_non_null(strstr(
+		    text,
+		    "subject=s7 fields=phone unconsented=phone recipient=partner(third-party)"));
+		free(text);
+	}
+	{
+		/* the partner on day 1 of 3: odd i with i % 3 == 1: 50 rows */
+		struct findings_query q = {.fmt = FMT_JSONL,
+					   .recipient = "partner",
+					   .since = T0 + DAY_NS,
+					   .until = T0 + 2 * DAY_NS,
+					   .has_since = 1,
+					   .has_until = 1};
+
+		assert_int_equal(query_lines(db, &q, &text), 50);
+		assert_non_null(strstr(text, "\"recipient\":\"partner\""));
+		/* i = 1 comes first */
+		assert_non_null(strstr(text, "\"fingerprints\":[\"0123456789abcdf0\"]"));
+		free(text);
+	}
+	{
+		struct findings_query q = {
+		    .fmt = FMT_TEXT, .field = CS_F_EMAIL, .verdict = "consented"};
+
+		/* even i divisible by 4: 75 */
+		assert_int_equal(query_lines(db, &q, &text), 75);
+		free(text);
+	}
+	{
+		struct findings_query q = {.fmt = FMT_TEXT, .count_by = "day", .csv = 1};
+
+		assert_int_equal(query_lines(db, &q, &text), 4); /* header + 3 days */
+		assert_non_null(strstr(text, "day,findings,subjects\r\n2024-10-04,100,50\r\n"));
+		free(text);
+	}
+	{
+		struct findings_query q = {.fmt = FMT_TEXT, .count_by = "field"};
+
+		assert_int_equal(query_lines(db, &q, &text), 2);
+		assert_non_null(strstr(text, "phone                    300\n"));
+		assert_non_null(strstr(text, "email                    75\n"));
+		free(text);
+	}
+	sqlite3_close(db);
+	journal_close(j);
+	unlink(path);
+}
+
+/*
+ * The disk full, as a file size limit (SIGXFSZ ignored: writes fail with EFBIG): a child writes
+ * 20,000 findings committed every 500; the writes that fail are counted lost, later ones are
+ * still tried, and the journal holds exactly the rows counted written.
+ */
+static void test_disk_full(void **state)
+{
+	char path[] = "/tmp/cs_journal_XXXXXX";
+	int status, pfd[2];
+	struct journal_stats st;
+	pid_t pid;
+
+	(void)state;
+	tmp_path(path, 0);
+	assert_int_equal(pipe(pfd), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct rlimit rl = {.rlim_cur = 256 * 1024, .rlim_max = 256 * 1024};
+		struct journal *j;
+
+		signal(SIGXFSZ, SIG_IGN);
+		if (journal_open(&j, path) || setrlimit(RLIMIT_FSIZE, &rl))
+			_exit(10);
+		for (unsigned i = 0; i < 20000; i++) {
+			add(j, i);
+			if (i % 500 == 499)
+				journal_commit(j);
+		}
+		journal_commit(j);
+		journal_get_stats(j, &st);
+		journal_close(j);
+		_exit(write(pfd[1], &st, sizeof(st)) == sizeof(st) ? 0 : 11);
+	}
+	close(pfd[1]);
+	assert_int_equal(read(pfd[0], &st, sizeof(st)), sizeof(st));
+	close(pfd[0]);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	/* every row is written or counted lost; some failed, and later batches were tried */
+	assert_int_equal(st.written + st.lost, 20000);
+	assert_true(st.written > 0);
+	assert_true(st.lost > 0);
+	assert_true(st.errors >= 1);
+	{
+		sqlite3 *db;
+		struct findings_query q = {.fmt = FMT_TEXT, .count_by = "day"};
+		char *text = NULL;
+		size_t len = 0;
+		FILE *f = open_memstream(&text, &len);
+		__u64 rows;
+		long total = 0;
+
+		assert_int_equal(journal_open_ro(&db, path), 0);
+		assert_int_equal(findings_run(db, &q, f, &rows), 0);
+		fclose(f);
+		for (char *p = text; p && (p = strstr(p, " findings")); p++) {
+			char *b = p;
+
+			while (b > text && b[-1] != ' ')
+				b--;
+			total += strtol(b, NULL, 10);
+		}
+		/* the journal holds exactly the rows counted written */
+		assert_int_equal(total, st.written);
+		free(text);
+		sqlite3_close(db);
+	}
+	unlink(path);
+}
+
+static void test_other_schema(void **state)
+{
+	char path[] = "/tmp/cs_journal_XXXXXX";
+	struct journal *j;
+	sqlite3 *db;
+
+	(void)state;
+	tmp_path(path, 1);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(
+	    sqlite3_exec(db, "CREATE TABLE t(x); PRAGMA user_version = 9", NULL, NULL, NULL),
+	    SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(journal_open(&j, path), -EINVAL);
+	assert_int_equal(journal_open_ro(&db, path), -EINVAL);
+	unlink(path);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_write_query),
+	    cmocka_unit_test(test_disk_full),
+	    cmocka_unit_test(test_other_schema),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
