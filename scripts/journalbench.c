@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * journalbench: the findings journal at scale (make bench, phase journal). Writes ROWS findings
- * through journal_add (the monitor's own writer: batches of JOURNAL_BATCH, a commit as the
- * collector's tick would) and prints the write rate; then times the queries of `consentry
- * findings` on it: by subject, and by recipient and day, each listed as text to /dev/null.
+ * journalbench: the findings journal at scale (make bench, phase journal). Makes a journal of
+ * ROWS findings: the first and the last WRITE_N through journal_add (the monitor's own writer,
+ * a commit every 20,000 rows as its tick would), timed (the write rate on an empty and on a full
+ * journal), the rows between by SQLite itself; then times the queries of `consentry findings`:
+ * by subject, and by recipient and day, each listed as text to /dev/null.
  *
  *   journalbench PATH [ROWS, default 10000000 [QUERIES, default 20]]
  *
@@ -29,6 +30,7 @@
 #define T0	 (20000LL * DAY_NS)
 #define NRCPT	 20
 #define NDAYS	 365
+#define WRITE_N	 500000 /* rows timed through the writer, at each end */
 
 static __u64 rng = 0x9e3779b97f4a7c15ULL;
 
@@ -75,35 +77,11 @@ static void time_queries(sqlite3 *db, struct findings_query *q, unsigned n, cons
 	       t[n / 2], name, t[n - 1], name, rows / n);
 }
 
-int main(int argc, char **argv)
+/* Rows [from, to) of rows through the monitor's writer, a commit every 20,000 (its tick). */
+static void write_rows(struct journal *j, const struct recipient *rcpt, unsigned long from,
+		       unsigned long to, unsigned long rows, unsigned long nsubj)
 {
-	static char rname[NRCPT][16], subj[64][24];
-	struct recipient rcpt[NRCPT];
-	struct findings_query q[64];
-	unsigned long rows = argc > 2 ? strtoul(argv[2], NULL, 0) : 10000000UL;
-	unsigned nq = argc > 3 ? (unsigned)atoi(argv[3]) : 20;
-	unsigned long nsubj;
-	struct journal_stats st;
-	struct journal *j;
-	sqlite3 *db;
-	FILE *devnull;
-	double t0, t;
-
-	if (argc < 2 || !rows || !nq || nq > 64) {
-		fprintf(stderr, "usage: journalbench PATH [ROWS [QUERIES <= 64]]\n");
-		return 2;
-	}
-	nsubj = rows / 10 ? rows / 10 : 1;
-	unlink(argv[1]);
-	for (unsigned i = 0; i < NRCPT; i++) {
-		snprintf(rname[i], sizeof(rname[i]), "partner%02u", i);
-		rcpt[i].name = rname[i];
-		rcpt[i].kind = RK_THIRD_PARTY;
-	}
-	if (journal_open(&j, argv[1]))
-		return 1;
-	t0 = now_s();
-	for (unsigned long i = 0; i < rows; i++) {
+	for (unsigned long i = from; i < to; i++) {
 		struct cs_event ev = {0};
 		struct finding f = {0};
 		char s[24];
@@ -131,17 +109,104 @@ int main(int argc, char **argv)
 		snprintf(f.msg_id, sizeof(f.msg_id), "b-%lu", i);
 		f.msg_subjects = 1;
 		journal_add(j, &ev, &f, "api.partner.example", tn, NULL);
-		/* the collector's one-second tick, at about its rate */
 		if (i % 20000 == 19999)
 			journal_commit(j);
 	}
 	journal_commit(j);
+}
+
+/*
+ * Rows [from, to) of the same shape, made by SQLite itself in one transaction (the bench needs
+ * a journal of ROWS findings; only the writer's rate at both ends is the monitor's).
+ */
+static int bulk_fill(const char *path, unsigned long from, unsigned long to, unsigned long rows,
+		     unsigned long nsubj)
+{
+	static const char sql[] =
+	    "INSERT INTO findings (time_ns, day, verdict, subject, fields, field_mask, unconsented,"
+	    " recipient, recipient_kind, dst_ip, dst_port, host, protocol, pid, tid, uid, comm,"
+	    " channel, consent_ids, fingerprints, encodings, bytes_inspected, bytes_total,"
+	    " truncated, message_id, message_subjects)"
+	    " WITH RECURSIVE c(i) AS (SELECT ?1 UNION ALL SELECT i + 1 FROM c WHERE i + 1 < ?2)"
+	    " SELECT ?3 + i * ?4, (?3 + i * ?4) / 86400000000000, 'unconsented',"
+	    " printf('u%07d', (x >> 20) % ?5), 'phone', 2, 'phone',"
+	    " CASE WHEN x % 25 < 20 THEN printf('partner%02d', x % 25) END,"
+	    " CASE WHEN x % 25 < 20 THEN 'third-party' ELSE 'unknown' END,"
+	    " '10.0.0.' || (x % 25), 443, 'api.partner.example', 'tcp', 1000, 1000, 0, 'app',"
+	    " 'sk_msg', '', printf('%016x', x), '', 2000, 2000, 0, 'b-' || i, 1"
+	    " FROM (SELECT i, abs(random()) AS x FROM c)";
+	sqlite3 *db;
+	sqlite3_stmt *s;
+	int rc;
+
+	if (from >= to)
+		return 0;
+	if (sqlite3_open(path, &db) != SQLITE_OK ||
+	    sqlite3_exec(db, "PRAGMA cache_size=-1000000; BEGIN", NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK) {
+		fprintf(stderr, "journalbench: %s\n", sqlite3_errmsg(db));
+		return -1;
+	}
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)from);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)to);
+	sqlite3_bind_int64(s, 3, T0);
+	sqlite3_bind_int64(s, 4, (sqlite3_int64)(NDAYS * DAY_NS / (__s64)rows));
+	sqlite3_bind_int64(s, 5, (sqlite3_int64)nsubj);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE || sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+		fprintf(stderr, "journalbench: %s\n", sqlite3_errmsg(db));
+		sqlite3_close(db);
+		return -1;
+	}
+	sqlite3_close(db);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static char rname[NRCPT][16], subj[64][24];
+	struct recipient rcpt[NRCPT];
+	struct findings_query q[64];
+	unsigned long rows = argc > 2 ? strtoul(argv[2], NULL, 0) : 10000000UL;
+	unsigned nq = argc > 3 ? (unsigned)atoi(argv[3]) : 20;
+	unsigned long nsubj;
+	struct journal_stats st;
+	struct journal *j;
+	sqlite3 *db;
+	FILE *devnull;
+	unsigned long nw;
+	double t0, t;
+
+	if (argc < 2 || !rows || !nq || nq > 64) {
+		fprintf(stderr, "usage: journalbench PATH [ROWS [QUERIES <= 64]]\n");
+		return 2;
+	}
+	nsubj = rows / 10 ? rows / 10 : 1;
+	unlink(argv[1]);
+	for (unsigned i = 0; i < NRCPT; i++) {
+		snprintf(rname[i], sizeof(rname[i]), "partner%02u", i);
+		rcpt[i].name = rname[i];
+		rcpt[i].kind = RK_THIRD_PARTY;
+	}
+	if (journal_open(&j, argv[1]))
+		return 1;
+	/* the writer's rate on an empty journal, then on one of ROWS findings */
+	nw = rows < 2 * WRITE_N ? rows / 2 : WRITE_N;
+	t0 = now_s();
+	write_rows(j, rcpt, 0, nw, rows, nsubj);
+	t = now_s() - t0;
+	printf("write_rate_start_per_s %.0f\n", (double)nw / t);
+	if (bulk_fill(argv[1], nw, rows - nw, rows, nsubj))
+		return 1;
+	t0 = now_s();
+	write_rows(j, rcpt, rows - nw, rows, rows, nsubj);
 	t = now_s() - t0;
 	journal_get_stats(j, &st);
 	journal_close(j);
-	printf("rows %lu\nwritten %llu\nlost %llu\nwrite_s %.1f\nwrite_rate_per_s %.0f\n", rows,
-	       (unsigned long long)st.written, (unsigned long long)st.lost, t, (double)rows / t);
-	if (st.written != rows)
+	printf("rows %lu\nwritten %llu\nlost %llu\nwrite_rate_per_s %.0f\n", rows,
+	       (unsigned long long)st.written, (unsigned long long)st.lost, (double)nw / t);
+	if (st.written != 2 * nw)
 		return 1;
 	if (journal_open_ro(&db, argv[1]))
 		return 1;

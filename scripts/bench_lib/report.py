@@ -614,9 +614,10 @@ def main():
     if os.path.exists(jpath):
         with open(jpath) as f:
             jv = dict(line.split() for line in f if len(line.split()) == 2)
-        print("\nfindings journal (phase journal): %s findings written through the monitor's "
-              "writer in %s s: %s findings/s (lost %s); queries, 20 each, ms median (max), "
-              "rows returned:" % (jv["rows"], jv["write_s"], jv["write_rate_per_s"], jv["lost"]))
+        print("\nfindings journal (phase journal), %s findings: the monitor's writer at %s "
+              "findings/s on an empty journal, %s at the full one (lost %s); queries, 20 each, "
+              "ms median (max), rows returned:" % (
+                  jv["rows"], jv["write_rate_start_per_s"], jv["write_rate_per_s"], jv["lost"]))
         for k, name in (("subject", "by subject"), ("recipient_day", "by recipient and day"),
                         ("recipient_day_count_by_subject",
                          "by recipient and day, --count-by subject")):
