@@ -26,11 +26,11 @@
 #include "journal.h"
 #include "recipients.h"
 
-#define DAY_NS	 86400000000000LL
-#define T0	 (20000LL * DAY_NS)
-#define NRCPT	 20
-#define NDAYS	 365
-#define WRITE_N	 500000 /* rows timed through the writer, at each end */
+#define DAY_NS	86400000000000LL
+#define T0	(20000LL * DAY_NS)
+#define NRCPT	20
+#define NDAYS	365
+#define WRITE_N 500000 /* rows timed through the writer, at each end */
 
 static __u64 rng = 0x9e3779b97f4a7c15ULL;
 
@@ -230,8 +230,8 @@ int main(int argc, char **argv)
 						       .has_until = 1,
 						       .count_by = count ? "subject" : NULL};
 		}
-		time_queries(db, q, nq,
-			     count ? "recipient_day_count_by_subject" : "recipient_day", devnull);
+		time_queries(db, q, nq, count ? "recipient_day_count_by_subject" : "recipient_day",
+			     devnull);
 	}
 	fclose(devnull);
 	sqlite3_close(db);

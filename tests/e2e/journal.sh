@@ -108,7 +108,31 @@ grep -q "journal write failed" "$MONLOG" || fail "locked journal: not said on st
 [[ "$(q --subject u005 | wc -l)" == 2 ]] || fail "after the lock: $(q --subject u005 | wc -l) rows of u005, expected 2"
 info "ok: a locked journal is counted (1 lost), the findings file and later rows unaffected"
 
-# 5. kill -9: what was committed (within a second) is there, nothing stays attached
+# 5. the breach-notification report: CSV for the letters, HTML drawn by a real browser
+"$CONSENTRY" report -j "$J" --csv "$WORK/report.csv" --html "$WORK/report.html" ||
+	fail "report failed"
+got=$(tr -d '\r' <"$WORK/report.csv" | cut -d, -f1-4,7)
+want=$(printf 'recipient,recipient_kind,subject,fields,findings\ndatabroker,third-party,u005,phone,2')
+[[ "$got" == "$want" ]] || fail "report CSV: $got"
+[[ "$("$CONSENTRY" report -j "$J" --recipient acme | tr -d '\r' | wc -l)" == 1 ]] ||
+	fail "report --recipient acme: the exempt finding was reported"
+command -v chromium >/dev/null || fail "chromium not installed (scripts/setup)"
+# a browser profile of its own, removed with the work dir; no network is needed to view the page
+chrome=(chromium --headless --no-sandbox --disable-gpu --user-data-dir="$WORK/chrome"
+	--window-size=1000,700)
+timeout 60 "${chrome[@]}" --dump-dom "file://$WORK/report.html" >"$WORK/report.dom" 2>/dev/null ||
+	fail "chromium could not load the report"
+grep -q '<table class="recipient">' "$WORK/report.dom" || fail "report: no recipient table in the DOM"
+grep -q '<td>u005</td><td>phone</td>' "$WORK/report.dom" || fail "report: no u005 row in the DOM"
+grep -q 'databroker (third-party): 1 subject' "$WORK/report.dom" || fail "report: no databroker heading"
+timeout 60 "${chrome[@]}" --screenshot="$WORK/report.png" "file://$WORK/report.html" \
+	>/dev/null 2>&1 || fail "chromium could not take a screenshot"
+# the first series' colour (#d62728) inside the chart's plot area, the line itself
+red=$("$PY" -I "$E2E_DIR/clients/png_color.py" "$WORK/report.png" d62728 80 140 990 400)
+((red >= 20)) || fail "report: the timeline is not drawn ($red pixels of its colour in the chart)"
+info "ok: report CSV; HTML table and timeline drawn in chromium ($red pixels of the line)"
+
+# 6. kill -9: what was committed (within a second) is there, nothing stays attached
 before_ids=$(prog_ids)
 monitor_start --journal "$J"
 http_post "http://$IP_AD:$PORT_HTTP/v1/sync" '{"user":{"mobile":"13712340001"}}'
