@@ -37,7 +37,7 @@ BIN := $(O)/consentry
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all test unit check format demo bench eval gen clean help setup install
+.PHONY: all test unit check format demo bench eval gen clean help setup install uninstall deb
 
 all: $(BIN) $(UNIT_BINS) $(BPFTEST_BINS) $(O)/hooktax $(O)/scanbench $(O)/journalbench
 
@@ -146,12 +146,53 @@ $(O)/journalbench: scripts/journalbench.c $(O)/libconsentry.a
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< $(O)/libconsentry.a $(LIBBPF_LIBS) -o $@
 
+# install: PREFIX (default /usr/local), DESTDIR (a staging root); the unit goes to the
+# system unit directory (/lib/systemd/system), the configuration layout to /etc/consentry
+PREFIX ?= /usr/local
+SBINDIR ?= $(PREFIX)/sbin
+MANDIR ?= $(PREFIX)/share/man
+UNITDIR ?= /lib/systemd/system
+DEB_VERSION ?= $(shell git describe --tags --always 2>/dev/null | sed 's/^v//; s/^\([^0-9]\)/0~\1/')
+
+install: $(BIN)
+	$(call msg,INSTALL,$(DESTDIR)$(SBINDIR)/consentry)
+	$(Q)install -D -m 0755 $(BIN) $(DESTDIR)$(SBINDIR)/consentry
+	$(Q)install -d -m 0755 $(DESTDIR)$(UNITDIR) $(DESTDIR)$(MANDIR)/man8
+	$(Q)sed 's#@SBINDIR@#$(SBINDIR)#g' scripts/systemd/consentry.service.in \
+		> $(DESTDIR)$(UNITDIR)/consentry.service
+	$(Q)chmod 0644 $(DESTDIR)$(UNITDIR)/consentry.service
+	$(Q)gzip -9n -c docs/consentry.8 > $(DESTDIR)$(MANDIR)/man8/consentry.8.gz
+	$(Q)install -d -m 0700 $(DESTDIR)/etc/consentry
+	$(Q)install -m 0644 scripts/systemd/README.etc $(DESTDIR)/etc/consentry/README
+
+uninstall:
+	$(Q)rm -f $(DESTDIR)$(SBINDIR)/consentry $(DESTDIR)$(UNITDIR)/consentry.service \
+		$(DESTDIR)$(MANDIR)/man8/consentry.8.gz $(DESTDIR)/etc/consentry/README
+	$(Q)rmdir $(DESTDIR)/etc/consentry 2>/dev/null || true
+
+# a Debian package of the binary, the unit and the man page (dpkg-deb), in $(O)/deb
+deb: $(BIN)
+	$(call msg,DEB,$(O)/deb/consentry_$(DEB_VERSION)_amd64.deb)
+	$(Q)rm -rf $(O)/deb/root && mkdir -p $(O)/deb/root/DEBIAN
+	$(Q)$(MAKE) --no-print-directory install DESTDIR=$(O)/deb/root PREFIX=/usr
+	$(Q)printf '%s\n' 'Package: consentry' 'Version: $(DEB_VERSION)' 'Architecture: amd64' \
+		'Maintainer: consentry developers <consentry@localhost>' 'Section: admin' \
+		'Priority: optional' \
+		'Depends: libbpf1 (>= 1:1.1), libelf1, zlib1g, libssl3, libnghttp2-14, libsqlite3-0' \
+		'Description: report unconsented disclosures of personal data leaving the host' \
+		' eBPF probes match outbound payloads against keyed fingerprints of registered' \
+		' users data; a collector maps each hit to a subject and a recipient and checks' \
+		' the consent table.' > $(O)/deb/root/DEBIAN/control
+	$(Q)printf '%s\n' '/etc/consentry/README' > $(O)/deb/root/DEBIAN/conffiles
+	$(Q)dpkg-deb --root-owner-group --build $(O)/deb/root \
+		$(O)/deb/consentry_$(DEB_VERSION)_amd64.deb >/dev/null
+
 eval: setup
 	$(Q)$(MAKE) --no-print-directory $(BIN)
 	$(Q)scripts/eval $(BIN)
 
 CHECK_SRCS = $(wildcard user/*.[ch] include/*.h bpf/*.bpf.c bpf/lib/*.h tests/unit/*.[ch] tests/bpf/*.[ch]) \
-	scripts/hooktax.c
+	scripts/hooktax.c scripts/journalbench.c
 
 format:
 	$(Q)clang-format -i $(CHECK_SRCS)
