@@ -27,6 +27,7 @@
 #include "fpfile.h"
 #include "h2flow.h"
 #include "journal.h"
+#include "metrics.h"
 #include "log.h"
 #include "procinfo.h"
 #include "dns.h"
@@ -50,11 +51,20 @@ static int on_finding(const struct cs_event *ev, const struct finding *f, const 
 	struct proc_view pv = {0};
 	char cid[80];
 
+	if (f->verdict <= V_EXEMPT)
+		c->found[f->verdict][f->rcpt ? f->rcpt->kind : RK_UNKNOWN]++;
 	if (f->verdict != V_UNCONSENTED && !c->report_all && !c->journal)
 		return 0;
 	pv.exe = procinfo_exe(c->pi, ev->pid);
 	pv.cgroup = procinfo_cgroup(c->pi, ev->cgroup_id);
 	pv.container_id = procinfo_container_id(pv.cgroup, cid, sizeof(cid));
+	/* the pod, looked up again only when the cgroup changes (a directory scan) */
+	if (ev->cgroup_id != c->pod_cgroup) {
+		c->pod_cgroup = ev->cgroup_id;
+		c->pod_found =
+		    procinfo_pod(pv.cgroup, c->pods_dir ? c->pods_dir : PODS_DIR, &c->pod);
+	}
+	pv.pod = c->pod_found ? &c->pod : NULL;
 	/* the journal keeps every finding, whatever the verdict and --all */
 	journal_add(c->journal, ev, f, host, t_ns, &pv);
 	if (f->verdict != V_UNCONSENTED && !c->report_all)
@@ -398,7 +408,7 @@ int collector_reload(struct collector *c)
 int collector_run(struct collector *c)
 {
 	struct ring_buffer *rb = NULL;
-	struct epoll_event ev[5];
+	struct epoll_event ev[6];
 	struct itimerspec its = {.it_interval = {1, 0}, .it_value = {1, 0}};
 	sigset_t mask;
 	int efd = -1, sfd = -1, tfd = -1, ifd = -1, err = 0, stop = 0;
@@ -489,6 +499,15 @@ int collector_run(struct collector *c)
 			e.data.u32 = 5;
 			epoll_ctl(efd, EPOLL_CTL_ADD, exechold_watchdog_fd(c->eh), &e);
 		}
+		/* --metrics: scrapes are served here, between batches of events */
+		if (c->metrics) {
+			e.data.u32 = 6;
+			if (epoll_ctl(efd, EPOLL_CTL_ADD, metrics_fd(c->metrics), &e)) {
+				err = -errno;
+				pr_err("cannot watch the metrics server: %s", strerror(errno));
+				goto out;
+			}
+		}
 	}
 
 	/* new executables are held from "ready" on */
@@ -508,7 +527,7 @@ int collector_run(struct collector *c)
 		exechold_renew(c->eh);
 		/* --scan-in collector: the kernel hands every send over without waking us (a
 		 * wake-up per send costs the sender more than its copy): read the ring every ms */
-		n = epoll_wait(efd, ev, 5, c->scan_collector ? 1 : -1);
+		n = epoll_wait(efd, ev, 6, c->scan_collector ? 1 : -1);
 
 		if (n < 0) {
 			if (errno == EINTR)
@@ -547,6 +566,7 @@ int collector_run(struct collector *c)
 				fflush(c->out.f);
 				/* a kill -9 loses at most this second's findings */
 				journal_commit(c->journal);
+				metrics_run(c->metrics); /* idle connections time out */
 				break;
 			}
 			case 4:
@@ -559,6 +579,9 @@ int collector_run(struct collector *c)
 			case 5:
 				epoll_ctl(efd, EPOLL_CTL_DEL, exechold_watchdog_fd(c->eh), NULL);
 				exechold_watchdog_exited(c->eh);
+				break;
+			case 6:
+				metrics_run(c->metrics);
 				break;
 			}
 		}

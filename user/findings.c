@@ -80,7 +80,8 @@ int findings_bind(const struct findings_query *q, sqlite3_stmt *s, int i)
 
 static const char list_cols[] =
     "time_ns, verdict, subject, fields, unconsented, recipient, recipient_kind, dst_ip, dst_port,"
-    " host, protocol, pid, tid, uid, comm, exe, cgroup, container_id, channel, consent_ids,"
+    " host, protocol, pid, tid, uid, comm, exe, cgroup, container_id, pod_uid, pod_namespace,"
+    " pod_name, channel, consent_ids,"
     " fingerprints, encodings, bytes_inspected, bytes_total, truncated, message_id,"
     " message_subjects, http_version, http_method, http_path";
 enum {
@@ -102,6 +103,9 @@ enum {
 	C_EXE,
 	C_CGROUP,
 	C_CID,
+	C_POD_UID,
+	C_POD_NS,
+	C_POD_NAME,
 	C_CHANNEL,
 	C_IDS,
 	C_FPS,
@@ -175,6 +179,12 @@ static void print_jsonl(FILE *f, sqlite3_stmt *s)
 	json_str(f, col_text(s, C_CGROUP));
 	fputs(",\"container_id\":", f);
 	json_str(f, col_text(s, C_CID));
+	fputs(",\"pod_uid\":", f);
+	json_str(f, col_text(s, C_POD_UID));
+	fputs(",\"pod_namespace\":", f);
+	json_str(f, col_text(s, C_POD_NS));
+	fputs(",\"pod_name\":", f);
+	json_str(f, col_text(s, C_POD_NAME));
 	fputs("},\"channel\":", f);
 	json_str(f, col_text(s, C_CHANNEL));
 	fputs(",\"consent_ids\":", f);

@@ -13,6 +13,7 @@
 #include "journal.h"
 #include "log.h"
 #include "message.h"
+#include "procinfo.h"
 #include "recipients.h"
 
 #define NS_PER_DAY 86400000000000LL
@@ -32,7 +33,7 @@ static const char schema_sql[] =
     " recipient_kind TEXT NOT NULL,"
     " dst_ip TEXT NOT NULL, dst_port INTEGER NOT NULL, host TEXT, protocol TEXT NOT NULL,"
     " pid INTEGER NOT NULL, tid INTEGER NOT NULL, uid INTEGER NOT NULL, comm TEXT NOT NULL,"
-    " exe TEXT, cgroup TEXT, container_id TEXT,"
+    " exe TEXT, cgroup TEXT, container_id TEXT, pod_uid TEXT, pod_namespace TEXT, pod_name TEXT,"
     " channel TEXT NOT NULL,"
     " consent_ids TEXT NOT NULL, fingerprints TEXT NOT NULL, encodings TEXT NOT NULL,"
     " bytes_inspected INTEGER NOT NULL, bytes_total INTEGER NOT NULL, truncated INTEGER NOT NULL,"
@@ -46,9 +47,10 @@ static const char schema_sql[] =
 static const char insert_sql[] =
     "INSERT INTO findings (time_ns, day, verdict, subject, fields, field_mask, unconsented,"
     " recipient, recipient_kind, dst_ip, dst_port, host, protocol, pid, tid, uid, comm, exe,"
-    " cgroup, container_id, channel, consent_ids, fingerprints, encodings, bytes_inspected,"
-    " bytes_total, truncated, message_id, message_subjects, http_version, http_method, http_path)"
-    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+    " cgroup, container_id, pod_uid, pod_namespace, pod_name, channel, consent_ids, fingerprints,"
+    " encodings, bytes_inspected, bytes_total, truncated, message_id, message_subjects,"
+    " http_version, http_method, http_path)"
+    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
 
 struct journal {
 	sqlite3 *db;
@@ -292,6 +294,9 @@ void journal_add(struct journal *j, const struct cs_event *ev, const struct find
 	bind_text(s, i++, pv ? pv->exe : NULL);
 	bind_text(s, i++, pv ? pv->cgroup : NULL);
 	bind_text(s, i++, pv ? pv->container_id : NULL);
+	bind_text(s, i++, pv && pv->pod ? pv->pod->uid : NULL);
+	bind_text(s, i++, pv && pv->pod && pv->pod->ns[0] ? pv->pod->ns : NULL);
+	bind_text(s, i++, pv && pv->pod && pv->pod->name[0] ? pv->pod->name : NULL);
 	bind_text(s, i++, channel_name(ev->channel));
 	bind_text(s, i++, ids);
 	bind_text(s, i++, fps);

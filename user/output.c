@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 
 #include "output.h"
+#include "procinfo.h"
 #include "encodings.h"
 #include "fields.h"
 #include "message.h"
@@ -140,6 +141,12 @@ static void json_process(FILE *f, const struct cs_event *ev, const struct proc_v
 	json_str(f, pv->cgroup);
 	fputs(",\"container_id\":", f);
 	json_str(f, pv->container_id);
+	fputs(",\"pod_uid\":", f);
+	json_str(f, pv->pod ? pv->pod->uid : NULL);
+	fputs(",\"pod_namespace\":", f);
+	json_str(f, pv->pod && pv->pod->ns[0] ? pv->pod->ns : NULL);
+	fputs(",\"pod_name\":", f);
+	json_str(f, pv->pod && pv->pod->name[0] ? pv->pod->name : NULL);
 	fputc('}', f);
 }
 

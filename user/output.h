@@ -12,10 +12,13 @@ enum out_format {
 	FMT_OCSF,
 };
 
+struct pod_info;
+
 struct proc_view {
 	const char *exe;
 	const char *cgroup;
 	const char *container_id;
+	const struct pod_info *pod; /* NULL: not in a Kubernetes pod */
 };
 
 struct output {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #define _GNU_SOURCE
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <ftw.h>
 #include <limits.h>
@@ -157,4 +158,68 @@ const char *procinfo_container_id(const char *path, char *buf, size_t len)
 		if (!*p)
 			return NULL;
 	}
+}
+
+/* A pod UID at p: 8-4-4-4-12 lower-case hex, '-' or '_' (systemd slice names) between. */
+static int pod_uid_at(const char *p, char out[37])
+{
+	static const int groups[] = {8, 4, 4, 4, 12};
+	char uid[37];
+	int n = 0;
+
+	for (int g = 0; g < 5; g++) {
+		for (int i = 0; i < groups[g]; i++, p++) {
+			if (!isxdigit((unsigned char)*p) || isupper((unsigned char)*p))
+				return 0;
+			uid[n++] = *p;
+		}
+		if (g < 4) {
+			if (*p != '-' && *p != '_')
+				return 0;
+			uid[n++] = '-';
+			p++;
+		}
+	}
+	uid[n] = 0;
+	/* the UID ends there: the cgroup name ends, or a slice suffix follows */
+	if (*p && *p != '/' && *p != '.')
+		return 0;
+	memcpy(out, uid, sizeof(uid));
+	return 1;
+}
+
+int procinfo_pod(const char *cgroup_path, const char *pods_dir, struct pod_info *pod)
+{
+	memset(pod, 0, sizeof(*pod));
+	if (!cgroup_path)
+		return 0;
+	/* "pod<UID>" (cgroupfs driver) or "-pod<UID_with_underscores>.slice" (systemd driver) */
+	for (const char *p = strstr(cgroup_path, "pod"); p; p = strstr(p + 3, "pod"))
+		if ((p == cgroup_path || p[-1] == '/' || p[-1] == '-') &&
+		    pod_uid_at(p + 3, pod->uid))
+			break;
+	if (!pod->uid[0])
+		return 0;
+	/* the kubelet's log directory NAMESPACE_NAME_UID names the pod */
+	if (pods_dir) {
+		DIR *d = opendir(pods_dir);
+		struct dirent *e;
+
+		while (d && (e = readdir(d))) {
+			size_t n = strlen(e->d_name), u = strlen(pod->uid);
+			const char *us = strchr(e->d_name, '_');
+
+			if (n <= u + 3 || strcmp(e->d_name + n - u, pod->uid) ||
+			    e->d_name[n - u - 1] != '_' || !us || us >= e->d_name + n - u - 1)
+				continue;
+			snprintf(pod->ns, sizeof(pod->ns), "%.*s", (int)(us - e->d_name),
+				 e->d_name);
+			snprintf(pod->name, sizeof(pod->name), "%.*s",
+				 (int)(n - u - 1 - (size_t)(us + 1 - e->d_name)), us + 1);
+			break;
+		}
+		if (d)
+			closedir(d);
+	}
+	return 1;
 }

@@ -17,4 +17,23 @@ const char *procinfo_cgroup(struct procinfo *pi, __u64 cgroup_id);
 /* 64-hex container id found in a cgroup path (docker, containerd, cri-o, podman), else NULL. */
 const char *procinfo_container_id(const char *cgroup_path, char *buf, size_t len);
 
+/* A Kubernetes pod: its UID from the cgroup path, namespace and name from the kubelet's logs. */
+struct pod_info {
+	char uid[37];
+	char ns[64];	/* "" when unknown */
+	char name[254]; /* "" when unknown */
+};
+
+/* The kubelet's pod log directories: NAMESPACE_NAME_UID each. */
+#define PODS_DIR "/var/log/pods"
+
+/*
+ * The pod of a cgroup path: "kubepods/burstable/pod<UID>/..." (cgroupfs driver) or
+ * "kubepods-burstable-pod<UID with '_'>.slice/..." (systemd driver; containerd "cri-containerd-",
+ * CRI-O "crio-" and docker "docker-" scopes alike); namespace and name from the directory of
+ * pods_dir (PODS_DIR, NULL: not looked up) whose name ends in "_<UID>". 1 if a pod UID was
+ * found (*pod filled), else 0.
+ */
+int procinfo_pod(const char *cgroup_path, const char *pods_dir, struct pod_info *pod);
+
 #endif

@@ -16,6 +16,7 @@
 #include "journal.h"
 #include "keyfile.h"
 #include "loader.h"
+#include "metrics.h"
 #include "log.h"
 #include "procinfo.h"
 #include "recipients.h"
@@ -157,6 +158,8 @@ static void run_usage(FILE *f)
 	    "      --journal PATH       also write every finding, whatever its verdict, to the\n"
 	    "                           SQLite journal PATH (created if missing; query it with\n"
 	    "                           consentry findings / report)\n"
+	    "      --metrics ADDR:PORT  serve Prometheus metrics at http://ADDR:PORT/metrics\n"
+	    "                           (127.0.0.1:9464, [::1]:9464, :9464 for every address)\n"
 	    "  -v, --verbose            debug logs (libbpf and verifier output)\n"
 	    "  -h, --help               this text\n",
 	    (unsigned)EXECHOLD_BOUND_MS, FPDB_MAP_AUTO);
@@ -178,6 +181,7 @@ enum {
 	OPT_CAPTURE,
 	OPT_SCAN_IN,
 	OPT_JOURNAL,
+	OPT_METRICS,
 };
 
 int cmd_run(int argc, char **argv)
@@ -203,6 +207,7 @@ int cmd_run(int argc, char **argv)
 	    {"capture", required_argument, NULL, OPT_CAPTURE},
 	    {"scan-in", required_argument, NULL, OPT_SCAN_IN},
 	    {"journal", required_argument, NULL, OPT_JOURNAL},
+	    {"metrics", required_argument, NULL, OPT_METRICS},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, 'h'},
 	    {0},
@@ -217,7 +222,7 @@ int cmd_run(int argc, char **argv)
 	struct collector col = {0};
 	__u32 pids[CS_SCOPE_MAX];
 	__u64 cgroups[CS_SCOPE_MAX];
-	const char *out_path = NULL, *fmt = NULL, *journal_path = NULL;
+	const char *out_path = NULL, *fmt = NULL, *journal_path = NULL, *metrics_addr = NULL;
 	unsigned npids = 0, ncg = 0;
 	int opt, err, rc = 0, level, no_kill;
 
@@ -231,6 +236,9 @@ int cmd_run(int argc, char **argv)
 			break;
 		case OPT_JOURNAL:
 			journal_path = optarg;
+			break;
+		case OPT_METRICS:
+			metrics_addr = optarg;
 			break;
 		case OPT_FORMAT:
 			fmt = optarg;
@@ -369,6 +377,8 @@ int cmd_run(int argc, char **argv)
 		       "--decode off keeps in the kernel; use --scan-in kernel with --decode off");
 		return 2;
 	}
+	/* test only: the kubelet's pod log directories elsewhere than /var/log/pods */
+	col.pods_dir = getenv("CONSENTRY_PODS_DIR");
 	/* test only: another bound for the exec hold (the tests hold a process for seconds) */
 	env = getenv("CONSENTRY_EXEC_HOLD_MS");
 	if (env && parse_u32("CONSENTRY_EXEC_HOLD_MS", env, 100, 60000, &hold_ms))
@@ -424,6 +434,10 @@ int cmd_run(int argc, char **argv)
 		rc = 2;
 		goto out;
 	}
+	if (metrics_addr && metrics_start(&col.metrics, metrics_addr, &col)) {
+		rc = 2;
+		goto out;
+	}
 	col.pi = procinfo_new();
 	if (!col.pi) {
 		rc = 1;
@@ -472,6 +486,7 @@ out:
 	procinfo_free(col.pi);
 	if (col.out.f && col.out.f != stdout)
 		fclose(col.out.f);
+	metrics_stop(col.metrics);
 	journal_close(col.journal);
 	inputs_release(&in);
 	return rc;
