@@ -453,45 +453,54 @@ const char *csv_error(const struct csv_reader *r)
 	return "no error";
 }
 
+size_t utf8_seq(const unsigned char *s, size_t n)
+{
+	unsigned char c;
+	size_t need;
+	unsigned lo = 0x80, hi = 0xbf;
+
+	if (!n)
+		return 0;
+	c = s[0];
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf) {
+		need = 1;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		need = 2;
+		if (c == 0xe0)
+			lo = 0xa0; /* overlong */
+		else if (c == 0xed)
+			hi = 0x9f; /* surrogates */
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		need = 3;
+		if (c == 0xf0)
+			lo = 0x90; /* overlong */
+		else if (c == 0xf4)
+			hi = 0x8f; /* above U+10FFFF */
+	} else {
+		return 0;
+	}
+	/* one byte after the other: a NUL (not a continuation byte) stops it in a C string */
+	if (n < 2 || s[1] < lo || s[1] > hi)
+		return 0;
+	for (size_t j = 2; j <= need; j++)
+		if (j >= n || (s[j] & 0xc0) != 0x80)
+			return 0;
+	return need + 1;
+}
+
 int utf8_valid(const char *str, size_t n)
 {
 	const unsigned char *s = (const unsigned char *)str;
 	size_t i = 0;
 
 	while (i < n) {
-		unsigned char c = s[i];
-		size_t need;
-		unsigned lo = 0x80, hi = 0xbf;
+		size_t k = utf8_seq(s + i, n - i);
 
-		if (c < 0x80) {
-			i++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf) {
-			need = 1;
-		} else if (c >= 0xe0 && c <= 0xef) {
-			need = 2;
-			if (c == 0xe0)
-				lo = 0xa0; /* overlong */
-			else if (c == 0xed)
-				hi = 0x9f; /* surrogates */
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			need = 3;
-			if (c == 0xf0)
-				lo = 0x90; /* overlong */
-			else if (c == 0xf4)
-				hi = 0x8f; /* above U+10FFFF */
-		} else {
+		if (!k)
 			return 0;
-		}
-		if (n - i <= need)
-			return 0;
-		if (s[i + 1] < lo || s[i + 1] > hi)
-			return 0;
-		for (size_t j = 2; j <= need; j++)
-			if ((s[i + j] & 0xc0) != 0x80)
-				return 0;
-		i += need + 1;
+		i += k;
 	}
 	return 1;
 }

@@ -41,5 +41,10 @@ const char *csv_error(const struct csv_reader *r);
 
 /* 1 if s[0..n) is valid UTF-8 (no overlongs, no surrogates), else 0. */
 int utf8_valid(const char *s, size_t n);
+/*
+ * Length (1-4) of the valid UTF-8 sequence at s[0..n), 0 if s starts with an invalid or cut
+ * sequence. Reads byte after byte, so in a NUL-terminated string it never passes the NUL.
+ */
+size_t utf8_seq(const unsigned char *s, size_t n);
 
 #endif
