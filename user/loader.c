@@ -72,8 +72,9 @@ static int tracefs_ready(void)
 int loader_preflight(struct loader *l)
 {
 	if (!has_bpf_caps()) {
-		pr_err("consentry run needs root (or CAP_BPF, CAP_PERFMON, CAP_NET_ADMIN and "
-		       "CAP_SYS_RESOURCE) to load BPF programs");
+		pr_err(
+		    "consentry run needs root, or at least CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN "
+		    "(README Requirements: Privileges) to load BPF programs");
 		return -EPERM;
 	}
 	if (access("/sys/kernel/btf/vmlinux", R_OK)) {

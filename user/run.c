@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -377,6 +378,12 @@ int cmd_run(int argc, char **argv)
 	if (!lo.tls)
 		lo.exec_hold = CS_HOLD_OFF;
 	/* a process of another user that the probe stopped could not be continued */
+	/*
+	 * The key, and the sends the collector decodes, are in this process's memory: no core
+	 * dump of it, and no ptrace by processes of the same uid without CAP_SYS_PTRACE.
+	 */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0))
+		pr_warn("prctl(PR_SET_DUMPABLE, 0): %s", strerror(errno));
 	no_kill = lo.exec_hold != CS_HOLD_OFF && !exechold_can_continue();
 	if (no_kill)
 		lo.exec_hold = CS_HOLD_OFF;
