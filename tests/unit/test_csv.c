@@ -13,6 +13,19 @@
 
 #include "csv.h"
 
+/* Fault injection: while set, realloc fails (this definition wins over libc's). */
+extern void *__libc_realloc(void *p, size_t n);
+static int realloc_fails;
+
+void *realloc(void *p, size_t n)
+{
+	if (realloc_fails) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	return __libc_realloc(p, n);
+}
+
 static struct csv_reader *mem(const char *s)
 {
 	struct csv_reader *r = csv_open_mem("t.csv", s, strlen(s));
@@ -296,6 +309,19 @@ static void test_not_regular(void **state)
 	rmdir(dir);
 }
 
+/* Out of memory growing the record: -ENOMEM, and csv_error() says so (it said "no error"). */
+static void test_enomem_text(void **state)
+{
+	struct csv_reader *r = mem("a,b\n1,2\n");
+
+	(void)state;
+	realloc_fails = 1;
+	assert_int_equal(csv_next(r), -ENOMEM);
+	realloc_fails = 0;
+	assert_string_equal(csv_error(r), strerror(ENOMEM));
+	csv_close(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -310,6 +336,7 @@ int main(void)
 	    cmocka_unit_test(test_nul_byte),
 	    cmocka_unit_test(test_record_max),
 	    cmocka_unit_test(test_not_regular),
+	    cmocka_unit_test(test_enomem_text),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
