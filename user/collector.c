@@ -179,10 +179,13 @@ static void print_flows(const struct collector *c)
 			inet_ntop(fl.v6 ? AF_INET6 : AF_INET, fl.daddr, ip, sizeof(ip));
 			memcpy(comm, fl.comm, 16);
 			comm[16] = 0;
+			/* the name is the process's to choose: escaped like in text findings */
+			fputs("  flow ", stderr);
+			text_str(stderr, comm);
 			fprintf(stderr,
-				"  flow %s pid %u -> %s%s%s:%u/%s: %" PRIu64 " of %" PRIu64
+				" pid %u -> %s%s%s:%u/%s: %" PRIu64 " of %" PRIu64
 				" bytes uninspected\n",
-				comm, fl.pid, fl.v6 ? "[" : "", ip, fl.v6 ? "]" : "", fl.dport,
+				fl.pid, fl.v6 ? "[" : "", ip, fl.v6 ? "]" : "", fl.dport,
 				fl.proto == 17 ? "udp" : "tcp", (uint64_t)fl.bytes_uninspected,
 				(uint64_t)fl.bytes_sent);
 			shown++;

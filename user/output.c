@@ -284,7 +284,7 @@ static void write_ocsf(FILE *f, const struct cs_event *ev, const struct finding 
  * reach a terminal as controls: spaces, controls (C0, DEL, C1), backslashes and bytes that are
  * not valid UTF-8 are written as \xHH; valid UTF-8 text stays as it is.
  */
-static void text_str(FILE *f, const char *s)
+void text_str(FILE *f, const char *s)
 {
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
 		size_t k = *p >= 0x80 ? utf8_seq(p, 4) : 1;

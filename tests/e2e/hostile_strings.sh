@@ -4,7 +4,7 @@
 # Strings from traffic and processes with bytes that are not UTF-8 or are controls, through real
 # sends: a Host header (curl), a request path and Host (python, raw bytes), a TLS SNI (a
 # ClientHello with a hostile server_name, then a plaintext send on the flow), a process name
-# (prctl) and an executable path. Every jsonl and ocsf line must parse with python's json
+# (prctl) and an executable path. The summary's flow lines escape the process name too. Every jsonl and ocsf line must parse with python's json
 # module (strict UTF-8) and with jq, bad bytes as U+FFFD (the request path is percent-encoded
 # by its redaction); every text line stays one line of valid UTF-8 without controls.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
@@ -41,6 +41,8 @@ s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=10)
 s.sendall(b"\x16\x03\x01" + struct.pack("!H", len(hs)) + hs)
 time.sleep(0.3)
 s.sendall(b"{\"phone\":\"18611112233\"}")
+time.sleep(0.3)
+s.sendall(b"\x17\x03\x03\x00\x05hello")  # TLS data nobody decrypts: uninspected, in the summary
 s.shutdown(socket.SHUT_WR)
 s.recv(100)
 s.close()
@@ -93,6 +95,10 @@ expect_finding '.subject == "u002" and .destination.host == "h.\ufffd\ufffd.exam
 expect_finding '.subject == "u003" and .destination.host == "sni.\ufffd\ufffd\u0001\"\\.example"
 	and .process.comm == "\ufffd\ufffd\u0001ev\u007fx"
 	and (.process.exe | endswith("/bin\ufffd\ufffd\u0001/py3"))'
+# the summary's flow line names the process escaped, on one line
+grep -a -q -F "  flow \\xff\\xfe\\x01ev\\x7fx pid " "$MONLOG" ||
+	fail "summary: no flow line with the escaped process name: $(grep -a -A1 '  flow ' "$MONLOG" | cat -A)"
+info "ok: summary flow line: $(grep -a -F '  flow \xff' "$MONLOG")"
 expect_no_raw_values
 
 # ocsf
