@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
+#define _GNU_SOURCE /* RTLD_NEXT */
+#include <dlfcn.h>
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,8 +16,17 @@
 #include "csv.h"
 
 /* Fault injection: while set, realloc fails (this definition wins over libc's). */
-extern void *__libc_realloc(void *p, size_t n);
 static int realloc_fails;
+
+/* libc's realloc (or a sanitizer's): the one this file's realloc stands in front of */
+static void *real_realloc(void *p, size_t n)
+{
+	static void *(*next)(void *, size_t);
+
+	if (!next)
+		next = (void *(*)(void *, size_t))dlsym(RTLD_NEXT, "realloc");
+	return next(p, n);
+}
 
 void *realloc(void *p, size_t n)
 {
@@ -23,7 +34,7 @@ void *realloc(void *p, size_t n)
 		errno = ENOMEM;
 		return NULL;
 	}
-	return __libc_realloc(p, n);
+	return real_realloc(p, n);
 }
 
 static struct csv_reader *mem(const char *s)
@@ -316,6 +327,18 @@ static void test_enomem_text(void **state)
 
 	(void)state;
 	realloc_fails = 1;
+	{
+		/* valgrind puts its own realloc in front of this file's: nothing to inject then */
+		void *volatile none = NULL; /* not folded into malloc(8) */
+		void *p = realloc(none, 8);
+
+		if (p) {
+			free(p);
+			realloc_fails = 0;
+			csv_close(r);
+			skip();
+		}
+	}
 	assert_int_equal(csv_next(r), -ENOMEM);
 	realloc_fails = 0;
 	assert_string_equal(csv_error(r), strerror(ENOMEM));

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* Normalisation, enroll fingerprints vs the scanner on payloads, and `enroll` end to end. */
+#define _GNU_SOURCE /* RTLD_NEXT */
 #include <dirent.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <malloc.h>
@@ -29,11 +31,20 @@
  * Fault injection and checks by interposition: these definitions in the test binary win over
  * libc's for every caller in the process.
  */
-extern void *__libc_realloc(void *p, size_t n);
 static int realloc_moves;	 /* while set, realloc always returns a new block (as ASan's) */
 static unsigned strndup_fail_at; /* strndup call number that fails with ENOMEM, 0: none */
-static unsigned strndup_calls;
-static unsigned bzero_null; /* explicit_bzero calls with a NULL pointer (undefined) */
+static volatile unsigned strndup_calls; /* volatile: the compiler takes strndup for libc's */
+static unsigned bzero_null;		/* explicit_bzero calls with a NULL pointer (undefined) */
+
+/* libc's realloc (or a sanitizer's): the one this file's realloc stands in front of */
+static void *real_realloc(void *p, size_t n)
+{
+	static void *(*next)(void *, size_t);
+
+	if (!next)
+		next = (void *(*)(void *, size_t))dlsym(RTLD_NEXT, "realloc");
+	return next(p, n);
+}
 
 void *realloc(void *p, size_t n)
 {
@@ -41,7 +52,7 @@ void *realloc(void *p, size_t n)
 	void *q;
 
 	if (!realloc_moves || !p || !n)
-		return __libc_realloc(p, n);
+		return real_realloc(p, n);
 	q = malloc(n);
 	if (!q)
 		return NULL;
@@ -805,6 +816,16 @@ static void test_enroll_field_oom(void **state)
 	int rc;
 
 	put(x->reg, "subject_id,tel,mail\nu1,13800138000,a@example.com\n");
+	{
+		/* valgrind puts its own strndup in front of this file's: nothing to inject then */
+		const char *volatile x = "x"; /* not folded into malloc and memcpy */
+		volatile size_t n = 1;
+
+		strndup_calls = 0;
+		free(strndup(x, n));
+		if (!strndup_calls)
+			skip();
+	}
 	strndup_calls = 0;
 	strndup_fail_at = 2;
 	realloc_moves = 1;
