@@ -13,20 +13,12 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "testutil.h"
+
 #include "csv.h"
 
 /* Fault injection: while set, realloc fails (this definition wins over libc's). */
 static int realloc_fails;
-
-/* libc's realloc (or a sanitizer's): the one this file's realloc stands in front of */
-static void *real_realloc(void *p, size_t n)
-{
-	static void *(*next)(void *, size_t);
-
-	if (!next)
-		next = (void *(*)(void *, size_t))dlsym(RTLD_NEXT, "realloc");
-	return next(p, n);
-}
 
 void *realloc(void *p, size_t n)
 {

@@ -16,6 +16,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
+
+#include "testutil.h"
 #include <ctype.h>
 
 #include "enroll.h"
@@ -35,16 +37,6 @@ static int realloc_moves;	 /* while set, realloc always returns a new block (as 
 static unsigned strndup_fail_at; /* strndup call number that fails with ENOMEM, 0: none */
 static volatile unsigned strndup_calls; /* volatile: the compiler takes strndup for libc's */
 static unsigned bzero_null;		/* explicit_bzero calls with a NULL pointer (undefined) */
-
-/* libc's realloc (or a sanitizer's): the one this file's realloc stands in front of */
-static void *real_realloc(void *p, size_t n)
-{
-	static void *(*next)(void *, size_t);
-
-	if (!next)
-		next = (void *(*)(void *, size_t))dlsym(RTLD_NEXT, "realloc");
-	return next(p, n);
-}
 
 void *realloc(void *p, size_t n)
 {
