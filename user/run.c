@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -19,6 +20,7 @@
 #include "log.h"
 #include "procinfo.h"
 #include "recipients.h"
+#include "util.h"
 
 struct inputs {
 	const char *fp_path, *key_path, *consent_path, *rcpt_path;
@@ -306,9 +308,16 @@ int cmd_run(int argc, char **argv)
 				pr_err("--tls-lib: at most %d paths", CS_SCOPE_MAX);
 				return 2;
 			}
-			if (access(optarg, R_OK)) {
-				pr_err("--tls-lib: cannot read '%s': %s", optarg, strerror(errno));
-				return 2;
+			{
+				/* a regular file we can read: a FIFO would hang the scan */
+				struct stat st;
+				int fd = input_open(optarg, &st);
+
+				if (fd < 0) {
+					input_open_err(optarg, "--tls-lib", fd);
+					return 2;
+				}
+				close(fd);
 			}
 			tls_libs[lo.ntls_libs++] = optarg;
 			break;

@@ -168,6 +168,9 @@ expect_status 2 "enroll -r /dev/zero" "$CONSENTRY" enroll -r /dev/zero -k "$KEY"
 expect_err "enroll -r /dev/zero" "/dev/zero: not a regular file (a character device)"
 expect_status 2 "run -c FIFO" "$CONSENTRY" run -f "$FP" -k "$KEY" -c in-fifo -R "$RECIPIENTS"
 expect_err "run -c FIFO" "in-fifo: not a regular file (a FIFO)"
+expect_status 2 "run --tls-lib FIFO" "$CONSENTRY" run -f "$FP" -k "$KEY" -c "$CONSENT" \
+	-R "$RECIPIENTS" --tls-lib in-fifo
+expect_err "run --tls-lib FIFO" "in-fifo: not a regular file (a FIFO); expected a regular --tls-lib file"
 
 # Key and fingerprint files others could write or repoint are refused.
 cp "$FP" fp-gw

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <errno.h>
 #include <cmocka.h>
@@ -131,6 +132,19 @@ static void test_not_tls(void **state)
 		unlink(path);
 	}
 	assert_true(tls_elf_scan("/nonexistent", &e) < 0);
+	/* not regular files: refused at once, a FIFO is not waited on (--tls-lib) */
+	{
+		char dir[] = "/tmp/cs_tls_elf_XXXXXX", fifo[64];
+
+		assert_non_null(mkdtemp(dir));
+		snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
+		assert_int_equal(mkfifo(fifo, 0600), 0);
+		assert_int_equal(tls_elf_scan(fifo, &e), -EINVAL);
+		assert_int_equal(tls_elf_scan(dir, &e), -EINVAL);
+		assert_int_equal(tls_elf_scan("/dev/zero", &e), -EINVAL);
+		unlink(fifo);
+		rmdir(dir);
+	}
 }
 
 int main(void)
