@@ -137,8 +137,31 @@ __noinline int cs_scan_iov(__u64 uiov, __u64 iovcnt, __u32 path)
 }
 
 /*
+ * The segments of a sendmmsg message past CS_MAX_MMSG_IOV are not scanned: their bytes go into
+ * the send's total, so they count as uninspected (for the flow too) like any bytes left out. A
+ * function of its own: verified once, whichever segment the scan loop stopped at.
+ */
+__noinline int cs_iov_rest(__u64 uiov, __u64 n)
+{
+	struct cs_state *st = state_get();
+	struct iovec iov;
+	__u32 i;
+
+	if (!st)
+		return 0;
+	for (i = 0; i < CS_UIO_MAXIOV - CS_MAX_MMSG_IOV; i++) {
+		if (i >= n)
+			break;
+		if (bpf_probe_read_user(&iov, sizeof(iov), (void *)(uiov + i * sizeof(iov))))
+			break; /* the syscall fails (EFAULT) */
+		st->total += iov.iov_len;
+	}
+	return 0;
+}
+
+/*
  * The same for a message of sendmmsg, without the bpf_loop frame (that path is one call
- * deeper): CS_MAX_MMSG_IOV segments, later ones counted as uninspected.
+ * deeper): CS_MAX_MMSG_IOV segments, the bytes of later ones counted as uninspected.
  */
 __noinline int cs_scan_iov_mmsg(__u64 uiov, __u64 iovcnt, __u32 path)
 {
@@ -155,8 +178,10 @@ __noinline int cs_scan_iov_mmsg(__u64 uiov, __u64 iovcnt, __u32 path)
 			break;
 		cs_scan_user((__u64)iov.iov_base, iov.iov_len);
 	}
-	if (iovcnt > CS_MAX_MMSG_IOV)
+	if (iovcnt > CS_MAX_MMSG_IOV) {
 		cnt_add(CS_CNT_MSGS_UNINSPECTED, 1);
+		cs_iov_rest(uiov + CS_MAX_MMSG_IOV * sizeof(iov), iovcnt - CS_MAX_MMSG_IOV);
+	}
 	cs_scan_done();
 	cs_send_end(path);
 	return 0;

@@ -194,10 +194,13 @@ static void print_flows(const struct collector *c)
 			inet_ntop(fl.v6 ? AF_INET6 : AF_INET, fl.daddr, ip, sizeof(ip));
 			memcpy(comm, fl.comm, 16);
 			comm[16] = 0;
+			/* the name is the process's to choose: escaped like in text findings */
+			fputs("  flow ", stderr);
+			text_str(stderr, comm);
 			fprintf(stderr,
-				"  flow %s pid %u -> %s%s%s:%u/%s: %" PRIu64 " of %" PRIu64
+				" pid %u -> %s%s%s:%u/%s: %" PRIu64 " of %" PRIu64
 				" bytes uninspected\n",
-				comm, fl.pid, fl.v6 ? "[" : "", ip, fl.v6 ? "]" : "", fl.dport,
+				fl.pid, fl.v6 ? "[" : "", ip, fl.v6 ? "]" : "", fl.dport,
 				fl.proto == 17 ? "udp" : "tcp", (uint64_t)fl.bytes_uninspected,
 				(uint64_t)fl.bytes_sent);
 			shown++;
@@ -405,10 +408,33 @@ int collector_reload(struct collector *c)
 	"its lookups can no longer be trusted; stopping, restart to load it again (enroll -o "     \
 	"replaces the file safely)"
 
+/* What an epoll event of the loop is about (its data.u32). */
+enum loop_src {
+	LOOP_RING = 1, /* the ring buffers: events, DNS answers, exec notices */
+	LOOP_SIGNAL,   /* signalfd: SIGINT, SIGTERM stop; SIGHUP reloads */
+	LOOP_TIMER,    /* timerfd: flush the findings every second */
+	LOOP_FP_FILE,  /* inotify: the mapped fingerprint file was written to */
+	LOOP_WATCHDOG, /* the exec hold's watchdog exited */
+	LOOP_METRICS,  /* --metrics: a scrape (libmicrohttpd's epoll fd) */
+	LOOP_NSRC = LOOP_METRICS,
+};
+
+/* Watch fd for input, tagged src. 0 or -errno (printed: the loop would miss it). */
+static int loop_add(int efd, int fd, enum loop_src src, const char *what)
+{
+	struct epoll_event e = {.events = EPOLLIN, .data.u32 = src};
+
+	if (epoll_ctl(efd, EPOLL_CTL_ADD, fd, &e)) {
+		pr_err("cannot watch %s (epoll_ctl): %s", what, strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
 int collector_run(struct collector *c)
 {
 	struct ring_buffer *rb = NULL;
-	struct epoll_event ev[6];
+	struct epoll_event ev[LOOP_NSRC];
 	struct itimerspec its = {.it_interval = {1, 0}, .it_value = {1, 0}};
 	sigset_t mask;
 	int efd = -1, sfd = -1, tfd = -1, ifd = -1, err = 0, stop = 0;
@@ -469,45 +495,46 @@ int collector_run(struct collector *c)
 		pr_err("cannot set up the event loop: %s", strerror(errno));
 		goto out;
 	}
-	timerfd_settime(tfd, 0, &its, NULL);
-	{
-		struct epoll_event e = {.events = EPOLLIN};
-
-		e.data.u32 = 1;
-		epoll_ctl(efd, EPOLL_CTL_ADD, ring_buffer__epoll_fd(rb), &e);
-		e.data.u32 = 2;
-		epoll_ctl(efd, EPOLL_CTL_ADD, sfd, &e);
-		e.data.u32 = 3;
-		epoll_ctl(efd, EPOLL_CTL_ADD, tfd, &e);
-		/*
-		 * A mapped DB is read from its file: a write to that file under the monitor (cp
-		 * over it, truncate) changes what the lookups read. enroll -o renames a new file
-		 * into place, which leaves the mapped one alone.
-		 */
-		if (c->corr.db->map && c->fp_path) {
-			ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-			if (ifd < 0 || inotify_add_watch(ifd, c->fp_path, IN_MODIFY) < 0) {
-				err = -errno;
-				pr_err("cannot watch %s: %s", c->fp_path, strerror(errno));
-				goto out;
-			}
-			e.data.u32 = 4;
-			epoll_ctl(efd, EPOLL_CTL_ADD, ifd, &e);
+	if (timerfd_settime(tfd, 0, &its, NULL)) {
+		err = -errno;
+		pr_err("cannot start the flush timer: %s", strerror(errno));
+		goto out;
+	}
+	err = loop_add(efd, ring_buffer__epoll_fd(rb), LOOP_RING, "the ring buffers");
+	if (!err)
+		err = loop_add(efd, sfd, LOOP_SIGNAL, "signals");
+	if (!err)
+		err = loop_add(efd, tfd, LOOP_TIMER, "the flush timer");
+	if (err)
+		goto out;
+	/*
+	 * A mapped DB is read from its file: a write to that file under the monitor (cp over it,
+	 * truncate) changes what the lookups read. enroll -o renames a new file into place, which
+	 * leaves the mapped one alone.
+	 */
+	if (c->corr.db->map && c->fp_path) {
+		ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+		if (ifd < 0 || inotify_add_watch(ifd, c->fp_path, IN_MODIFY) < 0) {
+			err = -errno;
+			pr_err("cannot watch %s: %s", c->fp_path, strerror(errno));
+			goto out;
 		}
-		/* the exec hold's watchdog: without it no process may be held */
-		if (exechold_watchdog_fd(c->eh) >= 0) {
-			e.data.u32 = 5;
-			epoll_ctl(efd, EPOLL_CTL_ADD, exechold_watchdog_fd(c->eh), &e);
-		}
-		/* --metrics: scrapes are served here, between batches of events */
-		if (c->metrics) {
-			e.data.u32 = 6;
-			if (epoll_ctl(efd, EPOLL_CTL_ADD, metrics_fd(c->metrics), &e)) {
-				err = -errno;
-				pr_err("cannot watch the metrics server: %s", strerror(errno));
-				goto out;
-			}
-		}
+		err = loop_add(efd, ifd, LOOP_FP_FILE, c->fp_path);
+		if (err)
+			goto out;
+	}
+	/* the exec hold's watchdog: without it no process may be held */
+	if (exechold_watchdog_fd(c->eh) >= 0) {
+		err = loop_add(efd, exechold_watchdog_fd(c->eh), LOOP_WATCHDOG,
+			       "the exec hold's watchdog");
+		if (err)
+			goto out;
+	}
+	/* --metrics: scrapes are served here, between batches of events */
+	if (c->metrics) {
+		err = loop_add(efd, metrics_fd(c->metrics), LOOP_METRICS, "the metrics server");
+		if (err)
+			goto out;
 	}
 
 	/* new executables are held from "ready" on */
@@ -527,7 +554,7 @@ int collector_run(struct collector *c)
 		exechold_renew(c->eh);
 		/* --scan-in collector: the kernel hands every send over without waking us (a
 		 * wake-up per send costs the sender more than its copy): read the ring every ms */
-		n = epoll_wait(efd, ev, 6, c->scan_collector ? 1 : -1);
+		n = epoll_wait(efd, ev, LOOP_NSRC, c->scan_collector ? 1 : -1);
 
 		if (n < 0) {
 			if (errno == EINTR)
@@ -541,13 +568,13 @@ int collector_run(struct collector *c)
 			fflush(c->out.f);
 		}
 		for (int i = 0; i < n; i++) {
-			switch (ev[i].data.u32) {
-			case 1:
+			switch ((enum loop_src)ev[i].data.u32) {
+			case LOOP_RING:
 				c->batch = 0;
 				ring_buffer__consume(rb);
 				fflush(c->out.f);
 				break;
-			case 2: {
+			case LOOP_SIGNAL: {
 				struct signalfd_siginfo si;
 
 				while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
@@ -558,7 +585,7 @@ int collector_run(struct collector *c)
 				}
 				break;
 			}
-			case 3: {
+			case LOOP_TIMER: {
 				__u64 ticks;
 
 				if (read(tfd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
@@ -569,18 +596,21 @@ int collector_run(struct collector *c)
 				metrics_run(c->metrics); /* idle connections time out */
 				break;
 			}
-			case 4:
+			case LOOP_FP_FILE:
 				pr_err("%s was written to under the monitor, which reads it in "
 				       "place: %s",
 				       c->fp_path, FP_CHANGED_HINT);
 				err = -EIO;
 				stop = 1;
 				break;
-			case 5:
-				epoll_ctl(efd, EPOLL_CTL_DEL, exechold_watchdog_fd(c->eh), NULL);
+			case LOOP_WATCHDOG:
+				/* it is gone: its fd stays readable (EOF), stop watching it */
+				if (epoll_ctl(efd, EPOLL_CTL_DEL, exechold_watchdog_fd(c->eh),
+					      NULL))
+					pr_debug("epoll_ctl(DEL, watchdog): %s", strerror(errno));
 				exechold_watchdog_exited(c->eh);
 				break;
-			case 6:
+			case LOOP_METRICS:
 				metrics_run(c->metrics);
 				break;
 			}

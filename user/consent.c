@@ -392,7 +392,7 @@ int consent_load(struct consent_db **out, const char *path, const struct recipie
 	cr = csv_open(path);
 	if (!cr) {
 		err = -errno;
-		pr_err("%s: cannot open: %s", path, strerror(errno));
+		input_open_err(path, "consent", err);
 		goto out;
 	}
 	ld.e.file = csv_name(cr);

@@ -4,15 +4,19 @@
  * '#' comment lines and the exact line each record starts on, for file:line messages.
  *
  * Line breaks are LF, CRLF or a lone CR, inside and outside quotes; inside quotes they are kept
- * as data, byte for byte. Files are read in CSV_BLOCK pieces; fields and records have no length
- * limit (the record buffer grows).
+ * as data, byte for byte. Files are read in CSV_BLOCK pieces; a record holds at most
+ * CSV_RECORD_MAX bytes, so memory stays bounded whatever the input. Fields are handed out as C
+ * strings, so a NUL byte in one would silently cut it short (a consent row for "u1<NUL>x" would
+ * grant consent to "u1"): such a record is refused.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "csv.h"
+#include "util.h"
 
 #define CSV_BLOCK (64 * 1024)
 #define CSV_EOF	  (-1)
@@ -34,7 +38,11 @@ struct csv_reader {
 
 	unsigned long line;	/* line of the next byte */
 	unsigned long rec_line; /* line on which the current record starts */
+	unsigned nul_field;	/* 1 + first field of the record with a NUL byte, 0: none */
+	int too_long;		/* the record passed CSV_RECORD_MAX bytes */
 	const char *err;
+	int fail; /* -errno of the last failed csv_next() */
+	char errbuf[96];
 };
 
 static int refill(struct csv_reader *r)
@@ -104,16 +112,28 @@ static int rec_grow(struct csv_reader *r, size_t need)
 	return 0;
 }
 
+/* Bytes past CSV_RECORD_MAX are dropped (too_long set): the record is refused at its end. */
 static inline int rec_put(struct csv_reader *r, char c)
 {
+	if (r->rec_len >= CSV_RECORD_MAX) {
+		r->too_long = 1;
+		return 0;
+	}
+	if (!c && !r->nul_field)
+		r->nul_field = r->nf + 1;
 	if (r->rec_len == r->rec_cap && rec_grow(r, r->rec_len + 1))
 		return -ENOMEM;
 	r->rec[r->rec_len++] = c;
 	return 0;
 }
 
+/* Once a record is too long, its fields are no longer tracked either (a file of commas). */
 static int field_begin(struct csv_reader *r)
 {
+	if (r->rec_len >= CSV_RECORD_MAX)
+		r->too_long = 1;
+	if (r->too_long)
+		return 0;
 	if (r->nf + 1 >= r->off_cap) {
 		unsigned cap = r->off_cap ? r->off_cap * 2 : 16;
 		size_t *p;
@@ -132,8 +152,12 @@ static int field_begin(struct csv_reader *r)
 
 static int field_end(struct csv_reader *r)
 {
-	if (rec_put(r, '\0'))
+	if (r->too_long)
+		return 0;
+	/* the terminator, not data: stored here (rec_put would count it as a NUL byte) */
+	if (r->rec_len == r->rec_cap && rec_grow(r, r->rec_len + 1))
 		return -ENOMEM;
+	r->rec[r->rec_len++] = '\0';
 	r->nf++;
 	r->off[r->nf] = r->rec_len;
 	return 0;
@@ -170,7 +194,8 @@ static struct csv_reader *reader_new(const char *name)
 struct csv_reader *csv_open(const char *path)
 {
 	struct csv_reader *r;
-	int err;
+	struct stat st;
+	int fd, err;
 
 	r = reader_new(path);
 	if (!r)
@@ -180,9 +205,15 @@ struct csv_reader *csv_open(const char *path)
 		err = ENOMEM;
 		goto out;
 	}
-	r->f = fopen(path, "rbe");
+	fd = input_open(path, &st);
+	if (fd < 0) {
+		err = -fd;
+		goto out;
+	}
+	r->f = fdopen(fd, "rb");
 	if (!r->f) {
 		err = errno;
+		close(fd);
 		goto out;
 	}
 	/* We do our own 64 KiB blocking; stdio buffering would only add a copy. */
@@ -276,13 +307,34 @@ nomem:
 	return CSV_EOF;
 }
 
-int csv_next(struct csv_reader *r)
+/* The record just read, refused if too long or with a NUL byte: 1 or -EINVAL. */
+static int rec_check(struct csv_reader *r)
+{
+	if (r->too_long) {
+		snprintf(r->errbuf, sizeof(r->errbuf),
+			 "record longer than %u bytes (expected at most %u per row)",
+			 CSV_RECORD_MAX, CSV_RECORD_MAX);
+	} else if (r->nul_field) {
+		snprintf(r->errbuf, sizeof(r->errbuf),
+			 "field %u: NUL byte (expected text without NUL bytes)", r->nul_field);
+	} else {
+		return 1;
+	}
+	r->err = r->errbuf;
+	r->nf = 0;
+	r->rec_len = 0;
+	return -EINVAL;
+}
+
+static int csv_next_rec(struct csv_reader *r)
 {
 	int c, ret = 0;
 
 	r->nf = 0;
 	r->rec_len = 0;
 	r->err = NULL;
+	r->nul_field = 0;
+	r->too_long = 0;
 	if (r->io_err)
 		return -r->io_err;
 	if (!r->started)
@@ -339,7 +391,7 @@ int csv_next(struct csv_reader *r)
 		end_line(r, c);
 	if (r->io_err)
 		return -r->io_err;
-	return 1;
+	return rec_check(r);
 
 fail_resync:
 	skip_line(r);
@@ -348,6 +400,16 @@ fail:
 	r->rec_len = 0;
 	if (r->io_err)
 		return -r->io_err;
+	return ret;
+}
+
+int csv_next(struct csv_reader *r)
+{
+	int ret = csv_next_rec(r);
+
+	r->fail = ret < 0 ? ret : 0;
+	if (ret < 0 && !r->err)
+		r->err = strerror(-ret);
 	return ret;
 }
 
@@ -386,7 +448,46 @@ const char *csv_error(const struct csv_reader *r)
 		return r->err;
 	if (r->io_err)
 		return strerror(r->io_err);
+	if (r->fail)
+		return strerror(-r->fail);
 	return "no error";
+}
+
+size_t utf8_seq(const unsigned char *s, size_t n)
+{
+	unsigned char c;
+	size_t need;
+	unsigned lo = 0x80, hi = 0xbf;
+
+	if (!n)
+		return 0;
+	c = s[0];
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf) {
+		need = 1;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		need = 2;
+		if (c == 0xe0)
+			lo = 0xa0; /* overlong */
+		else if (c == 0xed)
+			hi = 0x9f; /* surrogates */
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		need = 3;
+		if (c == 0xf0)
+			lo = 0x90; /* overlong */
+		else if (c == 0xf4)
+			hi = 0x8f; /* above U+10FFFF */
+	} else {
+		return 0;
+	}
+	/* one byte after the other: a NUL (not a continuation byte) stops it in a C string */
+	if (n < 2 || s[1] < lo || s[1] > hi)
+		return 0;
+	for (size_t j = 2; j <= need; j++)
+		if (j >= n || (s[j] & 0xc0) != 0x80)
+			return 0;
+	return need + 1;
 }
 
 int utf8_valid(const char *str, size_t n)
@@ -395,39 +496,11 @@ int utf8_valid(const char *str, size_t n)
 	size_t i = 0;
 
 	while (i < n) {
-		unsigned char c = s[i];
-		size_t need;
-		unsigned lo = 0x80, hi = 0xbf;
+		size_t k = utf8_seq(s + i, n - i);
 
-		if (c < 0x80) {
-			i++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf) {
-			need = 1;
-		} else if (c >= 0xe0 && c <= 0xef) {
-			need = 2;
-			if (c == 0xe0)
-				lo = 0xa0; /* overlong */
-			else if (c == 0xed)
-				hi = 0x9f; /* surrogates */
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			need = 3;
-			if (c == 0xf0)
-				lo = 0x90; /* overlong */
-			else if (c == 0xf4)
-				hi = 0x8f; /* above U+10FFFF */
-		} else {
+		if (!k)
 			return 0;
-		}
-		if (n - i <= need)
-			return 0;
-		if (s[i + 1] < lo || s[i + 1] > hi)
-			return 0;
-		for (size_t j = 2; j <= need; j++)
-			if ((s[i + j] & 0xc0) != 0x80)
-				return 0;
-		i += need + 1;
+		i += k;
 	}
 	return 1;
 }

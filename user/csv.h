@@ -9,9 +9,15 @@
 
 #include <stddef.h>
 
+/* Longest record (all of its fields): a longer one is refused (-EINVAL), memory stays bounded. */
+#define CSV_RECORD_MAX (1024u * 1024u)
+
 struct csv_reader;
 
-/* Open path for reading; NULL and errno on failure. */
+/*
+ * Open path for reading; NULL and errno on failure: EINVAL when path is not a regular file (a
+ * FIFO is never waited on; input_open_err() says what it is).
+ */
 struct csv_reader *csv_open(const char *path);
 /* Read from a memory buffer (tests); name is used in messages. */
 struct csv_reader *csv_open_mem(const char *name, const char *buf, size_t len);
@@ -19,8 +25,9 @@ void csv_close(struct csv_reader *r);
 
 /*
  * Read the next record. Returns 1 when a record is available, 0 at end of file, -EINVAL when
- * the record is malformed (csv_error() says why; the reader has moved past it, so the caller may
- * skip it and go on), other -errno on I/O errors.
+ * the record is malformed, has a NUL byte in a field or is longer than CSV_RECORD_MAX
+ * (csv_error() says why; the reader has moved past it, so the caller may skip it and go on),
+ * other -errno on I/O errors and -ENOMEM (csv_error() has their text too).
  */
 int csv_next(struct csv_reader *r);
 unsigned csv_nfields(const struct csv_reader *r);
@@ -34,5 +41,10 @@ const char *csv_error(const struct csv_reader *r);
 
 /* 1 if s[0..n) is valid UTF-8 (no overlongs, no surrogates), else 0. */
 int utf8_valid(const char *s, size_t n);
+/*
+ * Length (1-4) of the valid UTF-8 sequence at s[0..n), 0 if s starts with an invalid or cut
+ * sequence. Reads byte after byte, so in a NUL-terminated string it never passes the NUL.
+ */
+size_t utf8_seq(const unsigned char *s, size_t n);
 
 #endif

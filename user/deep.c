@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "correlate.h"
 #include "cscan.h"
@@ -80,6 +82,29 @@ struct deep *deep_new(const struct cs_key *key, const struct fpdb *db, const str
 	return d;
 }
 
+/*
+ * A send's bytes are user data: their buffers are anonymous mappings left out of core dumps
+ * (MADV_DONTDUMP), zeroed when made (cap is a multiple of the page size: 4096, doubled).
+ */
+static __u8 *payload_alloc(size_t cap)
+{
+	void *p = mmap(NULL, cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		return NULL;
+	if (madvise(p, cap, MADV_DONTDUMP)) {
+		munmap(p, cap);
+		return NULL;
+	}
+	return p;
+}
+
+static void payload_free(__u8 *p, size_t cap)
+{
+	if (p)
+		munmap(p, cap);
+}
+
 /* The send is done: its bytes (user data) are wiped, the buffer goes back to the pool. */
 static void slot_release(struct deep *d, struct slot *s)
 {
@@ -89,7 +114,7 @@ static void slot_release(struct deep *d, struct slot *s)
 			d->pool[d->npool].p = s->buf;
 			d->pool[d->npool++].cap = s->cap;
 		} else {
-			free(s->buf);
+			payload_free(s->buf, s->cap);
 		}
 	}
 	free(s->hits);
@@ -113,13 +138,13 @@ static int slot_grow(struct deep *d, struct slot *s, __u32 want)
 		}
 	}
 	if (!nb)
-		nb = calloc(1, cap);
+		nb = payload_alloc(cap);
 	if (!nb)
 		return -ENOMEM;
 	if (s->buf) {
 		memcpy(nb, s->buf, s->size);
 		explicit_bzero(s->buf, s->size);
-		free(s->buf);
+		payload_free(s->buf, s->cap);
 	}
 	s->buf = nb;
 	s->cap = cap;
@@ -145,7 +170,7 @@ void deep_free(struct deep *d)
 	for (unsigned i = 0; i < DEEP_SLOTS; i++)
 		slot_release(d, &d->slots[i]);
 	for (unsigned i = 0; i < d->npool; i++)
-		free(d->pool[i].p);
+		payload_free(d->pool[i].p, d->pool[i].cap);
 	for (unsigned i = 0; i < DEEP_FLOWS; i++)
 		dec_flow_free(d->flows[i].fl);
 	h2flows_free(d->h2);
@@ -174,12 +199,14 @@ static struct slot *slot_take(struct deep *d, __u64 seq)
 
 void deep_add(struct deep *d, const void *rec, size_t len)
 {
+	const size_t hdr = offsetof(struct cs_deep, data);
 	const struct cs_deep *r = rec;
 	struct slot *s;
 	__u32 end;
 
-	if (len < sizeof(*r) || !r->seq || r->len > CS_CHUNK || r->off >= CS_DEEP_SEND_MAX ||
-	    r->len > CS_DEEP_SEND_MAX - r->off)
+	/* r->len comes from the record: it must fit in the bytes received, whatever their size */
+	if (len < hdr || !r->seq || r->len > CS_CHUNK || r->len > len - hdr ||
+	    r->off >= CS_DEEP_SEND_MAX || r->len > CS_DEEP_SEND_MAX - r->off)
 		return;
 	s = slot_find(d, r->seq);
 	if (!s)
@@ -195,12 +222,19 @@ void deep_add(struct deep *d, const void *rec, size_t len)
 
 void deep_add_hits(struct deep *d, const void *rec, size_t len)
 {
+	const size_t hdr = offsetof(struct cs_hits, hits);
 	const struct cs_hits *r = rec;
-	__u32 n = r->nhits > CS_MAX_HITS ? CS_MAX_HITS : r->nhits;
 	struct slot *s;
+	__u32 n;
 
-	if (len < sizeof(*r) || !r->seq)
+	if (len < hdr || !r->seq)
 		return;
+	n = r->nhits > CS_MAX_HITS ? CS_MAX_HITS : r->nhits;
+	/* the hits the record says it has must be in the bytes received */
+	if (n > (len - hdr) / sizeof(r->hits[0])) {
+		d->st.hits_lost += n;
+		return;
+	}
 	s = slot_find(d, r->seq);
 	if (!s)
 		s = slot_take(d, r->seq);

@@ -906,8 +906,9 @@ static void hash_batch_run(struct hasher *h, struct hash_batch *b)
 				b->max_len = v.len[k];
 		}
 	}
-	/* registered values: not kept longer than needed */
-	explicit_bzero(b->text, b->ntext);
+	/* registered values: not kept longer than needed (explicit_bzero takes no NULL) */
+	if (b->text)
+		explicit_bzero(b->text, b->ntext);
 }
 
 static void *hasher_main(void *arg)
@@ -1069,7 +1070,9 @@ static void hasher_free(struct hasher *h)
 	pthread_mutex_destroy(&h->mu);
 	pthread_cond_destroy(&h->cv);
 	for (int i = 0; i < 2; i++) {
-		explicit_bzero(h->b[i].text, h->b[i].text_cap);
+		/* a batch never filled has no text: explicit_bzero(NULL, 0) is undefined */
+		if (h->b[i].text)
+			explicit_bzero(h->b[i].text, h->b[i].text_cap);
 		free(h->b[i].text);
 		free(h->b[i].job);
 		free(h->b[i].ent);
@@ -1158,14 +1161,18 @@ static int parse_args(struct enroll *e, int argc, char **argv)
 				pr_err("--field %s: unknown field type '%s'", optarg, eq + 1);
 				return 2;
 			}
-			col = strndup(optarg, (size_t)(eq - optarg));
+			/*
+			 * e->maps takes the grown array before anything else can fail: realloc may
+			 * have freed the old one, which enroll_release() would free again.
+			 */
 			m = realloc(e->maps, (e->nmaps + 1) * sizeof(*m));
-			if (!col || !m) {
-				free(col);
+			if (m)
+				e->maps = m;
+			col = m ? strndup(optarg, (size_t)(eq - optarg)) : NULL;
+			if (!col) {
 				pr_err("enroll: %s", strerror(ENOMEM));
 				return 1;
 			}
-			e->maps = m;
 			if (!strcmp(col, "subject_id")) {
 				pr_err("--field: subject_id cannot be mapped to a field type");
 				free(col);
@@ -1552,8 +1559,8 @@ int cmd_enroll(int argc, char **argv)
 	}
 	r = csv_open(e.reg_path);
 	if (!r) {
-		pr_err("%s: %s", e.reg_path, strerror(errno));
 		rc = errno == ENOMEM ? 1 : 2;
+		input_open_err(e.reg_path, "registrations", -errno);
 		goto out;
 	}
 	rc = parse_header(&e, r);

@@ -20,6 +20,7 @@
 #include "cs_hash.h"
 #include "keyfile.h"
 #include "log.h"
+#include "util.h"
 
 /* Header field offsets, see fpfile.h. */
 #define H_MAGIC	       0
@@ -1580,22 +1581,15 @@ int fpdb_load_as(struct fpdb *db, const char *path, const struct cs_key *key, en
 	int fd, err;
 
 	memset(db, 0, sizeof(*db));
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = input_open(path, &st);
 	if (fd < 0) {
-		err = -errno;
-		pr_err("%s: %s", path, strerror(-err));
-		return err;
+		input_open_err(path, "fingerprint", fd);
+		return fd;
 	}
-	if (fstat(fd, &st)) {
-		err = -errno;
-		pr_err("%s: stat: %s", path, strerror(-err));
+	err = input_check_owner(path, &st, "fingerprint");
+	if (err)
 		goto out;
-	}
 	err = -EINVAL;
-	if (!S_ISREG(st.st_mode)) {
-		pr_err("%s: not a regular file", path);
-		goto out;
-	}
 	if (st.st_size < 8 || read_at(fd, h, 8, 0)) {
 		pr_err("%s: truncated fingerprint file (%lld bytes)", path, (long long)st.st_size);
 		goto out;

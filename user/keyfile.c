@@ -13,6 +13,7 @@
 
 #include "keyfile.h"
 #include "log.h"
+#include "util.h"
 
 /* cs_scan.h needs a token hook even when only its SipHash is used. */
 #define CS_ON_TOKEN(ctx, acc, len, start, end) ((void)(ctx))
@@ -125,28 +126,20 @@ int keyfile_load(const char *path, struct cs_key *key, int create)
 	int fd, err;
 
 	memset(key, 0, sizeof(*key));
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 && errno == ENOENT && create) {
+	fd = input_open(path, &st);
+	if (fd == -ENOENT && create) {
 		err = keyfile_create(path);
 		if (err && err != -EEXIST)
 			return err;
-		fd = open(path, O_RDONLY | O_CLOEXEC);
+		fd = input_open(path, &st);
 	}
 	if (fd < 0) {
-		err = -errno;
-		pr_err("%s: cannot open key file: %s", path, strerror(-err));
-		return err;
+		input_open_err(path, "key", fd);
+		return fd;
 	}
-	if (fstat(fd, &st)) {
-		err = -errno;
-		pr_err("%s: stat: %s", path, strerror(-err));
+	err = input_check_owner(path, &st, "key");
+	if (err)
 		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		err = -EINVAL;
-		pr_err("%s: key file is not a regular file", path);
-		goto out;
-	}
 	if (st.st_mode & 077) {
 		err = -EPERM;
 		pr_err("%s: key file mode %04o gives access to group or others, run chmod 600 %s",

@@ -14,6 +14,7 @@
 #include <linux/capability.h>
 #include <linux/magic.h>
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
 #include "loader.h"
@@ -71,8 +72,9 @@ static int tracefs_ready(void)
 int loader_preflight(struct loader *l)
 {
 	if (!has_bpf_caps()) {
-		pr_err("consentry run needs root (or CAP_BPF, CAP_PERFMON, CAP_NET_ADMIN and "
-		       "CAP_SYS_RESOURCE) to load BPF programs");
+		pr_err(
+		    "consentry run needs root, or at least CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN "
+		    "(README Requirements: Privileges) to load BPF programs");
 		return -EPERM;
 	}
 	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
@@ -230,6 +232,27 @@ static int attach_sockets(struct loader *l, const struct loader_opts *o)
 
 static void release_bpf(struct loader *l);
 
+/*
+ * 1 if the running kernel has kfunc name (its BTF has the function), so the BPF code may take
+ * the path that calls it. CONSENTRY_FORCE_FALLBACKS=1 says no to all: the paths for the oldest
+ * supported kernel (6.1) are then the ones loaded and run (tests).
+ */
+static int kernel_has_kfunc(const char *name)
+{
+	const char *force = getenv("CONSENTRY_FORCE_FALLBACKS");
+	struct btf *btf;
+	int found;
+
+	if (force && !strcmp(force, "1"))
+		return 0;
+	btf = btf__load_vmlinux_btf();
+	if (!btf)
+		return 0;
+	found = btf__find_by_name_kind(btf, name, BTF_KIND_FUNC) > 0;
+	btf__free(btf);
+	return found;
+}
+
 static int start_capture(struct loader *l, const struct loader_opts *o, int sockets, int *sock_fail)
 {
 	struct consentry_bpf *skel;
@@ -292,6 +315,11 @@ static int start_capture(struct loader *l, const struct loader_opts *o, int sock
 	skel->rodata->cfg_k1 = o->key->k1;
 	skel->rodata->cfg_seed = o->key->seed;
 	skel->rodata->cfg_ce = o->key->ce;
+	/* kernel >= 6.2: typed loads through bpf_rdonly_cast in fd_to_peer (sock.bpf.h) */
+	skel->rodata->cfg_rdonly_cast = (__u8)kernel_has_kfunc("bpf_rdonly_cast");
+	pr_debug("fd -> socket: %s", skel->rodata->cfg_rdonly_cast
+					 ? "typed loads (bpf_rdonly_cast)"
+					 : "bpf_probe_read_kernel (no bpf_rdonly_cast)");
 	bpf_map__set_max_entries(skel->maps.tags, l->nbuckets);
 	bpf_map__set_max_entries(skel->maps.pre, (1u << (o->db->pre_log2 - 6)));
 	/* tail-call target only, see bpf/consentry.bpf.c */

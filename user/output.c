@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 
 #include "output.h"
+#include "csv.h"
 #include "procinfo.h"
 #include "encodings.h"
 #include "fields.h"
@@ -37,9 +38,19 @@ const char *verdict_name(enum verdict v)
 	}
 }
 
+/* U+2028, U+2029: valid in JSON, line terminators to JavaScript (and to Python's splitlines,
+ * like the C1 controls): written escaped. */
+static int is_js_line_sep(const unsigned char *p, size_t k)
+{
+	return k == 3 && p[0] == 0xe2 && p[1] == 0x80 && (p[2] == 0xa8 || p[2] == 0xa9);
+}
+
 /*
  * JSON strings by hand rather than through a library: findings are written on the event path
- * (100k/s target) and this needs no allocation; all strings are escaped per RFC 8259.
+ * (100k/s target) and this needs no allocation; all strings are escaped per RFC 8259. Strings
+ * come from traffic and processes (Host, SNI, path, comm, exe, cgroup): the output stays valid
+ * UTF-8 whatever they hold, each byte that does not start a valid UTF-8 sequence (stray
+ * continuation, overlong form, surrogate, cut sequence, 0xf5-0xff) written as \ufffd.
  */
 void json_str(FILE *f, const char *s)
 {
@@ -49,6 +60,21 @@ void json_str(FILE *f, const char *s)
 	}
 	fputc('"', f);
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p >= 0x80) {
+			/* at most 4: utf8_seq reads no further than the NUL */
+			size_t k = utf8_seq(p, 4);
+
+			if (!k)
+				fputs("\\ufffd", f);
+			else if (is_js_line_sep(p, k))
+				fprintf(f, "\\u%04x", 0x2028 + (p[2] - 0xa8));
+			else if (k == 2 && p[0] == 0xc2 && p[1] < 0xa0)
+				fprintf(f, "\\u%04x", p[1]); /* C1 controls (U+0080-009F) */
+			else
+				fwrite(p, 1, k, f);
+			p += k ? k - 1 : 0;
+			continue;
+		}
 		switch (*p) {
 		case '"':
 			fputs("\\\"", f);
@@ -66,7 +92,7 @@ void json_str(FILE *f, const char *s)
 			fputs("\\t", f);
 			break;
 		default:
-			if (*p < 0x20)
+			if (*p < 0x20 || *p == 0x7f)
 				fprintf(f, "\\u%04x", *p);
 			else
 				fputc(*p, f);
@@ -260,14 +286,24 @@ static void write_ocsf(FILE *f, const struct cs_event *ev, const struct finding 
 	fputs("}}\n", f);
 }
 
-/* Text output: bytes a process controls (comm, Host) must not break or forge lines. */
+/*
+ * Text output: bytes a process controls (comm, Host, path) must not break or forge lines, nor
+ * reach a terminal as controls: spaces, controls (C0, DEL, C1), backslashes and bytes that are
+ * not valid UTF-8 are written as \xHH; valid UTF-8 text stays as it is.
+ */
 void text_str(FILE *f, const char *s)
 {
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p < 0x21 || *p == 0x7f || *p == '\\')
+		size_t k = *p >= 0x80 ? utf8_seq(p, 4) : 1;
+
+		if (k > 1 && !(k == 2 && p[0] == 0xc2 && p[1] < 0xa0) && !is_js_line_sep(p, k)) {
+			fwrite(p, 1, k, f);
+			p += k - 1;
+		} else if (*p < 0x21 || *p >= 0x7f || *p == '\\') {
 			fprintf(f, "\\x%02x", *p);
-		else
+		} else {
 			fputc(*p, f);
+		}
 	}
 }
 
@@ -281,15 +317,18 @@ static void write_text(FILE *f, const struct cs_event *ev, const struct finding 
 	memcpy(comm, ev->comm, sizeof(ev->comm));
 	comm[sizeof(ev->comm)] = 0;
 	event_addr_str(ev, ip, sizeof(ip));
-	fprintf(f, "%s %-11s subject=%s fields=", ts, verdict_name(fd->verdict), fd->subject);
+	fprintf(f, "%s %-11s subject=", ts, verdict_name(fd->verdict));
+	text_str(f, fd->subject);
+	fputs(" fields=", f);
 	text_fields(f, fd->fields);
 	if (fd->verdict == V_UNCONSENTED) {
 		fputs(" unconsented=", f);
 		text_fields(f, fd->unconsented);
 	}
-	fprintf(f, " recipient=%s(%s) dest=%s%s%s:%u", fd->rcpt ? fd->rcpt->name : "-",
-		rcpt_kind_name(fd->rcpt ? fd->rcpt->kind : RK_UNKNOWN), v6 ? "[" : "", ip,
-		v6 ? "]" : "", ev->dport);
+	fputs(" recipient=", f);
+	text_str(f, fd->rcpt ? fd->rcpt->name : "-");
+	fprintf(f, "(%s) dest=%s%s%s:%u", rcpt_kind_name(fd->rcpt ? fd->rcpt->kind : RK_UNKNOWN),
+		v6 ? "[" : "", ip, v6 ? "]" : "", ev->dport);
 	if (host) {
 		fputs(" host=", f);
 		text_str(f, host);
@@ -302,7 +341,9 @@ static void write_text(FILE *f, const struct cs_event *ev, const struct finding 
 			fprintf(f, "%s%s", n++ ? "," : " encodings=", cs_enc_name(i));
 	fprintf(f, " msg=%s subjects=%u", fd->msg_id, fd->msg_subjects);
 	if (fd->msg && fd->msg->http) {
-		fprintf(f, " http=%s:", fd->msg->http->method);
+		fputs(" http=", f);
+		text_str(f, fd->msg->http->method);
+		fputc(':', f);
 		text_str(f, fd->msg->http->path);
 	}
 	fputc('\n', f);

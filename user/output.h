@@ -37,7 +37,10 @@ const char *channel_name(int ch);
 void event_addr_str(const struct cs_event *ev, char *buf, size_t len);
 /* JSON string with escapes (exposed for tests); NULL prints null. */
 void json_str(FILE *f, const char *s);
-/* Text output of bytes a process controls: controls, spaces and '\\' as \\xNN. */
+/*
+ * s for a text line (findings, logs): spaces, controls, backslashes and bytes that are not
+ * valid UTF-8 as \xHH, so a process cannot break or forge lines with its name.
+ */
 void text_str(FILE *f, const char *s);
 
 #endif

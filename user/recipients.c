@@ -696,7 +696,7 @@ int recipients_load(struct recipients **out, const char *path)
 	cr = csv_open(path);
 	if (!cr) {
 		err = -errno;
-		pr_err("%s: cannot open: %s", path, strerror(errno));
+		input_open_err(path, "recipients", err);
 		goto out;
 	}
 	ld.e.file = csv_name(cr);

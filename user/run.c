@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -20,6 +22,7 @@
 #include "log.h"
 #include "procinfo.h"
 #include "recipients.h"
+#include "util.h"
 
 struct inputs {
 	const char *fp_path, *key_path, *consent_path, *rcpt_path;
@@ -322,9 +325,16 @@ int cmd_run(int argc, char **argv)
 				pr_err("--tls-lib: at most %d paths", CS_SCOPE_MAX);
 				return 2;
 			}
-			if (access(optarg, R_OK)) {
-				pr_err("--tls-lib: cannot read '%s': %s", optarg, strerror(errno));
-				return 2;
+			{
+				/* a regular file we can read: a FIFO would hang the scan */
+				struct stat st;
+				int fd = input_open(optarg, &st);
+
+				if (fd < 0) {
+					input_open_err(optarg, "--tls-lib", fd);
+					return 2;
+				}
+				close(fd);
 			}
 			tls_libs[lo.ntls_libs++] = optarg;
 			break;
@@ -396,6 +406,12 @@ int cmd_run(int argc, char **argv)
 	if (!lo.tls)
 		lo.exec_hold = CS_HOLD_OFF;
 	/* a process of another user that the probe stopped could not be continued */
+	/*
+	 * The key, and the sends the collector decodes, are in this process's memory: no core
+	 * dump of it, and no ptrace by processes of the same uid without CAP_SYS_PTRACE.
+	 */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0))
+		pr_warn("prctl(PR_SET_DUMPABLE, 0): %s", strerror(errno));
 	no_kill = lo.exec_hold != CS_HOLD_OFF && !exechold_can_continue();
 	if (no_kill)
 		lo.exec_hold = CS_HOLD_OFF;

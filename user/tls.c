@@ -20,6 +20,7 @@
 #include "exechold.h"
 #include "log.h"
 #include "tls.h"
+#include "util.h"
 
 static const char *const fn_names[TLS_FN_MAX] = {
     [TLS_FN_SSL_WRITE] = "SSL_write",
@@ -97,6 +98,7 @@ static struct bpf_program *fn_prog(struct tls *t, int fn)
 int tls_elf_scan(const char *path, struct tls_elf *out)
 {
 	Elf_Scn *scn = NULL;
+	struct stat st;
 	size_t shstrndx;
 	int fd, err = 0;
 	Elf *e;
@@ -104,9 +106,10 @@ int tls_elf_scan(const char *path, struct tls_elf *out)
 	memset(out, 0, sizeof(*out));
 	if (elf_version(EV_CURRENT) == EV_NONE)
 		return -EINVAL;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* never blocks on a FIFO (--tls-lib); only regular files are ELF files we probe */
+	fd = input_open(path, &st);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	e = elf_begin(fd, ELF_C_READ_MMAP, NULL);
 	if (!e || elf_kind(e) != ELF_K_ELF || elf_getshdrstrndx(e, &shstrndx)) {
 		err = -ENOEXEC;

@@ -36,7 +36,10 @@ struct tls_elf {
 	int go_stripped;       /* Go executable without a symbol table */
 };
 
-/* Scan path's symbol tables. 0 (even when nothing is found), or -errno for unreadable files. */
+/*
+ * Scan path's symbol tables. 0 (even when nothing is found), or -errno for unreadable files
+ * (-EINVAL: not a regular file, e.g. a FIFO, which is never waited on).
+ */
 int tls_elf_scan(const char *path, struct tls_elf *out);
 
 struct tls *tls_new(struct consentry_bpf *skel);

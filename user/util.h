@@ -4,6 +4,7 @@
 #define CS_UTIL_H
 
 #include <stddef.h>
+#include <sys/stat.h>
 
 /*
  * Make *p (an array of *cap elements of elsz bytes) hold at least need elements, doubling from
@@ -23,5 +24,20 @@ void input_err(struct input_errs *e, unsigned long line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* "file: N more errors not shown" when the cap was hit. */
 void input_errs_done(const struct input_errs *e);
+
+/*
+ * Open an input file read-only without ever blocking: O_NONBLOCK, so a FIFO does not wait for a
+ * writer, then anything that is not a regular file (FIFO, device, directory, socket) is refused.
+ * fd (st filled in), or -errno: -EINVAL when path is not a regular file.
+ */
+int input_open(const char *path, struct stat *st);
+/* Print why input_open(path) failed with err: "path: not a regular file (a FIFO); expected ...". */
+void input_open_err(const char *path, const char *what, int err);
+/*
+ * Key and fingerprint files: refuse a file (st, from fstat of the opened fd) that the group or
+ * others may write, and a symlink at path owned by another user but root (they could repoint it).
+ * 0 or -EPERM (printed).
+ */
+int input_check_owner(const char *path, const struct stat *st, const char *what);
 
 #endif

@@ -12,8 +12,16 @@
 #define CS_IPPROTO_TCP 6
 #define CS_IPPROTO_UDP 17
 
-/* Typed view of a kernel pointer we only hold as a number (read-only, faults are caught). */
-extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
+/*
+ * Typed view of a kernel pointer we only hold as a number (read-only, faults are caught). A kfunc
+ * of kernel 6.2; the floor is 6.1, so it is weak: where the kernel lacks it libbpf leaves the
+ * call unresolved and the loader clears cfg_rdonly_cast, which makes the call dead code the
+ * verifier removes (6.1 accepts an unresolved kfunc call that is never reached), and
+ * fd_to_peer reads through bpf_probe_read_kernel instead.
+ */
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym __weak;
+/* Set by the loader when the kernel has bpf_rdonly_cast (CONSENTRY_FORCE_FALLBACKS=1: never). */
+const volatile __u8 cfg_rdonly_cast = 0;
 
 static __always_inline int peer_is_loopback(const struct cs_peer *p)
 {
@@ -41,38 +49,91 @@ static __always_inline int peer_is_unset(const struct cs_peer *p)
  * slot (variable index) through a cast (see README "fd -> socket" for the measurement).
  * Returns 1 for an inet TCP/UDP socket, 0 otherwise.
  */
-static __always_inline int fd_to_peer(__u32 fd, struct cs_peer *peer)
+/* What fd_to_peer needs of a socket file, read one way or the other. */
+struct sock_view {
+	__u64 ino;
+	struct sock *sk;
+	__u16 family, proto;
+	__be16 dport;
+	__be32 daddr;
+};
+
+/* Through bpf_rdonly_cast: typed loads (kernel >= 6.2). 1 when slot holds a socket file. */
+static __always_inline int sock_view_cast(__u64 slot, __u64 *fp, struct sock_view *v)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
-	struct fdtable *fdt;
+	struct socket *sock;
+	struct file *f;
+	struct sock *sk;
+
+	/* the slot read as the first 8 bytes of a stable kernel struct: a fault-safe typed load,
+	 * not a helper call (~25 ns less on every write, socket or not) */
+	*fp = ((struct timespec64 *)bpf_rdonly_cast((void *)slot,
+						    bpf_core_type_id_kernel(struct timespec64)))
+		  ->tv_sec;
+	if (!*fp)
+		return 0;
+	f = bpf_rdonly_cast((void *)*fp, bpf_core_type_id_kernel(struct file));
+	if ((f->f_inode->i_mode & CS_S_IFMT) != CS_S_IFSOCK)
+		return 0;
+	v->ino = f->f_inode->i_ino;
+	sock = bpf_rdonly_cast(f->private_data, bpf_core_type_id_kernel(struct socket));
+	sk = sock->sk;
+	if (!sk)
+		return 0;
+	v->sk = sk;
+	v->family = sk->__sk_common.skc_family;
+	v->proto = sk->sk_protocol;
+	v->dport = sk->__sk_common.skc_dport;
+	v->daddr = sk->__sk_common.skc_daddr;
+	return 1;
+}
+
+/* The same through bpf_probe_read_kernel (CO-RE), for kernels without the kfunc (6.1). */
+static __always_inline int sock_view_read(__u64 slot, __u64 *fp, struct sock_view *v)
+{
 	struct file *f;
 	struct socket *sock;
 	struct sock *sk;
+
+	if (bpf_probe_read_kernel(fp, sizeof(*fp), (void *)slot) || !*fp)
+		return 0;
+	f = (struct file *)*fp;
+	if ((BPF_CORE_READ(f, f_inode, i_mode) & CS_S_IFMT) != CS_S_IFSOCK)
+		return 0;
+	v->ino = BPF_CORE_READ(f, f_inode, i_ino);
+	sock = BPF_CORE_READ(f, private_data);
+	sk = sock ? BPF_CORE_READ(sock, sk) : NULL;
+	if (!sk)
+		return 0;
+	v->sk = sk;
+	v->family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	v->proto = BPF_CORE_READ(sk, sk_protocol);
+	v->dport = BPF_CORE_READ(sk, __sk_common.skc_dport);
+	v->daddr = BPF_CORE_READ(sk, __sk_common.skc_daddr);
+	return 1;
+}
+
+static __always_inline int fd_to_peer(__u32 fd, struct cs_peer *peer)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct sock_view v = {};
+	struct fdtable *fdt;
 	__u64 slot, fp = 0;
-	__u16 family, proto;
+	int ok;
 
 	fdt = task->files->fdt;
 	if (fd >= fdt->max_fds)
 		return 0;
 	slot = (__u64)fdt->fd + (__u64)fd * sizeof(void *);
-	/* the slot read as the first 8 bytes of a stable kernel struct: a fault-safe typed load,
-	 * not a helper call (~25 ns less on every write, socket or not) */
-	fp = ((struct timespec64 *)bpf_rdonly_cast((void *)slot,
-						   bpf_core_type_id_kernel(struct timespec64)))
-		 ->tv_sec;
-	if (!fp)
+	/* cfg_rdonly_cast is read-only data: the branch not taken is never verified */
+	if (cfg_rdonly_cast)
+		ok = sock_view_cast(slot, &fp, &v);
+	else
+		ok = sock_view_read(slot, &fp, &v);
+	if (!ok)
 		return 0;
-	f = bpf_rdonly_cast((void *)fp, bpf_core_type_id_kernel(struct file));
-	if ((f->f_inode->i_mode & CS_S_IFMT) != CS_S_IFSOCK)
-		return 0;
-	sock = bpf_rdonly_cast(f->private_data, bpf_core_type_id_kernel(struct socket));
-	sk = sock->sk;
-	if (!sk)
-		return 0;
-	family = sk->__sk_common.skc_family;
-	proto = sk->sk_protocol;
-	if ((family != CS_AF_INET && family != CS_AF_INET6) ||
-	    (proto != CS_IPPROTO_TCP && proto != CS_IPPROTO_UDP))
+	if ((v.family != CS_AF_INET && v.family != CS_AF_INET6) ||
+	    (v.proto != CS_IPPROTO_TCP && v.proto != CS_IPPROTO_UDP))
 		return 0;
 	/*
 	 * The flow id: the file's address, which a new socket may reuse once this one is closed,
@@ -81,16 +142,16 @@ static __always_inline int fd_to_peer(__u32 fd, struct cs_peer *peer)
 	 * socket. The local port would not do: an unbound UDP socket has none until its first
 	 * send returns, so fresh sockets that reused a file shared their carried tokens.
 	 */
-	peer->flow = fp ^ ((__u64)f->f_inode->i_ino << 32);
-	peer->proto = proto;
-	peer->dport = bpf_ntohs(sk->__sk_common.skc_dport);
+	peer->flow = fp ^ (v.ino << 32);
+	peer->proto = v.proto;
+	peer->dport = bpf_ntohs(v.dport);
 	__builtin_memset(peer->daddr, 0, sizeof(peer->daddr));
-	if (family == CS_AF_INET) {
+	if (v.family == CS_AF_INET) {
 		peer->v6 = 0;
-		*(__u32 *)peer->daddr = sk->__sk_common.skc_daddr;
+		*(__u32 *)peer->daddr = v.daddr;
 	} else {
 		peer->v6 = 1;
-		bpf_probe_read_kernel(peer->daddr, 16, &sk->__sk_common.skc_v6_daddr);
+		bpf_probe_read_kernel(peer->daddr, 16, &v.sk->__sk_common.skc_v6_daddr);
 	}
 	return 1;
 }

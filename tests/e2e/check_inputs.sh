@@ -127,3 +127,73 @@ expect_status 2 "bad --fp-memory" "$CONSENTRY" run -f "$FP" -k "$KEY" -c "$CONSE
 	-R "$RECIPIENTS" --fp-memory swap
 expect_err "bad --fp-memory" "--fp-memory: expected auto, compact or mapped, got 'swap'"
 info "ok: usage and load errors exit 2"
+
+# A NUL byte inside a field is an input error with file:line, never a cut-short value: a consent
+# row for "u001<NUL>x" must not grant u001 anything, a match list must not lose "evil.com".
+cp consent.csv c-nul.csv
+printf 'u001\0x,databroker,phone,2025-01-01T00:00:00Z,,,x\n' >>c-nul.csv
+n=$(wc -l <c-nul.csv)
+expect_check 2 "NUL byte in a consent subject" -c c-nul.csv
+expect_err "NUL byte in a consent subject" "c-nul.csv:$n: field 1: NUL byte (expected text"
+cp consent.csv c-nul2.csv
+printf 'u001,adpartner,phone\0|email,2025-01-01T00:00:00Z,,,x\n' >>c-nul2.csv
+n=$(wc -l <c-nul2.csv)
+expect_check 2 "NUL byte in consent fields" -c c-nul2.csv
+expect_err "NUL byte in consent fields" "c-nul2.csv:$n: field 3: NUL byte"
+cp recipients.csv r-nul.csv
+printf 'evilcorp,third-party,"10.99.0.2\0 evil.com"\n' >>r-nul.csv
+n=$(wc -l <r-nul.csv)
+expect_check 2 "NUL byte in a match list" -R r-nul.csv
+expect_err "NUL byte in a match list" "r-nul.csv:$n: field 3: NUL byte"
+
+# Inputs that are not regular files: exit 2 with a message, at once (a FIFO never blocks, a
+# device is never read).
+mkdir in-dir
+mkfifo in-fifo
+expect_check 2 "consent.csv is a directory" -c in-dir
+expect_err "consent.csv is a directory" "in-dir: not a regular file (a directory); expected a regular consent file"
+expect_check 2 "recipients.csv is a directory" -R in-dir
+expect_err "recipients.csv is a directory" "in-dir: not a regular file (a directory); expected a regular recipients file"
+for opt in -f -k -c -R; do
+	expect_check 2 "$opt FIFO" "$opt" in-fifo
+	expect_err "$opt FIFO" "in-fifo: not a regular file (a FIFO); expected a regular"
+done
+for opt in -c -R; do
+	expect_check 2 "$opt /dev/zero" "$opt" /dev/zero
+	expect_err "$opt /dev/zero" "/dev/zero: not a regular file (a character device)"
+done
+expect_status 2 "enroll -r FIFO" "$CONSENTRY" enroll -r in-fifo -k "$KEY" -o fp3
+expect_err "enroll -r FIFO" "in-fifo: not a regular file (a FIFO); expected a regular registrations file"
+expect_status 2 "enroll -r /dev/zero" "$CONSENTRY" enroll -r /dev/zero -k "$KEY" -o fp3
+expect_err "enroll -r /dev/zero" "/dev/zero: not a regular file (a character device)"
+expect_status 2 "run -c FIFO" "$CONSENTRY" run -f "$FP" -k "$KEY" -c in-fifo -R "$RECIPIENTS"
+expect_err "run -c FIFO" "in-fifo: not a regular file (a FIFO)"
+expect_status 2 "run --tls-lib FIFO" "$CONSENTRY" run -f "$FP" -k "$KEY" -c "$CONSENT" \
+	-R "$RECIPIENTS" --tls-lib in-fifo
+expect_err "run --tls-lib FIFO" "in-fifo: not a regular file (a FIFO); expected a regular --tls-lib file"
+
+# Key and fingerprint files others could write or repoint are refused.
+cp "$FP" fp-gw
+chmod 664 fp-gw
+expect_check 2 "group-writable fingerprint file" -f fp-gw
+expect_err "group-writable fingerprint file" "fp-gw: fingerprint file mode 0664 lets the group or others write it"
+cp "$FP" fp-ow
+chmod 0602 fp-ow
+expect_check 2 "world-writable fingerprint file" -f fp-ow
+expect_err "world-writable fingerprint file" "fp-ow: fingerprint file mode 0602"
+cp "$KEY" key-gw
+chmod 620 key-gw
+expect_check 2 "group-writable key file" -k key-gw
+expect_err "group-writable key file" "key-gw: key file mode 0620 lets the group or others write it"
+ln -s "$FP" fp-link
+chown -h nobody fp-link
+expect_check 2 "fingerprint symlink owned by another user" -f fp-link
+expect_err "fingerprint symlink owned by another user" "fp-link: fingerprint file is a symlink owned by uid $(id -u nobody)"
+ln -s "$KEY" key-link
+chown -h nobody key-link
+expect_check 2 "key symlink owned by another user" -k key-link
+expect_err "key symlink owned by another user" "key-link: key file is a symlink owned by uid $(id -u nobody)"
+ln -s "$FP" fp-mylink
+ln -s "$KEY" key-mylink
+expect_check 0 "symlinks owned by root" -f fp-mylink -k key-mylink
+info "ok: NUL bytes, non-regular files, writable and foreign-symlinked inputs refused"

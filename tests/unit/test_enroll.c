@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* Normalisation, enroll fingerprints vs the scanner on payloads, and `enroll` end to end. */
+#define _GNU_SOURCE /* RTLD_NEXT */
 #include <dirent.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,6 +16,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
+
+#include "testutil.h"
 #include <ctype.h>
 
 #include "enroll.h"
@@ -23,6 +28,61 @@
 /* struct cs_key comes from the scanner core */
 #define CS_ON_TOKEN(ctx, acc, len, start, end) ((void)(ctx))
 #include "cs_scan.h"
+
+/*
+ * Fault injection and checks by interposition: these definitions in the test binary win over
+ * libc's for every caller in the process.
+ */
+static int realloc_moves;	 /* while set, realloc always returns a new block (as ASan's) */
+static unsigned strndup_fail_at; /* strndup call number that fails with ENOMEM, 0: none */
+static volatile unsigned strndup_calls; /* volatile: the compiler takes strndup for libc's */
+static unsigned bzero_null;		/* explicit_bzero calls with a NULL pointer (undefined) */
+
+void *realloc(void *p, size_t n)
+{
+	size_t old;
+	void *q;
+
+	if (!realloc_moves || !p || !n)
+		return real_realloc(p, n);
+	q = malloc(n);
+	if (!q)
+		return NULL;
+	old = malloc_usable_size(p);
+	memcpy(q, p, old < n ? old : n);
+	free(p);
+	return q;
+}
+
+char *strndup(const char *s, size_t n)
+{
+	char *p;
+
+	if (++strndup_calls == strndup_fail_at) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	n = strnlen(s, n);
+	p = malloc(n + 1);
+	if (p) {
+		memcpy(p, s, n);
+		p[n] = '\0';
+	}
+	return p;
+}
+
+void explicit_bzero(void *p, size_t n)
+{
+	/* read through a volatile: string.h declares p nonnull, a plain test would be folded */
+	void *volatile q = p;
+
+	if (!q) {
+		bzero_null++;
+		return;
+	}
+	memset(q, 0, n);
+	__asm__ volatile("" : : "r"(q) : "memory");
+}
 
 /* A fixed invented key: tests are reproducible. */
 static const struct cs_key test_key = {
@@ -709,7 +769,9 @@ static void test_enroll_usage(void **state)
 	    run(x, "-r", x->reg, "-k", x->key, "-o", x->out, "--field", "x=blood", NULL), 2);
 	/* missing registrations file */
 	assert_int_equal(run(x, "-r", x->reg, "-k", x->key, "-o", x->out, NULL), 2);
-	assert_non_null(strstr(slurp(x->se), "registrations.csv: No such file or directory"));
+	assert_non_null(
+	    strstr(slurp(x->se),
+		   "registrations.csv: cannot open registrations file: No such file or directory"));
 	/* unknown column, with file:line */
 	put(x->reg, "# c\nsubject_id,phone,shoe_size\nu1,13800138000,42\n");
 	assert_int_equal(run(x, "-r", x->reg, "-k", x->key, "-o", x->out, NULL), 2);
@@ -733,6 +795,98 @@ static void test_enroll_usage(void **state)
 	assert_int_equal(access(x->out, F_OK), -1);
 }
 
+/* A batch of hash variants never filled is freed without explicit_bzero(NULL, n) (UBSan). */
+static void test_enroll_no_bzero_null(void **state)
+{
+	struct fx *x = *state;
+
+	put(x->reg, reg_csv);
+	bzero_null = 0;
+	assert_int_equal(run(x, "-r", x->reg, "-k", x->key, "-o", x->out, NULL), 0);
+	assert_int_equal(bzero_null, 0);
+}
+
+/*
+ * Out of memory copying the second --field's column, after realloc moved the maps: exit 1 with a
+ * message, and the old maps are not freed a second time (glibc aborts on that double free).
+ */
+static void test_enroll_field_oom(void **state)
+{
+	struct fx *x = *state;
+	int rc;
+
+	put(x->reg, "subject_id,tel,mail\nu1,13800138000,a@example.com\n");
+	{
+		/* valgrind puts its own strndup in front of this file's: nothing to inject then */
+		const char *volatile x = "x"; /* not folded into malloc and memcpy */
+		volatile size_t n = 1;
+
+		strndup_calls = 0;
+		free(strndup(x, n));
+		if (!strndup_calls)
+			skip();
+	}
+	strndup_calls = 0;
+	strndup_fail_at = 2;
+	realloc_moves = 1;
+	rc = run(x, "-r", x->reg, "-k", x->key, "-o", x->out, "--field", "tel=phone", "--field",
+		 "mail=email", NULL);
+	realloc_moves = 0;
+	strndup_fail_at = 0;
+	assert_int_equal(rc, 1);
+	assert_non_null(strstr(slurp(x->se), "enroll: Cannot allocate memory"));
+	assert_int_equal(access(x->out, F_OK), -1);
+}
+
+/* Registrations and key paths that are not regular files: exit 2 with a message, never a hang. */
+static void test_enroll_not_regular(void **state)
+{
+	struct fx *x = *state;
+	char fifo[160];
+
+	snprintf(fifo, sizeof(fifo), "%s/fifo", x->dir);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	assert_int_equal(run(x, "-r", fifo, "-k", x->key, "-o", x->out, NULL), 2);
+	assert_non_null(strstr(slurp(x->se), "/fifo: not a regular file (a FIFO); expected a "
+					     "regular registrations file"));
+	assert_int_equal(run(x, "-r", x->dir, "-k", x->key, "-o", x->out, NULL), 2);
+	assert_non_null(strstr(slurp(x->se), "not a regular file (a directory)"));
+	/* would grow memory without bound if read */
+	assert_int_equal(run(x, "-r", "/dev/zero", "-k", x->key, "-o", x->out, NULL), 2);
+	assert_non_null(
+	    strstr(slurp(x->se), "/dev/zero: not a regular file (a character device); expected"));
+	put(x->reg, reg_csv);
+	assert_int_equal(run(x, "-r", x->reg, "-k", fifo, "-o", x->out, NULL), 2);
+	assert_non_null(strstr(slurp(x->se), "/fifo: not a regular file (a FIFO); expected a "
+					     "regular key file"));
+	assert_int_equal(access(x->out, F_OK), -1);
+}
+
+/* A NUL byte in a field: the row is reported with its line and skipped, never cut short. */
+static void test_enroll_nul_field(void **state)
+{
+	static const char text[] = "subject_id,phone,email\n"
+				   "u1,13800138000,a@example.com\n"
+				   "u2\0x,13900139000,b@example.com\n"
+				   "u3,13700137000,c@example.com\0.evil\n";
+	struct fx *x = *state;
+	char *out, *err;
+	FILE *f;
+
+	f = fopen(x->reg, "w");
+	assert_non_null(f);
+	assert_int_equal(fwrite(text, 1, sizeof(text) - 1, f), sizeof(text) - 1);
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(run(x, "-r", x->reg, "-k", x->key, "-o", x->out, NULL), 0);
+	out = slurp(x->so);
+	assert_non_null(strstr(out, "subjects        1\n"));
+	assert_non_null(strstr(out, "rows rejected   2\n"));
+	err = slurp(x->se);
+	assert_non_null(strstr(err, "registrations.csv:3: field 1: NUL byte (expected text "
+				    "without NUL bytes), row skipped"));
+	assert_non_null(strstr(err, "registrations.csv:4: field 3: NUL byte"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -745,6 +899,10 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_enroll_e2e, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_enroll_rows, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_enroll_usage, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_enroll_no_bzero_null, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_enroll_field_oom, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_enroll_not_regular, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_enroll_nul_field, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <errno.h>
 #include <cmocka.h>
@@ -20,11 +21,69 @@ static const char *first_readable(const char *const *paths)
 	return NULL;
 }
 
+/*
+ * The file offset of function sym in lib as readelf tells it, independently of tls.c (which
+ * reads the section headers with libelf): the symbol's address in the dynamic symbol table,
+ * translated through the LOAD segment (program header) that holds it. 0 when sym is absent;
+ * the test is skipped without readelf.
+ */
+static unsigned long long readelf_off(const char *lib, const char *sym)
+{
+	unsigned long long addr = 0, off, vaddr, filesz, got = 0;
+	char cmd[512], line[1024];
+	FILE *p;
+
+	if (system("readelf --version >/dev/null 2>&1"))
+		skip();
+	snprintf(cmd, sizeof(cmd), "readelf -W --dyn-syms '%s'", lib);
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	while (fgets(line, sizeof(line), p)) {
+		char type[16], ndx[16], name[256], *at;
+		unsigned long long v;
+
+		if (sscanf(line, "%*u: %llx %*s %15s %*s %*s %15s %255s", &v, type, ndx, name) != 4)
+			continue;
+		at = strchr(name, '@'); /* SSL_write@@OPENSSL_3.0.0 */
+		if (at)
+			*at = '\0';
+		if (!strcmp(type, "FUNC") && strcmp(ndx, "UND") && v && !strcmp(name, sym))
+			addr = v;
+	}
+	assert_int_equal(pclose(p), 0);
+	if (!addr)
+		return 0;
+	snprintf(cmd, sizeof(cmd), "readelf -W -l '%s'", lib);
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	while (fgets(line, sizeof(line), p))
+		if (sscanf(line, " LOAD %llx %llx %*x %llx", &off, &vaddr, &filesz) == 3 &&
+		    addr >= vaddr && addr < vaddr + filesz)
+			got = addr - vaddr + off;
+	assert_int_equal(pclose(p), 0);
+	assert_true(got != 0);
+	return got;
+}
+
+/* Every function of fns at exactly readelf's offset, and present. */
+static void expect_offsets(const char *lib, const struct tls_elf *e, const enum tls_fn *fns,
+			   const char *const *names, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		unsigned long long want = readelf_off(lib, names[i]);
+
+		assert_true(want != 0);
+		assert_int_equal(e->off[fns[i]], want);
+	}
+}
+
 static void test_libssl(void **state)
 {
 	static const char *const libs[] = {"/usr/lib/x86_64-linux-gnu/libssl.so.3",
 					   "/usr/lib/aarch64-linux-gnu/libssl.so.3",
 					   "/usr/lib64/libssl.so.3", NULL};
+	static const enum tls_fn fns[] = {TLS_FN_SSL_WRITE, TLS_FN_SSL_WRITE_EX, TLS_FN_SSL_FREE};
+	static const char *const names[] = {"SSL_write", "SSL_write_ex", "SSL_free"};
 	const char *lib = first_readable(libs);
 	struct tls_elf e;
 
@@ -32,9 +91,7 @@ static void test_libssl(void **state)
 	if (!lib)
 		skip();
 	assert_int_equal(tls_elf_scan(lib, &e), 0);
-	assert_true(e.off[TLS_FN_SSL_WRITE] != 0);
-	assert_true(e.off[TLS_FN_SSL_WRITE_EX] != 0);
-	assert_true(e.off[TLS_FN_SSL_WRITE] != e.off[TLS_FN_SSL_WRITE_EX]);
+	expect_offsets(lib, &e, fns, names, 3);
 	assert_int_equal(e.off[TLS_FN_GNUTLS_SEND], 0);
 	assert_false(e.is_go);
 }
@@ -43,6 +100,8 @@ static void test_gnutls(void **state)
 {
 	static const char *const libs[] = {"/usr/lib/x86_64-linux-gnu/libgnutls.so.30",
 					   "/usr/lib/aarch64-linux-gnu/libgnutls.so.30", NULL};
+	static const enum tls_fn fns[] = {TLS_FN_GNUTLS_SEND, TLS_FN_GNUTLS_DEINIT};
+	static const char *const names[] = {"gnutls_record_send", "gnutls_deinit"};
 	const char *lib = first_readable(libs);
 	struct tls_elf e;
 
@@ -50,7 +109,7 @@ static void test_gnutls(void **state)
 	if (!lib)
 		skip();
 	assert_int_equal(tls_elf_scan(lib, &e), 0);
-	assert_true(e.off[TLS_FN_GNUTLS_SEND] != 0);
+	expect_offsets(lib, &e, fns, names, 2);
 	assert_int_equal(e.off[TLS_FN_SSL_WRITE], 0);
 }
 
@@ -73,6 +132,19 @@ static void test_not_tls(void **state)
 		unlink(path);
 	}
 	assert_true(tls_elf_scan("/nonexistent", &e) < 0);
+	/* not regular files: refused at once, a FIFO is not waited on (--tls-lib) */
+	{
+		char dir[] = "/tmp/cs_tls_elf_XXXXXX", fifo[64];
+
+		assert_non_null(mkdtemp(dir));
+		snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
+		assert_int_equal(mkfifo(fifo, 0600), 0);
+		assert_int_equal(tls_elf_scan(fifo, &e), -EINVAL);
+		assert_int_equal(tls_elf_scan(dir, &e), -EINVAL);
+		assert_int_equal(tls_elf_scan("/dev/zero", &e), -EINVAL);
+		unlink(fifo);
+		rmdir(dir);
+	}
 }
 
 int main(void)

@@ -19,16 +19,25 @@ struct test_row {
 	const char *value;
 };
 
-/* db (zeroed) from rows: every fingerprint of every value, sorted; fpdb_release frees it. */
+/*
+ * db (zeroed) from rows: every fingerprint of every value, sorted; fpdb_release frees it all
+ * (the subject ids are in db->strings, as a loaded file's are).
+ */
 static inline void test_db_build(struct fpdb *db, const struct cs_key *key,
 				 const struct test_row *rows, unsigned nrows)
 {
+	size_t nstr = 0;
 	__u32 subj = 0;
+	char *str;
 
+	for (unsigned i = 0; i < nrows; i++)
+		nstr += strlen(rows[i].subject) + 1;
 	db->entries = calloc(nrows * FP_MAX_PARTS, sizeof(*db->entries));
 	db->subjects = calloc(nrows, sizeof(char *));
+	db->strings = str = malloc(nstr ? nstr : 1);
 	assert_non_null(db->entries);
 	assert_non_null(db->subjects);
+	assert_non_null(db->strings);
 	db->min_len = 1;
 	db->max_len = 64;
 	for (unsigned i = 0; i < nrows; i++) {
@@ -38,7 +47,8 @@ static inline void test_db_build(struct fpdb *db, const struct cs_key *key,
 
 		if (i == 0 || strcmp(rows[i].subject, rows[i - 1].subject)) {
 			subj = db->nsubjects++;
-			db->subjects[subj] = strdup(rows[i].subject);
+			db->subjects[subj] = strcpy(str, rows[i].subject);
+			str += strlen(str) + 1;
 		}
 		assert_int_equal(
 		    norm_value(rows[i].field, rows[i].value, strlen(rows[i].value), 86, &no), 0);

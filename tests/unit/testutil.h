@@ -49,4 +49,19 @@ static inline void capture_end(struct capture *c, char *buf, size_t len)
 	unlink(c->path);
 }
 
+#ifdef RTLD_NEXT
+/*
+ * For a test that puts its own realloc in front of libc's (fault injection; define _GNU_SOURCE
+ * and include dlfcn.h first): the next realloc, libc's or a sanitizer's.
+ */
+static inline void *real_realloc(void *p, size_t n)
+{
+	static void *(*next)(void *, size_t);
+
+	if (!next)
+		next = (void *(*)(void *, size_t))dlsym(RTLD_NEXT, "realloc");
+	return next(p, n);
+}
+#endif
+
 #endif
