@@ -578,10 +578,13 @@ int collector_run(struct collector *c)
 				struct signalfd_siginfo si;
 
 				while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
-					if (si.ssi_signo != SIGHUP)
+					if (si.ssi_signo != SIGHUP) {
 						stop = 1;
-					else
+					} else {
 						collector_reload(c);
+						/* logrotate: a moved journal starts anew */
+						journal_reopen(c->journal);
+					}
 				}
 				break;
 			}

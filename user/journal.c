@@ -103,17 +103,13 @@ static int schema_check(sqlite3 *db, const char *path, int create)
 	return 0;
 }
 
-int journal_open(struct journal **out, const char *path)
+/* Open (or create) j->path into j->db and j->ins. 0 or -EINVAL (said); nothing left open. */
+static int journal_connect(struct journal *j)
 {
-	struct journal *j = calloc(1, sizeof(*j));
+	const char *path = j->path;
 	char *msg = NULL;
 	int err = -EINVAL;
 
-	*out = NULL;
-	if (!j || !(j->path = strdup(path))) {
-		free(j);
-		return -ENOMEM;
-	}
 	if (sqlite3_open_v2(path, &j->db,
 			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
 			    NULL) != SQLITE_OK) {
@@ -141,13 +137,68 @@ int journal_open(struct journal **out, const char *path)
 		err = -EINVAL;
 		goto fail;
 	}
-	*out = j;
 	return 0;
 fail:
 	sqlite3_close(j->db);
-	free(j->path);
-	free(j);
+	j->db = NULL;
 	return err;
+}
+
+int journal_open(struct journal **out, const char *path)
+{
+	struct journal *j = calloc(1, sizeof(*j));
+	int err;
+
+	*out = NULL;
+	if (!j || !(j->path = strdup(path))) {
+		free(j);
+		return -ENOMEM;
+	}
+	err = journal_connect(j);
+	if (err) {
+		free(j->path);
+		free(j);
+		return err;
+	}
+	*out = j;
+	return 0;
+}
+
+/*
+ * Close the connection, the open batch committed first and the WAL written back into the
+ * database file: a file moved away (logrotate) keeps every row committed to it, and no WAL is
+ * left at the path for a new journal there to take.
+ */
+static void journal_disconnect(struct journal *j)
+{
+	journal_commit(j);
+	if (sqlite3_wal_checkpoint_v2(j->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL) !=
+	    SQLITE_OK)
+		pr_warn("%s: journal checkpoint: %s", j->path, sqlite3_errmsg(j->db));
+	sqlite3_finalize(j->ins);
+	sqlite3_close(j->db);
+	j->ins = NULL;
+	j->db = NULL;
+}
+
+int journal_reopen(struct journal *j)
+{
+	int err;
+
+	if (!j)
+		return 0;
+	if (j->db)
+		journal_disconnect(j);
+	err = journal_connect(j);
+	if (err) {
+		/* rows are counted lost until a reopen (next SIGHUP) succeeds */
+		j->st.errors++;
+		return err;
+	}
+	j->down = 0;
+	j->said = 0;
+	pr_info("%s: journal reopened", j->path);
+	return 0;
 }
 
 int journal_open_ro(struct sqlite3 **db, const char *path)
@@ -192,7 +243,7 @@ static void write_failed(struct journal *j, const char *what)
 
 void journal_commit(struct journal *j)
 {
-	if (!j)
+	if (!j || !j->db)
 		return;
 	if (j->in_tx) {
 		if (sqlite3_exec(j->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
@@ -242,7 +293,7 @@ void journal_add(struct journal *j, const struct cs_event *ev, const struct find
 
 	if (!j)
 		return;
-	if (j->down) {
+	if (j->down || !j->db) {
 		j->st.lost++;
 		return;
 	}
@@ -332,9 +383,8 @@ void journal_close(struct journal *j)
 {
 	if (!j)
 		return;
-	journal_commit(j);
-	sqlite3_finalize(j->ins);
-	sqlite3_close(j->db);
+	if (j->db)
+		journal_disconnect(j);
 	free(j->path);
 	free(j);
 }

@@ -35,6 +35,11 @@ void journal_add(struct journal *j, const struct cs_event *ev, const struct find
 /* Commit the open batch (the collector's 1-second tick, and at exit); retries after a failure. */
 void journal_commit(struct journal *j);
 void journal_get_stats(const struct journal *j, struct journal_stats *s);
+/*
+ * SIGHUP: commit, close and open the path again (logrotate moved the file away: a new journal
+ * is made there). 0, or -EINVAL (said; rows are counted lost until a reopen succeeds).
+ */
+int journal_reopen(struct journal *j);
 /* Commits what is open, then closes. */
 void journal_close(struct journal *j);
 

@@ -144,4 +144,23 @@ MON_PID=
 sqlite3 "$J" 'PRAGMA integrity_check' | grep -qx ok || fail "journal not intact after kill -9"
 expect_no_programs_left "$before_ids"
 info "ok: kill -9 lost nothing committed; journal intact"
+
+# 7. logrotate: the journal moved away, then SIGHUP: the old file keeps its rows, a new one
+# starts at the path
+J2="$WORK/findings-rotated.db"
+monitor_start --journal "$J2"
+http_post "http://$IP_BROKER:$PORT_HTTP/v1/events" '{"user":{"mobile":"13955550005"}}'
+sleep 1.5
+mv "$J2" "$J2.1"
+kill -HUP "$MON_PID"
+sleep 0.5
+http_post "http://$IP_AD:$PORT_HTTP/v1/sync" '{"user":{"mobile":"13712340001"}}'
+wait_findings 1
+monitor_stop
+grep -q "journal reopened" "$MONLOG" || fail "rotation: no reopen said"
+[[ "$("$CONSENTRY" findings -j "$J2.1" --format csv | tail -n +2 | cut -d, -f3 | tr -d '\r')" == u005 ]] ||
+	fail "rotation: the moved journal: $("$CONSENTRY" findings -j "$J2.1")"
+[[ "$("$CONSENTRY" findings -j "$J2" --format csv | tail -n +2 | cut -d, -f3 | tr -d '\r')" == u001 ]] ||
+	fail "rotation: the new journal: $("$CONSENTRY" findings -j "$J2")"
+info "ok: moved journal + SIGHUP: the old file keeps u005, the new one has u001"
 expect_no_raw_values
