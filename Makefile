@@ -142,7 +142,7 @@ $(O)/fuzz/libconsentry.a: $(FUZZ_LIB_OBJS)
 
 $(O)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(O)/fuzz/libconsentry.a
 	$(call msg,FUZZLD,$@)
-	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -MF $(O)/fuzz/obj/fuzz_$*.d -Itests/fuzz -fsanitize=fuzzer $< \
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -MF $(O)/fuzz/obj/fuzz_$*.d -D_GNU_SOURCE -Itests/fuzz -fsanitize=fuzzer $< \
 		$(O)/fuzz/libconsentry.a $(LIBBPF_LIBS) -o $@
 
 fuzz-build: $(FUZZ_BINS) $(BIN)

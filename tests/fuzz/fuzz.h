@@ -7,7 +7,9 @@
 #ifndef CS_FUZZ_H
 #define CS_FUZZ_H
 
-#define _GNU_SOURCE
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* memfd_create; the harnesses are built with -D_GNU_SOURCE */
+#endif
 #include <errno.h>
 #include <stdarg.h>
 #include <stdint.h>

@@ -77,7 +77,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (unsigned l = 0; l < nlabels; l++) {
 		unsigned len = 1 + take(&r) % 63;
 
-		if (wlen + 1 + len + 1 > sizeof(wire))
+		if (wlen + 1 + len + 1 > 255) /* RFC 1035: 255 bytes on the wire */
 			break;
 		wire[wlen++] = (uint8_t)len;
 		if (nlen)
