@@ -5,6 +5,8 @@
 
 #include "fuzz.h"
 
+#include "enroll.h"
+#include "fields.h"
 #include "fpfile.h"
 
 #define MAX_CHECK 4096 /* subjects compared one by one */
@@ -76,6 +78,77 @@ static inline void same_db(const struct fpdb *a, const struct fpdb *b, const cha
 
 		FUZZ_CHECK(!strcmp(sa, sb), "%s: subject %u '%s' != '%s'", what, i, sa, sb);
 		FUZZ_CHECK(*sa && strlen(sa) <= FP_SUBJECT_MAX, "%s: subject %u length", what, i);
+	}
+}
+
+/* Registered values of the DB the HTTP harnesses redact and look up (one subject, "s1"). */
+struct fuzz_row {
+	int field;
+	const char *value;
+};
+
+static const struct fuzz_row fuzz_rows[] = {
+    {CS_F_PHONE, "13712340001"},
+    {CS_F_EMAIL, "zhang.wei@example.com"},
+    {CS_F_NATIONAL_ID, "11010519900307451X"},
+};
+#define FUZZ_NROWS (sizeof(fuzz_rows) / sizeof(fuzz_rows[0]))
+
+/* db (zeroed) built in memory from fuzz_rows with enroll's own functions. */
+static inline void fuzz_db_build(struct fpdb *db, const struct cs_key *key)
+{
+	memset(db, 0, sizeof(*db));
+	db->entries = calloc(FUZZ_NROWS * NORM_MAX, sizeof(*db->entries));
+	db->subjects = calloc(1, sizeof(char *));
+	db->strings = strdup("s1");
+	if (!db->entries || !db->subjects || !db->strings)
+		abort();
+	db->subjects[0] = db->strings;
+	db->nsubjects = 1;
+	db->min_len = 1;
+	db->max_len = 64;
+	for (unsigned i = 0; i < FUZZ_NROWS; i++) {
+		const char *v = fuzz_rows[i].value, *reason;
+		struct norm_out no;
+		struct value_fps vf;
+
+		if (norm_value(fuzz_rows[i].field, v, strlen(v), 86, &no) ||
+		    value_fingerprints(key, fuzz_rows[i].field, &no, &vf, &reason))
+			abort();
+		for (unsigned k = 0; k < vf.n; k++)
+			db->entries[db->nentries++] = (struct fp_entry){
+			    .fp = vf.fp[k], .field = (__u8)fuzz_rows[i].field, .nparts = 1};
+	}
+	db->nentries = fp_entries_sort(db->entries, db->nentries);
+}
+
+/*
+ * A byte that ends any token of the scanner: not a letter, digit or one of "@._-+%"; nor a brace
+ * of "{field}", which replaced bytes that may have joined the token next to it.
+ */
+static inline int fuzz_sep(char c)
+{
+	return !((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		 (c & 0x80) || strchr("@._-+%{}", c));
+}
+
+/*
+ * s[0..n) is printable ASCII and holds no registered value of fuzz_rows as a token of its own
+ * (between separators): a redacted path or request.
+ */
+static inline void fuzz_check_redacted(const char *s, size_t n, const char *what)
+{
+	for (size_t i = 0; i < n; i++)
+		FUZZ_CHECK(s[i] >= 0x20 && s[i] < 0x7f, "%s: byte %#x at %zu", what,
+			   (unsigned char)s[i], i);
+	for (unsigned i = 0; i < FUZZ_NROWS; i++) {
+		size_t vl = strlen(fuzz_rows[i].value);
+
+		for (size_t k = 0; k + vl <= n; k++)
+			FUZZ_CHECK(strncasecmp(s + k, fuzz_rows[i].value, vl) ||
+				       (k && !fuzz_sep(s[k - 1])) ||
+				       (k + vl < n && !fuzz_sep(s[k + vl])),
+				   "%s: '%.*s' holds %s", what, (int)n, s, fuzz_rows[i].value);
 	}
 }
 
