@@ -4,6 +4,10 @@
 SANITIZE ?=
 ifeq ($(SANITIZE),1)
 O ?= .output-san
+# clang's UBSan checks more than gcc 12's (pointer arithmetic on NULL, for one)
+ifeq ($(origin CC),default)
+CC := clang
+endif
 endif
 O ?= .output
 CLANG ?= clang
