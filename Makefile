@@ -72,7 +72,7 @@ help:
 	@echo '  unit    unit tests only (no root)'
 	@echo '  check   clang-format and cppcheck, zero findings required'
 	@echo '  fuzz    every libFuzzer harness for FUZZ_SECS (60) s under ASan/UBSan (FUZZ=name: one)'
-	@echo '  test-san  with SANITIZE=1: sanitized unit tests and monitor e2e subset (root)'
+	@echo '  test-san  sanitized build (SANITIZE=1): unit tests, the monitor through e2e tests (root)'
 	@echo '  demo    end-to-end demo on bundled synthetic data (root)'
 	@echo '  bench   overhead benchmark, monitor off vs on, CSV + plots (root)'
 	@echo '  eval    detection harness: recall/false findings per rendering x channel (root)'
@@ -171,6 +171,26 @@ test: setup
 demo: setup
 	$(Q)$(MAKE) --no-print-directory $(BIN)
 	$(Q)scripts/demo $(BIN)
+
+# The sanitized build (SANITIZE=1): its unit tests, then the monitor through e2e tests of each
+# path (plain HTTP, TLS, decoded renderings, HTTP/2, DNS, reload); root. Every sanitizer report
+# goes to a file in $(O)/san-logs, and any report fails the run (leaks at exit included).
+SAN_E2E ?= http_post tls_curl decoded consent_reload h2c dns_host
+SAN_LOGS = $(abspath $(O))/san-logs
+test-san:
+ifneq ($(SANITIZE),1)
+	$(Q)$(MAKE) --no-print-directory SANITIZE=1 test-san
+else
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)tests/run --unit $(O)
+	$(Q)rm -rf $(SAN_LOGS) && mkdir -p $(SAN_LOGS)
+	$(Q)ASAN_OPTIONS=halt_on_error=1:detect_leaks=1:log_path=$(SAN_LOGS)/report \
+		UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:log_path=$(SAN_LOGS)/report:suppressions=$(CURDIR)/tests/ubsan.supp \
+		LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
+		tests/run --e2e $(O) $(SAN_E2E); rc=$$?; \
+	for f in $(SAN_LOGS)/report.*; do [ -e "$$f" ] || continue; echo "sanitizer report $$f:"; cat "$$f"; rc=1; done; \
+	exit $$rc
+endif
 
 bench: setup
 	$(Q)$(MAKE) --no-print-directory $(BIN) $(O)/hooktax
