@@ -22,6 +22,7 @@
 
 #include "cs_abi.h"
 #include "cs_hash.h"
+#include "csv.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -86,6 +87,36 @@ static inline void fuzz_file_set(struct fuzz_file *f, const void *p, size_t n)
 		dprintf(2, "memfd write: %s\n", strerror(errno));
 		abort();
 	}
+}
+
+/* The loaders' messages silenced and an in-memory file for the input: a harness's set-up. */
+static inline void fuzz_setup_file(struct fuzz_file *f, const char *name)
+{
+	fuzz_quiet();
+	fuzz_file_init(f, name);
+}
+
+/* Index of the column named name in the current record (a header), -1 if none. */
+static inline int fuzz_csv_column(const struct csv_reader *r, const char *name)
+{
+	for (unsigned i = 0; i < csv_nfields(r); i++)
+		if (!strcmp(csv_field(r, i), name))
+			return (int)i;
+	return -1;
+}
+
+/* The input read as a description, a byte at a time: 0 once it is used up. */
+struct fuzz_rd {
+	const uint8_t *p;
+	size_t n;
+};
+
+static inline uint8_t fuzz_take(struct fuzz_rd *r)
+{
+	if (!r->n)
+		return 0;
+	r->n--;
+	return *r->p++;
 }
 
 /*

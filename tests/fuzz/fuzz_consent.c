@@ -20,17 +20,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
-	fuzz_quiet();
-	fuzz_file_init(&file, "fuzz_consent");
+	fuzz_setup_file(&file, "fuzz_consent");
 	return 0;
-}
-
-static int column(const struct csv_reader *r, const char *name)
-{
-	for (unsigned i = 0; i < csv_nfields(r); i++)
-		if (!strcmp(csv_field(r, i), name))
-			return (int)i;
-	return -1;
 }
 
 /* The time in column col (-1 or empty: none): 0 and *t, or -1. */
@@ -50,10 +41,10 @@ static void check_rows(const struct consent_db *db, const uint8_t *data, size_t 
 	char want[64];
 
 	FUZZ_CHECK(r && csv_next(r) == 1, "header read back");
-	subj = column(r, "subject_id");
-	rcpt = column(r, "recipient");
-	granted = column(r, "granted_at");
-	withdrawn = column(r, "withdrawn_at");
+	subj = fuzz_csv_column(r, "subject_id");
+	rcpt = fuzz_csv_column(r, "recipient");
+	granted = fuzz_csv_column(r, "granted_at");
+	withdrawn = fuzz_csv_column(r, "withdrawn_at");
 	FUZZ_CHECK(subj >= 0 && rcpt >= 0 && granted >= 0, "accepted without its columns");
 	while (csv_next(r) == 1) {
 		__s64 g, w;

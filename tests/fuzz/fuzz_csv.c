@@ -63,8 +63,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
-	fuzz_quiet();
-	fuzz_file_init(&file, "fuzz_csv");
+	fuzz_setup_file(&file, "fuzz_csv");
 	return 0;
 }
 

@@ -16,19 +16,6 @@
 
 #define NAME_KEEP 63 /* dns.c DNS_NAME - 1 */
 
-struct rd {
-	const uint8_t *p;
-	size_t n;
-};
-
-static uint8_t take(struct rd *r)
-{
-	if (!r->n)
-		return 0;
-	r->n--;
-	return *r->p++;
-}
-
 struct answer {
 	int family; /* AF_INET, AF_INET6, 0: CNAME */
 	uint8_t addr[16];
@@ -58,7 +45,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint8_t msg[4096], wire[300];
 	char name[300], lower[300];
 	struct answer ans[8];
-	struct rd r = {data, size};
+	struct fuzz_rd r = {data, size};
 	size_t o, wlen = 0, nlen = 0;
 	unsigned nlabels, nans, want = 0;
 	int got;
@@ -73,9 +60,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			   data[6] << 8 | data[7]);
 
 	/* as a description: labels, then answers */
-	nlabels = 1 + take(&r) % 8;
+	nlabels = 1 + fuzz_take(&r) % 8;
 	for (unsigned l = 0; l < nlabels; l++) {
-		unsigned len = 1 + take(&r) % 63;
+		unsigned len = 1 + fuzz_take(&r) % 63;
 
 		if (wlen + 1 + len + 1 > 255) /* RFC 1035: 255 bytes on the wire */
 			break;
@@ -83,7 +70,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (nlen)
 			name[nlen++] = '.';
 		for (unsigned i = 0; i < len; i++) {
-			char ch = alnum[take(&r) % (sizeof(alnum) - 1)];
+			char ch = alnum[fuzz_take(&r) % (sizeof(alnum) - 1)];
 
 			wire[wlen++] = (uint8_t)ch;
 			name[nlen++] = ch;
@@ -94,15 +81,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (size_t i = 0; i <= nlen; i++)
 		lower[i] = (char)(name[i] >= 'A' && name[i] <= 'Z' ? name[i] | 0x20 : name[i]);
 
-	nans = take(&r) % 9;
+	nans = fuzz_take(&r) % 9;
 	memcpy(msg, "\x12\x34\x81\x80\x00\x01\x00\x00\x00\x00\x00\x00", 12);
 	msg[7] = (uint8_t)nans;
 	o = put_name(msg, 12, wire, wlen);
 	memcpy(msg + o, "\x00\x01\x00\x01", 4);
 	o += 4;
 	for (unsigned a = 0; a < nans; a++) {
-		uint8_t kind = take(&r), alen;
-		__u32 ttl = (__u32)take(&r) << 24 | (__u32)take(&r) << 8 | take(&r);
+		uint8_t kind = fuzz_take(&r), alen;
+		__u32 ttl = (__u32)fuzz_take(&r) << 24 | (__u32)fuzz_take(&r) << 8 | fuzz_take(&r);
 
 		ans[a].family = kind % 3 == 0 ? AF_INET : kind % 3 == 1 ? AF_INET6 : 0;
 		alen = ans[a].family == AF_INET ? 4 : ans[a].family == AF_INET6 ? 16 : 5;
@@ -123,7 +110,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		msg[o++] = 0;
 		msg[o++] = alen;
 		for (unsigned i = 0; i < alen; i++)
-			ans[a].addr[i % 16] = msg[o++] = take(&r);
+			ans[a].addr[i % 16] = msg[o++] = fuzz_take(&r);
 		want += ans[a].family != 0;
 	}
 

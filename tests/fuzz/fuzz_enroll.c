@@ -29,9 +29,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 	(void)argc;
 	(void)argv;
-	fuzz_quiet();
 	fuzz_key(&key);
-	fuzz_file_init(&regs, "fuzz_enroll");
+	fuzz_setup_file(&regs, "fuzz_enroll");
 	snprintf(key_path, sizeof(key_path), "/dev/shm/cs-fuzz-key.%d", getpid());
 	snprintf(out_path, sizeof(out_path), "/dev/shm/cs-fuzz-enroll.%d", getpid());
 	unlink(key_path);

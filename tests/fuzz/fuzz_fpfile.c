@@ -21,9 +21,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
-	fuzz_quiet();
 	fuzz_key(&key);
-	fuzz_file_init(&file, "fuzz_fpfile");
+	fuzz_setup_file(&file, "fuzz_fpfile");
 	snprintf(out_path, sizeof(out_path), "/dev/shm/cs-fuzz-fp.%d", getpid());
 	return 0;
 }

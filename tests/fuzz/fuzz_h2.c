@@ -174,21 +174,9 @@ static size_t frame(uint8_t *w, uint8_t type, uint8_t flags, __u32 stream, const
 	return 9 + n;
 }
 
-struct rd {
-	const uint8_t *p;
-	size_t n;
-};
-
-static uint8_t take(struct rd *r)
-{
-	if (!r->n)
-		return 0;
-	r->n--;
-	return *r->p++;
-}
-
 /* Header lists from the input, deflated into two blocks on streams 1 and 3; the wire's length. */
-static size_t encode_blocks(struct rd *r, uint8_t opt, uint8_t *wire, size_t cap, struct log *want)
+static size_t encode_blocks(struct fuzz_rd *r, uint8_t opt, uint8_t *wire, size_t cap,
+			    struct log *want)
 {
 	static const char *const names[] = {":method", ":path", ":authority", "content-encoding",
 					    "x-mail"};
@@ -204,12 +192,12 @@ static size_t encode_blocks(struct rd *r, uint8_t opt, uint8_t *wire, size_t cap
 		abort();
 	for (int b = 0; b < 2; b++) {
 		nghttp2_nv nv[MAX_FIELDS];
-		size_t nf = take(r) % MAX_FIELDS, split;
+		size_t nf = fuzz_take(r) % MAX_FIELDS, split;
 		__u32 stream = 1 + 2 * (__u32)b;
 		ssize_t len;
 
 		for (size_t f = 0; f < nf; f++) {
-			uint8_t k = take(r), nl, vl = take(r) % sizeof(values[b][f]);
+			uint8_t k = fuzz_take(r), nl, vl = fuzz_take(r) % sizeof(values[b][f]);
 
 			if (k % 8 < 5) {
 				nl = (uint8_t)strlen(names[k % 8]);
@@ -217,10 +205,10 @@ static size_t encode_blocks(struct rd *r, uint8_t opt, uint8_t *wire, size_t cap
 			} else {
 				nl = 1 + k % 15;
 				for (uint8_t i = 0; i < nl; i++)
-					names_buf[b][f][i] = 'a' + take(r) % 26;
+					names_buf[b][f][i] = 'a' + fuzz_take(r) % 26;
 			}
 			for (uint8_t i = 0; i < vl; i++)
-				values[b][f][i] = take(r);
+				values[b][f][i] = fuzz_take(r);
 			nv[f] = (nghttp2_nv){names_buf[b][f], values[b][f], nl, vl,
 					     k & 0x80 ? NGHTTP2_NV_FLAG_NO_INDEX : 0};
 			on_header(want, stream, nv[f].name, nl, nv[f].value, vl);
@@ -246,7 +234,7 @@ static size_t encode_blocks(struct rd *r, uint8_t opt, uint8_t *wire, size_t cap
 	return w;
 }
 
-static void round_trip(struct rd *r, uint8_t opt, uint8_t *wire, size_t *wn)
+static void round_trip(struct fuzz_rd *r, uint8_t opt, uint8_t *wire, size_t *wn)
 {
 	static struct log want;
 	struct h2_conn *c = h2_conn_new();
@@ -299,14 +287,14 @@ static void as_flow(const uint8_t *p, size_t n, size_t step)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static uint8_t wire[16384];
-	struct rd r;
+	struct fuzz_rd r;
 	size_t wn;
 	uint8_t opt;
 
 	if (!size)
 		return 0;
 	opt = data[0];
-	r = (struct rd){data + 1, size - 1};
+	r = (struct fuzz_rd){data + 1, size - 1};
 	split_same(data + 1, size - 1, opt);
 	round_trip(&r, opt, wire, &wn);
 	as_flow(data + 1, size - 1, 1 + (size_t)opt * 4);

@@ -20,17 +20,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
-	fuzz_quiet();
-	fuzz_file_init(&file, "fuzz_recipients");
+	fuzz_setup_file(&file, "fuzz_recipients");
 	return 0;
-}
-
-static int column(const struct csv_reader *r, const char *name)
-{
-	for (unsigned i = 0; i < csv_nfields(r); i++)
-		if (!strcmp(csv_field(r, i), name))
-			return (int)i;
-	return -1;
 }
 
 /* A port no IP:port selector of the file names (checked: the file has no ":39217"). */
@@ -78,9 +69,9 @@ static void check_rows(const struct recipients *rs, const uint8_t *data, size_t 
 	int name, kind, match;
 
 	FUZZ_CHECK(r && csv_next(r) == 1, "header read back");
-	name = column(r, "recipient");
-	kind = column(r, "kind");
-	match = column(r, "match");
+	name = fuzz_csv_column(r, "recipient");
+	kind = fuzz_csv_column(r, "kind");
+	match = fuzz_csv_column(r, "match");
 	FUZZ_CHECK(name >= 0 && kind >= 0 && match >= 0, "accepted without its columns");
 	while (csv_next(r) == 1) {
 		const struct recipient *want = recipients_find(rs, csv_field(r, (unsigned)name));

@@ -19,8 +19,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
-	fuzz_quiet();
-	fuzz_file_init(&file, "fuzz_tls_elf");
+	fuzz_setup_file(&file, "fuzz_tls_elf");
 	return elf_version(EV_CURRENT) == EV_NONE ? -1 : 0;
 }
 
