@@ -1,5 +1,14 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # consentry: build the BPF object, its skeleton, the collector and the tests out of tree.
+# SANITIZE=1: userspace under ASan+UBSan, into its own output directory (.output-san).
+SANITIZE ?=
+ifeq ($(SANITIZE),1)
+O ?= .output-san
+# clang's UBSan checks more than gcc 12's (pointer arithmetic on NULL, for one)
+ifeq ($(origin CC),default)
+CC := clang
+endif
+endif
 O ?= .output
 CLANG ?= clang
 BPFTOOL ?= bpftool
@@ -12,6 +21,12 @@ LIBBPF_CFLAGS := $(shell $(PKG_CONFIG) --cflags libbpf 2>/dev/null)
 LIBBPF_LIBS := $(shell $(PKG_CONFIG) --libs libbpf 2>/dev/null || echo -lbpf) -lelf -lz -lcrypto -lnghttp2 -lsqlite3 -lmicrohttpd
 
 CFLAGS ?= -O2 -g
+ifeq ($(SANITIZE),1)
+# UBSan recovers so that tests/sanitize.supp can name known reports; halt_on_error (tests/run and
+# the fuzz targets set it) makes every other report fatal.
+SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer
+CFLAGS += $(SAN_FLAGS)
+endif
 CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Iinclude -Iuser -I$(O) $(LIBBPF_CFLAGS) -MMD -MP
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Werror $(BPF_EXTRA) \
 	-Iinclude -Ibpf -I$(O) $(LIBBPF_CFLAGS) -MMD -MP
@@ -34,10 +49,19 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(O)/tests/%,$(UNIT_SRCS))
 BPFTEST_SRCS := $(wildcard tests/bpf/bpftest_*.c)
 BPFTEST_BINS := $(patsubst tests/bpf/%.c,$(O)/tests/%,$(BPFTEST_SRCS))
 BIN := $(O)/consentry
+# libFuzzer harnesses: clang, ASan+UBSan, the library rebuilt with coverage under $(O)/fuzz
+FUZZ_CC ?= clang
+FUZZ_SECS ?= 60
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(O)/fuzz/%,$(FUZZ_SRCS))
+FUZZ_LIB_OBJS := $(patsubst user/%.c,$(O)/fuzz/obj/%.o,$(LIB_SRCS))
+FUZZ_CFLAGS := -std=gnu11 -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+	-Wall -Wextra -Werror -Iinclude -Iuser -I$(O) $(LIBBPF_CFLAGS) -MMD -MP
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all test unit check format demo bench eval gen clean help setup install uninstall deb
+.PHONY: all test unit check format demo bench eval gen clean help setup install uninstall deb \
+	fuzz fuzz-build test-san
 
 all: $(BIN) $(UNIT_BINS) $(BPFTEST_BINS) $(O)/hooktax $(O)/scanbench $(O)/journalbench
 
@@ -47,13 +71,15 @@ help:
 	@echo '  test    install missing packages, build, run unit + BPF + end-to-end tests (root)'
 	@echo '  unit    unit tests only (no root)'
 	@echo '  check   clang-format and cppcheck, zero findings required'
+	@echo '  fuzz    every libFuzzer harness for FUZZ_SECS (60) s under ASan/UBSan (FUZZ=name: one)'
+	@echo '  test-san  sanitized build (SANITIZE=1): unit tests, the monitor through e2e tests (root)'
 	@echo '  demo    end-to-end demo on bundled synthetic data (root)'
 	@echo '  bench   overhead benchmark, monitor off vs on, CSV + plots (root)'
 	@echo '  eval    detection harness: recall/false findings per rendering x channel (root)'
 	@echo '  clean   remove $(O)'
-	@echo 'variables: O=dir CLANG= BPFTOOL= VMLINUX_H=path V=1'
+	@echo 'variables: O=dir CLANG= BPFTOOL= VMLINUX_H=path V=1 SANITIZE=1 (O=.output-san)'
 
-$(O) $(O)/user $(O)/tests $(O)/tests/obj $(O)/bpf:
+$(O) $(O)/user $(O)/tests $(O)/tests/obj $(O)/bpf $(O)/fuzz/obj:
 	$(Q)mkdir -p $@
 
 ifeq ($(VMLINUX_H),)
@@ -110,6 +136,25 @@ $(O)/tests/bpftest_%: $(O)/tests/obj/bpftest_%.o $(O)/libconsentry.a
 setup:
 	$(Q)scripts/setup
 
+$(O)/fuzz/obj/%.o: user/%.c $(SKELS) | $(O)/fuzz/obj
+	$(call msg,FUZZCC,$@)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+
+$(O)/fuzz/libconsentry.a: $(FUZZ_LIB_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(O)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(O)/fuzz/libconsentry.a
+	$(call msg,FUZZLD,$@)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -MF $(O)/fuzz/obj/fuzz_$*.d -D_GNU_SOURCE -Itests/fuzz -fsanitize=fuzzer $< \
+		$(O)/fuzz/libconsentry.a $(LIBBPF_LIBS) -o $@
+
+fuzz-build: $(FUZZ_BINS) $(BIN)
+
+# FUZZ_SECS per harness, seed corpora from tests/fuzz/mkcorpus; fails on any report (tests/fuzz/run)
+fuzz: fuzz-build
+	$(Q)tests/fuzz/run $(O) $(FUZZ_SECS) $(FUZZ)
+
 # The scanner's combined transition table, from the readable tables in include/cs_scan_def.h.
 gen: | $(O)
 	$(call msg,GEN,include/cs_scan_table.h)
@@ -126,6 +171,26 @@ test: setup
 demo: setup
 	$(Q)$(MAKE) --no-print-directory $(BIN)
 	$(Q)scripts/demo $(BIN)
+
+# The sanitized build (SANITIZE=1): its unit tests, then the monitor through e2e tests of each
+# path (plain HTTP, TLS, decoded renderings, HTTP/2, DNS, reload); root. Every sanitizer report
+# goes to a file in $(O)/san-logs, and any report fails the run (leaks at exit included).
+SAN_E2E ?= http_post tls_curl decoded consent_reload h2c dns_host
+SAN_LOGS = $(abspath $(O))/san-logs
+test-san:
+ifneq ($(SANITIZE),1)
+	$(Q)$(MAKE) --no-print-directory SANITIZE=1 test-san
+else
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)tests/run --unit $(O)
+	$(Q)rm -rf $(SAN_LOGS) && mkdir -p $(SAN_LOGS)
+	$(Q)ASAN_OPTIONS=halt_on_error=1:detect_leaks=1:log_path=$(SAN_LOGS)/report \
+		UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:log_path=$(SAN_LOGS)/report:suppressions=$(CURDIR)/tests/ubsan.supp \
+		LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
+		tests/run --e2e $(O) $(SAN_E2E); rc=$$?; \
+	for f in $(SAN_LOGS)/report.*; do [ -e "$$f" ] || continue; echo "sanitizer report $$f:"; cat "$$f"; rc=1; done; \
+	exit $$rc
+endif
 
 bench: setup
 	$(Q)$(MAKE) --no-print-directory $(BIN) $(O)/hooktax
@@ -191,7 +256,8 @@ eval: setup
 	$(Q)$(MAKE) --no-print-directory $(BIN)
 	$(Q)scripts/eval $(BIN)
 
-CHECK_SRCS = $(wildcard user/*.[ch] include/*.h bpf/*.bpf.c bpf/lib/*.h tests/unit/*.[ch] tests/bpf/*.[ch]) \
+CHECK_SRCS = $(wildcard user/*.[ch] include/*.h bpf/*.bpf.c bpf/lib/*.h tests/unit/*.[ch] tests/bpf/*.[ch] \
+	tests/fuzz/*.[ch]) \
 	scripts/hooktax.c scripts/journalbench.c
 
 format:
@@ -204,10 +270,10 @@ check: all
 	$(Q)cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
 		--inline-suppr --std=c11 -D__x86_64__ -Iinclude -Iuser -I$(O) \
 		--suppress=missingIncludeSystem --suppress=unmatchedSuppression \
-		user tests/unit tests/bpf
+		user tests/unit tests/bpf tests/fuzz
 
 clean:
 	$(call msg,CLEAN,$(O))
 	$(Q)rm -rf $(O)
 
--include $(wildcard $(O)/user/*.d $(O)/tests/obj/*.d $(O)/bpf/*.d)
+-include $(wildcard $(O)/user/*.d $(O)/tests/obj/*.d $(O)/bpf/*.d $(O)/fuzz/obj/*.d)

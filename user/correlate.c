@@ -157,10 +157,14 @@ static int resolve_hits(struct correlator *c, const struct msg *m)
 static unsigned gather(struct correlator *c, const struct msg *m, int weak, unsigned nsubj)
 {
 	for (size_t h = 0; h < m->nhits; h++) {
-		const struct fp_entry *e = c->ent + c->hit_ent[2 * h];
 		__u32 n = c->hit_ent[2 * h + 1];
 		__u32 off = m->hits[h].start & ~CS_HIT_SPLIT;
+		const struct fp_entry *e;
 
+		/* an unconfirmed hit has no entries, and c->ent is NULL until one has (NULL + 0) */
+		if (!n)
+			continue;
+		e = c->ent + c->hit_ent[2 * h];
 		for (__u32 i = 0; i < n; i++) {
 			struct subj_acc *a;
 

@@ -66,7 +66,7 @@ static void put(struct dns_cache *c, int family, const __u8 *addr, const char *n
 	c->e[victim].family = family;
 	memset(c->e[victim].addr, 0, sizeof(c->e[victim].addr));
 	memcpy(c->e[victim].addr, addr, family == AF_INET ? 4 : 16);
-	snprintf(c->e[victim].name, DNS_NAME, "%.*s", DNS_NAME - 1, name);
+	snprintf(c->e[victim].name, DNS_NAME, "%s", name);
 }
 
 const char *dns_cache_lookup(const struct dns_cache *c, int family, const void *addr, __u64 now_s)
@@ -141,6 +141,7 @@ int dns_cache_add_message(struct dns_cache *c, const __u8 *m, size_t len, __u64 
 	char qname[DNS_NAME + 192], skip[256];
 	size_t pos = 12;
 	unsigned qd, an, learnt = 0;
+	int keep;
 
 	if (len < 12)
 		return -EINVAL;
@@ -150,6 +151,11 @@ int dns_cache_add_message(struct dns_cache *c, const __u8 *m, size_t len, __u64 
 	an = get16(m + 6);
 	if (!qd || read_name(m, len, &pos, qname, sizeof(qname)) || pos + 4 > len)
 		return -EINVAL;
+	/*
+	 * A name longer than an entry holds is not learnt: its first bytes may be a name of
+	 * another recipient ("cdn.processor.example" + ".attacker.example" cut after the first).
+	 */
+	keep = strlen(qname) < DNS_NAME;
 	pos += 4;
 	for (unsigned i = 1; i < qd; i++) {
 		if (read_name(m, len, &pos, skip, sizeof(skip)) || pos + 4 > len)
@@ -170,7 +176,7 @@ int dns_cache_add_message(struct dns_cache *c, const __u8 *m, size_t len, __u64 
 			return -EINVAL;
 		if (ttl < DNS_MIN_TTL)
 			ttl = DNS_MIN_TTL;
-		if ((type == 1 && rdlen == 4) || (type == 28 && rdlen == 16)) {
+		if (keep && ((type == 1 && rdlen == 4) || (type == 28 && rdlen == 16))) {
 			put(c, type == 1 ? AF_INET : AF_INET6, m + pos, qname, now_s + ttl);
 			learnt++;
 		}

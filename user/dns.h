@@ -15,8 +15,9 @@ struct dns_cache *dns_cache_new(void);
 void dns_cache_free(struct dns_cache *c);
 /*
  * Parse one DNS message (UDP payload); every A/AAAA answer maps its address to the question's
- * name for the record's TTL (at least 60 s). now_s: a monotonic clock in seconds. Returns the
- * number of addresses learnt, or -EINVAL for a malformed message.
+ * name for the record's TTL (at least 60 s); a name over 63 bytes is not learnt (a cut one could
+ * name another recipient). now_s: a monotonic clock in seconds. Returns the number of addresses
+ * learnt, or -EINVAL for a malformed message.
  */
 int dns_cache_add_message(struct dns_cache *c, const __u8 *msg, size_t len, __u64 now_s);
 /* Name for an address (family AF_INET: 4 bytes, AF_INET6: 16), or NULL. */

@@ -198,7 +198,7 @@ void fpdb_pre_unshare(struct fpdb *db, const __u64 *copy);
  * with one fp are consecutive). No decoding: cheap as a membership test.
  */
 __u32 fpdb_find(const struct fpdb *db, __u64 fp, __u32 *first);
-/* Entry i (0 <= i < nentries) of either form of DB. */
+/* Entry i (0 <= i < nentries) of either form of DB; i as fpdb_find() gives it. */
 void fpdb_entry(const struct fpdb *db, __u32 i, struct fp_entry *e);
 /*
  * 1 once a read of a mapped DB's file faulted (the file was truncated under it): the reader that
@@ -214,7 +214,12 @@ int fpdb_failed(const struct fpdb *db);
  */
 const char *fpdb_subject(const struct fpdb *db, __u32 i);
 
-/* All entries in order, faster than fpdb_entry() one by one. */
+/*
+ * All entries, faster than fpdb_entry() one by one, in the order of fpdb_entry(): that of the
+ * file (fp_entry_cmp) in a DB built in memory or mapped; in a compact DB the entries of
+ * fingerprints shared by several entries come after all the others (each part in fp_entry_cmp
+ * order, the entries of one fingerprint consecutive).
+ */
 #define FPDB_ITER_BATCH 256
 
 struct fpdb_iter {

@@ -164,8 +164,11 @@ static int inflate(struct h2_conn *c, const __u8 *in, size_t n, int final, const
 
 		if (rv < 0)
 			return rv == NGHTTP2_ERR_NOMEM ? -ENOMEM : -EBADMSG;
-		in += rv;
-		n -= (size_t)rv;
+		/* the end of a block comes as in == NULL, n == 0: NULL + 0 is undefined in C */
+		if (rv) {
+			in += rv;
+			n -= (size_t)rv;
+		}
 		if (fl & NGHTTP2_HD_INFLATE_EMIT) {
 			c->st.fields++;
 			if (ops->header)

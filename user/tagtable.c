@@ -104,7 +104,10 @@ static int tt_insert(struct cs_bucket *t, __u32 nb, __u64 fp, int weak, __u64 *r
 	return -ENOSPC;
 }
 
-/* Distinct fingerprints of a DB in order, each weak-only or not (entries are sorted by fp). */
+/*
+ * Distinct fingerprints of a DB, each weak-only or not (the entries of one fingerprint are
+ * consecutive in fpdb_iter_next's order).
+ */
 struct fp_runs {
 	struct fpdb_iter it;
 	struct fp_entry next;

@@ -95,6 +95,24 @@ static struct bpf_program *fn_prog(struct tls *t, int fn)
 	}
 }
 
+/*
+ * File offset of a function symbol, through its section: 0 unless that is code the file holds
+ * and the symbol lies inside it (a crafted file could point a uprobe past the end of the file,
+ * or into data).
+ */
+static __u64 sym_file_off(Elf *e, const GElf_Sym *sym, __u64 fsize)
+{
+	Elf_Scn *scn = elf_getscn(e, sym->st_shndx);
+	GElf_Shdr sh;
+
+	if (!scn || !gelf_getshdr(scn, &sh) || sh.sh_type != SHT_PROGBITS ||
+	    !(sh.sh_flags & SHF_EXECINSTR) || sh.sh_offset > fsize ||
+	    sh.sh_size > fsize - sh.sh_offset || sym->st_value < sh.sh_addr ||
+	    sym->st_value - sh.sh_addr >= sh.sh_size)
+		return 0;
+	return sym->st_value - sh.sh_addr + sh.sh_offset;
+}
+
 int tls_elf_scan(const char *path, struct tls_elf *out)
 {
 	Elf_Scn *scn = NULL;
@@ -140,9 +158,7 @@ int tls_elf_scan(const char *path, struct tls_elf *out)
 		n = sh.sh_size / sh.sh_entsize;
 		for (size_t i = 0; i < n; i++) {
 			GElf_Sym sym;
-			GElf_Shdr tsh;
 			const char *name;
-			Elf_Scn *ts;
 
 			if (!gelf_getsym(d, (int)i, &sym) ||
 			    GELF_ST_TYPE(sym.st_info) != STT_FUNC || sym.st_shndx == SHN_UNDEF ||
@@ -155,9 +171,7 @@ int tls_elf_scan(const char *path, struct tls_elf *out)
 				if (out->off[f] || strcmp(name, fn_names[f]))
 					continue;
 				/* uprobes take a file offset: translate through the section */
-				ts = elf_getscn(e, sym.st_shndx);
-				if (ts && gelf_getshdr(ts, &tsh))
-					out->off[f] = sym.st_value - tsh.sh_addr + tsh.sh_offset;
+				out->off[f] = sym_file_off(e, &sym, (__u64)st.st_size);
 			}
 		}
 	}

@@ -5,6 +5,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -180,11 +181,59 @@ static void test_malformed(void **state)
 	dns_cache_free(c);
 }
 
+/* A response for name (dotted, labels <= 63 bytes) with one A answer 192.0.2.9; its length. */
+static size_t response_for(const char *name, unsigned char *m)
+{
+	static const unsigned char answer[] = {0xc0, 0x0c, 0, 1, 0,   1, 0, 0,
+					       0x0e, 0x10, 0, 4, 192, 0, 2, 9};
+	size_t o = 12;
+
+	memcpy(m, "\x12\x34\x81\x80\x00\x01\x00\x01\x00\x00\x00\x00", 12);
+	while (*name) {
+		size_t l = strcspn(name, ".");
+
+		m[o++] = (unsigned char)l;
+		memcpy(m + o, name, l);
+		o += l;
+		name += l + (name[l] == '.');
+	}
+	m[o++] = 0;
+	memcpy(m + o, "\x00\x01\x00\x01", 4);
+	o += 4;
+	memcpy(m + o, answer, sizeof(answer));
+	return o + sizeof(answer);
+}
+
+/*
+ * A name longer than the cache keeps is not learnt: cut to its first 63 bytes it named another
+ * recipient (found by tests/fuzz/fuzz_dns: the lookup returned a prefix of the name).
+ */
+static void test_long_name(void **state)
+{
+	struct dns_cache *c = dns_cache_new();
+	unsigned char m[512], v4[4] = {192, 0, 2, 9};
+	char name[200];
+
+	(void)state;
+	/* 63 bytes: kept whole */
+	snprintf(name, sizeof(name), "%s.processor.example",
+		 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+	assert_int_equal(strlen(name), 63);
+	assert_int_equal(dns_cache_add_message(c, m, response_for(name, m), 1000), 1);
+	assert_string_equal(dns_cache_lookup(c, AF_INET, v4, 1000), name);
+	/* the same 63 bytes then ".attacker.example": not learnt, the old entry not replaced */
+	strcat(name, ".attacker.example");
+	assert_int_equal(dns_cache_add_message(c, m, response_for(name, m), 5000), 0);
+	assert_null(dns_cache_lookup(c, AF_INET, v4, 5000));
+	dns_cache_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_answers),
 	    cmocka_unit_test(test_malformed),
+	    cmocka_unit_test(test_long_name),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -304,6 +304,27 @@ static int feed_all(struct h2wire *w, struct rec *r)
 	return err;
 }
 
+/*
+ * Empty header blocks, in a HEADERS frame and as an empty CONTINUATION: no field, the block ends
+ * (found by tests/fuzz/fuzz_h2: the end of every block did arithmetic on a NULL pointer, which
+ * clang's UBSan reports).
+ */
+static void test_empty_block(void **state)
+{
+	static struct h2wire w;
+	static struct rec r;
+	static const __u8 lit[] = {0x00, 0x01, 'a', 0x01, 'b'};
+
+	(void)state;
+	w.n = 0;
+	preface(&w);
+	h2wire_frame(&w, 1, 4 | 1, 1, lit, 0);
+	h2wire_frame(&w, 1, 0, 3, lit, sizeof(lit));
+	h2wire_frame(&w, 9, 4, 3, lit, 0);
+	assert_int_equal(feed_all(&w, &r), 0);
+	assert_string_equal(r.text, "1:end es\n1:closed\n3:a=b\n3:end\n");
+}
+
 /* A corrupt block: the connection fails, and nothing after it is decoded. */
 static void test_corrupt_block(void **state)
 {
@@ -439,6 +460,7 @@ int main(void)
 	    cmocka_unit_test(test_every_cut),
 	    cmocka_unit_test(test_three_pieces),
 	    cmocka_unit_test(test_continuation_padding),
+	    cmocka_unit_test(test_empty_block),
 	    cmocka_unit_test(test_corrupt_block),
 	    cmocka_unit_test(test_framing_errors),
 	    cmocka_unit_test(test_streams),

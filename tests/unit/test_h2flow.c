@@ -47,7 +47,9 @@ static int setup(void **state)
 	(void)state;
 	db.entries = calloc(2, sizeof(*db.entries));
 	db.subjects = calloc(1, sizeof(char *));
-	db.subjects[0] = strdup("s1");
+	/* fpdb_release frees strings, which subjects[] point into */
+	db.strings = strdup("s1");
+	db.subjects[0] = db.strings;
 	db.nsubjects = 1;
 	db.min_len = 1;
 	db.max_len = 64;

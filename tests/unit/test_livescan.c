@@ -209,10 +209,12 @@ static void test_random(void **state)
 		/* values at random places, some at the seams */
 		for (unsigned v = 0; v < 6; v++) {
 			const char *s = values[rnd() % (sizeof(values) / sizeof(values[0]))];
-			size_t l = strlen(s),
-			       at = v < 3 ? rnd() % n : (rnd() % (n / 32 + 1)) * 32 - 5 + v;
+			size_t l = strlen(s), seam = (rnd() % (n / 32 + 1)) * 32,
+			       at = v < 3 ? rnd() % n : seam + v - 5;
 
-			if (at + l + 1 < n) {
+			/* the first seam is 0: a value 5 - v bytes before it would start before buf
+			 */
+			if ((v < 3 || seam + v >= 5) && at + l + 1 < n) {
 				buf[at] = 0;
 				memcpy(buf + at + 1, s, l);
 			}
