@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 #include "collector.h"
@@ -16,6 +17,7 @@
 #include "keyfile.h"
 #include "loader.h"
 #include "log.h"
+#include "outfile.h"
 #include "procinfo.h"
 #include "recipients.h"
 
@@ -364,6 +366,17 @@ int cmd_run(int argc, char **argv)
 	env = getenv("CONSENTRY_EXEC_HOLD_MS");
 	if (env && parse_u32("CONSENTRY_EXEC_HOLD_MS", env, 100, 60000, &hold_ms))
 		return 2;
+	/* test only: a small ring buffer fills (tests/e2e/fault_ring_full.sh); a power of 2 */
+	env = getenv("CONSENTRY_RINGBUF_BYTES");
+	if (env) {
+		if (parse_u32("CONSENTRY_RINGBUF_BYTES", env, 1u << 14, 1u << 30, &lo.ringbuf_bytes))
+			return 2;
+		if (lo.ringbuf_bytes & (lo.ringbuf_bytes - 1)) {
+			pr_err("CONSENTRY_RINGBUF_BYTES: expected a power of 2, got %u",
+			       lo.ringbuf_bytes);
+			return 2;
+		}
+	}
 	col.out.fmt = isatty(STDOUT_FILENO) && !out_path ? FMT_TEXT : FMT_JSONL;
 	if (fmt && output_format_parse(fmt, &col.out.fmt)) {
 		pr_err("--format: expected jsonl, ocsf or text, got '%s'", fmt);
@@ -389,6 +402,11 @@ int cmd_run(int argc, char **argv)
 			lo.exec_hold = CS_HOLD_OFF;
 		}
 	}
+	/* before loading: a SIGHUP then tells whether either file changed since (collector.h) */
+	if (in.fp_path)
+		stat(in.fp_path, &col.fp_st);
+	if (in.key_path)
+		stat(in.key_path, &col.key_st);
 	err = inputs_load(&in);
 	if (err) {
 		rc = exit_code(err);
@@ -402,15 +420,13 @@ int cmd_run(int argc, char **argv)
 	if (no_kill)
 		pr_warn("exec hold: without CAP_KILL the processes it stops could not be "
 			"continued; new executables are not held");
-	col.out.f = stdout;
-	if (out_path) {
-		col.out.f = fopen(out_path, "ae");
-		if (!col.out.f) {
-			pr_err("cannot open %s: %s", out_path, strerror(errno));
-			rc = 2;
-			goto out;
-		}
+	col.of = outfile_open(out_path);
+	if (!col.of) {
+		pr_err("cannot open %s: %s", out_path ? out_path : "stdout", strerror(errno));
+		rc = 2;
+		goto out;
 	}
+	col.out.f = outfile_stream(col.of);
 	col.pi = procinfo_new();
 	if (!col.pi) {
 		rc = 1;
@@ -447,6 +463,7 @@ int cmd_run(int argc, char **argv)
 	col.corr.consent = in.consent;
 	col.consent_path = in.consent_path;
 	col.fp_path = in.fp_path;
+	col.key_path = in.key_path;
 	col.rcpt_path = in.rcpt_path;
 	col.consent = &in.consent;
 	col.rcpts = &in.rcpts;
@@ -457,8 +474,7 @@ out:
 	/* after the probes are gone: continues any process held meanwhile, ends the watchdog */
 	exechold_free(col.eh);
 	procinfo_free(col.pi);
-	if (col.out.f && col.out.f != stdout)
-		fclose(col.out.f);
+	outfile_close(col.of);
 	inputs_release(&in);
 	return rc;
 }
