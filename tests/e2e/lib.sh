@@ -249,6 +249,23 @@ wait_findings() {
 	return 0
 }
 
+# wait_findings_settle [SECONDS]: wait until the findings file has not grown for 1 s (at most
+# SECONDS, default 20; does not fail).
+wait_findings_settle() {
+	local t=${1:-20} i last=-1 n same=0
+	for ((i = 0; i < t * 10; i++)); do
+		n=$(stat -c %s "$FINDINGS" 2>/dev/null || echo 0)
+		if ((n == last)); then
+			((++same >= 10)) && return 0
+		else
+			same=0
+			last=$n
+		fi
+		sleep 0.1
+	done
+	return 0
+}
+
 # monitor_stop [SIGNAL] [EXPECTED_STATUS]: give in-flight events a moment, signal (INT), wait
 # up to 10 s, check the exit status (0).
 monitor_stop() {
