@@ -380,17 +380,16 @@ static int file_changed(const char *path, const struct stat *was)
  */
 static void check_db_files(struct collector *c)
 {
-	const char *which = file_changed(c->fp_path, &c->fp_st)	   ? c->fp_path
-			    : file_changed(c->key_path, &c->key_st) ? c->key_path
-								    : NULL;
+	int fp = file_changed(c->fp_path, &c->fp_st), key = file_changed(c->key_path, &c->key_st);
 
-	if (!which)
+	if (!fp && !key)
 		return;
 	c->db_refused++;
-	pr_err("SIGHUP: %s changed since the monitor loaded it: fingerprints and key are not "
+	pr_err("SIGHUP: %s%s%s changed since the monitor loaded it: fingerprints and key are not "
 	       "reloaded while running (restart the monitor to load them); still using the %u "
 	       "fingerprints of %u subjects loaded at start",
-	       which, c->corr.db->nentries, c->corr.db->nsubjects);
+	       fp ? c->fp_path : "", fp && key ? " and " : "", key ? c->key_path : "",
+	       c->corr.db->nentries, c->corr.db->nsubjects);
 }
 
 int collector_reload(struct collector *c)
