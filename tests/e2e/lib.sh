@@ -427,6 +427,20 @@ expect_no_programs_left() {
 	((held == 0)) || fail "$held BPF program(s) still held by a consentry process"
 }
 
+# monitor_maps: "ID TYPE NAME" of every BPF map the running monitor holds an fd of.
+monitor_maps() {
+	local id
+	grep -h '^map_id:' /proc/"$MON_PID"/fdinfo/* 2>/dev/null | awk '{ print $2 }' | sort -un |
+		while read -r id; do
+			bpftool -j map show id "$id" 2>/dev/null | jq -r '"\(.id) \(.type) \(.name)"'
+		done
+}
+
+# map_entries ID: the number of entries of BPF map ID (a full dump; for small maps).
+map_entries() {
+	bpftool -j map dump id "$1" 2>/dev/null | jq length
+}
+
 summary_value() {
 	local name=$1 line
 	line=$(grep -a -i -E "^[[:space:]]*(consentry:[[:space:]]*)?${name}[[:space:]]*[:=]?[[:space:]]*[0-9]" \
