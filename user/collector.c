@@ -52,7 +52,7 @@ static int on_finding(const struct cs_event *ev, const struct finding *f, const 
 
 	if (f->verdict != V_UNCONSENTED && !c->report_all)
 		return 0;
-	pv.exe = procinfo_exe(c->pi, ev->pid);
+	pv.exe = procinfo_exe(c->pi, ev->pid, ev->tid, (const char *)ev->comm);
 	pv.cgroup = procinfo_cgroup(c->pi, ev->cgroup_id);
 	pv.container_id = procinfo_container_id(pv.cgroup, cid, sizeof(cid));
 	c->corr.stats.reported++;
@@ -290,6 +290,10 @@ static void print_summary(const struct collector *c)
 			(uint64_t)o->lost, outfile_name(c->of), (uint64_t)o->errors,
 			(uint64_t)o->episodes, (uint64_t)o->lines, (uint64_t)o->reopens);
 	}
+	fprintf(stderr,
+		"  exe unknown           %" PRIu64
+		" (findings whose sender exited or exec'd before its executable was read: exe null)\n",
+		(uint64_t)procinfo_exe_unknown(c->pi));
 	fprintf(stderr,
 		"  db changes refused    %u (fingerprint or key file changed, SIGHUP: not "
 		"reloaded)\n",
