@@ -37,7 +37,7 @@ BIN := $(O)/consentry
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all test unit check format demo bench eval gen clean help setup install
+.PHONY: all test unit check format demo bench eval gen clean help setup install soak
 
 all: $(BIN) $(UNIT_BINS) $(BPFTEST_BINS) $(O)/hooktax $(O)/scanbench
 
@@ -48,10 +48,11 @@ help:
 	@echo '  unit    unit tests only (no root)'
 	@echo '  check   clang-format and cppcheck, zero findings required'
 	@echo '  demo    end-to-end demo on bundled synthetic data (root)'
+	@echo '  soak    mixed traffic for DURATION (default 3m): exact findings, flat memory and fds (root)'
 	@echo '  bench   overhead benchmark, monitor off vs on, CSV + plots (root)'
 	@echo '  eval    detection harness: recall/false findings per rendering x channel (root)'
 	@echo '  clean   remove $(O)'
-	@echo 'variables: O=dir CLANG= BPFTOOL= VMLINUX_H=path V=1'
+	@echo 'variables: O=dir CLANG= BPFTOOL= VMLINUX_H=path V=1 DURATION= (soak)'
 
 $(O) $(O)/user $(O)/tests $(O)/tests/obj $(O)/bpf:
 	$(Q)mkdir -p $@
@@ -126,6 +127,12 @@ test: setup
 demo: setup
 	$(Q)$(MAKE) --no-print-directory $(BIN)
 	$(Q)scripts/demo $(BIN)
+
+# scripts/soak: DURATION in seconds or 90s, 3m, 1h
+DURATION ?= 3m
+soak: setup
+	$(Q)$(MAKE) --no-print-directory $(BIN)
+	$(Q)scripts/soak $(BIN) $(DURATION)
 
 bench: setup
 	$(Q)$(MAKE) --no-print-directory $(BIN) $(O)/hooktax

@@ -290,10 +290,11 @@ static void print_summary(const struct collector *c)
 			(uint64_t)o->lost, outfile_name(c->of), (uint64_t)o->errors,
 			(uint64_t)o->episodes, (uint64_t)o->lines, (uint64_t)o->reopens);
 	}
-	fprintf(stderr,
-		"  exe unknown           %" PRIu64
-		" (findings whose sender exited or exec'd before its executable was read: exe null)\n",
-		(uint64_t)procinfo_exe_unknown(c->pi));
+	fprintf(
+	    stderr,
+	    "  exe unknown           %" PRIu64
+	    " (findings whose sender exited or exec'd before its executable was read: exe null)\n",
+	    (uint64_t)procinfo_exe_unknown(c->pi));
 	fprintf(stderr,
 		"  db changes refused    %u (fingerprint or key file changed, SIGHUP: not "
 		"reloaded)\n",

@@ -111,12 +111,15 @@ static void run_usage(FILE *f)
 	    "                     [options]\n"
 	    "Monitor outbound traffic until SIGINT/SIGTERM and report disclosures of enrolled\n"
 	    "data to recipients without consent. SIGHUP reloads consent.csv and recipients.csv\n"
-	    "(a file with an error is reported and the tables loaded before stay in use).\n\n"
+	    "(a file with an error is reported and the tables loaded before stay in use) and\n"
+	    "reopens a moved findings file; a changed fingerprint or key file is not reloaded\n"
+	    "(named and counted; restart to load it).\n\n"
 	    "  -f, --fingerprints FILE  fingerprint file from `consentry enroll`\n"
 	    "  -k, --key FILE           key file used by enroll (mode 0600)\n"
 	    "  -c, --consent FILE       consent.csv\n"
 	    "  -R, --recipients FILE    recipients.csv\n"
-	    "  -o, --output FILE        findings file (default stdout); appended\n"
+	    "  -o, --output FILE        findings file (default stdout); appended, opened again\n"
+	    "                           when moved or removed\n"
 	    "      --format FMT         jsonl | ocsf | text (default jsonl; text on a TTY)\n"
 	    "      --all                also report consented and exempt disclosures\n"
 	    "      --include-loopback   also scan sends to loopback addresses\n"
@@ -369,7 +372,8 @@ int cmd_run(int argc, char **argv)
 	/* test only: a small ring buffer fills (tests/e2e/fault_ring_full.sh); a power of 2 */
 	env = getenv("CONSENTRY_RINGBUF_BYTES");
 	if (env) {
-		if (parse_u32("CONSENTRY_RINGBUF_BYTES", env, 1u << 14, 1u << 30, &lo.ringbuf_bytes))
+		if (parse_u32("CONSENTRY_RINGBUF_BYTES", env, 1u << 14, 1u << 30,
+			      &lo.ringbuf_bytes))
 			return 2;
 		if (lo.ringbuf_bytes & (lo.ringbuf_bytes - 1)) {
 			pr_err("CONSENTRY_RINGBUF_BYTES: expected a power of 2, got %u",

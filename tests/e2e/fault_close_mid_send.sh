@@ -10,23 +10,8 @@
 # sockhash is empty once the sockets are gone, and a later send is reported as usual.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
-need_cgroup2
-CG_REL=/cs-fault-$$
-CG=$CG_ROOT$CG_REL
-cg_exit() {
-	local rc=$? p
-	set +e
-	for p in "${EXTRA_PIDS[@]}"; do
-		kill_pid "$p"
-	done
-	[[ -d "$CG" ]] && cg_rmdir "$CG"
-	cg_status() { return "$1"; }
-	cg_status "$rc"
-	cleanup
-}
-trap cg_exit EXIT
 e2e_setup
-mkdir "$CG" || fail "cannot create $CG"
+cg_temp "cs-fault-$$"
 # listen PORT: a peer that accepts nothing until $WORK/drain-PORT exists, then reads its one
 # connection to the end and prints "got BYTES" to $WORK/listener-PORT.out
 listen() {
@@ -77,7 +62,7 @@ in_cg() {
 	)
 }
 
-monitor_start --cgroup "$CG_REL"
+monitor_start --cgroup "/cs-fault-$$"
 port=9100
 total=0
 for mode in close linger0 shutdown; do

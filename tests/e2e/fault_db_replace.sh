@@ -15,15 +15,11 @@ send() { # VALUE COUNT
 	"$PY" -I "$load" --dst "$IP_BROKER:$PORT_RAW" --value "$1" --rate 20 --count "$2" \
 		>/dev/null || fail "load client failed"
 }
-# hup N: SIGHUP, until N refusals are logged
+# hup N: SIGHUP, then N refusals logged by then
 hup() {
-	local n=$1 i
-	kill -HUP "$MON_PID"
-	for ((i = 0; i < 100; i++)); do
-		(($(grep -c 'not reloaded while running' "$MONLOG") >= n)) && return 0
-		sleep 0.1
-	done
-	fail "SIGHUP $n: the changed file was not refused by name: $(tail -n 5 "$MONLOG")"
+	monitor_hup "$1"
+	(($(grep -c 'not reloaded while running' "$MONLOG") == $1)) ||
+		fail "SIGHUP $1: the changed file was not refused by name: $(tail -n 5 "$MONLOG")"
 }
 printf 'subject_id,phone\nu900,13800009999\n' >"$WORK/new.csv"
 "$CONSENTRY" enroll -r "$WORK/new.csv" -k "$WORK/newkey" -o "$WORK/newfp" >/dev/null 2>&1 ||

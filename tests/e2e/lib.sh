@@ -80,6 +80,7 @@ KEY=
 CONSENT=
 RECIPIENTS=
 JQ_VARS=()
+CG_TEMP=()
 # CS_CAPTURE (auto, sockets, tracepoints; unset: the monitor's default) is passed to every
 # monitor_start; the channel of plain TCP and UDP sends in findings ($tcp, $udp in jq) follows.
 case "${CS_CAPTURE:-auto}" in
@@ -125,6 +126,9 @@ cleanup() {
 	[[ -n "$MON_PID" ]] && kill_pid "$MON_PID" INT
 	for p in "${EXTRA_PIDS[@]}" "${SERVER_PIDS[@]}"; do
 		kill_pid "$p"
+	done
+	for p in "${CG_TEMP[@]}"; do
+		cg_rmdir "$p"
 	done
 	[[ -n "$NS" ]] && ns_destroy "$NS"
 	if [[ -n "$WORK" && -d "$WORK" ]]; then
@@ -247,6 +251,18 @@ wait_findings() {
 		sleep 0.1
 	done
 	return 0
+}
+
+# monitor_hup N: send SIGHUP, wait until the monitor has logged N reload outcomes (done or
+# failed; anything else a SIGHUP does is logged before them).
+monitor_hup() {
+	local n=$1 i
+	kill -HUP "$MON_PID"
+	for ((i = 0; i < 100; i++)); do
+		(($(grep -c 'SIGHUP: reload' "$MONLOG") >= n)) && return 0
+		sleep 0.1
+	done
+	fail "no reload logged after SIGHUP $n"
 }
 
 # wait_findings_settle [SECONDS]: wait until the findings file has not grown for 1 s (at most
@@ -391,6 +407,15 @@ cg_rmdir() {
 	done
 	echo "# warning: could not remove $d" >&2
 	return 1
+}
+
+# cg_temp NAME: need_cgroup2, then make the cgroup v2 directory $CG_ROOT/NAME for this test
+# (removed at exit once the test's processes are gone); its path in CG.
+cg_temp() {
+	need_cgroup2
+	CG=$CG_ROOT/$1
+	mkdir "$CG" || fail "cannot create $CG"
+	CG_TEMP+=("$CG")
 }
 
 need_cgroup2() {
