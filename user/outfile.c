@@ -42,6 +42,19 @@ const char *outfile_name(const struct outfile *o)
 	return o->path ? o->path : "stdout";
 }
 
+/* lost lines could not be written (err): counted; the first of a run of failures is logged */
+static void lose_lines(struct outfile *o, __u64 lost, int err)
+{
+	o->st.lost += lost;
+	if (o->failing)
+		return;
+	o->failing = 1;
+	o->st.episodes++;
+	pr_err("cannot write findings to %s: %s; the monitor goes on and counts the findings it "
+	       "cannot write (summary: findings lost)",
+	       outfile_name(o), strerror(err));
+}
+
 /* Write n bytes of whole lines; what cannot be written is counted lost, never half a line. */
 static void write_lines(struct outfile *o, const char *p, size_t n)
 {
@@ -78,14 +91,15 @@ static void write_lines(struct outfile *o, const char *p, size_t n)
 		if (end >= (off_t)(done - full) && !ftruncate(o->fd, end - (off_t)(done - full)))
 			o->st.truncated++;
 	}
-	o->st.lost += count_lines(p + full, n - full);
-	if (!o->failing) {
-		o->failing = 1;
-		o->st.episodes++;
-		pr_err("cannot write findings to %s: %s; the monitor goes on and counts the "
-		       "findings it cannot write (summary: findings lost)",
-		       outfile_name(o), strerror(err));
-	}
+	lose_lines(o, count_lines(p + full, n - full), err);
+}
+
+/* The open file has no name left (removed, and its path could not be opened again). */
+static int fd_unlinked(int fd)
+{
+	struct stat st;
+
+	return !fstat(fd, &st) && st.st_nlink == 0;
 }
 
 static ssize_t cookie_write(void *cookie, const char *buf, size_t size)
@@ -114,9 +128,14 @@ static ssize_t cookie_write(void *cookie, const char *buf, size_t size)
 		;
 	if (!k)
 		return (ssize_t)size;
-	/* a file moved away or removed gets the next lines at its path again */
-	outfile_reopen(o, 0);
-	write_lines(o, o->pend, k);
+	/*
+	 * A file moved away or removed gets the next lines at its path again; lines for a
+	 * removed file whose path cannot be opened again would be read by nobody: lost.
+	 */
+	if (outfile_reopen(o, 0) < 0 && fd_unlinked(o->fd))
+		lose_lines(o, count_lines(o->pend, k), ENOENT);
+	else
+		write_lines(o, o->pend, k);
 	memmove(o->pend, o->pend + k, o->len - k);
 	o->len -= k;
 	/* never an error to stdio: a failing disk must not stop the monitor */
@@ -162,9 +181,11 @@ int outfile_reopen(struct outfile *o, int force)
 		int err = errno;
 
 		if (!o->reopen_err)
-			pr_err("findings file %s was moved or removed and cannot be opened again: "
-			       "%s; findings still go to the file opened before",
-			       o->path, strerror(err));
+			pr_err(
+			    "findings file %s was moved or removed and cannot be opened again: "
+			    "%s; findings go to the file opened before while it has a name, else "
+			    "they are counted lost",
+			    o->path, strerror(err));
 		o->reopen_err = 1;
 		return -err;
 	}

@@ -128,6 +128,31 @@ static void test_moved_removed(void **state)
 	outfile_close(o);
 }
 
+/* Removed, and its directory too: the path cannot be opened again, the lines are lost. */
+static void test_removed_for_good(void **state)
+{
+	struct fixture *fx = *state;
+	struct outfile *o = outfile_open(fx->path);
+	const struct outfile_stats *st;
+
+	assert_non_null(o);
+	st = outfile_stats(o);
+	put_lines(o, 2);
+	assert_int_equal(unlink(fx->path), 0);
+	assert_int_equal(rmdir(fx->dir), 0);
+	put_lines(o, 3);
+	assert_int_equal(st->lines, 2);
+	assert_int_equal(st->lost, 3);
+	assert_int_equal(st->episodes, 1);
+	/* the directory back: the path is opened again, lines written */
+	assert_int_equal(mkdir(fx->dir, 0700), 0);
+	put_lines(o, 1);
+	assert_int_equal(file_size(fx->path), 55);
+	assert_int_equal(st->lines, 3);
+	assert_int_equal(st->reopens, 1);
+	outfile_close(o);
+}
+
 /* A line handed over in pieces (stdio's buffer boundary) is written once it is whole. */
 static void test_partial_line(void **state)
 {
@@ -150,6 +175,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_full, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_moved_removed, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_removed_for_good, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_partial_line, setup, teardown),
 	};
 
