@@ -105,7 +105,12 @@ inspected=$(summary_value "bytes inspected")
 sent=$(summary_value "bytes sent")
 info "summary: bytes sent $sent, inspected $inspected, uninspected $(summary_value "bytes uninspected"); the clients' sends took $((total + 96))"
 (($(summary_value "bytes uninspected") == 0)) || fail "bytes uninspected"
-((inspected == sent && inspected >= total + 96)) || fail "bytes inspected $inspected < taken $((total + 96))"
+# every byte a send took was inspected; the socket hooks count what they scanned as sent (the
+# syscall tracepoints count what each call asked to send, retries and failed calls included)
+((inspected >= total + 96)) || fail "bytes inspected $inspected < taken $((total + 96))"
+if [[ "$CH_TCP" == sk_msg ]]; then
+	((inspected == sent)) || fail "socket hooks: bytes inspected $inspected != bytes sent $sent"
+fi
 if [[ "$CH_TCP" == sk_msg ]]; then
 	grep -q 'bytes queued without a verdict, scanned at egress (lost 0)' "$MONLOG" ||
 		fail "bytes queued without a verdict lost: $(grep 'socket hooks' "$MONLOG")"
