@@ -61,7 +61,7 @@ FUZZ_CFLAGS := -std=gnu11 -O1 -g -fno-omit-frame-pointer -fsanitize=address,unde
 .DELETE_ON_ERROR:
 .SECONDARY:
 .PHONY: all test unit check format demo bench eval gen clean help setup install uninstall deb \
-	fuzz fuzz-build test-san
+	fuzz fuzz-build test-san soak
 
 all: $(BIN) $(UNIT_BINS) $(BPFTEST_BINS) $(O)/hooktax $(O)/scanbench $(O)/journalbench
 
@@ -74,10 +74,11 @@ help:
 	@echo '  fuzz    every libFuzzer harness for FUZZ_SECS (60) s under ASan/UBSan (FUZZ=name: one)'
 	@echo '  test-san  sanitized build (SANITIZE=1): unit tests, the monitor through e2e tests (root)'
 	@echo '  demo    end-to-end demo on bundled synthetic data (root)'
+	@echo '  soak    mixed traffic for DURATION (default 3m): exact findings, flat memory and fds (root)'
 	@echo '  bench   overhead benchmark, monitor off vs on, CSV + plots (root)'
 	@echo '  eval    detection harness: recall/false findings per rendering x channel (root)'
 	@echo '  clean   remove $(O)'
-	@echo 'variables: O=dir CLANG= BPFTOOL= VMLINUX_H=path V=1 SANITIZE=1 (O=.output-san)'
+	@echo 'variables: O=dir CLANG= BPFTOOL= VMLINUX_H=path V=1 SANITIZE=1 (O=.output-san) DURATION= (soak)'
 
 $(O) $(O)/user $(O)/tests $(O)/tests/obj $(O)/bpf $(O)/fuzz/obj:
 	$(Q)mkdir -p $@
@@ -191,6 +192,12 @@ else
 	for f in $(SAN_LOGS)/report.*; do [ -e "$$f" ] || continue; echo "sanitizer report $$f:"; cat "$$f"; rc=1; done; \
 	exit $$rc
 endif
+
+# scripts/soak: DURATION in seconds or 90s, 3m, 1h
+DURATION ?= 3m
+soak: setup
+	$(Q)$(MAKE) --no-print-directory $(BIN)
+	$(Q)scripts/soak $(BIN) $(DURATION)
 
 bench: setup
 	$(Q)$(MAKE) --no-print-directory $(BIN) $(O)/hooktax

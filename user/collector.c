@@ -31,6 +31,7 @@
 #include "log.h"
 #include "procinfo.h"
 #include "dns.h"
+#include "outfile.h"
 #include "tls.h"
 
 static __s64 clock_ns(clockid_t id)
@@ -55,7 +56,7 @@ static int on_finding(const struct cs_event *ev, const struct finding *f, const 
 		c->found[f->verdict][f->rcpt ? f->rcpt->kind : RK_UNKNOWN]++;
 	if (f->verdict != V_UNCONSENTED && !c->report_all && !c->journal)
 		return 0;
-	pv.exe = procinfo_exe(c->pi, ev->pid);
+	pv.exe = procinfo_exe(c->pi, ev->pid, ev->tid, (const char *)ev->comm);
 	pv.cgroup = procinfo_cgroup(c->pi, ev->cgroup_id);
 	pv.container_id = procinfo_container_id(pv.cgroup, cid, sizeof(cid));
 	/* the pod, looked up again only when the cgroup changes (a directory scan) */
@@ -297,6 +298,25 @@ static void print_summary(const struct collector *c)
 		(uint64_t)cnt[CS_CNT_TLS_LOST], tls_nfiles(c->loader->tls),
 		(uint64_t)cnt[CS_CNT_DNS_ANSWERS], (uint64_t)cnt[CS_CNT_DNS_DROPS],
 		(uint64_t)cnt[CS_CNT_CARRIED], c->reloads, c->reload_errors);
+	if (c->of) {
+		const struct outfile_stats *o = outfile_stats(c->of);
+
+		fprintf(stderr,
+			"  findings lost         %" PRIu64 " (not written to %s: %" PRIu64
+			" write errors in %" PRIu64 " episodes; %" PRIu64 " written, %" PRIu64
+			" reopened)\n",
+			(uint64_t)o->lost, outfile_name(c->of), (uint64_t)o->errors,
+			(uint64_t)o->episodes, (uint64_t)o->lines, (uint64_t)o->reopens);
+	}
+	fprintf(
+	    stderr,
+	    "  exe unknown           %" PRIu64
+	    " (findings whose sender exited or exec'd before its executable was read: exe null)\n",
+	    (uint64_t)procinfo_exe_unknown(c->pi));
+	fprintf(stderr,
+		"  db changes refused    %u (fingerprint or key file changed, SIGHUP: not "
+		"reloaded)\n",
+		c->db_refused);
 	if (c->loader->capture == CS_CAPTURE_SOCKETS)
 		fprintf(
 		    stderr,
@@ -372,12 +392,46 @@ static void print_summary(const struct collector *c)
 	print_flows(c);
 }
 
+/* PATH no longer names the file that was loaded (replaced, rewritten or removed). */
+static int file_changed(const char *path, const struct stat *was)
+{
+	struct stat st;
+
+	if (!path || !was->st_ino)
+		return 0;
+	return stat(path, &st) || st.st_dev != was->st_dev || st.st_ino != was->st_ino ||
+	       st.st_size != was->st_size || st.st_mtim.tv_sec != was->st_mtim.tv_sec ||
+	       st.st_mtim.tv_nsec != was->st_mtim.tv_nsec;
+}
+
+/*
+ * The fingerprints and key are loaded once: the kernel's tag table and prefilter are sized,
+ * filled and keyed from them at start. A reload that swapped them under running probes could
+ * pair a new key with old tags, so a change is refused, named, and counted; the DB loaded at
+ * start stays in use, whole.
+ */
+static void check_db_files(struct collector *c)
+{
+	int fp = file_changed(c->fp_path, &c->fp_st), key = file_changed(c->key_path, &c->key_st);
+
+	if (!fp && !key)
+		return;
+	c->db_refused++;
+	pr_err("SIGHUP: %s%s%s changed since the monitor loaded it: fingerprints and key are not "
+	       "reloaded while running (restart the monitor to load them); still using the %u "
+	       "fingerprints of %u subjects loaded at start",
+	       fp ? c->fp_path : "", fp && key ? " and " : "", key ? c->key_path : "",
+	       c->corr.db->nentries, c->corr.db->nsubjects);
+}
+
 int collector_reload(struct collector *c)
 {
 	struct recipients *r = NULL;
 	struct consent_db *db = NULL;
 	int err;
 
+	if (c->corr.db)
+		check_db_files(c);
 	if (!c->consent_path || !c->rcpt_path || !c->consent || !c->rcpts)
 		return -EINVAL;
 	/* both files must load; either one's error (printed as file:line) keeps the old pair */
@@ -580,11 +634,15 @@ int collector_run(struct collector *c)
 				while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
 					if (si.ssi_signo != SIGHUP) {
 						stop = 1;
-					} else {
-						collector_reload(c);
-						/* logrotate: a moved journal starts anew */
-						journal_reopen(c->journal);
+						continue;
 					}
+					/* logrotate's postrotate: the next lines go to
+					 * the path's file, a moved journal starts anew */
+					fflush(c->out.f);
+					if (c->of)
+						outfile_reopen(c->of, 0);
+					collector_reload(c);
+					journal_reopen(c->journal);
 				}
 				break;
 			}

@@ -3,6 +3,8 @@
 #ifndef CS_COLLECTOR_H
 #define CS_COLLECTOR_H
 
+#include <sys/stat.h>
+
 #include "correlate.h"
 #include "loader.h"
 #include "message.h"
@@ -12,6 +14,7 @@
 struct procinfo;
 struct deep;
 struct exechold;
+struct outfile;
 struct ring_buffer;
 
 struct collector {
@@ -48,6 +51,15 @@ struct collector {
 	struct consent_db **consent;
 	struct recipients **rcpts;
 	unsigned reloads, reload_errors;
+	/*
+	 * The fingerprint and key files as they were when loaded: the BPF maps are sized and
+	 * keyed at load, so a SIGHUP after either changed says the DB is not reloaded (the one
+	 * loaded keeps working) and counts it.
+	 */
+	const char *key_path;
+	struct stat fp_st, key_st;
+	unsigned db_refused;
+	struct outfile *of; /* the findings file (outfile.h); NULL: out.f is written as is */
 };
 
 /* Run until SIGINT/SIGTERM; prints the summary to stderr. 0 or -errno. */

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
+#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,6 +71,28 @@ static int tracefs_ready(void)
 	       access("/sys/kernel/debug/tracing/events/syscalls", F_OK) == 0;
 }
 
+/*
+ * Mount what we need in a mount namespace of our own, a slave of the host's (mounts made there
+ * later still show here): the mount goes with the process, even one killed with SIGKILL, and
+ * none of ours shows on the host. Where that fails the mount is made on the host's, as before.
+ */
+static void enter_private_mounts(void)
+{
+	int self = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
+
+	if (self < 0)
+		return;
+	if (unshare(CLONE_NEWNS)) {
+		pr_debug("unshare(CLONE_NEWNS): %s", strerror(errno));
+	} else if (mount(NULL, "/", NULL, MS_SLAVE | MS_REC, NULL)) {
+		/* still a peer of the host's mounts: back to them rather than leak through */
+		pr_debug("mount namespace as a slave: %s", strerror(errno));
+		if (setns(self, CLONE_NEWNS))
+			pr_warn("cannot return to the host's mount namespace: %s", strerror(errno));
+	}
+	close(self);
+}
+
 int loader_preflight(struct loader *l)
 {
 	if (!has_bpf_caps()) {
@@ -83,6 +107,7 @@ int loader_preflight(struct loader *l)
 		return -ENOENT;
 	}
 	if (!tracefs_ready()) {
+		enter_private_mounts();
 		if (mount("tracefs", TRACEFS, "tracefs", 0, NULL) || !tracefs_ready()) {
 			pr_err("tracefs is not mounted and mounting it at %s failed: %s", TRACEFS,
 			       strerror(errno));

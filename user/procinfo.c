@@ -21,7 +21,8 @@
 struct exe_slot {
 	__u32 pid;
 	int valid;
-	char path[PATH_MAX];
+	char comm[16]; /* the task's name when read: an exec in the same pid changes it */
+	char *path;    /* as long as it is: 256 slots of PATH_MAX would be 1 MiB */
 };
 
 struct cg_slot {
@@ -34,6 +35,7 @@ struct procinfo {
 	struct cg_slot *cg; /* open addressing by id */
 	char root[PATH_MAX];
 	size_t rootlen;
+	__u64 exe_unknown;
 };
 
 struct procinfo *procinfo_new(void)
@@ -65,29 +67,72 @@ void procinfo_free(struct procinfo *pi)
 		return;
 	for (unsigned i = 0; i < CG_SLOTS; i++)
 		free(pi->cg[i].path);
+	for (unsigned i = 0; i < EXE_SLOTS; i++)
+		free(pi->exe[i].path);
 	free(pi->cg);
 	free(pi);
 }
 
-const char *procinfo_exe(struct procinfo *pi, __u32 pid)
+/* The task's name now ("" when gone), as /proc/PID/task/TID/comm has it, without the LF. */
+static void task_comm(__u32 pid, __u32 tid, char *buf, size_t len)
+{
+	char path[64];
+	FILE *f;
+
+	buf[0] = 0;
+	snprintf(path, sizeof(path), "/proc/%u/task/%u/comm", pid, tid);
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	if (!fgets(buf, (int)len, f))
+		buf[0] = 0;
+	fclose(f);
+	buf[strcspn(buf, "\n")] = 0;
+}
+
+const char *procinfo_exe(struct procinfo *pi, __u32 pid, __u32 tid, const char *comm)
 {
 	struct exe_slot *s = &pi->exe[pid % EXE_SLOTS];
-	char link[64];
+	char link[64], before[32], after[32], path[PATH_MAX];
 	ssize_t n;
 
-	/* A pid is reused only after wrap-around; the cache keeps it for the collector's run. */
-	if (s->valid && s->pid == pid)
+	/*
+	 * A pid is reused only after wrap-around, but a process that execs keeps its pid: the
+	 * task name the event carries tells a cached entry of the program before the exec.
+	 */
+	if (s->valid && s->pid == pid && !strncmp(s->comm, comm, sizeof(s->comm)))
 		return s->path;
+	s->valid = 0;
+	/*
+	 * The sender may have exec'd since its send (a shell that sends, then execs a program):
+	 * /proc then shows the new program. Its name is read before and after the link; unless
+	 * both are the event's, the executable is not the sender's and stays unknown.
+	 */
+	task_comm(pid, tid, before, sizeof(before));
 	snprintf(link, sizeof(link), "/proc/%u/exe", pid);
-	n = readlink(link, s->path, sizeof(s->path) - 1);
-	if (n <= 0) {
-		s->valid = 0;
+	n = readlink(link, path, sizeof(path) - 1);
+	task_comm(pid, tid, after, sizeof(after));
+	if (n <= 0 || strncmp(before, comm, 16) || strncmp(after, comm, 16)) {
+		/* gone or another program before we looked: counted, reported as null */
+		pi->exe_unknown++;
 		return NULL;
 	}
-	s->path[n] = 0;
+	path[n] = 0;
+	free(s->path);
+	s->path = strdup(path);
+	if (!s->path) {
+		pi->exe_unknown++;
+		return NULL;
+	}
 	s->pid = pid;
+	strncpy(s->comm, comm, sizeof(s->comm));
 	s->valid = 1;
 	return s->path;
+}
+
+__u64 procinfo_exe_unknown(const struct procinfo *pi)
+{
+	return pi ? pi->exe_unknown : 0;
 }
 
 static struct cg_slot *cg_slot(struct procinfo *pi, __u64 id)

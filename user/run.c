@@ -9,6 +9,7 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 #include "collector.h"
@@ -20,6 +21,7 @@
 #include "loader.h"
 #include "metrics.h"
 #include "log.h"
+#include "outfile.h"
 #include "procinfo.h"
 #include "recipients.h"
 #include "util.h"
@@ -114,12 +116,15 @@ static void run_usage(FILE *f)
 	    "                     [options]\n"
 	    "Monitor outbound traffic until SIGINT/SIGTERM and report disclosures of enrolled\n"
 	    "data to recipients without consent. SIGHUP reloads consent.csv and recipients.csv\n"
-	    "(a file with an error is reported and the tables loaded before stay in use).\n\n"
+	    "(a file with an error is reported and the tables loaded before stay in use) and\n"
+	    "reopens a moved findings file; a changed fingerprint or key file is not reloaded\n"
+	    "(named and counted; restart to load it).\n\n"
 	    "  -f, --fingerprints FILE  fingerprint file from `consentry enroll`\n"
 	    "  -k, --key FILE           key file used by enroll (mode 0600)\n"
 	    "  -c, --consent FILE       consent.csv\n"
 	    "  -R, --recipients FILE    recipients.csv\n"
-	    "  -o, --output FILE        findings file (default stdout); appended\n"
+	    "  -o, --output FILE        findings file (default stdout); appended, opened again\n"
+	    "                           when moved or removed\n"
 	    "      --format FMT         jsonl | ocsf | text (default jsonl; text on a TTY)\n"
 	    "      --all                also report consented and exempt disclosures\n"
 	    "      --include-loopback   also scan sends to loopback addresses\n"
@@ -393,6 +398,18 @@ int cmd_run(int argc, char **argv)
 	env = getenv("CONSENTRY_EXEC_HOLD_MS");
 	if (env && parse_u32("CONSENTRY_EXEC_HOLD_MS", env, 100, 60000, &hold_ms))
 		return 2;
+	/* test only: a small ring buffer fills (tests/e2e/fault_ring_full.sh); a power of 2 */
+	env = getenv("CONSENTRY_RINGBUF_BYTES");
+	if (env) {
+		if (parse_u32("CONSENTRY_RINGBUF_BYTES", env, 1u << 14, 1u << 30,
+			      &lo.ringbuf_bytes))
+			return 2;
+		if (lo.ringbuf_bytes & (lo.ringbuf_bytes - 1)) {
+			pr_err("CONSENTRY_RINGBUF_BYTES: expected a power of 2, got %u",
+			       lo.ringbuf_bytes);
+			return 2;
+		}
+	}
 	col.out.fmt = isatty(STDOUT_FILENO) && !out_path ? FMT_TEXT : FMT_JSONL;
 	if (fmt && output_format_parse(fmt, &col.out.fmt)) {
 		pr_err("--format: expected jsonl, ocsf or text, got '%s'", fmt);
@@ -424,6 +441,11 @@ int cmd_run(int argc, char **argv)
 			lo.exec_hold = CS_HOLD_OFF;
 		}
 	}
+	/* before loading: a SIGHUP then tells whether either file changed since (collector.h) */
+	if (in.fp_path)
+		stat(in.fp_path, &col.fp_st);
+	if (in.key_path)
+		stat(in.key_path, &col.key_st);
 	err = inputs_load(&in);
 	if (err) {
 		rc = exit_code(err);
@@ -437,15 +459,13 @@ int cmd_run(int argc, char **argv)
 	if (no_kill)
 		pr_warn("exec hold: without CAP_KILL the processes it stops could not be "
 			"continued; new executables are not held");
-	col.out.f = stdout;
-	if (out_path) {
-		col.out.f = fopen(out_path, "ae");
-		if (!col.out.f) {
-			pr_err("cannot open %s: %s", out_path, strerror(errno));
-			rc = 2;
-			goto out;
-		}
+	col.of = outfile_open(out_path);
+	if (!col.of) {
+		pr_err("cannot open %s: %s", out_path ? out_path : "stdout", strerror(errno));
+		rc = 2;
+		goto out;
 	}
+	col.out.f = outfile_stream(col.of);
 	if (journal_path && journal_open(&col.journal, journal_path)) {
 		rc = 2;
 		goto out;
@@ -490,6 +510,7 @@ int cmd_run(int argc, char **argv)
 	col.corr.consent = in.consent;
 	col.consent_path = in.consent_path;
 	col.fp_path = in.fp_path;
+	col.key_path = in.key_path;
 	col.rcpt_path = in.rcpt_path;
 	col.consent = &in.consent;
 	col.rcpts = &in.rcpts;
@@ -500,8 +521,7 @@ out:
 	/* after the probes are gone: continues any process held meanwhile, ends the watchdog */
 	exechold_free(col.eh);
 	procinfo_free(col.pi);
-	if (col.out.f && col.out.f != stdout)
-		fclose(col.out.f);
+	outfile_close(col.of);
 	metrics_stop(col.metrics);
 	journal_close(col.journal);
 	inputs_release(&in);

@@ -10,17 +10,6 @@ e2e_setup
 url="http://$IP_AD:$PORT_HTTP/sync"
 body='{"phone":"13712340001","email":"zhang.wei@example.com"}' # u001, consented to adpartner
 
-# hup N: send SIGHUP, wait until the monitor has logged N reload outcomes (done or failed).
-hup() {
-	local n=$1 i
-	kill -HUP "$MON_PID"
-	for ((i = 0; i < 100; i++)); do
-		(($(grep -c 'SIGHUP: reload' "$MONLOG") >= n)) && return 0
-		sleep 0.1
-	done
-	fail "no reload logged after SIGHUP $n"
-}
-
 monitor_start --all
 http_post "$url" "$body"
 wait_findings 1
@@ -32,7 +21,7 @@ grep -q '^u001,adpartner,phone|email,2025-01-01T00:00:00Z,,2026-06-01T00:00:00Z,
 	fail "test setup: the withdrawal was not written"
 sed -i 's/^adpartner,third-party,/adnetwork,third-party,/; s/^\(u00[0-9]\),adpartner,/\1,adnetwork,/' \
 	"$RECIPIENTS" "$CONSENT"
-hup 1
+monitor_hup 1
 grep -q "SIGHUP: reloaded $CONSENT" "$MONLOG" || fail "reload not reported: $(cat "$MONLOG")"
 http_post "$url" "$body"
 wait_findings 2
@@ -44,7 +33,7 @@ good=$(cat "$CONSENT")
 	echo 'u001,adnetwork,*,2025-01-01T00:00:00Z,,,marketing'
 	echo 'u002,adnetwork,phone,not-a-time,,,marketing'
 } >"$CONSENT"
-hup 2
+monitor_hup 2
 grep -q "consent.csv:3:" "$MONLOG" || fail "the bad row is not named with file:line: $(cat "$MONLOG")"
 grep -q "reload failed, still using" "$MONLOG" || fail "failed reload not reported"
 http_post "$url" "$body"

@@ -80,6 +80,7 @@ KEY=
 CONSENT=
 RECIPIENTS=
 JQ_VARS=()
+CG_TEMP=()
 # CS_CAPTURE (auto, sockets, tracepoints; unset: the monitor's default) is passed to every
 # monitor_start; the channel of plain TCP and UDP sends in findings ($tcp, $udp in jq) follows.
 case "${CS_CAPTURE:-auto}" in
@@ -125,6 +126,9 @@ cleanup() {
 	[[ -n "$MON_PID" ]] && kill_pid "$MON_PID" INT
 	for p in "${EXTRA_PIDS[@]}" "${SERVER_PIDS[@]}"; do
 		kill_pid "$p"
+	done
+	for p in "${CG_TEMP[@]}"; do
+		cg_rmdir "$p"
 	done
 	[[ -n "$NS" ]] && ns_destroy "$NS"
 	if [[ -n "$WORK" && -d "$WORK" ]]; then
@@ -244,6 +248,35 @@ wait_findings() {
 	local n=$1 t=${2:-5} i
 	for ((i = 0; i < t * 10; i++)); do
 		(($(grep -c . "$FINDINGS" 2>/dev/null || true) >= n)) && return 0
+		sleep 0.1
+	done
+	return 0
+}
+
+# monitor_hup N: send SIGHUP, wait until the monitor has logged N reload outcomes (done or
+# failed; anything else a SIGHUP does is logged before them).
+monitor_hup() {
+	local n=$1 i
+	kill -HUP "$MON_PID"
+	for ((i = 0; i < 100; i++)); do
+		(($(grep -c 'SIGHUP: reload' "$MONLOG") >= n)) && return 0
+		sleep 0.1
+	done
+	fail "no reload logged after SIGHUP $n"
+}
+
+# wait_findings_settle [SECONDS]: wait until the findings file has not grown for 1 s (at most
+# SECONDS, default 20; does not fail).
+wait_findings_settle() {
+	local t=${1:-20} i last=-1 n same=0
+	for ((i = 0; i < t * 10; i++)); do
+		n=$(stat -c %s "$FINDINGS" 2>/dev/null || echo 0)
+		if ((n == last)); then
+			((++same >= 10)) && return 0
+		else
+			same=0
+			last=$n
+		fi
 		sleep 0.1
 	done
 	return 0
@@ -376,6 +409,15 @@ cg_rmdir() {
 	return 1
 }
 
+# cg_temp NAME: need_cgroup2, then make the cgroup v2 directory $CG_ROOT/NAME for this test
+# (removed at exit once the test's processes are gone); its path in CG.
+cg_temp() {
+	need_cgroup2
+	CG=$CG_ROOT/$1
+	mkdir "$CG" || fail "cannot create $CG"
+	CG_TEMP+=("$CG")
+}
+
 need_cgroup2() {
 	local r
 	CG_ROOT=
@@ -408,6 +450,20 @@ expect_no_programs_left() {
 	[[ "$leaked" == "[]" ]] || fail "BPF programs left after exit: $leaked: $(bpftool prog show)"
 	held=$(bpftool -j prog list | jq '[.[] | select(any(.pids[]?; .comm == "consentry"))] | length')
 	((held == 0)) || fail "$held BPF program(s) still held by a consentry process"
+}
+
+# monitor_maps: "ID TYPE NAME" of every BPF map the running monitor holds an fd of.
+monitor_maps() {
+	local id
+	grep -h '^map_id:' /proc/"$MON_PID"/fdinfo/* 2>/dev/null | awk '{ print $2 }' | sort -un |
+		while read -r id; do
+			bpftool -j map show id "$id" 2>/dev/null | jq -r '"\(.id) \(.type) \(.name)"'
+		done
+}
+
+# map_entries ID: the number of entries of BPF map ID (a full dump; for small maps).
+map_entries() {
+	bpftool -j map dump id "$1" 2>/dev/null | jq length
 }
 
 summary_value() {
