@@ -38,6 +38,7 @@ static unsigned strndup_fail_at; /* strndup call number that fails with ENOMEM, 
 static volatile unsigned strndup_calls; /* volatile: the compiler takes strndup for libc's */
 static unsigned bzero_null;		/* explicit_bzero calls with a NULL pointer (undefined) */
 
+#ifndef CS_ASAN
 void *realloc(void *p, size_t n)
 {
 	size_t old;
@@ -53,6 +54,7 @@ void *realloc(void *p, size_t n)
 	free(p);
 	return q;
 }
+#endif
 
 char *strndup(const char *s, size_t n)
 {

@@ -49,6 +49,19 @@ static inline void capture_end(struct capture *c, char *buf, size_t len)
 	unlink(c->path);
 }
 
+/*
+ * ASan (make SANITIZE=1): its allocator is the process's; a test's own realloc in front of it
+ * would hand ASan's blocks to libc's realloc, so the tests leave realloc alone there (ASan's
+ * realloc always moves a block, which is what test_enroll's injection imitates).
+ */
+#if defined(__SANITIZE_ADDRESS__)
+#define CS_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define CS_ASAN 1
+#endif
+#endif
+
 #ifdef RTLD_NEXT
 /*
  * For a test that puts its own realloc in front of libc's (fault injection; define _GNU_SOURCE
