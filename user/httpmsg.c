@@ -268,6 +268,32 @@ out:
 	return o.len;
 }
 
+/*
+ * req->method from m[0..n): a token (RFC 9110) of at most HTTP_METHOD_MAX bytes that holds no
+ * registered value, else "?" (a method is shown whole or not at all).
+ */
+static void method_set(const struct cs_key *key, const struct fpdb *db, const __u8 *m, size_t n,
+		       struct msg_http *req)
+{
+	char red[HTTP_METHOD_MAX + 8];
+	size_t i;
+
+	for (i = 0; i < n && i < (size_t)HTTP_METHOD_MAX; i++) {
+		__u8 c = m[i];
+
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		      c == '-' || c == '_'))
+			break;
+	}
+	if (!n || i < n ||
+	    http_path_redact(key, db, m, n, 0, red, sizeof(red)) != n || memcmp(red, m, n)) {
+		strcpy(req->method, "?");
+		return;
+	}
+	memcpy(req->method, m, n);
+	req->method[n] = 0;
+}
+
 int http1_request(const struct cs_key *key, const struct fpdb *db, const __u8 *line, size_t n,
 		  struct msg_http *req)
 {
@@ -281,7 +307,7 @@ int http1_request(const struct cs_key *key, const struct fpdb *db, const __u8 *l
 	for (e = t; e < n && line[e] != ' '; e++)
 		;
 	memset(req, 0, sizeof(*req));
-	memcpy(req->method, line, m);
+	method_set(key, db, line, m, req);
 	strcpy(req->version, "1.1");
 	if (n - e == 9 && !memcmp(line + e, " HTTP/1.0", 9))
 		req->version[2] = '0';
@@ -293,22 +319,9 @@ int http1_request(const struct cs_key *key, const struct fpdb *db, const __u8 *l
 int http2_request(const struct cs_key *key, const struct fpdb *db, const __u8 *method, size_t mlen,
 		  const __u8 *path, size_t plen, int path_cut, struct msg_http *req)
 {
-	size_t m;
-
 	memset(req, 0, sizeof(*req));
 	strcpy(req->version, "2");
-	/* a method is a token (RFC 9110): anything else is shown as "?" */
-	for (m = 0; m < mlen && m < HTTP_METHOD_MAX; m++) {
-		__u8 c = method[m];
-
-		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-		      c == '-' || c == '_'))
-			break;
-	}
-	if (!mlen || m < mlen)
-		strcpy(req->method, "?");
-	else
-		memcpy(req->method, method, m);
+	method_set(key, db, method, mlen, req);
 	http_path_redact(key, db, path, plen, path_cut, req->path, sizeof(req->path));
 	return 0;
 }
