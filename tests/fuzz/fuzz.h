@@ -18,6 +18,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cs_abi.h"
@@ -75,6 +76,11 @@ static inline void fuzz_file_init(struct fuzz_file *f, const char *name)
 	f->fd = memfd_create(name, MFD_CLOEXEC);
 	if (f->fd < 0) {
 		dprintf(2, "memfd_create: %s\n", strerror(errno));
+		abort();
+	}
+	/* a memfd is made 0777: the key and fingerprint loaders refuse what others may write */
+	if (fchmod(f->fd, 0600)) {
+		dprintf(2, "fchmod memfd: %s\n", strerror(errno));
 		abort();
 	}
 	snprintf(f->path, sizeof(f->path), "/proc/self/fd/%d", f->fd);
