@@ -845,6 +845,7 @@ struct hash_job {
 struct hash_batch {
 	struct hash_job *job;
 	unsigned njob;
+	size_t job_cap;
 	char *text;
 	size_t ntext, text_cap;
 	/* results */
@@ -862,7 +863,11 @@ struct hasher {
 	struct hash_batch *fill; /* the main thread's */
 	struct hash_batch *busy; /* handed over, not merged yet; NULL when none */
 	pthread_t thread;
-	int threaded; /* 0: batches run on the main thread (no second thread could start) */
+	/*
+	 * 1: the second thread runs. It starts with the first full batch: a smaller enrollment
+	 * is hashed on the main thread, as it is when no thread can start (no_thread).
+	 */
+	int threaded, no_thread;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	int todo, done, quit;
@@ -941,12 +946,7 @@ static struct hasher *hasher_new(const struct cs_key *key)
 		return NULL;
 	h->key = key;
 	h->d = digests_new();
-	for (int i = 0; i < 2; i++)
-		h->b[i].job = malloc(HASH_BATCH * sizeof(*h->b[i].job));
-	if (!h->d || !h->b[0].job || !h->b[1].job) {
-		digests_free(h->d);
-		free(h->b[0].job);
-		free(h->b[1].job);
+	if (!h->d) {
 		free(h);
 		return NULL;
 	}
@@ -959,10 +959,18 @@ static struct hasher *hasher_new(const struct cs_key *key)
 	}
 	pthread_mutex_init(&h->mu, NULL);
 	pthread_cond_init(&h->cv, NULL);
-	h->threaded = !pthread_create(&h->thread, NULL, hasher_main, h);
-	if (!h->threaded)
-		pr_warn("enroll: no second thread, hash variants computed inline");
 	return h;
+}
+
+/* Start the second thread once; on failure batches run inline (said once). */
+static void hasher_start(struct hasher *h)
+{
+	if (h->threaded || h->no_thread)
+		return;
+	h->threaded = !pthread_create(&h->thread, NULL, hasher_main, h);
+	h->no_thread = !h->threaded;
+	if (h->no_thread)
+		pr_warn("enroll: no second thread, hash variants computed inline");
 }
 
 /* Queue the hash variants of one normalised email or phone of subject. 0 or -ENOMEM. */
@@ -977,7 +985,9 @@ static int hasher_add(struct hasher *h, __u32 subject, int field, const struct n
 		return 0;
 	for (unsigned k = 0; k < nstr; k++)
 		need += norm->len[k];
-	err = grow_array((void **)&b->text, &b->text_cap, need, 1, 1 << 20);
+	err = grow_array((void **)&b->text, &b->text_cap, need, 1, 1 << 12);
+	if (!err)
+		err = grow_array((void **)&b->job, &b->job_cap, b->njob + 1, sizeof(*b->job), 256);
 	if (err)
 		return err;
 	b->job[b->njob] = (struct hash_job){
@@ -1034,8 +1044,11 @@ static int hasher_wait(struct hasher *h, struct enroll *e)
 	return 0;
 }
 
-/* Hand the filled batch over (after merging the previous one) and start filling the other. */
-static int hasher_submit(struct hasher *h, struct enroll *e)
+/*
+ * Hand the filled batch over (after merging the previous one) and start filling the other. last:
+ * no batch follows (the second thread is not started for it).
+ */
+static int hasher_submit(struct hasher *h, struct enroll *e, int last)
 {
 	int err = hasher_wait(h, e);
 
@@ -1043,6 +1056,8 @@ static int hasher_submit(struct hasher *h, struct enroll *e)
 		return err;
 	h->busy = h->fill;
 	h->fill = h->fill == &h->b[0] ? &h->b[1] : &h->b[0];
+	if (!last)
+		hasher_start(h);
 	if (!h->threaded) {
 		hash_batch_run(h, h->busy);
 		return 0;
@@ -1464,7 +1479,7 @@ static int enroll_row(struct enroll *e, struct csv_reader *r)
 	}
 	/* a full batch goes to the worker between rows, never in the middle of one */
 	if (e->hs && e->hs->fill->njob > HASH_BATCH - 2 * CS_F_MAX) {
-		err = hasher_submit(e->hs, e);
+		err = hasher_submit(e->hs, e, 0);
 		if (err)
 			return err;
 	}
@@ -1600,7 +1615,7 @@ int cmd_enroll(int argc, char **argv)
 		}
 	}
 	if (e.hs) {
-		err = hasher_submit(e.hs, &e);
+		err = hasher_submit(e.hs, &e, 1);
 		if (!err)
 			err = hasher_wait(e.hs, &e);
 		if (err) {

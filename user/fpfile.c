@@ -1419,7 +1419,9 @@ static const char *parse_subjects(char *buf, __u64 size, __u32 n, __u64 *soff)
 static int load_entries(int fd, struct fpdb *d, __u64 off, int pass, unsigned long *crc,
 			const char **why, __u32 *bad)
 {
-	struct fp_entry *batch = malloc(LOAD_BATCH * sizeof(*batch)), prev;
+	/* a small DB gets a small buffer (1 MiB for each of two passes is most of a tiny load) */
+	__u32 nb = d->nentries < LOAD_BATCH ? (d->nentries ? d->nentries : 1) : LOAD_BATCH;
+	struct fp_entry *batch = malloc((size_t)nb * sizeof(*batch)), prev;
 	struct ix_pass p = {.pass = pass};
 	__u32 i, j, m;
 	int err = 0;
@@ -1428,7 +1430,7 @@ static int load_entries(int fd, struct fpdb *d, __u64 off, int pass, unsigned lo
 		return -ENOMEM;
 	*crc = crc32(0L, Z_NULL, 0);
 	for (i = 0; i < d->nentries && !err; i += m) {
-		m = d->nentries - i > LOAD_BATCH ? LOAD_BATCH : d->nentries - i;
+		m = d->nentries - i > nb ? nb : d->nentries - i;
 		err =
 		    read_at(fd, batch, (size_t)m * sizeof(*batch), off + (__u64)i * sizeof(*batch));
 		if (err)

@@ -285,8 +285,8 @@ static void method_set(const struct cs_key *key, const struct fpdb *db, const __
 		      c == '-' || c == '_'))
 			break;
 	}
-	if (!n || i < n ||
-	    http_path_redact(key, db, m, n, 0, red, sizeof(red)) != n || memcmp(red, m, n)) {
+	if (!n || i < n || http_path_redact(key, db, m, n, 0, red, sizeof(red)) != n ||
+	    memcmp(red, m, n)) {
 		strcpy(req->method, "?");
 		return;
 	}

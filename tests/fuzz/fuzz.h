@@ -125,14 +125,4 @@ static inline uint8_t fuzz_take(struct fuzz_rd *r)
 	return *r->p++;
 }
 
-/*
- * CSV inputs with a NUL byte: a field is cut at the NUL by the loaders, a known defect fixed
- * separately (issue 15). Their properties are not checked until then; they still run for
- * crashes, leaks and UB.
- */
-static inline int fuzz_has_nul(const uint8_t *p, size_t n)
-{
-	return memchr(p, 0, n) != NULL;
-}
-
 #endif

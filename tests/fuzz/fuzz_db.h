@@ -60,8 +60,8 @@ static inline void same_db(const struct fpdb *a, const struct fpdb *b, const cha
 		   a->nsubjects, b->nsubjects);
 	FUZZ_CHECK(a->min_len == b->min_len && a->max_len == b->max_len &&
 		       a->strong_min_len == b->strong_min_len && a->flags == b->flags &&
-		       a->anchor_digits == b->anchor_digits &&
-		       a->kcv == b->kcv && a->pre_log2 == b->pre_log2,
+		       a->anchor_digits == b->anchor_digits && a->kcv == b->kcv &&
+		       a->pre_log2 == b->pre_log2,
 		   "%s: header values differ", what);
 	FUZZ_CHECK(!memcmp(a->pre, b->pre, ((size_t)1 << a->pre_log2) / 8), "%s: prefilter", what);
 	ea = db_entries(a, what);

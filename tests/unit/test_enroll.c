@@ -756,6 +756,77 @@ static void test_enroll_rows(void **state)
 	fpdb_release(&db);
 }
 
+/* fp is in db under subject s, field f */
+static int db_has(const struct fpdb *db, __u64 fp, __u32 s, int f)
+{
+	struct fp_entry e;
+	__u32 first, n = fpdb_find(db, fp, &first);
+
+	for (__u32 i = first; i < first + n; i++) {
+		fpdb_entry(db, i, &e);
+		if (e.subject == s && e.field == f)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * More hash jobs than one batch (16,384): the second thread starts with the first full batch and
+ * takes the last one too; every subject's hash variants are in the file, the first, those on
+ * the batch seam and the last checked one by one.
+ */
+static void test_enroll_batches(void **state)
+{
+	enum { N = 9000 };
+	static const unsigned check[] = {0, 1, 8190, 8191, 8192, 8193, N - 1};
+	struct fx *x = *state;
+	struct digests *d = digests_new();
+	struct cs_key key;
+	struct fpdb db;
+	FILE *f = fopen(x->reg, "w");
+	char phone[16], email[32];
+
+	assert_non_null(f);
+	assert_non_null(d);
+	fputs("subject_id,phone,email\n", f);
+	for (unsigned i = 0; i < N; i++)
+		fprintf(f, "s%u,1381%07u,u%u@example.com\n", i, i, i);
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(run(x, "-r", x->reg, "-k", x->key, "-o", x->out, NULL), 0);
+	/* 3 phone forms + 9 hash variants, 1 email + 3 */
+	assert_non_null(strstr(slurp(x->so), "fingerprints    144000 (incl. variants"));
+	assert_int_equal(keyfile_load(x->key, &key, 0), 0);
+	assert_int_equal(fpdb_load(&db, x->out, &key), 0);
+	assert_int_equal(db.nsubjects, N);
+	for (unsigned c = 0; c < sizeof(check) / sizeof(check[0]); c++) {
+		unsigned i = check[c];
+		struct norm_out o;
+		struct value_fps v;
+		char id[16];
+		__u32 s;
+
+		snprintf(id, sizeof(id), "s%u", i);
+		for (s = 0; s < db.nsubjects && strcmp(fpdb_subject(&db, s), id); s++)
+			;
+		assert_true(s < db.nsubjects);
+		snprintf(phone, sizeof(phone), "1381%07u", i);
+		snprintf(email, sizeof(email), "u%u@example.com", i);
+		assert_int_equal(norm_value(CS_F_PHONE, phone, strlen(phone), 86, &o), 0);
+		v.n = 0;
+		assert_int_equal(value_hash_fingerprints(&key, d, CS_F_PHONE, &o, &v), 0);
+		assert_int_equal(v.n, 9);
+		for (unsigned k = 0; k < v.n; k++)
+			assert_true(db_has(&db, v.fp[k], s, CS_F_PHONE));
+		assert_int_equal(norm_value(CS_F_EMAIL, email, strlen(email), 86, &o), 0);
+		v.n = 0;
+		assert_int_equal(value_hash_fingerprints(&key, d, CS_F_EMAIL, &o, &v), 0);
+		for (unsigned k = 0; k < v.n; k++)
+			assert_true(db_has(&db, v.fp[k], s, CS_F_EMAIL));
+	}
+	fpdb_release(&db);
+	digests_free(d);
+}
+
 static void test_enroll_usage(void **state)
 {
 	struct fx *x = *state;
@@ -900,6 +971,7 @@ int main(void)
 	    cmocka_unit_test(test_not_one_token),
 	    cmocka_unit_test_setup_teardown(test_enroll_e2e, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_enroll_rows, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_enroll_batches, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_enroll_usage, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_enroll_no_bzero_null, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_enroll_field_oom, setup, teardown),

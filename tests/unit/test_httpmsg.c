@@ -187,13 +187,12 @@ static void test_http2(void **state)
 	assert_string_equal(q.method, "?");
 	assert_string_equal(q.path, "/u/...");
 	/* a method that is a token but a registered value is not shown (found by fuzz_h2) */
-	assert_int_equal(http2_request(&key, &db, (const __u8 *)"13712340001", 11,
-				       (const __u8 *)"/", 1, 0, &q),
-			 0);
+	assert_int_equal(
+	    http2_request(&key, &db, (const __u8 *)"13712340001", 11, (const __u8 *)"/", 1, 0, &q),
+	    0);
 	assert_string_equal(q.method, "?");
-	assert_int_equal(http2_request(&key, &db, (const __u8 *)"M-SEARCH", 8,
-				       (const __u8 *)"/", 1, 0, &q),
-			 0);
+	assert_int_equal(
+	    http2_request(&key, &db, (const __u8 *)"M-SEARCH", 8, (const __u8 *)"/", 1, 0, &q), 0);
 	assert_string_equal(q.method, "M-SEARCH");
 }
 
