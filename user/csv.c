@@ -504,3 +504,19 @@ int utf8_valid(const char *str, size_t n)
 	}
 	return 1;
 }
+
+void csv_write_field(FILE *f, const char *s, const char *end)
+{
+	if (s && strpbrk(s, ",\"\r\n")) {
+		fputc('"', f);
+		for (; *s; s++) {
+			if (*s == '"')
+				fputc('"', f);
+			fputc(*s, f);
+		}
+		fputc('"', f);
+	} else if (s) {
+		fputs(s, f);
+	}
+	fputs(end, f);
+}

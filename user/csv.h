@@ -8,6 +8,7 @@
 #define CS_CSV_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 /* Longest record (all of its fields): a longer one is refused (-EINVAL), memory stays bounded. */
 #define CSV_RECORD_MAX (1024u * 1024u)
@@ -46,5 +47,11 @@ int utf8_valid(const char *s, size_t n);
  * sequence. Reads byte after byte, so in a NUL-terminated string it never passes the NUL.
  */
 size_t utf8_seq(const unsigned char *s, size_t n);
+
+/*
+ * Write s (NULL: empty) as one CSV field (RFC 4180: quoted when it holds a comma, quote or line
+ * break, quotes doubled), then end: "," or "\r\n".
+ */
+void csv_write_field(FILE *f, const char *s, const char *end);
 
 #endif

@@ -12,6 +12,7 @@
 #include <sqlite3.h>
 
 #include "cli.h"
+#include "csv.h"
 #include "fields.h"
 #include "findings.h"
 #include "journal.h"
@@ -22,7 +23,7 @@
 #define NS_PER_DAY 86400000000000LL
 
 /* A time option: RFC 3339, or a date (its midnight, UTC). 0 or -EINVAL (said). */
-int findings_time_arg(const char *opt, const char *s, __s64 *ns)
+static int time_arg(const char *opt, const char *s, __s64 *ns)
 {
 	char buf[40];
 
@@ -35,6 +36,25 @@ int findings_time_arg(const char *opt, const char *s, __s64 *ns)
 	       "'%s'",
 	       opt, s);
 	return -EINVAL;
+}
+
+int findings_query_opt(int opt, const char *arg, struct findings_query *q, const char **journal)
+{
+	switch (opt) {
+	case 'j':
+		*journal = arg;
+		return 1;
+	case FQ_OPT_SINCE:
+		q->has_since = 1;
+		return time_arg("--since", arg, &q->since) ?: 1;
+	case FQ_OPT_UNTIL:
+		q->has_until = 1;
+		return time_arg("--until", arg, &q->until) ?: 1;
+	case FQ_OPT_RCPT:
+		q->recipient = arg;
+		return 1;
+	}
+	return 0;
 }
 
 /* The WHERE clause of q and its parameters, bound by findings_bind in the same order. */
@@ -214,32 +234,15 @@ static void print_jsonl(FILE *f, sqlite3_stmt *s)
 	fputs("}}}\n", f);
 }
 
-/* CSV field (RFC 4180): quoted when it holds a comma, quote or line break. */
-static void csv_field(FILE *f, const char *s, int last)
-{
-	if (s && strpbrk(s, ",\"\r\n")) {
-		fputc('"', f);
-		for (; *s; s++) {
-			if (*s == '"')
-				fputc('"', f);
-			fputc(*s, f);
-		}
-		fputc('"', f);
-	} else if (s) {
-		fputs(s, f);
-	}
-	fputs(last ? "\r\n" : ",", f);
-}
-
 static void print_row(FILE *f, sqlite3_stmt *s, enum out_format fmt, int csv)
 {
 	char ts[RFC3339_BUFSZ];
 
 	if (csv) {
 		rfc3339_format(sqlite3_column_int64(s, C_TIME), ts, sizeof(ts));
-		csv_field(f, ts, 0);
+		csv_write_field(f, ts, ",");
 		for (int c = 1; c < C_N; c++)
-			csv_field(f, col_text(s, c), c == C_N - 1);
+			csv_write_field(f, col_text(s, c), c == C_N - 1 ? "\r\n" : ",");
 		return;
 	}
 	if (fmt == FMT_JSONL) {
@@ -379,24 +382,12 @@ static void findings_usage(FILE *f)
 
 int cmd_findings(int argc, char **argv)
 {
-	enum {
-		OPT_SUBJECT = 256,
-		OPT_RCPT,
-		OPT_VERDICT,
-		OPT_FIELD,
-		OPT_SINCE,
-		OPT_UNTIL,
-		OPT_FMT,
-		OPT_COUNT
-	};
+	enum { OPT_SUBJECT = FQ_OPT_NEXT, OPT_VERDICT, OPT_FIELD, OPT_FMT, OPT_COUNT };
 	static const struct option opts[] = {
-	    {"journal", required_argument, NULL, 'j'},
+	    FINDINGS_QUERY_OPTIONS,
 	    {"subject", required_argument, NULL, OPT_SUBJECT},
-	    {"recipient", required_argument, NULL, OPT_RCPT},
 	    {"verdict", required_argument, NULL, OPT_VERDICT},
 	    {"field", required_argument, NULL, OPT_FIELD},
-	    {"since", required_argument, NULL, OPT_SINCE},
-	    {"until", required_argument, NULL, OPT_UNTIL},
 	    {"format", required_argument, NULL, OPT_FMT},
 	    {"count-by", required_argument, NULL, OPT_COUNT},
 	    {"help", no_argument, NULL, 'h'},
@@ -410,15 +401,14 @@ int cmd_findings(int argc, char **argv)
 
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "j:h", opts, NULL)) != -1) {
+		err = findings_query_opt(opt, optarg, &q, &path);
+		if (err < 0)
+			return 2;
+		if (err)
+			continue;
 		switch (opt) {
-		case 'j':
-			path = optarg;
-			break;
 		case OPT_SUBJECT:
 			q.subject = optarg;
-			break;
-		case OPT_RCPT:
-			q.recipient = optarg;
 			break;
 		case OPT_VERDICT:
 			if (strcmp(optarg, "unconsented") && strcmp(optarg, "consented") &&
@@ -436,16 +426,6 @@ int cmd_findings(int argc, char **argv)
 				pr_err("--field: unknown field type '%s'", optarg);
 				return 2;
 			}
-			break;
-		case OPT_SINCE:
-			if (findings_time_arg("--since", optarg, &q.since))
-				return 2;
-			q.has_since = 1;
-			break;
-		case OPT_UNTIL:
-			if (findings_time_arg("--until", optarg, &q.until))
-				return 2;
-			q.has_until = 1;
 			break;
 		case OPT_FMT:
 			if (!strcmp(optarg, "csv")) {

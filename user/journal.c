@@ -261,18 +261,6 @@ void journal_commit(struct journal *j)
 	j->down = 0;
 }
 
-/* "a,b,c" of the field types in mask, in cs_field order. */
-static void fields_text(__u32 mask, char *buf, size_t len)
-{
-	size_t n = 0;
-
-	buf[0] = 0;
-	for (int f = 1; f < CS_F_MAX && n < len; f++)
-		if (mask & FIELD_BIT(f))
-			n +=
-			    (size_t)snprintf(buf + n, len - n, "%s%s", n ? "," : "", field_name(f));
-}
-
 static void bind_text(sqlite3_stmt *s, int i, const char *t)
 {
 	if (t)
@@ -305,8 +293,8 @@ void journal_add(struct journal *j, const struct cs_event *ev, const struct find
 		}
 		j->in_tx = 1;
 	}
-	fields_text(f->fields, fields, sizeof(fields));
-	fields_text(f->unconsented, uncons, sizeof(uncons));
+	fields_join(f->fields, ",", fields, sizeof(fields));
+	fields_join(f->unconsented, ",", uncons, sizeof(uncons));
 	event_addr_str(ev, ip, sizeof(ip));
 	memcpy(comm, ev->comm, sizeof(ev->comm));
 	comm[sizeof(ev->comm)] = 0;

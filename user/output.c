@@ -101,11 +101,6 @@ void json_str(FILE *f, const char *s)
 	fputc('"', f);
 }
 
-/* Field names in alphabetical order, as the spec example shows. */
-static const int field_order[] = {CS_F_ADDRESS,	 CS_F_BANK_CARD, CS_F_BIRTHDATE,
-				  CS_F_EMAIL,	 CS_F_NAME,	 CS_F_NATIONAL_ID,
-				  CS_F_PASSPORT, CS_F_PHONE,	 CS_F_USERNAME};
-
 static void json_fields_sorted(FILE *f, __u32 mask)
 {
 	int first = 1;
@@ -124,16 +119,9 @@ static void json_fields_sorted(FILE *f, __u32 mask)
 
 static void text_fields(FILE *f, __u32 mask)
 {
-	int first = 1;
+	char buf[160];
 
-	for (unsigned i = 0; i < sizeof(field_order) / sizeof(field_order[0]); i++) {
-		if (!(mask & FIELD_BIT(field_order[i])))
-			continue;
-		fprintf(f, "%s%s", first ? "" : ",", field_name(field_order[i]));
-		first = 0;
-	}
-	if (first)
-		fputc('-', f);
+	fputs(mask ? fields_join(mask, ",", buf, sizeof(buf)) : "-", f);
 }
 
 void event_addr_str(const struct cs_event *ev, char *buf, size_t len)

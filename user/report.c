@@ -16,6 +16,7 @@
 #include <sqlite3.h>
 
 #include "cli.h"
+#include "csv.h"
 #include "fields.h"
 #include "findings.h"
 #include "journal.h"
@@ -34,11 +35,64 @@ struct affected {
 	__u64 count;
 };
 
+/* Findings of one hour, per series: the first MAX_SERIES recipients, then the others. */
+struct hour {
+	__s64 hour; /* time_ns / NS_PER_HOUR; INT64_MIN: a free slot */
+	__u64 n[MAX_SERIES + 1];
+};
+
 struct report {
 	struct affected *a;
 	size_t n, cap;
 	__s64 t_min, t_max;
+	/* the timeline, counted in the same pass as the tables: hours hashed, open addressing */
+	const char *series[MAX_SERIES];
+	unsigned nseries;
+	struct hour *hours;
+	size_t nhours, hmask; /* hmask + 1 slots, at most half used */
 };
+
+/* The slot of hour h (found, or the free one where it goes). */
+static struct hour *hour_slot(const struct report *r, __s64 h)
+{
+	size_t i = (size_t)((__u64)h * 0x9e3779b97f4a7c15ULL >> 20) & r->hmask;
+
+	while (r->hours[i].hour != INT64_MIN && r->hours[i].hour != h)
+		i = (i + 1) & r->hmask;
+	return &r->hours[i];
+}
+
+/* One more finding of series k at time t. 0 or -ENOMEM. */
+static int hour_add(struct report *r, unsigned k, __s64 t)
+{
+	__s64 h = t >= 0 ? t / NS_PER_HOUR : -((-t - 1) / NS_PER_HOUR) - 1;
+	struct hour *x;
+
+	if (!r->hours || 2 * (r->nhours + 1) > r->hmask + 1) {
+		size_t slots = r->hours ? 2 * (r->hmask + 1) : 1024;
+		struct hour *old = r->hours, *p = malloc(slots * sizeof(*p));
+		size_t oslots = old ? r->hmask + 1 : 0;
+
+		if (!p)
+			return -ENOMEM;
+		for (size_t i = 0; i < slots; i++)
+			p[i].hour = INT64_MIN;
+		r->hours = p;
+		r->hmask = slots - 1;
+		for (size_t i = 0; i < oslots; i++)
+			if (old[i].hour != INT64_MIN)
+				*hour_slot(r, old[i].hour) = old[i];
+		free(old);
+	}
+	x = hour_slot(r, h);
+	if (x->hour == INT64_MIN) {
+		memset(x, 0, sizeof(*x));
+		x->hour = h;
+		r->nhours++;
+	}
+	x->n[k]++;
+	return 0;
+}
 
 static int report_add(struct report *r, const char *rcpt, const char *kind, const char *subject,
 		      __u32 mask, __s64 t)
@@ -86,9 +140,13 @@ static void report_free(struct report *r)
 		free(r->a[i].subject);
 	}
 	free(r->a);
+	free(r->hours);
 }
 
-/* The unconsented findings q selects, grouped by recipient and subject. 0 or -errno (said). */
+/*
+ * The unconsented findings q selects, grouped by recipient and subject, and counted per hour and
+ * recipient for the timeline: one read of the journal. 0 or -errno (said).
+ */
 static int report_load(sqlite3 *db, const struct findings_query *q, struct report *r)
 {
 	char sql[768], where[512];
@@ -109,11 +167,24 @@ static int report_load(sqlite3 *db, const struct findings_query *q, struct repor
 	r->t_max = INT64_MIN;
 	while (!err && (rc = sqlite3_step(s)) == SQLITE_ROW) {
 		__s64 t = sqlite3_column_int64(s, 4);
+		size_t before = r->n;
 
 		err = report_add(r, (const char *)sqlite3_column_text(s, 0),
 				 (const char *)sqlite3_column_text(s, 1),
 				 (const char *)sqlite3_column_text(s, 2),
 				 (__u32)sqlite3_column_int64(s, 3), t);
+		if (err)
+			break;
+		/* rows come by recipient: a new one is the next series while there is room */
+		if (r->n > before && r->nseries < MAX_SERIES &&
+		    (!r->nseries || strcmp(r->series[r->nseries - 1], r->a[r->n - 1].recipient)))
+			r->series[r->nseries++] = r->a[r->n - 1].recipient;
+		err = hour_add(r,
+			       r->nseries &&
+				       !strcmp(r->series[r->nseries - 1], r->a[r->n - 1].recipient)
+				   ? r->nseries - 1
+				   : MAX_SERIES,
+			       t);
 		r->t_min = t < r->t_min ? t : r->t_min;
 		r->t_max = t > r->t_max ? t : r->t_max;
 	}
@@ -127,31 +198,6 @@ static int report_load(sqlite3 *db, const struct findings_query *q, struct repor
 	return err;
 }
 
-/* "email phone" of a field mask, in cs_field order, sep between. */
-static void fields_str(__u32 mask, const char *sep, char *buf, size_t len)
-{
-	size_t n = 0;
-
-	buf[0] = 0;
-	for (int f = 1; f < CS_F_MAX && n < len; f++)
-		if (mask & FIELD_BIT(f))
-			n +=
-			    (size_t)snprintf(buf + n, len - n, "%s%s", n ? sep : "", field_name(f));
-}
-
-static void csv_cell(FILE *f, const char *s, const char *end)
-{
-	if (strpbrk(s, ",\"\r\n")) {
-		fputc('"', f);
-		for (; *s; s++)
-			fprintf(f, *s == '"' ? "\"\"" : "%c", *s);
-		fputc('"', f);
-	} else {
-		fputs(s, f);
-	}
-	fputs(end, f);
-}
-
 static int write_csv(FILE *f, const struct report *r)
 {
 	char fl[160], t1[RFC3339_BUFSZ], t2[RFC3339_BUFSZ];
@@ -160,13 +206,13 @@ static int write_csv(FILE *f, const struct report *r)
 	for (size_t i = 0; i < r->n; i++) {
 		const struct affected *x = &r->a[i];
 
-		fields_str(x->fields, ",", fl, sizeof(fl));
+		fields_join(x->fields, ",", fl, sizeof(fl));
 		rfc3339_format(x->first, t1, sizeof(t1));
 		rfc3339_format(x->last, t2, sizeof(t2));
-		csv_cell(f, x->recipient, ",");
-		csv_cell(f, x->kind, ",");
-		csv_cell(f, x->subject, ",");
-		csv_cell(f, fl, ",");
+		csv_write_field(f, x->recipient, ",");
+		csv_write_field(f, x->kind, ",");
+		csv_write_field(f, x->subject, ",");
+		csv_write_field(f, fl, ",");
 		fprintf(f, "%s,%s,%llu\r\n", t1, t2, (unsigned long long)x->count);
 	}
 	return ferror(f) ? -EIO : 0;
@@ -201,7 +247,7 @@ static const char *const palette[MAX_SERIES + 1] = {
 
 /*
  * The timeline: unconsented findings per hour (per day past MAX_HOURS) of each recipient, a
- * polyline each, in an inline SVG; the journal is read again, a row per finding, bucketed here.
+ * polyline each, in an inline SVG, from the hours report_load counted.
  */
 /* Plot coordinates of bucket b of nb, and of a count of ymax at most, in a plot of height h. */
 static double svg_x(unsigned b, unsigned nb, int left, int width)
@@ -215,57 +261,44 @@ static double svg_y(__u64 v, __u64 ymax, int h)
 	return h - (double)v * (h - 10) / (double)ymax;
 }
 
-static int write_svg(FILE *f, sqlite3 *db, const struct findings_query *q, const struct report *r)
+static int write_svg(FILE *f, const struct report *r)
 {
 	const int W = 960, H = 300, L = 50, B = 30;
-	char sql[768], where[512];
-	const char *names[MAX_SERIES];
-	unsigned nser = 0, nb;
-	__s64 step = NS_PER_HOUR, t0;
+	const char *const *names = r->series;
+	unsigned nser = r->nseries, nb;
+	__s64 step = NS_PER_HOUR, t0, h0, h1;
 	__u64 *cnt, ymax = 1;
-	sqlite3_stmt *s;
 
-	/* the series: recipients in the order of the tables, the rest as "others" */
-	for (size_t i = 0; i < r->n && nser < MAX_SERIES; i++)
-		if (!nser || strcmp(names[nser - 1], r->a[i].recipient))
-			names[nser++] = r->a[i].recipient;
-	t0 = r->t_min / NS_PER_HOUR * NS_PER_HOUR;
-	nb = (unsigned)((r->t_max - t0) / step) + 1;
-	if (nb > MAX_HOURS) {
+	/* the hours seen, as buckets of an hour (or of a day past MAX_HOURS) from t0 */
+	h0 = INT64_MAX;
+	h1 = INT64_MIN;
+	for (size_t i = 0; i <= r->hmask; i++)
+		if (r->hours[i].hour != INT64_MIN) {
+			h0 = r->hours[i].hour < h0 ? r->hours[i].hour : h0;
+			h1 = r->hours[i].hour > h1 ? r->hours[i].hour : h1;
+		}
+	t0 = h0 * NS_PER_HOUR;
+	nb = (unsigned)(h1 - h0) + 1;
+	if (h1 - h0 >= MAX_HOURS) {
 		step = 24 * NS_PER_HOUR;
-		t0 = r->t_min / step * step;
-		nb = (unsigned)((r->t_max - t0) / step) + 1;
+		h0 = h0 >= 0 ? h0 / 24 * 24 : -((-h0 + 23) / 24) * 24;
+		t0 = h0 * NS_PER_HOUR;
+		nb = (unsigned)((h1 - h0) / 24) + 1;
 	}
 	cnt = calloc((size_t)nb * (MAX_SERIES + 1), sizeof(*cnt));
 	if (!cnt)
 		return -ENOMEM;
-	findings_where(q, where, sizeof(where));
-	snprintf(sql, sizeof(sql),
-		 "SELECT COALESCE(recipient, '(unknown)'), time_ns FROM findings%s AND verdict = "
-		 "'unconsented'",
-		 where);
-	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK) {
-		free(cnt);
-		pr_err("journal query failed: %s", sqlite3_errmsg(db));
-		return -EIO;
-	}
-	findings_bind(q, s, 1);
-	while (sqlite3_step(s) == SQLITE_ROW) {
-		const char *rc = (const char *)sqlite3_column_text(s, 0);
-		__s64 t = sqlite3_column_int64(s, 1);
-		unsigned k = 0, b;
+	for (size_t i = 0; i <= r->hmask; i++) {
+		const struct hour *x = &r->hours[i];
+		unsigned b;
 
-		while (k < nser && strcmp(names[k], rc))
-			k++;
-		if (t < t0)
+		if (x->hour == INT64_MIN)
 			continue;
-		b = (unsigned)((t - t0) / step);
-		if (b >= nb)
-			continue;
-		if (++cnt[(size_t)k * nb + b] > ymax)
-			ymax = cnt[(size_t)k * nb + b];
+		b = (unsigned)((x->hour - h0) * NS_PER_HOUR / step);
+		for (unsigned k = 0; k <= MAX_SERIES; k++)
+			if ((cnt[(size_t)k * nb + b] += x->n[k]) > ymax)
+				ymax = cnt[(size_t)k * nb + b];
 	}
-	sqlite3_finalize(s);
 	fprintf(f,
 		"<svg id=\"timeline\" xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" "
 		"height=\"%d\" role=\"img\" aria-label=\"unconsented findings per %s by "
@@ -332,7 +365,7 @@ static int write_svg(FILE *f, sqlite3 *db, const struct findings_query *q, const
 	return 0;
 }
 
-static int write_html(FILE *f, sqlite3 *db, const struct findings_query *q, const struct report *r)
+static int write_html(FILE *f, const struct report *r)
 {
 	char fl[160], t1[RFC3339_BUFSZ], t2[RFC3339_BUFSZ];
 	int err = 0;
@@ -357,7 +390,7 @@ static int write_html(FILE *f, sqlite3 *db, const struct findings_query *q, cons
 		"<p>Findings from %s to %s. Each row: a data subject whose registered data "
 		"reached the recipient without a consent covering it.</p>\n",
 		t1, t2);
-	err = write_svg(f, db, q, r);
+	err = write_svg(f, r);
 	if (err)
 		return err;
 	for (size_t i = 0; i < r->n; i++) {
@@ -379,7 +412,7 @@ static int write_html(FILE *f, sqlite3 *db, const struct findings_query *q, cons
 				"<th>findings</th></tr>\n",
 				x->kind, n, n == 1 ? "" : "s");
 		}
-		fields_str(x->fields, ", ", fl, sizeof(fl));
+		fields_join(x->fields, ", ", fl, sizeof(fl));
 		rfc3339_format(x->first, t1, sizeof(t1));
 		rfc3339_format(x->last, t2, sizeof(t2));
 		fputs("<tr><td>", f);
@@ -413,12 +446,6 @@ static int write_file(const char *path, int (*fn)(FILE *, void *), void *arg)
 	return 0;
 }
 
-struct html_args {
-	sqlite3 *db;
-	const struct findings_query *q;
-	const struct report *r;
-};
-
 static int csv_fn(FILE *f, void *arg)
 {
 	return write_csv(f, arg);
@@ -426,9 +453,7 @@ static int csv_fn(FILE *f, void *arg)
 
 static int html_fn(FILE *f, void *arg)
 {
-	struct html_args *a = arg;
-
-	return write_html(f, a->db, a->q, a->r);
+	return write_html(f, arg);
 }
 
 static void report_usage(FILE *f)
@@ -450,12 +475,9 @@ static void report_usage(FILE *f)
 
 int cmd_report(int argc, char **argv)
 {
-	enum { OPT_SINCE = 256, OPT_UNTIL, OPT_RCPT, OPT_CSV, OPT_HTML };
+	enum { OPT_CSV = FQ_OPT_NEXT, OPT_HTML };
 	static const struct option opts[] = {
-	    {"journal", required_argument, NULL, 'j'},
-	    {"since", required_argument, NULL, OPT_SINCE},
-	    {"until", required_argument, NULL, OPT_UNTIL},
-	    {"recipient", required_argument, NULL, OPT_RCPT},
+	    FINDINGS_QUERY_OPTIONS,
 	    {"csv", required_argument, NULL, OPT_CSV},
 	    {"html", required_argument, NULL, OPT_HTML},
 	    {"help", no_argument, NULL, 'h'},
@@ -464,29 +486,17 @@ int cmd_report(int argc, char **argv)
 	struct findings_query q = {0};
 	const char *path = JOURNAL_DEFAULT, *csv = NULL, *html = NULL;
 	struct report r = {0};
-	struct html_args ha;
 	sqlite3 *db;
-	int opt, rc = 0;
+	int opt, rc = 0, taken;
 
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "j:h", opts, NULL)) != -1) {
+		taken = findings_query_opt(opt, optarg, &q, &path);
+		if (taken < 0)
+			return 2;
+		if (taken)
+			continue;
 		switch (opt) {
-		case 'j':
-			path = optarg;
-			break;
-		case OPT_SINCE:
-			if (findings_time_arg("--since", optarg, &q.since))
-				return 2;
-			q.has_since = 1;
-			break;
-		case OPT_UNTIL:
-			if (findings_time_arg("--until", optarg, &q.until))
-				return 2;
-			q.has_until = 1;
-			break;
-		case OPT_RCPT:
-			q.recipient = optarg;
-			break;
 		case OPT_CSV:
 			csv = optarg;
 			break;
@@ -515,9 +525,8 @@ int cmd_report(int argc, char **argv)
 		rc = 1;
 	if (csv)
 		rc |= write_file(csv, csv_fn, &r);
-	ha = (struct html_args){db, &q, &r};
 	if (html)
-		rc |= write_file(html, html_fn, &ha);
+		rc |= write_file(html, html_fn, &r);
 out:
 	report_free(&r);
 	sqlite3_close(db);

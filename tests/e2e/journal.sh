@@ -131,6 +131,21 @@ timeout 60 "${chrome[@]}" --screenshot="$WORK/report.png" "file://$WORK/report.h
 red=$("$PY" -I "$E2E_DIR/clients/png_color.py" "$WORK/report.png" d62728 80 140 990 400)
 ((red >= 20)) || fail "report: the timeline is not drawn ($red pixels of its colour in the chart)"
 info "ok: report CSV; HTML table and timeline drawn in chromium ($red pixels of the line)"
+# the timeline counted in the tables' one read: 14 more recipients over 441 days are drawn per
+# day, 12 series and "others" (the sum of the rest), the y axis at the largest day's count
+J3="$WORK/findings-spread.db"
+sqlite3 "$J" ".backup '$J3'"
+others=$("$PY" -I "$E2E_DIR/clients/journal_spread.py" "$J3" 14 480 40) || fail "journal_spread.py failed"
+"$CONSENTRY" report -j "$J3" --html "$WORK/spread.html" || fail "report of the spread journal failed"
+grep -q 'aria-label="unconsented findings per day by recipient"' "$WORK/spread.html" ||
+	fail "report: 441 days not drawn per day"
+[[ "$(grep -c '<polyline class="series"' "$WORK/spread.html")" == 13 ]] ||
+	fail "report: $(grep -c '<polyline' "$WORK/spread.html") series drawn, expected 12 and others"
+grep -q '>others</text>' "$WORK/spread.html" || fail "report: no \"others\" in the legend"
+grep -q "font-size=\"11\">$others</text>" "$WORK/spread.html" ||
+	fail "report: y axis not at the others' daily $others: $(grep -o 'font-size="11">[0-9]*<' "$WORK/spread.html" | head -2)"
+[[ "$(grep -c '<tr><td>u005</td>' "$WORK/spread.html")" == 15 ]] || fail "report: not 15 recipient tables"
+info "ok: report timeline per day over 441 days, 12 series + others (y max $others)"
 
 # 6. kill -9: what was committed (within a second) is there, nothing stays attached
 before_ids=$(prog_ids)
