@@ -59,13 +59,7 @@ static int on_finding(const struct cs_event *ev, const struct finding *f, const 
 	pv.exe = procinfo_exe(c->pi, ev->pid, ev->tid, (const char *)ev->comm);
 	pv.cgroup = procinfo_cgroup(c->pi, ev->cgroup_id);
 	pv.container_id = procinfo_container_id(pv.cgroup, cid, sizeof(cid));
-	/* the pod, looked up again only when the cgroup changes (a directory scan) */
-	if (ev->cgroup_id != c->pod_cgroup) {
-		c->pod_cgroup = ev->cgroup_id;
-		c->pod_found =
-		    procinfo_pod(pv.cgroup, c->pods_dir ? c->pods_dir : PODS_DIR, &c->pod);
-	}
-	pv.pod = c->pod_found ? &c->pod : NULL;
+	pv.pod = procinfo_cgroup_pod(c->pi, ev->cgroup_id, c->pods_dir ? c->pods_dir : PODS_DIR);
 	/* the journal keeps every finding, whatever the verdict and --all */
 	journal_add(c->journal, ev, f, host, t_ns, &pv);
 	if (f->verdict != V_UNCONSENTED && !c->report_all)

@@ -29,11 +29,8 @@ struct collector {
 	struct journal *journal; /* --journal: every finding, any verdict (journal.h); or NULL */
 	struct metrics *metrics; /* --metrics: the /metrics server (metrics.h); or NULL */
 	__u64 found[3][4]; /* findings by verdict and recipient kind (enum verdict, rcpt_kind) */
-	/* the pod of the last finding's cgroup (procinfo_pod); pods_dir NULL: PODS_DIR */
+	/* the kubelet's pod log directories (procinfo_cgroup_pod); NULL: PODS_DIR */
 	const char *pods_dir;
-	__u64 pod_cgroup;
-	int pod_found;
-	struct pod_info pod;
 	const struct cs_key *key;
 	int report_all;	    /* --all: also consented and exempt */
 	int scan_collector; /* --scan-in collector: sends are tokenised here (cscan.h) */

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
@@ -17,6 +18,8 @@
 
 #define EXE_SLOTS 256
 #define CG_SLOTS  4096
+/* a pod whose log directory was not there yet is looked for again after this long */
+#define POD_RETRY_NS (10 * 1000000000LL)
 
 struct exe_slot {
 	__u32 pid;
@@ -25,9 +28,15 @@ struct exe_slot {
 	char *path;    /* as long as it is: 256 slots of PATH_MAX would be 1 MiB */
 };
 
+enum pod_state { POD_UNKNOWN, POD_NONE, POD_NAMED, POD_UNNAMED };
+
 struct cg_slot {
 	__u64 id;
 	char *path;
+	/* its pod, looked up once (a scan of the pods directory): POD_UNNAMED is retried */
+	enum pod_state pod_state;
+	struct pod_info *pod;
+	__s64 pod_at; /* CLOCK_MONOTONIC ns of the lookup */
 };
 
 struct procinfo {
@@ -65,8 +74,10 @@ void procinfo_free(struct procinfo *pi)
 {
 	if (!pi)
 		return;
-	for (unsigned i = 0; i < CG_SLOTS; i++)
+	for (unsigned i = 0; i < CG_SLOTS; i++) {
 		free(pi->cg[i].path);
+		free(pi->cg[i].pod);
+	}
 	for (unsigned i = 0; i < EXE_SLOTS; i++)
 		free(pi->exe[i].path);
 	free(pi->cg);
@@ -267,4 +278,36 @@ int procinfo_pod(const char *cgroup_path, const char *pods_dir, struct pod_info 
 			closedir(d);
 	}
 	return 1;
+}
+
+const struct pod_info *procinfo_cgroup_pod(struct procinfo *pi, __u64 id, const char *pods_dir)
+{
+	const char *path = procinfo_cgroup(pi, id);
+	struct cg_slot *s = path ? cg_slot(pi, id) : NULL;
+	struct pod_info pod;
+	struct timespec ts;
+	__s64 now;
+
+	if (!s)
+		return NULL;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (__s64)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+	if (s->pod_state == POD_NONE || s->pod_state == POD_NAMED ||
+	    (s->pod_state == POD_UNNAMED && now - s->pod_at < POD_RETRY_NS))
+		return s->pod;
+	s->pod_at = now;
+	if (!procinfo_pod(path, pods_dir, &pod)) {
+		s->pod_state = POD_NONE;
+		return NULL;
+	}
+	if (!s->pod)
+		s->pod = malloc(sizeof(*s->pod));
+	if (!s->pod) {
+		/* not cached: the next finding looks again */
+		s->pod_state = POD_UNKNOWN;
+		return NULL;
+	}
+	*s->pod = pod;
+	s->pod_state = pod.name[0] ? POD_NAMED : POD_UNNAMED;
+	return s->pod;
 }

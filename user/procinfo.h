@@ -41,5 +41,11 @@ struct pod_info {
  * found (*pod filled), else 0.
  */
 int procinfo_pod(const char *cgroup_path, const char *pods_dir, struct pod_info *pod);
+/*
+ * The pod of cgroup id, procinfo_pod() of its path cached with the cgroup: looked up once per
+ * cgroup, again after 10 s while the pod's log directory is missing. NULL: not in a pod.
+ */
+const struct pod_info *procinfo_cgroup_pod(struct procinfo *pi, __u64 cgroup_id,
+					   const char *pods_dir);
 
 #endif
