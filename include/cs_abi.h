@@ -3,7 +3,7 @@
  * ABI shared by the BPF programs (bpf/) and the collector (user/).
  *
  * Only fixed-width types, fixed arrays and explicit padding: the same bytes are read by both
- * sides. Every struct size is pinned with _Static_assert; tests/unit/test_abi.c checks them
+ * sides. Every struct size is pinned with _Static_assert; tests/bpf/bpftest_scan.c checks them
  * against the BTF of the BPF object.
  */
 #ifndef CS_ABI_H

@@ -98,7 +98,7 @@ int loader_preflight(struct loader *l)
 	if (!has_bpf_caps()) {
 		pr_err(
 		    "consentry run needs root, or at least CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN "
-		    "(README Requirements: Privileges) to load BPF programs");
+		    "(consentry(8), NOTES) to load BPF programs");
 		return -EPERM;
 	}
 	if (access("/sys/kernel/btf/vmlinux", R_OK)) {

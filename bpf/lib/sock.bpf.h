@@ -46,7 +46,7 @@ static __always_inline int peer_is_unset(const struct cs_peer *p)
 /*
  * Resolve fd of the current task to a TCP/UDP inet socket and fill st->peer from the socket's
  * connected peer. Walks task->files->fdt->fd[fd] through BTF pointers: typed loads only, the fd
- * slot (variable index) through a cast (see README "fd -> socket" for the measurement).
+ * slot (variable index) through a cast (docs/bench.md, "fd -> socket": the measurement).
  * Returns 1 for an inet TCP/UDP socket, 0 otherwise.
  */
 /* What fd_to_peer needs of a socket file, read one way or the other. */

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
 # shellcheck disable=SC2016,SC2119 # jq filters are single-quoted on purpose; helpers take optional args
-# The capabilities README "Privileges" lists are enough (capsh drops every other one from the
+# The capabilities docs/operations.md "Capabilities" lists are enough (capsh drops every other one from the
 # bounding set before the monitor starts, so it runs as uid 0 without them):
 #   plaintext capture (--tls off): CAP_BPF, CAP_PERFMON, CAP_NET_ADMIN; both captures report;
 #   everything (TLS uprobes, exec hold, connections open before the start): those plus

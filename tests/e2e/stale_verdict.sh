@@ -61,7 +61,7 @@ for k in range(8):
     send_all(b"z" * 1000000 + (b"{\"tel\":\"13712340001\"}" if k == 4 else b""))
 s.shutdown(socket.SHUT_WR)
 # not a blocking recv(): under the sockhash the kernel (tcp_bpf_recvmsg) may return EAGAIN from
-# one when the send buffer drains (README, Limits)
+# one when the send buffer drains (docs/design.md, Limits)
 while True:
     select.select([s], [], [], 10)
     try:
