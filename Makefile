@@ -16,6 +16,9 @@ CC ?= cc
 PKG_CONFIG ?= pkg-config
 VMLINUX_H ?=
 
+# user/: one folder per component (see README Layout); main.c and cli.h at the top
+USER_DIRS := lib enroll fpdb monitor http decode verdict output
+USER_INC := -Iuser $(addprefix -Iuser/,$(USER_DIRS))
 ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 LIBBPF_CFLAGS := $(shell $(PKG_CONFIG) --cflags libbpf 2>/dev/null)
 LIBBPF_LIBS := $(shell $(PKG_CONFIG) --libs libbpf 2>/dev/null || echo -lbpf) -lelf -lz -lcrypto -lnghttp2 -lsqlite3 -lmicrohttpd
@@ -27,7 +30,7 @@ ifeq ($(SANITIZE),1)
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer
 CFLAGS += $(SAN_FLAGS)
 endif
-CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Iinclude -Iuser -I$(O) $(LIBBPF_CFLAGS) -MMD -MP
+CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Iinclude $(USER_INC) -I$(O) $(LIBBPF_CFLAGS) -MMD -MP
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Werror $(BPF_EXTRA) \
 	-Iinclude -Ibpf -I$(O) $(LIBBPF_CFLAGS) -MMD -MP
 
@@ -39,7 +42,7 @@ Q := @
 msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
-USER_SRCS := $(wildcard user/*.c)
+USER_SRCS := $(wildcard user/*.c user/*/*.c)
 LIB_SRCS := $(filter-out user/main.c,$(USER_SRCS))
 LIB_OBJS := $(patsubst user/%.c,$(O)/user/%.o,$(LIB_SRCS))
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
@@ -56,7 +59,7 @@ FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(O)/fuzz/%,$(FUZZ_SRCS))
 FUZZ_LIB_OBJS := $(patsubst user/%.c,$(O)/fuzz/obj/%.o,$(LIB_SRCS))
 FUZZ_CFLAGS := -std=gnu11 -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
-	-Wall -Wextra -Werror -Iinclude -Iuser -I$(O) $(LIBBPF_CFLAGS) -MMD -MP
+	-Wall -Wextra -Werror -Iinclude $(USER_INC) -I$(O) $(LIBBPF_CFLAGS) -MMD -MP
 
 .DELETE_ON_ERROR:
 .SECONDARY:
@@ -80,7 +83,7 @@ help:
 	@echo '  clean   remove $(O)'
 	@echo 'variables: O=dir CLANG= BPFTOOL= VMLINUX_H=path V=1 SANITIZE=1 (O=.output-san) DURATION= (soak)'
 
-$(O) $(O)/user $(O)/tests $(O)/tests/obj $(O)/bpf $(O)/fuzz/obj:
+$(O) $(O)/tests $(O)/tests/obj $(O)/bpf $(O)/fuzz/obj:
 	$(Q)mkdir -p $@
 
 ifeq ($(VMLINUX_H),)
@@ -106,8 +109,9 @@ $(O)/%.skel.h: $(O)/%.bpf.o
 	$(call msg,GENSKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name $(subst -,_,$*)_bpf > $@
 
-$(O)/user/%.o: user/%.c $(SKELS) | $(O)/user
+$(O)/user/%.o: user/%.c $(SKELS)
 	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
 $(O)/libconsentry.a: $(LIB_OBJS)
@@ -137,15 +141,16 @@ $(O)/tests/bpftest_%: $(O)/tests/obj/bpftest_%.o $(O)/libconsentry.a
 setup:
 	$(Q)scripts/setup
 
-$(O)/fuzz/obj/%.o: user/%.c $(SKELS) | $(O)/fuzz/obj
+$(O)/fuzz/obj/%.o: user/%.c $(SKELS)
 	$(call msg,FUZZCC,$@)
+	$(Q)mkdir -p $(@D)
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
 
 $(O)/fuzz/libconsentry.a: $(FUZZ_LIB_OBJS)
 	$(call msg,AR,$@)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(O)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(O)/fuzz/libconsentry.a
+$(O)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(O)/fuzz/libconsentry.a | $(O)/fuzz/obj
 	$(call msg,FUZZLD,$@)
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -MF $(O)/fuzz/obj/fuzz_$*.d -D_GNU_SOURCE -Itests/fuzz -fsanitize=fuzzer $< \
 		$(O)/fuzz/libconsentry.a $(LIBBPF_LIBS) -o $@
@@ -263,7 +268,7 @@ eval: setup
 	$(Q)$(MAKE) --no-print-directory $(BIN)
 	$(Q)scripts/eval $(BIN)
 
-CHECK_SRCS = $(wildcard user/*.[ch] include/*.h bpf/*.bpf.c bpf/lib/*.h tests/unit/*.[ch] tests/bpf/*.[ch] \
+CHECK_SRCS = $(wildcard user/*.[ch] user/*/*.[ch] include/*.h bpf/*.bpf.c bpf/lib/*.h tests/unit/*.[ch] tests/bpf/*.[ch] \
 	tests/fuzz/*.[ch]) \
 	scripts/hooktax.c scripts/journalbench.c
 
@@ -275,7 +280,7 @@ check: all
 	$(Q)clang-format --dry-run --Werror $(CHECK_SRCS)
 	$(call msg,CPPCHECK,user include tests)
 	$(Q)cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
-		--inline-suppr --std=c11 -D__x86_64__ -Iinclude -Iuser -I$(O) \
+		--inline-suppr --std=c11 -D__x86_64__ -Iinclude $(USER_INC) -I$(O) \
 		--suppress=missingIncludeSystem --suppress=unmatchedSuppression \
 		user tests/unit tests/bpf tests/fuzz
 
@@ -283,4 +288,5 @@ clean:
 	$(call msg,CLEAN,$(O))
 	$(Q)rm -rf $(O)
 
--include $(wildcard $(O)/user/*.d $(O)/tests/obj/*.d $(O)/bpf/*.d $(O)/fuzz/obj/*.d)
+-include $(wildcard $(O)/user/*.d $(O)/user/*/*.d $(O)/tests/obj/*.d $(O)/bpf/*.d $(O)/fuzz/obj/*.d \
+	$(O)/fuzz/obj/*/*.d)
