@@ -16,9 +16,9 @@ CC ?= cc
 PKG_CONFIG ?= pkg-config
 VMLINUX_H ?=
 
-# user/: one folder per component (see README Layout); main.c and cli.h at the top
-USER_DIRS := lib enroll fpdb monitor http decode verdict output
-USER_INC := -Iuser $(addprefix -Iuser/,$(USER_DIRS))
+# user/: one folder per component (data flow: monitor -> http, decode -> verdict -> output; enroll,
+# fpdb and lib beside); main.c and cli.h at the top. Includes name the folder: "fpdb/fpfile.h".
+USER_INC := -Iuser
 ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 LIBBPF_CFLAGS := $(shell $(PKG_CONFIG) --cflags libbpf 2>/dev/null)
 LIBBPF_LIBS := $(shell $(PKG_CONFIG) --libs libbpf 2>/dev/null || echo -lbpf) -lelf -lz -lcrypto -lnghttp2 -lsqlite3 -lmicrohttpd

@@ -25,10 +25,10 @@
 
 #include "cs_abi.h"
 #include "cs_hash.h"
-#include "fpfile.h"
-#include "loader.h"
-#include "log.h"
-#include "scan.h"
+#include "fpdb/fpfile.h"
+#include "monitor/loader.h"
+#include "lib/log.h"
+#include "decode/scan.h"
 #include "abi.skel.h"
 #include <bpf/btf.h>
 

@@ -5,9 +5,9 @@
 #include <time.h>
 
 #include "cs_scan_def.h"
-#include "cscan.h"
-#include "fpfile.h"
-#include "message.h"
+#include "decode/cscan.h"
+#include "fpdb/fpfile.h"
+#include "monitor/message.h"
 
 /* Flows whose open tokens or decoding budget are kept (direct-mapped: a collision forgets). */
 #define CSCAN_FLOWS 4096

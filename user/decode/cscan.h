@@ -12,7 +12,7 @@
 #define CS_CSCAN_H
 
 #include "cs_abi.h"
-#include "livescan.h"
+#include "decode/livescan.h"
 
 struct fpdb;
 struct msg;

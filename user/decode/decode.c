@@ -19,8 +19,8 @@
 #define ZLIB_CONST
 #include <zlib.h>
 
-#include "decode.h"
-#include "encodings.h"
+#include "decode/decode.h"
+#include "lib/encodings.h"
 
 #define DEC_UNKNOWN  ((__u64)-1)
 #define B64_MIN_RUN  12

@@ -5,16 +5,16 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include "correlate.h"
-#include "cscan.h"
+#include "verdict/correlate.h"
+#include "decode/cscan.h"
 #include "cs_hash.h"
-#include "deep.h"
-#include "encodings.h"
-#include "fpfile.h"
-#include "h2flow.h"
-#include "httpmsg.h"
-#include "message.h"
-#include "scan.h"
+#include "decode/deep.h"
+#include "lib/encodings.h"
+#include "fpdb/fpfile.h"
+#include "http/h2flow.h"
+#include "http/httpmsg.h"
+#include "monitor/message.h"
+#include "decode/scan.h"
 
 /*
  * Sends whose records may wait for their event: records are taken from the ring in bulk, so a

@@ -14,7 +14,7 @@
 #define CS_DEEP_H
 
 #include "cs_abi.h"
-#include "decode.h"
+#include "decode/decode.h"
 
 struct fpdb;
 struct msg;

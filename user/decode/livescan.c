@@ -6,8 +6,8 @@
 #include <string.h>
 
 #include "cs_hash.h"
-#include "fpfile.h"
-#include "livescan.h"
+#include "fpdb/fpfile.h"
+#include "decode/livescan.h"
 
 /* A token: length window and prefilter bit first, SipHash only for those that pass. */
 struct tokf {

@@ -16,7 +16,7 @@
 #define CS_LIVESCAN_H
 
 #include "cs_abi.h"
-#include "scan.h"
+#include "decode/scan.h"
 
 struct live_cfg {
 	const struct cs_key *key;

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <stddef.h>
 
-#include "scan.h"
+#include "decode/scan.h"
 
 struct scan_ctx {
 	const struct cs_key *key;

@@ -20,15 +20,15 @@
 #include <string.h>
 #include <openssl/evp.h>
 
-#include "csv.h"
-#include "enroll.h"
+#include "lib/csv.h"
+#include "enroll/enroll.h"
 #include "cs_hash.h"
-#include "fields.h"
-#include "fpfile.h"
-#include "keyfile.h"
-#include "log.h"
-#include "util.h"
-#include "scan.h"
+#include "lib/fields.h"
+#include "fpdb/fpfile.h"
+#include "fpdb/keyfile.h"
+#include "lib/log.h"
+#include "lib/util.h"
+#include "decode/scan.h"
 
 /* struct cs_key lives in the scanner core; only its definitions are used here. */
 #define CS_ON_TOKEN(ctx, acc, len, start, end) ((void)(ctx))

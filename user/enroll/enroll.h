@@ -2,8 +2,8 @@
 /*
  * Value normalisation and the `enroll` command: registrations.csv -> fingerprint file.
  *
- * A value is fingerprinted only by running the scanner core (user/scan.h, the same code as the
- * kernel's) over its normalised form, so the fingerprint equals the one the kernel computes for
+ * A value is fingerprinted only by running the scanner core (user/decode/scan.h, the same code as
+ * the kernel's) over its normalised form, so the fingerprint equals the one the kernel computes for
  * the value inside a payload.
  */
 #ifndef CS_ENROLL_H
@@ -13,7 +13,7 @@
 #include <linux/types.h>
 
 #include "cs_abi.h"
-#include "fpfile.h"
+#include "fpdb/fpfile.h"
 
 struct cs_key;
 

@@ -16,11 +16,11 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "fpfile.h"
+#include "fpdb/fpfile.h"
 #include "cs_hash.h"
-#include "keyfile.h"
-#include "log.h"
-#include "util.h"
+#include "fpdb/keyfile.h"
+#include "lib/log.h"
+#include "lib/util.h"
 
 /* Header field offsets, see fpfile.h. */
 #define H_MAGIC	       0

@@ -23,7 +23,7 @@
 #include <linux/types.h>
 
 #include "cs_abi.h"
-#include "encodings.h"
+#include "lib/encodings.h"
 
 struct cs_key;
 

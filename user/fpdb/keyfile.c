@@ -11,9 +11,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "keyfile.h"
-#include "log.h"
-#include "util.h"
+#include "fpdb/keyfile.h"
+#include "lib/log.h"
+#include "lib/util.h"
 
 /* cs_scan.h needs a token hook even when only its SipHash is used. */
 #define CS_ON_TOKEN(ctx, acc, len, start, end) ((void)(ctx))

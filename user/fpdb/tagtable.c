@@ -2,15 +2,15 @@
 /*
  * The kernel's tag table (include/cs_abi.h struct cs_bucket, include/cs_hash.h addressing):
  * sizing, partial-key cuckoo insertion and the fill from a fingerprint DB. Used by the loader
- * (user/loader.c).
+ * (user/monitor/loader.c).
  */
 #include <errno.h>
 #include <stdlib.h>
 
-#include "tagtable.h"
+#include "fpdb/tagtable.h"
 #include "cs_hash.h"
-#include "fields.h"
-#include "fpfile.h"
+#include "lib/fields.h"
+#include "fpdb/fpfile.h"
 
 static void bucket_insert(struct cs_bucket *b, __u32 tag)
 {

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <nghttp2/nghttp2.h>
 
-#include "h2.h"
+#include "http/h2.h"
 
 enum {
 	FT_DATA,

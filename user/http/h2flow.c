@@ -4,10 +4,10 @@
 #include <string.h>
 #include <strings.h>
 
-#include "encodings.h"
-#include "fpfile.h"
-#include "h2.h"
-#include "h2flow.h"
+#include "lib/encodings.h"
+#include "fpdb/fpfile.h"
+#include "http/h2.h"
+#include "http/h2flow.h"
 
 /* Flows followed at once (power of two), looked for in a window of H2F_PROBE slots. */
 #define H2F_SLOTS 1024

@@ -18,9 +18,9 @@
 #define CS_H2FLOW_H
 
 #include "cs_abi.h"
-#include "decode.h"
-#include "httpmsg.h"
-#include "scan.h"
+#include "decode/decode.h"
+#include "http/httpmsg.h"
+#include "decode/scan.h"
 
 struct fpdb;
 struct h2flows;

@@ -4,10 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fields.h"
-#include "fpfile.h"
-#include "httpmsg.h"
-#include "scan.h"
+#include "lib/fields.h"
+#include "fpdb/fpfile.h"
+#include "http/httpmsg.h"
+#include "decode/scan.h"
 
 /* Spans of registered values kept per path; a path with more is cut before the first left out. */
 #define MAX_SPANS 128

@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <linux/types.h>
 
-#include "message.h"
+#include "monitor/message.h"
 
 struct cs_key;
 struct fpdb;

@@ -15,8 +15,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "csv.h"
-#include "util.h"
+#include "lib/csv.h"
+#include "lib/util.h"
 
 #define CSV_BLOCK (64 * 1024)
 #define CSV_EOF	  (-1)

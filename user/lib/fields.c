@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <string.h>
 
-#include "fields.h"
+#include "lib/fields.h"
 
 static const char *const names[CS_F_MAX] = {
     [CS_F_PHONE] = "phone",

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <stdio.h>
 
-#include "log.h"
+#include "lib/log.h"
 
 static enum log_level cur_level = LOG_INFO;
 

@@ -2,7 +2,7 @@
 #include <errno.h>
 #include <stdio.h>
 
-#include "timeutil.h"
+#include "lib/timeutil.h"
 
 #define NS_PER_SEC 1000000000LL
 

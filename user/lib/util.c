@@ -7,8 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "log.h"
-#include "util.h"
+#include "lib/log.h"
+#include "lib/util.h"
 
 int grow_array(void **p, size_t *cap, size_t need, size_t elsz, size_t first)
 {

@@ -21,8 +21,8 @@
 #include <linux/types.h>
 #include <bpf/bpf.h>
 
-#include "adopt.h"
-#include "log.h"
+#include "monitor/adopt.h"
+#include "lib/log.h"
 
 /* pidfds through syscall(): glibc wraps them only from 2.36; the numbers are the same on all
  * architectures */

@@ -19,20 +19,20 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "collector.h"
-#include "consent.h"
-#include "cscan.h"
-#include "deep.h"
-#include "exechold.h"
-#include "fpfile.h"
-#include "h2flow.h"
-#include "journal.h"
-#include "metrics.h"
-#include "log.h"
-#include "procinfo.h"
-#include "dns.h"
-#include "outfile.h"
-#include "tls.h"
+#include "monitor/collector.h"
+#include "verdict/consent.h"
+#include "decode/cscan.h"
+#include "decode/deep.h"
+#include "monitor/exechold.h"
+#include "fpdb/fpfile.h"
+#include "http/h2flow.h"
+#include "output/journal.h"
+#include "monitor/metrics.h"
+#include "lib/log.h"
+#include "monitor/procinfo.h"
+#include "monitor/dns.h"
+#include "output/outfile.h"
+#include "monitor/tls.h"
 
 static __s64 clock_ns(clockid_t id)
 {

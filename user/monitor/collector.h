@@ -5,11 +5,11 @@
 
 #include <sys/stat.h>
 
-#include "correlate.h"
-#include "loader.h"
-#include "message.h"
-#include "output.h"
-#include "procinfo.h"
+#include "verdict/correlate.h"
+#include "monitor/loader.h"
+#include "monitor/message.h"
+#include "output/output.h"
+#include "monitor/procinfo.h"
 
 struct procinfo;
 struct deep;

@@ -5,7 +5,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "dns.h"
+#include "monitor/dns.h"
 
 #define DNS_SLOTS   8192 /* power of two */
 #define DNS_PROBES  8

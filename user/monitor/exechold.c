@@ -26,8 +26,8 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "exechold.h"
-#include "log.h"
+#include "monitor/exechold.h"
+#include "lib/log.h"
 
 /*
  * A process is released once it is stopped or its SIGSTOP is pending (a task that waits for a

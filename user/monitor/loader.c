@@ -19,13 +19,13 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
-#include "loader.h"
-#include "tagtable.h"
-#include "tls.h"
-#include "log.h"
-#include "fields.h"
-#include "fpfile.h"
-#include "adopt.h"
+#include "monitor/loader.h"
+#include "fpdb/tagtable.h"
+#include "monitor/tls.h"
+#include "lib/log.h"
+#include "lib/fields.h"
+#include "fpdb/fpfile.h"
+#include "monitor/adopt.h"
 #include "consentry.skel.h"
 
 #include "cs_hash.h"
@@ -209,7 +209,7 @@ __u32 loader_verified_max(const struct loader *l, const char **name)
 /*
  * The socket hooks (bpf/lib/sockhook.bpf.h): the sk_msg verdict on the sockhash first (a socket
  * takes the map's programs when it is added), then sockops and the UDP egress hook on the cgroup
- * v2 root, then the TCP sockets established before (user/adopt.c). 0 or -errno.
+ * v2 root, then the TCP sockets established before (user/monitor/adopt.c). 0 or -errno.
  */
 static int attach_sockets(struct loader *l, const struct loader_opts *o)
 {
@@ -371,7 +371,7 @@ static int start_capture(struct loader *l, const struct loader_opts *o, int sock
 		bpf_map__set_max_entries(skel->maps.dgram,
 					 sockets ? (__u32)libbpf_num_possible_cpus() : 1);
 	}
-	/* uprobes are attached per file by user/tls.c */
+	/* uprobes are attached per file by user/monitor/tls.c */
 	{
 		struct bpf_program *up[] = {
 		    skel->progs.up_ssl_write,	 skel->progs.up_ssl_write_ex,

@@ -5,7 +5,7 @@
 
 #include <stddef.h>
 #include "cs_abi.h"
-#include "adopt.h"
+#include "monitor/adopt.h"
 
 struct fpdb;
 struct consentry_bpf;

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "message.h"
+#include "monitor/message.h"
 
 void msg_reset(struct msg *m, const struct cs_event *ev)
 {

@@ -13,14 +13,14 @@
 #include <bpf/libbpf.h>
 #include <microhttpd.h>
 
-#include "collector.h"
+#include "monitor/collector.h"
 #include "consentry.skel.h"
-#include "deep.h"
-#include "journal.h"
-#include "loader.h"
-#include "log.h"
-#include "metrics.h"
-#include "recipients.h"
+#include "decode/deep.h"
+#include "output/journal.h"
+#include "monitor/loader.h"
+#include "lib/log.h"
+#include "monitor/metrics.h"
+#include "verdict/recipients.h"
 
 struct metrics {
 	struct MHD_Daemon *d;

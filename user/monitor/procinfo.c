@@ -13,7 +13,7 @@
 #include <sys/vfs.h>
 #include <linux/magic.h>
 
-#include "procinfo.h"
+#include "monitor/procinfo.h"
 
 #define EXE_SLOTS 256
 #define CG_SLOTS  4096

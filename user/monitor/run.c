@@ -12,19 +12,19 @@
 #include <sys/stat.h>
 
 #include "cli.h"
-#include "collector.h"
-#include "consent.h"
-#include "exechold.h"
-#include "fpfile.h"
-#include "journal.h"
-#include "keyfile.h"
-#include "loader.h"
-#include "metrics.h"
-#include "log.h"
-#include "outfile.h"
-#include "procinfo.h"
-#include "recipients.h"
-#include "util.h"
+#include "monitor/collector.h"
+#include "verdict/consent.h"
+#include "monitor/exechold.h"
+#include "fpdb/fpfile.h"
+#include "output/journal.h"
+#include "fpdb/keyfile.h"
+#include "monitor/loader.h"
+#include "monitor/metrics.h"
+#include "lib/log.h"
+#include "output/outfile.h"
+#include "monitor/procinfo.h"
+#include "verdict/recipients.h"
+#include "lib/util.h"
 
 struct inputs {
 	const char *fp_path, *key_path, *consent_path, *rcpt_path;

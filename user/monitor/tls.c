@@ -17,10 +17,10 @@
 #include <bpf/libbpf.h>
 
 #include "consentry.skel.h"
-#include "exechold.h"
-#include "log.h"
-#include "tls.h"
-#include "util.h"
+#include "monitor/exechold.h"
+#include "lib/log.h"
+#include "monitor/tls.h"
+#include "lib/util.h"
 
 static const char *const fn_names[TLS_FN_MAX] = {
     [TLS_FN_SSL_WRITE] = "SSL_write",

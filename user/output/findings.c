@@ -12,12 +12,12 @@
 #include <sqlite3.h>
 
 #include "cli.h"
-#include "fields.h"
-#include "findings.h"
-#include "journal.h"
-#include "log.h"
-#include "output.h"
-#include "timeutil.h"
+#include "lib/fields.h"
+#include "output/findings.h"
+#include "output/journal.h"
+#include "lib/log.h"
+#include "output/output.h"
+#include "lib/timeutil.h"
 
 #define NS_PER_DAY 86400000000000LL
 

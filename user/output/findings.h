@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <linux/types.h>
 
-#include "output.h"
+#include "output/output.h"
 
 struct sqlite3;
 struct sqlite3_stmt;

@@ -8,13 +8,13 @@
 #include <sqlite3.h>
 #include <arpa/inet.h>
 
-#include "encodings.h"
-#include "fields.h"
-#include "journal.h"
-#include "log.h"
-#include "message.h"
-#include "procinfo.h"
-#include "recipients.h"
+#include "lib/encodings.h"
+#include "lib/fields.h"
+#include "output/journal.h"
+#include "lib/log.h"
+#include "monitor/message.h"
+#include "monitor/procinfo.h"
+#include "verdict/recipients.h"
 
 #define NS_PER_DAY 86400000000000LL
 

@@ -11,8 +11,8 @@
 
 #include <linux/types.h>
 
-#include "correlate.h"
-#include "output.h"
+#include "verdict/correlate.h"
+#include "output/output.h"
 
 #define JOURNAL_SCHEMA	1
 #define JOURNAL_BATCH	50000

@@ -8,8 +8,8 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
-#include "outfile.h"
-#include "log.h"
+#include "output/outfile.h"
+#include "lib/log.h"
 
 #define OUT_BUFSZ (64u << 10)
 

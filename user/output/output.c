@@ -5,13 +5,13 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "output.h"
-#include "csv.h"
-#include "procinfo.h"
-#include "encodings.h"
-#include "fields.h"
-#include "message.h"
-#include "timeutil.h"
+#include "output/output.h"
+#include "lib/csv.h"
+#include "monitor/procinfo.h"
+#include "lib/encodings.h"
+#include "lib/fields.h"
+#include "monitor/message.h"
+#include "lib/timeutil.h"
 
 int output_format_parse(const char *s, enum out_format *fmt)
 {

@@ -4,7 +4,7 @@
 #define CS_OUTPUT_H
 
 #include <stdio.h>
-#include "correlate.h"
+#include "verdict/correlate.h"
 
 enum out_format {
 	FMT_JSONL,

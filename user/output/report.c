@@ -16,11 +16,11 @@
 #include <sqlite3.h>
 
 #include "cli.h"
-#include "fields.h"
-#include "findings.h"
-#include "journal.h"
-#include "log.h"
-#include "timeutil.h"
+#include "lib/fields.h"
+#include "output/findings.h"
+#include "output/journal.h"
+#include "lib/log.h"
+#include "lib/timeutil.h"
 
 #define NS_PER_HOUR 3600000000000LL
 #define MAX_HOURS   (24 * 366) /* longer spans are drawn per day */

@@ -6,12 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "consent.h"
-#include "csv.h"
-#include "fields.h"
-#include "log.h"
-#include "util.h"
-#include "timeutil.h"
+#include "verdict/consent.h"
+#include "lib/csv.h"
+#include "lib/fields.h"
+#include "lib/log.h"
+#include "lib/util.h"
+#include "lib/timeutil.h"
 
 /* Errors and unknown-recipient warnings printed per file; the rest are only counted. */
 #define MAX_WARNS_SHOWN 20

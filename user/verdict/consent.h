@@ -5,16 +5,16 @@
  * File rules: header naming the columns (any order); subject_id, recipient, fields and
  * granted_at are required, expires_at, withdrawn_at and purpose may be left out; any other
  * column is an error. subject_id: 1..128 bytes; fields: '|'-separated field types or '*';
- * times: RFC 3339 (user/timeutil.h); expires_at must be after granted_at. Several rows may exist
- * per subject and recipient. A withdrawn_at before granted_at is loaded with a warning (the row
- * covers nothing).
+ * times: RFC 3339 (user/lib/timeutil.h); expires_at must be after granted_at. Several rows may
+ * exist per subject and recipient. A withdrawn_at before granted_at is loaded with a warning (the
+ * row covers nothing).
  */
 #ifndef CS_CONSENT_H
 #define CS_CONSENT_H
 
 #include <linux/types.h>
 
-#include "recipients.h"
+#include "verdict/recipients.h"
 
 struct consent_db;
 

@@ -5,13 +5,13 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "correlate.h"
-#include "dns.h"
-#include "consent.h"
-#include "fields.h"
-#include "encodings.h"
-#include "fpfile.h"
-#include "message.h"
+#include "verdict/correlate.h"
+#include "monitor/dns.h"
+#include "verdict/consent.h"
+#include "lib/fields.h"
+#include "lib/encodings.h"
+#include "fpdb/fpfile.h"
+#include "monitor/message.h"
 
 /* What one message disclosed of one subject. */
 struct subj_acc {

@@ -7,7 +7,7 @@
 #define CS_CORRELATE_H
 
 #include "cs_abi.h"
-#include "recipients.h"
+#include "verdict/recipients.h"
 
 struct fpdb;
 struct consent_db;

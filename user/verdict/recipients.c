@@ -8,10 +8,10 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "csv.h"
-#include "log.h"
-#include "util.h"
-#include "recipients.h"
+#include "lib/csv.h"
+#include "lib/log.h"
+#include "lib/util.h"
+#include "verdict/recipients.h"
 
 /* Errors printed per file; the rest are only counted so a bad file cannot flood stderr. */
 #define HOST_MAX 253
