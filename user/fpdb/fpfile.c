@@ -1483,8 +1483,9 @@ static int load_checks(const char *path, const unsigned char *h, struct fpdb *d,
 static const char *map_subjects(struct fpdb_map *m, __u32 n, __u64 *soff)
 {
 	const char *why = NULL;
-	__u64 r = 0;
 	MAP_GUARD(m, "fingerprint file changed while loading");
+	/* after the guard: not live across sigsetjmp (gcc -O1 -Wclobbered) */
+	__u64 r = 0;
 
 	for (__u32 i = 0; i < n && !why; i++) {
 		__u32 len;

@@ -66,7 +66,11 @@ static void put(struct dns_cache *c, int family, const __u8 *addr, const char *n
 	c->e[victim].family = family;
 	memset(c->e[victim].addr, 0, sizeof(c->e[victim].addr));
 	memcpy(c->e[victim].addr, addr, family == AF_INET ? 4 : 16);
-	snprintf(c->e[victim].name, DNS_NAME, "%s", name);
+	/* a longer name is cut to DNS_NAME - 1 bytes */
+	size_t n = strnlen(name, DNS_NAME - 1);
+
+	memcpy(c->e[victim].name, name, n);
+	c->e[victim].name[n] = '\0';
 }
 
 const char *dns_cache_lookup(const struct dns_cache *c, int family, const void *addr, __u64 now_s)

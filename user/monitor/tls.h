@@ -9,38 +9,10 @@
 
 #include <sys/types.h>
 #include "cs_abi.h"
+#include "monitor/tls_elf.h"
 
 struct consentry_bpf;
 struct tls;
-
-/* Write functions a file may export, by channel. */
-enum tls_fn {
-	TLS_FN_SSL_WRITE,
-	TLS_FN_SSL_WRITE_EX,
-	TLS_FN_GNUTLS_SEND,
-	TLS_FN_PR_WRITE,
-	TLS_FN_PR_SEND,
-	TLS_FN_GO_WRITE,
-	/* frees of connection objects: their socket is forgotten */
-	TLS_FN_SSL_FREE,
-	TLS_FN_GNUTLS_DEINIT,
-	TLS_FN_PR_CLOSE,
-	TLS_FN_GO_CLOSE,
-	TLS_FN_MAX,
-};
-
-/* Result of looking at one ELF file. */
-struct tls_elf {
-	__u64 off[TLS_FN_MAX]; /* file offset of each function, 0 = absent */
-	int is_go;	       /* a Go executable (.gopclntab / .go.buildinfo) */
-	int go_stripped;       /* Go executable without a symbol table */
-};
-
-/*
- * Scan path's symbol tables. 0 (even when nothing is found), or -errno for unreadable files
- * (-EINVAL: not a regular file, e.g. a FIFO, which is never waited on).
- */
-int tls_elf_scan(const char *path, struct tls_elf *out);
 
 struct tls *tls_new(struct consentry_bpf *skel);
 void tls_free(struct tls *t); /* detaches every uprobe */
