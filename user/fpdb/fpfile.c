@@ -3,7 +3,6 @@
 #include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <limits.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -19,6 +18,7 @@
 #include "fpdb/fpfile.h"
 #include "cs_hash.h"
 #include "fpdb/keyfile.h"
+#include "lib/fileio.h"
 #include "lib/log.h"
 #include "lib/util.h"
 
@@ -1192,22 +1192,6 @@ static int check_db(const char *path, const struct fpdb *db, __u64 *subj_bytes)
 	}
 	*subj_bytes = bytes;
 	return 0;
-}
-
-static int fsync_dir_of(const char *path)
-{
-	char tmp[PATH_MAX];
-	int fd, err = 0;
-
-	if (snprintf(tmp, sizeof(tmp), "%s", path) >= (int)sizeof(tmp))
-		return -ENAMETOOLONG;
-	fd = open(dirname(tmp), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (fsync(fd))
-		err = -errno;
-	close(fd);
-	return err;
 }
 
 static int fwrite_crc(FILE *f, const void *buf, size_t n, unsigned long *crc)

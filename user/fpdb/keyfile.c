@@ -2,8 +2,6 @@
 #include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,47 +10,13 @@
 #include <unistd.h>
 
 #include "fpdb/keyfile.h"
+#include "lib/fileio.h"
 #include "lib/log.h"
 #include "lib/util.h"
 
 /* cs_scan.h needs a token hook even when only its SipHash is used. */
 #define CS_ON_TOKEN(ctx, acc, len, start, end) ((void)(ctx))
 #include "cs_scan.h"
-
-/* Same directory fsync as rename-based writers: make the new directory entry durable. */
-static int fsync_dir_of(const char *path)
-{
-	char tmp[PATH_MAX];
-	int fd, err = 0;
-
-	if (snprintf(tmp, sizeof(tmp), "%s", path) >= (int)sizeof(tmp))
-		return -ENAMETOOLONG;
-	fd = open(dirname(tmp), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (fsync(fd))
-		err = -errno;
-	close(fd);
-	return err;
-}
-
-static int write_all(int fd, const void *buf, size_t n)
-{
-	const char *p = buf;
-
-	while (n) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
 
 static int random_bytes(void *buf, size_t n)
 {

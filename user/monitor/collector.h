@@ -18,7 +18,7 @@ struct outfile;
 struct ring_buffer;
 
 struct collector {
-	struct loader *loader;
+	struct bpf_loader *loader;
 	struct correlator corr;
 	struct output out;
 	struct procinfo *pi;

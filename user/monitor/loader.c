@@ -93,7 +93,7 @@ static void enter_private_mounts(void)
 	close(self);
 }
 
-int loader_preflight(struct loader *l)
+int loader_preflight(struct bpf_loader *l)
 {
 	if (!has_bpf_caps()) {
 		pr_err(
@@ -197,7 +197,7 @@ static __u32 verified_max(struct bpf_object *obj, FILE *out, const char **name)
 	return max;
 }
 
-__u32 loader_verified_max(const struct loader *l, const char **name)
+__u32 loader_verified_max(const struct bpf_loader *l, const char **name)
 {
 	if (!l->skel) {
 		*name = "";
@@ -211,7 +211,7 @@ __u32 loader_verified_max(const struct loader *l, const char **name)
  * takes the map's programs when it is added), then sockops and the UDP egress hook on the cgroup
  * v2 root, then the TCP sockets established before (user/monitor/adopt.c). 0 or -errno.
  */
-static int attach_sockets(struct loader *l, const struct loader_opts *o)
+static int attach_sockets(struct bpf_loader *l, const struct loader_opts *o)
 {
 	struct consentry_bpf *skel = l->skel;
 	struct adopt_stats as = {};
@@ -255,7 +255,7 @@ static int attach_sockets(struct loader *l, const struct loader_opts *o)
 	return 0;
 }
 
-static void release_bpf(struct loader *l);
+static void release_bpf(struct bpf_loader *l);
 
 /*
  * 1 if the running kernel has kfunc name (its BTF has the function), so the BPF code may take
@@ -278,7 +278,8 @@ static int kernel_has_kfunc(const char *name)
 	return found;
 }
 
-static int start_capture(struct loader *l, const struct loader_opts *o, int sockets, int *sock_fail)
+static int start_capture(struct bpf_loader *l, const struct loader_opts *o, int sockets,
+			 int *sock_fail)
 {
 	struct consentry_bpf *skel;
 	size_t nfp;
@@ -576,7 +577,7 @@ out:
  * --capture auto: the socket hooks, else (they cannot load or attach here) the syscall
  * tracepoints; errors that are not the socket hooks' are not tried again.
  */
-int loader_start(struct loader *l, const struct loader_opts *o)
+int loader_start(struct bpf_loader *l, const struct loader_opts *o)
 {
 	int sock_fail = 0, err;
 
@@ -590,13 +591,13 @@ int loader_start(struct loader *l, const struct loader_opts *o)
 	return start_capture(l, o, 0, &sock_fail);
 }
 
-const char *loader_capture_name(const struct loader *l)
+const char *loader_capture_name(const struct bpf_loader *l)
 {
 	return l->capture == CS_CAPTURE_SOCKETS ? "sockets" : "tracepoints";
 }
 
 /* Everything loader_start set up but the tracefs mount (loader_preflight's). */
-static void release_bpf(struct loader *l)
+static void release_bpf(struct bpf_loader *l)
 {
 	tls_free(l->tls);
 	l->tls = NULL;
@@ -624,7 +625,7 @@ static void release_bpf(struct loader *l)
 	l->skel = NULL;
 }
 
-void loader_release(struct loader *l)
+void loader_release(struct bpf_loader *l)
 {
 	release_bpf(l);
 	if (l->mounted_tracefs) {
@@ -633,34 +634,34 @@ void loader_release(struct loader *l)
 	}
 }
 
-int loader_ringbuf_fd(const struct loader *l)
+int loader_ringbuf_fd(const struct bpf_loader *l)
 {
 	return bpf_map__fd(l->skel->maps.events);
 }
 
-int loader_dns_fd(const struct loader *l)
+int loader_dns_fd(const struct bpf_loader *l)
 {
 	return bpf_map__fd(l->skel->maps.dns);
 }
 
-int loader_execs_fd(const struct loader *l)
+int loader_execs_fd(const struct bpf_loader *l)
 {
 	return bpf_map__fd(l->skel->maps.execs);
 }
 
-void loader_exec_hold_fds(const struct loader *l, int *held, int *holds, int *lease)
+void loader_exec_hold_fds(const struct bpf_loader *l, int *held, int *holds, int *lease)
 {
 	*held = bpf_map__fd(l->skel->maps.exec_held);
 	*holds = bpf_map__fd(l->skel->maps.exec_holds);
 	*lease = bpf_map__fd(l->skel->maps.exec_lease);
 }
 
-int loader_flows_fd(const struct loader *l)
+int loader_flows_fd(const struct bpf_loader *l)
 {
 	return bpf_map__fd(l->skel->maps.flows);
 }
 
-int loader_counters(const struct loader *l, __u64 *out)
+int loader_counters(const struct bpf_loader *l, __u64 *out)
 {
 	int ncpu = libbpf_num_possible_cpus();
 	struct cs_counters {
@@ -687,7 +688,7 @@ out:
 	return err;
 }
 
-__u64 loader_prog_misses(const struct loader *l)
+__u64 loader_prog_misses(const struct bpf_loader *l)
 {
 	struct bpf_program *p;
 	__u64 n = 0;

@@ -30,7 +30,7 @@ struct loader_opts {
 	unsigned ntls_libs;
 };
 
-struct loader {
+struct bpf_loader {
 	struct consentry_bpf *skel;
 	void *tags;
 	size_t tags_len;
@@ -51,27 +51,27 @@ struct loader {
 };
 
 /* Checks privileges, BTF and tracefs (mounting it when missing). 0 or -errno (message printed). */
-int loader_preflight(struct loader *l);
+int loader_preflight(struct bpf_loader *l);
 /* Open, set rodata and map sizes, load, fill maps, attach. 0 or -errno (message printed). */
-int loader_start(struct loader *l, const struct loader_opts *o);
+int loader_start(struct bpf_loader *l, const struct loader_opts *o);
 /* The most instructions the verifier processed for one loaded program (its name in *name): the
  * kernel refuses a program at 1M. */
-__u32 loader_verified_max(const struct loader *l, const char **name);
+__u32 loader_verified_max(const struct bpf_loader *l, const char **name);
 /* "sockets" or "tracepoints": the capture loader_start chose. */
-const char *loader_capture_name(const struct loader *l);
+const char *loader_capture_name(const struct bpf_loader *l);
 /* Detach and unload everything; safe on a partly started or zeroed loader. */
-void loader_release(struct loader *l);
+void loader_release(struct bpf_loader *l);
 
-int loader_ringbuf_fd(const struct loader *l);
+int loader_ringbuf_fd(const struct bpf_loader *l);
 /* Sum of the per-CPU counters into out[CS_CNT_MAX]. */
-int loader_counters(const struct loader *l, __u64 *out);
+int loader_counters(const struct bpf_loader *l, __u64 *out);
 /* Sum of recursion misses of all programs (runs the kernel skipped). */
-__u64 loader_prog_misses(const struct loader *l);
-int loader_flows_fd(const struct loader *l);
-int loader_execs_fd(const struct loader *l);
+__u64 loader_prog_misses(const struct bpf_loader *l);
+int loader_flows_fd(const struct bpf_loader *l);
+int loader_execs_fd(const struct bpf_loader *l);
 /* The exec hold's maps: held processes, the watchdog's ring buffer, the collector's lease. */
-void loader_exec_hold_fds(const struct loader *l, int *held, int *holds, int *lease);
-int loader_dns_fd(const struct loader *l);
+void loader_exec_hold_fds(const struct bpf_loader *l, int *held, int *holds, int *lease);
+int loader_dns_fd(const struct bpf_loader *l);
 
 /*
  * cgroup v2 id and depth (root = 0) of a path, absolute or relative to the cgroup2 mount.

@@ -41,7 +41,7 @@ static void header(FILE *f, const char *name, const char *type, const char *help
 }
 
 /* Per program: ns per call over the programs' lifetime, when kernel.bpf_stats_enabled is on. */
-static void prog_gauges(FILE *f, const struct loader *l)
+static void prog_gauges(FILE *f, const struct bpf_loader *l)
 {
 	struct bpf_program *p;
 	int on = 0, fd;

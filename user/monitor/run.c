@@ -221,7 +221,7 @@ int cmd_run(int argc, char **argv)
 	    {0},
 	};
 	struct inputs in = {0};
-	struct loader ld = {0};
+	struct bpf_loader ld = {0};
 	struct loader_opts lo = {
 	    .scan_limit = CS_SCAN_LIMIT_DEFAULT, .tls = 1, .decode = 1, .exec_hold = CS_HOLD_ON};
 	__u32 hold_ms = EXECHOLD_BOUND_MS;

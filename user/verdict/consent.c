@@ -8,6 +8,7 @@
 
 #include "verdict/consent.h"
 #include "lib/csv.h"
+#include "lib/csvtable.h"
 #include "lib/fields.h"
 #include "lib/log.h"
 #include "lib/util.h"
@@ -74,10 +75,12 @@ struct consent_db {
 	struct arena *arena;
 };
 
-struct loader {
+struct consent_loader {
 	struct input_errs e;
 	const char *base; /* basename of the file, for row ids */
 	unsigned nwarn;
+	struct consent_db *db;
+	const struct recipients *r;
 };
 
 static const char *arena_strdup(struct consent_db *db, const char *s)
@@ -212,7 +215,7 @@ static const char *expected_fields(void)
 }
 
 /* Parse the fields cell into a FIELD_BIT mask; 0 after printing an error. */
-static __u32 parse_fields(struct loader *ld, unsigned long line, const char *cell)
+static __u32 parse_fields(struct consent_loader *ld, unsigned long line, const char *cell)
 {
 	__u32 mask = 0;
 	const char *p = cell;
@@ -263,7 +266,7 @@ static __u32 parse_fields(struct loader *ld, unsigned long line, const char *cel
 }
 
 /* Parse an optional (col < 0 or empty: INT64_MAX) or required time column. */
-static int parse_time(struct loader *ld, unsigned long line, struct csv_reader *cr, int col,
+static int parse_time(struct consent_loader *ld, unsigned long line, struct csv_reader *cr, int col,
 		      const char *what, int required, __s64 *out)
 {
 	const char *s = col >= 0 ? csv_field(cr, (unsigned)col) : "";
@@ -284,9 +287,11 @@ static int parse_time(struct loader *ld, unsigned long line, struct csv_reader *
 	return 0;
 }
 
-static int parse_row(struct consent_db *db, struct loader *ld, struct csv_reader *cr,
-		     const int *col, const struct recipients *r)
+static int parse_row(void *arg, struct csv_reader *cr, const int *col)
 {
+	struct consent_loader *ld = arg;
+	struct consent_db *db = ld->db;
+	const struct recipients *r = ld->r;
 	unsigned long line = csv_line(cr);
 	const char *subject = csv_field(cr, (unsigned)col[C_SUBJECT]);
 	const char *recipient = csv_field(cr, (unsigned)col[C_RECIPIENT]);
@@ -334,36 +339,6 @@ static int parse_row(struct consent_db *db, struct loader *ld, struct csv_reader
 	return add_row(db, subject, recipient, &row);
 }
 
-static int parse_header(struct loader *ld, struct csv_reader *cr, int *col)
-{
-	unsigned long line = csv_line(cr);
-	unsigned before = ld->e.nerr;
-
-	for (int j = 0; j < C_MAX; j++)
-		col[j] = -1;
-	for (unsigned i = 0; i < csv_nfields(cr); i++) {
-		const char *f = csv_field(cr, i);
-		int k = -1;
-
-		for (int j = 0; j < C_MAX; j++)
-			if (!strcmp(f, col_names[j]))
-				k = j;
-		if (k < 0)
-			input_err(&ld->e, line,
-				  "unknown column '%s' (expected subject_id, recipient, fields, "
-				  "granted_at, expires_at, withdrawn_at, purpose)",
-				  f);
-		else if (col[k] >= 0)
-			input_err(&ld->e, line, "duplicate column '%s'", f);
-		else
-			col[k] = (int)i;
-	}
-	for (int j = 0; j < C_MAX; j++)
-		if (col_required[j] && col[j] < 0)
-			input_err(&ld->e, line, "missing column '%s'", col_names[j]);
-	return ld->e.nerr == before ? 0 : -EINVAL;
-}
-
 void consent_free(struct consent_db *db)
 {
 	struct arena *a, *next;
@@ -382,63 +357,21 @@ void consent_free(struct consent_db *db)
 
 int consent_load(struct consent_db **out, const char *path, const struct recipients *r)
 {
-	struct loader ld = {.e = {.file = path}};
-	struct csv_reader *cr = NULL;
-	struct consent_db *db = NULL;
+	static const struct csv_table table = {
+	    .what = "consent", .cols = col_names, .required = col_required, .ncols = C_MAX};
+	struct consent_loader ld = {.r = r};
 	int col[C_MAX], err;
-	unsigned ncols;
 
 	*out = NULL;
-	cr = csv_open(path);
-	if (!cr) {
-		err = -errno;
-		input_open_err(path, "consent", err);
-		goto out;
-	}
-	ld.e.file = csv_name(cr);
-	ld.base = strrchr(ld.e.file, '/') ? strrchr(ld.e.file, '/') + 1 : ld.e.file;
-	db = calloc(1, sizeof(*db));
-	if (!db) {
+	ld.base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+	ld.db = calloc(1, sizeof(*ld.db));
+	if (!ld.db) {
 		err = -ENOMEM;
 		goto out;
 	}
-
-	err = csv_next(cr);
-	if (err == 0) {
-		pr_err("%s:1: missing header (expected "
-		       "subject_id,recipient,fields,granted_at,expires_at,withdrawn_at,purpose)",
-		       ld.e.file);
-		err = -EINVAL;
-		goto out;
-	}
-	if (err == -EINVAL)
-		pr_err("%s:%lu: %s", ld.e.file, csv_line(cr), csv_error(cr));
-	if (err < 0)
-		goto out;
-	err = parse_header(&ld, cr, col);
+	err = csv_table_read(path, &table, &ld.e, col, parse_row, &ld);
 	if (err)
 		goto out;
-	ncols = csv_nfields(cr);
-
-	while ((err = csv_next(cr)) != 0) {
-		if (err == -EINVAL) {
-			/* malformed record: the reader moved past it, keep checking the rest */
-			input_err(&ld.e, csv_line(cr), "%s", csv_error(cr));
-			continue;
-		}
-		if (err < 0) {
-			pr_err("%s: read error: %s", ld.e.file, strerror(-err));
-			goto out;
-		}
-		if (csv_nfields(cr) != ncols) {
-			input_err(&ld.e, csv_line(cr), "expected %u columns, got %u", ncols,
-				  csv_nfields(cr));
-			continue;
-		}
-		err = parse_row(db, &ld, cr, col, r);
-		if (err)
-			goto out;
-	}
 	if (ld.nwarn > MAX_WARNS_SHOWN)
 		pr_warn("%s: %u more rows name recipients not in the recipients file", ld.e.file,
 			ld.nwarn - MAX_WARNS_SHOWN);
@@ -447,11 +380,10 @@ int consent_load(struct consent_db **out, const char *path, const struct recipie
 out:
 	if (err == -ENOMEM)
 		pr_err("%s: %s", path, strerror(ENOMEM));
-	csv_close(cr);
 	if (err)
-		consent_free(db);
+		consent_free(ld.db);
 	else
-		*out = db;
+		*out = ld.db;
 	return err;
 }
 

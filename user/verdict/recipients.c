@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 
 #include "lib/csv.h"
+#include "lib/csvtable.h"
 #include "lib/log.h"
 #include "lib/util.h"
 #include "verdict/recipients.h"
@@ -76,8 +77,9 @@ struct sel {
 	char host[HOST_MAX + 2];
 };
 
-struct loader {
+struct rcpt_loader {
 	struct input_errs e;
+	struct recipients *r;
 };
 
 static const char *const kind_names[] = {
@@ -458,7 +460,7 @@ static int add_host(struct hostset *hs, const char *name, __u32 rcpt, unsigned l
 	return 0;
 }
 
-static int add_selector(struct recipients *r, struct loader *ld, const char *tok, __u32 rcpt,
+static int add_selector(struct recipients *r, struct rcpt_loader *ld, const char *tok, __u32 rcpt,
 			unsigned long line)
 {
 	unsigned long oline = 0;
@@ -540,7 +542,7 @@ static int hostsel_cmp_line(const void *a, const void *b)
 }
 
 /* Sort, drop repeats under one recipient, report a selector claimed by two. */
-static void ipport_finish(struct recipients *r, struct loader *ld)
+static void ipport_finish(struct recipients *r, struct rcpt_loader *ld)
 {
 	size_t w = 0;
 
@@ -569,7 +571,7 @@ static void ipport_finish(struct recipients *r, struct loader *ld)
 	r->nipp = w;
 }
 
-static void hostset_finish(struct recipients *r, struct hostset *hs, struct loader *ld,
+static void hostset_finish(struct recipients *r, struct hostset *hs, struct rcpt_loader *ld,
 			   const char *prefix)
 {
 	size_t w = 0;
@@ -594,8 +596,10 @@ static void hostset_finish(struct recipients *r, struct hostset *hs, struct load
 	hs->len = w;
 }
 
-static int parse_row(struct recipients *r, struct loader *ld, struct csv_reader *cr, const int *col)
+static int parse_row(void *arg, struct csv_reader *cr, const int *col)
 {
+	struct rcpt_loader *ld = arg;
+	struct recipients *r = ld->r;
 	unsigned long line = csv_line(cr);
 	const char *name = csv_field(cr, col[0]);
 	const char *kstr = csv_field(cr, col[1]);
@@ -654,53 +658,17 @@ out:
 	return err;
 }
 
-static int parse_header(struct loader *ld, struct csv_reader *cr, int *col)
-{
-	static const char *const names[3] = {"recipient", "kind", "match"};
-	unsigned long line = csv_line(cr);
-	unsigned before = ld->e.nerr;
-
-	col[0] = col[1] = col[2] = -1;
-	for (unsigned i = 0; i < csv_nfields(cr); i++) {
-		const char *f = csv_field(cr, i);
-		int k = -1;
-
-		for (int j = 0; j < 3; j++)
-			if (!strcmp(f, names[j]))
-				k = j;
-		if (k < 0)
-			input_err(&ld->e, line,
-				  "unknown column '%s' (expected recipient, kind, match)", f);
-		else if (col[k] >= 0)
-			input_err(&ld->e, line, "duplicate column '%s'", f);
-		else
-			col[k] = (int)i;
-	}
-	for (int j = 0; j < 3; j++)
-		if (col[j] < 0)
-			input_err(&ld->e, line,
-				  "missing column '%s' (expected recipient, kind, match)",
-				  names[j]);
-	return ld->e.nerr == before ? 0 : -EINVAL;
-}
-
 int recipients_load(struct recipients **out, const char *path)
 {
-	struct loader ld = {.e = {.file = path}};
-	struct csv_reader *cr = NULL;
-	struct recipients *r = NULL;
-	unsigned ncols;
+	static const char *const names[] = {"recipient", "kind", "match"};
+	static const struct csv_table table = {
+	    .what = "recipients", .cols = names, .ncols = 3, .missing_lists_expected = 1};
+	struct rcpt_loader ld = {0};
+	struct recipients *r;
 	int col[3], err;
 
 	*out = NULL;
-	cr = csv_open(path);
-	if (!cr) {
-		err = -errno;
-		input_open_err(path, "recipients", err);
-		goto out;
-	}
-	ld.e.file = csv_name(cr);
-	r = calloc(1, sizeof(*r));
+	ld.r = r = calloc(1, sizeof(*r));
 	if (!r) {
 		err = -ENOMEM;
 		goto out;
@@ -708,43 +676,10 @@ int recipients_load(struct recipients **out, const char *path)
 	err = trie_init(&r->t4);
 	if (!err)
 		err = trie_init(&r->t6);
+	if (!err)
+		err = csv_table_read(path, &table, &ld.e, col, parse_row, &ld);
 	if (err)
 		goto out;
-
-	err = csv_next(cr);
-	if (err == 0) {
-		pr_err("%s:1: missing header (expected recipient,kind,match)", ld.e.file);
-		err = -EINVAL;
-		goto out;
-	}
-	if (err == -EINVAL)
-		pr_err("%s:%lu: %s", ld.e.file, csv_line(cr), csv_error(cr));
-	if (err < 0)
-		goto out;
-	err = parse_header(&ld, cr, col);
-	if (err)
-		goto out;
-	ncols = csv_nfields(cr);
-
-	while ((err = csv_next(cr)) != 0) {
-		if (err == -EINVAL) {
-			/* malformed record: the reader moved past it, keep checking the rest */
-			input_err(&ld.e, csv_line(cr), "%s", csv_error(cr));
-			continue;
-		}
-		if (err < 0) {
-			pr_err("%s: read error: %s", ld.e.file, strerror(-err));
-			goto out;
-		}
-		if (csv_nfields(cr) != ncols) {
-			input_err(&ld.e, csv_line(cr), "expected %u columns, got %u", ncols,
-				  csv_nfields(cr));
-			continue;
-		}
-		err = parse_row(r, &ld, cr, col);
-		if (err)
-			goto out;
-	}
 	ipport_finish(r, &ld);
 	hostset_finish(r, &r->hosts, &ld, "");
 	hostset_finish(r, &r->wild, &ld, "*.");
@@ -753,7 +688,6 @@ int recipients_load(struct recipients **out, const char *path)
 out:
 	if (err == -ENOMEM)
 		pr_err("%s: %s", path, strerror(ENOMEM));
-	csv_close(cr);
 	if (err)
 		recipients_free(r);
 	else
