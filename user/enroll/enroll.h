@@ -46,6 +46,8 @@ struct norm_out {
  *   name, address  trimmed text
  */
 int norm_value(int field, const char *in, size_t len, int country_code, struct norm_out *out);
+/* s[0..*n) without its leading and trailing white space (ASCII and Unicode); *n updated. */
+const char *value_trim(const char *s, size_t *n);
 
 struct value_fps {
 	unsigned n;
@@ -73,6 +75,11 @@ struct digests;
 /* Fetch SHA-256, SHA-1 and MD5 from libcrypto once. NULL (errno set, message logged) on failure. */
 struct digests *digests_new(void);
 void digests_free(struct digests *d);
+/*
+ * Prove the direct fingerprint of hex digests against the scanner core now (on the calling
+ * thread), so that value_hash_fingerprints() on a worker thread need not.
+ */
+void digests_check(const struct cs_key *key, struct digests *d);
 /*
  * Lower-case hex digest of s[0..n) for variant (FP_VARIANT_SHA256, _SHA1 or _MD5) into hex
  * (NUL-terminated). Returns its length (64, 40 or 32), or -EINVAL (unknown variant) or -EIO
