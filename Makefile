@@ -294,12 +294,12 @@ format:
 CHECK_O = $(abspath $(O))/check
 check-variants: $(O)/vmlinux.h
 	$(call msg,VARIANT,SANITIZE=1)
-	$(Q)$(MAKE) --no-print-directory SANITIZE=1 O=$(CHECK_O)/san VMLINUX_H=$(O)/vmlinux.h all
+	$(Q)$(MAKE) -s --no-print-directory SANITIZE=1 O=$(CHECK_O)/san VMLINUX_H=$(O)/vmlinux.h all
 	$(call msg,VARIANT,fuzz harnesses)
-	$(Q)$(MAKE) --no-print-directory $(FUZZ_BINS)
+	$(Q)$(MAKE) -s --no-print-directory $(FUZZ_BINS)
 	$(Q)for n in 1 2; do \
 		printf '  %-8s %s\n' VARIANT "CS_FLOOR=$$n"; \
-		$(MAKE) --no-print-directory O=$(CHECK_O)/floor-$$n VMLINUX_H=$(O)/vmlinux.h \
+		$(MAKE) -s --no-print-directory O=$(CHECK_O)/floor-$$n VMLINUX_H=$(O)/vmlinux.h \
 			BPF_EXTRA=-DCS_FLOOR=$$n $(CHECK_O)/floor-$$n/consentry.skel.h || exit; \
 	done
 
