@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * enroll end to end (user/enroll/enroll_cmd.c cmd_enroll): registrations.csv -> fingerprint file.
- * The first input byte holds options (bit 0: hash variants, else --no-hashes; bit 1: --country-code
- * 1), the rest is the CSV. Properties: a failed enroll leaves no file; a written file loads, the
- * same in both forms; and every enrolled subject has a row of the CSV whose values, normalised
- * and fingerprinted on their own (norm_value, value_fingerprints), are all in the file under
- * that subject and field (enroll -> write -> read back holds what was registered).
+ * The first input byte holds options (bit 0: hash variants, else --no-hashes; bit 1:
+ * --country-code 1), the rest is the CSV. Properties: a failed enroll leaves no file; a written
+ * file loads, the same in both forms; and every enrolled subject has a row of the CSV whose values,
+ * normalised and fingerprinted on their own (norm_value, value_fingerprints), are all in the file
+ * under that subject and field (enroll -> write -> read back holds what was registered).
  */
 #include <fcntl.h>
 #include <sys/stat.h>
