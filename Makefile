@@ -16,18 +16,25 @@ CC ?= cc
 PKG_CONFIG ?= pkg-config
 VMLINUX_H ?=
 
+# user/: one folder per component (data flow: monitor -> http, decode -> verdict -> output; enroll,
+# fpdb and lib beside); main.c and cli.h at the top. Includes name the folder: "fpdb/fpfile.h".
+USER_INC := -Iuser
 ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 LIBBPF_CFLAGS := $(shell $(PKG_CONFIG) --cflags libbpf 2>/dev/null)
 LIBBPF_LIBS := $(shell $(PKG_CONFIG) --libs libbpf 2>/dev/null || echo -lbpf) -lelf -lz -lcrypto -lnghttp2 -lsqlite3 -lmicrohttpd
 
+# CFLAGS and LDFLAGS are the user's (make CFLAGS=-O1); what the build needs is in CS_CFLAGS,
+# which comes after them.
 CFLAGS ?= -O2 -g
+LDFLAGS ?=
+CS_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -Iinclude $(USER_INC) -I$(O) $(LIBBPF_CFLAGS) -MMD -MP
 ifeq ($(SANITIZE),1)
 # UBSan recovers so that tests/sanitize.supp can name known reports; halt_on_error (tests/run and
 # the fuzz targets set it) makes every other report fatal.
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer
-CFLAGS += $(SAN_FLAGS)
+CS_CFLAGS += $(SAN_FLAGS)
 endif
-CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Iinclude -Iuser -I$(O) $(LIBBPF_CFLAGS) -MMD -MP
+ALL_CFLAGS = $(CFLAGS) $(CS_CFLAGS)
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Werror $(BPF_EXTRA) \
 	-Iinclude -Ibpf -I$(O) $(LIBBPF_CFLAGS) -MMD -MP
 
@@ -39,8 +46,12 @@ Q := @
 msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
-USER_SRCS := $(wildcard user/*.c)
-LIB_SRCS := $(filter-out user/main.c,$(USER_SRCS))
+USER_SRCS := $(wildcard user/*.c user/*/*.c)
+# Only the sources that include a BPF skeleton depend on the skeletons (clang, bpftool, BTF); the
+# rest, libconsentry.a, is all the unit tests and fuzz harnesses link.
+SKEL_SRCS := $(shell grep -l '^\#include ".*\.skel\.h"' $(USER_SRCS))
+SKEL_OBJS := $(patsubst user/%.c,$(O)/user/%.o,$(SKEL_SRCS))
+LIB_SRCS := $(filter-out user/main.c $(SKEL_SRCS),$(USER_SRCS))
 LIB_OBJS := $(patsubst user/%.c,$(O)/user/%.o,$(LIB_SRCS))
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
 SKELS := $(patsubst bpf/%.bpf.c,$(O)/%.skel.h,$(BPF_SRCS))
@@ -56,11 +67,11 @@ FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(O)/fuzz/%,$(FUZZ_SRCS))
 FUZZ_LIB_OBJS := $(patsubst user/%.c,$(O)/fuzz/obj/%.o,$(LIB_SRCS))
 FUZZ_CFLAGS := -std=gnu11 -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
-	-Wall -Wextra -Werror -Iinclude -Iuser -I$(O) $(LIBBPF_CFLAGS) -MMD -MP
+	-Wall -Wextra -Werror -Iinclude $(USER_INC) -I$(O) $(LIBBPF_CFLAGS) -MMD -MP
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all test unit check format demo bench eval gen clean help setup install uninstall deb \
+.PHONY: all test unit test-unit check check-variants format demo bench eval gen clean help setup install uninstall deb \
 	fuzz fuzz-build test-san soak
 
 all: $(BIN) $(UNIT_BINS) $(BPFTEST_BINS) $(O)/hooktax $(O)/scanbench $(O)/journalbench
@@ -69,8 +80,9 @@ help:
 	@echo 'targets:'
 	@echo '  all     build $(BIN), unit and BPF test binaries (default)'
 	@echo '  test    install missing packages, build, run unit + BPF + end-to-end tests (root)'
-	@echo '  unit    unit tests only (no root)'
-	@echo '  check   clang-format and cppcheck, zero findings required'
+	@echo '  unit    unit tests only (no root, no BPF toolchain); also test-unit; SANITIZE=1 for ASan/UBSan'
+	@echo '  check   clang-format and cppcheck, zero findings required; compiles every build variant'
+	@echo '  install install under DESTDIR/PREFIX (/usr/local): binary, man page, systemd unit; uninstall'
 	@echo '  fuzz    every libFuzzer harness for FUZZ_SECS (60) s under ASan/UBSan (FUZZ=name: one)'
 	@echo '  test-san  sanitized build (SANITIZE=1): unit tests, the monitor through e2e tests (root)'
 	@echo '  demo    end-to-end demo on bundled synthetic data (root)'
@@ -80,7 +92,7 @@ help:
 	@echo '  clean   remove $(O)'
 	@echo 'variables: O=dir CLANG= BPFTOOL= VMLINUX_H=path V=1 SANITIZE=1 (O=.output-san) DURATION= (soak)'
 
-$(O) $(O)/user $(O)/tests $(O)/tests/obj $(O)/bpf $(O)/fuzz/obj:
+$(O) $(O)/tests $(O)/tests/obj $(O)/bpf $(O)/fuzz/obj:
 	$(Q)mkdir -p $@
 
 ifeq ($(VMLINUX_H),)
@@ -106,46 +118,50 @@ $(O)/%.skel.h: $(O)/%.bpf.o
 	$(call msg,GENSKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name $(subst -,_,$*)_bpf > $@
 
-$(O)/user/%.o: user/%.c $(SKELS) | $(O)/user
+$(SKEL_OBJS): $(SKELS)
+
+$(O)/user/%.o: user/%.c
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 $(O)/libconsentry.a: $(LIB_OBJS)
 	$(call msg,AR,$@)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(BIN): $(O)/user/main.o $(O)/libconsentry.a
+$(BIN): $(O)/user/main.o $(SKEL_OBJS) $(O)/libconsentry.a
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $^ $(LIBBPF_LIBS) -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) $^ $(LIBBPF_LIBS) -o $@
 
 $(O)/tests/obj/%.o: tests/unit/%.c | $(O)/tests/obj
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -Itests -c $< -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests -c $< -o $@
 
 $(O)/tests/obj/%.o: tests/bpf/%.c $(SKELS) | $(O)/tests/obj
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -Itests -c $< -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests -c $< -o $@
 
 $(O)/tests/test_%: $(O)/tests/obj/test_%.o $(O)/libconsentry.a
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $^ $(LIBBPF_LIBS) -lcmocka -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) $^ $(LIBBPF_LIBS) -lcmocka -o $@
 
-$(O)/tests/bpftest_%: $(O)/tests/obj/bpftest_%.o $(O)/libconsentry.a
+$(O)/tests/bpftest_%: $(O)/tests/obj/bpftest_%.o $(SKEL_OBJS) $(O)/libconsentry.a
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $^ $(LIBBPF_LIBS) -lcmocka -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) $^ $(LIBBPF_LIBS) -lcmocka -o $@
 
 setup:
 	$(Q)scripts/setup
 
-$(O)/fuzz/obj/%.o: user/%.c $(SKELS) | $(O)/fuzz/obj
+$(O)/fuzz/obj/%.o: user/%.c
 	$(call msg,FUZZCC,$@)
+	$(Q)mkdir -p $(@D)
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
 
 $(O)/fuzz/libconsentry.a: $(FUZZ_LIB_OBJS)
 	$(call msg,AR,$@)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(O)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(O)/fuzz/libconsentry.a
+$(O)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(O)/fuzz/libconsentry.a | $(O)/fuzz/obj
 	$(call msg,FUZZLD,$@)
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -MF $(O)/fuzz/obj/fuzz_$*.d -D_GNU_SOURCE -Itests/fuzz -fsanitize=fuzzer $< \
 		$(O)/fuzz/libconsentry.a $(LIBBPF_LIBS) -o $@
@@ -162,7 +178,8 @@ gen: | $(O)
 	$(Q)$(CC) -O1 -Iinclude scripts/gen-scan-table.c -o $(O)/gen-scan-table
 	$(Q)$(O)/gen-scan-table > include/cs_scan_table.h.tmp && mv include/cs_scan_table.h.tmp include/cs_scan_table.h
 
-unit: $(UNIT_BINS)
+# unit tests (no root, no BPF toolchain needed); with SANITIZE=1 under ASan/UBSan (.output-san)
+unit test-unit: $(UNIT_BINS)
 	$(Q)tests/run --unit $(O)
 
 test: setup
@@ -183,7 +200,7 @@ ifneq ($(SANITIZE),1)
 	$(Q)$(MAKE) --no-print-directory SANITIZE=1 test-san
 else
 	$(Q)$(MAKE) --no-print-directory all
-	$(Q)tests/run --unit $(O)
+	$(Q)$(MAKE) --no-print-directory test-unit
 	$(Q)rm -rf $(SAN_LOGS) && mkdir -p $(SAN_LOGS)
 	$(Q)ASAN_OPTIONS=halt_on_error=1:detect_leaks=1:log_path=$(SAN_LOGS)/report \
 		UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:log_path=$(SAN_LOGS)/report:suppressions=$(CURDIR)/tests/ubsan.supp \
@@ -206,17 +223,17 @@ bench: setup
 # the bench's "tax" modes: each capture's hooks with empty programs (bpf/hooktax.bpf.c)
 $(O)/hooktax: scripts/hooktax.c $(O)/hooktax.skel.h
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $< $(LIBBPF_LIBS) -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) $< $(LIBBPF_LIBS) -o $@
 
 # microbenchmark of the collector's scan (--scan-in collector) against the plain scanner
 $(O)/scanbench: scripts/scanbench.c $(O)/libconsentry.a
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $< $(O)/libconsentry.a $(LIBBPF_LIBS) -lm -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) $< $(O)/libconsentry.a $(LIBBPF_LIBS) -lm -o $@
 
 # the findings journal at scale: write rate and query times (make bench, phase journal)
 $(O)/journalbench: scripts/journalbench.c $(O)/libconsentry.a
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $< $(O)/libconsentry.a $(LIBBPF_LIBS) -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) $< $(O)/libconsentry.a $(LIBBPF_LIBS) -o $@
 
 # install: PREFIX (default /usr/local), DESTDIR (a staging root); the unit goes to the
 # system unit directory (/lib/systemd/system), the configuration layout to /etc/consentry
@@ -263,19 +280,35 @@ eval: setup
 	$(Q)$(MAKE) --no-print-directory $(BIN)
 	$(Q)scripts/eval $(BIN)
 
-CHECK_SRCS = $(wildcard user/*.[ch] include/*.h bpf/*.bpf.c bpf/lib/*.h tests/unit/*.[ch] tests/bpf/*.[ch] \
+CHECK_SRCS = $(wildcard user/*.[ch] user/*/*.[ch] include/*.h bpf/*.bpf.c bpf/lib/*.h tests/unit/*.[ch] tests/bpf/*.[ch] \
 	tests/fuzz/*.[ch]) \
 	scripts/hooktax.c scripts/journalbench.c
 
 format:
 	$(Q)clang-format -i $(CHECK_SRCS)
 
-check: all
+# check compiles every build variant, each into its own output directory under $(O)/check: the
+# sanitized build (SANITIZE=1), the fuzz harnesses, and the bench's cost-floor BPF objects
+# (BPF_EXTRA=-DCS_FLOOR=1 and 2, scripts/bench); compile only, nothing runs.
+# The fuzz harnesses build where make fuzz-build puts them ($(O)/fuzz).
+CHECK_O = $(abspath $(O))/check
+check-variants: $(O)/vmlinux.h
+	$(call msg,VARIANT,SANITIZE=1)
+	$(Q)$(MAKE) -s --no-print-directory SANITIZE=1 O=$(CHECK_O)/san VMLINUX_H=$(O)/vmlinux.h all
+	$(call msg,VARIANT,fuzz harnesses)
+	$(Q)$(MAKE) -s --no-print-directory $(FUZZ_BINS)
+	$(Q)for n in 1 2; do \
+		printf '  %-8s %s\n' VARIANT "CS_FLOOR=$$n"; \
+		$(MAKE) -s --no-print-directory O=$(CHECK_O)/floor-$$n VMLINUX_H=$(O)/vmlinux.h \
+			BPF_EXTRA=-DCS_FLOOR=$$n $(CHECK_O)/floor-$$n/consentry.skel.h || exit; \
+	done
+
+check: all check-variants
 	$(call msg,FORMAT,clang-format)
 	$(Q)clang-format --dry-run --Werror $(CHECK_SRCS)
 	$(call msg,CPPCHECK,user include tests)
 	$(Q)cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
-		--inline-suppr --std=c11 -D__x86_64__ -Iinclude -Iuser -I$(O) \
+		--inline-suppr --std=c11 -D__x86_64__ -Iinclude $(USER_INC) -I$(O) \
 		--suppress=missingIncludeSystem --suppress=unmatchedSuppression \
 		user tests/unit tests/bpf tests/fuzz
 
@@ -283,4 +316,5 @@ clean:
 	$(call msg,CLEAN,$(O))
 	$(Q)rm -rf $(O)
 
--include $(wildcard $(O)/user/*.d $(O)/tests/obj/*.d $(O)/bpf/*.d $(O)/fuzz/obj/*.d)
+-include $(wildcard $(O)/user/*.d $(O)/user/*/*.d $(O)/tests/obj/*.d $(O)/bpf/*.d $(O)/fuzz/obj/*.d \
+	$(O)/fuzz/obj/*/*.d)

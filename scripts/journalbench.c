@@ -21,10 +21,10 @@
 #include <arpa/inet.h>
 #include <sqlite3.h>
 
-#include "fields.h"
-#include "findings.h"
-#include "journal.h"
-#include "recipients.h"
+#include "lib/fields.h"
+#include "output/findings.h"
+#include "output/journal.h"
+#include "verdict/recipients.h"
 
 #define DAY_NS	86400000000000LL
 #define T0	(20000LL * DAY_NS)

@@ -23,11 +23,11 @@
 
 #include "cs_abi.h"
 #include "cs_hash.h"
-#include "cscan.h"
-#include "fpfile.h"
-#include "keyfile.h"
-#include "message.h"
-#include "scan.h"
+#include "decode/cscan.h"
+#include "fpdb/fpfile.h"
+#include "fpdb/keyfile.h"
+#include "monitor/message.h"
+#include "decode/scan.h"
 
 #define NBODIES 64
 
@@ -190,7 +190,7 @@ int main(int argc, char **argv)
 	}
 	if (keyfile_load(argv[2], &key, 0) || fpdb_load(&db, argv[1], &key))
 		return 1;
-	/* the loader's first-pass settings (user/loader.c) */
+	/* the loader's first-pass settings (user/monitor/loader.c) */
 	lc = (struct live_cfg){.key = &key,
 			       .pre = db.pre,
 			       .pre_log2 = db.pre_log2,

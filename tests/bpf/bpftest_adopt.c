@@ -32,7 +32,7 @@
 #include <cmocka.h>
 #include <bpf/bpf.h>
 
-#include "adopt.h"
+#include "monitor/adopt.h"
 
 #ifndef SO_COOKIE
 #define SO_COOKIE 57

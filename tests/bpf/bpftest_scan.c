@@ -25,10 +25,10 @@
 
 #include "cs_abi.h"
 #include "cs_hash.h"
-#include "fpfile.h"
-#include "loader.h"
-#include "log.h"
-#include "scan.h"
+#include "fpdb/fpfile.h"
+#include "monitor/loader.h"
+#include "lib/log.h"
+#include "decode/scan.h"
 #include "abi.skel.h"
 #include <bpf/btf.h>
 
@@ -195,7 +195,7 @@ static __u32 sender_u32; /* the scope the loader is given */
  * the caller can read the counters.
  */
 static void run_kernel(struct payload *p, unsigned np, struct fpdb *db, struct loader_opts *lo,
-		       struct loader *ld)
+		       struct bpf_loader *ld)
 {
 	struct ring_buffer *rb;
 	int go[2], us, ls, err;
@@ -297,7 +297,7 @@ static void test_kernel_matches_userspace(void **state)
 	unsigned np = sizeof(p) / sizeof(p[0]);
 	struct fpdb db = {0};
 	__u64 pre[sizeof(enrolled) / sizeof(enrolled[0])];
-	struct loader ld = {0};
+	struct bpf_loader ld = {0};
 	struct loader_opts lo = {
 	    .key = &key, .db = &db, .scan_limit = TEST_SCAN_LIMIT, .include_loopback = 1};
 
@@ -528,7 +528,7 @@ static void test_skipping_matches_full(void **state)
 	db.entries = calloc(16, sizeof(*db.entries));
 	for (unsigned pass = 0; pass < 2 * sizeof(mins) / sizeof(mins[0]); pass++) {
 		unsigned m = pass / 2, anchors = pass & 1;
-		struct loader ld = {0};
+		struct bpf_loader ld = {0};
 		struct loader_opts lo = {
 		    .key = &key, .scan_limit = TEST_SCAN_LIMIT, .include_loopback = 1};
 		unsigned ev = 0, want = 0, nstrong = 0;

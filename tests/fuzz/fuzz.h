@@ -23,7 +23,7 @@
 
 #include "cs_abi.h"
 #include "cs_hash.h"
-#include "csv.h"
+#include "lib/csv.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);

@@ -1,16 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * consent.csv (user/consent.c). Properties: an accepted file holds one row per data record;
+ * consent.csv (user/verdict/consent.c). Properties: an accepted file holds one row per data record;
  * and every row grants what it says at the instant it was granted: read back through the CSV
  * reader, each row not withdrawn by then makes consent_covered() report its id ("NAME:LINE")
  * and a covered field of the row's subject and recipient at its granted_at.
  */
 #include "fuzz.h"
 
-#include "consent.h"
-#include "csv.h"
-#include "fields.h"
-#include "timeutil.h"
+#include "verdict/consent.h"
+#include "lib/csv.h"
+#include "lib/fields.h"
+#include "lib/timeutil.h"
 
 #define MAX_IDS 64
 

@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The CSV reader (user/csv.c) under every input. Properties: its two entry points (a memory
+ * The CSV reader (user/lib/csv.c) under every input. Properties: its two entry points (a memory
  * buffer, a file read in blocks) give the same records, errors and lines; and the records,
  * written back with every field quoted, read again to the same fields (parse -> serialise ->
  * parse).
  */
 #include "fuzz.h"
 
-#include "csv.h"
+#include "lib/csv.h"
 
 #define MAX_RECORDS 4096
 

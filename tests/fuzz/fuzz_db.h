@@ -5,9 +5,9 @@
 
 #include "fuzz.h"
 
-#include "enroll.h"
-#include "fields.h"
-#include "fpfile.h"
+#include "enroll/enroll.h"
+#include "lib/fields.h"
+#include "fpdb/fpfile.h"
 
 #define MAX_CHECK 4096 /* subjects compared one by one */
 

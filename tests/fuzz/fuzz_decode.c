@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The decoders (user/decode.c) and their nesting. The first input byte holds options: the
+ * The decoders (user/decode/decode*.c) and their nesting. The first input byte holds options: the
  * depth limit, where the input is cut into two sends, and which encoding the round trip uses.
  * Properties:
  *   - the input as one send and as two sends of a flow: every layer within the output bound
@@ -14,8 +14,8 @@
 
 #include "fuzz.h"
 
-#include "decode.h"
-#include "encodings.h"
+#include "decode/decode.h"
+#include "lib/encodings.h"
 
 #define MAX_OUT	 (64 * 1024)
 #define X_MAX	 512

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * DNS answers (user/dns.c). The input is fed as a message as it is (no crash, no UB, a count no
- * larger than its answers), and read as the description of a response that is then encoded:
- * a question name, up to 8 answers of type A, AAAA or CNAME with their TTL, named by a
+ * DNS answers (user/monitor/dns.c). The input is fed as a message as it is (no crash, no UB, a
+ * count no larger than its answers), and read as the description of a response that is then
+ * encoded: a question name, up to 8 answers of type A, AAAA or CNAME with their TTL, named by a
  * compression pointer or in full. Property (decode(encode(x)) == x): the cache learns exactly
  * the A and AAAA answers, and each of their addresses looks up to the question's name in lower
  * case; a name longer than the cache keeps is not learnt at all (a cut name could name another
@@ -12,7 +12,7 @@
 
 #include "fuzz.h"
 
-#include "dns.h"
+#include "monitor/dns.h"
 
 #define NAME_KEEP 63 /* dns.c DNS_NAME - 1 */
 

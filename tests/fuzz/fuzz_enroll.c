@@ -1,20 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * enroll end to end (user/enroll.c cmd_enroll): registrations.csv -> fingerprint file. The first
- * input byte holds options (bit 0: hash variants, else --no-hashes; bit 1: --country-code 1),
- * the rest is the CSV. Properties: a failed enroll leaves no file; a written file loads, the
- * same in both forms; and every enrolled subject has a row of the CSV whose values, normalised
- * and fingerprinted on their own (norm_value, value_fingerprints), are all in the file under
- * that subject and field (enroll -> write -> read back holds what was registered).
+ * enroll end to end (user/enroll/enroll_cmd.c cmd_enroll): registrations.csv -> fingerprint file.
+ * The first input byte holds options (bit 0: hash variants, else --no-hashes; bit 1:
+ * --country-code 1), the rest is the CSV. Properties: a failed enroll leaves no file; a written
+ * file loads, the same in both forms; and every enrolled subject has a row of the CSV whose values,
+ * normalised and fingerprinted on their own (norm_value, value_fingerprints), are all in the file
+ * under that subject and field (enroll -> write -> read back holds what was registered).
  */
 #include <fcntl.h>
 #include <sys/stat.h>
 
 #include "fuzz_db.h"
 
-#include "csv.h"
-#include "enroll.h"
-#include "fields.h"
+#include "lib/csv.h"
+#include "enroll/enroll.h"
+#include "lib/fields.h"
 
 #define MAX_COLS 16
 #define MAX_ROWS 256

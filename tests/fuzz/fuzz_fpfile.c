@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The fingerprint file (user/fpfile.c), loaded in both forms. The harness first sets the
+ * The fingerprint file (user/fpdb/), loaded in both forms. The harness first sets the
  * header's key check value and checksum to what the bytes need (else nearly every mutation stops
  * at the checksum), then loads the file COMPACT and MAPPED. Properties: both forms accept or
  * refuse alike; an accepted DB reads the same in both (counts, header values, every entry by
@@ -12,7 +12,7 @@
 #include <fcntl.h>
 #include <zlib.h>
 
-#include "keyfile.h"
+#include "fpdb/keyfile.h"
 
 static struct fuzz_file file;
 static struct cs_key key;

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * HTTP/2 client streams (user/h2.c: framing, HPACK through libnghttp2's inflater) and the
- * collector's HTTP/2 flows (user/h2flow.c). The first input byte holds options (how bytes are
+ * HTTP/2 client streams (user/http/h2.c: framing, HPACK through libnghttp2's inflater) and the
+ * collector's HTTP/2 flows (user/http/h2flow.c). The first input byte holds options (how bytes are
  * cut into pieces, where a header block is split into CONTINUATION, HPACK flags). Properties:
  *   - the input fed at once and fed in pieces gives the same callbacks (header fields, block
  *     ends, DATA bytes per stream, stream ends), the same counts and the same error;
@@ -15,8 +15,8 @@
 
 #include "fuzz_db.h"
 
-#include "h2.h"
-#include "h2flow.h"
+#include "http/h2.h"
+#include "http/h2flow.h"
 
 #define LOG_MAX	   (256 * 1024)
 #define MAX_FIELDS 12

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The HTTP request of a finding (user/httpmsg.c): HTTP/1 request lines, HTTP/2 :method and
+ * The HTTP request of a finding (user/http/httpmsg.c): HTTP/1 request lines, HTTP/2 :method and
  * :path, and path redaction, against a DB of a few registered values. Properties: the method
  * and the redacted path are printable ASCII within their bounds and hold no registered value as
  * a token; '{' and '}' only ever enclose a field name; a request line accepted by http1_request
@@ -9,7 +9,7 @@
  */
 #include "fuzz_db.h"
 
-#include "httpmsg.h"
+#include "http/httpmsg.h"
 
 static struct cs_key key;
 static struct fpdb db;

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * recipients.csv (user/recipients.c). Properties of an accepted file, read back through the CSV
- * reader: every row's recipient is found by name with the row's kind; every host selector of a
+ * recipients.csv (user/verdict/recipients.c). Properties of an accepted file, read back through the
+ * CSV reader: every row's recipient is found by name with the row's kind; every host selector of a
  * row resolves (by name alone, in the case written, with or without a trailing dot or a :port)
  * to that row's recipient; and every address selector without a port or prefix (IPv4 or IPv6)
  * resolves to it for a port no IP:port selector names.
@@ -11,8 +11,8 @@
 
 #include "fuzz.h"
 
-#include "csv.h"
-#include "recipients.h"
+#include "lib/csv.h"
+#include "verdict/recipients.h"
 
 static struct fuzz_file file;
 

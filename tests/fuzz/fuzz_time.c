@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * RFC 3339 time parsing (user/timeutil.c). Properties: a time that parses, formatted and parsed
+ * RFC 3339 time parsing (user/lib/timeutil.c). Properties: a time that parses, formatted and parsed
  * again, is the same instant cut to the microsecond (parse -> format -> parse), and so is the
  * first 8 bytes of the input taken as nanoseconds (format -> parse); the same instant written
  * with ' ' and "+00:00" parses to the same value.
  */
 #include "fuzz.h"
 
-#include "timeutil.h"
+#include "lib/timeutil.h"
 
 /* ns cut toward the past to a whole microsecond; 0 when that is below INT64_MIN */
 static int floor_us(__s64 ns, __s64 *out)

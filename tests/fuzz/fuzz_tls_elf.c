@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * TLS write functions looked up in ELF files (user/tls.c tls_elf_scan), on mutated ELF files
- * handed over as a file (a memfd). Properties: every offset found lies inside the file, in a
+ * TLS write functions looked up in ELF files (user/monitor/tls_elf.c tls_elf_scan), on mutated ELF
+ * files handed over as a file (a memfd). Properties: every offset found lies inside the file, in a
  * section of code (SHT_PROGBITS with SHF_EXECINSTR) whose bytes the file holds, since a uprobe
  * is placed there; a stripped Go executable is a Go executable; and a second scan of the same
  * file finds the same (nothing depends on memory left uninitialised).
@@ -11,7 +11,7 @@
 
 #include "fuzz.h"
 
-#include "tls.h"
+#include "monitor/tls_elf.h"
 
 static struct fuzz_file file;
 

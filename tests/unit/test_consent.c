@@ -12,10 +12,10 @@
 
 #include "testutil.h"
 
-#include "consent.h"
-#include "fields.h"
-#include "recipients.h"
-#include "timeutil.h"
+#include "verdict/consent.h"
+#include "lib/fields.h"
+#include "verdict/recipients.h"
+#include "lib/timeutil.h"
 
 #define PHONE FIELD_BIT(CS_F_PHONE)
 #define EMAIL FIELD_BIT(CS_F_EMAIL)

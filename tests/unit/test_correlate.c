@@ -15,14 +15,14 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "consent.h"
-#include "correlate.h"
-#include "enroll.h"
-#include "fields.h"
-#include "fpfile.h"
-#include "message.h"
-#include "recipients.h"
-#include "timeutil.h"
+#include "verdict/consent.h"
+#include "verdict/correlate.h"
+#include "enroll/enroll.h"
+#include "lib/fields.h"
+#include "fpdb/fpfile.h"
+#include "monitor/message.h"
+#include "verdict/recipients.h"
+#include "lib/timeutil.h"
 #include "testlib.h"
 
 static const struct cs_key key = {0x0706050403020100ULL, 0x0f0e0d0c0b0a0908ULL,

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The collector's per-send scan (user/cscan.c, `run --scan-in collector`) keeps the kernel's
+ * The collector's per-send scan (user/decode/cscan.c, `run --scan-in collector`) keeps the kernel's
  * rules: a value split across two sends of one flow is joined (CS_HIT_SPLIT) and not across
  * flows, a weak value in a run too short for a strong one is found by the rescan only beside a
  * strong hit, the hand-over decision follows the triggers and the flow's budget after a
@@ -14,8 +14,8 @@
 #include <cmocka.h>
 
 #include "cs_hash.h"
-#include "cscan.h"
-#include "message.h"
+#include "decode/cscan.h"
+#include "monitor/message.h"
 #include "testlib.h"
 
 static struct cs_key key = {0x0706050403020100ULL, 0x0f0e0d0c0b0a0908ULL, 0x1716151413121110ULL,

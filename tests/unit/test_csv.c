@@ -15,7 +15,7 @@
 
 #include "testutil.h"
 
-#include "csv.h"
+#include "lib/csv.h"
 
 /* Fault injection: while set, realloc fails (this definition wins over libc's). */
 static int realloc_fails;

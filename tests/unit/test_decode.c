@@ -10,8 +10,8 @@
 #include <zlib.h>
 #include <cmocka.h>
 
-#include "decode.h"
-#include "encodings.h"
+#include "decode/decode.h"
+#include "lib/encodings.h"
 
 #define MAX_LAYERS 64
 #define EMAIL	   "zhang.wei@example.com"

@@ -10,8 +10,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "deep.h"
-#include "message.h"
+#include "decode/deep.h"
+#include "monitor/message.h"
 #include "testlib.h"
 
 /* struct cs_key comes from the scanner core */

@@ -11,7 +11,7 @@
 #include <sys/socket.h>
 #include <cmocka.h>
 
-#include "dns.h"
+#include "monitor/dns.h"
 
 /* Response for API.Partner.example: a CNAME to edge.cdn.example, then an A and an AAAA. */
 static const unsigned char msg[] = {

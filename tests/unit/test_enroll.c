@@ -20,10 +20,10 @@
 #include "testutil.h"
 #include <ctype.h>
 
-#include "enroll.h"
-#include "fpfile.h"
-#include "keyfile.h"
-#include "scan.h"
+#include "enroll/enroll.h"
+#include "fpdb/fpfile.h"
+#include "fpdb/keyfile.h"
+#include "decode/scan.h"
 
 /* struct cs_key comes from the scanner core */
 #define CS_ON_TOKEN(ctx, acc, len, start, end) ((void)(ctx))

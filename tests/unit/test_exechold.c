@@ -20,7 +20,7 @@
 #include <sys/wait.h>
 #include <cmocka.h>
 
-#include "exechold.h"
+#include "monitor/exechold.h"
 
 static void test_parse_stat(void **state)
 {

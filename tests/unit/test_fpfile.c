@@ -14,10 +14,10 @@
 #include <zlib.h>
 #include <cmocka.h>
 
-#include "fpfile.h"
+#include "fpdb/fpfile.h"
 #include "cs_hash.h"
-#include "keyfile.h"
-#include "log.h"
+#include "fpdb/keyfile.h"
+#include "lib/log.h"
 #include "testutil.h"
 
 /* struct cs_key comes from the scanner core */

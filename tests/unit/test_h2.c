@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * HTTP/2 frames and header blocks (user/h2.c): real header blocks made by nghttp2's HPACK
+ * HTTP/2 frames and header blocks (user/http/h2.c): real header blocks made by nghttp2's HPACK
  * deflater (Huffman strings, dynamic table entries reused across requests, a table size
  * update), fed cut at every byte boundary; CONTINUATION, padding, priority fields, corrupt
  * blocks and framing errors.
@@ -16,7 +16,7 @@
 #include <cmocka.h>
 #include <nghttp2/nghttp2.h>
 
-#include "h2.h"
+#include "http/h2.h"
 #include "testlib.h"
 
 #define PHONE "13712340001"

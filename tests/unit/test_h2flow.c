@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * HTTP/2 flows in the collector (user/h2flow.c): registered values in Huffman-coded and indexed
- * header fields, in DATA cut across frames and sends, in gzip'd DATA; the request of each send
- * for message.http; desyncs by gap, by a corrupt block and for a flow met mid-way.
+ * HTTP/2 flows in the collector (user/http/h2flow.c): registered values in Huffman-coded and
+ * indexed header fields, in DATA cut across frames and sends, in gzip'd DATA; the request of each
+ * send for message.http; desyncs by gap, by a corrupt block and for a flow met mid-way.
  */
 #define _GNU_SOURCE /* memmem */
 #include <setjmp.h>
@@ -15,12 +15,12 @@
 #include <cmocka.h>
 #include <nghttp2/nghttp2.h>
 
-#include "encodings.h"
-#include "enroll.h"
-#include "fields.h"
-#include "fpfile.h"
-#include "h2.h"
-#include "h2flow.h"
+#include "lib/encodings.h"
+#include "enroll/enroll.h"
+#include "lib/fields.h"
+#include "fpdb/fpfile.h"
+#include "http/h2.h"
+#include "http/h2flow.h"
 #include "testlib.h"
 
 #define PHONE "13712340001"

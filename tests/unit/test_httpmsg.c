@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * message.http (user/httpmsg.c): request paths with every registered value replaced by
+ * message.http (user/http/httpmsg.c): request paths with every registered value replaced by
  * {field}, as sent and percent-encoded; paths cut short (by the kernel's copy, by the length
  * bound) never end in part of a value; request lines of HTTP/1 and the HTTP/2 pseudo-headers.
  */
@@ -14,10 +14,10 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "enroll.h"
-#include "fields.h"
-#include "fpfile.h"
-#include "httpmsg.h"
+#include "enroll/enroll.h"
+#include "lib/fields.h"
+#include "fpdb/fpfile.h"
+#include "http/httpmsg.h"
 #include "testlib.h"
 
 static const struct cs_key key = {0x0706050403020100ULL, 0x0f0e0d0c0b0a0908ULL,

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The collector's first pass (user/livescan.c, `run --scan-in collector`) against the plain
+ * The collector's first pass (user/decode/livescan.c, `run --scan-in collector`) against the plain
  * scanner (scan_message, every byte tokenised): the same tokens of the first pass's lengths,
  * the same decoding triggers, on random bytes, JSON bodies holding enrolled values, text, UTF-16,
  * full-width forms and values at the 32- and 64-byte and 1 KiB seams; the AVX2 byte classes
@@ -15,8 +15,8 @@
 #include <cmocka.h>
 
 #include "cs_hash.h"
-#include "livescan.h"
-#include "scan.h"
+#include "decode/livescan.h"
+#include "decode/scan.h"
 
 static struct cs_key key = {0x0706050403020100ULL, 0x0f0e0d0c0b0a0908ULL, 0x1716151413121110ULL,
 			    0x1f1e1d1c1b1a1918ULL, 0};

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The findings file (user/outfile.c): whole lines only, lost lines counted when the file cannot
- * grow (RLIMIT_FSIZE stands in for a full disk: a write stops part-way, then fails), and the
+ * The findings file (user/output/outfile.c): whole lines only, lost lines counted when the file
+ * cannot grow (RLIMIT_FSIZE stands in for a full disk: a write stops part-way, then fails), and the
  * path opened again after the file was moved or removed.
  */
 #include <errno.h>
@@ -18,7 +18,7 @@
 #include <sys/stat.h>
 #include <cmocka.h>
 
-#include "outfile.h"
+#include "output/outfile.h"
 
 #define LINE "{\"finding\":\"0123456789012345678901234567890123456789\"}\n" /* 55 bytes */
 

@@ -16,9 +16,9 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "fields.h"
-#include "message.h"
-#include "output.h"
+#include "lib/fields.h"
+#include "monitor/message.h"
+#include "output/output.h"
 
 /* Run python3 CODE PATH, its stdout into out (NUL-terminated); returns its exit status. */
 static int python(const char *code, const char *path, char *out, size_t len)

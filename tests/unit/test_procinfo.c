@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 #include <cmocka.h>
 
-#include "procinfo.h"
+#include "monitor/procinfo.h"
 
 #define UID  "0b7e5c6a-3d2f-4f8e-9a1b-2c3d4e5f6a7b"
 #define UIDU "0b7e5c6a_3d2f_4f8e_9a1b_2c3d4e5f6a7b"

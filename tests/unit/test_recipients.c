@@ -14,7 +14,7 @@
 
 #include "testutil.h"
 
-#include "recipients.h"
+#include "verdict/recipients.h"
 
 static char tmp_path[64];
 static char err_text[4096];

@@ -14,7 +14,7 @@
 #include "cs_hash.h"
 #include "cs_scan_def.h"
 #include "cs_scan_table.h"
-#include "scan.h"
+#include "decode/scan.h"
 
 static struct cs_key key = {0x0706050403020100ULL, 0x0f0e0d0c0b0a0908ULL, 0x1716151413121110ULL,
 			    0x1f1e1d1c1b1a1918ULL, 0};

@@ -8,8 +8,8 @@
 #include <cmocka.h>
 
 #include "cs_hash.h"
-#include "fpfile.h"
-#include "tagtable.h"
+#include "fpdb/fpfile.h"
+#include "fpdb/tagtable.h"
 
 static __u64 rnd(__u64 *s)
 {

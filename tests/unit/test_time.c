@@ -7,7 +7,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "timeutil.h"
+#include "lib/timeutil.h"
 
 #define S 1000000000LL
 

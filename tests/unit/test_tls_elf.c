@@ -12,7 +12,7 @@
 #include <errno.h>
 #include <cmocka.h>
 
-#include "tls.h"
+#include "monitor/tls_elf.h"
 
 static const char *first_readable(const char *const *paths)
 {

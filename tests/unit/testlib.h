@@ -9,9 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "enroll.h"
-#include "fields.h"
-#include "fpfile.h"
+#include "enroll/enroll.h"
+#include "lib/fields.h"
+#include "fpdb/fpfile.h"
 
 struct test_row {
 	const char *subject; /* rows of one subject are consecutive */

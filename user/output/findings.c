@@ -1,0 +1,469 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * `consentry findings`: queries the journal (journal.h). Filters become bound parameters of one
+ * SELECT that the journal's indexes answer (subject; recipient and day; time); --count-by groups.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sqlite3.h>
+
+#include "cli.h"
+#include "lib/csv.h"
+#include "lib/fields.h"
+#include "output/findings.h"
+#include "output/journal.h"
+#include "lib/log.h"
+#include "output/output.h"
+#include "lib/timeutil.h"
+
+#define NS_PER_DAY 86400000000000LL
+
+/* A time option: RFC 3339, or a date (its midnight, UTC). 0 or -EINVAL (said). */
+static int time_arg(const char *opt, const char *s, __s64 *ns)
+{
+	char buf[40];
+
+	if (strlen(s) == 10 && snprintf(buf, sizeof(buf), "%sT00:00:00Z", s) > 0 &&
+	    !rfc3339_parse(buf, ns))
+		return 0;
+	if (!rfc3339_parse(s, ns))
+		return 0;
+	pr_err("%s: expected an RFC 3339 time (2026-12-07T10:00:00Z) or a date (2026-12-07), got "
+	       "'%s'",
+	       opt, s);
+	return -EINVAL;
+}
+
+int findings_query_opt(int opt, const char *arg, struct findings_query *q, const char **journal)
+{
+	switch (opt) {
+	case 'j':
+		*journal = arg;
+		return 1;
+	case FQ_OPT_SINCE:
+		q->has_since = 1;
+		return time_arg("--since", arg, &q->since) ?: 1;
+	case FQ_OPT_UNTIL:
+		q->has_until = 1;
+		return time_arg("--until", arg, &q->until) ?: 1;
+	case FQ_OPT_RCPT:
+		q->recipient = arg;
+		return 1;
+	}
+	return 0;
+}
+
+/* The WHERE clause of q and its parameters, bound by findings_bind in the same order. */
+void findings_where(const struct findings_query *q, char *buf, size_t len)
+{
+	size_t n = (size_t)snprintf(buf, len, " WHERE 1");
+
+	if (q->subject)
+		n += (size_t)snprintf(buf + n, len - n, " AND subject = ?");
+	if (q->recipient)
+		n += (size_t)snprintf(buf + n, len - n, " AND recipient = ?");
+	if (q->verdict)
+		n += (size_t)snprintf(buf + n, len - n, " AND verdict = ?");
+	if (q->field)
+		n += (size_t)snprintf(buf + n, len - n, " AND (field_mask & ?) != 0");
+	/* day as well as time: the (recipient, day) index narrows before the time test */
+	if (q->has_since)
+		n += (size_t)snprintf(buf + n, len - n, " AND day >= ? AND time_ns >= ?");
+	if (q->has_until)
+		snprintf(buf + n, len - n, " AND day <= ? AND time_ns < ?");
+}
+
+int findings_bind(const struct findings_query *q, sqlite3_stmt *s, int i)
+{
+	if (q->subject)
+		sqlite3_bind_text(s, i++, q->subject, -1, SQLITE_STATIC);
+	if (q->recipient)
+		sqlite3_bind_text(s, i++, q->recipient, -1, SQLITE_STATIC);
+	if (q->verdict)
+		sqlite3_bind_text(s, i++, q->verdict, -1, SQLITE_STATIC);
+	if (q->field)
+		sqlite3_bind_int64(s, i++, FIELD_BIT(q->field));
+	if (q->has_since) {
+		sqlite3_bind_int64(s, i++, q->since / NS_PER_DAY);
+		sqlite3_bind_int64(s, i++, q->since);
+	}
+	if (q->has_until) {
+		sqlite3_bind_int64(s, i++, q->until / NS_PER_DAY);
+		sqlite3_bind_int64(s, i++, q->until);
+	}
+	return i;
+}
+
+static const char list_cols[] =
+    "time_ns, verdict, subject, fields, unconsented, recipient, recipient_kind, dst_ip, dst_port,"
+    " host, protocol, pid, tid, uid, comm, exe, cgroup, container_id, pod_uid, pod_namespace,"
+    " pod_name, channel, consent_ids,"
+    " fingerprints, encodings, bytes_inspected, bytes_total, truncated, message_id,"
+    " message_subjects, http_version, http_method, http_path";
+enum {
+	C_TIME,
+	C_VERDICT,
+	C_SUBJECT,
+	C_FIELDS,
+	C_UNCONS,
+	C_RCPT,
+	C_KIND,
+	C_IP,
+	C_PORT,
+	C_HOST,
+	C_PROTO,
+	C_PID,
+	C_TID,
+	C_UID,
+	C_COMM,
+	C_EXE,
+	C_CGROUP,
+	C_CID,
+	C_POD_UID,
+	C_POD_NS,
+	C_POD_NAME,
+	C_CHANNEL,
+	C_IDS,
+	C_FPS,
+	C_ENCS,
+	C_INSP,
+	C_TOTAL,
+	C_TRUNC,
+	C_MSG,
+	C_MSGSUBJ,
+	C_HVER,
+	C_HMETHOD,
+	C_HPATH,
+	C_N
+};
+
+static const char *col_text(sqlite3_stmt *s, int c)
+{
+	return (const char *)sqlite3_column_text(s, c);
+}
+
+/* A comma list column as a JSON array of strings. */
+static void json_list(FILE *f, const char *s)
+{
+	int first = 1;
+
+	fputc('[', f);
+	for (const char *p = s ? s : ""; *p;) {
+		size_t n = strcspn(p, ",");
+		char item[256];
+
+		snprintf(item, sizeof(item), "%.*s", (int)n, p);
+		if (!first)
+			fputc(',', f);
+		json_str(f, item);
+		first = 0;
+		p += n + (p[n] == ',');
+	}
+	fputc(']', f);
+}
+
+static void print_jsonl(FILE *f, sqlite3_stmt *s)
+{
+	char ts[RFC3339_BUFSZ];
+
+	rfc3339_format(sqlite3_column_int64(s, C_TIME), ts, sizeof(ts));
+	fprintf(f, "{\"time\":\"%s\",\"verdict\":", ts);
+	json_str(f, col_text(s, C_VERDICT));
+	fputs(",\"subject\":", f);
+	json_str(f, col_text(s, C_SUBJECT));
+	fputs(",\"fields\":", f);
+	json_list(f, col_text(s, C_FIELDS));
+	fputs(",\"unconsented_fields\":", f);
+	json_list(f, col_text(s, C_UNCONS));
+	fputs(",\"recipient\":", f);
+	json_str(f, col_text(s, C_RCPT));
+	fputs(",\"recipient_kind\":", f);
+	json_str(f, col_text(s, C_KIND));
+	fputs(",\"destination\":{\"ip\":", f);
+	json_str(f, col_text(s, C_IP));
+	fprintf(f, ",\"port\":%d,\"host\":", sqlite3_column_int(s, C_PORT));
+	json_str(f, col_text(s, C_HOST));
+	fputs(",\"protocol\":", f);
+	json_str(f, col_text(s, C_PROTO));
+	fprintf(f, "},\"process\":{\"pid\":%lld,\"tid\":%lld,\"comm\":",
+		(long long)sqlite3_column_int64(s, C_PID),
+		(long long)sqlite3_column_int64(s, C_TID));
+	json_str(f, col_text(s, C_COMM));
+	fputs(",\"exe\":", f);
+	json_str(f, col_text(s, C_EXE));
+	fprintf(f, ",\"uid\":%lld,\"cgroup\":", (long long)sqlite3_column_int64(s, C_UID));
+	json_str(f, col_text(s, C_CGROUP));
+	fputs(",\"container_id\":", f);
+	json_str(f, col_text(s, C_CID));
+	fputs(",\"pod_uid\":", f);
+	json_str(f, col_text(s, C_POD_UID));
+	fputs(",\"pod_namespace\":", f);
+	json_str(f, col_text(s, C_POD_NS));
+	fputs(",\"pod_name\":", f);
+	json_str(f, col_text(s, C_POD_NAME));
+	fputs("},\"channel\":", f);
+	json_str(f, col_text(s, C_CHANNEL));
+	fputs(",\"consent_ids\":", f);
+	json_list(f, col_text(s, C_IDS));
+	fputs(",\"evidence\":{\"fingerprints\":", f);
+	json_list(f, col_text(s, C_FPS));
+	fputs(",\"encodings\":", f);
+	json_list(f, col_text(s, C_ENCS));
+	fprintf(f, ",\"bytes_inspected\":%lld,\"bytes_total\":%lld,\"truncated\":%s}",
+		(long long)sqlite3_column_int64(s, C_INSP),
+		(long long)sqlite3_column_int64(s, C_TOTAL),
+		sqlite3_column_int(s, C_TRUNC) ? "true" : "false");
+	fputs(",\"message\":{\"id\":", f);
+	json_str(f, col_text(s, C_MSG));
+	fprintf(f, ",\"subjects\":%d,\"bytes\":%lld,\"http\":", sqlite3_column_int(s, C_MSGSUBJ),
+		(long long)sqlite3_column_int64(s, C_TOTAL));
+	if (sqlite3_column_type(s, C_HMETHOD) == SQLITE_NULL) {
+		fputs("null}}\n", f);
+		return;
+	}
+	fputs("{\"version\":", f);
+	json_str(f, col_text(s, C_HVER));
+	fputs(",\"method\":", f);
+	json_str(f, col_text(s, C_HMETHOD));
+	fputs(",\"path\":", f);
+	json_str(f, col_text(s, C_HPATH));
+	fputs("}}}\n", f);
+}
+
+static void print_row(FILE *f, sqlite3_stmt *s, enum out_format fmt, int csv)
+{
+	char ts[RFC3339_BUFSZ];
+
+	if (csv) {
+		rfc3339_format(sqlite3_column_int64(s, C_TIME), ts, sizeof(ts));
+		csv_write_field(f, ts, ",");
+		for (int c = 1; c < C_N; c++)
+			csv_write_field(f, col_text(s, c), c == C_N - 1 ? "\r\n" : ",");
+		return;
+	}
+	if (fmt == FMT_JSONL) {
+		print_jsonl(f, s);
+		return;
+	}
+	rfc3339_format(sqlite3_column_int64(s, C_TIME), ts, sizeof(ts));
+	fprintf(f, "%s %-11s subject=%s fields=%s", ts, col_text(s, C_VERDICT),
+		col_text(s, C_SUBJECT), col_text(s, C_FIELDS));
+	if (*col_text(s, C_UNCONS))
+		fprintf(f, " unconsented=%s", col_text(s, C_UNCONS));
+	fprintf(f, " recipient=%s(%s) dest=%s:%d", col_text(s, C_RCPT) ? col_text(s, C_RCPT) : "-",
+		col_text(s, C_KIND), col_text(s, C_IP), sqlite3_column_int(s, C_PORT));
+	if (col_text(s, C_HOST)) {
+		fputs(" host=", f);
+		text_str(f, col_text(s, C_HOST));
+	}
+	fputs(" comm=", f);
+	text_str(f, col_text(s, C_COMM));
+	fprintf(f, " pid=%lld channel=%s msg=%s\n", (long long)sqlite3_column_int64(s, C_PID),
+		col_text(s, C_CHANNEL), col_text(s, C_MSG));
+}
+
+/* --count-by: the GROUP BY expression, or NULL (field: one pass per field type instead). */
+static const char *count_expr(const char *by)
+{
+	if (!strcmp(by, "subject"))
+		return "subject";
+	if (!strcmp(by, "recipient"))
+		return "recipient";
+	if (!strcmp(by, "day"))
+		return "day";
+	return NULL;
+}
+
+int findings_run(sqlite3 *db, const struct findings_query *q, FILE *out, __u64 *rows)
+{
+	char sql[1024], where[512];
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	*rows = 0;
+	findings_where(q, where, sizeof(where));
+	if (q->count_by && !strcmp(q->count_by, "field")) {
+		snprintf(sql, sizeof(sql),
+			 "SELECT COUNT(*) FROM findings%s AND (field_mask & ?) != 0", where);
+		if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
+			goto err;
+		if (q->csv)
+			fputs("field,findings\r\n", out);
+		for (int f = 1; f < CS_F_MAX; f++) {
+			sqlite3_reset(s);
+			sqlite3_bind_int64(s, findings_bind(q, s, 1), FIELD_BIT(f));
+			if (sqlite3_step(s) != SQLITE_ROW)
+				goto err;
+			if (!sqlite3_column_int64(s, 0))
+				continue;
+			fprintf(out, q->csv ? "%s,%lld\r\n" : "%-24s %lld\n", field_name(f),
+				(long long)sqlite3_column_int64(s, 0));
+			(*rows)++;
+		}
+		sqlite3_finalize(s);
+		return 0;
+	}
+	if (q->count_by)
+		snprintf(sql, sizeof(sql),
+			 "SELECT %s, COUNT(*), COUNT(DISTINCT subject) FROM findings%s GROUP BY 1 "
+			 "ORDER BY 2 DESC, 1",
+			 count_expr(q->count_by), where);
+	else
+		snprintf(sql, sizeof(sql), "SELECT %s FROM findings%s ORDER BY time_ns, id",
+			 list_cols, where);
+	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
+		goto err;
+	findings_bind(q, s, 1);
+	if (q->count_by && q->csv)
+		fprintf(out, "%s,findings,subjects\r\n", q->count_by);
+	else if (q->csv)
+		fprintf(out, "%s\r\n", list_cols);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		(*rows)++;
+		if (!q->count_by) {
+			print_row(out, s, q->fmt, q->csv);
+			continue;
+		}
+		if (!strcmp(q->count_by, "day")) {
+			char ts[RFC3339_BUFSZ];
+
+			rfc3339_format(sqlite3_column_int64(s, 0) * NS_PER_DAY, ts, sizeof(ts));
+			ts[10] = 0;
+			fprintf(out,
+				q->csv ? "%s,%lld,%lld\r\n"
+				       : "%-24s %lld findings, %lld subjects\n",
+				ts, (long long)sqlite3_column_int64(s, 1),
+				(long long)sqlite3_column_int64(s, 2));
+		} else {
+			const char *k = col_text(s, 0);
+
+			fprintf(out,
+				q->csv ? "%s,%lld,%lld\r\n"
+				       : "%-24s %lld findings, %lld subjects\n",
+				k ? k : (q->csv ? "" : "(unknown)"),
+				(long long)sqlite3_column_int64(s, 1),
+				(long long)sqlite3_column_int64(s, 2));
+		}
+	}
+	if (rc != SQLITE_DONE)
+		goto err;
+	sqlite3_finalize(s);
+	return 0;
+err:
+	pr_err("journal query failed: %s", sqlite3_errmsg(db));
+	sqlite3_finalize(s);
+	return -EIO;
+}
+
+static void findings_usage(FILE *f)
+{
+	fprintf(
+	    f,
+	    "usage: consentry findings [-j JOURNAL] [--subject ID] [--recipient NAME]\n"
+	    "                          [--verdict V] [--field F] [--since T] [--until T]\n"
+	    "                          [--format text|jsonl|csv]\n"
+	    "                          [--count-by subject|recipient|field|day]\n"
+	    "Query the findings journal that `consentry run --journal` writes.\n"
+	    "  -j, --journal PATH   the journal (default %s)\n"
+	    "      --subject ID     findings of this data subject\n"
+	    "      --recipient NAME findings disclosed to this recipient (recipients.csv name)\n"
+	    "      --verdict V      unconsented, consented or exempt\n"
+	    "      --field F        findings that disclosed this field type (phone, email, ...)\n"
+	    "      --since T        at or after T (RFC 3339, or a date: its midnight UTC)\n"
+	    "      --until T        before T\n"
+	    "      --format FMT     text (default), jsonl (the finding's keys, spec §4) or csv\n"
+	    "      --count-by KEY   counts per subject, recipient, field type or day (UTC)\n",
+	    JOURNAL_DEFAULT);
+}
+
+int cmd_findings(int argc, char **argv)
+{
+	enum { OPT_SUBJECT = FQ_OPT_NEXT, OPT_VERDICT, OPT_FIELD, OPT_FMT, OPT_COUNT };
+	static const struct option opts[] = {
+	    FINDINGS_QUERY_OPTIONS,
+	    {"subject", required_argument, NULL, OPT_SUBJECT},
+	    {"verdict", required_argument, NULL, OPT_VERDICT},
+	    {"field", required_argument, NULL, OPT_FIELD},
+	    {"format", required_argument, NULL, OPT_FMT},
+	    {"count-by", required_argument, NULL, OPT_COUNT},
+	    {"help", no_argument, NULL, 'h'},
+	    {0},
+	};
+	struct findings_query q = {.fmt = FMT_TEXT};
+	const char *path = JOURNAL_DEFAULT;
+	sqlite3 *db;
+	__u64 rows;
+	int opt, err;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "j:h", opts, NULL)) != -1) {
+		err = findings_query_opt(opt, optarg, &q, &path);
+		if (err < 0)
+			return 2;
+		if (err)
+			continue;
+		switch (opt) {
+		case OPT_SUBJECT:
+			q.subject = optarg;
+			break;
+		case OPT_VERDICT:
+			if (strcmp(optarg, "unconsented") && strcmp(optarg, "consented") &&
+			    strcmp(optarg, "exempt")) {
+				pr_err("--verdict: expected unconsented, consented or exempt, got "
+				       "'%s'",
+				       optarg);
+				return 2;
+			}
+			q.verdict = optarg;
+			break;
+		case OPT_FIELD:
+			q.field = field_parse(optarg);
+			if (!q.field) {
+				pr_err("--field: unknown field type '%s'", optarg);
+				return 2;
+			}
+			break;
+		case OPT_FMT:
+			if (!strcmp(optarg, "csv")) {
+				q.csv = 1;
+			} else if (strcmp(optarg, "ocsf") && !output_format_parse(optarg, &q.fmt)) {
+				q.csv = 0;
+			} else {
+				pr_err("--format: expected text, jsonl or csv, got '%s'", optarg);
+				return 2;
+			}
+			break;
+		case OPT_COUNT:
+			if (!count_expr(optarg) && strcmp(optarg, "field")) {
+				pr_err("--count-by: expected subject, recipient, field or day, got "
+				       "'%s'",
+				       optarg);
+				return 2;
+			}
+			q.count_by = optarg;
+			break;
+		case 'h':
+			findings_usage(stdout);
+			return 0;
+		default:
+			findings_usage(stderr);
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		pr_err("unexpected argument '%s'", argv[optind]);
+		return 2;
+	}
+	err = journal_open_ro(&db, path);
+	if (err)
+		return 2;
+	err = findings_run(db, &q, stdout, &rows);
+	sqlite3_close(db);
+	if (fflush(stdout) || ferror(stdout))
+		return 1;
+	return err ? 1 : 0;
+}

@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Finding writers: jsonl (spec §4), OCSF Data Security Finding, one-line text. */
+#ifndef CS_OUTPUT_H
+#define CS_OUTPUT_H
+
+#include <stdio.h>
+#include "verdict/correlate.h"
+
+enum out_format {
+	FMT_JSONL,
+	FMT_TEXT,
+	FMT_OCSF,
+};
+
+struct pod_info;
+
+struct proc_view {
+	const char *exe;
+	const char *cgroup;
+	const char *container_id;
+	const struct pod_info *pod; /* NULL: not in a Kubernetes pod */
+};
+
+struct output {
+	FILE *f;
+	enum out_format fmt;
+};
+
+/* Parse "jsonl"/"text"/"ocsf"; -EINVAL otherwise. */
+int output_format_parse(const char *s, enum out_format *fmt);
+int output_write(struct output *o, const struct cs_event *ev, const struct finding *f,
+		 const char *host, __s64 t_ns, const struct proc_view *pv);
+const char *verdict_name(enum verdict v);
+/* Name of a CS_CH_* channel (spec §4 `channel`). */
+const char *channel_name(int ch);
+/* Destination address of an event as text. */
+void event_addr_str(const struct cs_event *ev, char *buf, size_t len);
+/* JSON string with escapes (exposed for tests); NULL prints null. */
+void json_str(FILE *f, const char *s);
+/*
+ * s for a text line (findings, logs): spaces, controls, backslashes and bytes that are not
+ * valid UTF-8 as \xHH, so a process cannot break or forge lines with its name.
+ */
+void text_str(FILE *f, const char *s);
+
+#endif
