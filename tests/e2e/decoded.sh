@@ -7,8 +7,8 @@
 # sent apart from its headers, a raw gzip'd CSV, and enroll's hash variants (SHA-256 upper
 # case, MD5 of the E.164 phone). Benign look-alikes (base64 of random bytes, a gzip of lorem,
 # "Content-Type" headers) give nothing.
-# shellcheck source-path=SCRIPTDIR source=lib.sh
-source "$(dirname "$0")/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/common.sh
+source "$(dirname "$0")/lib/common.sh"
 e2e_setup
 
 # send_py IP PORT PYEXPR...: one connection, one send() per PYEXPR (the bytes it evaluates to),

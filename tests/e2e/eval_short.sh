@@ -7,8 +7,8 @@
 # row has 100 % recall, there is no false finding, the kernel stage stayed within 1
 # false-positive event per 10 MB, and (once findings carry message) every message's findings
 # share its id and count. scripts/eval makes its own namespace, peer and data.
-# shellcheck source-path=SCRIPTDIR source=lib.sh
-source "$(dirname "$0")/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/common.sh
+source "$(dirname "$0")/lib/common.sh"
 
 for need in curl:curl openssl:openssl; do
 	if ! command -v "${need%%:*}" >/dev/null; then

@@ -5,8 +5,8 @@
 # spliced into a socket, and io_uring SEND and WRITE operations (tests/e2e/clients/uring_send.c).
 # With the socket hooks each gives its findings like write() (channel sk_msg, the sending
 # process); with the syscall tracepoints sendfile and splice are counted as uninspected bytes.
-# shellcheck source-path=SCRIPTDIR source=lib.sh
-source "$(dirname "$0")/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/common.sh
+source "$(dirname "$0")/lib/common.sh"
 e2e_setup
 
 URING_BIN="$WORK/uring_send"

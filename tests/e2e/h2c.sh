@@ -9,10 +9,10 @@
 # request whose :authority resolves the recipient by host selector. None of these findings (or
 # that recipient) exists without the HPACK decoding and frame reassembly: run 2 with
 # --decode off shows it for the header.
-# shellcheck source-path=SCRIPTDIR source=lib.sh
-source "$(dirname "$0")/lib.sh"
-# shellcheck source-path=SCRIPTDIR source=h2.sh
-source "$(dirname "$0")/h2.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/common.sh
+source "$(dirname "$0")/lib/common.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/h2.sh
+source "$(dirname "$0")/lib/h2.sh"
 e2e_setup
 h2_setup
 H2C_BIN="$WORK/cs-h2c"

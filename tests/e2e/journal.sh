@@ -5,8 +5,8 @@
 # file gets only the unconsented one); `consentry findings` filters and counts it; kill -9 keeps
 # what was committed (one commit a second); a locked journal is counted, never stops the
 # monitor; a journal of another schema, or a path that cannot be created, is refused (exit 2).
-# shellcheck source-path=SCRIPTDIR source=lib.sh
-source "$(dirname "$0")/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/common.sh
+source "$(dirname "$0")/lib/common.sh"
 e2e_setup
 command -v sqlite3 >/dev/null || fail "sqlite3 not installed (scripts/setup)"
 # named findings-*: expect_no_raw_values reads it (and its -wal) too

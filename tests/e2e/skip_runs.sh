@@ -8,8 +8,8 @@
 # run; an email across the 1 KiB chunk boundary; a phone in digit groups followed by a space and
 # a word; a benign binary send. The same sends with
 # --scan-all give the same findings and tokenise every byte.
-# shellcheck source-path=SCRIPTDIR source=lib.sh
-source "$(dirname "$0")/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/common.sh
+source "$(dirname "$0")/lib/common.sh"
 e2e_setup
 
 send_all() {

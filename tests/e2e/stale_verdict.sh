@@ -7,32 +7,13 @@
 # go out under it, unseen by sk_msg. A registered value sent in the middle of the stream must
 # still give its finding (scanned at egress: channel skb or sk_msg), the summary must count bytes
 # caught that way, and nothing may be counted uninspected or lost.
-# shellcheck source-path=SCRIPTDIR source=lib.sh
-source "$(dirname "$0")/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/common.sh
+source "$(dirname "$0")/lib/common.sh"
 e2e_setup
 
 PORT_SLOW=9411
 # the slow receiver, in the peer namespace: accepts, sleeps 1 s, then reads everything
-ip netns exec "$NS" "$PY" -I -c '
-import socket, sys, time
-l = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-l.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-l.bind(("0.0.0.0", int(sys.argv[1])))
-l.listen(4)
-print("ready", flush=True)
-while True:
-    c, _ = l.accept()
-    time.sleep(1)
-    n = 0
-    while True:
-        b = c.recv(65536)
-        if not b:
-            break
-        n += len(b)
-    c.sendall(b"ok")
-    c.close()
-' "$PORT_SLOW" >"$WORK/slow.log" 2>&1 &
+ip netns exec "$NS" "$PY" -I "$E2E_DIR/clients/slow_receiver.py" "$PORT_SLOW" >"$WORK/slow.log" 2>&1 &
 track_pid $!
 for ((i = 0; i < 50; i++)); do
 	grep -q ready "$WORK/slow.log" && break

@@ -8,8 +8,8 @@
 # collector decodes them: one finding each with evidence.encodings "utf-16" / "fullwidth".
 # Benign look-alikes (UTF-16 text and full-width digits of no enrolled value, little-endian
 # integers, Chinese punctuation) give nothing.
-# shellcheck source-path=SCRIPTDIR source=lib.sh
-source "$(dirname "$0")/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/common.sh
+source "$(dirname "$0")/lib/common.sh"
 e2e_setup
 
 # send_py PYEXPR: one connection to the raw sink of databroker, one send() of the bytes.
