@@ -159,7 +159,7 @@ fuzz: fuzz-build
 # The scanner's combined transition table, from the readable tables in include/cs_scan_def.h.
 gen: | $(O)
 	$(call msg,GEN,include/cs_scan_table.h)
-	$(Q)$(CC) -O1 -Iinclude scripts/gen-scan-table.c -o $(O)/gen-scan-table
+	$(Q)$(CC) -O1 -Iinclude scripts/gen/scan-table.c -o $(O)/gen-scan-table
 	$(Q)$(O)/gen-scan-table > include/cs_scan_table.h.tmp && mv include/cs_scan_table.h.tmp include/cs_scan_table.h
 
 unit: $(UNIT_BINS)
@@ -201,20 +201,20 @@ soak: setup
 
 bench: setup
 	$(Q)$(MAKE) --no-print-directory $(BIN) $(O)/hooktax
-	$(Q)scripts/bench $(BIN)
+	$(Q)scripts/bench/bench $(BIN)
 
 # the bench's "tax" modes: each capture's hooks with empty programs (bpf/hooktax.bpf.c)
-$(O)/hooktax: scripts/hooktax.c $(O)/hooktax.skel.h
+$(O)/hooktax: scripts/bench/hooktax.c $(O)/hooktax.skel.h
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< $(LIBBPF_LIBS) -o $@
 
 # microbenchmark of the collector's scan (--scan-in collector) against the plain scanner
-$(O)/scanbench: scripts/scanbench.c $(O)/libconsentry.a
+$(O)/scanbench: scripts/bench/scanbench.c $(O)/libconsentry.a
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< $(O)/libconsentry.a $(LIBBPF_LIBS) -lm -o $@
 
 # the findings journal at scale: write rate and query times (make bench, phase journal)
-$(O)/journalbench: scripts/journalbench.c $(O)/libconsentry.a
+$(O)/journalbench: scripts/bench/journalbench.c $(O)/libconsentry.a
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< $(O)/libconsentry.a $(LIBBPF_LIBS) -o $@
 
@@ -261,11 +261,11 @@ deb: $(BIN)
 
 eval: setup
 	$(Q)$(MAKE) --no-print-directory $(BIN)
-	$(Q)scripts/eval $(BIN)
+	$(Q)scripts/eval/eval $(BIN)
 
 CHECK_SRCS = $(wildcard user/*.[ch] include/*.h bpf/*.bpf.c bpf/lib/*.h tests/unit/*.[ch] tests/bpf/*.[ch] \
 	tests/fuzz/*.[ch]) \
-	scripts/hooktax.c scripts/journalbench.c
+	scripts/bench/hooktax.c scripts/bench/journalbench.c
 
 format:
 	$(Q)clang-format -i $(CHECK_SRCS)
