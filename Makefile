@@ -278,6 +278,12 @@ check: all
 		--inline-suppr --std=c11 -D__x86_64__ -Iinclude -Iuser -I$(O) \
 		--suppress=missingIncludeSystem --suppress=unmatchedSuppression \
 		user tests/unit tests/bpf tests/fuzz
+	$(call msg,SHCHECK,tests scripts .ci)
+	$(Q)shellcheck -x tests/run tests/fuzz/run .ci/run $(wildcard tests/e2e/*.sh tests/e2e/lib/*.sh) \
+		scripts/setup scripts/demo scripts/soak scripts/netns.sh scripts/bench/bench
+	$(call msg,PYFLAKES,tests/e2e/clients scripts tests/fuzz/mkcorpus)
+	$(Q)pyflakes3 $(wildcard tests/e2e/clients/*.py scripts/*.py scripts/*/*.py scripts/*/*/*.py) \
+		scripts/eval/eval tests/fuzz/mkcorpus
 
 clean:
 	$(call msg,CLEAN,$(O))

@@ -27,15 +27,7 @@ monitor_start
 
 # one_send FILE: the whole file in one send() to the raw sink of the unknown recipient
 one_send() {
-	py '
-import socket, sys
-data = open(sys.argv[3], "rb").read()
-s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=60)
-s.sendall(data)
-s.shutdown(socket.SHUT_WR)
-s.recv(100)
-s.close()
-' "$IP_UNKNOWN" "$PORT_RAW" "$1"
+	py_client send_file.py "$IP_UNKNOWN" "$PORT_RAW" "$1"
 }
 
 for n in "${SIZES[@]}"; do

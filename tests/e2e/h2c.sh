@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
-# shellcheck disable=SC2016 # jq filters are single-quoted on purpose
+# shellcheck disable=SC2016,SC2119 # jq filters are single-quoted on purpose; helpers take optional args
 # HTTP/2 over cleartext (curl --http2-prior-knowledge, nghttpd in the peer namespace): registered
 # values in the request path and in custom headers (Huffman-coded by curl's HPACK encoder), in
 # DATA cut across two frames (and two sends), in a gzip'd body, in a header repeated on three

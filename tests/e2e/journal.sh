@@ -118,6 +118,7 @@ want=$(printf 'recipient,recipient_kind,subject,fields,findings\ndatabroker,thir
 	fail "report --recipient acme: the exempt finding was reported"
 command -v chromium >/dev/null || fail "chromium not installed (scripts/setup)"
 # a browser profile of its own, removed with the work dir; no network is needed to view the page
+# shellcheck disable=SC2054 # the commas are in --window-size=W,H
 chrome=(chromium --headless --no-sandbox --disable-gpu --user-data-dir="$WORK/chrome"
 	--window-size=1000,700)
 timeout 60 "${chrome[@]}" --dump-dom "file://$WORK/report.html" >"$WORK/report.dom" 2>/dev/null ||

@@ -27,31 +27,7 @@ for ((attempt = 1; attempt <= 4 && caught == 0; attempt++)); do
 	monitor_start --capture sockets # the case exists on the socket hooks only
 	# 8 MB in 1 MB send()s, u001's phone at the end of the fifth; every send() is retried
 	# after poll() with what is left
-	py '
-import select, socket, sys
-s = socket.create_connection((sys.argv[1], int(sys.argv[2])))
-s.setblocking(False)
-def send_all(data):
-    while data:
-        select.select([], [s], [], 10)
-        try:
-            data = data[s.send(data):]
-        except BlockingIOError:
-            pass
-for k in range(8):
-    send_all(b"z" * 1000000 + (b"{\"tel\":\"13712340001\"}" if k == 4 else b""))
-s.shutdown(socket.SHUT_WR)
-# not a blocking recv(): under the sockhash the kernel (tcp_bpf_recvmsg) may return EAGAIN from
-# one when the send buffer drains (README, Limits)
-while True:
-    select.select([s], [], [], 10)
-    try:
-        s.recv(10)
-        break
-    except BlockingIOError:
-        pass
-s.close()
-' "$IP_BROKER" "$PORT_SLOW"
+	py_client poll_sends.py "$IP_BROKER" "$PORT_SLOW"
 	wait_findings 1 10
 	monitor_stop
 	expect_findings 1

@@ -45,7 +45,7 @@ monitor_stop
 n=$(grep -a -c -F "dest=$IP_BROKER:$PORT_UDP " "$FINDINGS" || true)
 ((n == 1)) || fail "text: expected 1 line for $IP_BROKER:$PORT_UDP, got $n"
 line=$(grep -a -F "dest=$IP_BROKER:$PORT_UDP " "$FINDINGS")
-[[ "$line" == *unconsented*u005*" pid="*" channel="$CH_UDP" msg="*" subjects=1" ]] ||
+[[ "$line" == *unconsented*u005*" pid="*" channel=$CH_UDP msg="*" subjects=1" ]] ||
 	fail "text: the finding line was cut by the process name: $(cat -A "$FINDINGS")"
 if grep -a -q -E '^il"' "$FINDINGS"; then
 	fail "text: the process name broke the finding over two lines: $(cat -A "$FINDINGS")"

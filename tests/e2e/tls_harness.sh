@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
+# shellcheck disable=SC2119 # tls_go_build takes optional args
 # A self-test of the HTTPS harness (lib/tls.sh) without the monitor: every client reaches the
 # server with SNI and Host $TLS_HOST, the server reads each whole body, the waiting clients send
 # only when told to, and a raw message with SNI is logged as such.

@@ -59,6 +59,7 @@ cg_run() {
 # cg_temp NAME: cg_mkdir NAME; its path in CG.
 cg_temp() {
 	cg_mkdir "$1"
+	# shellcheck disable=SC2034 # CG is for the caller
 	CG=$CG_ROOT/$1
 }
 

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0-only
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2016 # sh -c scripts and jq filters are single-quoted on purpose
 #
 # TLS helpers for tests/e2e/tls_*.sh. Source after lib/common.sh, call tls_setup after e2e_setup.
 #
