@@ -47,7 +47,8 @@ expect_no_raw_values
 
 # The absolute path of the same cgroup selects the same scope: only the nested sender now.
 monitor_start --cgroup "$CG"
-cg_run "$CG_NESTED" "$PY" -I "$E2E_DIR/clients/send.py" tcp "$IP_BROKER" "$PORT_RAW" 'tel=13712340001'
+cg_run "$CG_NESTED" "$PY" -I "$E2E_DIR/clients/send.py" tcp "$IP_BROKER" "$PORT_RAW" \
+	'tel=13712340001'
 nested_pid=$CG_PID
 wait "$nested_pid" || fail "nested sender failed (status $?)"
 tcp_send "$IP_BROKER" "$PORT_RAW2" 'tel=13712340001'

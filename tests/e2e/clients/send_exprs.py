@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
-"""One TCP connection to IP:PORT; each EXPR, a python expression of bytes (base64, gzip, hashlib,
-struct and zlib are imported; fw(S) is S in full-width forms), is evaluated and sent with its own sendall(), 50 ms apart.
-argv: IP PORT EXPR..."""
+"""One TCP connection to IP:PORT; each EXPR, a python expression of bytes (base64, gzip,
+hashlib, struct and zlib are imported; fw(S) is S in full-width forms), is evaluated and sent
+with its own sendall(), 50 ms apart. argv: IP PORT EXPR..."""
 
 import base64
 import gzip
