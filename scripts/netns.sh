@@ -14,8 +14,8 @@
 #                                    start the sink server netns_server.py (NS "" = host
 #                                    namespace), set NS_SERVER_PID; tcp ports answer HTTP/1.1
 #                                    requests with 200 and swallow anything else; every
-#                                    connection or datagram is
-#                                    logged to LOG as "tcp|udp PORT from ADDR bytes N requests R"
+#                                    connection or datagram is logged to LOG as
+#                                    "tcp|udp PORT from ADDR bytes N requests R"
 #   ns_destroy NAME                  kill what runs inside, remove the veth pair and namespace
 #   ns_reap_stale                    destroy cs-*-PID namespaces whose PID is gone
 #
