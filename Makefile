@@ -175,7 +175,7 @@ fuzz: fuzz-build
 # The scanner's combined transition table, from the readable tables in include/cs_scan_def.h.
 gen: | $(O)
 	$(call msg,GEN,include/cs_scan_table.h)
-	$(Q)$(CC) -O1 -Iinclude scripts/gen-scan-table.c -o $(O)/gen-scan-table
+	$(Q)$(CC) -O1 -Iinclude scripts/gen/scan-table.c -o $(O)/gen-scan-table
 	$(Q)$(O)/gen-scan-table > include/cs_scan_table.h.tmp && mv include/cs_scan_table.h.tmp include/cs_scan_table.h
 
 # unit tests (no root, no BPF toolchain needed); with SANITIZE=1 under ASan/UBSan (.output-san)
@@ -218,20 +218,20 @@ soak: setup
 
 bench: setup
 	$(Q)$(MAKE) --no-print-directory $(BIN) $(O)/hooktax
-	$(Q)scripts/bench $(BIN)
+	$(Q)scripts/bench/bench $(BIN)
 
 # the bench's "tax" modes: each capture's hooks with empty programs (bpf/hooktax.bpf.c)
-$(O)/hooktax: scripts/hooktax.c $(O)/hooktax.skel.h
+$(O)/hooktax: scripts/bench/hooktax.c $(O)/hooktax.skel.h
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) $< $(LIBBPF_LIBS) -o $@
 
 # microbenchmark of the collector's scan (--scan-in collector) against the plain scanner
-$(O)/scanbench: scripts/scanbench.c $(O)/libconsentry.a
+$(O)/scanbench: scripts/bench/scanbench.c $(O)/libconsentry.a
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) $< $(O)/libconsentry.a $(LIBBPF_LIBS) -lm -o $@
 
 # the findings journal at scale: write rate and query times (make bench, phase journal)
-$(O)/journalbench: scripts/journalbench.c $(O)/libconsentry.a
+$(O)/journalbench: scripts/bench/journalbench.c $(O)/libconsentry.a
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) $< $(O)/libconsentry.a $(LIBBPF_LIBS) -o $@
 
@@ -278,11 +278,11 @@ deb: $(BIN)
 
 eval: setup
 	$(Q)$(MAKE) --no-print-directory $(BIN)
-	$(Q)scripts/eval $(BIN)
+	$(Q)scripts/eval/eval $(BIN)
 
 CHECK_SRCS = $(wildcard user/*.[ch] user/*/*.[ch] include/*.h bpf/*.bpf.c bpf/lib/*.h tests/unit/*.[ch] tests/bpf/*.[ch] \
 	tests/fuzz/*.[ch]) \
-	scripts/hooktax.c scripts/journalbench.c
+	scripts/bench/hooktax.c scripts/bench/journalbench.c
 
 format:
 	$(Q)clang-format -i $(CHECK_SRCS)
@@ -311,6 +311,12 @@ check: all check-variants
 		--inline-suppr --std=c11 -D__x86_64__ -Iinclude $(USER_INC) -I$(O) \
 		--suppress=missingIncludeSystem --suppress=unmatchedSuppression \
 		user tests/unit tests/bpf tests/fuzz
+	$(call msg,SHCHECK,tests scripts .ci)
+	$(Q)shellcheck -x tests/run tests/fuzz/run .ci/run $(wildcard tests/e2e/*.sh tests/e2e/lib/*.sh) \
+		scripts/setup scripts/demo scripts/soak scripts/netns.sh scripts/bench/bench
+	$(call msg,PYFLAKES,tests/e2e/clients scripts tests/fuzz/mkcorpus)
+	$(Q)pyflakes3 $(wildcard tests/e2e/clients/*.py scripts/*.py scripts/*/*.py scripts/*/*/*.py) \
+		scripts/eval/eval tests/fuzz/mkcorpus
 
 clean:
 	$(call msg,CLEAN,$(O))

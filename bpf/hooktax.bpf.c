@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The hook tax, for scripts/bench (loaded by scripts/hooktax.c, not by `consentry run`): the
+ * The hook tax, for scripts/bench (loaded by scripts/bench/hooktax.c, not by `consentry run`): the
  * hooks each capture of the monitor attaches, with programs that do nothing. What a workload
  * loses with these attached is what the capture costs before it does any work.
  *

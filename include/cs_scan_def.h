@@ -2,7 +2,7 @@
 /*
  * The two token machines of the scanner (cs_scan.h) as readable tables: byte classes, W and D
  * states, their per-state rows of next state and action bits. The scanner itself runs one
- * combined table, cs_next (cs_scan_table.h), generated from these by scripts/gen-scan-table.c
+ * combined table, cs_next (cs_scan_table.h), generated from these by scripts/gen/scan-table.c
  * (`make gen`); tests/unit/test_scan.c checks that the committed table is their composition.
  */
 #ifndef CS_SCAN_DEF_H

@@ -11,10 +11,11 @@
 #                                      (V4 like 10.77.5, V6 like fd77:5)
 #   ns_create_auto NAME [HOST...]    ns_pick_prefix + ns_create under a lock; sets NS_V4, NS_V6
 #   ns_start_server NS LOG [--bind ADDR]... PROTO:PORT...
-#                                    start a sink server (NS "" = host namespace), set
-#                                    NS_SERVER_PID; tcp ports answer HTTP/1.1 requests with 200
-#                                    and swallow anything else; every connection or datagram is
-#                                    logged to LOG as "tcp|udp PORT from ADDR bytes N requests R"
+#                                    start the sink server netns_server.py (NS "" = host
+#                                    namespace), set NS_SERVER_PID; tcp ports answer HTTP/1.1
+#                                    requests with 200 and swallow anything else; every
+#                                    connection or datagram is logged to LOG as
+#                                    "tcp|udp PORT from ADDR bytes N requests R"
 #   ns_destroy NAME                  kill what runs inside, remove the veth pair and namespace
 #   ns_reap_stale                    destroy cs-*-PID namespaces whose PID is gone
 #
@@ -22,6 +23,8 @@
 # Functions return non-zero with a message on stderr; they do not exit.
 
 NS_PYTHON=${NS_PYTHON:-/usr/bin/python3}
+# the sink server of ns_start_server, next to this file
+NS_SERVER="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/netns_server.py"
 NS_LOCK=${NS_LOCK:-/run/lock/consentry-netns.lock}
 
 ns_err() {
@@ -191,102 +194,6 @@ ns_reap_stale() {
 	done < <(ip netns list 2>/dev/null)
 }
 
-# One-file sink server. argv: LOG [--bind ADDR]... PROTO:PORT...
-# shellcheck disable=SC2016
-NS_SERVER_PY='
-import socket, sys, threading, time
-log_path = sys.argv[1]
-binds, specs, args = [], [], sys.argv[2:]
-while args:
-    a = args.pop(0)
-    if a == "--bind":
-        binds.append(args.pop(0))
-    else:
-        proto, port = a.split(":")
-        specs.append((proto, int(port)))
-binds = binds or ["::"]
-lock = threading.Lock()
-logf = open(log_path, "a", buffering=1)
-def log(msg):
-    with lock:
-        logf.write(msg + "\n")
-        logf.flush()
-METHODS = (b"GET ", b"POST ", b"PUT ", b"HEAD ", b"PATCH ", b"DELETE ", b"OPTIONS ")
-OK = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 3\r\n\r\nok\n"
-def serve_conn(conn, port, peer):
-    total = requests = 0
-    head = bytearray()
-    body_left = -1          # -1: reading headers, >= 0: body bytes still expected
-    sink = False
-    try:
-        while True:
-            data = conn.recv(262144)
-            if not data:
-                break
-            total += len(data)
-            view = memoryview(data)
-            while len(view) and not sink:
-                if body_left < 0:
-                    head += view
-                    view = view[len(view):]
-                    if len(head) >= 8 and not head.startswith(METHODS):
-                        sink = True
-                        break
-                    end = head.find(b"\r\n\r\n")
-                    if end < 0:
-                        if len(head) > 65536:
-                            sink = True
-                        break
-                    hdr = bytes(head[:end]).decode("latin-1").lower().split("\r\n")
-                    rest = head[end + 4:]
-                    head = bytearray()
-                    body_left = 0
-                    for line in hdr[1:]:
-                        k, _, v = line.partition(":")
-                        if k.strip() == "content-length":
-                            body_left = int(v.strip() or 0)
-                        if k.strip() == "expect" and "100-continue" in v:
-                            conn.sendall(b"HTTP/1.1 100 Continue\r\n\r\n")
-                    view = memoryview(bytes(rest))
-                take = min(body_left, len(view))
-                body_left -= take
-                view = view[take:]
-                if body_left == 0:
-                    conn.sendall(OK)
-                    requests += 1
-                    body_left = -1
-    except OSError:
-        pass
-    finally:
-        conn.close()
-        log("tcp %d from %s bytes %d requests %d" % (port, peer, total, requests))
-def tcp_loop(s, port):
-    while True:
-        c, addr = s.accept()
-        threading.Thread(target=serve_conn, args=(c, port, addr[0].removeprefix("::ffff:")),
-                         daemon=True).start()
-def udp_loop(s, port):
-    while True:
-        data, addr = s.recvfrom(65536)
-        log("udp %d from %s bytes %d requests 0" % (port, addr[0].removeprefix("::ffff:"), len(data)))
-for b in binds:
-    fam = socket.AF_INET6 if ":" in b else socket.AF_INET
-    for proto, port in specs:
-        s = socket.socket(fam, socket.SOCK_STREAM if proto == "tcp" else socket.SOCK_DGRAM)
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        if fam == socket.AF_INET6:
-            s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0 if b == "::" else 1)
-        s.bind((b, port))
-        if proto == "tcp":
-            s.listen(128)
-            t = threading.Thread(target=tcp_loop, args=(s, port), daemon=True)
-        else:
-            t = threading.Thread(target=udp_loop, args=(s, port), daemon=True)
-        t.start()
-log("ready")
-while True:
-    time.sleep(3600)
-'
 
 ns_start_server() {
 	local ns=$1 log=$2 i
@@ -294,9 +201,9 @@ ns_start_server() {
 	: >>"$log"
 	# shellcheck disable=SC2094 # the server appends to LOG, we only poll it
 	if [[ -n "$ns" ]]; then
-		ip netns exec "$ns" "$NS_PYTHON" -I -u -c "$NS_SERVER_PY" "$log" "$@" </dev/null 2>>"$log" &
+		ip netns exec "$ns" "$NS_PYTHON" -I -u "$NS_SERVER" "$log" "$@" </dev/null 2>>"$log" &
 	else
-		"$NS_PYTHON" -I -u -c "$NS_SERVER_PY" "$log" "$@" </dev/null 2>>"$log" &
+		"$NS_PYTHON" -I -u "$NS_SERVER" "$log" "$@" </dev/null 2>>"$log" &
 	fi
 	NS_SERVER_PID=$!
 	for ((i = 0; i < 200; i++)); do

@@ -19,19 +19,19 @@ static void usage(FILE *f)
 		   "  findings query the findings journal (run --journal)\n"
 		   "  report   breach-notification report from the journal: CSV and HTML\n"
 		   "  bench    overhead and capacity benchmark, monitor off vs on (root; runs\n"
-		   "           scripts/bench of the source tree, or $CONSENTRY_BENCH)\n\n"
+		   "           scripts/bench/bench of the source tree, or $CONSENTRY_BENCH)\n\n"
 		   "`consentry <command> --help` shows the options of a command.\n");
 }
 
 /*
  * The benchmark is a script (iperf3, wrk, Go helpers, gnuplot), not code in this binary: run the
  * one named by CONSENTRY_BENCH, else the one of the source tree this binary was built in
- * (<tree>/.output/consentry -> <tree>/scripts/bench). The script benchmarks this binary
+ * (<tree>/.output/consentry -> <tree>/scripts/bench/bench). The script benchmarks this binary
  * (CONSENTRY) unless told otherwise.
  */
 static int cmd_bench(char **argv)
 {
-	static const char *const rel[] = {"/scripts/bench", "/../scripts/bench"};
+	static const char *const rel[] = {"/scripts/bench/bench", "/../scripts/bench/bench"};
 	const char *env = getenv("CONSENTRY_BENCH");
 	char exe[PATH_MAX], path[PATH_MAX + 32] = "";
 	ssize_t n;
@@ -61,7 +61,7 @@ static int cmd_bench(char **argv)
 		fprintf(stderr,
 			"consentry: bench: no benchmark script at %s: %s\n"
 			"consentry: bench: it lives in the source tree (scripts/bench); "
-			"set CONSENTRY_BENCH=path/to/scripts/bench\n",
+			"set CONSENTRY_BENCH=path/to/scripts/bench/bench\n",
 			path, strerror(errno));
 		return 1;
 	}

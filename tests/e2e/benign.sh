@@ -3,51 +3,11 @@
 # shellcheck disable=SC2016,SC2119 # jq filters are single-quoted on purpose; helpers take optional args
 # Benign traffic (random numbers, other emails, near misses, weak fields alone, lorem,
 # several MB via curl) yields zero findings, even with --all; the monitor did see it.
-# shellcheck source-path=SCRIPTDIR source=lib.sh
-source "$(dirname "$0")/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/common.sh
+source "$(dirname "$0")/lib/common.sh"
 e2e_setup
 # Deterministic payloads; no registered value (tests/data/registrations.csv) appears in them.
-"$PY" -I - "$WORK" "$DATA/registrations.csv" <<'PYEOF'
-import csv, random, sys
-work, regs = sys.argv[1], sys.argv[2]
-registered = set()
-for r in csv.reader(l for l in open(regs, encoding="utf-8") if not l.startswith("#")):
-    registered.update(v.lower() for v in r[1:] if v)
-rng = random.Random(20261128)
-lorem = ("lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor "
-         "incididunt ut labore et dolore magna aliqua").split()
-def phone():
-    while True:
-        p = "1" + rng.choice("3456789") + "".join(rng.choice("0123456789") for _ in range(9))
-        if p not in registered:
-            return p
-words = []
-size = 0
-while size < 4 * 1024 * 1024:
-    k = rng.random()
-    if k < 0.05:
-        w = phone()
-    elif k < 0.08:
-        w = "user%d@example.%s" % (rng.randrange(10**6), rng.choice(["com", "org", "net"]))
-    elif k < 0.10:
-        w = str(rng.randrange(10**17, 10**18))
-    else:
-        w = rng.choice(lorem)
-    words.append(w)
-    size += len(w) + 1
-open(work + "/big.txt", "w").write(" ".join(words) + "\n")
-near = {
-    "phones": ["13712340002", "1371234000", "15898760003", "+86 139-5555-0006", phone()],
-    "emails": ["wei.zhang@example.com", "zhang.wei@example.co", "li.na@example.net",
-               "chen.jie@example.org", "wang_fang@example.net"],
-    "ids": ["310115198511122625", "11010519900307451Y", "510107197806308841"],
-    "note": " ".join(rng.choice(lorem) for _ in range(200)),
-}
-import json
-open(work + "/near.json", "w").write(json.dumps(near))
-for v in registered:
-    assert v not in open(work + "/big.txt").read().lower()
-PYEOF
+"$PY" -I "$E2E_DIR/clients/benign_data.py" "$WORK" "$DATA/registrations.csv"
 monitor_start --all
 curl -sS -m 60 -o /dev/null -H 'Expect:' -H 'Content-Type: text/plain' \
 	--data-binary @"$WORK/big.txt" "http://$IP_BROKER:$PORT_HTTP/upload" || fail "curl upload failed"

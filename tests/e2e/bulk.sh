@@ -10,71 +10,24 @@
 # issue 13 as a user met them: curl POSTs a CSV of 2,000 subjects (80 KB, several writes),
 # a gzip'd CSV of 100 (Content-Encoding: gzip) and, over TLS, a gzip'd JSON array of 400:
 # every subject found.
-# shellcheck source-path=SCRIPTDIR source=lib.sh
-source "$(dirname "$0")/lib.sh"
-# shellcheck source-path=SCRIPTDIR source=tls.sh
-source "$(dirname "$0")/tls.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/common.sh
+source "$(dirname "$0")/lib/common.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/tls.sh
+source "$(dirname "$0")/lib/tls.sh"
 
 SIZES=(1 10 100 1000 10000)
 e2e_setup
 # Invented subjects g<N>_<i> (i < N) for every size, plus x_<i> for the big exports: phones
 # 13<9 digits>, e-mails in lower case.
 REGS="$WORK/bulk-registrations.csv"
-"$PY" -I - "$REGS" "$WORK" "${SIZES[@]}" <<'EOF'
-import sys
-regs, work, sizes = sys.argv[1], sys.argv[2], [int(x) for x in sys.argv[3:]]
-k = 0
-def person(sid):
-    global k
-    k += 1
-    return sid, "13%09d" % (400000000 + k), "p%06d.bulk@example.net" % k
-groups = {n: [person("g%d_%d" % (n, i)) for i in range(n)] for n in sizes}
-big = [person("x_%d" % i) for i in range(10000)]
-curl2000 = [person("c_%d" % i) for i in range(2000)]
-gz100 = [person("z_%d" % i) for i in range(100)]
-tls400 = [person("t_%d" % i) for i in range(400)]
-again = [person("r_0")]
-with open(regs, "w") as f:
-    f.write("subject_id,phone,email\n")
-    for rows in list(groups.values()) + [big, curl2000, gz100, tls400, again]:
-        for r in rows:
-            f.write(",".join(r) + "\n")
-import gzip, json
-def csv_of(rows):
-    return "id,mobile,email\n" + "".join("%s,%s,%s\n" % r for r in rows)
-open(work + "/curl-2000.csv", "w").write(csv_of(curl2000))
-open(work + "/gz-100.csv.gz", "wb").write(gzip.compress(csv_of(gz100).encode()))
-open(work + "/again.csv", "w").write(csv_of(again) + "z" * 100000 + "\n")
-open(work + "/tls-400.json.gz", "wb").write(gzip.compress(json.dumps(
-    [{"user": r[0], "mobile": r[1], "email": r[2]} for r in tls400]).encode()))
-for n, rows in groups.items():
-    with open("%s/send-%d.csv" % (work, n), "w") as f:
-        f.write("id,mobile,email\n")
-        for r in rows:
-            f.write("%s,%s,%s\n" % r)
-# 1 MB and 16 MB: the 10,000 x subjects spread among filler rows of nobody enrolled
-for name, size in (("1m", 1000000), ("16m", 16000000)):
-    filler = (size - 10000 * 48) // 10000
-    with open("%s/export-%s.csv" % (work, name), "w") as f:
-        f.write("id,mobile,email,note\n")
-        for i, r in enumerate(big):
-            f.write("%s,%s,%s,%s\n" % (r + ("z" * max(filler, 1),)))
-EOF
+"$PY" -I "$E2E_DIR/clients/bulk_data.py" "$REGS" "$WORK" "${SIZES[@]}"
 cs_enroll "$REGS"
 tls_setup
 monitor_start
 
 # one_send FILE: the whole file in one send() to the raw sink of the unknown recipient
 one_send() {
-	py '
-import socket, sys
-data = open(sys.argv[3], "rb").read()
-s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=60)
-s.sendall(data)
-s.shutdown(socket.SHUT_WR)
-s.recv(100)
-s.close()
-' "$IP_UNKNOWN" "$PORT_RAW" "$1"
+	py_client send_file.py "$IP_UNKNOWN" "$PORT_RAW" "$1"
 }
 
 for n in "${SIZES[@]}"; do

@@ -9,10 +9,10 @@
 # The monitor's effective set is read back from /proc and must be exactly the list, and the
 # monitor must not be dumpable (PR_SET_DUMPABLE 0: no core dump, no ptrace without
 # CAP_SYS_PTRACE).
-# shellcheck source-path=SCRIPTDIR source=lib.sh
-source "$(dirname "$0")/lib.sh"
-# shellcheck source-path=SCRIPTDIR source=tls.sh
-source "$(dirname "$0")/tls.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/common.sh
+source "$(dirname "$0")/lib/common.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/tls.sh
+source "$(dirname "$0")/lib/tls.sh"
 command -v capsh >/dev/null || fail "capsh not installed (libcap2-bin)"
 e2e_setup
 tls_setup

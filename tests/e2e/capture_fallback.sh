@@ -6,8 +6,8 @@
 # tracepoints, which still report a plain send (channel syscall); --capture sockets refuses to
 # start instead. --capture tracepoints is chosen on request; with the hierarchy, auto takes the
 # socket hooks (channel sk_msg).
-# shellcheck source-path=SCRIPTDIR source=lib.sh
-source "$(dirname "$0")/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/common.sh
+source "$(dirname "$0")/lib/common.sh"
 e2e_setup
 
 # A wrapper that starts the monitor with every cgroup2 mount hidden from it.

@@ -3,67 +3,30 @@
 # shellcheck disable=SC2016,SC2119 # jq filters are single-quoted on purpose; helpers take optional args
 # --cgroup of a deeply nested cgroup v2 (level 15, then level 16 below the root): a sender inside
 # is reported, or the monitor refuses the option at start (exit 2, naming it). Never silence.
-# shellcheck source-path=SCRIPTDIR source=lib.sh
-source "$(dirname "$0")/lib.sh"
-
-need_cgroup2
-CG_TOP=/cs-deep-$$
-CG_MADE=0
-
-# Remove the chain deepest first, moving any process left to the root.
-cg_remove() {
-	local d
-	[[ -d "$CG_ROOT$CG_TOP" ]] || return 0
-	while read -r d; do
-		cg_rmdir "$d"
-	done < <(find "$CG_ROOT$CG_TOP" -depth -type d)
-	return 0
-}
-
-cg_exit() {
-	local rc=$? p
-	set +e
-	for p in "${EXTRA_PIDS[@]}"; do
-		kill_pid "$p"
-	done
-	((CG_MADE)) && cg_remove
-	cg_status() { return "$1"; }
-	cg_status "$rc"
-	cleanup
-}
-trap cg_exit EXIT
+# shellcheck source-path=SCRIPTDIR source=lib/common.sh
+source "$(dirname "$0")/lib/common.sh"
 
 e2e_setup
+CG_TOP=/cs-deep-$$
 # /cs-deep-$$ is level 1; LEVEL[n] is the path of the level-n cgroup.
 declare -A LEVEL
 p=$CG_TOP
 LEVEL[1]=$p
-mkdir "$CG_ROOT$p" || fail "cannot create $CG_ROOT$p"
-CG_MADE=1
+cg_mkdir "$p"
 for ((l = 2; l <= 16; l++)); do
 	p=$p/l$l
 	LEVEL[$l]=$p
-	mkdir "$CG_ROOT$p" || fail "cannot create $CG_ROOT$p"
+	cg_mkdir "$p"
 done
-
-UDP_CODE='
-import socket, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.sendto(sys.argv[3].encode(), (sys.argv[1], int(sys.argv[2])))
-s.close()
-'
 
 # scoped_send LEVEL: monitor scoped to the level-LEVEL cgroup, one sender inside it sends
 # u005's phone (UDP); the finding must name that sender (or the option is refused).
 scoped_send() {
 	local l=$1 cg=${LEVEL[$1]} pid rc n
 	monitor_start --cgroup "$cg"
-	(
-		echo "$BASHPID" >"$CG_ROOT$cg/cgroup.procs" || exit 99
-		exec "$PY" -I -c "$UDP_CODE" "$IP_BROKER" "$PORT_UDP" "tel=13955550005&level=$l"
-	) &
-	pid=$!
-	track_pid "$pid"
+	cg_run "$CG_ROOT$cg" "$PY" -I "$E2E_DIR/clients/send.py" udp "$IP_BROKER" "$PORT_UDP" \
+		"tel=13955550005&level=$l"
+	pid=$CG_PID
 	wait "$pid" && rc=0 || rc=$?
 	((rc == 0)) || fail "level $l sender failed (status $rc)"
 	wait_findings 1
@@ -89,6 +52,4 @@ else
 	scoped_send 16
 fi
 expect_no_raw_values
-cg_remove
-[[ ! -d "$CG_ROOT$CG_TOP" ]] || fail "could not remove $CG_ROOT$CG_TOP"
-CG_MADE=0
+cg_remove_all

@@ -3,8 +3,8 @@
 # shellcheck disable=SC2016,SC2119 # jq filters are single-quoted on purpose; helpers take optional args
 # consentry check / enroll / run on bad inputs: exit 2 and file:line on stderr; good
 # inputs: exit 0.
-# shellcheck source-path=SCRIPTDIR source=lib.sh
-source "$(dirname "$0")/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/common.sh
+source "$(dirname "$0")/lib/common.sh"
 e2e_setup --no-ns
 cd "$WORK"
 

@@ -4,8 +4,8 @@
 # SIGHUP reloads consent.csv and recipients.csv in place: a withdrawal and a renamed recipient
 # apply to the next send, with the probes still attached. A reload whose consent file has an
 # error is reported with file:line and changes nothing, not even the rows before the error.
-# shellcheck source-path=SCRIPTDIR source=lib.sh
-source "$(dirname "$0")/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/common.sh
+source "$(dirname "$0")/lib/common.sh"
 e2e_setup
 url="http://$IP_AD:$PORT_HTTP/sync"
 body='{"phone":"13712340001","email":"zhang.wei@example.com"}' # u001, consented to adpartner

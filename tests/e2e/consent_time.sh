@@ -3,8 +3,8 @@
 # shellcheck disable=SC2016,SC2119 # jq filters are single-quoted on purpose; helpers take optional args
 # Consent validity in time: withdrawn (past) and expired are unconsented; a withdrawal
 # scheduled in the future still covers; seen with --all.
-# shellcheck source-path=SCRIPTDIR source=lib.sh
-source "$(dirname "$0")/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/common.sh
+source "$(dirname "$0")/lib/common.sh"
 e2e_setup
 monitor_start --all
 url="http://$IP_AD:$PORT_HTTP/sync"

@@ -4,20 +4,10 @@
 # Host selectors through DNS: a DNS server in the peer namespace answers api.tracker.example
 # with the .60 address; a raw TCP send (no Host header, no TLS) to that address after the
 # lookup resolves to tracker-api. The same send to an address no answer named stays unknown.
-# shellcheck source-path=SCRIPTDIR source=lib.sh
-source "$(dirname "$0")/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/common.sh
+source "$(dirname "$0")/lib/common.sh"
 e2e_setup
-ip netns exec "$NS" "$PY" -I -c '
-import socket, sys
-ip = socket.inet_aton(sys.argv[2])
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind((sys.argv[1], 53))
-while True:
-    q, a = s.recvfrom(512)
-    end = 12 + q[12:].index(b"\0") + 5
-    s.sendto(q[:2] + b"\x81\x80\x00\x01\x00\x01\x00\x00\x00\x00" + q[12:end]
-             + b"\xc0\x0c\x00\x01\x00\x01\x00\x00\x00\x3c\x00\x04" + ip, a)
-' "$IP_PEER" "$IP_HOSTSEL" &
+ip netns exec "$NS" "$PY" -I "$E2E_DIR/clients/dns_server.py" "$IP_PEER" "$IP_HOSTSEL" &
 track_pid $!
 monitor_start
 # resolve through the namespace's DNS server, then send to the answer

@@ -3,8 +3,8 @@
 # shellcheck disable=SC2016,SC2119 # jq filters are single-quoted on purpose; helpers take optional args
 # enroll: key created 0600 and reused, fingerprints hold no raw value, malformed rows
 # reported by line and counted, unknown columns need --field.
-# shellcheck source-path=SCRIPTDIR source=lib.sh
-source "$(dirname "$0")/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/common.sh
+source "$(dirname "$0")/lib/common.sh"
 e2e_setup --no-ns
 cd "$WORK"
 rm -f key fingerprints

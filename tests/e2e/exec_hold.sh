@@ -13,8 +13,8 @@
 # 4. bound 10 s, on a terminal (script(1)): a job that an interactive shell with job control
 #    starts in the foreground is not held (the shell would report it stopped), a command that
 #    a non-interactive shell runs there is; nor is a process traced by strace -f.
-# shellcheck source-path=SCRIPTDIR source=lib.sh
-source "$(dirname "$0")/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/common.sh
+source "$(dirname "$0")/lib/common.sh"
 e2e_setup --no-ns
 command -v bpftool >/dev/null || fail "bpftool not installed"
 mkdir -p "$WORK/bin"

@@ -9,35 +9,14 @@
 # sum), reports one finding per send that took the value, and keeps no socket behind: its
 # sockhash is empty once the sockets are gone (socket hooks), and a later send is reported as
 # usual.
-# shellcheck source-path=SCRIPTDIR source=lib.sh
-source "$(dirname "$0")/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/common.sh
+source "$(dirname "$0")/lib/common.sh"
 e2e_setup
 cg_temp "cs-fault-$$"
 # listen PORT: a peer that accepts nothing until $WORK/drain-PORT exists, then reads its one
 # connection to the end and prints "got BYTES" to $WORK/listener-PORT.out
 listen() {
-	ip netns exec "$NS" "$PY" -I -c '
-import os, socket, sys, time
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind((sys.argv[1], int(sys.argv[2])))
-s.listen(4)
-print("ready", flush=True)
-while not os.path.exists(sys.argv[3]):
-    time.sleep(0.05)
-c, _ = s.accept()
-c.settimeout(10)
-n = 0
-try:
-    while True:
-        b = c.recv(1 << 16)
-        if not b:
-            break
-        n += len(b)
-except OSError as e:
-    print("error", e.errno, flush=True)
-print("got", n, flush=True)
-' "$IP_BROKER" "$1" "$WORK/drain-$1" >"$WORK/listener-$1.out" &
+	ip netns exec "$NS" "$PY" -I "$E2E_DIR/clients/drain_listener.py" "$IP_BROKER" "$1" "$WORK/drain-$1" >"$WORK/listener-$1.out" &
 	track_pid $!
 	for ((i = 0; i < 50; i++)); do
 		grep -q ready "$WORK/listener-$1.out" && return 0

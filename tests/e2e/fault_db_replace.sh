@@ -7,8 +7,8 @@
 # are still found, the new file's subject is not. Replaced by a new enrollment with a new key,
 # by a corrupt file, and by a new key; with the DB compact in memory and mapped from its file
 # (renamed over: the mapped pages stay the old file's).
-# shellcheck source-path=SCRIPTDIR source=lib.sh
-source "$(dirname "$0")/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/common.sh
+source "$(dirname "$0")/lib/common.sh"
 e2e_setup
 load="$E2E_DIR/clients/fault_load.py"
 send() { # VALUE COUNT

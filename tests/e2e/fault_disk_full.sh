@@ -6,8 +6,8 @@
 # JSON object), and counts each finding it could not write ("findings lost"), so the lines in
 # the file plus the lost ones are the messages sent. Once space is freed the next findings are
 # written again, all of them.
-# shellcheck source-path=SCRIPTDIR source=lib.sh
-source "$(dirname "$0")/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/common.sh
+source "$(dirname "$0")/lib/common.sh"
 e2e_setup
 mnt="$WORK/full"
 mkdir "$mnt"

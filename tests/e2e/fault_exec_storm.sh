@@ -8,8 +8,8 @@
 # memory over the second half of the storm, the monitor's BPF hash maps), and the findings
 # stay exact: one per message of the steady sender, one per short-lived sender with its own
 # pid and executable.
-# shellcheck source-path=SCRIPTDIR source=lib.sh
-source "$(dirname "$0")/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/common.sh
+source "$(dirname "$0")/lib/common.sh"
 e2e_setup
 mkdir "$WORK/bin"
 rss_anon() { awk '$1 == "RssAnon:" { print $2 }' "/proc/$MON_PID/status"; }

@@ -7,8 +7,8 @@
 # monitors run in a mount namespace without tracefs (a holder process keeps it), where they
 # must mount it themselves, and a mount made by a monitor killed with SIGKILL must not stay
 # there. A monitor started after the last kill loads cleanly and reports exactly.
-# shellcheck source-path=SCRIPTDIR source=lib.sh
-source "$(dirname "$0")/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/common.sh
+source "$(dirname "$0")/lib/common.sh"
 e2e_setup
 command -v bpftool >/dev/null || fail "bpftool not installed"
 command -v nsenter >/dev/null || fail "nsenter not installed (util-linux)"

@@ -6,8 +6,8 @@
 # counted ("ringbuf drops"), so sent = findings + drops exactly, and the findings file and the
 # summary agree. A second flood with the ring emptied in between is then reported whole when
 # paced: a full ring loses nothing after it drains.
-# shellcheck source-path=SCRIPTDIR source=lib.sh
-source "$(dirname "$0")/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/common.sh
+source "$(dirname "$0")/lib/common.sh"
 e2e_setup
 CONSENTRY_RINGBUF_BYTES=16384 monitor_start
 load="$E2E_DIR/clients/fault_load.py"

@@ -6,8 +6,8 @@
 # opens the path again and goes on there; SIGHUP does the same at once (logrotate's
 # postrotate). No finding is lost: the rotated file keeps those before, the new one has those
 # after, each exactly once.
-# shellcheck source-path=SCRIPTDIR source=lib.sh
-source "$(dirname "$0")/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/common.sh
+source "$(dirname "$0")/lib/common.sh"
 e2e_setup
 load="$E2E_DIR/clients/fault_load.py"
 send() { # VALUE: 5 messages

@@ -7,8 +7,8 @@
 # findings plus the drops; the events queued before the ring filled are reported after
 # SIGCONT, and so is every message sent after it. A 4 MiB ring (~4,300 events) keeps the load
 # small: 1,500 messages/s fill it in 3 s, as ~70,000 would fill the default 64 MiB in 10 s.
-# shellcheck source-path=SCRIPTDIR source=lib.sh
-source "$(dirname "$0")/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/common.sh
+source "$(dirname "$0")/lib/common.sh"
 e2e_setup
 ring=$((4 << 20))
 CONSENTRY_RINGBUF_BYTES=$ring monitor_start

@@ -5,8 +5,8 @@
 # spliced into a socket, and io_uring SEND and WRITE operations (tests/e2e/clients/uring_send.c).
 # With the socket hooks each gives its findings like write() (channel sk_msg, the sending
 # process); with the syscall tracepoints sendfile and splice are counted as uninspected bytes.
-# shellcheck source-path=SCRIPTDIR source=lib.sh
-source "$(dirname "$0")/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/common.sh
+source "$(dirname "$0")/lib/common.sh"
 e2e_setup
 
 URING_BIN="$WORK/uring_send"
@@ -20,21 +20,7 @@ export_size=$(stat -c %s "$EXPORT")
 
 # file_sends: sendfile() of the export, then splice() of u002's email from a pipe.
 file_sends() {
-	py '
-import os, socket, sys
-ip, port, path = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-s = socket.create_connection((ip, port), timeout=10)
-with open(path, "rb") as f:
-    n = os.path.getsize(path)
-    assert os.sendfile(s.fileno(), f.fileno(), 0, n) == n
-s.shutdown(socket.SHUT_WR); s.recv(100); s.close()
-s = socket.create_connection((ip, port), timeout=10)
-r, w = os.pipe()
-data = b"contact=li.na@example.org\n"
-os.write(w, data)
-assert os.splice(r, s.fileno(), len(data)) == len(data)
-s.shutdown(socket.SHUT_WR); s.recv(100); s.close()
-' "$IP_BROKER" "$PORT_RAW" "$EXPORT"
+	py_client file_sends.py "$IP_BROKER" "$PORT_RAW" "$EXPORT"
 }
 
 # Socket hooks: every path gives findings.

@@ -5,12 +5,12 @@
 # frames are in the plaintext the OpenSSL uprobes see. A phone in the path and an email in a
 # custom header of one request (two subjects, one message), a phone in DATA cut across two
 # frames, and a header repeated on three requests of one connection (indexed after the first).
-# shellcheck source-path=SCRIPTDIR source=lib.sh
-source "$(dirname "$0")/lib.sh"
-# shellcheck source-path=SCRIPTDIR source=tls.sh
-source "$(dirname "$0")/tls.sh"
-# shellcheck source-path=SCRIPTDIR source=h2.sh
-source "$(dirname "$0")/h2.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/common.sh
+source "$(dirname "$0")/lib/common.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/tls.sh
+source "$(dirname "$0")/lib/tls.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/h2.sh
+source "$(dirname "$0")/lib/h2.sh"
 e2e_setup
 tls_setup
 h2_setup --tls

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
-# shellcheck disable=SC2016 # jq filters are single-quoted on purpose
+# shellcheck disable=SC2016,SC2119 # jq filters are single-quoted on purpose; helpers take optional args
 # HTTP/2 over cleartext (curl --http2-prior-knowledge, nghttpd in the peer namespace): registered
 # values in the request path and in custom headers (Huffman-coded by curl's HPACK encoder), in
 # DATA cut across two frames (and two sends), in a gzip'd body, in a header repeated on three
@@ -9,10 +9,10 @@
 # request whose :authority resolves the recipient by host selector. None of these findings (or
 # that recipient) exists without the HPACK decoding and frame reassembly: run 2 with
 # --decode off shows it for the header.
-# shellcheck source-path=SCRIPTDIR source=lib.sh
-source "$(dirname "$0")/lib.sh"
-# shellcheck source-path=SCRIPTDIR source=h2.sh
-source "$(dirname "$0")/h2.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/common.sh
+source "$(dirname "$0")/lib/common.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/h2.sh
+source "$(dirname "$0")/lib/h2.sh"
 e2e_setup
 h2_setup
 H2C_BIN="$WORK/cs-h2c"

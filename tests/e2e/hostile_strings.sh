@@ -7,46 +7,14 @@
 # (prctl) and an executable path. The summary's flow lines escape the process name too. Every jsonl and ocsf line must parse with python's json
 # module (strict UTF-8) and with jq, bad bytes as U+FFFD (the request path is percent-encoded
 # by its redaction); every text line stays one line of valid UTF-8 without controls.
-# shellcheck source-path=SCRIPTDIR source=lib.sh
-source "$(dirname "$0")/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/common.sh
+source "$(dirname "$0")/lib/common.sh"
 e2e_setup
 
 # raw_http IP PORT: a POST whose path and Host hold raw bytes, u002's email in the body.
-RAW_HTTP='
-import socket, sys
-body = b"{\"email\":\"li.na@example.org\"}"
-req = (b"POST /users/\xff\xfe/\x01x?q=\xed\xa0\x80 HTTP/1.1\r\nHost: h.\xc0\xaf.example\r\n"
-       b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n" % len(body)) + body
-s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=10)
-s.sendall(req)
-s.shutdown(socket.SHUT_WR)
-s.recv(100)
-s.close()
-'
 
 # sni_then_data IP PORT: a ClientHello naming a hostile server, then (same connection)
 # plaintext with u003's phone; the process renames itself with bad bytes first.
-SNI_DATA='
-import ctypes, socket, struct, sys, time
-libc = ctypes.CDLL(None, use_errno=True)
-if libc.prctl(15, b"\xff\xfe\x01ev\x7fx", 0, 0, 0) != 0:
-    raise SystemExit("prctl failed")
-name = b"sni.\xff\xfe\x01\"\\.example"
-sni = struct.pack("!HBH", len(name) + 3, 0, len(name)) + name
-ext = struct.pack("!HH", 0, len(sni)) + sni
-body = (b"\x03\x03" + b"\x11" * 32 + b"\x00" + struct.pack("!H", 2) + b"\x13\x01" + b"\x01\x00"
-        + struct.pack("!H", len(ext)) + ext)
-hs = b"\x01" + struct.pack("!I", len(body))[1:] + body
-s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=10)
-s.sendall(b"\x16\x03\x01" + struct.pack("!H", len(hs)) + hs)
-time.sleep(0.3)
-s.sendall(b"{\"phone\":\"18611112233\"}")
-time.sleep(0.3)
-s.sendall(b"\x17\x03\x03\x00\x05hello")  # TLS data nobody decrypts: uninspected, in the summary
-s.shutdown(socket.SHUT_WR)
-s.recv(100)
-s.close()
-'
 
 # The SNI client runs from an executable path with bad bytes and a control.
 EXE_DIR="$WORK/"$'bin\xff\xfe\x01'
@@ -55,16 +23,7 @@ cp -L "$PY" "$EXE_DIR/py3"
 
 # every_line_parses FILE: python (strict UTF-8, json.loads per line) and jq both accept it.
 every_line_parses() {
-	"$PY" -I -c '
-import json, sys
-raw = open(sys.argv[1], "rb").read()
-lines = raw.decode("utf-8").split("\n")
-assert lines[-1] == "", "no final newline"
-for i, line in enumerate(lines[:-1]):
-    o = json.loads(line)
-    assert isinstance(o, dict), i
-print(len(lines) - 1)
-' "$1" >"$WORK/py.out" 2>&1 || fail "python json rejects $1: $(cat "$WORK/py.out")"
+	"$PY" -I "$E2E_DIR/clients/json_lines.py" "$1" >"$WORK/py.out" 2>&1 || fail "python json rejects $1: $(cat "$WORK/py.out")"
 	jq -e -s 'all(type == "object")' "$1" >/dev/null || fail "jq rejects $1"
 	info "ok: $(cat "$WORK/py.out") line(s) of $1 parse with python json and jq"
 }
@@ -76,8 +35,8 @@ send_all() {
 		--data-binary '{"phone":"13712340001"}' "http://$IP_BROKER:$PORT_HTTP/x") ||
 		fail "curl failed"
 	[[ "$code" == 200 ]] || fail "curl: HTTP $code"
-	py "$RAW_HTTP" "$IP_BROKER" "$PORT_HTTP"
-	"$EXE_DIR/py3" -I -c "$SNI_DATA" "$IP_BROKER" "$PORT_RAW" || fail "SNI client failed"
+	py_client hostile_http.py "$IP_BROKER" "$PORT_HTTP"
+	"$EXE_DIR/py3" -I "$E2E_DIR/clients/hostile_sni.py" "$IP_BROKER" "$PORT_RAW" || fail "SNI client failed"
 	wait_findings 3
 }
 
@@ -118,13 +77,7 @@ info "ok: ocsf findings carry the hostile strings as U+FFFD"
 monitor_start --format text
 send_all
 monitor_stop
-"$PY" -I -c '
-import sys
-text = open(sys.argv[1], "rb").read().decode("utf-8")
-for line in text.split("\n")[:-1]:
-    bad = [hex(ord(c)) for c in line if ord(c) < 0x20 or 0x7f <= ord(c) < 0xa0]
-    assert not bad, (bad, line)
-' "$FINDINGS" || fail "text: invalid UTF-8 or a control byte in: $(cat -A "$FINDINGS")"
+"$PY" -I "$E2E_DIR/clients/text_lines.py" "$FINDINGS" || fail "text: invalid UTF-8 or a control byte in: $(cat -A "$FINDINGS")"
 n=$(grep -a -c -F "dest=$IP_BROKER:" "$FINDINGS" || true)
 ((n == 3)) || fail "text: expected 3 lines for $IP_BROKER, got $n: $(cat -A "$FINDINGS")"
 grep -a -q -F 'host=api.\xff\xfe.example' "$FINDINGS" || fail "text: Host not escaped"

@@ -5,8 +5,8 @@
 # value replaced by {field} (path and query, a phone with country code); a request line longer
 # than the kernel's copy (256 bytes) cut inside a phone ends before it, marked "..."; text and
 # OCSF carry it too; no raw value (nor the cut phone's first digits) anywhere.
-# shellcheck source-path=SCRIPTDIR source=lib.sh
-source "$(dirname "$0")/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/common.sh
+source "$(dirname "$0")/lib/common.sh"
 e2e_setup
 url="http://$IP_BROKER:$PORT_HTTP"
 # "POST " + 245 bytes of path put the phone's first digit at byte 250 of the request line

@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # shellcheck disable=SC2016,SC2119 # jq filters are single-quoted on purpose; helpers take optional args
 # curl POSTs JSON over plain HTTP to a third party without consent: one unconsented finding.
-# shellcheck source-path=SCRIPTDIR source=lib.sh
-source "$(dirname "$0")/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/common.sh
+source "$(dirname "$0")/lib/common.sh"
 e2e_setup
 monitor_start
 http_post "http://$IP_BROKER:$PORT_HTTP/v1/events" '{"event":"signup","user":{"mobile":"13955550005"}}'

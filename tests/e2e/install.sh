@@ -4,8 +4,8 @@
 # `systemd-analyze verify` with its ExecStart resolved in that root, `systemd-analyze security`
 # rates it at most 4.5 ("OK"); make deb: the package holds the binary, the unit, the man page
 # and /etc/consentry, with its control fields and conffiles.
-# shellcheck source-path=SCRIPTDIR source=lib.sh
-source "$(dirname "$0")/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/common.sh
+source "$(dirname "$0")/lib/common.sh"
 e2e_setup --no-ns
 command -v systemd-analyze >/dev/null || fail "systemd-analyze not installed"
 command -v dpkg-deb >/dev/null || fail "dpkg-deb not installed"

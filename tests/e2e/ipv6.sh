@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # shellcheck disable=SC2016,SC2119 # jq filters are single-quoted on purpose; helpers take optional args
 # IPv6 destinations (fd77:N::40): curl over TCP and python UDP sendto: two findings.
-# shellcheck source-path=SCRIPTDIR source=lib.sh
-source "$(dirname "$0")/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/common.sh
+source "$(dirname "$0")/lib/common.sh"
 e2e_setup
 monitor_start
 http_post "http://[$IP6_BROKER]:$PORT_HTTP/collect" '{"contact":"zhang.wei@example.com"}'

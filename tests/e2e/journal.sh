@@ -5,8 +5,8 @@
 # file gets only the unconsented one); `consentry findings` filters and counts it; kill -9 keeps
 # what was committed (one commit a second); a locked journal is counted, never stops the
 # monitor; a journal of another schema, or a path that cannot be created, is refused (exit 2).
-# shellcheck source-path=SCRIPTDIR source=lib.sh
-source "$(dirname "$0")/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/common.sh
+source "$(dirname "$0")/lib/common.sh"
 e2e_setup
 command -v sqlite3 >/dev/null || fail "sqlite3 not installed (scripts/setup)"
 # named findings-*: expect_no_raw_values reads it (and its -wal) too
@@ -118,6 +118,7 @@ want=$(printf 'recipient,recipient_kind,subject,fields,findings\ndatabroker,thir
 	fail "report --recipient acme: the exempt finding was reported"
 command -v chromium >/dev/null || fail "chromium not installed (scripts/setup)"
 # a browser profile of its own, removed with the work dir; no network is needed to view the page
+# shellcheck disable=SC2054 # the commas are in --window-size=W,H
 chrome=(chromium --headless --no-sandbox --disable-gpu --user-data-dir="$WORK/chrome"
 	--window-size=1000,700)
 timeout 60 "${chrome[@]}" --dump-dom "file://$WORK/report.html" >"$WORK/report.dom" 2>/dev/null ||

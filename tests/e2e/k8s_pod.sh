@@ -7,35 +7,20 @@
 # pods directory (CONSENTRY_PODS_DIR, test only); a sender outside gets nulls. Two pods take
 # turns (the pod is cached per cgroup, not only the last one); a pod whose log directory appears
 # after its first finding is named once it is looked for again (10 s later).
-# shellcheck source-path=SCRIPTDIR source=lib.sh
-source "$(dirname "$0")/lib.sh"
-
-need_cgroup2
-UID_=7c1d2e3f-4a5b-4c6d-8e9f-0a1b2c3d4e5f
-CID=9f8e7d6c5b4a39281706f5e4d3c2b1a09f8e7d6c5b4a39281706f5e4d3c2b1a0
-CG_TOP=$CG_ROOT/kubepods-$$.slice
-CG_POD=$CG_TOP/kubepods-burstable-pod${UID_//-/_}.slice
-CG=$CG_POD/cri-containerd-$CID.scope
-# a second pod, as the cgroupfs driver lays it out
-UID2=0b1c2d3e-4f50-4617-8293-a4b5c6d7e8f9
-CG_B=$CG_TOP/burstable/pod$UID2/c2
-pod_exit() {
-	local rc=$? p d
-	set +e
-	for p in "${EXTRA_PIDS[@]}"; do
-		kill_pid "$p"
-	done
-	for d in "$CG" "$CG_POD" "$CG_B" "${CG_B%/*}" "${CG_B%/*/*}" "$CG_TOP"; do
-		cg_rmdir "$d"
-	done
-	pod_status() { return "$1"; }
-	pod_status "$rc"
-	cleanup
-}
-trap pod_exit EXIT
+# shellcheck source-path=SCRIPTDIR source=lib/common.sh
+source "$(dirname "$0")/lib/common.sh"
 
 e2e_setup
-mkdir -p "$CG" "$CG_B" || fail "cannot create $CG and $CG_B"
+UID_=7c1d2e3f-4a5b-4c6d-8e9f-0a1b2c3d4e5f
+CID=9f8e7d6c5b4a39281706f5e4d3c2b1a09f8e7d6c5b4a39281706f5e4d3c2b1a0
+CG_TOP=/kubepods-$$.slice
+CG_POD=$CG_TOP/kubepods-burstable-pod${UID_//-/_}.slice
+# a second pod, as the cgroupfs driver lays it out
+UID2=0b1c2d3e-4f50-4617-8293-a4b5c6d7e8f9
+cg_mkdir "$CG_TOP" "$CG_POD" "$CG_POD/cri-containerd-$CID.scope" "$CG_TOP/burstable" \
+	"$CG_TOP/burstable/pod$UID2" "$CG_TOP/burstable/pod$UID2/c2"
+CG=$CG_ROOT$CG_POD/cri-containerd-$CID.scope
+CG_B=$CG_ROOT$CG_TOP/burstable/pod$UID2/c2
 PODS="$WORK/pods"
 mkdir -p "$PODS/payments_api-7f9c8d6b5-q2w3e_$UID_" "$PODS/default_other_11111111-2222-3333-4444-555555555555"
 export CONSENTRY_PODS_DIR=$PODS

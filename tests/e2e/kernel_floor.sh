@@ -7,55 +7,9 @@
 # the same. Then sendmmsg with a message of 100 iovecs: the 36 segments past the 64 scanned are
 # counted as uninspected bytes of that flow (both paths), and writev with 100 iovecs is scanned
 # whole.
-# shellcheck source-path=SCRIPTDIR source=lib.sh
-source "$(dirname "$0")/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/common.sh
+source "$(dirname "$0")/lib/common.sh"
 e2e_setup
-
-# mmsg_iov IP PORT SEG...: one sendmmsg() call of one message whose iovecs are the SEGs, on a
-# socket connected to IP:PORT. Fails unless every byte was sent.
-MMSG_IOV='
-import ctypes, ctypes.util, socket, sys
-
-class iovec(ctypes.Structure):
-    _fields_ = [("iov_base", ctypes.c_void_p), ("iov_len", ctypes.c_size_t)]
-
-class msghdr(ctypes.Structure):
-    _fields_ = [("msg_name", ctypes.c_void_p), ("msg_namelen", ctypes.c_uint32),
-                ("msg_iov", ctypes.POINTER(iovec)), ("msg_iovlen", ctypes.c_size_t),
-                ("msg_control", ctypes.c_void_p), ("msg_controllen", ctypes.c_size_t),
-                ("msg_flags", ctypes.c_int)]
-
-class mmsghdr(ctypes.Structure):
-    _fields_ = [("msg_hdr", msghdr), ("msg_len", ctypes.c_uint)]
-
-libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
-libc.sendmmsg.argtypes = [ctypes.c_int, ctypes.POINTER(mmsghdr), ctypes.c_uint, ctypes.c_int]
-libc.sendmmsg.restype = ctypes.c_int
-
-ip, port, segs = sys.argv[1], int(sys.argv[2]), [a.encode() for a in sys.argv[3:]]
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.connect((ip, port))
-bufs = [ctypes.create_string_buffer(b, len(b)) for b in segs]
-iov = (iovec * len(segs))(*[iovec(ctypes.cast(b, ctypes.c_void_p), len(s_)) for b, s_ in zip(bufs, segs)])
-vec = (mmsghdr * 1)()
-vec[0].msg_hdr.msg_iov = iov
-vec[0].msg_hdr.msg_iovlen = len(segs)
-n = libc.sendmmsg(s.fileno(), vec, 1, 0)
-if n != 1 or vec[0].msg_len != sum(len(b) for b in segs):
-    raise SystemExit("sendmmsg returned %d (errno %d)" % (n, ctypes.get_errno()))
-s.close()
-'
-
-# writev_tcp IP PORT SEG...: one writev() of the SEGs on a new TCP connection.
-WRITEV_TCP='
-import os, socket, sys
-s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=10)
-segs = [a.encode() for a in sys.argv[3:]]
-assert os.writev(s.fileno(), segs) == sum(len(b) for b in segs)
-s.shutdown(socket.SHUT_WR)
-s.recv(100)
-s.close()
-'
 
 # 100 segments of 16 bytes: u001's phone in the first, u002's email in the 81st (not scanned,
 # its bytes are counted), filler elsewhere.
@@ -77,13 +31,13 @@ check_round() {
 	local line
 	tcp_send "$IP_BROKER" "$PORT_RAW" '{"phone":"13712340001"}'
 	udp_send "$IP_AD" "$PORT_UDP" 'mail=li.na@example.org'
-	py "$MMSG_IOV" "$IP_UNKNOWN" "$PORT_UDP" "${SEGS[@]}"
+	py_client sendmmsg.py --iov "$IP_UNKNOWN" "$PORT_UDP" "${SEGS[@]}"
 	# writev of 100 segments: the email in the 90th is scanned (writev takes every segment)
 	WSEGS=("${SEGS[@]}")
 	WSEGS[0]=$(printf 'filler-%08d;' 0)
 	WSEGS[80]=$(printf 'filler-%08d;' 80)
 	WSEGS[90]=" wang.fang@example.net "
-	py "$WRITEV_TCP" "$IP_BROKER" "$PORT_RAW2" "${WSEGS[@]}"
+	py_client send.py writev "$IP_BROKER" "$PORT_RAW2" "${WSEGS[@]}"
 	wait_findings 4
 	monitor_stop
 	expect_findings 4

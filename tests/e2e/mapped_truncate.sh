@@ -6,8 +6,8 @@
 # notice (the file's inotify watch, or the guarded read's SIGBUS if a lookup comes first), say
 # what happened and exit 1 with everything detached: not die of SIGBUS (status 135), not go on
 # with lookups that fail unseen. (test_fpfile covers the guarded read itself.)
-# shellcheck source-path=SCRIPTDIR source=lib.sh
-source "$(dirname "$0")/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/common.sh
+source "$(dirname "$0")/lib/common.sh"
 e2e_setup
 command -v bpftool >/dev/null || fail "bpftool not installed"
 before_ids=$(prog_ids)

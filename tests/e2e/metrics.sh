@@ -5,8 +5,8 @@
 # and recipient kind, sends and bytes, reloads and failed reloads, per-program ns/call once
 # kernel.bpf_stats_enabled is on; `promtool check metrics` accepts the exposition; other paths
 # are 404; a bad address or a port in use is refused (exit 2).
-# shellcheck source-path=SCRIPTDIR source=lib.sh
-source "$(dirname "$0")/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/common.sh
+source "$(dirname "$0")/lib/common.sh"
 e2e_setup
 PROMTOOL=$(command -v promtool || echo /opt/consentry-tools/prometheus/usr/bin/promtool)
 [[ -x "$PROMTOOL" ]] || fail "promtool not found (scripts/setup unpacks it)"

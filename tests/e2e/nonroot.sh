@@ -4,8 +4,8 @@
 # As an unprivileged user (nobody): `run` exits 1 with one clear sentence naming root/CAP_BPF
 # and loads nothing; `check` of valid files that user can read works (exit 0); a key file the
 # user cannot read, or with a loose mode, is refused (exit 2) naming the key file.
-# shellcheck source-path=SCRIPTDIR source=lib.sh
-source "$(dirname "$0")/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/common.sh
+source "$(dirname "$0")/lib/common.sh"
 e2e_setup --no-ns
 
 NOBODY_UID=$(id -u nobody 2>/dev/null) || fail "no user 'nobody'"

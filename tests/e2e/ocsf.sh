@@ -4,12 +4,12 @@
 # --format ocsf: one unconsented disclosure gives one OCSF Data Security Finding (class 2006,
 # type 200601, data in transit) with the consent verdict in the "consentry" extension object.
 # --format text: the same disclosure gives one readable line.
-# shellcheck source-path=SCRIPTDIR source=lib.sh
-source "$(dirname "$0")/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/common.sh
+source "$(dirname "$0")/lib/common.sh"
 e2e_setup
 V4=${IP_PEER%.*}
 
-# The monitor is host-wide and lib.sh's findings_jq reads jsonl's .destination only: set aside
+# The monitor is host-wide and lib's findings_jq reads jsonl's .destination only: set aside
 # lines whose destination is another run's 10.77.M.x / fd77:M:: prefix (any other line counts).
 ocsf_lines() {
 	jq -e -c -s 'all(type == "object")' "$FINDINGS" >/dev/null 2>&1 ||

@@ -2,20 +2,12 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # shellcheck disable=SC2016,SC2119 # jq filters are single-quoted on purpose; helpers take optional args
 # --pid scope: only the given process is reported; others sending the same data are not.
-# shellcheck source-path=SCRIPTDIR source=lib.sh
-source "$(dirname "$0")/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/common.sh
+source "$(dirname "$0")/lib/common.sh"
 e2e_setup
 mkfifo "$WORK/go"
 # The in-scope sender exists before the monitor starts, and sends once told to.
-"$PY" -I -c '
-import socket, sys
-open(sys.argv[1]).read()
-s = socket.create_connection((sys.argv[2], int(sys.argv[3])), timeout=10)
-s.sendall(b"phone=13955550005\n")
-s.shutdown(socket.SHUT_WR)
-s.recv(10)
-s.close()
-' "$WORK/go" "$IP_BROKER" "$PORT_RAW" &
+"$PY" -I "$E2E_DIR/clients/fifo_sender.py" "$WORK/go" "$IP_BROKER" "$PORT_RAW" &
 spid=$!
 track_pid "$spid"
 monitor_start --pid "$spid"

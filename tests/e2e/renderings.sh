@@ -3,8 +3,8 @@
 # shellcheck disable=SC2016,SC2119 # jq filters are single-quoted on purpose; helpers take optional args
 # Renderings that must match: +86 and 0086 prefixes with separators, URL-encoded upper-case
 # email in a form body, national id with a lower-case check letter in a query string.
-# shellcheck source-path=SCRIPTDIR source=lib.sh
-source "$(dirname "$0")/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/common.sh
+source "$(dirname "$0")/lib/common.sh"
 e2e_setup
 monitor_start
 base="http://$IP_BROKER:$PORT_HTTP"

@@ -3,8 +3,8 @@
 # shellcheck disable=SC2016,SC2119 # jq filters are single-quoted on purpose; helpers take optional args
 # Recipient resolution: IP:port beats IP; host selectors (HTTP Host header) when no IP
 # selector matches, exact host beats wildcard.
-# shellcheck source-path=SCRIPTDIR source=lib.sh
-source "$(dirname "$0")/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/common.sh
+source "$(dirname "$0")/lib/common.sh"
 e2e_setup
 monitor_start
 body='{"phone":"13955550005"}' # u005: its adpartner consent has expired

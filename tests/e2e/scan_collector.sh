@@ -11,26 +11,12 @@
 # --scan-in collector with --decode off is refused (exit 2). The monitors are scoped to a cgroup
 # of the test's senders (--cgroup): in collector mode every send of the host goes through the
 # ring, and other traffic on the machine would fill it too.
-# shellcheck source-path=SCRIPTDIR source=lib.sh
-source "$(dirname "$0")/lib.sh"
-need_cgroup2
-CG_REL=/cs-test-scan-$$
-CG=$CG_ROOT$CG_REL
-CG_MADE=
-
-# EXIT trap: the cgroup goes (its processes moved to the root), then lib.sh's cleanup.
-scan_exit() {
-	local rc=$?
-	set +e
-	[[ -n "$CG_MADE" ]] && cg_rmdir "$CG"
-	scan_status() { return "$1"; }
-	scan_status "$rc"
-	cleanup
-}
-trap scan_exit EXIT
+# shellcheck source-path=SCRIPTDIR source=lib/common.sh
+source "$(dirname "$0")/lib/common.sh"
 e2e_setup
-mkdir "$CG" || fail "cannot create $CG"
-CG_MADE=1
+CG_REL=/cs-test-scan-$$
+cg_mkdir "$CG_REL"
+CG=$CG_ROOT$CG_REL
 
 # inside CMD...: run a helper in a subshell that joined the test cgroup.
 inside() {

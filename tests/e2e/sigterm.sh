@@ -3,8 +3,8 @@
 # shellcheck disable=SC2016,SC2119 # jq filters are single-quoted on purpose; helpers take optional args
 # SIGTERM: exit 0, summary on stderr, and every BPF program, link, tc filter, cgroup
 # attachment and pin it made is gone afterwards.
-# shellcheck source-path=SCRIPTDIR source=lib.sh
-source "$(dirname "$0")/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/common.sh
+source "$(dirname "$0")/lib/common.sh"
 e2e_setup
 command -v bpftool >/dev/null || fail "bpftool not installed"
 cg2=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)

@@ -7,32 +7,13 @@
 # go out under it, unseen by sk_msg. A registered value sent in the middle of the stream must
 # still give its finding (scanned at egress: channel skb or sk_msg), the summary must count bytes
 # caught that way, and nothing may be counted uninspected or lost.
-# shellcheck source-path=SCRIPTDIR source=lib.sh
-source "$(dirname "$0")/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/common.sh
+source "$(dirname "$0")/lib/common.sh"
 e2e_setup
 
 PORT_SLOW=9411
 # the slow receiver, in the peer namespace: accepts, sleeps 1 s, then reads everything
-ip netns exec "$NS" "$PY" -I -c '
-import socket, sys, time
-l = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-l.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-l.bind(("0.0.0.0", int(sys.argv[1])))
-l.listen(4)
-print("ready", flush=True)
-while True:
-    c, _ = l.accept()
-    time.sleep(1)
-    n = 0
-    while True:
-        b = c.recv(65536)
-        if not b:
-            break
-        n += len(b)
-    c.sendall(b"ok")
-    c.close()
-' "$PORT_SLOW" >"$WORK/slow.log" 2>&1 &
+ip netns exec "$NS" "$PY" -I "$E2E_DIR/clients/slow_receiver.py" "$PORT_SLOW" >"$WORK/slow.log" 2>&1 &
 track_pid $!
 for ((i = 0; i < 50; i++)); do
 	grep -q ready "$WORK/slow.log" && break
@@ -46,31 +27,7 @@ for ((attempt = 1; attempt <= 4 && caught == 0; attempt++)); do
 	monitor_start --capture sockets # the case exists on the socket hooks only
 	# 8 MB in 1 MB send()s, u001's phone at the end of the fifth; every send() is retried
 	# after poll() with what is left
-	py '
-import select, socket, sys
-s = socket.create_connection((sys.argv[1], int(sys.argv[2])))
-s.setblocking(False)
-def send_all(data):
-    while data:
-        select.select([], [s], [], 10)
-        try:
-            data = data[s.send(data):]
-        except BlockingIOError:
-            pass
-for k in range(8):
-    send_all(b"z" * 1000000 + (b"{\"tel\":\"13712340001\"}" if k == 4 else b""))
-s.shutdown(socket.SHUT_WR)
-# not a blocking recv(): under the sockhash the kernel (tcp_bpf_recvmsg) may return EAGAIN from
-# one when the send buffer drains (docs/design.md, Limits)
-while True:
-    select.select([s], [], [], 10)
-    try:
-        s.recv(10)
-        break
-    except BlockingIOError:
-        pass
-s.close()
-' "$IP_BROKER" "$PORT_SLOW"
+	py_client poll_sends.py "$IP_BROKER" "$PORT_SLOW"
 	wait_findings 1 10
 	monitor_stop
 	expect_findings 1

@@ -4,25 +4,16 @@
 # A process names itself (prctl PR_SET_NAME) with a newline, a quote and a backslash, then sends
 # u005's phone: jsonl and ocsf still parse and carry the name exactly; --format text still
 # writes ONE line for the finding (the name escaped), so a process cannot forge text findings.
-# shellcheck source-path=SCRIPTDIR source=lib.sh
-source "$(dirname "$0")/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/common.sh
+source "$(dirname "$0")/lib/common.sh"
 e2e_setup
 
 # The comm (15 bytes max): ev<LF>il"x\y
-SENDER='
-import ctypes, socket, sys
-libc = ctypes.CDLL(None, use_errno=True)
-if libc.prctl(15, b"ev\nil\"x\\y", 0, 0, 0) != 0:
-    raise SystemExit("prctl failed")
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.sendto(b"tel=13955550005", (sys.argv[1], int(sys.argv[2])))
-s.close()
-'
 COMM=$'ev\nil"x\\y'
 
 # jsonl
 monitor_start
-py "$SENDER" "$IP_BROKER" "$PORT_UDP"
+py_client hostile_comm_udp.py "$IP_BROKER" "$PORT_UDP"
 wait_peer udp "$PORT_UDP" 1
 wait_findings 1
 monitor_stop
@@ -34,7 +25,7 @@ expect_finding '.subject == "u005" and .fields == ["phone"] and .verdict == "unc
 
 # ocsf
 monitor_start --format ocsf
-py "$SENDER" "$IP_BROKER" "$PORT_UDP"
+py_client hostile_comm_udp.py "$IP_BROKER" "$PORT_UDP"
 wait_peer udp "$PORT_UDP" 2
 wait_findings 1
 monitor_stop
@@ -47,14 +38,14 @@ info "ok: ocsf carries the comm exactly"
 
 # text: exactly one line for our destination, and no line that is only the comm's tail.
 monitor_start --format text
-py "$SENDER" "$IP_BROKER" "$PORT_UDP"
+py_client hostile_comm_udp.py "$IP_BROKER" "$PORT_UDP"
 wait_peer udp "$PORT_UDP" 3
 wait_findings 1
 monitor_stop
 n=$(grep -a -c -F "dest=$IP_BROKER:$PORT_UDP " "$FINDINGS" || true)
 ((n == 1)) || fail "text: expected 1 line for $IP_BROKER:$PORT_UDP, got $n"
 line=$(grep -a -F "dest=$IP_BROKER:$PORT_UDP " "$FINDINGS")
-[[ "$line" == *unconsented*u005*" pid="*" channel="$CH_UDP" msg="*" subjects=1" ]] ||
+[[ "$line" == *unconsented*u005*" pid="*" channel=$CH_UDP msg="*" subjects=1" ]] ||
 	fail "text: the finding line was cut by the process name: $(cat -A "$FINDINGS")"
 if grep -a -q -E '^il"' "$FINDINGS"; then
 	fail "text: the process name broke the finding over two lines: $(cat -A "$FINDINGS")"

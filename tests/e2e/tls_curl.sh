@@ -5,10 +5,10 @@
 # is in no recipient selector: the plaintext is scanned before encryption, the Host header
 # resolves the recipient (*.partner.example, third party, no consent), and the ciphertext
 # on the socket is not reported a second time.
-# shellcheck source-path=SCRIPTDIR source=lib.sh
-source "$(dirname "$0")/lib.sh"
-# shellcheck source-path=SCRIPTDIR source=tls.sh
-source "$(dirname "$0")/tls.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/common.sh
+source "$(dirname "$0")/lib/common.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/tls.sh
+source "$(dirname "$0")/lib/tls.sh"
 e2e_setup
 tls_setup
 monitor_start

@@ -14,10 +14,10 @@
 #    exists for, made deterministic (when idle, this machine's collector often wins the race
 #    without a hold, so step 1 alone would pass without the feature).
 # CS_FIRST_RUNS=N repeats each step's pair N times.
-# shellcheck source-path=SCRIPTDIR source=lib.sh
-source "$(dirname "$0")/lib.sh"
-# shellcheck source-path=SCRIPTDIR source=tls.sh
-source "$(dirname "$0")/tls.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/common.sh
+source "$(dirname "$0")/lib/common.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/tls.sh
+source "$(dirname "$0")/lib/tls.sh"
 e2e_setup
 tls_setup
 tls_need node nodejs
@@ -30,7 +30,7 @@ go_once() {
 		"$(tls_body_file "$2")"
 }
 node_once() {
-	tls_run "$(basename "$1")" "${TLS_IN_HOSTS[@]}" "$1" -e "$TLS_NODE_JS" "$(tls_url)" \
+	tls_run "$(basename "$1")" "${TLS_IN_HOSTS[@]}" "$1" "$E2E_DIR/clients/tls_node.js" "$(tls_url)" \
 		"$TLS_CA" "$(tls_body_file "$2")"
 }
 # The one finding of process PID: SUBJECT's FIELDS to the partner on CHANNEL.
@@ -59,7 +59,7 @@ slow_run() {
 	if [[ "$kind" == go ]]; then
 		"${TLS_IN_HOSTS[@]}" "$bin" "$url" "$TLS_CA" "$body" >"$TLS_DIR/$name.out" 2>&1 </dev/null &
 	else
-		"${TLS_IN_HOSTS[@]}" "$bin" -e "$TLS_NODE_JS" "$url" "$TLS_CA" "$body" \
+		"${TLS_IN_HOSTS[@]}" "$bin" "$E2E_DIR/clients/tls_node.js" "$url" "$TLS_CA" "$body" \
 			>"$TLS_DIR/$name.out" 2>&1 </dev/null &
 	fi
 	TLS_PID=$!

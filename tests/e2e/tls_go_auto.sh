@@ -4,10 +4,10 @@
 # Go executables are found without --tls-lib: one already running when the monitor starts
 # (from the maps of running processes), then one started while it runs (from the exec
 # tracepoint), which sends 1 s after it started. One go-tls finding each.
-# shellcheck source-path=SCRIPTDIR source=lib.sh
-source "$(dirname "$0")/lib.sh"
-# shellcheck source-path=SCRIPTDIR source=tls.sh
-source "$(dirname "$0")/tls.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/common.sh
+source "$(dirname "$0")/lib/common.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/tls.sh
+source "$(dirname "$0")/lib/tls.sh"
 e2e_setup
 tls_setup
 tls_go_build

@@ -4,10 +4,10 @@
 # An NSS client (NSPR PR_Write over an SSL-layered socket, built here from
 # tests/e2e/clients/nss_post.c) POSTs JSON over HTTPS: one finding, channel "nss", started
 # after the monitor (libnspr4 is probed as a system library).
-# shellcheck source-path=SCRIPTDIR source=lib.sh
-source "$(dirname "$0")/lib.sh"
-# shellcheck source-path=SCRIPTDIR source=tls.sh
-source "$(dirname "$0")/tls.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/common.sh
+source "$(dirname "$0")/lib/common.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/tls.sh
+source "$(dirname "$0")/lib/tls.sh"
 e2e_setup
 tls_setup
 pkg-config --exists nss || fail "NSS headers missing (Debian package libnss3-dev, scripts/setup)"

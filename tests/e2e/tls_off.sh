@@ -4,10 +4,10 @@
 # --tls off: no uprobe is attached, the HTTPS POST of tls_curl.sh yields no finding (its
 # ciphertext is seen on the socket and accounted for, not scanned), and the same request
 # with the default (--tls auto) is found. A bad --tls value is a usage error (exit 2).
-# shellcheck source-path=SCRIPTDIR source=lib.sh
-source "$(dirname "$0")/lib.sh"
-# shellcheck source-path=SCRIPTDIR source=tls.sh
-source "$(dirname "$0")/tls.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/common.sh
+source "$(dirname "$0")/lib/common.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/tls.sh
+source "$(dirname "$0")/lib/tls.sh"
 e2e_setup
 tls_setup
 body='{"event":"signup","user":{"mobile":"13955550005"}}'

@@ -5,10 +5,10 @@
 # monitor started sends its POST (head and body in one SSL_write_ex) once the monitor is
 # ready: the probes cover processes and connections that existed at start, and the Host
 # header in the plaintext names the recipient.
-# shellcheck source-path=SCRIPTDIR source=lib.sh
-source "$(dirname "$0")/lib.sh"
-# shellcheck source-path=SCRIPTDIR source=tls.sh
-source "$(dirname "$0")/tls.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/common.sh
+source "$(dirname "$0")/lib/common.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/tls.sh
+source "$(dirname "$0")/lib/tls.sh"
 e2e_setup
 tls_setup
 tls_pyraw_start '{"account":{"email":"chen.jie@example.com"},"action":"export"}'

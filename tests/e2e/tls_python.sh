@@ -4,10 +4,10 @@
 # /usr/bin/python3 urllib POSTs JSON over HTTPS (libssl.so.3, SSL_write_ex). http.client
 # writes the request head and the body in two SSL_write_ex calls, so the Host header of the
 # first write must name the recipient of the data in the second.
-# shellcheck source-path=SCRIPTDIR source=lib.sh
-source "$(dirname "$0")/lib.sh"
-# shellcheck source-path=SCRIPTDIR source=tls.sh
-source "$(dirname "$0")/tls.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/common.sh
+source "$(dirname "$0")/lib/common.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/tls.sh
+source "$(dirname "$0")/lib/tls.sh"
 e2e_setup
 tls_setup
 monitor_start

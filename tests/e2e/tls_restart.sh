@@ -6,10 +6,10 @@
 # ready exactly once (no duplicate from leftover probes, no ciphertext report). After the final
 # stop no BPF program, pin, uprobe perf event, uprobe link or tracefs uprobe_events entry made
 # by either monitor remains. Checks host-wide BPF state like sigterm.sh: run it alone.
-# shellcheck source-path=SCRIPTDIR source=lib.sh
-source "$(dirname "$0")/lib.sh"
-# shellcheck source-path=SCRIPTDIR source=tls.sh
-source "$(dirname "$0")/tls.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/common.sh
+source "$(dirname "$0")/lib/common.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/tls.sh
+source "$(dirname "$0")/lib/tls.sh"
 e2e_setup
 tls_setup
 command -v bpftool >/dev/null || fail "bpftool not installed"

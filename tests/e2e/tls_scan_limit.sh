@@ -5,10 +5,10 @@
 # whose registered value sits in the first KiB, under --scan-limit 16384: one finding with
 # evidence.truncated true, 16384 bytes inspected of the whole write, and the summary counts
 # the rest as uninspected, on the flow to the peer (coverage is never silent).
-# shellcheck source-path=SCRIPTDIR source=lib.sh
-source "$(dirname "$0")/lib.sh"
-# shellcheck source-path=SCRIPTDIR source=tls.sh
-source "$(dirname "$0")/tls.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/common.sh
+source "$(dirname "$0")/lib/common.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/tls.sh
+source "$(dirname "$0")/lib/tls.sh"
 e2e_setup
 tls_setup
 limit=16384

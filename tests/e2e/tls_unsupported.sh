@@ -5,22 +5,14 @@
 # symbol table (go build -ldflags="-s -w") sends a registered value over HTTPS. No finding can
 # be made; the monitor names the executable as not inspected and the summary lists the flow's
 # application-data bytes as uninspected.
-# shellcheck source-path=SCRIPTDIR source=lib.sh
-source "$(dirname "$0")/lib.sh"
-# shellcheck source-path=SCRIPTDIR source=tls.sh
-source "$(dirname "$0")/tls.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/common.sh
+source "$(dirname "$0")/lib/common.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/tls.sh
+source "$(dirname "$0")/lib/tls.sh"
 e2e_setup
 tls_setup
-tls_need go golang-go
-d="$WORK/go-stripped"
-mkdir -p "$d/src"
-printf '%s' "$TLS_GO_MAIN" >"$d/src/main.go"
-printf 'module csgotls\n\ngo 1.19\n' >"$d/src/go.mod"
-BIN="$d/cs-gostrip"
-(cd "$d/src" && env GOCACHE="$d/cache" GOPATH="$d/path" GOMODCACHE="$d/path/mod" \
-	GOENV=off GOFLAGS= GOPROXY=off GOTOOLCHAIN=local GO111MODULE=on CGO_ENABLED=0 \
-	go build -ldflags="-s -w" -o "$BIN" .) >"$d/build.log" 2>&1 ||
-	fail "go build of the stripped client failed: $(cat "$d/build.log")"
+BIN="$WORK/go-stripped/cs-gostrip"
+tls_go_build "$BIN" -ldflags="-s -w"
 monitor_start --tls-lib "$BIN"
 grep -q "cs-gostrip is a Go executable without a symbol table" "$MONLOG" ||
 	fail "the monitor did not report the stripped Go executable as not inspected"

@@ -5,8 +5,8 @@
 # in the same message: alone they give nothing, with the subject's phone they join its finding,
 # next to another subject's phone they are not added to that subject's finding, and a weak field
 # disclosed with a consented strong one must itself be covered by the consent.
-# shellcheck source-path=SCRIPTDIR source=lib.sh
-source "$(dirname "$0")/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/common.sh
+source "$(dirname "$0")/lib/common.sh"
 e2e_setup
 # Twice: with the fingerprint DB compact in memory and read in place from the file's mapping
 # (run --fp-memory): the name parts shared by subjects, the subject ids and the nparts of weak

@@ -8,21 +8,13 @@
 # collector decodes them: one finding each with evidence.encodings "utf-16" / "fullwidth".
 # Benign look-alikes (UTF-16 text and full-width digits of no enrolled value, little-endian
 # integers, Chinese punctuation) give nothing.
-# shellcheck source-path=SCRIPTDIR source=lib.sh
-source "$(dirname "$0")/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/common.sh
+source "$(dirname "$0")/lib/common.sh"
 e2e_setup
 
 # send_py PYEXPR: one connection to the raw sink of databroker, one send() of the bytes.
 send_py() {
-	py '
-import socket, struct, sys
-fw = lambda s: "".join(chr(ord(c) + 0xfee0) if "!" <= c <= "~" else c for c in s)
-s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=10)
-s.sendall(eval(sys.argv[3]))
-s.shutdown(socket.SHUT_WR)
-s.recv(100)
-s.close()
-' "$IP_BROKER" "$PORT_RAW" "$1"
+	py_client send_exprs.py "$IP_BROKER" "$PORT_RAW" "$1"
 }
 
 monitor_start

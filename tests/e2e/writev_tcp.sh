@@ -3,8 +3,8 @@
 # shellcheck disable=SC2016,SC2119 # jq filters are single-quoted on purpose; helpers take optional args
 # os.writev() on a TCP socket: value whole in one iovec, then cut across two, then a phone in
 # the 300th of 400 iovecs (every segment is scanned, not only the first 16): three findings.
-# shellcheck source-path=SCRIPTDIR source=lib.sh
-source "$(dirname "$0")/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/common.sh
+source "$(dirname "$0")/lib/common.sh"
 e2e_setup
 monitor_start
 py '

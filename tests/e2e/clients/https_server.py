@@ -1,35 +1,57 @@
 # SPDX-License-Identifier: GPL-2.0-only
-"""Peer server of scripts/eval, run inside the evaluation network namespace.
+"""The HTTPS (and plain HTTP) test peer of tests/e2e/lib/tls.sh and scripts/eval/eval.
 
-argv: LOG CERT KEY PLAIN_PORT,... TLS_PORT,...
-Every port speaks three message kinds, the first two mixed freely on one connection:
-  HTTP/1.1 requests (Content-Length bodies): answered "200 ok" once the body is read;
+argv: LOG CERT KEY PLAIN_PORT,... TLS_PORT,... [--alpn PROTO,...]
+Listens on every address (IPv4 and IPv6) of each port; ports in the TLS list wrap each
+connection in TLS first (ALPN: --alpn, default "h2,http/1.1"; the SNI the client sent is kept).
+Every port speaks four message kinds, the first three mixed freely on one connection:
+  HTTP/1.1 requests (Content-Length or chunked bodies): answered "200 ok" once the whole body
+  is read ("100 Continue" first when asked; the connection ends after "Connection: close");
   "SINK N\\n" followed by N raw bytes (any content, possibly several sends): answered "ok\\n";
+  anything else that does not start like an HTTP request: one newline-terminated message,
+  answered "ok\\n";
   HTTP/2 (a connection that starts with the client preface: h2c prior knowledge, or TLS where
   ALPN chose h2): every stream answered 200 "ok\\n" once its request ended.
-Ports in the TLS list wrap each connection in TLS first (ALPN h2 or http/1.1). Per connection
-one line goes to LOG:
-  conn PORT tls|plain bytes B http H sink S h2 N
-so the harness can check that everything the clients sent arrived, and that HTTP/2 requests
-came as HTTP/2 (N streams on a connection that began with the preface, no HTTP/1 upgrade).
-"ready" once listening.
+LOG gets "ready" once listening, then per HTTP/1.1 request (once its whole body is read):
+  req PORT from ADDR sni NAME|- host HOSTHEADER|- method M path P body N
+per newline-terminated message:
+  raw PORT from ADDR sni NAME|- bytes N
+per failed connection (handshake, parse or socket error):
+  err PORT from ADDR sni NAME|- TYPE: MESSAGE
+and per closed connection:
+  conn PORT tls|plain from ADDR sni NAME|- bytes B requests R http H sink S h2 N[ error TYPE]
+(R counts HTTP/1.1 requests and raw messages; H HTTP/1.1 requests, S SINK messages, N HTTP/2
+streams), so a harness can check that everything its clients sent arrived, and that HTTP/2
+requests came as HTTP/2.
 """
 
-import os
 import socket
 import ssl
 import struct
 import sys
 import threading
 
-log_path, cert, key = sys.argv[1:4]
-plain_ports = [int(p) for p in sys.argv[4].split(",") if p]
-tls_ports = [int(p) for p in sys.argv[5].split(",") if p]
+args = sys.argv[1:]
+alpn = ["h2", "http/1.1"]
+if "--alpn" in args:
+    i = args.index("--alpn")
+    alpn = args[i + 1].split(",")
+    del args[i:i + 2]
+log_path, cert, key = args[0:3]
+plain_ports = [int(p) for p in args[3].split(",") if p]
+tls_ports = [int(p) for p in args[4].split(",") if p]
 lock = threading.Lock()
 logf = open(log_path, "a", buffering=1)
 ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
 ctx.load_cert_chain(cert, key)
-ctx.set_alpn_protocols(["h2", "http/1.1"])
+ctx.set_alpn_protocols(alpn)
+
+
+def on_sni(sobj, name, _ctx):
+    sobj.cs_sni = name
+
+
+ctx.sni_callback = on_sni
 OK = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 3\r\n\r\nok\n"
 H2_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 
@@ -37,9 +59,13 @@ H2_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 def log(msg):
     with lock:
         logf.write(msg + "\n")
+        logf.flush()
 
 
 class Conn:
+    """A receive buffer: a bytearray, so appends and cuts from the front take linear time
+    (16 MB bodies arrive in 16 KB records)."""
+
     def __init__(self, s):
         self.s, self.buf, self.total = s, bytearray(), 0
 
@@ -51,6 +77,7 @@ class Conn:
         self.buf += d
 
     def line(self):
+        """The next line, newline included."""
         while True:
             i = self.buf.find(b"\n")
             if i >= 0:
@@ -69,11 +96,14 @@ class Conn:
         return out
 
     def skip(self, n):
-        while len(self.buf) < n:
-            n -= len(self.buf)
+        """Read and drop N bytes; returns N."""
+        left = n
+        while len(self.buf) < left:
+            left -= len(self.buf)
             self.buf.clear()
             self.more()
-        del self.buf[:n]
+        del self.buf[:left]
+        return n
 
 
 def h2frame(ftype, flags, stream, payload=b""):
@@ -132,20 +162,37 @@ def serve_h2(c, s):
             streams += 1
 
 
-def serve(raw, port, tls):
-    http = sink = h2 = 0
+def read_body(c, hdr):
+    """The body of an HTTP/1.1 request whose headers are HDR: read and dropped; its length."""
+    if "chunked" in hdr.get("transfer-encoding", "").lower():
+        n = 0
+        while True:
+            size = int(c.line().split(b";")[0].strip() or b"0", 16)
+            if size == 0:
+                while c.line().strip():
+                    pass
+                return n
+            n += c.skip(size)
+            c.skip(2)
+    return c.skip(int(hdr.get("content-length", "0") or 0))
+
+
+def serve(raw, port, tls, peer):
+    http = sink = h2 = msgs = 0
     c = None
+    sni = "-"
     what = ""
     try:
         raw.settimeout(60)
         s = ctx.wrap_socket(raw, server_side=True) if tls else raw
+        sni = getattr(s, "cs_sni", None) or "-"
         c = Conn(s)
         while True:
             try:
                 first = c.line()
             except EOFError:
                 break
-            if first == H2_PREFACE[:16] and not http and not sink:
+            if first == H2_PREFACE[:16] and not http and not sink and not msgs:
                 h2 = serve_h2(c, s)
                 break
             if first.startswith(b"SINK "):
@@ -153,31 +200,45 @@ def serve(raw, port, tls):
                 sink += 1
                 s.sendall(b"ok\n")
                 continue
-            clen = 0
+            if not first.split(b" ", 1)[0].isalpha():
+                # Not HTTP: a newline-terminated message, answered "ok".
+                msgs += 1
+                log("raw %d from %s sni %s bytes %d" % (port, peer, sni, len(first)))
+                s.sendall(b"ok\n")
+                continue
+            parts = first.decode("latin-1").rstrip("\r\n").split(" ")
+            hdr = {}
             while True:
-                h = c.line().rstrip(b"\r\n")
+                h = c.line().decode("latin-1").rstrip("\r\n")
                 if not h:
                     break
-                k, _, v = h.partition(b":")
-                if k.strip().lower() == b"content-length":
-                    clen = int(v.strip() or b"0")
-                elif k.strip().lower() == b"expect" and b"100-continue" in v.lower():
-                    s.sendall(b"HTTP/1.1 100 Continue\r\n\r\n")
-            c.skip(clen)
+                k, _, v = h.partition(":")
+                hdr[k.strip().lower()] = v.strip()
+            if "100-continue" in hdr.get("expect", "").lower():
+                s.sendall(b"HTTP/1.1 100 Continue\r\n\r\n")
+            n = read_body(c, hdr)
             http += 1
+            log("req %d from %s sni %s host %s method %s path %s body %d" % (
+                port, peer, sni, hdr.get("host", "-"), parts[0],
+                parts[1] if len(parts) > 1 else "-", n))
             s.sendall(OK)
+            if hdr.get("connection", "").lower() == "close":
+                break
     except (OSError, ValueError, EOFError) as e:
         what = " error %s" % type(e).__name__
+        log("err %d from %s sni %s %s: %s" % (port, peer, sni, type(e).__name__, e))
     finally:
-        log("conn %d %s bytes %d http %d sink %d h2 %d%s" % (
-            port, "tls" if tls else "plain", c.total if c else 0, http, sink, h2, what))
+        log("conn %d %s from %s sni %s bytes %d requests %d http %d sink %d h2 %d%s" % (
+            port, "tls" if tls else "plain", peer, sni, c.total if c else 0, http + msgs,
+            http, sink, h2, what))
         raw.close()
 
 
 def accept_loop(ls, port, tls):
     while True:
-        conn, _ = ls.accept()
-        threading.Thread(target=serve, args=(conn, port, tls), daemon=True).start()
+        conn, addr = ls.accept()
+        threading.Thread(target=serve, args=(conn, port, tls, addr[0].removeprefix("::ffff:")),
+                         daemon=True).start()
 
 
 for port, tls in [(p, False) for p in plain_ports] + [(p, True) for p in tls_ports]:
@@ -187,5 +248,5 @@ for port, tls in [(p, False) for p in plain_ports] + [(p, True) for p in tls_por
     ls.bind(("::", port))
     ls.listen(256)
     threading.Thread(target=accept_loop, args=(ls, port, tls), daemon=True).start()
-log("ready pid %d" % os.getpid())
+log("ready")
 threading.Event().wait()

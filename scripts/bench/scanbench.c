@@ -6,7 +6,7 @@
  *   scanbench FINGERPRINTS KEYFILE [SECONDS per row, default 1 [VALUE in 1 body of 16]]
  *
  * CPU time of the thread, the best of 3 runs. Workloads: the bench's HTTP JSON bodies
- * (scripts/bench_lib/server body(): 64 bodies of 1-16 KiB log-uniform, 1 in 16 with a registered
+ * (scripts/bench/server body(): 64 bodies of 1-16 KiB log-uniform, 1 in 16 with a registered
  * phone or e-mail, here the DB's first subject's), random bytes (iperf3's payload) in 16 KiB and 64
  * KiB sends. Rows: plain    scan_message over every byte, each token's prefilter bit, SipHash,
  * exact lookup cscan    cscan_send: what the collector does per send in collector mode (first pass
@@ -56,7 +56,7 @@ static void put(char *b, size_t *n, size_t cap, const char *s)
 	}
 }
 
-/* scripts/bench_lib/server/main.go body() */
+/* scripts/bench/server/main.go body() */
 static struct body json_body(size_t size, const char *pii)
 {
 	static const char *words[] = {

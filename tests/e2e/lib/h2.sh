@@ -1,12 +1,12 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # shellcheck shell=bash
 #
-# HTTP/2 helpers for tests/e2e/h2_*.sh. Source after lib.sh (and tls.sh for TLS); call h2_setup
+# HTTP/2 helpers for tests/e2e/h2_*.sh. Source after lib/common.sh (and lib/tls.sh for TLS); call h2_setup
 # after e2e_setup (and tls_setup).
 #
 # h2_setup [--tls]: nghttpd (nghttp2-server) in the peer namespace, on every address: HTTP/2
 # over cleartext with prior knowledge on $H2_PORT (8082); with --tls also HTTP/2 over TLS (ALPN
-# h2) on $H2_TLS_PORT (8444) with tls.sh's certificate (host $TLS_HOST, recipient $TLS_RCPT).
+# h2) on $H2_TLS_PORT (8444) with lib/tls.sh's certificate (host $TLS_HOST, recipient $TLS_RCPT).
 # It answers a request (any method) with the file of its path under $H2_DIR/docs once the
 # request's body has ended, so a request that got its 200 was sent whole. Nothing is echoed:
 # the server's own sends (the monitor sees the peer's too) carry no registered value.
@@ -16,7 +16,7 @@
 # h2_curl URL... [-- curl options...]: one curl, one connection for all URLs (HTTP/2 with prior
 # knowledge for http://, ALPN h2 for https://, which must resolve through --resolve), fails
 # unless every response is 200 over HTTP/2. The client's PID is left in $H2_PID (comm "curl").
-# jq filters see, besides lib.sh's variables: $port_h2 and $port_h2tls.
+# jq filters see, besides common.sh's variables: $port_h2 and $port_h2tls.
 
 H2_PORT=8082
 H2_TLS_PORT=8444

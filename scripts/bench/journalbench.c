@@ -10,7 +10,7 @@
  *
  * The rows: ROWS/10 subjects, 20 recipients (one in 5 findings to no recipient), a year of
  * findings; every query is a different subject / recipient-day, chosen with a fixed seed.
- * Prints "key value" lines for scripts/bench_lib/report.py.
+ * Prints "key value" lines for scripts/bench/report.py.
  */
 #include <errno.h>
 #include <stdio.h>

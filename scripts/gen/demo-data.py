@@ -118,7 +118,7 @@ def main():
 
     def registrations(f):
         w = csv.writer(f, lineterminator="\n")
-        f.write("# synthetic data from scripts/gen-demo-data.py --n %d --seed %d: all invented\n"
+        f.write("# synthetic data from scripts/gen/demo-data.py --n %d --seed %d: all invented\n"
                 % (args.n, args.seed))
         w.writerow(columns)
         buf = io.StringIO()

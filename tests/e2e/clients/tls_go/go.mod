@@ -1,0 +1,3 @@
+module csgotls
+
+go 1.19
