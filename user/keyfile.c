@@ -15,9 +15,7 @@
 #include "log.h"
 #include "util.h"
 
-/* cs_scan.h needs a token hook even when only its SipHash is used. */
-#define CS_ON_TOKEN(ctx, acc, len, start, end) ((void)(ctx))
-#include "cs_scan.h"
+#include "cs_hash.h"
 
 /* Same directory fsync as rename-based writers: make the new directory entry durable. */
 static int fsync_dir_of(const char *path)

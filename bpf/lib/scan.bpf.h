@@ -25,16 +25,26 @@
 
 __noinline int cs_token(__u64 acc, __u32 len, __u32 start, __u32 end);
 
-/*
- * Every token: length window and prefilter bit (match.bpf.h), then the call. ctx, when not NULL,
- * points to the shortest length to look up (st->tok_min: cfg_min_len, but cfg_strong_min while
- * cs_scan_live tokenises its ranges; read from the map each time, so the verifier never knows
- * it); NULL: cfg_min_len.
- */
-#define CS_ON_TOKEN(ctx, acc, len, start, end)                                                     \
-	CS_PRE_PASS_MIN(acc, len, (ctx) ? *(volatile const __u32 *)(ctx) : cfg_min_len,            \
-			cs_token(acc, len, start, end))
 #include "cs_scan.h"
+
+/*
+ * The token sink of the BPF scanner (cs_scan.h): tok_min, when not NULL, points to the shortest
+ * length to look up (st->tok_min: cfg_min_len, but cfg_strong_min while cs_scan_live tokenises
+ * its ranges; read from the map each time, so the verifier never knows it); NULL: cfg_min_len.
+ * Never a NULL sink.
+ */
+struct cs_sink {
+	const __u32 *tok_min;
+};
+
+/* Every token: length window and prefilter bit (match.bpf.h), then the call. */
+static __always_inline void cs_sink_token(struct cs_sink *sink, const struct cs_token *t)
+{
+	__u32 min = sink->tok_min ? *(volatile const __u32 *)sink->tok_min : cfg_min_len;
+
+	if (cs_pre_pass(t->acc, t->len, min))
+		cs_token(t->acc, t->len, t->start, t->end);
+}
 
 /*
  * The send's CS_MAX_HITS hits so far go to the collector in a cs_hits record (in the events
@@ -128,14 +138,16 @@ __noinline int cs_token(__u64 acc, __u32 len, __u32 start, __u32 end)
 __noinline int cs_scan_chunk_step(__u32 off, __u32 n, __u32 pos, __u32 which)
 {
 	struct cs_state *st = state_get();
+	struct cs_sink sink;
 	struct cs_key k;
 
 	if (!st)
 		return 0;
+	sink.tok_min = &st->tok_min;
 	cs_key_get(&k);
 	/* any offset: chunk_pad holds CS_STEP bytes after the chunk */
 	off &= CS_CHUNK - 1;
-	cs_scan_step(CS_SCAN_AT(st, which), &k, st->chunk + off, n, pos + off, &st->tok_min);
+	cs_scan_step(CS_SCAN_AT(st, which), &k, st->chunk + off, n, pos + off, &sink);
 	return 0;
 }
 
@@ -143,12 +155,13 @@ __noinline int cs_scan_chunk_step(__u32 off, __u32 n, __u32 pos, __u32 which)
 __noinline int cs_flush(__u32 which)
 {
 	struct cs_state *st = state_get();
+	struct cs_sink sink = {.tok_min = NULL};
 	struct cs_key k;
 
 	if (!st)
 		return 0;
 	cs_key_get(&k);
-	cs_scan_flush(CS_SCAN_AT(st, which), &k, NULL);
+	cs_scan_flush(CS_SCAN_AT(st, which), &k, &sink);
 	return 0;
 }
 
@@ -1496,6 +1509,7 @@ static long rescan_cb(__u32 i, void *data)
 __noinline int cs_scan_done(void)
 {
 	struct cs_state *st = state_get();
+	struct cs_sink sink = {.tok_min = NULL};
 	struct seg_walk w = {};
 	struct cs_key k;
 	__u8 trig;
@@ -1517,7 +1531,7 @@ __noinline int cs_scan_done(void)
 		/* not known yet: the open tokens may hold the hit or finish a trigger */
 		__builtin_memcpy(&st->fscan, &st->scan, sizeof(st->fscan));
 		cs_key_get(&k);
-		cs_scan_flush(&st->fscan, &k, NULL);
+		cs_scan_flush(&st->fscan, &k, &sink);
 		if (!st->nstrong && !(st->fscan.trig & CS_TRIG_ALL)) {
 			st->sflags &= ~CS_SK_AGAIN;
 			return 0;
@@ -1541,6 +1555,7 @@ __noinline int cs_send_end(__u32 path)
 {
 	struct cs_state *st = state_get();
 	struct cs_counters *cnt;
+	struct cs_sink sink = {.tok_min = NULL};
 	struct cs_event *ev;
 	struct cs_key k;
 	__u64 id, uninspected, seq = 0;
@@ -1551,7 +1566,7 @@ __noinline int cs_send_end(__u32 path)
 		return 0;
 	cs_carry_end();
 	cs_key_get(&k);
-	cs_scan_flush(&st->scan, &k, NULL);
+	cs_scan_flush(&st->scan, &k, &sink);
 	if (st->carry & CS_CARRY_OPEN)
 		cs_flush(1);
 	cnt = counters_get();
