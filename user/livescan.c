@@ -46,7 +46,7 @@ static inline void cs_sink_token(struct cs_sink *t, const struct cs_token *tok)
 	t->fn(&tk, t->ctx);
 }
 
-/* Byte classes of bpf/lib/scan.bpf.h cs_sbytes / cs_dbytes. */
+/* Byte classes of include/cs_skip.h cs_sbytes / cs_dbytes. */
 #define LC_S 1 /* run byte: 0x1f-0x7a but " , : < = > ? and the pure separators */
 #define LC_P 2 /* pure separator: space ( ) / (a run byte only between digits or separators) */
 #define LC_D 4 /* digit, - . or a pure separator */
