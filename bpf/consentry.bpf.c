@@ -122,8 +122,8 @@ static long iov_cb(__u32 i, void *data)
 
 /*
  * Scan the iovec array of writev/sendmsg, every segment (UIO_MAXIOV at most): the first
- * CS_MAX_IOV are remembered for a rescan or a hand-over (scan.bpf.h cs_seg), later ones are
- * scanned but not handed over (counted).
+ * CS_MAX_IOV are remembered for a rescan or a hand-over (st->segs, lib/deep.bpf.h), later ones
+ * are scanned but not handed over (counted).
  */
 __noinline int cs_scan_iov(__u64 uiov, __u64 iovcnt, __u32 path)
 {
@@ -253,7 +253,7 @@ int tp_scan(void *ctx)
 		/*
 		 * Each message of sendmmsg is its own send: one finding per subject per message. A
 		 * plain loop: a bpf_loop callback frame would pass the verifier's 8 frames on the
-		 * deepest path (scan.bpf.h cs_token).
+		 * deepest path (lib/token.bpf.h cs_token).
 		 */
 		__u32 i;
 

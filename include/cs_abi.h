@@ -379,13 +379,14 @@ _Static_assert(sizeof(struct cs_scan) == 80, "cs_scan size");
 #define CS_TRIG_ESC  0x02 /* "\u" or "&#": JSON/HTML escapes */
 #define CS_TRIG_GZIP 0x04 /* gzip magic 1f 8b */
 #define CS_TRIG_CE   0x08 /* a "Content-Encoding" header: this and the flow's next bytes */
-#define CS_TRIG_WIDE 0x10 /* UTF-16 text or full-width letters/digits (bpf/lib/scan.bpf.h) */
+#define CS_TRIG_WIDE 0x10 /* UTF-16 text or full-width letters/digits (bpf/lib/skip.bpf.h) */
 #define CS_TRIG_ALL  (CS_TRIG_B64 | CS_TRIG_ESC | CS_TRIG_GZIP | CS_TRIG_CE | CS_TRIG_WIDE)
 
 /*
- * Runs of run bytes shorter than the shortest strong token are not tokenised (bpf/lib/scan.bpf.h):
- * the length used is capped at CS_SKIP_MAX (which keeps the decoding triggers, see there), and
- * below CS_SKIP_MIN nothing is skipped (almost every run of random bytes would qualify).
+ * Runs of run bytes shorter than the shortest strong token are not tokenised (include/cs_skip.h,
+ * bpf/lib/skip.bpf.h): the length used is capped at CS_SKIP_MAX (which keeps the decoding triggers,
+ * see there), and below CS_SKIP_MIN nothing is skipped (almost every run of random bytes would
+ * qualify).
  */
 #define CS_SKIP_MAX 12
 #define CS_SKIP_MIN 5

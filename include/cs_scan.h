@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * The scanner core: tokeniser + keyed fingerprint, written once and compiled twice, for the BPF
- * programs (bpf/lib/scan.bpf.h) and for userspace (enroll, tests). Enroll fingerprints a value by
+ * programs (bpf/lib/token.bpf.h) and for userspace (enroll, tests). Enroll fingerprints a value by
  * running exactly this code over its normalised form, so a value the kernel sees in a payload
  * produces the same fingerprint bit for bit; tests/unit/test_scan.c and tests/bpf prove it.
  *
@@ -22,8 +22,11 @@
  * byte work is one xor and one multiply; the SipHash finalisation runs once per token, and the
  * kernel only runs it for tokens whose length lies in the window of enrolled lengths.
  *
- * The includer defines CS_ON_TOKEN(ctx, acc, len, start, end) before including this file; it is
- * called for every token with its normalised length and raw [start, end) byte offsets.
+ * Tokens go to the caller through an explicit sink: cs_scan_step/buf/flush take a struct
+ * cs_sink * (the caller's type, opaque here) and hand every finished token, in order, to
+ * cs_sink_token(sink, &token) below, which the file that runs the scanner defines. No function
+ * pointer (BPF has none): each program's sink is inlined into the loop. Files that need only the
+ * fingerprint (SipHash, prefilter, tag addressing) include cs_hash.h, not this file.
  */
 #ifndef CS_SCAN_H
 #define CS_SCAN_H
@@ -31,8 +34,27 @@
 #include "cs_abi.h"
 #include "cs_hash.h"
 
-#ifndef CS_ON_TOKEN
-#error "define CS_ON_TOKEN(ctx, acc, len, start, end) before including cs_scan.h"
+/* A finished token. */
+struct cs_token {
+	__u64 acc;   /* keyed FNV-1a of its normalised bytes (cs_hash.h cs_fp(key, acc, len)) */
+	__u32 len;   /* its normalised length; in BPF a copy the verifier cannot relate to the
+		      * scanner's own counter (CS_K below), so the sink may test it freely */
+	__u32 start; /* raw byte offsets [start, end) in the message */
+	__u32 end;
+};
+
+/* The caller's token sink: whatever state its cs_sink_token needs. */
+struct cs_sink;
+
+/*
+ * Receives every token the scanner finishes. Defined (static inline, or static __always_inline
+ * in BPF) by each file that calls cs_scan_step, cs_scan_buf or cs_scan_flush; tok lives only for
+ * the call. Userspace leaves the inlining to the compiler (the sink may be large).
+ */
+#ifdef __BPF__
+static __always_inline void cs_sink_token(struct cs_sink *sink, const struct cs_token *tok);
+#else
+static inline void cs_sink_token(struct cs_sink *sink, const struct cs_token *tok);
 #endif
 
 CS_INLINE void cs_scan_reset(struct cs_scan *s)
@@ -66,6 +88,14 @@ CS_INLINE void cs_scan_reset(struct cs_scan *s)
 
 #include "cs_scan_def.h"
 #include "cs_scan_table.h"
+
+/* Hand one finished token to the sink (len made opaque for the verifier, see above). */
+#define CS_EMIT(sink, acc_, len_, start_, end_)                                                    \
+	do {                                                                                       \
+		struct cs_token t_ = {                                                             \
+		    .acc = (acc_), .len = CS_K(len_), .start = (start_), .end = (end_)};           \
+		cs_sink_token((sink), &t_);                                                        \
+	} while (0)
 
 #ifdef __BPF__
 #define CS_LOOP CS_STEP
@@ -123,7 +153,7 @@ CS_INLINE void cs_scan_reset(struct cs_scan *s)
  * stream (most separators and bytes between tokens) costs nothing more.
  */
 CS_INLINE void cs_scan_step(struct cs_scan *s, const struct cs_key *k, const __u8 *p, __u32 n,
-			    __u32 pos, void *ctx)
+			    __u32 pos, struct cs_sink *sink)
 {
 	__u64 seed = k->seed, acc = s->w_acc, acct = s->w_acct, d_acc = s->d_acc;
 	__u32 len = s->w_len, lent = s->w_lent, start = s->w_start, end = s->w_end;
@@ -132,7 +162,6 @@ CS_INLINE void cs_scan_step(struct cs_scan *s, const struct cs_key *k, const __u
 	__u32 j;
 	CS_K_DECL;
 
-	(void)ctx;
 	for (j = 0; j < CS_LOOP; j++, pos++) {
 		__u8 c, cl;
 		__u16 e;
@@ -156,7 +185,7 @@ CS_INLINE void cs_scan_step(struct cs_scan *s, const struct cs_key *k, const __u
 			continue;
 		}
 		if (e & CS_XD_EMIT) {
-			CS_ON_TOKEN(ctx, d_acc, d_len, d_start, d_end);
+			CS_EMIT(sink, d_acc, d_len, d_start, d_end);
 		}
 		if (e & CS_XD_START) {
 			d_acc = seed;
@@ -166,7 +195,7 @@ CS_INLINE void cs_scan_step(struct cs_scan *s, const struct cs_key *k, const __u
 		if (e & CS_XD_HASH)
 			CS_D_HASH();
 		if (e & CS_X_EMIT) {
-			CS_ON_TOKEN(ctx, acc, len, start, end);
+			CS_EMIT(sink, acc, len, start, end);
 			CS_RUN_END(mix, rstart, end);
 			if (acc == k->ce)
 				s->trig |= CS_TRIG_CE;
@@ -228,23 +257,22 @@ CS_INLINE void cs_scan_step(struct cs_scan *s, const struct cs_key *k, const __u
 
 /* The next n bytes of the message. */
 CS_INLINE void cs_scan_buf(struct cs_scan *s, const struct cs_key *k, const __u8 *p, __u32 n,
-			   void *ctx)
+			   struct cs_sink *sink)
 {
-	cs_scan_step(s, k, p, n, s->pos, ctx);
+	cs_scan_step(s, k, p, n, s->pos, sink);
 	s->pos += n;
 }
 
 /* End of the message: emit the open tokens. */
-CS_INLINE void cs_scan_flush(struct cs_scan *s, const struct cs_key *k, void *ctx)
+CS_INLINE void cs_scan_flush(struct cs_scan *s, const struct cs_key *k, struct cs_sink *sink)
 {
 	CS_K_DECL;
 
-	(void)ctx;
 	if (s->d_state != CS_DS_NONE) {
-		CS_ON_TOKEN(ctx, s->d_acc, s->d_len, s->d_start, s->d_end);
+		CS_EMIT(sink, s->d_acc, s->d_len, s->d_start, s->d_end);
 	}
 	if (s->w_state != CS_WS_NONE && s->w_state != CS_WS_UL1N && s->w_state != CS_WS_SKIP) {
-		CS_ON_TOKEN(ctx, s->w_acc, s->w_len, s->w_start, s->w_end);
+		CS_EMIT(sink, s->w_acc, s->w_len, s->w_start, s->w_end);
 		CS_RUN_END(s->w_mix, s->w_rstart, s->w_end);
 		if (s->w_acc == k->ce)
 			s->trig |= CS_TRIG_CE;
@@ -255,5 +283,16 @@ CS_INLINE void cs_scan_flush(struct cs_scan *s, const struct cs_key *k, void *ct
 	s->d_state = CS_DS_NONE;
 	s->w_state = CS_WS_NONE;
 }
+
+/* The macros above name the core's own variables: not for includers. */
+#undef CS_EMIT
+#undef CS_W_HASH_COMMIT
+#undef CS_W_COMMIT
+#undef CS_W_HASH
+#undef CS_D_HASH
+#undef CS_RUN_END
+#undef CS_K
+#undef CS_K_DECL
+#undef CS_V
 
 #endif /* CS_SCAN_H */

@@ -15,7 +15,7 @@ const volatile __u8 cfg_scope_cgroup = 0;
 const volatile __u8 cfg_decode = 1; /* --decode auto: hand flagged sends over (cs_deep) */
 /*
  * Runs of bytes that can hold a strong ASCII token shorter than this are left out of the
- * tokeniser (scan.bpf.h, cs_scan_live); 0 tokenises every byte. Set by the loader from the
+ * tokeniser (skip.bpf.h, cs_scan_live); 0 tokenises every byte. Set by the loader from the
  * fingerprint DB: min(shortest strong token, 12), 0 when a strong token is not ASCII.
  */
 const volatile __u32 cfg_skip_len = 0;

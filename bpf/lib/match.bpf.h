@@ -48,24 +48,23 @@ static __always_inline void cs_key_get(struct cs_key *k)
 /*
  * A finished token costs a length test and one bit of the prefilter bitmap (an inlined array
  * lookup); only tokens that pass both (~6% of those not enrolled) pay for SipHash and the tag
- * table. The length test runs on an opaque copy of the length (CS_K, see cs_scan.h): testing
- * the length register itself would narrow its range, the next test would be decided from it and
- * the verifier would have to keep one state per length. Use inside CS_ON_TOKEN.
+ * table. len must be the token's opaque length (cs_scan.h struct cs_token): testing the
+ * scanner's own length register would narrow its range, the next test would be decided from it
+ * and the verifier would have to keep one state per length. min: the shortest length to look
+ * up (at least cfg_min_len).
  */
-#define CS_PRE_PASS(acc, len, then) CS_PRE_PASS_MIN(acc, len, cfg_min_len, then)
-/* The same with a shortest length of the caller's (at least cfg_min_len). */
-#define CS_PRE_PASS_MIN(acc, len, min, then)                                                       \
-	do {                                                                                       \
-		__u32 __l = CS_K(len);                                                             \
-		if (__l >= (min) && __l <= cfg_max_len) {                                          \
-			__u64 __b = cs_pre(acc, len) >> cfg_pre_shift;                             \
-			__u32 __w = __b >> 6;                                                      \
-			__u64 *__p = bpf_map_lookup_elem(&pre, &__w);                              \
-                                                                                                   \
-			if (__p && (*__p >> (__b & 63)) & 1)                                       \
-				then;                                                              \
-		}                                                                                  \
-	} while (0)
+static __always_inline int cs_pre_pass(__u64 acc, __u32 len, __u32 min)
+{
+	__u64 b, *p;
+	__u32 w;
+
+	if (len < min || len > cfg_max_len)
+		return 0;
+	b = cs_pre(acc, len) >> cfg_pre_shift;
+	w = b >> 6;
+	p = bpf_map_lookup_elem(&pre, &w);
+	return p && ((*p >> (b & 63)) & 1);
+}
 
 /* 0: not in the bucket; 1: strong tag; 2: weak-only tag (see cs_hash.h CS_TAG_WEAK). */
 static __always_inline int bucket_has(__u32 idx, __u32 tag)

@@ -25,9 +25,7 @@
 #include "fpdb/keyfile.h"
 #include "decode/scan.h"
 
-/* struct cs_key comes from the scanner core */
-#define CS_ON_TOKEN(ctx, acc, len, start, end) ((void)(ctx))
-#include "cs_scan.h"
+#include "cs_hash.h"
 
 /*
  * Fault injection and checks by interposition: these definitions in the test binary win over

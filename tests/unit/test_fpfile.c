@@ -20,10 +20,6 @@
 #include "lib/log.h"
 #include "testutil.h"
 
-/* struct cs_key comes from the scanner core */
-#define CS_ON_TOKEN(ctx, acc, len, start, end) ((void)(ctx))
-#include "cs_scan.h"
-
 struct fx {
 	char dir[64];
 	char key[128];

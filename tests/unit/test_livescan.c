@@ -311,7 +311,7 @@ static void test_wide(void **state)
 		}
 	}
 	/* as in the kernel, in a chunk whose first 4 blocks are dense text the wide forms are
-	 * looked for there only (bpf/lib/scan.bpf.h cs_exact_blocks) */
+	 * looked for there only (bpf/lib/skip.bpf.h cs_exact_blocks) */
 	memset(buf, 'x', 300);
 	n = 300;
 	for (size_t i = 0; ph[i]; i++) {

@@ -9,17 +9,22 @@
 #include "fpdb/fpfile.h"
 #include "decode/livescan.h"
 
-/* A token: length window and prefilter bit first, SipHash only for those that pass. */
-struct tokf {
+#include "cs_scan.h"
+
+/* The scanner core's token sink (cs_scan.h): length window and prefilter bit first, SipHash only
+ * for those that pass. */
+struct cs_sink {
 	const struct live_cfg *c;
 	__u32 tok_min;
 	scan_token_fn fn;
 	void *ctx;
 };
 
-static inline void tokf_on(struct tokf *t, __u64 acc, __u32 len, __u32 start, __u32 end)
+static inline void cs_sink_token(struct cs_sink *t, const struct cs_token *tok)
 {
 	const struct live_cfg *c = t->c;
+	__u64 acc = tok->acc;
+	__u32 len = tok->len, start = tok->start, end = tok->end;
 	struct scan_token tk;
 
 	if (len < t->tok_min || len > c->max_len)
@@ -41,10 +46,7 @@ static inline void tokf_on(struct tokf *t, __u64 acc, __u32 len, __u32 start, __
 	t->fn(&tk, t->ctx);
 }
 
-#define CS_ON_TOKEN(ctx, acc, len, start, end) tokf_on(ctx, acc, len, start, end)
-#include "cs_scan.h"
-
-/* Byte classes of bpf/lib/scan.bpf.h cs_sbytes / cs_dbytes. */
+/* Byte classes of include/cs_skip.h cs_sbytes / cs_dbytes. */
 #define LC_S 1 /* run byte: 0x1f-0x7a but " , : < = > ? and the pure separators */
 #define LC_P 2 /* pure separator: space ( ) / (a run byte only between digits or separators) */
 #define LC_D 4 /* digit, - . or a pure separator */
@@ -463,7 +465,7 @@ static void live_mask(__u64 *live, const __u64 *s, __u32 nw, __u32 n, __u32 L)
 unsigned live_scan(const struct live_cfg *c, struct live_buf *b, struct cs_scan *s, const __u8 *buf,
 		   __u32 n, scan_token_fn fn, void *ctx, __u32 *skipped)
 {
-	struct tokf tf = {.c = c, .fn = fn, .ctx = ctx};
+	struct cs_sink tf = {.c = c, .fn = fn, .ctx = ctx};
 	__u32 nw = (n + 63) / 64, f = 0, L = c->skip_len;
 	__u64 *sb, *p, *d, *live;
 
@@ -523,7 +525,7 @@ void live_reset(struct cs_scan *s)
 void live_step(const struct live_cfg *c, struct cs_scan *s, const __u8 *buf, __u32 n, __u32 pos,
 	       __u32 tok_min, scan_token_fn fn, void *ctx)
 {
-	struct tokf tf = {.c = c, .tok_min = tok_min, .fn = fn, .ctx = ctx};
+	struct cs_sink tf = {.c = c, .tok_min = tok_min, .fn = fn, .ctx = ctx};
 
 	cs_scan_step(s, c->key, buf, n, pos, &tf);
 }
@@ -531,7 +533,7 @@ void live_step(const struct live_cfg *c, struct cs_scan *s, const __u8 *buf, __u
 void live_flush(const struct live_cfg *c, struct cs_scan *s, __u32 tok_min, scan_token_fn fn,
 		void *ctx)
 {
-	struct tokf tf = {.c = c, .tok_min = tok_min, .fn = fn, .ctx = ctx};
+	struct cs_sink tf = {.c = c, .tok_min = tok_min, .fn = fn, .ctx = ctx};
 
 	cs_scan_flush(s, c->key, &tf);
 }

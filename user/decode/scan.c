@@ -3,25 +3,23 @@
 
 #include "decode/scan.h"
 
-struct scan_ctx {
+#include "cs_scan.h"
+
+/* The scanner core's token sink (cs_scan.h): every token, fingerprinted, to the caller's fn. */
+struct cs_sink {
 	const struct cs_key *key;
 	scan_token_fn fn;
 	void *ctx;
 };
 
-static void on_token(struct scan_ctx *c, __u64 acc, __u32 len, __u32 start, __u32 end);
-
-#define CS_ON_TOKEN(ctx, acc, len, start, end) on_token(ctx, acc, len, start, end)
-#include "cs_scan.h"
-
-static void on_token(struct scan_ctx *c, __u64 acc, __u32 len, __u32 start, __u32 end)
+static inline void cs_sink_token(struct cs_sink *c, const struct cs_token *tok)
 {
 	struct scan_token t = {
-	    .acc = acc,
-	    .fp = cs_fp(c->key, acc, len),
-	    .len = len,
-	    .start = start,
-	    .end = end,
+	    .acc = tok->acc,
+	    .fp = cs_fp(c->key, tok->acc, tok->len),
+	    .len = tok->len,
+	    .start = tok->start,
+	    .end = tok->end,
 	};
 
 	c->fn(&t, c->ctx);
@@ -30,7 +28,7 @@ static void on_token(struct scan_ctx *c, __u64 acc, __u32 len, __u32 start, __u3
 unsigned scan_message(const struct cs_key *key, const void *buf, size_t n, scan_token_fn fn,
 		      void *ctx)
 {
-	struct scan_ctx c = {.key = key, .fn = fn, .ctx = ctx};
+	struct cs_sink c = {.key = key, .fn = fn, .ctx = ctx};
 	struct cs_scan s;
 
 	cs_scan_reset(&s);
@@ -54,7 +52,7 @@ void scan_stream_init(struct scan_stream *st)
 unsigned scan_stream_feed(struct scan_stream *st, const struct cs_key *key, const void *buf,
 			  size_t n, scan_token_fn fn, void *ctx)
 {
-	struct scan_ctx c = {.key = key, .fn = fn, .ctx = ctx};
+	struct cs_sink c = {.key = key, .fn = fn, .ctx = ctx};
 
 	while (n) {
 		__u32 m = n > CS_CHUNK ? CS_CHUNK : (__u32)n;
@@ -69,7 +67,7 @@ unsigned scan_stream_feed(struct scan_stream *st, const struct cs_key *key, cons
 unsigned scan_stream_end(struct scan_stream *st, const struct cs_key *key, scan_token_fn fn,
 			 void *ctx)
 {
-	struct scan_ctx c = {.key = key, .fn = fn, .ctx = ctx};
+	struct cs_sink c = {.key = key, .fn = fn, .ctx = ctx};
 
 	cs_scan_flush(&st->s, key, &c);
 	return st->s.trig;

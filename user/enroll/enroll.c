@@ -25,10 +25,6 @@
 #include "lib/util.h"
 #include "decode/scan.h"
 
-/* struct cs_key lives in the scanner core; only its definitions are used here. */
-#define CS_ON_TOKEN(ctx, acc, len, start, end) ((void)(ctx))
-#include "cs_scan.h"
-
 #define EMAIL_MAX	 254
 #define PHONE_DIGITS_MAX 24
 
