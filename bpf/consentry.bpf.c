@@ -558,7 +558,7 @@ int up_scan(struct pt_regs *ctx)
 }
 
 /*
- * TLS library write entry points (uprobes, attached by user/tls.c to each library or
+ * TLS library write entry points (uprobes, attached by user/monitor/tls.c to each library or
  * executable that has them). A write on a connection object whose socket is known is scanned
  * at once (tail call to up_scan); otherwise (buffer, length) waits for this thread's ciphertext
  * send to claim it. Return values are ignored by the kernel.

@@ -32,7 +32,7 @@ const volatile __u8 cfg_rescan = 1;
 const volatile __u8 cfg_tls = 0; /* TLS library probes attached: claim their plaintext */
 /*
  * --scan-in collector: no send is tokenised here; every send's bytes go to the collector
- * (cs_deep records, event flag CS_EVX_CSCAN), which scans them with SIMD (user/cscan.h).
+ * (cs_deep records, event flag CS_EVX_CSCAN), which scans them with SIMD (user/decode/cscan.h).
  */
 const volatile __u8 cfg_scan_collector = 0;
 

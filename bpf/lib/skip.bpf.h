@@ -39,7 +39,7 @@
 /*
  * Wide forms, which hold no run of S bytes: UTF-16 text (an ASCII character is a byte and a
  * zero) and full-width letters and digits (UTF-8 EF BC 90 - EF BD 9A). A send holding them is
- * handed to the collector (CS_TRIG_WIDE), which decodes them (user/decode.c). The cheap test
+ * handed to the collector (CS_TRIG_WIDE), which decodes them (user/decode/decode.c). The cheap test
  * runs beside the candidate test, on the first 4 bytes of words, packed two to a word as
  * there: UTF-16 of a strong value (>= 2 * cfg_skip_len bytes, >= 22 at 11) covers the first 4
  * bytes of two consecutive words, so at >= 11 the even words suffice; full-width text is

@@ -7,7 +7,7 @@
  *   non-loopback peer into the sockhash `socks`; the sk_msg verdict program attached to that map
  *   runs once per message the socket is handed (write, writev, send*, sendmmsg, sendfile, splice,
  *   io_uring sends), in the sender's context, before the bytes are queued, and scans them. The
- *   collector adds sockets established before it started (user/adopt.c).
+ *   collector adds sockets established before it started (user/monitor/adopt.c).
  * - UDP: a cgroup_skb egress program scans each datagram; for a UDP send it runs inside the
  *   sender's sendmsg, so the current task is the sender.
  * - TLS: a ciphertext message claims the plaintext its thread's probed library write call holds
