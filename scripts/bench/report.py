@@ -1,5 +1,7 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: GPL-2.0-only
+# Over 800 lines: every phase's table, the targets and the why-missed lines read one results
+# structure; split by phase they would each re-parse it.
 """Report of scripts/bench: reads the raw rows of one run from --work, prints the tables and the
 targets of issues 14 and 5 per capture, writes results.csv, the raw CSVs and the gnuplot plots
 into --out.

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* Decoders: compressed HTTP bodies, gzip magic, base64, percent, JSON and HTML escapes. */
+/* Over 800 lines: one cmocka binary per module (tests/unit/test_MODULE.c), the decoders are one. */
 #define _GNU_SOURCE /* memmem */
 #include <setjmp.h>
 #include <stdarg.h>

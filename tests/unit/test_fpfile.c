@@ -1,4 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The fingerprint file (user/fpdb): format, both loaded forms, writer, index and iterator. Over
+ * 800 lines: one cmocka binary per module, and the file's modules share one format.
+ */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
