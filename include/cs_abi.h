@@ -172,7 +172,8 @@ enum cs_counter {
 #define CS_EV_H2 (1u << 7)
 /*
  * cs_event.xflags. CSCAN: `run --scan-in collector`: the kernel tokenised nothing and handed
- * the send's bytes over (CS_EV_DEEP); the collector scans them as the kernel would (user/decode/cscan.h).
+ * the send's bytes over (CS_EV_DEEP); the collector scans them as the kernel would
+ * (user/decode/cscan.h).
  */
 #define CS_EVX_CSCAN (1u << 0)
 
@@ -262,8 +263,8 @@ _Static_assert(sizeof(struct cs_deep) != sizeof(struct cs_event) &&
 #define CS_DEEP_FLOW_BUDGET (256 * 1024)
 
 /*
- * Exec hold (user/monitor/exechold.h): a process that exec'd a file the collector has not examined yet
- * is stopped (SIGSTOP) before its first instruction, until its TLS functions are probed.
+ * Exec hold (user/monitor/exechold.h): a process that exec'd a file the collector has not examined
+ * yet is stopped (SIGSTOP) before its first instruction, until its TLS functions are probed.
  */
 enum cs_exec_hold {
 	CS_HOLD_OFF,

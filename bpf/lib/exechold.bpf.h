@@ -2,8 +2,8 @@
 /*
  * Exec hold: a process that exec'd a file the collector has not examined yet is stopped before
  * its first user instruction, until the collector has read the file's symbols and attached the
- * TLS uprobes (user/monitor/exechold.c releases it). Without the hold, a short-lived client of a static
- * TLS stack (Go, node) often finishes its first TLS write before the uprobes arrive.
+ * TLS uprobes (user/monitor/exechold.c releases it). Without the hold, a short-lived client of a
+ * static TLS stack (Go, node) often finishes its first TLS write before the uprobes arrive.
  */
 #ifndef CS_EXECHOLD_BPF_H
 #define CS_EXECHOLD_BPF_H
