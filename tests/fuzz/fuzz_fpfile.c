@@ -82,6 +82,8 @@ static void rebuild(const struct fpdb *src, struct fpdb *dst)
 	fpdb_iter_init(&it, src);
 	while (fpdb_iter_next(&it, &dst->entries[dst->nentries]))
 		dst->nentries++;
+	/* a compact DB iterates shared fingerprints last (fpfile.h); the writer wants file order */
+	qsort(dst->entries, dst->nentries, sizeof(*dst->entries), entry_qcmp);
 	for (__u32 i = 0; i < src->nsubjects; i++) {
 		const char *s = fpdb_subject(src, i);
 		size_t n = strlen(s) + 1;
