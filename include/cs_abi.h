@@ -15,6 +15,15 @@
 #include <linux/types.h>
 #endif
 
+/* Helpers of the shared headers (cs_hash.h, cs_skip.h), inlined in BPF and userspace alike. */
+#ifndef CS_INLINE
+#ifdef __BPF__
+#define CS_INLINE static __always_inline
+#else
+#define CS_INLINE static inline __attribute__((always_inline))
+#endif
+#endif
+
 /* Chunk the kernel copies from user memory and scans in one global-function call. */
 #define CS_CHUNK 1024
 /*

@@ -9,14 +9,6 @@
 
 #include "cs_abi.h"
 
-#ifndef CS_INLINE
-#ifdef __BPF__
-#define CS_INLINE static __always_inline
-#else
-#define CS_INLINE static inline __attribute__((always_inline))
-#endif
-#endif
-
 #define CS_ROTL(x, b) (__u64)(((x) << (b)) | ((x) >> (64 - (b))))
 #define CS_SIPROUND                                                                                \
 	do {                                                                                       \

@@ -19,14 +19,6 @@
 
 #include "cs_abi.h"
 
-#ifndef CS_INLINE
-#ifdef __BPF__
-#define CS_INLINE static __always_inline
-#else
-#define CS_INLINE static inline __attribute__((always_inline))
-#endif
-#endif
-
 #define CS_SWAR_ONES 0x0101010101010101ULL
 #define CS_SWAR_HI   0x8080808080808080ULL
 /* For y with every byte < 0x80: bit 7 of each byte set iff that byte is >= a / == a (no carry
