@@ -136,23 +136,27 @@ CS_INLINE __u64 cs_cand4(__u64 z)
 
 /*
  * Wide forms, which hold no run of S bytes: UTF-16 text (an ASCII character is a byte and a
- * zero) and full-width letters and digits (UTF-8 EF BC 90 - EF BD 9A). The cheap test flags
- * zero bytes two apart, or EF followed by BC or BD.
+ * zero; a full-width one, FF01-FF5E, a byte and FF) and full-width letters and digits in UTF-8
+ * (EF BC 90 - EF BD 9A). The cheap test flags zero bytes two apart, FF bytes two apart, or EF
+ * followed by BC or BD.
  *
- * cs_wide4: bit 7 of some byte set if z may hold either.
+ * cs_wide4: bit 7 of some byte set if z may hold any of them.
  */
 CS_INLINE __u64 cs_wide4(__u64 z)
 {
-	__u64 zb, e, b;
+	__u64 zb, f, e, b;
 
 	/* zero bytes (a superset: a byte 01 after a zero one too), two apart */
 	zb = (z - CS_SWAR_ONES) & ~z & CS_SWAR_HI;
+	/* FF bytes the same way (zero bytes of ~z) */
+	f = ~z;
+	f = (f - CS_SWAR_ONES) & ~f & CS_SWAR_HI;
 	/* EF bytes, BC or BD bytes (the latter with bit 0 set first) */
 	e = z ^ (0xefULL * CS_SWAR_ONES);
 	b = (z | CS_SWAR_ONES) ^ (0xbdULL * CS_SWAR_ONES);
 	e = (e - CS_SWAR_ONES) & ~e & CS_SWAR_HI;
 	b = (b - CS_SWAR_ONES) & ~b & CS_SWAR_HI;
-	return (zb & (zb >> 16)) | (e & (b >> 8));
+	return (zb & (zb >> 16)) | (f & (f >> 16)) | (e & (b >> 8));
 }
 
 /* Bytes of x in [lo, hi] (lo >= 0x80 or all of x < 0x80 there: no carries), as bit 7. */
@@ -160,6 +164,48 @@ CS_INLINE __u64 cs_wide4(__u64 z)
 	((((x)&0x7f7f7f7f7f7f7f7fULL) + (0x80 - ((lo)&0x7f)) * 0x0101010101010101ULL) &            \
 	 ~(((x)&0x7f7f7f7f7f7f7f7fULL) + (0x7f - ((hi)&0x7f)) * 0x0101010101010101ULL) &           \
 	 ((lo) >= 0x80 ? (x) : ~(x)) & 0x8080808080808080ULL)
+
+/* The bytes of a word at byte offset off that lie below valid, as a mask of whole bytes. */
+CS_INLINE __u64 cs_bytes_below(__u32 valid, __u32 off)
+{
+	if (valid >= off + 8)
+		return ~0ULL;
+	if (valid <= off)
+		return 0;
+	return (1ULL << ((valid - off) * 8)) - 1;
+}
+
+/*
+ * The exact wide-form test of word x (nx: the word after it). Nonzero if a wide form starts in
+ * x: four printable ASCII UTF-16 units (either byte order, at its even or its odd bytes), two
+ * full-width UTF-16 units in a row (FF01-FF5E, either byte order, any offset), or a full-width
+ * letter or digit in UTF-8 (EF, then BC + 90-99 / A1-BA or BD + 81-9A).
+ */
+CS_INLINE __u64 cs_wide_word(__u64 x, __u64 nx)
+{
+	const __u64 lo16 = 0x00ff00ff00ff00ffULL, hi16 = 0xff00ff00ff00ff00ULL;
+	const __u64 u16 = 0x0100010001000100ULL;
+	__u64 x1 = (x >> 8) | (nx << 56), x2 = (x >> 16) | (nx << 48), x3 = (x >> 24) | (nx << 40);
+	__u64 l0 = x & lo16, l1 = (x >> 8) & lo16, a0, a1, hit;
+
+	/* four units: zero high bytes, low bytes 0x20-0x7e (bit 8 of each 16-bit lane flips
+	 * between adding 0xe0 and adding 0x81 exactly there) */
+	a0 = (x & hi16) |
+	     ((((l0 + 0x00e000e000e000e0ULL) ^ (l0 + 0x0081008100810081ULL)) & u16) ^ u16);
+	a1 = (x & lo16) |
+	     ((((l1 + 0x00e000e000e000e0ULL) ^ (l1 + 0x0081008100810081ULL)) & u16) ^ u16);
+	hit = !a0 | !a1;
+	/* two full-width units: byte, FF, byte, FF (little-endian) or FF, byte, FF, byte */
+	hit |= CS_RANGE(x, 0x01, 0x5e) & CS_RANGE(x1, 0xff, 0xff) & CS_RANGE(x2, 0x01, 0x5e) &
+	       CS_RANGE(x3, 0xff, 0xff);
+	hit |= CS_RANGE(x, 0xff, 0xff) & CS_RANGE(x1, 0x01, 0x5e) & CS_RANGE(x2, 0xff, 0xff) &
+	       CS_RANGE(x3, 0x01, 0x5e);
+	/* UTF-8 full-width */
+	hit |= CS_RANGE(x, 0xef, 0xef) &
+	       ((CS_RANGE(x1, 0xbc, 0xbc) & (CS_RANGE(x2, 0x90, 0x99) | CS_RANGE(x2, 0xa1, 0xba))) |
+		(CS_RANGE(x1, 0xbd, 0xbd) & CS_RANGE(x2, 0x81, 0x9a)));
+	return hit;
+}
 
 /*
  * Run lengths in masks, one bit per byte. Starts of runs of >= L set bits are found by doubling

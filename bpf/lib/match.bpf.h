@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * The matching stage every scanning BPF object shares (the monitor, bpf/skmsg.bpf.c): the
+ * The matching stage every scanning BPF object shares (the monitor and the bench's hooktax): the
  * load-time key and window of enrolled token lengths, the prefilter bitmap and the tag table
  * (both filled by the loader through mmap), the per-token prefilter test and the bucket probe.
  */

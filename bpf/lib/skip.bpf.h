@@ -47,17 +47,16 @@
  */
 
 /*
- * The exact test on block b of st->chunk if it passes the cheap one (on all 4 packed pairs:
- * callers without a candidate test pass every block): a word of four printable ASCII UTF-16
- * units (either byte order, even or odd offset), or a full-width letter or digit starting in
- * it. A global function, verified once for any b.
+ * The exact test (cs_skip.h cs_wide_word) on block b of st->chunk, of which the first valid bytes
+ * are the send's, if it passes the cheap one (on all 4 packed pairs: callers without a
+ * candidate test pass every block). Bytes past the send are taken as zero: they are whatever an
+ * earlier send left in the buffer. A global function, verified once for any b.
  */
-__noinline int cs_wide_block(__u32 b)
+__noinline int cs_wide_block(__u32 b, __u32 valid)
 {
 	struct cs_state *st = state_get();
-	const __u64 lo16 = 0x00ff00ff00ff00ffULL, hi16 = 0xff00ff00ff00ff00ULL;
 	const __u64 *p0;
-	__u64 hit = 0;
+	__u64 hit = 0, x, nx;
 	__u32 w;
 
 	if (!st)
@@ -69,25 +68,9 @@ __noinline int cs_wide_block(__u32 b)
 	/* not unrolled: the temporaries of 8 words spill past the 512-byte stack */
 	for (w = 0; w < 8; w++) {
 		/* the word after the block's last is the next block's, or the chunk's padding */
-		__u64 x = p0[w], nx = p0[w + 1], x1, x2, a;
-
-		/* four units: zero high bytes, low bytes 0x20-0x7e (low lanes of y, 16 bits) */
-#define CS_U16_ASCII(y)                                                                            \
-	(((((y)&lo16) + 0x00e000e000e000e0ULL) ^ (((y)&lo16) + 0x0081008100810081ULL)) &           \
-	 0x0100010001000100ULL)
-		a = (x & hi16) | (CS_U16_ASCII(x) ^ 0x0100010001000100ULL);
-		hit |= !a;
-		a = (x & lo16) | (CS_U16_ASCII(x >> 8) ^ 0x0100010001000100ULL);
-		hit |= !a;
-#undef CS_U16_ASCII
-		/* EF, then BC + 90-99 / A1-BA or BD + 81-9A */
-		x1 = (x >> 8) | (nx << 56);
-		x2 = (x >> 16) | (nx << 48);
-		a = CS_RANGE(x, 0xef, 0xef) &
-		    ((CS_RANGE(x1, 0xbc, 0xbc) &
-		      (CS_RANGE(x2, 0x90, 0x99) | CS_RANGE(x2, 0xa1, 0xba))) |
-		     (CS_RANGE(x1, 0xbd, 0xbd) & CS_RANGE(x2, 0x81, 0x9a)));
-		hit |= a;
+		x = p0[w] & cs_bytes_below(valid, w * 8);
+		nx = p0[w + 1] & cs_bytes_below(valid, w * 8 + 8);
+		hit |= cs_wide_word(x, nx);
 	}
 	if (hit)
 		st->scan.trig |= CS_TRIG_WIDE;
@@ -106,7 +89,7 @@ static __always_inline void cs_wide_exact(__u32 mask, __u32 n)
 	for (k = 0; k < CS_CHUNK / 64; k++) {
 		if (!mask)
 			break;
-		cs_wide_block(cs_lowbit(mask));
+		cs_wide_block(cs_lowbit(mask), n - cs_lowbit(mask) * 64);
 		mask &= mask - 1;
 	}
 }

@@ -26,8 +26,11 @@ send_py 'b"\x07" + struct.pack(">H", 17) + "li.na@example.org".encode("utf-16-be
 send_py '("客户王芳，手机" + fw("18611112233") + "，已确认。").encode()'
 # u004: full-width e-mail
 send_py '("邮箱：" + fw("chen.jie@example.com")).encode()'
-# u005: full-width digits of a phone in UTF-16LE Chinese text
-send_py '("手机" + fw("13955550005") + "谢谢").encode("utf-16-le")'
+# u005: full-width digits of a phone in UTF-16LE Chinese text (no zero byte, no EF), 30 bytes,
+# sent on CPU 0 after 128 bytes of plain text there: the kernel's per-CPU chunk buffer then
+# holds no stale byte past the send's end that could raise the wide trigger in its place
+taskset -c 0 "$PY" -I "$E2E_DIR/clients/send_exprs.py" "$IP_BROKER" "$PORT_RAW" 'b"x" * 128' \
+	'("手机" + fw("13955550005") + "谢谢").encode("utf-16-le")' || fail "u005 client failed"
 # benign: UTF-16 and full-width text of nobody, integers, Chinese punctuation
 send_py '"id,mobile\r\n9,13900000000\r\n".encode("utf-16") + struct.pack("<8I", 65, 66, 67, 0, 7, 0, 1, 2)'
 send_py '("电话" + fw("13900000000") + "，（测试）！").encode()'

@@ -224,7 +224,7 @@ static void test_cand4(void **state)
 			}
 }
 
-/* cs_wide4 flags every pair of zero bytes two apart and every EF BC / EF BD (a superset). */
+/* cs_wide4 flags every pair of zero or FF bytes two apart and every EF BC / EF BD (a superset). */
 static void test_wide4(void **state)
 {
 	(void)state;
@@ -243,9 +243,70 @@ static void test_wide4(void **state)
 			w[i + 1] = (i & 1) ? 0xbc : 0xbd;
 			memcpy(&x, w, 8);
 			assert_true(cs_wide4(x) & CS_SWAR_HI);
+			memset(w, fill[f] ? fill[f] : 'a', sizeof(w));
+			w[i] = 0xff;
+			w[i + 2] = 0xff;
+			memcpy(&x, w, 8);
+			assert_true(cs_wide4(x) & CS_SWAR_HI);
 		}
 	/* plain ASCII text is not flagged */
 	assert_false(cs_wide4(0x6f6c6c6568207961ULL) & CS_SWAR_HI);
+}
+
+/* Bytes b[0..n) at offset off of a zeroed 16-byte buffer, as the words x and nx. */
+static __u64 wide_at(const __u8 *b, unsigned n, unsigned off)
+{
+	__u8 buf[16] = {0};
+	__u64 x, nx;
+
+	memcpy(buf + off, b, n);
+	memcpy(&x, buf, 8);
+	memcpy(&nx, buf + 8, 8);
+	return cs_wide_word(x, nx);
+}
+
+/*
+ * cs_wide_word: a wide form starting at each offset of the word is found (four UTF-16 ASCII
+ * units at an even or odd offset, two full-width UTF-16 units in either byte order, one UTF-8
+ * full-width digit); near misses are not.
+ */
+static void test_wide_word(void **state)
+{
+	/* "13" in UTF-16LE, UTF-16BE ASCII, and full-width "１３" (FF11 FF13) both ways */
+	static const __u8 le[] = {'1', 0, '3', 0, '8', 0, '0', 0};
+	static const __u8 fwle[] = {0x11, 0xff, 0x13, 0xff};
+	static const __u8 fwbe[] = {0xff, 0x11, 0xff, 0x13};
+	static const __u8 fw8[] = {0xef, 0xbc, 0x91};
+	static const __u8 cjk[] = {0x4b, 0x62, 0x3a, 0x67, 0x22, 0x8c, 0x22, 0x8c};
+	static const __u8 one[] = {0x11, 0xff, 0x00, 0x00};
+	static const __u8 neg[] = {0xff, 0xff, 0xff, 0xff};
+	static const __u8 ctl[] = {'1', 0, 0x07, 0, '8', 0, '0', 0};
+
+	(void)state;
+	for (unsigned off = 0; off < 8; off++) {
+		/* four ASCII units at even offsets in the word (odd: the other byte order) */
+		if (off <= 1)
+			assert_true(wide_at(le, sizeof(le), off));
+		assert_true(wide_at(fwle, sizeof(fwle), off));
+		assert_true(wide_at(fwbe, sizeof(fwbe), off));
+		assert_true(wide_at(fw8, sizeof(fw8), off));
+		assert_false(wide_at(cjk, sizeof(cjk), off));
+		assert_false(wide_at(one, sizeof(one), off));
+		assert_false(wide_at(neg, sizeof(neg), off));
+		assert_false(wide_at(ctl, sizeof(ctl), off));
+	}
+}
+
+/* cs_bytes_below: whole bytes of the word below valid. */
+static void test_bytes_below(void **state)
+{
+	(void)state;
+	assert_int_equal(cs_bytes_below(0, 0), 0);
+	assert_int_equal(cs_bytes_below(30, 24), 0xffffffffffffULL);
+	assert_int_equal(cs_bytes_below(30, 32), 0);
+	assert_int_equal(cs_bytes_below(64, 56), ~0ULL);
+	assert_int_equal(cs_bytes_below(4096, 8), ~0ULL);
+	assert_int_equal(cs_bytes_below(57, 56), 0xffULL);
 }
 
 /*
@@ -365,6 +426,8 @@ int main(void)
 	    cmocka_unit_test(test_bit_scans),
 	    cmocka_unit_test(test_cand4),
 	    cmocka_unit_test(test_wide4),
+	    cmocka_unit_test(test_wide_word),
+	    cmocka_unit_test(test_bytes_below),
 	    cmocka_unit_test(test_runs),
 	    cmocka_unit_test(test_anchor_word),
 	};

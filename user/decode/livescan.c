@@ -10,6 +10,7 @@
 #include "decode/livescan.h"
 
 #include "cs_scan.h"
+#include "cs_skip.h"
 
 /* The scanner core's token sink (cs_scan.h): length window and prefilter bit first, SipHash only
  * for those that pass. */
@@ -46,23 +47,16 @@ static inline void cs_sink_token(struct cs_sink *t, const struct cs_token *tok)
 	t->fn(&tk, t->ctx);
 }
 
-/* Byte classes of include/cs_skip.h cs_sbytes / cs_dbytes. */
+/* Byte classes of include/cs_skip.h cs_sbytes / cs_dbytes, one byte at a time. */
 #define LC_S 1 /* run byte: 0x1f-0x7a but " , : < = > ? and the pure separators */
 #define LC_P 2 /* pure separator: space ( ) / (a run byte only between digits or separators) */
 #define LC_D 4 /* digit, - . or a pure separator */
 
 static unsigned lclass(unsigned c)
 {
-	unsigned k = 0;
+	__u64 p, sb = cs_sbytes(c, &p), d = cs_dbytes(c, p);
 
-	if (c == 0x20 || c == 0x28 || c == 0x29 || c == 0x2f)
-		k |= LC_P | LC_D;
-	else if (c >= 0x1f && c <= 0x7a && c != 0x22 && c != 0x2c && c != 0x3a &&
-		 !(c >= 0x3c && c <= 0x3f))
-		k |= LC_S;
-	if (c == 0x2d || c == 0x2e || (c >= 0x30 && c <= 0x39))
-		k |= LC_D;
-	return k;
+	return (sb & 0x80 ? LC_S : 0) | (p & 0x80 ? LC_P : 0) | (d & 0x80 ? LC_D : 0);
 }
 
 static __u8 lcls[256];
@@ -166,87 +160,24 @@ void live_classify(const struct live_cfg *c, const __u8 *buf, __u32 n, __u64 *sb
 }
 
 /*
- * Wide forms: the kernel's test (bpf/lib/scan.bpf.h cs_exact_blocks, cs_wide_block), run per
- * CS_CHUNK of the message as the kernel reads it, so a send is handed to the decoders for
- * UTF-16 or full-width text exactly when the kernel would hand it over. Keep in step. One
- * addition: full-width letters and digits in UTF-16 (FF01-FF5E: no zero byte, no EF), which
- * the kernel flags only when stale bytes past a short send's end in its chunk buffer happen to
- * hold a UTF-8 full-width form (e2e wide.sh's u005 passes with the kernel by that chance): 0xFF
- * bytes two apart in the cheap test, two such units in a row in the exact one.
+ * Wide forms: the kernel's test (bpf/lib/skip.bpf.h cs_exact_blocks, cs_wide_block; the word
+ * tests are include/cs_skip.h's), run per CS_CHUNK of the message as the kernel reads it, so a
+ * send is handed to the decoders for UTF-16 or full-width text exactly when the kernel would
+ * hand it over.
  */
-static inline __attribute__((always_inline)) __u64 wide_cand4(__u64 z)
-{
-	const __u64 ones = 0x0101010101010101ULL, hi = 0x8080808080808080ULL;
-	__u64 y = z & ~hi, in;
-
-	in = (y + (0x80 - 0x1f) * ones) & ~((y + (0x80 - 0x7b) * ones) | z) & hi;
-	in &= in >> 8;
-	return in & (in >> 16);
-}
-
-static inline __attribute__((always_inline)) __u64 wide_zeros(__u64 z)
-{
-	const __u64 ones = 0x0101010101010101ULL, hi = 0x8080808080808080ULL;
-	__u64 zb, e, b, f;
-
-	zb = (z - ones) & ~z & hi;
-	/* 0xFF bytes (UTF-16 full-width forms), two apart like the zeros */
-	f = ~z;
-	f = (f - ones) & ~f & hi;
-	zb |= f & (f >> 16);
-	e = z ^ (0xefULL * ones);
-	b = (z | ones) ^ (0xbdULL * ones);
-	e = (e - ones) & ~e & hi;
-	b = (b - ones) & ~b & hi;
-	return (zb & (zb >> 16)) | (e & (b >> 8));
-}
-
-#define W_PACK(w0, w1) (((w0)&0xffffffffULL) | ((w1) << 32))
-#define W_RANGE(x, lo, hi)                                                                         \
-	((((x)&0x7f7f7f7f7f7f7f7fULL) + (0x80 - ((lo)&0x7f)) * 0x0101010101010101ULL) &            \
-	 ~(((x)&0x7f7f7f7f7f7f7f7fULL) + (0x7f - ((hi)&0x7f)) * 0x0101010101010101ULL) &           \
-	 ((lo) >= 0x80 ? (x) : ~(x)) & 0x8080808080808080ULL)
 
 /* The exact test of the 64-byte block at p (9 words readable). */
 static inline __attribute__((always_inline)) int wide_block(const __u64 *p)
 {
-	const __u64 lo16 = 0x00ff00ff00ff00ffULL, hi16 = 0xff00ff00ff00ff00ULL;
-	const __u64 u16 = 0x0100010001000100ULL;
-
-	if (!(wide_zeros(W_PACK(p[0], p[1])) | wide_zeros(W_PACK(p[2], p[3])) |
-	      wide_zeros(W_PACK(p[4], p[5])) | wide_zeros(W_PACK(p[6], p[7]))))
+	if (!(cs_wide4(CS_PACK(p[0], p[1])) | cs_wide4(CS_PACK(p[2], p[3])) |
+	      cs_wide4(CS_PACK(p[4], p[5])) | cs_wide4(CS_PACK(p[6], p[7]))))
 		return 0;
-	for (unsigned w = 0; w < 8; w++) {
-		__u64 x = p[w], nx = p[w + 1], x1, x2;
-		/* four units: zero high bytes, low bytes 0x20-0x7e */
-		__u64 l0 = x & lo16, l1 = (x >> 8) & lo16;
-		__u64 a0 = ((l0 + 0x00e000e000e000e0ULL) ^ (l0 + 0x0081008100810081ULL)) & u16;
-		__u64 a1 = ((l1 + 0x00e000e000e000e0ULL) ^ (l1 + 0x0081008100810081ULL)) & u16;
-
-		if (!((x & hi16) | (a0 ^ u16)) || !((x & lo16) | (a1 ^ u16)))
+	for (unsigned w = 0; w < 8; w++)
+		if (cs_wide_word(p[w], p[w + 1]))
 			return 1;
-		/* EF, then BC + 90-99 / A1-BA or BD + 81-9A */
-		x1 = (x >> 8) | (nx << 56);
-		x2 = (x >> 16) | (nx << 48);
-		if (W_RANGE(x, 0xef, 0xef) &
-		    ((W_RANGE(x1, 0xbc, 0xbc) &
-		      (W_RANGE(x2, 0x90, 0x99) | W_RANGE(x2, 0xa1, 0xba))) |
-		     (W_RANGE(x1, 0xbd, 0xbd) & W_RANGE(x2, 0x81, 0x9a))))
-			return 1;
-	}
-	/* two full-width UTF-16 units in a row (FF01-FF5E), either order, any offset */
-	for (unsigned i = 0; i < 64; i++) {
-		const __u8 *c = (const __u8 *)p + i;
-
-		if (c[1] == 0xff && c[3] == 0xff && c[0] && c[0] <= 0x5e && c[2] && c[2] <= 0x5e)
-			return 1;
-		if (c[0] == 0xff && c[2] == 0xff && c[1] && c[1] <= 0x5e && c[3] && c[3] <= 0x5e)
-			return 1;
-	}
 	return 0;
 }
 
-/* One chunk (m bytes at q, zero-padded to CS_CHUNK + 64): 1 if it raises CS_TRIG_WIDE. */
 /*
  * The blocks among nb at q where the cheap test can flag anything: it needs a byte 00, FF or
  * EF among the bytes it reads (the first 4 of the words it packs, in words of bit mask words);
@@ -275,6 +206,7 @@ __attribute__((target("avx2"))) static __u32 wide_may_avx2(const __u8 *q, __u32 
 	return may;
 }
 
+/* One chunk (m bytes at q, zero-padded to CS_CHUNK + 64): 1 if it raises CS_TRIG_WIDE. */
 static int wide_chunk(const __u64 *q, __u32 m, __u32 L)
 {
 	__u32 wide = 0xffff, any = 0, nb = (m + 63) / 64, may = 0xffff;
@@ -293,23 +225,21 @@ static int wide_chunk(const __u64 *q, __u32 m, __u32 L)
 			if (!((may >> b) & 1))
 				v = 0;
 			else if (L >= 11)
-				v = wide_zeros(W_PACK(p[0], p[2])) | wide_zeros(W_PACK(p[4], p[6]));
+				v = cs_wide4(CS_PACK(p[0], p[2])) | cs_wide4(CS_PACK(p[4], p[6]));
 			else
-				v = wide_zeros(W_PACK(p[0], p[1])) |
-				    wide_zeros(W_PACK(p[2], p[3])) |
-				    wide_zeros(W_PACK(p[4], p[5])) | wide_zeros(W_PACK(p[6], p[7]));
+				v = cs_wide4(CS_PACK(p[0], p[1])) | cs_wide4(CS_PACK(p[2], p[3])) |
+				    cs_wide4(CS_PACK(p[4], p[5])) | cs_wide4(CS_PACK(p[6], p[7]));
 			wide |= (__u32) !!v << b;
 			/* the candidates matter for the cut only, in the first 4 blocks */
 			if (b > 3)
 				continue;
 			if (L >= 11) {
-				t = wide_cand4(W_PACK(p[0], p[1])) |
-				    wide_cand4(W_PACK(p[2], p[3])) |
-				    wide_cand4(W_PACK(p[4], p[5])) | wide_cand4(W_PACK(p[6], p[7]));
+				t = cs_cand4(CS_PACK(p[0], p[1])) | cs_cand4(CS_PACK(p[2], p[3])) |
+				    cs_cand4(CS_PACK(p[4], p[5])) | cs_cand4(CS_PACK(p[6], p[7]));
 			} else {
 				t = 0;
 				for (unsigned w = 0; w < 8; w++)
-					t |= wide_cand4(p[w]);
+					t |= cs_cand4(p[w]);
 			}
 			any |= (__u32) !!(t & 0x8000000080ULL) << b;
 			if (b == 3 && (any & 0xf) == 0xf)
