@@ -8,7 +8,8 @@ into --out.
 
 Modes (the runs.csv column): off; CAPTURE (the monitor with --capture CAPTURE: sockets,
 tracepoints); tax-CAPTURE (that capture's hooks with empty programs, no monitor); limit-CAPTURE
-(--scan-limit); copy-CAPTURE, classify-CAPTURE (the cost-floor builds).
+(--scan-limit); copy-CAPTURE, classify-CAPTURE (the cost-floor builds); collector-CAPTURE
+(--scan-in collector).
 
 Inputs (written by scripts/bench):
   runs.csv          one row per run (sweep, http, https, floor, bulk, limit) and per latency run
@@ -122,8 +123,9 @@ def split_mode(mode):
 
 
 def mode_order(modes, caps):
-    """off first, then per variant (on, tax, copy, classify, limit) each capture in order."""
-    rank = {"off": 0, "on": 1, "copy": 2, "classify": 3, "limit": 4, "tax": 5}
+    """off first, then per variant (on, tax, copy, classify, collector, limit) each capture in
+    order."""
+    rank = {"off": 0, "on": 1, "copy": 2, "classify": 3, "collector": 4, "limit": 5, "tax": 6}
 
     def key(m):
         v, c = split_mode(m)
@@ -295,9 +297,9 @@ def main():
         print("\nwhere the HTTP cost goes (phase floor, the http workload again): copy and classify "
               "are cost-floor builds of the monitor\n(make BPF_EXTRA=-DCS_FLOOR=1, 2) that detect "
               "nothing; ratio = mode/off medians, spread = per-rep")
-        print("%-20s %-28s %-16s %-20s %s" % ("mode", "requests/s (median, min-max)",
-                                              "ratio (spread)", "ns per egress send",
-                                              "ns per inspected byte"))
+        print("%-20s %-28s %-16s %-20s %-22s %s" % (
+            "mode", "requests/s (median, min-max)", "ratio (spread)", "ns per egress send",
+            "ns per inspected byte", "collector CPU ns/B"))
         for m in modes_of[("floor", "http")]:
             rows = by[("floor", "http", m)]
             v = vals("floor", "http", m)
@@ -305,21 +307,27 @@ def main():
             sends = sum(float(r["sends"]) for r in rows)
             insp = sum(float(r["bytes_inspected"]) for r in rows)
             ns = sum(float(r["sendpath_ns"]) for r in rows)
+            cpu = sum(float(r["cpu_s"]) for r in rows)
             per_send = ns / sends if sends else float("nan")
             per_byte = ns / insp if insp else float("nan")
-            print("%-20s %-28s %-16s %-20s %s" % (
+            coll = cpu * 1e9 / insp if insp else float("nan")
+            print("%-20s %-28s %-16s %-20s %-22s %s" % (
                 m, cell(v, us0), "-" if m == "off" else "%.2f%s" % (rt, spread(pr)),
                 "-" if m == "off" else "%.0f" % per_send,
-                "-" if m == "off" else "%.2f" % per_byte))
+                "-" if m == "off" else "%.2f" % per_byte,
+                "-" if m == "off" else "%.2f" % coll))
             res("floor", m, "requests_per_s_median", median(v), "req/s")
             if m != "off":
-                meas["floor"][m] = (rt, per_send, per_byte)
+                meas["floor"][m] = (rt, per_send, per_byte, coll)
                 res("floor", m, "ratio", rt)
                 res("floor", m, "ns_per_egress_send", per_send, "ns")
                 res("floor", m, "ns_per_inspected_byte", per_byte, "ns/B")
+                res("floor", m, "collector_cpu_ns_per_inspected_byte", coll, "ns/B")
         print("   copy: the probes, the socket lookup and the copy of every payload, no scan; "
-              "classify: + the byte classes and\n   the runs to tokenise, no tokens; CAPTURE: the "
-              "monitor. Any in-kernel inspection of every byte pays at least copy.")
+              "classify: + the byte classes and\n   the runs to tokenise, no tokens; collector: "
+              "the monitor with --scan-in collector (the kernel copies, the\n   collector scans "
+              "with AVX2 on the same 2 CPUs); CAPTURE: the monitor (the kernel scans). Any in-kernel"
+              "\n   inspection of every byte pays at least copy.")
 
     # ---- 4. BPF cost, one table per capture
     # other builds (floor) and the --scan-limit runs: reported in their sections
@@ -748,7 +756,7 @@ def why_missed(missed, meas):
         send = SEND_PROGS.get(c, ())
         parts = []
         tax = meas["http_tax"].get(c)
-        fl = {k: meas["floor"].get("%s-%s" % (k, c)) for k in ("copy", "classify")}
+        fl = {k: meas["floor"].get("%s-%s" % (k, c)) for k in ("copy", "classify", "collector")}
         fl["full"] = meas["floor"].get(c)
         if key == "http_tax":
             if c == "sockets":
@@ -797,6 +805,11 @@ def why_missed(missed, meas):
                                  fl["classify"][0] if fl["classify"] else float("nan"),
                                  fl["full"][2] - fl["classify"][2] if fl["full"] and fl["classify"]
                                  else 0, fl["full"][0] if fl["full"] else float("nan")))
+            if fl["collector"] and key in ("http", "scan_json_ns_per_byte"):
+                parts.append("the other route, the scan in the collector (--scan-in collector): "
+                             "ratio %.2f, %.2f ns/B in the kernel, %.2f ns of collector CPU per "
+                             "byte on the same 2 CPUs" % (fl["collector"][0], fl["collector"][2],
+                                                          fl["collector"][3]))
             if key == "fixed_ns_per_send":
                 parts.append("the verdict's own work on a 64 B message: pulls, socket storage, "
                              "the send state and the event path" if c == "sockets" else
