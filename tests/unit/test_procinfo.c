@@ -2,7 +2,8 @@
 /*
  * Kubernetes pods from cgroup paths: the cgroupfs and systemd drivers' layouts with containerd,
  * CRI-O and docker scopes, look-alikes that are not pods, and the namespace and name from a
- * synthetic /var/log/pods.
+ * synthetic /var/log/pods; the cgroup path of a cgroup id (this process's own cgroup), and an id
+ * of no cgroup.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -86,11 +87,63 @@ static void test_pod_names(void **state)
 	assert_int_equal(rmdir(dir), 0);
 }
 
+/* The cgroup v2 path of this process ("0::/path" in /proc/self/cgroup), "" if none. */
+static void own_cgroup(char *buf, size_t len)
+{
+	char line[4096];
+	FILE *f = fopen("/proc/self/cgroup", "re");
+
+	buf[0] = 0;
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, "0::", 3)) {
+			line[strcspn(line, "\n")] = 0;
+			snprintf(buf, len, "%s", line + 3);
+		}
+	fclose(f);
+}
+
+/*
+ * procinfo_cgroup: this process's cgroup id (the inode of its directory) gives its path, from
+ * the kernel by file handle as root or from a walk of the tree otherwise, and from the cache
+ * the second time; an id of no cgroup gives NULL, twice (the second time without a walk).
+ */
+static void test_cgroup_path(void **state)
+{
+	static const char *const roots[] = {"/sys/fs/cgroup/unified", "/sys/fs/cgroup"};
+	struct procinfo *pi = procinfo_new();
+	char own[4096], dir[4200];
+	struct stat st = {0};
+	const char *p;
+
+	(void)state;
+	assert_non_null(pi);
+	own_cgroup(own, sizeof(own));
+	for (unsigned i = 0; i < 2 && !st.st_ino; i++) {
+		snprintf(dir, sizeof(dir), "%s%s", roots[i], own);
+		if (!own[0] || stat(dir, &st) || !S_ISDIR(st.st_mode))
+			st.st_ino = 0;
+	}
+	if (!st.st_ino) {
+		procinfo_free(pi);
+		skip();
+	}
+	p = procinfo_cgroup(pi, st.st_ino);
+	assert_non_null(p);
+	assert_string_equal(p, own);
+	assert_ptr_equal(procinfo_cgroup(pi, st.st_ino), p);
+	assert_null(procinfo_cgroup(pi, 0x7fffffff00000001ULL));
+	assert_null(procinfo_cgroup(pi, 0x7fffffff00000001ULL));
+	procinfo_free(pi);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_pod_layouts),
 	    cmocka_unit_test(test_pod_names),
+	    cmocka_unit_test(test_cgroup_path),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -3,6 +3,7 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
 #include <stdio.h>
@@ -20,6 +21,10 @@
 #define CG_SLOTS  4096
 /* a pod whose log directory was not there yet is looked for again after this long */
 #define POD_RETRY_NS (10 * 1000000000LL)
+/* without CAP_DAC_READ_SEARCH an unknown cgroup id costs a walk of the tree: one a second */
+#define CG_WALK_NS (1000000000LL)
+/* the kernfs file handle type (include/linux/exportfs.h): the handle is the 64-bit cgroup id */
+#define CG_FILEID_KERNFS 0xfe
 
 struct exe_slot {
 	__u32 pid;
@@ -42,6 +47,9 @@ struct cg_slot {
 struct procinfo {
 	struct exe_slot exe[EXE_SLOTS];
 	struct cg_slot *cg; /* open addressing by id */
+	unsigned cg_used;
+	int cg_byhandle; /* 0 after open_by_handle_at() was refused: walk instead */
+	__s64 walk_at;	 /* CLOCK_MONOTONIC ns of the last walk, 0: none yet */
 	char root[PATH_MAX];
 	size_t rootlen;
 	__u64 exe_unknown;
@@ -67,6 +75,7 @@ struct procinfo *procinfo_new(void)
 		}
 	}
 	pi->rootlen = strlen(pi->root);
+	pi->cg_byhandle = 1;
 	return pi;
 }
 
@@ -159,35 +168,119 @@ static struct cg_slot *cg_slot(struct procinfo *pi, __u64 id)
 	return NULL;
 }
 
+static __s64 mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__s64)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* Forgets every cached cgroup (the table filled up: most are gone by then). */
+static void cg_clear(struct procinfo *pi)
+{
+	for (unsigned i = 0; i < CG_SLOTS; i++) {
+		free(pi->cg[i].path);
+		free(pi->cg[i].pod);
+	}
+	memset(pi->cg, 0, CG_SLOTS * sizeof(*pi->cg));
+	pi->cg_used = 0;
+}
+
+/* Caches path (below the root) for id; a table 3/4 full starts over (with clear) or takes no
+ * more. */
+static void cg_put(struct procinfo *pi, __u64 id, const char *rel, int clear)
+{
+	struct cg_slot *s;
+
+	if (pi->cg_used >= CG_SLOTS / 4 * 3) {
+		if (!clear)
+			return;
+		cg_clear(pi);
+	}
+	s = cg_slot(pi, id);
+	if (!s || s->path)
+		return;
+	s->path = strdup(*rel ? rel : "/");
+	if (!s->path)
+		return;
+	s->id = id;
+	pi->cg_used++;
+}
+
+/*
+ * The path of cgroup id from the kernel: the id is the cgroup directory's kernfs file handle.
+ * 1 found, 0 the cgroup is gone, -1 refused (no CAP_DAC_READ_SEARCH, or an older kernel).
+ */
+static int cg_byhandle(struct procinfo *pi, __u64 id)
+{
+	union {
+		struct file_handle fh;
+		char buf[sizeof(struct file_handle) + sizeof(__u64)];
+	} h;
+	char link[64], path[PATH_MAX];
+	int mfd, fd, ret = -1;
+	ssize_t n;
+
+	mfd = open(pi->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (mfd < 0)
+		return -1;
+	h.fh.handle_bytes = sizeof(__u64);
+	h.fh.handle_type = CG_FILEID_KERNFS;
+	memcpy(h.fh.f_handle, &id, sizeof(id));
+	fd = open_by_handle_at(mfd, &h.fh, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
+		ret = errno == ESTALE || errno == ENOENT ? 0 : -1;
+	} else {
+		snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+		n = readlink(link, path, sizeof(path) - 1);
+		if (n > 0 && (size_t)n >= pi->rootlen && !strncmp(path, pi->root, pi->rootlen)) {
+			path[n] = 0;
+			cg_put(pi, id, path + pi->rootlen, 1);
+			ret = 1;
+		}
+		close(fd);
+	}
+	close(mfd);
+	return ret;
+}
+
 static struct procinfo *walk_pi;
 
 static int walk_cb(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
-	struct cg_slot *s;
-	const char *rel;
-
 	(void)ftw;
-	if (flag != FTW_D)
-		return 0;
-	s = cg_slot(walk_pi, st->st_ino);
-	if (!s || s->path)
-		return 0;
-	rel = path + walk_pi->rootlen;
-	s->id = st->st_ino;
-	s->path = strdup(*rel ? rel : "/");
+	if (flag == FTW_D)
+		cg_put(walk_pi, st->st_ino, path + walk_pi->rootlen, 0);
 	return 0;
 }
 
 const char *procinfo_cgroup(struct procinfo *pi, __u64 id)
 {
 	struct cg_slot *s;
+	__s64 now;
+	int r;
 
 	if (!pi->rootlen)
 		return NULL;
 	s = cg_slot(pi, id);
 	if (s && s->path)
 		return s->path;
-	/* unknown id: the cgroup is new since the last walk */
+	/* unknown id: a cgroup new since it was last looked for, or one already gone */
+	if (pi->cg_byhandle) {
+		r = cg_byhandle(pi, id);
+		if (r >= 0) {
+			s = r ? cg_slot(pi, id) : NULL;
+			return s && s->path ? s->path : NULL;
+		}
+		pi->cg_byhandle = 0;
+	}
+	now = mono_ns();
+	if (pi->walk_at && now - pi->walk_at < CG_WALK_NS)
+		return NULL;
+	pi->walk_at = now;
+	if (pi->cg_used >= CG_SLOTS / 4 * 3)
+		cg_clear(pi);
 	walk_pi = pi;
 	nftw(pi->root, walk_cb, 32, FTW_PHYS | FTW_MOUNT);
 	s = cg_slot(pi, id);
@@ -285,13 +378,11 @@ const struct pod_info *procinfo_cgroup_pod(struct procinfo *pi, __u64 id, const 
 	const char *path = procinfo_cgroup(pi, id);
 	struct cg_slot *s = path ? cg_slot(pi, id) : NULL;
 	struct pod_info pod;
-	struct timespec ts;
 	__s64 now;
 
 	if (!s)
 		return NULL;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	now = (__s64)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+	now = mono_ns();
 	if (s->pod_state == POD_NONE || s->pod_state == POD_NAMED ||
 	    (s->pod_state == POD_UNNAMED && now - s->pod_at < POD_RETRY_NS))
 		return s->pod;

@@ -18,7 +18,11 @@ void procinfo_free(struct procinfo *pi);
 const char *procinfo_exe(struct procinfo *pi, __u32 pid, __u32 tid, const char *comm);
 /* Look-ups that found no executable of the sender (gone, or another program by now). */
 __u64 procinfo_exe_unknown(const struct procinfo *pi);
-/* cgroup path relative to the v2 root ("/system.slice/x.service"); NULL when unknown. */
+/*
+ * cgroup path relative to the v2 root ("/system.slice/x.service"); NULL when unknown. An id not
+ * cached is resolved through its kernfs file handle (open_by_handle_at, CAP_DAC_READ_SEARCH),
+ * else by a walk of the tree at most once a second. The path is valid until the next call.
+ */
 const char *procinfo_cgroup(struct procinfo *pi, __u64 cgroup_id);
 /* 64-hex container id found in a cgroup path (docker, containerd, cri-o, podman), else NULL. */
 const char *procinfo_container_id(const char *cgroup_path, char *buf, size_t len);
