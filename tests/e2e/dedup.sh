@@ -5,8 +5,9 @@
 # email), a new subject (u003) and a new recipient (an unknown address) within the window. The
 # first finding of each is written at once (count 1); the 3 repeats come out as one finding
 # with count 3 when the window ends, and nothing else does. Two more sends, then SIGINT inside
-# the window: the repeat is written at shutdown. The journal keeps the counts: findings
-# --count-by and report count 8 disclosures of u002 in 7 rows. Bad SECONDS: exit 2.
+# the window: the repeat is written at shutdown. /metrics counts repeats, merged findings and
+# open windows. The journal keeps the counts: findings --count-by and report count 8
+# disclosures of u002 in 7 rows. Bad SECONDS: exit 2.
 # shellcheck source-path=SCRIPTDIR source=lib/common.sh
 source "$(dirname "$0")/lib/common.sh"
 e2e_setup
@@ -15,6 +16,12 @@ command -v sqlite3 >/dev/null || fail "sqlite3 not installed (scripts/setup)"
 J="$WORK/findings-journal.db"
 W=6
 PHONE2='{"user":{"mobile":"15898760002"}}'
+PORT_M=$((20000 + $$ % 20000))
+# the table's counters as /metrics has them: NAME VALUE, the dedup ones
+dedup_metrics() {
+	curl -sS -m 5 "http://127.0.0.1:$PORT_M/metrics" | awk '/^consentry_dedup_/ { printf "%s %s;", $1, $2 }' ||
+		fail "scrape failed"
+}
 
 # 1. SECONDS must be whole seconds in [1, 86400]
 for bad in 0 -5 abc 86401 1.5 "" 0x10 " 5"; do
@@ -28,7 +35,7 @@ done
 info "ok: bad --dedup values refused with exit 2"
 
 # 2. repeats within the window merged; a new field, subject or recipient written at once
-monitor_start --dedup "$W" --journal "$J"
+monitor_start --dedup "$W" --journal "$J" --metrics "127.0.0.1:$PORT_M"
 t0=$(date +%s%N)
 for i in 1 2 3 4; do
 	http_post "http://$IP_BROKER:$PORT_HTTP/v1/events?n=$i" "$PHONE2"
@@ -47,7 +54,10 @@ expect_finding '.subject == "u002" and .fields == ["email"] and .recipient == "d
 expect_finding '.subject == "u003" and .fields == ["phone"] and .recipient == "databroker"'
 expect_finding '.subject == "u002" and .fields == ["phone"] and .recipient == null
 	and .destination.ip == $unknown'
-info "ok: 4 findings written at once, the 3 repeats held"
+got=$(dedup_metrics)
+[[ "$got" == "consentry_dedup_repeats_merged_total 3;consentry_dedup_merged_findings_total 0;consentry_dedup_early_closes_total 0;consentry_dedup_windows_open 4;" ]] ||
+	fail "metrics while the windows are open: $got"
+info "ok: 4 findings written at once, the 3 repeats held (metrics: 4 windows open)"
 # the merged one when the window ends (the next tick), and nothing for the keys without repeats
 wait_findings 5 $((W + 5))
 sleep 2.5
@@ -58,6 +68,9 @@ expect_findings 5
 [[ "$(findings_jq 'map(select(.subject == "u002" and .recipient == "databroker"
 	and .fields == ["phone"])) | sort_by(.count) | .[0].time < .[1].first_time')" == true ]] ||
 	fail "the merged finding does not start after the first one"
+got=$(dedup_metrics)
+[[ "$got" == "consentry_dedup_repeats_merged_total 3;consentry_dedup_merged_findings_total 1;consentry_dedup_early_closes_total 0;consentry_dedup_windows_open 0;" ]] ||
+	fail "metrics after the windows: $got"
 info "ok: one merged finding, count 3, after the window; none for keys without repeats"
 
 # 3. a new window for the same key; SIGINT inside it writes its repeat at shutdown
