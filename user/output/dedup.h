@@ -21,7 +21,7 @@
 #include "verdict/correlate.h"
 
 #define DEDUP_MAX_SECONDS 86400u /* --dedup bound: a day */
-#define DEDUP_MAX_KEYS	  16384u /* windows open at once (about 1.3 KiB each with repeats) */
+#define DEDUP_MAX_KEYS	  16384u /* windows open at once (about 1.5 KiB each with repeats) */
 
 struct dedup;
 
