@@ -74,11 +74,15 @@ got=$(dedup_metrics)
 info "ok: one merged finding, count 3, after the window; none for keys without repeats"
 
 # 3. a new window for the same key; SIGINT inside it writes its repeat at shutdown
+t0=$(date +%s%N)
 http_post "http://$IP_BROKER:$PORT_HTTP/v1/events?n=5" "$PHONE2"
 http_post "http://$IP_BROKER:$PORT_HTTP/v1/events?n=6" "$PHONE2"
 wait_findings 6
 sleep 0.5
 expect_findings 6
+t1=$(date +%s%N)
+# the window must still be open at SIGINT (monitor_stop waits 0.5 s more)
+(((t1 - t0) / 1000000 < (W - 2) * 1000)) || fail "step 3 took $(((t1 - t0) / 1000000)) ms, too close to the ${W} s window"
 monitor_stop
 expect_findings 7
 [[ "$(findings_jq '[.[5], .[6]] | map([.subject, .fields, .recipient, .count])')" == \
