@@ -2,7 +2,9 @@
 /*
  * The findings journal and its queries: rows written in batches read back through the same
  * filters `consentry findings` uses; a file size limit (the disk full) makes writes fail, which
- * are counted and never stop the writer; a journal of another schema is refused.
+ * are counted and never stop the writer; a journal of another schema is refused. Rows that
+ * run --dedup merged count as their count in --count-by and the report; a version 1 journal is
+ * read as it is and migrated by a writer.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -19,6 +21,7 @@
 #include <cmocka.h>
 #include <sqlite3.h>
 
+#include "cli.h"
 #include "lib/fields.h"
 #include "output/findings.h"
 #include "output/journal.h"
@@ -26,6 +29,7 @@
 
 #define DAY_NS 86400000000000LL
 #define T0     (20000LL * DAY_NS) /* 2024-10-04T00:00:00Z */
+#define SEC    1000000000LL
 
 static const struct recipient partner = {"partner", RK_THIRD_PARTY};
 
@@ -234,6 +238,207 @@ static void test_disk_full(void **state)
 	unlink(path);
 }
 
+/*
+ * A row of subject to partner (unconsented) or, consented, standing for count findings from
+ * first to last (run --dedup; count 0: written without it).
+ */
+static void add_count(struct journal *j, const char *subject, int consented, __u32 fields,
+		      __u64 count, __s64 first, __s64 last)
+{
+	struct cs_event ev = {0};
+	struct finding f = {0};
+
+	inet_pton(AF_INET, "192.0.2.7", ev.daddr);
+	ev.dport = 80;
+	ev.proto = 6;
+	ev.pid = ev.tid = 7;
+	ev.channel = CS_CH_SK_MSG;
+	memcpy(ev.comm, "app", 3);
+	f.subject = subject;
+	f.fields = fields;
+	f.unconsented = consented ? 0 : fields;
+	f.verdict = consented ? V_CONSENTED : V_UNCONSENTED;
+	f.rcpt = &partner;
+	snprintf(f.msg_id, sizeof(f.msg_id), "m-%s-%lld", subject, (long long)first);
+	f.count = count;
+	f.first_ns = first;
+	f.last_ns = last;
+	journal_add(j, &ev, &f, NULL, first, NULL);
+}
+
+/* `consentry report --csv` of path, read back. */
+static char *report_csv(const char *path)
+{
+	char csv[] = "/tmp/cs_report_XXXXXX", *text = NULL;
+	char *argv[] = {"report", "-j", (char *)path, "--csv", csv, NULL};
+	size_t len = 0;
+	FILE *f;
+	int c;
+
+	tmp_path(csv, 0);
+	assert_int_equal(cmd_report(5, argv), 0);
+	f = fopen(csv, "r");
+	assert_non_null(f);
+	{
+		FILE *m = open_memstream(&text, &len);
+
+		while ((c = fgetc(f)) != EOF)
+			fputc(c, m);
+		fclose(m);
+	}
+	fclose(f);
+	unlink(csv);
+	return text;
+}
+
+/* Merged rows (run --dedup) keep their count and times; counts and the report add them up. */
+static void test_counts(void **state)
+{
+	char path[] = "/tmp/cs_journal_XXXXXX", *text = NULL;
+	struct journal *j;
+	sqlite3 *db;
+
+	(void)state;
+	tmp_path(path, 0);
+	assert_int_equal(journal_open(&j, path), 0);
+	add_count(j, "s1", 0, FIELD_BIT(CS_F_PHONE), 0, T0, T0);	     /* no --dedup */
+	add_count(j, "s1", 0, FIELD_BIT(CS_F_PHONE), 1, T0 + SEC, T0 + SEC); /* first */
+	add_count(j, "s1", 0, FIELD_BIT(CS_F_PHONE), 3, T0 + 2 * SEC, T0 + 9 * SEC); /* merged */
+	add_count(j, "s2", 0, FIELD_BIT(CS_F_EMAIL), 1, T0 + 3 * SEC, T0 + 3 * SEC);
+	add_count(j, "s2", 1, FIELD_BIT(CS_F_EMAIL), 2, T0 + 4 * SEC, T0 + 5 * SEC);
+	journal_close(j);
+	assert_int_equal(journal_open_ro(&db, path), 0);
+	assert_int_equal(journal_schema(db), 2);
+	{
+		struct findings_query q = {.fmt = FMT_TEXT, .count_by = "subject"};
+
+		assert_int_equal(query_lines(db, &q, &text), 2);
+		assert_string_equal(text, "s1                       5 findings, 1 subjects\n"
+					  "s2                       3 findings, 1 subjects\n");
+		free(text);
+	}
+	{
+		struct findings_query q = {.fmt = FMT_TEXT, .count_by = "field", .csv = 1};
+
+		assert_int_equal(query_lines(db, &q, &text), 3);
+		assert_string_equal(text, "field,findings\r\nphone,5\r\nemail,3\r\n");
+		free(text);
+	}
+	{
+		struct findings_query q = {.fmt = FMT_TEXT, .count_by = "recipient", .csv = 1};
+
+		assert_int_equal(query_lines(db, &q, &text), 2);
+		assert_string_equal(text, "recipient,findings,subjects\r\npartner,8,2\r\n");
+		free(text);
+	}
+	{
+		struct findings_query q = {.fmt = FMT_JSONL, .subject = "s1"};
+
+		assert_int_equal(query_lines(db, &q, &text), 3);
+		assert_non_null(strstr(text, ",\"count\":1,\"first_time\":"
+					     "\"2024-10-04T00:00:00.000000Z\",\"last_time\":"
+					     "\"2024-10-04T00:00:00.000000Z\"}\n"));
+		assert_non_null(strstr(text, ",\"count\":3,\"first_time\":"
+					     "\"2024-10-04T00:00:02.000000Z\",\"last_time\":"
+					     "\"2024-10-04T00:00:09.000000Z\"}\n"));
+		free(text);
+	}
+	{
+		struct findings_query q = {.fmt = FMT_TEXT, .subject = "s1"};
+
+		assert_int_equal(query_lines(db, &q, &text), 3);
+		assert_non_null(
+		    strstr(text, " x3 2024-10-04T00:00:02.000000Z..2024-10-04T00:00:09.000000Z\n"));
+		assert_null(strstr(text, " x1"));
+		free(text);
+	}
+	sqlite3_close(db);
+	text = report_csv(path);
+	assert_string_equal(text, "recipient,recipient_kind,subject,fields,first_time,last_time,"
+				  "findings\r\n"
+				  "partner,third-party,s1,phone,2024-10-04T00:00:00.000000Z,"
+				  "2024-10-04T00:00:09.000000Z,5\r\n"
+				  "partner,third-party,s2,email,2024-10-04T00:00:03.000000Z,"
+				  "2024-10-04T00:00:03.000000Z,1\r\n");
+	free(text);
+	unlink(path);
+}
+
+/* The row at T0 + 1 s, one finding, as `findings --format jsonl` ends it. */
+#define ROW_1S                                                                                     \
+	",\"count\":1,\"first_time\":\"2024-10-04T00:00:01.000000Z\","                             \
+	"\"last_time\":\"2024-10-04T00:00:01.000000Z\"}\n"
+
+/*
+ * The journal at path reads as schema version, with count_line from --count-by subject, rows
+ * rows listed (ROW_1S and also among them, also may be NULL) and report_row in the report.
+ */
+static void expect_journal(const char *path, int version, const char *count_line, unsigned rows,
+			   const char *also, const char *report_row)
+{
+	sqlite3 *db;
+	char *text = NULL;
+
+	assert_int_equal(journal_open_ro(&db, path), 0);
+	assert_int_equal(journal_schema(db), version);
+	{
+		struct findings_query q = {.fmt = FMT_TEXT, .count_by = "subject"};
+
+		assert_int_equal(query_lines(db, &q, &text), 1);
+		assert_string_equal(text, count_line);
+		free(text);
+	}
+	{
+		struct findings_query q = {.fmt = FMT_JSONL};
+
+		assert_int_equal(query_lines(db, &q, &text), rows);
+		assert_non_null(strstr(text, ROW_1S));
+		assert_true(!also || strstr(text, also));
+		free(text);
+	}
+	sqlite3_close(db);
+	text = report_csv(path);
+	assert_non_null(strstr(text, report_row));
+	free(text);
+}
+
+/* A version 1 journal (no count, no last_ns): read as it is, migrated by the next writer. */
+static void test_migrate_v1(void **state)
+{
+	char path[] = "/tmp/cs_journal_XXXXXX";
+	struct journal *j;
+	sqlite3 *db;
+
+	(void)state;
+	tmp_path(path, 0);
+	assert_int_equal(journal_open(&j, path), 0);
+	add_count(j, "s1", 0, FIELD_BIT(CS_F_PHONE), 0, T0, T0);
+	add_count(j, "s1", 0, FIELD_BIT(CS_F_PHONE), 0, T0 + SEC, T0 + SEC);
+	journal_close(j);
+	/* version 1's table is version 2's without the two columns */
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db,
+				      "ALTER TABLE findings DROP COLUMN count;"
+				      "ALTER TABLE findings DROP COLUMN last_ns;"
+				      "PRAGMA user_version = 1",
+				      NULL, NULL, NULL),
+			 SQLITE_OK);
+	sqlite3_close(db);
+	expect_journal(path, 1, "s1                       2 findings, 1 subjects\n", 2, NULL,
+		       "\r\npartner,third-party,s1,phone,2024-10-04T00:00:00.000000Z,"
+		       "2024-10-04T00:00:01.000000Z,2\r\n");
+	/* a writer migrates it; its old rows count one each */
+	assert_int_equal(journal_open(&j, path), 0);
+	add_count(j, "s1", 0, FIELD_BIT(CS_F_PHONE), 4, T0 + 2 * SEC, T0 + 7 * SEC);
+	journal_close(j);
+	expect_journal(path, 2, "s1                       6 findings, 1 subjects\n", 3,
+		       ",\"count\":4,\"first_time\":\"2024-10-04T00:00:02.000000Z\","
+		       "\"last_time\":\"2024-10-04T00:00:07.000000Z\"}\n",
+		       "\r\npartner,third-party,s1,phone,2024-10-04T00:00:00.000000Z,"
+		       "2024-10-04T00:00:07.000000Z,6\r\n");
+	unlink(path);
+}
+
 static void test_other_schema(void **state)
 {
 	char path[] = "/tmp/cs_journal_XXXXXX";
@@ -255,9 +460,9 @@ static void test_other_schema(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_write_query),
-	    cmocka_unit_test(test_disk_full),
-	    cmocka_unit_test(test_other_schema),
+	    cmocka_unit_test(test_write_query),	 cmocka_unit_test(test_disk_full),
+	    cmocka_unit_test(test_other_schema), cmocka_unit_test(test_counts),
+	    cmocka_unit_test(test_migrate_v1),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -26,6 +26,7 @@
 #include "monitor/exechold.h"
 #include "fpdb/fpfile.h"
 #include "http/h2flow.h"
+#include "output/dedup.h"
 #include "output/journal.h"
 #include "monitor/metrics.h"
 #include "lib/log.h"
@@ -45,12 +46,32 @@ static __s64 clock_ns(clockid_t id)
 /* Records handled per ring_buffer__consume() call before the loop looks at its other fds. */
 #define RB_BATCH 4096
 
+/*
+ * A finding to the writers: every verdict to the journal, unconsented ones (all with --all) to
+ * the findings file. Findings reach them here only, from on_finding or, merged, from the dedup
+ * table (dedup.h).
+ */
+static int emit_finding(const struct cs_event *ev, const struct finding *f, const char *host,
+			__s64 t_ns, const struct proc_view *pv, void *ctx)
+{
+	struct collector *c = ctx;
+
+	/* the journal keeps every finding, whatever the verdict and --all */
+	journal_add(c->journal, ev, f, host, t_ns, pv);
+	if (f->verdict != V_UNCONSENTED && !c->report_all)
+		return 0;
+	c->corr.stats.reported++;
+	return output_write(&c->out, ev, f, host, t_ns, pv);
+}
+
 static int on_finding(const struct cs_event *ev, const struct finding *f, const char *host,
 		      __s64 t_ns, void *ctx)
 {
 	struct collector *c = ctx;
 	struct proc_view pv = {0};
+	struct finding first;
 	char cid[80];
+	int r;
 
 	if (f->verdict <= V_EXEMPT)
 		c->found[f->verdict][f->rcpt ? f->rcpt->kind : RK_UNKNOWN]++;
@@ -60,12 +81,16 @@ static int on_finding(const struct cs_event *ev, const struct finding *f, const 
 	pv.cgroup = procinfo_cgroup(c->pi, ev->cgroup_id);
 	pv.container_id = procinfo_container_id(pv.cgroup, cid, sizeof(cid));
 	pv.pod = procinfo_cgroup_pod(c->pi, ev->cgroup_id, c->pods_dir ? c->pods_dir : PODS_DIR);
-	/* the journal keeps every finding, whatever the verdict and --all */
-	journal_add(c->journal, ev, f, host, t_ns, &pv);
-	if (f->verdict != V_UNCONSENTED && !c->report_all)
-		return 0;
-	c->corr.stats.reported++;
-	return output_write(&c->out, ev, f, host, t_ns, &pv);
+	if (!c->dedup)
+		return emit_finding(ev, f, host, t_ns, &pv, c);
+	/* --dedup: a repeat waits for its window's end; the first of a key goes out now */
+	r = dedup_add(c->dedup, ev, f, host, t_ns, &pv);
+	if (r <= 0)
+		return r;
+	first = *f;
+	first.count = 1;
+	first.first_ns = first.last_ns = t_ns;
+	return emit_finding(ev, &first, host, t_ns, &pv, c);
 }
 
 int collector_handle(struct collector *c, const void *data, size_t len)
@@ -331,6 +356,18 @@ static void print_summary(const struct collector *c)
 			" lost (%" PRIu64 " failed writes: disk full or database locked)\n",
 			(uint64_t)js.written, (uint64_t)js.lost, (uint64_t)js.errors);
 	}
+	if (c->dedup) {
+		const struct dedup_stats *d = dedup_stats(c->dedup);
+
+		fprintf(stderr,
+			"  dedup                 %" PRIu64 " repeats merged into %" PRIu64
+			" findings (--dedup %u s; %" PRIu64 " windows, %" PRIu64
+			" closed early with the table of %u full, %" PRIu64
+			" of them with repeats; %" PRIu64 " written unmerged, no memory)\n",
+			(uint64_t)d->absorbed, (uint64_t)d->merged, c->dedup_s,
+			(uint64_t)d->windows, (uint64_t)d->early, c->dedup_keys,
+			(uint64_t)d->early_merged, (uint64_t)d->untracked);
+	}
 	if (c->loader->tls)
 		print_exec_summary(c, cnt);
 	if (c->deep) {
@@ -520,6 +557,15 @@ int collector_run(struct collector *c)
 		errno = ENOMEM, ring_buffer__free(rb), rb = NULL;
 	if (rb && ring_buffer__add(rb, loader_ringbuf_fd(c->loader), rb_cb, c))
 		errno = ENOMEM, ring_buffer__free(rb), rb = NULL;
+	if (c->dedup_s) {
+		c->dedup_keys = c->dedup_keys ? c->dedup_keys : DEDUP_MAX_KEYS;
+		c->dedup = dedup_new(c->dedup_s, c->dedup_keys, emit_finding, c);
+		if (!c->dedup) {
+			err = -errno;
+			pr_err("--dedup: cannot make its table: %s", strerror(errno));
+			goto out;
+		}
+	}
 	c->deep = deep_new(c->key, c->corr.db, NULL);
 	if (c->deep && c->scan_collector) {
 		/* the kernel's first-pass settings (loader.c), the DB's window and prefilter */
@@ -645,6 +691,13 @@ int collector_run(struct collector *c)
 
 				if (read(tfd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
 					pr_debug("timerfd: %s", strerror(errno));
+				/* --dedup: windows that ended write their merged findings */
+				if (c->dedup) {
+					int e = dedup_expire(c->dedup, clock_ns(CLOCK_MONOTONIC) +
+									   c->mono_to_real);
+
+					c->err = e ? e : c->err;
+				}
 				fflush(c->out.f);
 				/* a kill -9 loses at most this second's findings */
 				journal_commit(c->journal);
@@ -695,6 +748,12 @@ int collector_run(struct collector *c)
 			break;
 	}
 	exechold_stop(c->eh);
+	/* --dedup: every open window ends now, its repeats written */
+	if (c->dedup) {
+		int e = dedup_flush(c->dedup);
+
+		err = err ? err : e;
+	}
 	fflush(c->out.f);
 	journal_commit(c->journal);
 out:
@@ -705,6 +764,8 @@ out:
 	c->deep = NULL;
 	msg_release(&c->msg);
 	correlate_release(&c->corr);
+	dedup_free(c->dedup);
+	c->dedup = NULL;
 	dns_cache_free(c->dns);
 	c->dns = NULL;
 	c->corr.dns = NULL;

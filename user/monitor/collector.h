@@ -16,6 +16,7 @@ struct deep;
 struct exechold;
 struct outfile;
 struct ring_buffer;
+struct dedup;
 
 struct collector {
 	struct bpf_loader *loader;
@@ -28,6 +29,9 @@ struct collector {
 	struct exechold *eh;	 /* releases held new executables (exechold.h); NULL: no holds */
 	struct journal *journal; /* --journal: every finding, any verdict (journal.h); or NULL */
 	struct metrics *metrics; /* --metrics: the /metrics server (metrics.h); or NULL */
+	/* --dedup SECONDS: repeats merged (output/dedup.h); 0 / NULL: every finding written */
+	unsigned dedup_s, dedup_keys; /* dedup_keys 0: DEDUP_MAX_KEYS */
+	struct dedup *dedup;
 	__u64 found[3][4]; /* findings by verdict and recipient kind (enum verdict, rcpt_kind) */
 	/* the kubelet's pod log directories (procinfo_cgroup_pod); NULL: PODS_DIR */
 	const char *pods_dir;

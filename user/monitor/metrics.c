@@ -16,6 +16,7 @@
 #include "monitor/collector.h"
 #include "consentry.skel.h"
 #include "decode/deep.h"
+#include "output/dedup.h"
 #include "output/journal.h"
 #include "monitor/loader.h"
 #include "lib/log.h"
@@ -132,6 +133,22 @@ void metrics_write(FILE *f, const struct collector *c)
 	metric(f, "journal_lost_total", "counter",
 	       "Findings the journal lost (a failed write or commit)", js.lost);
 	metric(f, "journal_errors_total", "counter", "Failed journal writes or commits", js.errors);
+	{
+		static const struct dedup_stats none;
+		const struct dedup_stats *d = c->dedup ? dedup_stats(c->dedup) : &none;
+
+		metric(f, "dedup_repeats_merged_total", "counter",
+		       "run --dedup: repeats absorbed into merged findings", d->absorbed);
+		metric(f, "dedup_merged_findings_total", "counter",
+		       "run --dedup: merged findings written when their window ended", d->merged);
+		metric(
+		    f, "dedup_early_closes_total", "counter",
+		    "run --dedup: windows closed before their end, the table full (their repeats "
+		    "written then)",
+		    d->early);
+		metric(f, "dedup_windows_open", "gauge", "run --dedup: windows open now",
+		       dedup_open(c->dedup));
+	}
 	if (c->loader)
 		prog_gauges(f, c->loader);
 }

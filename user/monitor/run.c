@@ -16,6 +16,7 @@
 #include "verdict/consent.h"
 #include "monitor/exechold.h"
 #include "fpdb/fpfile.h"
+#include "output/dedup.h"
 #include "output/journal.h"
 #include "fpdb/keyfile.h"
 #include "monitor/loader.h"
@@ -168,9 +169,13 @@ static void run_usage(FILE *f)
 	    "                           consentry findings / report)\n"
 	    "      --metrics ADDR:PORT  serve Prometheus metrics at http://ADDR:PORT/metrics\n"
 	    "                           (127.0.0.1:9464, [::1]:9464, :9464 for every address)\n"
+	    "      --dedup SECONDS      merge repeats of a finding (same subject, recipient,\n"
+	    "                           fields and verdict): the first is written at once, the\n"
+	    "                           repeats of the next SECONDS (1-%u) as one finding with\n"
+	    "                           count, first_time and last_time when they end\n"
 	    "  -v, --verbose            debug logs (libbpf and verifier output)\n"
 	    "  -h, --help               this text\n",
-	    (unsigned)EXECHOLD_BOUND_MS, FPDB_MAP_AUTO);
+	    (unsigned)EXECHOLD_BOUND_MS, FPDB_MAP_AUTO, DEDUP_MAX_SECONDS);
 }
 
 enum {
@@ -190,7 +195,26 @@ enum {
 	OPT_SCAN_IN,
 	OPT_JOURNAL,
 	OPT_METRICS,
+	OPT_DEDUP,
 };
+
+/* --dedup SECONDS: decimal whole seconds in [1, DEDUP_MAX_SECONDS]. 0 or -EINVAL (said). */
+static int parse_seconds(const char *opt, const char *s, unsigned *out)
+{
+	unsigned long v = 0;
+	const char *p = s;
+
+	/* digits only: no sign, space or 0x (parse_u32 reads any base); stops past the bound */
+	for (; *p >= '0' && *p <= '9' && v <= DEDUP_MAX_SECONDS; p++)
+		v = v * 10 + (unsigned long)(*p - '0');
+	if (p == s || *p || v < 1 || v > DEDUP_MAX_SECONDS) {
+		pr_err("%s: expected whole seconds in [1, %u], got '%s'", opt, DEDUP_MAX_SECONDS,
+		       s);
+		return -EINVAL;
+	}
+	*out = (unsigned)v;
+	return 0;
+}
 
 int cmd_run(int argc, char **argv)
 {
@@ -216,6 +240,7 @@ int cmd_run(int argc, char **argv)
 	    {"scan-in", required_argument, NULL, OPT_SCAN_IN},
 	    {"journal", required_argument, NULL, OPT_JOURNAL},
 	    {"metrics", required_argument, NULL, OPT_METRICS},
+	    {"dedup", required_argument, NULL, OPT_DEDUP},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, 'h'},
 	    {0},
@@ -247,6 +272,10 @@ int cmd_run(int argc, char **argv)
 			break;
 		case OPT_METRICS:
 			metrics_addr = optarg;
+			break;
+		case OPT_DEDUP:
+			if (parse_seconds("--dedup", optarg, &col.dedup_s))
+				return 2;
 			break;
 		case OPT_FORMAT:
 			fmt = optarg;

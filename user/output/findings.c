@@ -104,6 +104,9 @@ static const char list_cols[] =
     " pod_name, channel, consent_ids,"
     " fingerprints, encodings, bytes_inspected, bytes_total, truncated, message_id,"
     " message_subjects, http_version, http_method, http_path";
+/* then the row's count and last time: columns of version 2, constants for version 1 rows */
+static const char count_cols_v2[] = "count, COALESCE(last_ns, time_ns)";
+static const char count_cols_v1[] = "1, time_ns";
 enum {
 	C_TIME,
 	C_VERDICT,
@@ -138,8 +141,16 @@ enum {
 	C_HVER,
 	C_HMETHOD,
 	C_HPATH,
+	C_COUNT,
+	C_LAST,
 	C_N
 };
+
+/* The disclosures a row stands for (run --dedup merged several), in SQL: 1 in version 1. */
+const char *findings_count_expr(sqlite3 *db)
+{
+	return journal_schema(db) == 1 ? "1" : "count";
+}
 
 static const char *col_text(sqlite3_stmt *s, int c)
 {
@@ -168,7 +179,7 @@ static void json_list(FILE *f, const char *s)
 
 static void print_jsonl(FILE *f, sqlite3_stmt *s)
 {
-	char ts[RFC3339_BUFSZ];
+	char ts[RFC3339_BUFSZ], last[RFC3339_BUFSZ];
 
 	rfc3339_format(sqlite3_column_int64(s, C_TIME), ts, sizeof(ts));
 	fprintf(f, "{\"time\":\"%s\",\"verdict\":", ts);
@@ -222,16 +233,20 @@ static void print_jsonl(FILE *f, sqlite3_stmt *s)
 	fprintf(f, ",\"subjects\":%d,\"bytes\":%lld,\"http\":", sqlite3_column_int(s, C_MSGSUBJ),
 		(long long)sqlite3_column_int64(s, C_TOTAL));
 	if (sqlite3_column_type(s, C_HMETHOD) == SQLITE_NULL) {
-		fputs("null}}\n", f);
-		return;
+		fputs("null}", f);
+	} else {
+		fputs("{\"version\":", f);
+		json_str(f, col_text(s, C_HVER));
+		fputs(",\"method\":", f);
+		json_str(f, col_text(s, C_HMETHOD));
+		fputs(",\"path\":", f);
+		json_str(f, col_text(s, C_HPATH));
+		fputs("}}", f);
 	}
-	fputs("{\"version\":", f);
-	json_str(f, col_text(s, C_HVER));
-	fputs(",\"method\":", f);
-	json_str(f, col_text(s, C_HMETHOD));
-	fputs(",\"path\":", f);
-	json_str(f, col_text(s, C_HPATH));
-	fputs("}}}\n", f);
+	/* as run --dedup writes them: the disclosures the row stands for, first and last time */
+	rfc3339_format(sqlite3_column_int64(s, C_LAST), last, sizeof(last));
+	fprintf(f, ",\"count\":%lld,\"first_time\":\"%s\",\"last_time\":\"%s\"}\n",
+		(long long)sqlite3_column_int64(s, C_COUNT), ts, last);
 }
 
 static void print_row(FILE *f, sqlite3_stmt *s, enum out_format fmt, int csv)
@@ -241,8 +256,10 @@ static void print_row(FILE *f, sqlite3_stmt *s, enum out_format fmt, int csv)
 	if (csv) {
 		rfc3339_format(sqlite3_column_int64(s, C_TIME), ts, sizeof(ts));
 		csv_write_field(f, ts, ",");
-		for (int c = 1; c < C_N; c++)
-			csv_write_field(f, col_text(s, c), c == C_N - 1 ? "\r\n" : ",");
+		for (int c = 1; c < C_LAST; c++)
+			csv_write_field(f, col_text(s, c), ",");
+		rfc3339_format(sqlite3_column_int64(s, C_LAST), ts, sizeof(ts));
+		csv_write_field(f, ts, "\r\n");
 		return;
 	}
 	if (fmt == FMT_JSONL) {
@@ -262,8 +279,16 @@ static void print_row(FILE *f, sqlite3_stmt *s, enum out_format fmt, int csv)
 	}
 	fputs(" comm=", f);
 	text_str(f, col_text(s, C_COMM));
-	fprintf(f, " pid=%lld channel=%s msg=%s\n", (long long)sqlite3_column_int64(s, C_PID),
+	fprintf(f, " pid=%lld channel=%s msg=%s", (long long)sqlite3_column_int64(s, C_PID),
 		col_text(s, C_CHANNEL), col_text(s, C_MSG));
+	/* a row run --dedup merged: "x3 FIRST..LAST", as the run's text findings */
+	if (sqlite3_column_int64(s, C_COUNT) > 1) {
+		char last[RFC3339_BUFSZ];
+
+		rfc3339_format(sqlite3_column_int64(s, C_LAST), last, sizeof(last));
+		fprintf(f, " x%lld %s..%s", (long long)sqlite3_column_int64(s, C_COUNT), ts, last);
+	}
+	fputc('\n', f);
 }
 
 /* --count-by: the GROUP BY expression, or NULL (field: one pass per field type instead). */
@@ -282,13 +307,16 @@ int findings_run(sqlite3 *db, const struct findings_query *q, FILE *out, __u64 *
 {
 	char sql[1024], where[512];
 	sqlite3_stmt *s = NULL;
+	const char *cnt = findings_count_expr(db);
 	int rc;
 
 	*rows = 0;
 	findings_where(q, where, sizeof(where));
+	/* counts are of disclosures: a row run --dedup merged counts its count */
 	if (q->count_by && !strcmp(q->count_by, "field")) {
 		snprintf(sql, sizeof(sql),
-			 "SELECT COUNT(*) FROM findings%s AND (field_mask & ?) != 0", where);
+			 "SELECT COALESCE(SUM(%s), 0) FROM findings%s AND (field_mask & ?) != 0",
+			 cnt, where);
 		if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
 			goto err;
 		if (q->csv)
@@ -309,19 +337,19 @@ int findings_run(sqlite3 *db, const struct findings_query *q, FILE *out, __u64 *
 	}
 	if (q->count_by)
 		snprintf(sql, sizeof(sql),
-			 "SELECT %s, COUNT(*), COUNT(DISTINCT subject) FROM findings%s GROUP BY 1 "
+			 "SELECT %s, SUM(%s), COUNT(DISTINCT subject) FROM findings%s GROUP BY 1 "
 			 "ORDER BY 2 DESC, 1",
-			 count_expr(q->count_by), where);
+			 count_expr(q->count_by), cnt, where);
 	else
-		snprintf(sql, sizeof(sql), "SELECT %s FROM findings%s ORDER BY time_ns, id",
-			 list_cols, where);
+		snprintf(sql, sizeof(sql), "SELECT %s, %s FROM findings%s ORDER BY time_ns, id",
+			 list_cols, journal_schema(db) == 1 ? count_cols_v1 : count_cols_v2, where);
 	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
 		goto err;
 	findings_bind(q, s, 1);
 	if (q->count_by && q->csv)
 		fprintf(out, "%s,findings,subjects\r\n", q->count_by);
 	else if (q->csv)
-		fprintf(out, "%s\r\n", list_cols);
+		fprintf(out, "%s, count, last_ns\r\n", list_cols);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		(*rows)++;
 		if (!q->count_by) {

@@ -23,6 +23,11 @@ struct findings_query {
 
 /* Print the findings (or counts) q selects to out; *rows: lines printed. 0 or -EIO (said). */
 int findings_run(struct sqlite3 *db, const struct findings_query *q, FILE *out, __u64 *rows);
+/*
+ * The disclosures a journal row stands for, as an SQL expression ("count"; "1" in a version 1
+ * journal): counts add it up, so a row run --dedup merged counts as its repeats.
+ */
+const char *findings_count_expr(struct sqlite3 *db);
 /* The WHERE clause of q, and binding its parameters from index i on (returns the next index). */
 void findings_where(const struct findings_query *q, char *buf, size_t len);
 int findings_bind(const struct findings_query *q, struct sqlite3_stmt *s, int i);

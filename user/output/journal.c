@@ -18,7 +18,10 @@
 
 #define NS_PER_DAY 86400000000000LL
 
-/* Version 1. Columns are a finding's (spec §4); lists are comma-separated. */
+/*
+ * Version 2. Columns are a finding's (spec §4); lists are comma-separated. Version 1 had no
+ * count and last_ns (migrate_v1).
+ */
 static const char schema_sql[] =
     "CREATE TABLE findings ("
     " id INTEGER PRIMARY KEY,"
@@ -38,19 +41,32 @@ static const char schema_sql[] =
     " consent_ids TEXT NOT NULL, fingerprints TEXT NOT NULL, encodings TEXT NOT NULL,"
     " bytes_inspected INTEGER NOT NULL, bytes_total INTEGER NOT NULL, truncated INTEGER NOT NULL,"
     " message_id TEXT NOT NULL, message_subjects INTEGER NOT NULL,"
-    " http_version TEXT, http_method TEXT, http_path TEXT);"
+    " http_version TEXT, http_method TEXT, http_path TEXT,"
+    " count INTEGER NOT NULL DEFAULT 1," /* disclosures the row stands for (run --dedup) */
+    " last_ns INTEGER);"		 /* the last one's time; NULL (version 1 rows): time_ns */
     "CREATE INDEX findings_by_subject ON findings(subject, time_ns);"
     "CREATE INDEX findings_by_recipient ON findings(recipient, day, time_ns);"
     "CREATE INDEX findings_by_time ON findings(time_ns);"
-    "PRAGMA user_version = 1;";
+    "PRAGMA user_version = 2;";
+
+/*
+ * Version 1 -> 2: two columns, added in place (no row is rewritten; a version 1 row counts one
+ * finding, its last time is its time_ns), in one transaction with the version.
+ */
+static const char migrate_v1_sql[] =
+    "BEGIN IMMEDIATE;"
+    "ALTER TABLE findings ADD COLUMN count INTEGER NOT NULL DEFAULT 1;"
+    "ALTER TABLE findings ADD COLUMN last_ns INTEGER;"
+    "PRAGMA user_version = 2;"
+    "COMMIT;";
 
 static const char insert_sql[] =
     "INSERT INTO findings (time_ns, day, verdict, subject, fields, field_mask, unconsented,"
     " recipient, recipient_kind, dst_ip, dst_port, host, protocol, pid, tid, uid, comm, exe,"
     " cgroup, container_id, pod_uid, pod_namespace, pod_name, channel, consent_ids, fingerprints,"
     " encodings, bytes_inspected, bytes_total, truncated, message_id, message_subjects,"
-    " http_version, http_method, http_path)"
-    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+    " http_version, http_method, http_path, count, last_ns)"
+    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
 
 struct journal {
 	sqlite3 *db;
@@ -77,7 +93,15 @@ static int schema_version(sqlite3 *db)
 	return v;
 }
 
-/* Checks (and for a writer, creates) the schema. 0, or -EINVAL said. */
+int journal_schema(sqlite3 *db)
+{
+	return schema_version(db);
+}
+
+/*
+ * Checks (and for a writer, creates, or migrates from version 1) the schema. A reader takes
+ * version 1 as it is (findings.c reads its rows as count 1). 0, or -EINVAL said.
+ */
 static int schema_check(sqlite3 *db, const char *path, int create)
 {
 	int v = schema_version(db);
@@ -95,8 +119,20 @@ static int schema_check(sqlite3 *db, const char *path, int create)
 		}
 		return 0;
 	}
-	if (v != JOURNAL_SCHEMA) {
-		pr_err("%s: journal schema version %d, expected %d (docs/journal.md)", path, v,
+	if (v == 1 && create) {
+		if (sqlite3_exec(db, migrate_v1_sql, NULL, NULL, &msg) != SQLITE_OK) {
+			pr_err("%s: cannot migrate the journal from schema version 1 to %d: %s",
+			       path, JOURNAL_SCHEMA, msg ? msg : "?");
+			sqlite3_free(msg);
+			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+			return -EINVAL;
+		}
+		pr_info("%s: journal migrated from schema version 1 to %d (columns count, last_ns)",
+			path, JOURNAL_SCHEMA);
+		return 0;
+	}
+	if (v != JOURNAL_SCHEMA && !(v == 1 && !create)) {
+		pr_err("%s: journal schema version %d, expected %d or 1 (docs/journal.md)", path, v,
 		       JOURNAL_SCHEMA);
 		return -EINVAL;
 	}
@@ -348,6 +384,9 @@ void journal_add(struct journal *j, const struct cs_event *ev, const struct find
 	bind_text(s, i++, h ? h->version : NULL);
 	bind_text(s, i++, h ? h->method : NULL);
 	bind_text(s, i++, h ? h->path : NULL);
+	/* run --dedup: a merged finding stands for count disclosures, t_ns the first one's */
+	sqlite3_bind_int64(s, i++, f->count ? (sqlite3_int64)f->count : 1);
+	sqlite3_bind_int64(s, i++, f->count ? f->last_ns : t_ns);
 	if (sqlite3_step(s) != SQLITE_DONE) {
 		sqlite3_reset(s);
 		j->batch++; /* this row too */

@@ -14,7 +14,7 @@
 #include "verdict/correlate.h"
 #include "output/output.h"
 
-#define JOURNAL_SCHEMA	1
+#define JOURNAL_SCHEMA	2
 #define JOURNAL_BATCH	50000
 #define JOURNAL_DEFAULT "/var/lib/consentry/findings.db"
 
@@ -27,7 +27,10 @@ struct journal_stats {
 	__u64 errors;  /* failed writes or commits */
 };
 
-/* Open or create the journal at path for writing. 0, or -errno / -EINVAL (said on stderr). */
+/*
+ * Open or create the journal at path for writing; a version 1 journal is migrated to version 2
+ * (said). 0, or -errno / -EINVAL (said on stderr).
+ */
 int journal_open(struct journal **out, const char *path);
 /* One finding; a failure is counted, never returned. */
 void journal_add(struct journal *j, const struct cs_event *ev, const struct finding *f,
@@ -48,5 +51,7 @@ void journal_close(struct journal *j);
  * (said on stderr).
  */
 int journal_open_ro(struct sqlite3 **db, const char *path);
+/* The schema version of an open journal: 2, or 1 for one not migrated yet (a reader's). */
+int journal_schema(struct sqlite3 *db);
 
 #endif

@@ -199,6 +199,28 @@ static void json_message(FILE *f, const struct cs_event *ev, const struct findin
 	fputs("}}", f);
 }
 
+/* run --dedup: the first and last time of the disclosures a finding stands for. */
+static void first_last(const struct finding *fd, char t1[RFC3339_BUFSZ], char t2[RFC3339_BUFSZ])
+{
+	rfc3339_format(fd->first_ns, t1, RFC3339_BUFSZ);
+	rfc3339_format(fd->last_ns, t2, RFC3339_BUFSZ);
+}
+
+/*
+ * run --dedup: the disclosures a finding stands for and their first and last time (dedup.h);
+ * nothing without --dedup.
+ */
+static void json_count(FILE *f, const struct finding *fd)
+{
+	char t1[RFC3339_BUFSZ], t2[RFC3339_BUFSZ];
+
+	if (!fd->count)
+		return;
+	first_last(fd, t1, t2);
+	fprintf(f, ",\"count\":%" PRIu64 ",\"first_time\":\"%s\",\"last_time\":\"%s\"",
+		(uint64_t)fd->count, t1, t2);
+}
+
 static void write_jsonl(FILE *f, const struct cs_event *ev, const struct finding *fd,
 			const char *host, const char *ts, const struct proc_view *pv)
 {
@@ -230,6 +252,7 @@ static void write_jsonl(FILE *f, const struct cs_event *ev, const struct finding
 	json_evidence(f, ev, fd);
 	fputs(",\"message\":", f);
 	json_message(f, ev, fd);
+	json_count(f, fd);
 	fputs("}\n", f);
 }
 
@@ -254,7 +277,19 @@ static void write_ocsf(FILE *f, const struct cs_event *ev, const struct finding 
 	    (int64_t)(t_ns / 1000000), ts, sev, (uint64_t)ev->ts_ns, ev->tid,
 	    (unsigned)(fd->first_off), verdict_name(fd->verdict), ip, ev->dport);
 	json_str(f, host);
-	fputs("},\"actor\":{\"process\":", f);
+	fputc('}', f);
+	/* --dedup: OCSF's own attributes for events of one group, its count between two times */
+	if (fd->count) {
+		char t1[RFC3339_BUFSZ], t2[RFC3339_BUFSZ];
+
+		first_last(fd, t1, t2);
+		fprintf(f,
+			",\"count\":%" PRIu64 ",\"start_time\":%" PRId64 ",\"end_time\":%" PRId64
+			",\"start_time_dt\":\"%s\",\"end_time_dt\":\"%s\"",
+			(uint64_t)fd->count, (int64_t)(fd->first_ns / 1000000),
+			(int64_t)(fd->last_ns / 1000000), t1, t2);
+	}
+	fputs(",\"actor\":{\"process\":", f);
 	json_process(f, ev, pv);
 	fputs("},\"unmapped\":{},\"consentry\":{\"verdict\":", f);
 	json_str(f, verdict_name(fd->verdict));
@@ -333,6 +368,13 @@ static void write_text(FILE *f, const struct cs_event *ev, const struct finding 
 		text_str(f, fd->msg->http->method);
 		fputc(':', f);
 		text_str(f, fd->msg->http->path);
+	}
+	/* --dedup: a merged finding, "x3 FIRST..LAST" */
+	if (fd->count > 1) {
+		char t1[RFC3339_BUFSZ], t2[RFC3339_BUFSZ];
+
+		first_last(fd, t1, t2);
+		fprintf(f, " x%" PRIu64 " %s..%s", (uint64_t)fd->count, t1, t2);
 	}
 	fputc('\n', f);
 }

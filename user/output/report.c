@@ -62,8 +62,8 @@ static struct hour *hour_slot(const struct report *r, __s64 h)
 	return &r->hours[i];
 }
 
-/* One more finding of series k at time t. 0 or -ENOMEM. */
-static int hour_add(struct report *r, unsigned k, __s64 t)
+/* n more findings of series k at time t. 0 or -ENOMEM. */
+static int hour_add(struct report *r, unsigned k, __s64 t, __u64 n)
 {
 	__s64 h = t >= 0 ? t / NS_PER_HOUR : -((-t - 1) / NS_PER_HOUR) - 1;
 	struct hour *x;
@@ -90,20 +90,21 @@ static int hour_add(struct report *r, unsigned k, __s64 t)
 		x->hour = h;
 		r->nhours++;
 	}
-	x->n[k]++;
+	x->n[k] += n;
 	return 0;
 }
 
+/* A row: n findings (run --dedup merged them) from t to last. */
 static int report_add(struct report *r, const char *rcpt, const char *kind, const char *subject,
-		      __u32 mask, __s64 t)
+		      __u32 mask, __s64 t, __s64 last, __u64 n)
 {
 	struct affected *x = r->n ? &r->a[r->n - 1] : NULL;
 
 	if (x && !strcmp(x->recipient, rcpt) && !strcmp(x->subject, subject)) {
 		x->fields |= mask;
-		x->last = t > x->last ? t : x->last;
+		x->last = last > x->last ? last : x->last;
 		x->first = t < x->first ? t : x->first;
-		x->count++;
+		x->count += n;
 		return 0;
 	}
 	if (r->n == r->cap) {
@@ -126,8 +127,9 @@ static int report_add(struct report *r, const char *rcpt, const char *kind, cons
 		return -ENOMEM;
 	}
 	x->fields = mask;
-	x->first = x->last = t;
-	x->count = 1;
+	x->first = t;
+	x->last = last;
+	x->count = n;
 	r->n++;
 	return 0;
 }
@@ -152,12 +154,14 @@ static int report_load(sqlite3 *db, const struct findings_query *q, struct repor
 	char sql[768], where[512];
 	sqlite3_stmt *s;
 	int rc, err = 0;
+	int v1 = journal_schema(db) == 1;
 
 	findings_where(q, where, sizeof(where));
+	/* a row run --dedup merged counts its count, from its time to its last_ns */
 	snprintf(sql, sizeof(sql),
 		 "SELECT COALESCE(recipient, '(unknown)'), recipient_kind, subject, field_mask, "
-		 "time_ns FROM findings%s AND verdict = 'unconsented' ORDER BY 1, 3",
-		 where);
+		 "time_ns, %s, %s FROM findings%s AND verdict = 'unconsented' ORDER BY 1, 3",
+		 v1 ? "time_ns" : "COALESCE(last_ns, time_ns)", findings_count_expr(db), where);
 	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK) {
 		pr_err("journal query failed: %s", sqlite3_errmsg(db));
 		return -EIO;
@@ -166,13 +170,14 @@ static int report_load(sqlite3 *db, const struct findings_query *q, struct repor
 	r->t_min = INT64_MAX;
 	r->t_max = INT64_MIN;
 	while (!err && (rc = sqlite3_step(s)) == SQLITE_ROW) {
-		__s64 t = sqlite3_column_int64(s, 4);
+		__s64 t = sqlite3_column_int64(s, 4), last = sqlite3_column_int64(s, 5);
+		__u64 n = (__u64)sqlite3_column_int64(s, 6);
 		size_t before = r->n;
 
 		err = report_add(r, (const char *)sqlite3_column_text(s, 0),
 				 (const char *)sqlite3_column_text(s, 1),
 				 (const char *)sqlite3_column_text(s, 2),
-				 (__u32)sqlite3_column_int64(s, 3), t);
+				 (__u32)sqlite3_column_int64(s, 3), t, last, n);
 		if (err)
 			break;
 		/* rows come by recipient: a new one is the next series while there is room */
@@ -184,9 +189,9 @@ static int report_load(sqlite3 *db, const struct findings_query *q, struct repor
 				       !strcmp(r->series[r->nseries - 1], r->a[r->n - 1].recipient)
 				   ? r->nseries - 1
 				   : MAX_SERIES,
-			       t);
+			       t, n);
 		r->t_min = t < r->t_min ? t : r->t_min;
-		r->t_max = t > r->t_max ? t : r->t_max;
+		r->t_max = last > r->t_max ? last : r->t_max;
 	}
 	if (!err && rc != SQLITE_DONE) {
 		pr_err("journal query failed: %s", sqlite3_errmsg(db));

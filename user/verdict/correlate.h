@@ -40,6 +40,13 @@ struct finding {
 	char msg_id[32];
 	unsigned msg_subjects;
 	const struct msg *msg;
+	/*
+	 * run --dedup (output/dedup.h): the disclosures this finding stands for (1: the first of
+	 * its key, written at once; more: repeats merged) and the first and last of their times,
+	 * Unix ns. 0: no --dedup, the finding stands for itself (writers omit the three).
+	 */
+	__u64 count;
+	__s64 first_ns, last_ns;
 };
 
 struct correlate_stats {

@@ -27,6 +27,8 @@ def main():
                 x["recipient"] = "r%02d" % r
                 x["time_ns"] = base["time_ns"] + d * DAY_NS
                 x["day"] = x["time_ns"] // DAY_NS
+                if x.get("last_ns") is not None:  # schema 2: the last of the row's findings
+                    x["last_ns"] = base["last_ns"] + d * DAY_NS
                 rows.append([x[c] for c in cols])
     db.executemany("INSERT INTO findings (%s) VALUES (%s)" % (",".join(cols), ",".join("?" * len(cols))),
                    rows)
