@@ -56,6 +56,10 @@ want=$(printf 'recipient,findings,subjects\nacme,1,1\nadpartner,1,1\ndatabroker,
 # the CSV listing parses, one row per finding plus the header
 [[ "$("$PY" -I -c 'import csv,sys; print(len(list(csv.reader(sys.stdin))))' < <(q --format csv))" == 4 ]] ||
 	fail "--format csv does not parse as 4 rows"
+# its header names the columns as written: no padding, the times as time and last_time
+hdr=$(q --format csv | head -n 1 | tr -d '\r')
+[[ "$hdr" == time,verdict,subject,fields,*,http_path,count,last_time && "$hdr" != *" "* ]] ||
+	fail "--format csv header: $hdr"
 info "ok: filters, counts and the three formats"
 
 # 3. bad options and a journal of another schema: exit 2 with the reason

@@ -249,6 +249,24 @@ static void print_jsonl(FILE *f, sqlite3_stmt *s)
 		(long long)sqlite3_column_int64(s, C_COUNT), ts, last);
 }
 
+/* The CSV header: the column names of list_cols, times named as print_row writes them (RFC
+ * 3339: time, last_time), then count. */
+static void csv_header(FILE *f)
+{
+	for (const char *p = list_cols; *p;) {
+		size_t n;
+
+		p += strspn(p, " ");
+		n = strcspn(p, ",");
+		if (p == list_cols)
+			fputs("time", f);
+		else
+			fprintf(f, ",%.*s", (int)n, p);
+		p += n + (p[n] == ',');
+	}
+	fputs(",count,last_time\r\n", f);
+}
+
 static void print_row(FILE *f, sqlite3_stmt *s, enum out_format fmt, int csv)
 {
 	char ts[RFC3339_BUFSZ];
@@ -349,7 +367,7 @@ int findings_run(sqlite3 *db, const struct findings_query *q, FILE *out, __u64 *
 	if (q->count_by && q->csv)
 		fprintf(out, "%s,findings,subjects\r\n", q->count_by);
 	else if (q->csv)
-		fprintf(out, "%s, count, last_ns\r\n", list_cols);
+		csv_header(out);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		(*rows)++;
 		if (!q->count_by) {
