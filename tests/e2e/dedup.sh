@@ -23,13 +23,13 @@ dedup_metrics() {
 		fail "scrape failed"
 }
 
-# 1. SECONDS must be whole seconds in [1, 86400]
-for bad in 0 -5 abc 86401 1.5 "" 0x10 " 5"; do
+# 1. SECONDS must be decimal whole seconds in [1, 86400] (the parser of every numeric option)
+for bad in 0 -5 +5 abc 86401 1.5 "" 0x10 " 5"; do
 	rc=0
 	"$CONSENTRY" run -f "$FP" -k "$KEY" -c "$CONSENT" -R "$RECIPIENTS" --dedup "$bad" \
 		>/dev/null 2>"$WORK/err" </dev/null || rc=$?
 	((rc == 2)) || fail "--dedup '$bad': exit $rc, expected 2"
-	grep -qF -- "--dedup: expected whole seconds in [1, 86400], got '$bad'" "$WORK/err" ||
+	grep -qF -- "--dedup: expected a number in [1, 86400], got '$bad'" "$WORK/err" ||
 		fail "--dedup '$bad': $(cat "$WORK/err")"
 done
 info "ok: bad --dedup values refused with exit 2"

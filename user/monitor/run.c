@@ -41,9 +41,10 @@ int parse_u32(const char *opt, const char *s, __u32 lo, __u32 hi, __u32 *out)
 	char *end;
 	unsigned long long v;
 
+	/* decimal digits only: strtoull alone takes a sign, spaces, 0x (hex) and 010 (octal) */
 	errno = 0;
-	v = strtoull(s, &end, 0);
-	if (errno || end == s || *end || *s == '-' || v < lo || v > hi) {
+	v = strtoull(s, &end, 10);
+	if (errno || *s < '0' || *s > '9' || *end || v < lo || v > hi) {
 		pr_err("%s: expected a number in [%u, %u], got '%s'", opt, lo, hi, s);
 		return -EINVAL;
 	}
@@ -198,24 +199,6 @@ enum {
 	OPT_DEDUP,
 };
 
-/* --dedup SECONDS: decimal whole seconds in [1, DEDUP_MAX_SECONDS]. 0 or -EINVAL (said). */
-static int parse_seconds(const char *opt, const char *s, unsigned *out)
-{
-	unsigned long v = 0;
-	const char *p = s;
-
-	/* digits only: no sign, space or 0x (parse_u32 reads any base); stops past the bound */
-	for (; *p >= '0' && *p <= '9' && v <= DEDUP_MAX_SECONDS; p++)
-		v = v * 10 + (unsigned long)(*p - '0');
-	if (p == s || *p || v < 1 || v > DEDUP_MAX_SECONDS) {
-		pr_err("%s: expected whole seconds in [1, %u], got '%s'", opt, DEDUP_MAX_SECONDS,
-		       s);
-		return -EINVAL;
-	}
-	*out = (unsigned)v;
-	return 0;
-}
-
 int cmd_run(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -274,7 +257,7 @@ int cmd_run(int argc, char **argv)
 			metrics_addr = optarg;
 			break;
 		case OPT_DEDUP:
-			if (parse_seconds("--dedup", optarg, &col.dedup_s))
+			if (parse_u32("--dedup", optarg, 1, DEDUP_MAX_SECONDS, &col.dedup_s))
 				return 2;
 			break;
 		case OPT_FORMAT:
