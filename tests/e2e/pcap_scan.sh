@@ -5,14 +5,20 @@
 # namespace (on eth0: Ethernet; on any: Linux cooked v2) while the monitor runs (--all) and the
 # clients send: curl POSTs (to a third party by IP, to a host selector by Host header), a phone
 # in two sends, a DNS lookup then a raw send to the answer (recipient by DNS), UDP and IPv6
-# sends. scan-pcap --all on each capture must give the live monitor's findings: subject,
+# sends, HTTP/2 over cleartext (a phone in the Huffman-coded path, a phone in DATA across frames,
+# a gzip'd body). scan-pcap --all on each capture must give the live monitor's findings: subject,
 # fields, verdict, recipient, destination, consent ids, encodings, message.http, with channel
 # "pcap", no process, and the packet's time (within 2 s of the send's). A file that is not a
 # capture is refused with exit 2 and its name.
 # shellcheck source-path=SCRIPTDIR source=lib/common.sh
 source "$(dirname "$0")/lib/common.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/h2.sh
+source "$(dirname "$0")/lib/h2.sh"
 command -v tcpdump >/dev/null || fail "tcpdump not installed (scripts/setup)"
 e2e_setup
+h2_setup
+"$PY" -I -c 'import sys; sys.stdout.write(" " * 16378 + "18611112233" + " " * 100)' >"$WORK/body_c"
+printf '{"mail":"chen.jie@example.com","n":1}' | gzip -c >"$WORK/body_gz"
 ip netns exec "$NS" "$PY" -I "$E2E_DIR/clients/dns_server.py" "$IP_PEER" "$IP_HOSTSEL" &
 track_pid $!
 
@@ -49,10 +55,13 @@ py_client dns_query.py "$IP_PEER" api.tracker.example "$IP_HOSTSEL"
 tcp_send "$IP_HOSTSEL" "$PORT_RAW" '{"phone":"18611112233"}'
 udp_send "$IP_AD" "$PORT_UDP" 'email=zhang.wei@example.com'
 tcp_send "$IP6_BROKER" "$PORT_RAW" 'id=510107197806308840'
-wait_findings 7
+h2_curl "http://$IP_BROKER:$H2_PORT/users/13712340001/profile" -- -d '{"a":1}'
+h2_curl "http://$IP_BROKER:$H2_PORT/v1/c" -- -H 'content-type: text/plain' --data-binary "@$WORK/body_c"
+h2_curl "http://$IP_BROKER:$H2_PORT/v1/gz" -- -H 'content-encoding: gzip' --data-binary "@$WORK/body_gz"
+wait_findings 9
 monitor_stop
 tcpdump_stop
-expect_findings 7
+expect_findings 9
 expect_finding '.subject == "u005" and .recipient == "databroker" and .message.http.method == "POST"'
 expect_finding '.subject == "u002" and .recipient == "tracker" and .destination.host == "www.tracker.example"'
 expect_finding '.subject == "u001" and .fields == ["phone"] and .evidence.encodings == ["split"]'
@@ -61,6 +70,10 @@ expect_finding '.subject == "u003" and .fields == ["phone"] and .recipient == "t
 expect_finding '.subject == "u001" and .fields == ["email"] and .verdict == "consented"
 	and .destination.protocol == "udp"'
 expect_finding '.subject == "u003" and .fields == ["national_id"] and .destination.ip == $broker6'
+expect_finding '.subject == "u001" and .message.http.path == "/users/{phone}/profile"
+	and .evidence.encodings == ["hpack"]'
+expect_finding '.subject == "u003" and .message.http.path == "/v1/c" and .message.http.version == "2"'
+expect_finding '.subject == "u004" and .message.http.path == "/v1/gz" and .evidence.encodings == ["gzip"]'
 
 # The live findings of this run (other runs' set aside), as scan-pcap must give them.
 findings_jq '.' >"$WORK/live.json"
@@ -79,7 +92,7 @@ for cap in eth any; do
 		-o "$out" "$WORK/$cap.pcap" 2>"$log" || fail "scan-pcap $cap.pcap failed: $(cat "$log")"
 	FINDINGS=$out
 	MONLOG=$log
-	expect_findings 7
+	expect_findings 9
 	expect_every '.channel == "pcap" and .process == null'
 	jq -e -n --slurpfile live "$WORK/live.json" --slurpfile pcap <(findings_jq '.[]') "$CMP" \
 		>/dev/null || fail "scan-pcap on $cap.pcap differs from the live monitor (live: $(cat "$WORK/live.json"))"

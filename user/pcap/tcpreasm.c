@@ -352,7 +352,9 @@ int tcp_table_add(struct tcp_table *t, const struct tcp_pkt *p)
 		c = NULL;
 	}
 	if (!c) {
-		if (p->flags & TCPF_RST)
+		/* a connection starts with a SYN or bytes: an ACK, FIN or RST after its end (or
+		 * of one the capture did not see) makes none */
+		if ((p->flags & TCPF_RST) || (!p->len && !(p->flags & TCPF_SYN)))
 			return 0;
 		c = conn_new(t, p);
 		if (!c) {
