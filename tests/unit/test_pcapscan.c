@@ -4,7 +4,8 @@
  * reads both): a DNS answer names the address a raw TCP send goes to (recipient by DNS), a
  * phone split over two segments that arrive in reverse order (found once, "split", at the time
  * of the packet that completed it), an HTTP POST with a Host header, retransmitted (one
- * finding), the server's answer holding a phone (not scanned: not a send of the host), a UDP
+ * finding), the server's answer holding a phone (not scanned: not a send of the host), a TLS
+ * connection (its bytes not scanned: ciphertext, counted), a UDP
  * datagram (unknown recipient). Exact findings; then files that are not captures, a truncated
  * capture and a link type not handled are refused with -EINVAL.
  */
@@ -245,6 +246,16 @@ static void traffic(struct cap *c)
 	tcp(c, t + 6000, HOST_IP, 40001, web, 80, 501, PSH, HTTP_REQ);
 	tcp(c, t + 7000, HOST_IP, 40001, web, 80, 501, PSH, HTTP_REQ);
 	tcp(c, t + 8000, web, 80, HOST_IP, 40001, 9001, PSH, "HTTP/1.1 200 OK\r\n\r\n13712340001");
+	/* TLS: the ClientHello, then a record whose bytes happen to spell a phone: ciphertext,
+	 * not scanned */
+	{
+		__u8 ch[512];
+		__u32 n = test_client_hello(ch, "api.tracker.example");
+
+		packet(c, t + 8500, HOST_IP, 40002, 0x0a000046, 443, 0, 700, PSH, ch, n);
+		tcp(c, t + 8600, HOST_IP, 40002, 0x0a000046, 443, 700 + n, PSH,
+		    "\x17\x03\x03\x00\x0btel=13712340001");
+	}
 	/* a datagram to a port of no recipient */
 	packet(c, t + 9000, HOST_IP, 41000, sink, 5353, 1, 0, 0, "tel=13712340001", 15);
 }
