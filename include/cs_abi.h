@@ -97,6 +97,7 @@ enum cs_channel {
 	CS_CH_GO_TLS,
 	CS_CH_SKB,
 	CS_CH_SK_MSG,
+	CS_CH_PCAP, /* `consentry scan-pcap`: a capture file, no process (userspace only) */
 };
 
 /* run --capture: which hooks carry plaintext sends (the TLS uprobes work with either). */

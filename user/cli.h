@@ -10,6 +10,7 @@ int cmd_run(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_findings(int argc, char **argv);
 int cmd_report(int argc, char **argv);
+int cmd_scan_pcap(int argc, char **argv);
 
 /* Range-checked number option; prints "OPT: expected ..." and returns -EINVAL. */
 int parse_u32(const char *opt, const char *s, __u32 lo, __u32 hi, __u32 *out);

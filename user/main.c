@@ -18,6 +18,7 @@ static void usage(FILE *f)
 		   "  check    validate fingerprints, key, consent.csv and recipients.csv\n"
 		   "  findings query the findings journal (run --journal)\n"
 		   "  report   breach-notification report from the journal: CSV and HTML\n"
+		   "  scan-pcap scan a pcap/pcapng capture as the monitor scans live traffic\n"
 		   "  bench    overhead and capacity benchmark, monitor off vs on (root; runs\n"
 		   "           scripts/bench/bench of the source tree, or $CONSENTRY_BENCH)\n\n"
 		   "`consentry <command> --help` shows the options of a command.\n");
@@ -92,6 +93,8 @@ int main(int argc, char **argv)
 		return cmd_findings(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "report"))
 		return cmd_report(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "scan-pcap"))
+		return cmd_scan_pcap(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "bench"))
 		return cmd_bench(argv + 1);
 	fprintf(stderr, "consentry: error: unknown command '%s'\n", argv[1]);

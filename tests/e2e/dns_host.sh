@@ -11,25 +11,7 @@ ip netns exec "$NS" "$PY" -I "$E2E_DIR/clients/dns_server.py" "$IP_PEER" "$IP_HO
 track_pid $!
 monitor_start
 # resolve through the namespace's DNS server, then send to the answer
-py '
-import socket, struct, sys
-name = sys.argv[2]
-q = struct.pack(">HHHHHH", 0x4242, 0x0100, 1, 0, 0, 0)
-q += b"".join(bytes([len(p)]) + p.encode() for p in name.split(".")) + b"\0\0\1\0\1"
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.settimeout(5)
-for _ in range(50):
-    try:
-        s.sendto(q, (sys.argv[1], 53))
-        r, _ = s.recvfrom(512)
-        break
-    except OSError:
-        pass
-else:
-    sys.exit("no DNS answer")
-ip = socket.inet_ntoa(r[-4:])
-assert ip == sys.argv[3], ip
-' "$IP_PEER" api.tracker.example "$IP_HOSTSEL"
+py_client dns_query.py "$IP_PEER" api.tracker.example "$IP_HOSTSEL"
 tcp_send "$IP_HOSTSEL" "$PORT_RAW" '{"phone":"13955550005"}'
 tcp_send "$IP_UNKNOWN" "$PORT_RAW" '{"phone":"13955550005"}'
 wait_findings 2

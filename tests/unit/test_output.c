@@ -233,13 +233,44 @@ static void test_text_hostile(void **state)
 	write_and_check(FMT_TEXT, "text");
 }
 
+/* A finding of scan-pcap: channel "pcap" and no process (null; text: no comm, no pid). */
+static void test_pcap_channel(void **state)
+{
+	static const struct {
+		enum out_format fmt;
+		const char *want, *never;
+	} c[] = {
+	    {FMT_JSONL, "\"process\":null,\"channel\":\"pcap\",", "\"comm\""},
+	    {FMT_OCSF, "\"actor\":{\"process\":null}", "\"comm\""},
+	    {FMT_TEXT, " host=api.\\xff\\xfe.example channel=pcap msg=", "pid="},
+	};
+	struct hostile h;
+
+	(void)state;
+	hostile_make(&h);
+	h.ev.channel = CS_CH_PCAP;
+	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		struct output o = {.fmt = c[i].fmt};
+		char *buf = NULL;
+		size_t len = 0;
+
+		o.f = open_memstream(&buf, &len);
+		assert_non_null(o.f);
+		assert_int_equal(output_write(&o, &h.ev, &h.fd, hostile_host, 0, &h.pv), 0);
+		fclose(o.f);
+		if (!strstr(buf, c[i].want) || strstr(buf, c[i].never))
+			fail_msg("format %d: want \"%s\", never \"%s\": %s", c[i].fmt, c[i].want,
+				 c[i].never, buf);
+		free(buf);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_json_str_hostile),
-	    cmocka_unit_test(test_jsonl_hostile),
-	    cmocka_unit_test(test_ocsf_hostile),
-	    cmocka_unit_test(test_text_hostile),
+	    cmocka_unit_test(test_json_str_hostile), cmocka_unit_test(test_jsonl_hostile),
+	    cmocka_unit_test(test_ocsf_hostile),     cmocka_unit_test(test_text_hostile),
+	    cmocka_unit_test(test_pcap_channel),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -98,4 +98,30 @@ static inline void h2wire_frame(struct h2wire *w, __u8 type, __u8 flags, __u32 s
 	h2wire_put(w, p, n);
 }
 
+/* A TLS ClientHello for name (after a supported_groups extension) into b; its length. */
+static inline __u32 test_client_hello(__u8 *b, const char *name)
+{
+	__u32 n = 0, nl = (__u32)strlen(name), ext = 8 + 9 + nl, hs, rec;
+
+	b[n++] = 0x16, b[n++] = 3, b[n++] = 1, n += 2; /* record, length later */
+	b[n++] = 1, n += 3;			       /* ClientHello, length later */
+	b[n++] = 3, b[n++] = 3;
+	memset(b + n, 0xab, 32), n += 32; /* random */
+	b[n++] = 32;
+	memset(b + n, 0xcd, 32), n += 32;		      /* session id */
+	b[n++] = 0, b[n++] = 2, b[n++] = 0x13, b[n++] = 0x01; /* one cipher suite */
+	b[n++] = 1, b[n++] = 0;				      /* compression: null */
+	b[n++] = ext >> 8, b[n++] = ext & 0xff;		      /* extensions */
+	b[n++] = 0, b[n++] = 0x0a, b[n++] = 0, b[n++] = 4, b[n++] = 0, b[n++] = 2, b[n++] = 0,
+	b[n++] = 0x1d;
+	b[n++] = 0, b[n++] = 0, b[n++] = 0, b[n++] = (__u8)(5 + nl); /* server_name */
+	b[n++] = 0, b[n++] = (__u8)(3 + nl), b[n++] = 0, b[n++] = 0, b[n++] = (__u8)nl;
+	memcpy(b + n, name, nl), n += nl;
+	rec = n - 5;
+	hs = rec - 4;
+	b[3] = rec >> 8, b[4] = rec & 0xff;
+	b[6] = 0, b[7] = hs >> 8, b[8] = hs & 0xff;
+	return n;
+}
+
 #endif

@@ -197,27 +197,40 @@ static struct slot *slot_take(struct deep *d, __u64 seq)
 	return s;
 }
 
+/* Bytes data[0..n) of send seq at offset off (checked by the caller). */
+static void slot_put(struct deep *d, __u64 seq, __u32 off, const __u8 *data, __u32 n)
+{
+	struct slot *s = slot_find(d, seq);
+	__u32 end = off + n;
+
+	if (!s)
+		s = slot_take(d, seq);
+	if (end > s->cap && slot_grow(d, s, end))
+		return; /* counted as lost when the event comes */
+	memcpy(s->buf + off, data, n);
+	s->have += n;
+	if (end > s->size)
+		s->size = end;
+}
+
 void deep_add(struct deep *d, const void *rec, size_t len)
 {
 	const size_t hdr = offsetof(struct cs_deep, data);
 	const struct cs_deep *r = rec;
-	struct slot *s;
-	__u32 end;
 
 	/* r->len comes from the record: it must fit in the bytes received, whatever their size */
 	if (len < hdr || !r->seq || r->len > CS_CHUNK || r->len > len - hdr ||
 	    r->off >= CS_DEEP_SEND_MAX || r->len > CS_DEEP_SEND_MAX - r->off)
 		return;
-	s = slot_find(d, r->seq);
-	if (!s)
-		s = slot_take(d, r->seq);
-	end = r->off + r->len;
-	if (end > s->cap && slot_grow(d, s, end))
-		return; /* counted as lost when the event comes */
-	memcpy(s->buf + r->off, r->data, r->len);
-	s->have += r->len;
-	if (end > s->size)
-		s->size = end;
+	slot_put(d, r->seq, r->off, r->data, r->len);
+}
+
+int deep_add_bytes(struct deep *d, __u64 seq, const __u8 *buf, __u32 n)
+{
+	if (!seq || n > CS_DEEP_SEND_MAX)
+		return -EINVAL;
+	slot_put(d, seq, 0, buf, n);
+	return 0;
 }
 
 void deep_add_hits(struct deep *d, const void *rec, size_t len)

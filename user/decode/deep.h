@@ -47,6 +47,12 @@ const struct cscan_stats *deep_cscan_stats(const struct deep *d);
 /* One cs_deep record of the events ring (len bytes as received). */
 void deep_add(struct deep *d, const void *rec, size_t len);
 
+/*
+ * A whole send's bytes at once, as its cs_deep records would bring them (`scan-pcap`: no
+ * ring). 0, or -EINVAL for seq 0 or more than CS_DEEP_SEND_MAX bytes.
+ */
+int deep_add_bytes(struct deep *d, __u64 seq, const __u8 *buf, __u32 n);
+
 /* One cs_hits record of the events ring: a batch of hits of the send with that seq. */
 void deep_add_hits(struct deep *d, const void *rec, size_t len);
 

@@ -344,6 +344,25 @@ static int buf_grow(struct live_buf *b, size_t words)
 	return 0;
 }
 
+void live_cfg_init(struct live_cfg *c, const struct cs_key *key, const struct fpdb *db,
+		   int scan_all)
+{
+	memset(c, 0, sizeof(*c));
+	c->key = key;
+	c->pre = db->pre;
+	c->pre_log2 = db->pre_log2;
+	c->min_len = db->nentries ? db->min_len : 0xffffffff;
+	c->max_len = db->nentries ? db->max_len : 0;
+	/* runs shorter than the shortest strong token are not tokenised (cs_abi.h CS_SKIP_*) */
+	if (!scan_all && !(db->flags & FPDB_F_STRONG_NONASCII) &&
+	    db->strong_min_len >= CS_SKIP_MIN) {
+		c->skip_len = db->strong_min_len < CS_SKIP_MAX ? db->strong_min_len : CS_SKIP_MAX;
+		/* the first pass leaves out the weak lengths, if there are any below it */
+		if (db->strong_min_len > db->min_len)
+			c->strong_min = db->strong_min_len;
+	}
+}
+
 void live_buf_release(struct live_buf *b)
 {
 	free(b->m);

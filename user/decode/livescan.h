@@ -28,6 +28,15 @@ struct live_cfg {
 	int scalar;		/* classify without AVX2 (tests; also where the CPU has none) */
 };
 
+struct fpdb;
+/*
+ * The first pass's settings for db, as the loader gives them to the kernel: its window of token
+ * lengths and prefilter, and (unless scan_all, or the DB has a non-ASCII or short strong token)
+ * the run length below which bytes are skipped and the strong lengths the first pass looks up.
+ */
+void live_cfg_init(struct live_cfg *c, const struct cs_key *key, const struct fpdb *db,
+		   int scan_all);
+
 /* Scratch kept across calls (the byte-class masks of a send), grown, wiped never: no payload. */
 struct live_buf {
 	__u64 *m;

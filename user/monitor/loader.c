@@ -26,6 +26,7 @@
 #include "lib/fields.h"
 #include "fpdb/fpfile.h"
 #include "monitor/adopt.h"
+#include "decode/livescan.h"
 #include "consentry.skel.h"
 
 #include "cs_hash.h"
@@ -282,6 +283,7 @@ static int start_capture(struct bpf_loader *l, const struct loader_opts *o, int 
 			 int *sock_fail)
 {
 	struct consentry_bpf *skel;
+	struct live_cfg lc;
 	size_t nfp;
 	int err;
 
@@ -317,15 +319,10 @@ static int start_capture(struct bpf_loader *l, const struct loader_opts *o, int 
 	skel->rodata->cfg_scan_limit = o->scan_limit;
 	skel->rodata->cfg_min_len = o->db->nentries ? o->db->min_len : 0xffffffff;
 	skel->rodata->cfg_max_len = o->db->nentries ? o->db->max_len : 0;
-	/* runs shorter than the shortest strong token are not tokenised (cs_abi.h CS_SKIP_*) */
-	if (!o->scan_all && !(o->db->flags & FPDB_F_STRONG_NONASCII) &&
-	    o->db->strong_min_len >= CS_SKIP_MIN) {
-		l->skip_len =
-		    o->db->strong_min_len < CS_SKIP_MAX ? o->db->strong_min_len : CS_SKIP_MAX;
-		/* the first pass leaves out the weak lengths, if there are any below it */
-		if (o->db->strong_min_len > o->db->min_len)
-			l->strong_min = o->db->strong_min_len;
-	}
+	/* runs too short for a strong token are not tokenised (the collector's scan: the same) */
+	live_cfg_init(&lc, o->key, o->db, o->scan_all);
+	l->skip_len = lc.skip_len;
+	l->strong_min = lc.strong_min;
 	skel->rodata->cfg_skip_len = l->skip_len;
 	/* the anchor test only shortens the runs the skipping leaves (cs_abi.h CS_ANCHOR_LONG) */
 	skel->rodata->cfg_anchor_digits = l->skip_len ? o->db->anchor_digits : 0;

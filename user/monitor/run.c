@@ -25,16 +25,8 @@
 #include "output/outfile.h"
 #include "monitor/procinfo.h"
 #include "verdict/recipients.h"
+#include "monitor/inputs.h"
 #include "lib/util.h"
-
-struct inputs {
-	const char *fp_path, *key_path, *consent_path, *rcpt_path;
-	struct cs_key key;
-	struct fpdb db;
-	struct recipients *rcpts;
-	struct consent_db *consent;
-	enum fpdb_form form; /* --fp-memory */
-};
 
 int parse_u32(const char *opt, const char *s, __u32 lo, __u32 hi, __u32 *out)
 {
@@ -52,64 +44,6 @@ int parse_u32(const char *opt, const char *s, __u32 lo, __u32 hi, __u32 *out)
 	return 0;
 }
 
-/* Exit code for a load error: input problems are 2, anything else 1. */
-static int exit_code(int err)
-{
-	return err == -EINVAL || err == -ENOENT || err == -EKEYREJECTED || err == -EPERM ||
-		       err == -EACCES || err == -EISDIR
-		   ? 2
-		   : 1;
-}
-
-static int inputs_load(struct inputs *in)
-{
-	int err;
-
-	if (!in->fp_path || !in->key_path || !in->consent_path || !in->rcpt_path) {
-		pr_err("-f FINGERPRINTS, -k KEYFILE, -c consent.csv and -R recipients.csv are "
-		       "required (see --help)");
-		return -EINVAL;
-	}
-	err = keyfile_load(in->key_path, &in->key, 0);
-	if (err)
-		return err;
-	err = fpdb_load_as(&in->db, in->fp_path, &in->key, in->form);
-	if (err)
-		return err;
-	err = recipients_load(&in->rcpts, in->rcpt_path);
-	if (err)
-		return err;
-	return consent_load(&in->consent, in->consent_path, in->rcpts);
-}
-
-/* The -f -k -c -R options both commands take; 1 when opt was one of them. */
-static int inputs_opt(struct inputs *in, int opt)
-{
-	switch (opt) {
-	case 'f':
-		in->fp_path = optarg;
-		return 1;
-	case 'k':
-		in->key_path = optarg;
-		return 1;
-	case 'c':
-		in->consent_path = optarg;
-		return 1;
-	case 'R':
-		in->rcpt_path = optarg;
-		return 1;
-	}
-	return 0;
-}
-
-static void inputs_release(struct inputs *in)
-{
-	consent_free(in->consent);
-	recipients_free(in->rcpts);
-	fpdb_release(&in->db);
-	memset(&in->key, 0, sizeof(in->key));
-}
-
 static void run_usage(FILE *f)
 {
 	fprintf(
@@ -120,11 +54,7 @@ static void run_usage(FILE *f)
 	    "data to recipients without consent. SIGHUP reloads consent.csv and recipients.csv\n"
 	    "(a file with an error is reported and the tables loaded before stay in use) and\n"
 	    "reopens a moved findings file; a changed fingerprint or key file is not reloaded\n"
-	    "(named and counted; restart to load it).\n\n"
-	    "  -f, --fingerprints FILE  fingerprint file from `consentry enroll`\n"
-	    "  -k, --key FILE           key file used by enroll (mode 0600)\n"
-	    "  -c, --consent FILE       consent.csv\n"
-	    "  -R, --recipients FILE    recipients.csv\n"
+	    "(named and counted; restart to load it).\n\n" INPUTS_USAGE
 	    "  -o, --output FILE        findings file (default stdout); appended, opened again\n"
 	    "                           when moved or removed\n"
 	    "      --format FMT         jsonl | ocsf | text (default jsonl; text on a TTY)\n"
@@ -202,10 +132,7 @@ enum {
 int cmd_run(int argc, char **argv)
 {
 	static const struct option opts[] = {
-	    {"fingerprints", required_argument, NULL, 'f'},
-	    {"key", required_argument, NULL, 'k'},
-	    {"consent", required_argument, NULL, 'c'},
-	    {"recipients", required_argument, NULL, 'R'},
+	    INPUTS_LONGOPTS,
 	    {"output", required_argument, NULL, 'o'},
 	    {"format", required_argument, NULL, OPT_FORMAT},
 	    {"all", no_argument, NULL, OPT_ALL},
@@ -460,7 +387,7 @@ int cmd_run(int argc, char **argv)
 		stat(in.key_path, &col.key_st);
 	err = inputs_load(&in);
 	if (err) {
-		rc = exit_code(err);
+		rc = inputs_exit_code(err);
 		goto out;
 	}
 	err = loader_preflight(&ld);
@@ -551,10 +478,7 @@ static void check_usage(FILE *f)
 int cmd_check(int argc, char **argv)
 {
 	static const struct option opts[] = {
-	    {"fingerprints", required_argument, NULL, 'f'},
-	    {"key", required_argument, NULL, 'k'},
-	    {"consent", required_argument, NULL, 'c'},
-	    {"recipients", required_argument, NULL, 'R'},
+	    INPUTS_LONGOPTS,
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, 'h'},
 	    {0},
@@ -583,5 +507,5 @@ int cmd_check(int argc, char **argv)
 		printf("ok: %u subjects, %u fingerprints, %lu consent rows\n", in.db.nsubjects,
 		       in.db.nentries, consent_count(in.consent));
 	inputs_release(&in);
-	return err ? exit_code(err) : 0;
+	return err ? inputs_exit_code(err) : 0;
 }

@@ -135,16 +135,21 @@ void event_addr_str(const struct cs_event *ev, char *buf, size_t len)
 
 const char *channel_name(int ch)
 {
-	static const char *const n[] = {"?",   "syscall", "openssl", "gnutls",
-					"nss", "go-tls",  "skb",     "sk_msg"};
+	static const char *const n[] = {"?",	  "syscall", "openssl", "gnutls", "nss",
+					"go-tls", "skb",     "sk_msg",	"pcap"};
 
-	return ch > 0 && ch <= CS_CH_SK_MSG ? n[ch] : "?";
+	return ch > 0 && ch <= CS_CH_PCAP ? n[ch] : "?";
 }
 
 static void json_process(FILE *f, const struct cs_event *ev, const struct proc_view *pv)
 {
 	char comm[sizeof(ev->comm) + 1];
 
+	/* a capture file (scan-pcap) names no process */
+	if (ev->channel == CS_CH_PCAP) {
+		fputs("null", f);
+		return;
+	}
 	memcpy(comm, ev->comm, sizeof(ev->comm));
 	comm[sizeof(ev->comm)] = 0;
 	fprintf(f, "{\"pid\":%u,\"tid\":%u,\"comm\":", ev->pid, ev->tid);
@@ -356,9 +361,12 @@ static void write_text(FILE *f, const struct cs_event *ev, const struct finding 
 		fputs(" host=", f);
 		text_str(f, host);
 	}
-	fputs(" comm=", f);
-	text_str(f, comm);
-	fprintf(f, " pid=%u channel=%s", ev->pid, channel_name(ev->channel));
+	if (ev->channel != CS_CH_PCAP) {
+		fputs(" comm=", f);
+		text_str(f, comm);
+		fprintf(f, " pid=%u", ev->pid);
+	}
+	fprintf(f, " channel=%s", channel_name(ev->channel));
 	for (unsigned i = 0, n = 0; i < CS_ENC_COUNT; i++)
 		if (fd->encodings & (1u << i))
 			fprintf(f, "%s%s", n++ ? "," : " encodings=", cs_enc_name(i));

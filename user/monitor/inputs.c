@@ -1,0 +1,66 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <errno.h>
+#include <getopt.h>
+#include <string.h>
+
+#include "monitor/inputs.h"
+#include "fpdb/keyfile.h"
+#include "lib/log.h"
+#include "verdict/consent.h"
+#include "verdict/recipients.h"
+
+int inputs_exit_code(int err)
+{
+	return err == -EINVAL || err == -ENOENT || err == -EKEYREJECTED || err == -EPERM ||
+		       err == -EACCES || err == -EISDIR
+		   ? 2
+		   : 1;
+}
+
+int inputs_load(struct inputs *in)
+{
+	int err;
+
+	if (!in->fp_path || !in->key_path || !in->consent_path || !in->rcpt_path) {
+		pr_err("-f FINGERPRINTS, -k KEYFILE, -c consent.csv and -R recipients.csv are "
+		       "required (see --help)");
+		return -EINVAL;
+	}
+	err = keyfile_load(in->key_path, &in->key, 0);
+	if (err)
+		return err;
+	err = fpdb_load_as(&in->db, in->fp_path, &in->key, in->form);
+	if (err)
+		return err;
+	err = recipients_load(&in->rcpts, in->rcpt_path);
+	if (err)
+		return err;
+	return consent_load(&in->consent, in->consent_path, in->rcpts);
+}
+
+int inputs_opt(struct inputs *in, int opt)
+{
+	switch (opt) {
+	case 'f':
+		in->fp_path = optarg;
+		return 1;
+	case 'k':
+		in->key_path = optarg;
+		return 1;
+	case 'c':
+		in->consent_path = optarg;
+		return 1;
+	case 'R':
+		in->rcpt_path = optarg;
+		return 1;
+	}
+	return 0;
+}
+
+void inputs_release(struct inputs *in)
+{
+	consent_free(in->consent);
+	recipients_free(in->rcpts);
+	fpdb_release(&in->db);
+	memset(&in->key, 0, sizeof(in->key));
+}
