@@ -267,7 +267,7 @@ deb: $(BIN)
 	$(Q)printf '%s\n' 'Package: consentry' 'Version: $(DEB_VERSION)' 'Architecture: amd64' \
 		'Maintainer: consentry developers <consentry@localhost>' 'Section: admin' \
 		'Priority: optional' \
-		'Depends: libbpf1 (>= 1:1.1), libelf1, zlib1g, libssl3, libnghttp2-14, libsqlite3-0, libpcap0.8' \
+		'Depends: libbpf1 (>= 1:1.1), libelf1, zlib1g, libssl3, libnghttp2-14, libsqlite3-0, libpcap0.8, libmicrohttpd12' \
 		'Description: report unconsented disclosures of personal data leaving the host' \
 		' eBPF probes match outbound payloads against keyed fingerprints of registered' \
 		' users data; a collector maps each hit to a subject and a recipient and checks' \

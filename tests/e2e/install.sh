@@ -53,4 +53,11 @@ grep -q '^-rwxr-xr-x root/root .* ./usr/sbin/consentry$' "$WORK/listing" ||
 [[ "$(dpkg-deb -f "$deb" Package Version Architecture | tr '\n' ' ')" == "Package: consentry Version: 0.0.1 Architecture: amd64 " ]] ||
 	fail "package control: $(dpkg-deb -f "$deb" Package Version Architecture)"
 [[ "$(dpkg-deb -I "$deb" conffiles)" == /etc/consentry/README ]] || fail "package conffiles"
-info "ok: make deb: binary, unit, man page, /etc/consentry; control and conffiles"
+# every library the binary links comes from a package named in Depends (libc6 aside)
+deps=" $(dpkg-deb -f "$deb" Depends | sed 's/([^)]*)//g; s/,/ /g') "
+while read -r lib; do
+	pkg=$(dpkg -S "*/$lib" 2>/dev/null | head -n 1 | cut -d: -f1)
+	[[ -n "$pkg" ]] || fail "no installed package owns $lib"
+	[[ "$pkg" == libc6 || "$deps" == *" $pkg "* ]] || fail "Depends lacks $pkg (for $lib):$deps"
+done < <(readelf -d "$ROOTD/usr/sbin/consentry" | sed -n 's/.*Shared library: \[\(.*\)\]/\1/p')
+info "ok: make deb: binary, unit, man page, /etc/consentry; control, conffiles and Depends"
