@@ -4,7 +4,8 @@
  * filters `consentry findings` uses; a file size limit (the disk full) makes writes fail, which
  * are counted and never stop the writer; a journal of another schema is refused. Rows that
  * run --dedup merged count as their count in --count-by and the report; a version 1 journal is
- * read as it is and migrated by a writer.
+ * read as it is and migrated by a writer; odd subject ids and recipient names are escaped in
+ * text and CSV; the command line parsed again.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -457,12 +458,94 @@ static void test_other_schema(void **state)
 	unlink(path);
 }
 
+/*
+ * Subject ids and recipient names may hold spaces, commas, quotes and C1 controls (U+0085):
+ * text lines write them as the monitor's text lines do (text_str), counts in CSV quote them.
+ * Found by tests/fuzz/fuzz_journal: they were written raw, a space or a control of theirs
+ * forged or broke a line, and a comma an extra CSV column.
+ */
+static void test_escaped_values(void **state)
+{
+	static const struct recipient odd = {"pay,ments\"x", RK_PROCESSOR};
+	char path[] = "/tmp/cs_journal_XXXXXX", *text = NULL;
+	struct cs_event ev = {0};
+	struct finding f = {0};
+	struct journal *j;
+	sqlite3 *db;
+
+	(void)state;
+	tmp_path(path, 0);
+	assert_int_equal(journal_open(&j, path), 0);
+	inet_pton(AF_INET, "192.0.2.7", ev.daddr);
+	ev.dport = 443;
+	ev.channel = CS_CH_SK_MSG;
+	memcpy(ev.comm, "app", 3);
+	f.subject = "s 2\xc2\x85";
+	f.fields = f.unconsented = FIELD_BIT(CS_F_PHONE);
+	f.rcpt = &odd;
+	snprintf(f.msg_id, sizeof(f.msg_id), "m-1");
+	journal_add(j, &ev, &f, NULL, T0, NULL);
+	journal_commit(j);
+	assert_int_equal(journal_open_ro(&db, path), 0);
+	{
+		struct findings_query q = {.fmt = FMT_TEXT};
+
+		assert_int_equal(query_lines(db, &q, &text), 1);
+		assert_non_null(strstr(text, " subject=s\\x202\\xc2\\x85 fields=phone "));
+		assert_non_null(strstr(text, " recipient=pay,ments\"x(processor) "));
+		free(text);
+	}
+	{
+		struct findings_query q = {.fmt = FMT_TEXT, .count_by = "subject"};
+
+		assert_int_equal(query_lines(db, &q, &text), 1);
+		assert_string_equal(text, "s\\x202\\xc2\\x85           1 findings, 1 subjects\n");
+		free(text);
+	}
+	{
+		struct findings_query q = {.fmt = FMT_TEXT, .count_by = "recipient", .csv = 1};
+
+		assert_int_equal(query_lines(db, &q, &text), 2);
+		assert_string_equal(text,
+				    "recipient,findings,subjects\r\n\"pay,ments\"\"x\",1,1\r\n");
+		free(text);
+	}
+	sqlite3_close(db);
+	journal_close(j);
+	unlink(path);
+}
+
+/*
+ * The command line: a refused one leaves the query as it was; a call after one that stopped
+ * inside a cluster of short options (-hv: --help, then v left unread) starts over. With
+ * optind = 1 glibc's getopt read on from the earlier argv ('v', an unknown option).
+ */
+static void test_args(void **state)
+{
+	char *help[] = {"findings", "-hv", NULL}, *bad[] = {"findings", "--verdict", "maybe", NULL};
+	char *ok[] = {"findings", "--subject", "u1", "--count-by", "day", "--format=csv", NULL};
+	struct findings_query q = {.subject = "keep"};
+	const char *path = NULL;
+
+	(void)state;
+	assert_int_equal(findings_args(3, bad, &q, &path), -EINVAL);
+	assert_string_equal(q.subject, "keep");
+	assert_null(path);
+	assert_int_equal(findings_args(2, help, &q, &path), 1);
+	assert_int_equal(findings_args(6, ok, &q, &path), 0);
+	assert_string_equal(q.subject, "u1");
+	assert_string_equal(q.count_by, "day");
+	assert_int_equal(q.csv, 1);
+	assert_string_equal(path, JOURNAL_DEFAULT);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_write_query),	 cmocka_unit_test(test_disk_full),
 	    cmocka_unit_test(test_other_schema), cmocka_unit_test(test_counts),
-	    cmocka_unit_test(test_migrate_v1),
+	    cmocka_unit_test(test_migrate_v1), cmocka_unit_test(test_escaped_values),
+	    cmocka_unit_test(test_args),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

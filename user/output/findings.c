@@ -285,12 +285,17 @@ static void print_row(FILE *f, sqlite3_stmt *s, enum out_format fmt, int csv)
 		return;
 	}
 	rfc3339_format(sqlite3_column_int64(s, C_TIME), ts, sizeof(ts));
-	fprintf(f, "%s %-11s subject=%s fields=%s", ts, col_text(s, C_VERDICT),
-		col_text(s, C_SUBJECT), col_text(s, C_FIELDS));
+	/* subject ids and recipient names are written as the monitor's text lines write them:
+	 * a space, a control or a comma of theirs does not forge or break a line (text_str) */
+	fprintf(f, "%s %-11s subject=", ts, col_text(s, C_VERDICT));
+	text_str(f, col_text(s, C_SUBJECT));
+	fprintf(f, " fields=%s", col_text(s, C_FIELDS));
 	if (*col_text(s, C_UNCONS))
 		fprintf(f, " unconsented=%s", col_text(s, C_UNCONS));
-	fprintf(f, " recipient=%s(%s) dest=%s:%d", col_text(s, C_RCPT) ? col_text(s, C_RCPT) : "-",
-		col_text(s, C_KIND), col_text(s, C_IP), sqlite3_column_int(s, C_PORT));
+	fputs(" recipient=", f);
+	text_str(f, col_text(s, C_RCPT) ? col_text(s, C_RCPT) : "-");
+	fprintf(f, "(%s) dest=%s:%d", col_text(s, C_KIND), col_text(s, C_IP),
+		sqlite3_column_int(s, C_PORT));
 	if (col_text(s, C_HOST)) {
 		fputs(" host=", f);
 		text_str(f, col_text(s, C_HOST));
@@ -319,6 +324,24 @@ static const char *count_expr(const char *by)
 	if (!strcmp(by, "day"))
 		return "day";
 	return NULL;
+}
+
+/*
+ * A --count-by line: the key (a subject id or recipient name as text_str writes it, a CSV
+ * field), the findings and the distinct subjects (columns 1 and 2 of s).
+ */
+static void count_line(FILE *out, const struct findings_query *q, const char *key, sqlite3_stmt *s)
+{
+	if (q->csv) {
+		csv_write_field(out, key, ",");
+		fprintf(out, "%lld,%lld\r\n", (long long)sqlite3_column_int64(s, 1),
+			(long long)sqlite3_column_int64(s, 2));
+		return;
+	}
+	for (size_t n = text_str(out, key); n < 24; n++)
+		fputc(' ', out);
+	fprintf(out, " %lld findings, %lld subjects\n", (long long)sqlite3_column_int64(s, 1),
+		(long long)sqlite3_column_int64(s, 2));
 }
 
 int findings_run(sqlite3 *db, const struct findings_query *q, FILE *out, __u64 *rows)
@@ -379,20 +402,11 @@ int findings_run(sqlite3 *db, const struct findings_query *q, FILE *out, __u64 *
 
 			rfc3339_format(sqlite3_column_int64(s, 0) * NS_PER_DAY, ts, sizeof(ts));
 			ts[10] = 0;
-			fprintf(out,
-				q->csv ? "%s,%lld,%lld\r\n"
-				       : "%-24s %lld findings, %lld subjects\n",
-				ts, (long long)sqlite3_column_int64(s, 1),
-				(long long)sqlite3_column_int64(s, 2));
+			count_line(out, q, ts, s);
 		} else {
 			const char *k = col_text(s, 0);
 
-			fprintf(out,
-				q->csv ? "%s,%lld,%lld\r\n"
-				       : "%-24s %lld findings, %lld subjects\n",
-				k ? k : (q->csv ? "" : "(unknown)"),
-				(long long)sqlite3_column_int64(s, 1),
-				(long long)sqlite3_column_int64(s, 2));
+			count_line(out, q, k ? k : (q->csv ? "" : "(unknown)"), s);
 		}
 	}
 	if (rc != SQLITE_DONE)
@@ -426,7 +440,7 @@ static void findings_usage(FILE *f)
 	    JOURNAL_DEFAULT);
 }
 
-int cmd_findings(int argc, char **argv)
+int findings_args(int argc, char **argv, struct findings_query *out, const char **journal)
 {
 	enum { OPT_SUBJECT = FQ_OPT_NEXT, OPT_VERDICT, OPT_FIELD, OPT_FMT, OPT_COUNT };
 	static const struct option opts[] = {
@@ -441,15 +455,15 @@ int cmd_findings(int argc, char **argv)
 	};
 	struct findings_query q = {.fmt = FMT_TEXT};
 	const char *path = JOURNAL_DEFAULT;
-	sqlite3 *db;
-	__u64 rows;
 	int opt, err;
 
-	optind = 1;
+	/* 0, not 1: glibc's getopt starts over only then (a cluster such as -hX left half read
+	 * by an earlier call would be read on, from an argv that may be gone) */
+	optind = 0;
 	while ((opt = getopt_long(argc, argv, "j:h", opts, NULL)) != -1) {
 		err = findings_query_opt(opt, optarg, &q, &path);
 		if (err < 0)
-			return 2;
+			return -EINVAL;
 		if (err)
 			continue;
 		switch (opt) {
@@ -462,7 +476,7 @@ int cmd_findings(int argc, char **argv)
 				pr_err("--verdict: expected unconsented, consented or exempt, got "
 				       "'%s'",
 				       optarg);
-				return 2;
+				return -EINVAL;
 			}
 			q.verdict = optarg;
 			break;
@@ -470,7 +484,7 @@ int cmd_findings(int argc, char **argv)
 			q.field = field_parse(optarg);
 			if (!q.field) {
 				pr_err("--field: unknown field type '%s'", optarg);
-				return 2;
+				return -EINVAL;
 			}
 			break;
 		case OPT_FMT:
@@ -480,7 +494,7 @@ int cmd_findings(int argc, char **argv)
 				q.csv = 0;
 			} else {
 				pr_err("--format: expected text, jsonl or csv, got '%s'", optarg);
-				return 2;
+				return -EINVAL;
 			}
 			break;
 		case OPT_COUNT:
@@ -488,22 +502,39 @@ int cmd_findings(int argc, char **argv)
 				pr_err("--count-by: expected subject, recipient, field or day, got "
 				       "'%s'",
 				       optarg);
-				return 2;
+				return -EINVAL;
 			}
 			q.count_by = optarg;
 			break;
 		case 'h':
-			findings_usage(stdout);
-			return 0;
+			return 1;
 		default:
 			findings_usage(stderr);
-			return 2;
+			return -EINVAL;
 		}
 	}
 	if (optind < argc) {
 		pr_err("unexpected argument '%s'", argv[optind]);
-		return 2;
+		return -EINVAL;
 	}
+	*out = q;
+	*journal = path;
+	return 0;
+}
+
+int cmd_findings(int argc, char **argv)
+{
+	struct findings_query q;
+	const char *path;
+	sqlite3 *db;
+	__u64 rows;
+	int err;
+
+	err = findings_args(argc, argv, &q, &path);
+	if (err == 1)
+		findings_usage(stdout);
+	if (err)
+		return err < 0 ? 2 : 0;
 	err = journal_open_ro(&db, path);
 	if (err)
 		return 2;

@@ -50,5 +50,11 @@ enum { FQ_OPT_SINCE = 256, FQ_OPT_UNTIL, FQ_OPT_RCPT, FQ_OPT_NEXT };
  * one of them, -EINVAL a bad value (said: a time is RFC 3339 or a date, its midnight UTC).
  */
 int findings_query_opt(int opt, const char *arg, struct findings_query *q, const char **journal);
+/*
+ * The command line of `consentry findings` (argv[0] the command; argv may be permuted): 0 and
+ * *q, *journal set (strings point into argv); 1: --help asked; -EINVAL: a bad option or value
+ * (said). q and journal are left as they were unless 0 is returned.
+ */
+int findings_args(int argc, char **argv, struct findings_query *q, const char **journal);
 
 #endif

@@ -319,20 +319,26 @@ static void write_ocsf(FILE *f, const struct cs_event *ev, const struct finding 
  * reach a terminal as controls: spaces, controls (C0, DEL, C1), backslashes and bytes that are
  * not valid UTF-8 are written as \xHH; valid UTF-8 text stays as it is.
  */
-void text_str(FILE *f, const char *s)
+size_t text_str(FILE *f, const char *s)
 {
+	size_t n = 0;
+
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
 		size_t k = *p >= 0x80 ? utf8_seq(p, 4) : 1;
 
 		if (k > 1 && !(k == 2 && p[0] == 0xc2 && p[1] < 0xa0) && !is_js_line_sep(p, k)) {
 			fwrite(p, 1, k, f);
 			p += k - 1;
+			n += k;
 		} else if (*p < 0x21 || *p >= 0x7f || *p == '\\') {
 			fprintf(f, "\\x%02x", *p);
+			n += 4;
 		} else {
 			fputc(*p, f);
+			n++;
 		}
 	}
+	return n;
 }
 
 static void write_text(FILE *f, const struct cs_event *ev, const struct finding *fd,

@@ -39,8 +39,9 @@ void event_addr_str(const struct cs_event *ev, char *buf, size_t len);
 void json_str(FILE *f, const char *s);
 /*
  * s for a text line (findings, logs): spaces, controls, backslashes and bytes that are not
- * valid UTF-8 as \xHH, so a process cannot break or forge lines with its name.
+ * valid UTF-8 as \xHH, so a process cannot break or forge lines with its name. Returns the
+ * bytes written.
  */
-void text_str(FILE *f, const char *s);
+size_t text_str(FILE *f, const char *s);
 
 #endif

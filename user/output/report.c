@@ -494,7 +494,7 @@ int cmd_report(int argc, char **argv)
 	sqlite3 *db;
 	int opt, rc = 0, taken;
 
-	optind = 1;
+	optind = 0; /* glibc starts over only then (findings_args) */
 	while ((opt = getopt_long(argc, argv, "j:h", opts, NULL)) != -1) {
 		taken = findings_query_opt(opt, optarg, &q, &path);
 		if (taken < 0)
