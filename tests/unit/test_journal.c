@@ -544,7 +544,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_write_query),	 cmocka_unit_test(test_disk_full),
 	    cmocka_unit_test(test_other_schema), cmocka_unit_test(test_counts),
-	    cmocka_unit_test(test_migrate_v1), cmocka_unit_test(test_escaped_values),
+	    cmocka_unit_test(test_migrate_v1),	 cmocka_unit_test(test_escaped_values),
 	    cmocka_unit_test(test_args),
 	};
 
