@@ -21,13 +21,16 @@ VMLINUX_H ?=
 USER_INC := -Iuser
 ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 LIBBPF_CFLAGS := $(shell $(PKG_CONFIG) --cflags libbpf 2>/dev/null)
-LIBBPF_LIBS := $(shell $(PKG_CONFIG) --libs libbpf 2>/dev/null || echo -lbpf) -lelf -lz -lcrypto -lnghttp2 -lsqlite3 -lmicrohttpd -lpcap
+# -o journal: sd_journal_sendv (libsystemd-dev)
+SYSTEMD_CFLAGS := $(shell $(PKG_CONFIG) --cflags libsystemd 2>/dev/null)
+SYSTEMD_LIBS := $(shell $(PKG_CONFIG) --libs libsystemd 2>/dev/null || echo -lsystemd)
+LIBBPF_LIBS := $(shell $(PKG_CONFIG) --libs libbpf 2>/dev/null || echo -lbpf) -lelf -lz -lcrypto -lnghttp2 -lsqlite3 -lmicrohttpd -lpcap $(SYSTEMD_LIBS)
 
 # CFLAGS and LDFLAGS are the user's (make CFLAGS=-O1); what the build needs is in CS_CFLAGS,
 # which comes after them.
 CFLAGS ?= -O2 -g
 LDFLAGS ?=
-CS_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -Iinclude $(USER_INC) -I$(O) $(LIBBPF_CFLAGS) -MMD -MP
+CS_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -Iinclude $(USER_INC) -I$(O) $(LIBBPF_CFLAGS) $(SYSTEMD_CFLAGS) -MMD -MP
 ifeq ($(SANITIZE),1)
 # UBSan recovers so that tests/sanitize.supp can name known reports; halt_on_error (tests/run and
 # the fuzz targets set it) makes every other report fatal.
@@ -267,7 +270,7 @@ deb: $(BIN)
 	$(Q)printf '%s\n' 'Package: consentry' 'Version: $(DEB_VERSION)' 'Architecture: amd64' \
 		'Maintainer: consentry developers <consentry@localhost>' 'Section: admin' \
 		'Priority: optional' \
-		'Depends: libbpf1 (>= 1:1.1), libelf1, zlib1g, libssl3, libnghttp2-14, libsqlite3-0, libpcap0.8, libmicrohttpd12' \
+		'Depends: libbpf1 (>= 1:1.1), libelf1, zlib1g, libssl3, libnghttp2-14, libsqlite3-0, libpcap0.8, libmicrohttpd12, libsystemd0' \
 		'Description: report unconsented disclosures of personal data leaving the host' \
 		' eBPF probes match outbound payloads against keyed fingerprints of registered' \
 		' users data; a collector maps each hit to a subject and a recipient and checks' \

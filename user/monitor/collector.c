@@ -33,6 +33,7 @@
 #include "monitor/procinfo.h"
 #include "monitor/dns.h"
 #include "output/outfile.h"
+#include "output/sdjournal.h"
 #include "monitor/tls.h"
 
 static __s64 clock_ns(clockid_t id)
@@ -41,6 +42,13 @@ static __s64 clock_ns(clockid_t id)
 
 	clock_gettime(id, &ts);
 	return (__s64)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* The findings file's buffered lines out (-o journal: sent as they come, no file). */
+static void flush_findings(struct collector *c)
+{
+	if (c->out.f)
+		fflush(c->out.f);
 }
 
 /* Records handled per ring_buffer__consume() call before the loop looks at its other fds. */
@@ -326,6 +334,14 @@ static void print_summary(const struct collector *c)
 			" reopened)\n",
 			(uint64_t)o->lost, outfile_name(c->of), (uint64_t)o->errors,
 			(uint64_t)o->episodes, (uint64_t)o->lines, (uint64_t)o->reopens);
+	}
+	if (c->out.sdj) {
+		const struct sdjournal_stats *sj = sdjournal_stats(c->out.sdj);
+
+		fprintf(stderr,
+			"  findings lost         %" PRIu64 " (not sent to the systemd journal: "
+			"journald not reachable in %" PRIu64 " episodes; %" PRIu64 " sent)\n",
+			(uint64_t)sj->lost, (uint64_t)sj->episodes, (uint64_t)sj->sent);
 	}
 	fprintf(
 	    stderr,
@@ -659,14 +675,14 @@ int collector_run(struct collector *c)
 		if (!n && c->scan_collector) {
 			c->batch = 0;
 			ring_buffer__consume(rb);
-			fflush(c->out.f);
+			flush_findings(c);
 		}
 		for (int i = 0; i < n; i++) {
 			switch ((enum loop_src)ev[i].data.u32) {
 			case LOOP_RING:
 				c->batch = 0;
 				ring_buffer__consume(rb);
-				fflush(c->out.f);
+				flush_findings(c);
 				break;
 			case LOOP_SIGNAL: {
 				struct signalfd_siginfo si;
@@ -678,7 +694,7 @@ int collector_run(struct collector *c)
 					}
 					/* logrotate's postrotate: the next lines go to
 					 * the path's file, a moved journal starts anew */
-					fflush(c->out.f);
+					flush_findings(c);
 					if (c->of)
 						outfile_reopen(c->of, 0);
 					collector_reload(c);
@@ -698,7 +714,7 @@ int collector_run(struct collector *c)
 
 					c->err = e ? e : c->err;
 				}
-				fflush(c->out.f);
+				flush_findings(c);
 				/* a kill -9 loses at most this second's findings */
 				journal_commit(c->journal);
 				metrics_run(c->metrics); /* idle connections time out */
@@ -754,7 +770,7 @@ int collector_run(struct collector *c)
 
 		err = err ? err : e;
 	}
-	fflush(c->out.f);
+	flush_findings(c);
 	journal_commit(c->journal);
 out:
 	if (c->loader->skel)

@@ -18,6 +18,8 @@
 #include "decode/deep.h"
 #include "output/dedup.h"
 #include "output/journal.h"
+#include "output/outfile.h"
+#include "output/sdjournal.h"
 #include "monitor/loader.h"
 #include "lib/log.h"
 #include "monitor/metrics.h"
@@ -118,6 +120,16 @@ void metrics_write(FILE *f, const struct collector *c)
 	metric(f, "findings_reported_total", "counter",
 	       "Findings written to the output (unconsented, or all with --all)",
 	       c->corr.stats.reported);
+	{
+		__u64 lost = c->of ? outfile_stats(c->of)->lost : 0;
+
+		if (c->out.sdj)
+			lost = sdjournal_stats(c->out.sdj)->lost;
+		metric(f, "findings_lost_total", "counter",
+		       "Findings not written by -o: write errors of the file, or the systemd "
+		       "journal not reachable (-o journal)",
+		       lost);
+	}
 	metric(f, "ringbuf_drops_total", "counter", "Events lost: the ring buffer was full",
 	       cnt[CS_CNT_RB_DROPS]);
 	metric(f, "handover_bytes_lost_total", "counter",

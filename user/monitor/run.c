@@ -23,6 +23,7 @@
 #include "monitor/metrics.h"
 #include "lib/log.h"
 #include "output/outfile.h"
+#include "output/sdjournal.h"
 #include "monitor/procinfo.h"
 #include "verdict/recipients.h"
 #include "monitor/inputs.h"
@@ -56,7 +57,9 @@ static void run_usage(FILE *f)
 	    "reopens a moved findings file; a changed fingerprint or key file is not reloaded\n"
 	    "(named and counted; restart to load it).\n\n" INPUTS_USAGE
 	    "  -o, --output FILE        findings file (default stdout); appended, opened again\n"
-	    "                           when moved or removed\n"
+	    "                           when moved or removed; the word journal: each finding\n"
+	    "                           to the systemd journal with CONSENTRY_* fields (a file\n"
+	    "                           named journal: -o ./journal)\n"
 	    "      --format FMT         jsonl | ocsf | text (default jsonl; text on a TTY)\n"
 	    "      --all                also report consented and exempt disclosures\n"
 	    "      --include-loopback   also scan sends to loopback addresses\n"
@@ -354,6 +357,15 @@ int cmd_run(int argc, char **argv)
 		pr_err("--format: expected jsonl, ocsf or text, got '%s'", fmt);
 		return 2;
 	}
+	/* the literal word: a file of that name is -o ./journal */
+	if (out_path && !strcmp(out_path, SDJOURNAL_OUTPUT)) {
+		if (col.out.fmt != FMT_JSONL) {
+			pr_err("--format %s: -o journal writes entries with fields, the jsonl line "
+			       "in CONSENTRY_JSON; for a file named journal use -o ./journal",
+			       fmt ? fmt : "text");
+			return 2;
+		}
+	}
 
 	/*
 	 * The exec hold's watchdog is forked now, before the fingerprint DB is loaded: a child
@@ -398,13 +410,21 @@ int cmd_run(int argc, char **argv)
 	if (no_kill)
 		pr_warn("exec hold: without CAP_KILL the processes it stops could not be "
 			"continued; new executables are not held");
-	col.of = outfile_open(out_path);
-	if (!col.of) {
+	if (out_path && !strcmp(out_path, SDJOURNAL_OUTPUT)) {
+		/* -o journal: no findings file, out.f stays NULL (sdjournal.h) */
+		col.out.sdj = sdjournal_new();
+		if (!col.out.sdj) {
+			pr_err("-o journal: %s", strerror(errno));
+			rc = 1;
+			goto out;
+		}
+	} else if ((col.of = outfile_open(out_path))) {
+		col.out.f = outfile_stream(col.of);
+	} else {
 		pr_err("cannot open %s: %s", out_path ? out_path : "stdout", strerror(errno));
 		rc = 2;
 		goto out;
 	}
-	col.out.f = outfile_stream(col.of);
 	if (journal_path && journal_open(&col.journal, journal_path)) {
 		rc = 2;
 		goto out;
@@ -461,6 +481,7 @@ out:
 	exechold_free(col.eh);
 	procinfo_free(col.pi);
 	outfile_close(col.of);
+	sdjournal_free(col.out.sdj);
 	metrics_stop(col.metrics);
 	journal_close(col.journal);
 	inputs_release(&in);

@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 
 #include "output/output.h"
+#include "output/sdjournal.h"
 #include "lib/csv.h"
 #include "monitor/procinfo.h"
 #include "lib/encodings.h"
@@ -351,7 +352,11 @@ static void write_text(FILE *f, const struct cs_event *ev, const struct finding 
 	memcpy(comm, ev->comm, sizeof(ev->comm));
 	comm[sizeof(ev->comm)] = 0;
 	event_addr_str(ev, ip, sizeof(ip));
-	fprintf(f, "%s %-11s subject=", ts, verdict_name(fd->verdict));
+	/* no time: the summary line of a journal entry, which has its own */
+	if (ts)
+		fprintf(f, "%s %-11s subject=", ts, verdict_name(fd->verdict));
+	else
+		fprintf(f, "%s subject=", verdict_name(fd->verdict));
 	text_str(f, fd->subject);
 	fputs(" fields=", f);
 	text_fields(f, fd->fields);
@@ -393,22 +398,35 @@ static void write_text(FILE *f, const struct cs_event *ev, const struct finding 
 	fputc('\n', f);
 }
 
-int output_write(struct output *o, const struct cs_event *ev, const struct finding *f,
-		 const char *host, __s64 t_ns, const struct proc_view *pv)
+void output_render(FILE *out, enum out_format fmt, const struct cs_event *ev,
+		   const struct finding *f, const char *host, __s64 t_ns,
+		   const struct proc_view *pv)
 {
 	char ts[RFC3339_BUFSZ];
 
 	rfc3339_format(t_ns, ts, sizeof(ts));
-	switch (o->fmt) {
+	switch (fmt) {
 	case FMT_TEXT:
-		write_text(o->f, ev, f, host, ts);
+		write_text(out, ev, f, host, ts);
+		break;
+	case FMT_SUMMARY:
+		write_text(out, ev, f, host, NULL);
 		break;
 	case FMT_OCSF:
-		write_ocsf(o->f, ev, f, host, ts, t_ns, pv);
+		write_ocsf(out, ev, f, host, ts, t_ns, pv);
 		break;
 	default:
-		write_jsonl(o->f, ev, f, host, ts, pv);
+		write_jsonl(out, ev, f, host, ts, pv);
 	}
+}
+
+int output_write(struct output *o, const struct cs_event *ev, const struct finding *f,
+		 const char *host, __s64 t_ns, const struct proc_view *pv)
+{
+	/* -o journal: an entry with fields, the finding's line one of them (sdjournal.h) */
+	if (o->sdj)
+		return sdjournal_write(o->sdj, ev, f, host, t_ns, pv);
+	output_render(o->f, o->fmt, ev, f, host, t_ns, pv);
 	if (ferror(o->f))
 		return -EIO;
 	return 0;

@@ -10,6 +10,7 @@ enum out_format {
 	FMT_JSONL,
 	FMT_TEXT,
 	FMT_OCSF,
+	FMT_SUMMARY, /* the text line without its time: a journal entry's MESSAGE (sdjournal.h) */
 };
 
 struct pod_info;
@@ -21,13 +22,21 @@ struct proc_view {
 	const struct pod_info *pod; /* NULL: not in a Kubernetes pod */
 };
 
+struct sdjournal;
+
 struct output {
 	FILE *f;
 	enum out_format fmt;
+	struct sdjournal *sdj; /* -o journal: entries to the systemd journal, f unused; or NULL */
 };
 
 /* Parse "jsonl"/"text"/"ocsf"; -EINVAL otherwise. */
 int output_format_parse(const char *s, enum out_format *fmt);
+/* One finding in fmt to out, its line ended by a newline. */
+void output_render(FILE *out, enum out_format fmt, const struct cs_event *ev,
+		   const struct finding *f, const char *host, __s64 t_ns,
+		   const struct proc_view *pv);
+/* One finding to o's file, or to the journal with -o journal. 0, or -EIO (the stream failed). */
 int output_write(struct output *o, const struct cs_event *ev, const struct finding *f,
 		 const char *host, __s64 t_ns, const struct proc_view *pv);
 const char *verdict_name(enum verdict v);
