@@ -16,8 +16,8 @@
 #include "enroll/enroll.h"
 #include "lib/fields.h"
 
-#define MAX_COLS 16
-#define MAX_ROWS 256
+#define MAX_COLS     16
+#define MAX_SUBJECTS 256 /* subjects checked per input (each check reads the CSV again) */
 
 static struct fuzz_file regs;
 static struct cs_key key;
@@ -90,11 +90,14 @@ static void subject_in_db(const struct fpdb *db, __u32 s, const uint8_t *csv, si
 	}
 	if (sub_col < 0)
 		goto out;
-	for (unsigned row = 0; row < MAX_ROWS && !found; row++) {
+	/* every row: a subject's row may come after any number of others (a bound here once
+	 * reported a subject whose row was the 268th as missing) */
+	while (!found) {
 		int rc = csv_next(r), all = 1;
 
-		if (rc == 0)
-			break;
+		if (rc == 0 || (rc < 0 && rc != -EINVAL))
+			break; /* the end, or an I/O or memory error (-EINVAL: a bad record,
+				  skipped) */
 		if (rc != 1 || csv_nfields(r) != ncols ||
 		    strcmp(csv_field(r, (unsigned)sub_col), id))
 			continue;
@@ -138,7 +141,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_CHECK(rc == 0 && rm == 0, "enroll's file does not load: compact %d, mapped %d", rc,
 		   rm);
 	same_db(&compact, &mapped, "compact/mapped");
-	for (__u32 s = 0; s < compact.nsubjects && s < MAX_ROWS; s++)
+	for (__u32 s = 0; s < compact.nsubjects && s < MAX_SUBJECTS; s++)
 		subject_in_db(&compact, s, data + 1, size - 1, cc);
 	fpdb_release(&mapped);
 	fpdb_release(&compact);
