@@ -23,6 +23,13 @@ static struct fuzz_file regs;
 static struct cs_key key;
 static char key_path[64], out_path[64];
 
+/* The key and the output file go with the process (libFuzzer ends by exit()). */
+static void cleanup(void)
+{
+	unlink(key_path);
+	unlink(out_path);
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	int fd;
@@ -34,6 +41,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	snprintf(key_path, sizeof(key_path), "/dev/shm/cs-fuzz-key.%d", getpid());
 	snprintf(out_path, sizeof(out_path), "/dev/shm/cs-fuzz-enroll.%d", getpid());
 	unlink(key_path);
+	atexit(cleanup);
 	fd = open(key_path, O_WRONLY | O_CREAT | O_EXCL, 0600);
 	if (fd < 0)
 		abort();

@@ -18,6 +18,12 @@ static struct fuzz_file file;
 static struct cs_key key;
 static char out_path[64];
 
+/* The rebuilt DB's file goes with the process (libFuzzer ends by exit()). */
+static void cleanup(void)
+{
+	unlink(out_path);
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
@@ -25,6 +31,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	fuzz_key(&key);
 	fuzz_setup_file(&file, "fuzz_fpfile");
 	snprintf(out_path, sizeof(out_path), "/dev/shm/cs-fuzz-fp.%d", getpid());
+	atexit(cleanup);
 	return 0;
 }
 
