@@ -7,6 +7,7 @@
 #define CS_TIMEUTIL_H
 
 #include <stddef.h>
+#include <time.h>
 #include <linux/types.h>
 
 /* Buffer size that always holds rfc3339_format()'s output with its NUL. */
@@ -22,5 +23,14 @@ int rfc3339_parse(const char *s, __s64 *out_ns);
 
 /* Format as "2026-11-28T13:00:00.123456Z" (UTC, microseconds, truncated toward the past). */
 void rfc3339_format(__s64 ns, char *buf, size_t len);
+
+/* Clock id now, in nanoseconds (CLOCK_MONOTONIC, CLOCK_REALTIME, ...). */
+static inline __s64 clock_ns(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (__s64)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
 
 #endif

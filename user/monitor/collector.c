@@ -30,19 +30,12 @@
 #include "output/journal.h"
 #include "monitor/metrics.h"
 #include "lib/log.h"
+#include "lib/timeutil.h"
 #include "monitor/procinfo.h"
 #include "monitor/dns.h"
 #include "output/outfile.h"
 #include "output/sdjournal.h"
 #include "monitor/tls.h"
-
-static __s64 clock_ns(clockid_t id)
-{
-	struct timespec ts;
-
-	clock_gettime(id, &ts);
-	return (__s64)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
 
 /* The findings file's buffered lines out (-o journal: sent as they come, no file). */
 static void flush_findings(struct collector *c)

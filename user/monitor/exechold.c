@@ -28,6 +28,7 @@
 
 #include "monitor/exechold.h"
 #include "lib/log.h"
+#include "lib/timeutil.h"
 
 /*
  * A process is released once it is stopped or its SIGSTOP is pending (a task that waits for a
@@ -42,14 +43,6 @@
 #define STOP_WAITS   20
 /* How long exechold_free waits for the watchdog beyond the bound before it kills it. */
 #define WATCHDOG_GRACE_MS 2000
-
-static __u64 mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (__u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
 
 /* pidfds through syscall(): glibc wraps them only from 2.36 */
 static int pidfd_open_pid(pid_t pid)
@@ -190,8 +183,9 @@ enum exechold_outcome exechold_release_one(const struct exechold_map *m,
 	 */
 	pidfd = pidfd_open_pid((pid_t)k->pid);
 	err = pidfd < 0 ? -ENOENT : proc_check(k, &p);
-	for (int i = 0;
-	     !err && !exechold_is_stopped(&p) && i < STOP_WAITS && mono_ns() - ts < YOUNG_NS; i++) {
+	for (int i = 0; !err && !exechold_is_stopped(&p) && i < STOP_WAITS &&
+			(__u64)clock_ns(CLOCK_MONOTONIC) - ts < YOUNG_NS;
+	     i++) {
 		usleep(STOP_WAIT_US);
 		err = proc_check(k, &p);
 	}
@@ -199,7 +193,7 @@ enum exechold_outcome exechold_release_one(const struct exechold_map *m,
 		out = EXECHOLD_GONE;
 	} else if (exechold_is_stopped(&p)) {
 		out = EXECHOLD_CONTINUED;
-	} else if (may_leave && mono_ns() - ts < YOUNG_NS) {
+	} else if (may_leave && (__u64)clock_ns(CLOCK_MONOTONIC) - ts < YOUNG_NS) {
 		out = EXECHOLD_LEFT;
 		goto out;
 	} else {
@@ -218,7 +212,7 @@ enum exechold_outcome exechold_release_one(const struct exechold_map *m,
 	}
 	switch (out) {
 	case EXECHOLD_CONTINUED: {
-		__u64 now = mono_ns();
+		__u64 now = (__u64)clock_ns(CLOCK_MONOTONIC);
 
 		count(st, how);
 		exechold_stats_time(st, now > ts ? now - ts : 0);
@@ -377,7 +371,7 @@ static int recv_fds(int sock, int fds[3])
 static int watchdog_timeout(const struct watchdog *w)
 {
 	const struct cs_hold *h = exechold_queue_peek(&w->q);
-	__u64 now = mono_ns(), due;
+	__u64 now = (__u64)clock_ns(CLOCK_MONOTONIC), due;
 
 	if (!h)
 		return -1;
@@ -388,7 +382,7 @@ static int watchdog_timeout(const struct watchdog *w)
 static void watchdog_due(struct watchdog *w)
 {
 	const struct cs_hold *h;
-	__u64 now = mono_ns();
+	__u64 now = (__u64)clock_ns(CLOCK_MONOTONIC);
 
 	while ((h = exechold_queue_peek(&w->q)) && h->ts_ns + w->bound_ns <= now) {
 		struct cs_hold copy = *h;
@@ -478,8 +472,8 @@ static void watchdog_main(int sock, struct exechold_stats *st, __u32 bound_ms)
 	 */
 	ring_buffer__consume(rb);
 	released = st->orphaned;
-	until = mono_ns() + w.bound_ns;
-	while (sweep(&w.held_fd, how, 1, st) && mono_ns() < until)
+	until = (__u64)clock_ns(CLOCK_MONOTONIC) + w.bound_ns;
+	while (sweep(&w.held_fd, how, 1, st) && (__u64)clock_ns(CLOCK_MONOTONIC) < until)
 		poll(NULL, 0, 5);
 	sweep(&w.held_fd, how, 0, st);
 	if (collector_gone)
@@ -599,7 +593,8 @@ int exechold_attach(struct exechold *eh, int held_fd, int holds_fd, int lease_fd
 void exechold_renew(struct exechold *eh)
 {
 	if (eh && eh->active)
-		__atomic_store_n(eh->lease, mono_ns() + EXECHOLD_LEASE_MS * 1000000ULL,
+		__atomic_store_n(eh->lease,
+				 (__u64)clock_ns(CLOCK_MONOTONIC) + EXECHOLD_LEASE_MS * 1000000ULL,
 				 __ATOMIC_RELAXED);
 }
 
@@ -636,8 +631,9 @@ void exechold_stop(struct exechold *eh)
 		return;
 	}
 	/* no watchdog: wait out the young holds here */
-	until = mono_ns() + YOUNG_NS;
-	while (sweep(&eh->held_fd, EXECHOLD_SHUTDOWN, 1, eh->st) && mono_ns() < until)
+	until = (__u64)clock_ns(CLOCK_MONOTONIC) + YOUNG_NS;
+	while (sweep(&eh->held_fd, EXECHOLD_SHUTDOWN, 1, eh->st) &&
+	       (__u64)clock_ns(CLOCK_MONOTONIC) < until)
 		usleep(1000);
 	sweep(&eh->held_fd, EXECHOLD_SHUTDOWN, 0, eh->st);
 }

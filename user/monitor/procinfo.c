@@ -16,6 +16,7 @@
 #include <linux/magic.h>
 
 #include "monitor/procinfo.h"
+#include "lib/timeutil.h"
 
 #define EXE_SLOTS 256
 #define CG_SLOTS  4096
@@ -168,14 +169,6 @@ static struct cg_slot *cg_slot(struct procinfo *pi, __u64 id)
 	return NULL;
 }
 
-static __s64 mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (__s64)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
 /* Forgets every cached cgroup (the table filled up: most are gone by then). */
 static void cg_clear(struct procinfo *pi)
 {
@@ -275,7 +268,7 @@ const char *procinfo_cgroup(struct procinfo *pi, __u64 id)
 		}
 		pi->cg_byhandle = 0;
 	}
-	now = mono_ns();
+	now = clock_ns(CLOCK_MONOTONIC);
 	if (pi->walk_at && now - pi->walk_at < CG_WALK_NS)
 		return NULL;
 	pi->walk_at = now;
@@ -382,7 +375,7 @@ const struct pod_info *procinfo_cgroup_pod(struct procinfo *pi, __u64 id, const 
 
 	if (!s)
 		return NULL;
-	now = mono_ns();
+	now = clock_ns(CLOCK_MONOTONIC);
 	if (s->pod_state == POD_NONE || s->pod_state == POD_NAMED ||
 	    (s->pod_state == POD_UNNAMED && now - s->pod_at < POD_RETRY_NS))
 		return s->pod;

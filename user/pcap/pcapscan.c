@@ -21,6 +21,7 @@
 #include "output/output.h"
 #include "pcap/pcapread.h"
 #include "pcap/pcapscan.h"
+#include "lib/timeutil.h"
 #include "pcap/peek.h"
 #include "pcap/tcpreasm.h"
 #include "verdict/correlate.h"
@@ -300,14 +301,6 @@ static void print_summary(const struct pscan *ps, const char *path, const struct
 	    secs, secs > 0 ? fsize / secs / 1e6 : 0.0);
 }
 
-static double now_s(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return t.tv_sec + t.tv_nsec / 1e9;
-}
-
 int pcapscan_file(const struct pcapscan_cfg *cfg, const char *path)
 {
 	static const struct tcp_ops ops = {.data = tcp_data, .gap = tcp_gap};
@@ -315,7 +308,7 @@ int pcapscan_file(const struct pcapscan_cfg *cfg, const char *path)
 	struct pcapread *r = NULL;
 	struct live_cfg lc;
 	struct stat st;
-	double t0 = now_s();
+	__s64 t0 = clock_ns(CLOCK_MONOTONIC);
 	int err = -ENOMEM;
 
 	if (!ps)
@@ -350,7 +343,8 @@ int pcapscan_file(const struct pcapscan_cfg *cfg, const char *path)
 		pr_err("cannot write findings: %s", strerror(-ps->err));
 		err = ps->err;
 	}
-	print_summary(ps, path, r, now_s() - t0, stat(path, &st) ? 0 : (__u64)st.st_size);
+	print_summary(ps, path, r, (double)(clock_ns(CLOCK_MONOTONIC) - t0) / 1e9,
+		      stat(path, &st) ? 0 : (__u64)st.st_size);
 out:
 	pcapread_close(r);
 	tcp_table_free(ps->tcp);
