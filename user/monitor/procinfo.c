@@ -50,6 +50,7 @@ struct procinfo {
 	struct cg_slot *cg; /* open addressing by id */
 	unsigned cg_used;
 	int cg_byhandle; /* 0 after open_by_handle_at() was refused: walk instead */
+	int rootfd;	 /* the cgroup v2 root, the mount open_by_handle_at() resolves in */
 	__s64 walk_at;	 /* CLOCK_MONOTONIC ns of the last walk, 0: none yet */
 	char root[PATH_MAX];
 	size_t rootlen;
@@ -76,6 +77,7 @@ struct procinfo *procinfo_new(void)
 		}
 	}
 	pi->rootlen = strlen(pi->root);
+	pi->rootfd = pi->rootlen ? open(pi->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
 	pi->cg_byhandle = 1;
 	return pi;
 }
@@ -91,6 +93,8 @@ void procinfo_free(struct procinfo *pi)
 	for (unsigned i = 0; i < EXE_SLOTS; i++)
 		free(pi->exe[i].path);
 	free(pi->cg);
+	if (pi->rootfd >= 0)
+		close(pi->rootfd);
 	free(pi);
 }
 
@@ -212,16 +216,15 @@ static int cg_byhandle(struct procinfo *pi, __u64 id)
 		char buf[sizeof(struct file_handle) + sizeof(__u64)];
 	} h;
 	char link[64], path[PATH_MAX];
-	int mfd, fd, ret = -1;
+	int fd, ret = -1;
 	ssize_t n;
 
-	mfd = open(pi->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (mfd < 0)
+	if (pi->rootfd < 0)
 		return -1;
 	h.fh.handle_bytes = sizeof(__u64);
 	h.fh.handle_type = CG_FILEID_KERNFS;
 	memcpy(h.fh.f_handle, &id, sizeof(id));
-	fd = open_by_handle_at(mfd, &h.fh, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	fd = open_by_handle_at(pi->rootfd, &h.fh, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0) {
 		ret = errno == ESTALE || errno == ENOENT ? 0 : -1;
 	} else {
@@ -234,7 +237,6 @@ static int cg_byhandle(struct procinfo *pi, __u64 id)
 		}
 		close(fd);
 	}
-	close(mfd);
 	return ret;
 }
 
