@@ -284,7 +284,10 @@ static void test_bad_selectors(void **state)
 	    "a..b",
 	    "a!b.example",
 	    "http://a.example",
-	    "a.example/path",
+	    "a.example/path?q",
+	    "a.example/path#f",
+	    "a.example:443/path",
+	    "10.0.0.1/path",
 	    "2001:db8::g",
 	};
 	char content[256], want[256];
@@ -302,6 +305,110 @@ static void test_bad_selectors(void **state)
 	}
 }
 
+/* Resolve an IPv4 destination with host and path; "name purpose country" or "(null)". */
+static const char *m4(const struct recipients *r, const char *ip, const char *host,
+		      const char *path)
+{
+	static char out[128];
+	struct rcpt_match m;
+	__u8 a[4];
+
+	assert_int_equal(inet_pton(AF_INET, ip, a), 1);
+	if (!recipients_match(r, AF_INET, a, 443, host, path, &m)) {
+		assert_null(m.rcpt);
+		return "(null)";
+	}
+	snprintf(out, sizeof(out), "%s %s %s", m.rcpt->name, m.purpose ? m.purpose : "-",
+		 m.country[0] ? m.country : "-");
+	return out;
+}
+
+/* spec §7: country and purpose per row, several rows per recipient, path prefixes on hosts */
+static void test_purpose_rows(void **state)
+{
+	struct recipients *r;
+
+	(void)state;
+	assert_int_equal(load("recipient,kind,match,country,purpose\n"
+			      "partner,third-party,api.partner.example/v1/audience,US,advertising\n"
+			      "partner,third-party,api.partner.example/v1/fraud/,CN,fraud-check\n"
+			      "partner,third-party,api.partner.example,CN,\n"
+			      "partner,third-party,*.partner.example/v2,SG,analytics\n"
+			      "partner,third-party,203.0.113.0/24,DE,support\n"
+			      "cloud,processor,*.cloud.example,,storage\n",
+			      &r),
+			 0);
+	assert_string_equal(m4(r, "192.0.2.1", "api.partner.example", "/v1/audience"),
+			    "partner advertising US");
+	assert_string_equal(m4(r, "192.0.2.1", "API.partner.example:443", "/v1/audience/x?y=1"),
+			    "partner advertising US");
+	assert_string_equal(m4(r, "192.0.2.1", "api.partner.example", "/v1/audience?y"),
+			    "partner advertising US");
+	/* a prefix ends at a path boundary */
+	assert_string_equal(m4(r, "192.0.2.1", "api.partner.example", "/v1/audiences"),
+			    "partner - CN");
+	assert_string_equal(m4(r, "192.0.2.1", "api.partner.example", "/v1/fraud/check"),
+			    "partner fraud-check CN");
+	assert_string_equal(m4(r, "192.0.2.1", "api.partner.example", "/v1/fraud"), "partner - CN");
+	/* no request (TLS SNI only, DNS): the path-less selector */
+	assert_string_equal(m4(r, "192.0.2.1", "api.partner.example", NULL), "partner - CN");
+	/* exact host beats a wildcard even when only the wildcard has a matching path */
+	assert_string_equal(m4(r, "192.0.2.1", "api.partner.example", "/v2/x"), "partner - CN");
+	assert_string_equal(m4(r, "192.0.2.1", "eu.partner.example", "/v2/x"),
+			    "partner analytics SG");
+	/* a wildcard with only path selectors does not match other paths */
+	assert_string_equal(m4(r, "192.0.2.1", "eu.partner.example", "/v3"), "(null)");
+	/* an address selector wins over hosts, with its own row */
+	assert_string_equal(m4(r, "203.0.113.9", "api.partner.example", "/v1/audience"),
+			    "partner support DE");
+	assert_string_equal(m4(r, "192.0.2.1", "x.cloud.example", "/"), "cloud storage -");
+	assert_int_equal(recipients_has_purpose(r, "advertising"), 1);
+	assert_int_equal(recipients_has_purpose(r, "storage"), 1);
+	assert_int_equal(recipients_has_purpose(r, "marketing"), 0);
+	/* the old entry point resolves as before */
+	assert_string_equal(v4(r, "192.0.2.1", 443, "api.partner.example"), "partner");
+	recipients_free(r);
+
+	/* a file without the new columns: no country, no purpose */
+	assert_int_equal(load("recipient,kind,match\nx,third-party,a.example\n", &r), 0);
+	assert_string_equal(m4(r, "192.0.2.1", "a.example", "/v1"), "x - -");
+	recipients_free(r);
+}
+
+static void test_purpose_bad(void **state)
+{
+	(void)state;
+	load_bad("recipient,kind,match,country\nx,third-party,a.example,XX\n",
+		 ":2: bad country 'XX' (expected an ISO 3166-1 alpha-2 code such as CN or DE)");
+	load_bad("recipient,kind,match,country\nx,third-party,a.example,cn\n",
+		 ":2: bad country 'cn'");
+	load_bad("recipient,kind,match,country\nx,third-party,a.example,EU\n",
+		 ":2: bad country 'EU'");
+	load_bad("recipient,kind,match,purpose\nx,third-party,a.example,ads|fraud\n",
+		 ":2: bad purpose 'ads|fraud' (expected one token");
+	load_bad("recipient,kind,match,purpose\nx,third-party,a.example,two words\n",
+		 ":2: bad purpose 'two words'");
+	load_bad("recipient,kind,match\nx,third-party,a.example/v1?q\n",
+		 ":2: bad selector 'a.example/v1?q'");
+	load_bad("recipient,kind,match\nx,third-party,a.example/v1\xc3\xa9\n",
+		 ":2: bad selector 'a.example/v1");
+	load_bad("recipient,kind,match\nx,third-party,a.example//\ny,third-party,a.example//\n",
+		 ":3: selector 'a.example//' already belongs to recipient 'x' (line 2)");
+	/* one selector, two purposes or countries of one recipient */
+	load_bad("recipient,kind,match,purpose\nx,third-party,a.example/v1,ads\n"
+		 "x,third-party,a.example/v1,fraud\n",
+		 ":3: selector 'a.example/v1' has country '' and purpose 'ads' on line 2");
+	load_bad("recipient,kind,match,country\nx,third-party,10.0.0.0/8,CN\n"
+		 "x,third-party,10.0.0.0/8,US\n",
+		 ":3: selector '10.0.0.0/8' has country 'CN' and purpose '' on line 2");
+	load_bad("recipient,kind,match,country\nx,third-party,10.0.0.1:80,CN\n"
+		 "x,third-party,10.0.0.1:80,US\n",
+		 ":3: selector '10.0.0.1:80' has country 'CN'");
+	load_bad("recipient,kind,match,country\nx,third-party,*.a.example,CN\n"
+		 "x,third-party,*.a.example,US\n",
+		 ":3: selector '*.a.example' has country 'CN'");
+}
+
 static void test_bad_files(void **state)
 {
 	struct recipients *r;
@@ -311,7 +418,7 @@ static void test_bad_files(void **state)
 	    "recipient,kind,match\nx,fourth-party,a.example\n",
 	    ":2: unknown kind 'fourth-party' (expected first-party, processor or third-party)");
 	load_bad("recipient,kind,match,notes\nx,processor,a.example,hi\n",
-		 ":1: unknown column 'notes' (expected recipient, kind, match)");
+		 ":1: unknown column 'notes' (expected recipient, kind, match, country, purpose)");
 	load_bad("recipient,kind\nx,processor\n", ":1: missing column 'match'");
 	load_bad("recipient,kind,kind,match\n", ":1: duplicate column 'kind'");
 	load_bad("", ":1: missing header");
@@ -359,6 +466,7 @@ int main(void)
 	    cmocka_unit_test(test_ipport),	  cmocka_unit_test(test_hosts),
 	    cmocka_unit_test(test_v4_mapped),	  cmocka_unit_test(test_find_merge),
 	    cmocka_unit_test(test_bad_selectors), cmocka_unit_test(test_bad_files),
+	    cmocka_unit_test(test_purpose_rows),  cmocka_unit_test(test_purpose_bad),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

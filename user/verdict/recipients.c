@@ -10,6 +10,7 @@
 
 #include "lib/csv.h"
 #include "lib/csvtable.h"
+#include "lib/iso3166.h"
 #include "lib/log.h"
 #include "lib/util.h"
 #include "verdict/recipients.h"
@@ -17,17 +18,26 @@
 /* Errors printed per file; the rest are only counted so a bad file cannot flood stderr. */
 #define HOST_MAX 253
 #define SEL_MAX	 300
+/* bytes of a selector's path prefix (a request path is kept to MSG_PATH_MAX, message.h) */
+#define PATH_MAX_SEL 200
 
 struct rcpt_ent {
 	struct recipient pub;
 	unsigned long line; /* first row naming it */
 };
 
+/* One row of the file: what its selectors resolve to besides the recipient. */
+struct rrow {
+	__u32 rcpt;
+	char country[3]; /* ISO 3166-1 alpha-2, "" when the row names none */
+	char *purpose;	 /* NULL when the row names none */
+	unsigned long line;
+};
+
 /* One node of a binary trie over address bits; index 0 is the root and never a child. */
 struct trie_node {
 	__u32 child[2];
-	__s32 rcpt; /* -1: no prefix ends here */
-	__u32 line;
+	__s32 row; /* -1: no prefix ends here */
 };
 
 struct trie {
@@ -39,15 +49,18 @@ struct ipport {
 	__u8 v6;
 	__u8 addr[16]; /* IPv4 in the first 4 bytes, rest zero */
 	__u16 port;
-	__u32 rcpt;
-	unsigned long line;
+	__u32 row;
 };
 
-/* Exact host or the suffix of a *.domain selector (without "*."), lower case. */
+/*
+ * Exact host or the suffix of a *.domain selector (without "*."), lower case, and the path
+ * prefix after it (NULL: any path).
+ */
 struct hostsel {
 	char *name;
-	__u32 rcpt;
-	unsigned long line;
+	char *path;
+	size_t plen;
+	__u32 row;
 };
 
 struct hostset {
@@ -58,6 +71,8 @@ struct hostset {
 struct recipients {
 	struct rcpt_ent *rc;
 	size_t nrc, caprc;
+	struct rrow *rows;
+	size_t nrows, caprows;
 	__u32 *byname; /* open addressing, rcpt index + 1, 0 = empty */
 	size_t nslots;
 	struct trie t4, t6;
@@ -75,7 +90,11 @@ struct sel {
 	unsigned plen;
 	__u16 port;
 	char host[HOST_MAX + 2];
+	const char *path; /* into the token: a path prefix after a host, NULL if none */
 };
+
+/* recipients.csv columns: the first three required, country and purpose optional (spec §7) */
+enum { RC_NAME, RC_KIND, RC_MATCH, RC_COUNTRY, RC_PURPOSE, RC_MAX };
 
 struct rcpt_loader {
 	struct input_errs e;
@@ -195,7 +214,7 @@ static int trie_init(struct trie *t)
 
 	if (err)
 		return err;
-	t->n[0] = (struct trie_node){.rcpt = -1};
+	t->n[0] = (struct trie_node){.row = -1};
 	t->len = 1;
 	return 0;
 }
@@ -206,11 +225,25 @@ static int addr_bit(const __u8 *a, unsigned i)
 }
 
 /*
- * Insert prefix a/plen for rcpt. Returns 0, -EEXIST with *owner set when another recipient
- * holds the same prefix, or -ENOMEM.
+ * Two rows whose selectors meet: 0 when they resolve alike (same recipient, country and
+ * purpose), 1 when they name other recipients, 2 when one recipient gives them other countries
+ * or purposes.
  */
-static int trie_insert(struct trie *t, const __u8 *a, unsigned plen, __u32 rcpt, unsigned long line,
-		       __u32 *owner, unsigned long *owner_line)
+static int row_clash(const struct recipients *r, __u32 a, __u32 b)
+{
+	const struct rrow *x = &r->rows[a], *y = &r->rows[b];
+
+	if (x->rcpt != y->rcpt)
+		return 1;
+	if (strcmp(x->country, y->country) ||
+	    strcmp(x->purpose ? x->purpose : "", y->purpose ? y->purpose : ""))
+		return 2;
+	return 0;
+}
+
+/* Insert prefix a/plen for row. Returns 0, -EEXIST with *owner set on a clash, or -ENOMEM. */
+static int trie_insert(struct recipients *r, struct trie *t, const __u8 *a, unsigned plen,
+		       __u32 row, __u32 *owner)
 {
 	size_t node = 0;
 
@@ -225,23 +258,20 @@ static int trie_insert(struct trie *t, const __u8 *a, unsigned plen, __u32 rcpt,
 		err = grow_array((void **)&t->n, &t->cap, t->len + 1, sizeof(*t->n), 16);
 		if (err)
 			return err;
-		t->n[t->len] = (struct trie_node){.rcpt = -1};
+		t->n[t->len] = (struct trie_node){.row = -1};
 		t->n[node].child[b] = (__u32)t->len;
 		node = t->len++;
 	}
-	if (t->n[node].rcpt >= 0 && (__u32)t->n[node].rcpt != rcpt) {
-		*owner = (__u32)t->n[node].rcpt;
-		*owner_line = t->n[node].line;
+	if (t->n[node].row >= 0 && row_clash(r, (__u32)t->n[node].row, row)) {
+		*owner = (__u32)t->n[node].row;
 		return -EEXIST;
 	}
-	if (t->n[node].rcpt < 0) {
-		t->n[node].rcpt = (__s32)rcpt;
-		t->n[node].line = (__u32)line;
-	}
+	if (t->n[node].row < 0)
+		t->n[node].row = (__s32)row;
 	return 0;
 }
 
-/* Longest prefix holding a recipient, -1 if none. O(address bits). */
+/* Row of the longest prefix holding one, -1 if none. O(address bits). */
 static __s32 trie_lookup(const struct trie *t, const __u8 *a, unsigned bits)
 {
 	size_t node = 0;
@@ -249,13 +279,13 @@ static __s32 trie_lookup(const struct trie *t, const __u8 *a, unsigned bits)
 
 	if (!t->len)
 		return -1;
-	best = t->n[0].rcpt;
+	best = t->n[0].row;
 	for (unsigned i = 0; i < bits; i++) {
 		node = t->n[node].child[addr_bit(a, i)];
 		if (!node)
 			break;
-		if (t->n[node].rcpt >= 0)
-			best = t->n[node].rcpt;
+		if (t->n[node].row >= 0)
+			best = t->n[node].row;
 	}
 	return best;
 }
@@ -352,6 +382,40 @@ static int host_valid(char *h)
 	return 1;
 }
 
+/* host or *.domain into s (type, host). */
+static int parse_host(const char *buf, struct sel *s)
+{
+	if (buf[0] == '*') {
+		if (buf[1] != '.' || strlen(buf + 2) > HOST_MAX)
+			return -EINVAL;
+		strcpy(s->host, buf + 2);
+		if (!host_valid(s->host))
+			return -EINVAL;
+		s->type = SEL_WILD;
+		return 0;
+	}
+	if (strlen(buf) > HOST_MAX + 1)
+		return -EINVAL;
+	strcpy(s->host, buf);
+	if (!host_valid(s->host))
+		return -EINVAL;
+	s->type = SEL_HOST;
+	return 0;
+}
+
+/* A path prefix: '/' then visible ASCII without '?' or '#', at most PATH_MAX_SEL bytes. */
+static int path_valid(const char *p)
+{
+	size_t n = strlen(p);
+
+	if (p[0] != '/' || n > PATH_MAX_SEL)
+		return 0;
+	for (; *p; p++)
+		if (*p < 0x21 || *p > 0x7e || *p == '?' || *p == '#')
+			return 0;
+	return 1;
+}
+
 static int parse_selector(const char *tok, struct sel *s)
 {
 	char buf[SEL_MAX];
@@ -385,12 +449,16 @@ static int parse_selector(const char *tok, struct sel *s)
 		return 0;
 	}
 
-	/* CIDR */
+	/* CIDR, or a host with a path prefix */
 	p = strchr(buf, '/');
 	if (p) {
 		*p = '\0';
-		if (parse_ip(buf, s, &mapped))
-			return -EINVAL;
+		if (parse_ip(buf, s, &mapped)) {
+			s->path = tok + (p - buf);
+			if (!path_valid(s->path))
+				return -EINVAL;
+			return parse_host(buf, s);
+		}
 		if (parse_uint(p + 1, 3, s->v6 || mapped ? 128 : 32, &v))
 			return -EINVAL;
 		if (mapped) {
@@ -426,61 +494,63 @@ static int parse_selector(const char *tok, struct sel *s)
 		return 0;
 	}
 
-	if (buf[0] == '*') {
-		if (buf[1] != '.' || strlen(buf + 2) > HOST_MAX)
-			return -EINVAL;
-		strcpy(s->host, buf + 2);
-		if (!host_valid(s->host))
-			return -EINVAL;
-		s->type = SEL_WILD;
-		return 0;
-	}
-
-	if (strlen(buf) > HOST_MAX + 1)
-		return -EINVAL;
-	strcpy(s->host, buf);
-	if (!host_valid(s->host))
-		return -EINVAL;
-	s->type = SEL_HOST;
-	return 0;
+	return parse_host(buf, s);
 }
 
-static int add_host(struct hostset *hs, const char *name, __u32 rcpt, unsigned long line)
+static int add_host(struct hostset *hs, const struct sel *s, __u32 row)
 {
-	char *dup;
+	char *name, *path = NULL;
 	int err;
 
 	err = grow_array((void **)&hs->v, &hs->cap, hs->len + 1, sizeof(*hs->v), 16);
 	if (err)
 		return err;
-	dup = strdup(name);
-	if (!dup)
+	name = strdup(s->host);
+	if (name && s->path)
+		path = strdup(s->path);
+	if (!name || (s->path && !path)) {
+		free(name);
 		return -ENOMEM;
-	hs->v[hs->len++] = (struct hostsel){.name = dup, .rcpt = rcpt, .line = line};
+	}
+	hs->v[hs->len++] = (struct hostsel){
+	    .name = name, .path = path, .plen = path ? strlen(path) : 0, .row = row};
 	return 0;
 }
 
-static int add_selector(struct recipients *r, struct rcpt_loader *ld, const char *tok, __u32 rcpt,
-			unsigned long line)
+/* "selector 'x' ..." for a clash of row with owner (row_clash() != 0). */
+static void clash_err(struct rcpt_loader *ld, const char *sel, __u32 owner, __u32 row)
 {
-	unsigned long oline = 0;
+	const struct recipients *r = ld->r;
+	const struct rrow *o = &r->rows[owner];
+
+	if (row_clash(r, owner, row) == 1)
+		input_err(&ld->e, r->rows[row].line,
+			  "selector '%s' already belongs to recipient '%s' (line %lu)", sel,
+			  r->rc[o->rcpt].pub.name, o->line);
+	else
+		input_err(
+		    &ld->e, r->rows[row].line,
+		    "selector '%s' has country '%s' and purpose '%s' on line %lu (expected one "
+		    "country and purpose per selector)",
+		    sel, o->country, o->purpose ? o->purpose : "", o->line);
+}
+
+static int add_selector(struct recipients *r, struct rcpt_loader *ld, const char *tok, __u32 row)
+{
 	struct sel s;
 	__u32 owner = 0;
 	int err;
 
 	if (parse_selector(tok, &s)) {
-		input_err(&ld->e, line,
+		input_err(&ld->e, r->rows[row].line,
 			  "bad selector '%s' (expected IP, IP:port, CIDR, host or *.domain)", tok);
 		return 0;
 	}
 	switch (s.type) {
 	case SEL_PREFIX:
-		err =
-		    trie_insert(s.v6 ? &r->t6 : &r->t4, s.addr, s.plen, rcpt, line, &owner, &oline);
+		err = trie_insert(r, s.v6 ? &r->t6 : &r->t4, s.addr, s.plen, row, &owner);
 		if (err == -EEXIST) {
-			input_err(&ld->e, line,
-				  "selector '%s' already belongs to recipient '%s' (line %lu)", tok,
-				  r->rc[owner].pub.name, oline);
+			clash_err(ld, tok, owner, row);
 			return 0;
 		}
 		return err;
@@ -488,15 +558,14 @@ static int add_selector(struct recipients *r, struct rcpt_loader *ld, const char
 		err = grow_array((void **)&r->ipp, &r->capipp, r->nipp + 1, sizeof(*r->ipp), 16);
 		if (err)
 			return err;
-		r->ipp[r->nipp] =
-		    (struct ipport){.v6 = (__u8)s.v6, .port = s.port, .rcpt = rcpt, .line = line};
+		r->ipp[r->nipp] = (struct ipport){.v6 = (__u8)s.v6, .port = s.port, .row = row};
 		memcpy(r->ipp[r->nipp].addr, s.addr, 16);
 		r->nipp++;
 		return 0;
 	case SEL_HOST:
-		return add_host(&r->hosts, s.host, rcpt, line);
+		return add_host(&r->hosts, &s, row);
 	case SEL_WILD:
-		return add_host(&r->wild, s.host, rcpt, line);
+		return add_host(&r->wild, &s, row);
 	}
 	return 0;
 }
@@ -514,61 +583,65 @@ static int ipport_cmp(const void *a, const void *b)
 	return (int)x->port - (int)y->port;
 }
 
-static int ipport_cmp_line(const void *a, const void *b)
+/* rows are in file order: the earlier row of a repeated selector sorts first */
+static int ipport_cmp_row(const void *a, const void *b)
 {
 	const struct ipport *x = a, *y = b;
 	int c = ipport_cmp(a, b);
 
 	if (c)
 		return c;
-	return x->line < y->line ? -1 : x->line > y->line;
+	return x->row < y->row ? -1 : x->row > y->row;
 }
 
-static int hostsel_cmp(const void *a, const void *b)
-{
-	const struct hostsel *x = a, *y = b;
-
-	return strcmp(x->name, y->name);
-}
-
-static int hostsel_cmp_line(const void *a, const void *b)
+/* By name, then the longest path first (none last), then path, then row. */
+static int hostsel_cmp_row(const void *a, const void *b)
 {
 	const struct hostsel *x = a, *y = b;
 	int c = strcmp(x->name, y->name);
 
 	if (c)
 		return c;
-	return x->line < y->line ? -1 : x->line > y->line;
+	if (x->plen != y->plen)
+		return x->plen > y->plen ? -1 : 1;
+	c = strcmp(x->path ? x->path : "", y->path ? y->path : "");
+	if (c)
+		return c;
+	return x->row < y->row ? -1 : x->row > y->row;
 }
 
-/* Sort, drop repeats under one recipient, report a selector claimed by two. */
+/* Sort, drop repeats of one row's kind, report a selector two rows resolve differently. */
 static void ipport_finish(struct recipients *r, struct rcpt_loader *ld)
 {
 	size_t w = 0;
 
 	if (!r->nipp)
 		return;
-	qsort(r->ipp, r->nipp, sizeof(*r->ipp), ipport_cmp_line);
+	qsort(r->ipp, r->nipp, sizeof(*r->ipp), ipport_cmp_row);
 	for (size_t i = 0; i < r->nipp; i++) {
 		const struct ipport *prev = w ? &r->ipp[w - 1] : NULL;
 
 		if (prev && !ipport_cmp(prev, &r->ipp[i])) {
-			if (prev->rcpt != r->ipp[i].rcpt) {
-				char a[INET6_ADDRSTRLEN];
+			if (row_clash(r, prev->row, r->ipp[i].row)) {
+				char a[INET6_ADDRSTRLEN], sel[INET6_ADDRSTRLEN + 16];
 
 				inet_ntop(r->ipp[i].v6 ? AF_INET6 : AF_INET, r->ipp[i].addr, a,
 					  sizeof(a));
-				input_err(&ld->e, r->ipp[i].line,
-					  "selector '%s%s%s:%u' already belongs to recipient '%s' "
-					  "(line %lu)",
-					  r->ipp[i].v6 ? "[" : "", a, r->ipp[i].v6 ? "]" : "",
-					  r->ipp[i].port, r->rc[prev->rcpt].pub.name, prev->line);
+				snprintf(sel, sizeof(sel), "%s%s%s:%u", r->ipp[i].v6 ? "[" : "", a,
+					 r->ipp[i].v6 ? "]" : "", r->ipp[i].port);
+				clash_err(ld, sel, prev->row, r->ipp[i].row);
 			}
 			continue;
 		}
 		r->ipp[w++] = r->ipp[i];
 	}
 	r->nipp = w;
+}
+
+static void hostsel_free(struct hostsel *h)
+{
+	free(h->name);
+	free(h->path);
 }
 
 static void hostset_finish(struct recipients *r, struct hostset *hs, struct rcpt_loader *ld,
@@ -578,17 +651,21 @@ static void hostset_finish(struct recipients *r, struct hostset *hs, struct rcpt
 
 	if (!hs->len)
 		return;
-	qsort(hs->v, hs->len, sizeof(*hs->v), hostsel_cmp_line);
+	qsort(hs->v, hs->len, sizeof(*hs->v), hostsel_cmp_row);
 	for (size_t i = 0; i < hs->len; i++) {
 		const struct hostsel *prev = w ? &hs->v[w - 1] : NULL;
+		const struct hostsel *h = &hs->v[i];
 
-		if (prev && !strcmp(prev->name, hs->v[i].name)) {
-			if (prev->rcpt != hs->v[i].rcpt)
-				input_err(
-				    &ld->e, hs->v[i].line,
-				    "selector '%s%s' already belongs to recipient '%s' (line %lu)",
-				    prefix, hs->v[i].name, r->rc[prev->rcpt].pub.name, prev->line);
-			free(hs->v[i].name);
+		if (prev && !strcmp(prev->name, h->name) && prev->plen == h->plen &&
+		    (!h->plen || !strcmp(prev->path, h->path))) {
+			if (row_clash(r, prev->row, h->row)) {
+				char sel[SEL_MAX + 4];
+
+				snprintf(sel, sizeof(sel), "%s%s%s", prefix, h->name,
+					 h->path ? h->path : "");
+				clash_err(ld, sel, prev->row, h->row);
+			}
+			hostsel_free(&hs->v[i]);
 			continue;
 		}
 		hs->v[w++] = hs->v[i];
@@ -596,14 +673,33 @@ static void hostset_finish(struct recipients *r, struct hostset *hs, struct rcpt
 	hs->len = w;
 }
 
+/* The optional country cell into row: "" or two letters, upper-cased. 0 or an error printed. */
+static int parse_country(struct rcpt_loader *ld, unsigned long line, const char *cell,
+			 struct rrow *row)
+{
+	if (!*cell)
+		return 0;
+	if (!iso3166_valid(cell)) {
+		input_err(&ld->e, line,
+			  "bad country '%s' (expected an ISO 3166-1 alpha-2 code such as CN or DE)",
+			  cell);
+		return -EINVAL;
+	}
+	row->country[0] = cell[0];
+	row->country[1] = cell[1];
+	return 0;
+}
+
 static int parse_row(void *arg, struct csv_reader *cr, const int *col)
 {
 	struct rcpt_loader *ld = arg;
 	struct recipients *r = ld->r;
 	unsigned long line = csv_line(cr);
-	const char *name = csv_field(cr, col[0]);
-	const char *kstr = csv_field(cr, col[1]);
+	const char *name = csv_field(cr, col[RC_NAME]);
+	const char *kstr = csv_field(cr, col[RC_KIND]);
+	const char *purpose = col[RC_PURPOSE] >= 0 ? csv_field(cr, col[RC_PURPOSE]) : "";
 	const struct rcpt_ent *e;
+	struct rrow row = {.line = line};
 	enum rcpt_kind kind;
 	char *match, *tok, *save = NULL;
 	unsigned nsel = 0;
@@ -614,7 +710,7 @@ static int parse_row(void *arg, struct csv_reader *cr, const int *col)
 		input_err(&ld->e, line, "empty recipient (expected a recipient name)");
 		return 0;
 	}
-	if (!utf8_valid(name, csv_field_len(cr, col[0]))) {
+	if (!utf8_valid(name, csv_field_len(cr, col[RC_NAME]))) {
 		input_err(&ld->e, line, "recipient name is not valid UTF-8");
 		return 0;
 	}
@@ -623,6 +719,15 @@ static int parse_row(void *arg, struct csv_reader *cr, const int *col)
 		input_err(&ld->e, line,
 			  "unknown kind '%s' (expected first-party, processor or third-party)",
 			  kstr);
+		return 0;
+	}
+	if (col[RC_COUNTRY] >= 0 && parse_country(ld, line, csv_field(cr, col[RC_COUNTRY]), &row))
+		return 0;
+	if (*purpose && !purpose_valid(purpose)) {
+		input_err(&ld->e, line,
+			  "bad purpose '%s' (expected one token of letters, digits, '-', '_' or "
+			  "'.', e.g. advertising)",
+			  purpose);
 		return 0;
 	}
 	e = find_ent(r, name);
@@ -638,13 +743,22 @@ static int parse_row(void *arg, struct csv_reader *cr, const int *col)
 		if (err)
 			return err;
 	}
+	row.rcpt = idx;
+	if (*purpose && !(row.purpose = strdup(purpose)))
+		return -ENOMEM;
+	err = grow_array((void **)&r->rows, &r->caprows, r->nrows + 1, sizeof(*r->rows), 16);
+	if (err) {
+		free(row.purpose);
+		return err;
+	}
+	r->rows[r->nrows++] = row;
 
-	match = strdup(csv_field(cr, col[2]));
+	match = strdup(csv_field(cr, col[RC_MATCH]));
 	if (!match)
 		return -ENOMEM;
 	for (tok = strtok_r(match, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save)) {
 		nsel++;
-		err = add_selector(r, ld, tok, idx, line);
+		err = add_selector(r, ld, tok, (__u32)r->nrows - 1);
 		if (err)
 			goto out;
 	}
@@ -660,12 +774,19 @@ out:
 
 int recipients_load(struct recipients **out, const char *path)
 {
-	static const char *const names[] = {"recipient", "kind", "match"};
-	static const struct csv_table table = {
-	    .what = "recipients", .cols = names, .ncols = 3, .missing_lists_expected = 1};
+	static const char *const names[RC_MAX] = {
+	    [RC_NAME] = "recipient",  [RC_KIND] = "kind",	[RC_MATCH] = "match",
+	    [RC_COUNTRY] = "country", [RC_PURPOSE] = "purpose",
+	};
+	static const int required[RC_MAX] = {[RC_NAME] = 1, [RC_KIND] = 1, [RC_MATCH] = 1};
+	static const struct csv_table table = {.what = "recipients",
+					       .cols = names,
+					       .required = required,
+					       .ncols = RC_MAX,
+					       .missing_lists_expected = 1};
 	struct rcpt_loader ld = {0};
 	struct recipients *r;
-	int col[3], err;
+	int col[RC_MAX], err;
 
 	*out = NULL;
 	ld.r = r = calloc(1, sizeof(*r));
@@ -698,7 +819,7 @@ out:
 static void hostset_free(struct hostset *hs)
 {
 	for (size_t i = 0; i < hs->len; i++)
-		free(hs->v[i].name);
+		hostsel_free(&hs->v[i]);
 	free(hs->v);
 }
 
@@ -715,16 +836,48 @@ void recipients_free(struct recipients *r)
 	for (size_t i = 0; i < r->nrc; i++)
 		free((char *)r->rc[i].pub.name);
 	free(r->rc);
+	for (size_t i = 0; i < r->nrows; i++)
+		free(r->rows[i].purpose);
+	free(r->rows);
 	free(r);
 }
 
-static const struct hostsel *hostset_find(const struct hostset *hs, const char *name)
+/*
+ * A request path under a selector's prefix: the prefix, then the end of the path or a '/', '?',
+ * '#' or ';' ("/v1/audience" covers "/v1/audience/x" and "/v1/audience?y", not
+ * "/v1/audiences"); a prefix ending in '/' covers whatever follows it.
+ */
+static int path_under(const struct hostsel *h, const char *path)
 {
-	struct hostsel key = {.name = (char *)name};
+	char c;
 
-	if (!hs->len)
-		return NULL;
-	return bsearch(&key, hs->v, hs->len, sizeof(*hs->v), hostsel_cmp);
+	if (!h->path)
+		return 1;
+	if (!path || strncmp(path, h->path, h->plen))
+		return 0;
+	c = path[h->plen];
+	return h->path[h->plen - 1] == '/' || !c || c == '/' || c == '?' || c == '#' || c == ';';
+}
+
+/* The selector of name whose path covers path, the longest first; NULL if none. */
+static const struct hostsel *hostset_find(const struct hostset *hs, const char *name,
+					  const char *path)
+{
+	size_t lo = 0, hi = hs->len;
+
+	/* the first selector of name: they sort longest path first, a path-less one last */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (strcmp(hs->v[mid].name, name) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < hs->len && !strcmp(hs->v[lo].name, name); lo++)
+		if (path_under(&hs->v[lo], path))
+			return &hs->v[lo];
+	return NULL;
 }
 
 /*
@@ -749,34 +902,33 @@ static int host_norm(const char *in, char *out, size_t outsz)
 	return 0;
 }
 
-static const struct recipient *resolve_host(const struct recipients *r, const char *host)
+/* Row of the host selectors, -1 if none: the exact host, then the longest *.domain suffix. */
+static __s32 resolve_host(const struct recipients *r, const char *host, const char *path)
 {
 	char name[HOST_MAX + 1];
 	const struct hostsel *h;
 
 	if (!host || host_norm(host, name, sizeof(name)))
-		return NULL;
-	h = hostset_find(&r->hosts, name);
+		return -1;
+	h = hostset_find(&r->hosts, name, path);
 	if (h)
-		return &r->rc[h->rcpt].pub;
+		return (__s32)h->row;
 	/* the suffix after the leftmost dot is the longest a wildcard can match */
 	for (const char *p = strchr(name, '.'); p; p = strchr(p + 1, '.')) {
-		h = hostset_find(&r->wild, p + 1);
+		h = hostset_find(&r->wild, p + 1, path);
 		if (h)
-			return &r->rc[h->rcpt].pub;
+			return (__s32)h->row;
 	}
-	return NULL;
+	return -1;
 }
 
-const struct recipient *recipients_resolve(const struct recipients *r, int family, const void *addr,
-					   __u16 port, const char *host)
+static __s32 resolve_row(const struct recipients *r, int family, const void *addr, __u16 port,
+			 const char *host, const char *path)
 {
 	struct ipport key = {0};
 	const struct ipport *hit;
-	__s32 idx;
+	__s32 row;
 
-	if (!r)
-		return NULL;
 	if (addr && family == AF_INET) {
 		memcpy(key.addr, addr, 4);
 	} else if (addr && family == AF_INET6) {
@@ -787,17 +939,63 @@ const struct recipient *recipients_resolve(const struct recipients *r, int famil
 			key.v6 = 1;
 		}
 	} else {
-		return resolve_host(r, host);
+		return resolve_host(r, host, path);
 	}
 
 	key.port = port;
 	if (r->nipp) {
 		hit = bsearch(&key, r->ipp, r->nipp, sizeof(*r->ipp), ipport_cmp);
 		if (hit)
-			return &r->rc[hit->rcpt].pub;
+			return (__s32)hit->row;
 	}
-	idx = key.v6 ? trie_lookup(&r->t6, key.addr, 128) : trie_lookup(&r->t4, key.addr, 32);
-	if (idx >= 0)
-		return &r->rc[idx].pub;
-	return resolve_host(r, host);
+	row = key.v6 ? trie_lookup(&r->t6, key.addr, 128) : trie_lookup(&r->t4, key.addr, 32);
+	if (row >= 0)
+		return row;
+	return resolve_host(r, host, path);
+}
+
+const struct recipient *recipients_match(const struct recipients *r, int family, const void *addr,
+					 __u16 port, const char *host, const char *path,
+					 struct rcpt_match *m)
+{
+	__s32 row = r ? resolve_row(r, family, addr, port, host, path) : -1;
+
+	*m = (struct rcpt_match){0};
+	if (row < 0)
+		return NULL;
+	m->rcpt = &r->rc[r->rows[row].rcpt].pub;
+	m->purpose = r->rows[row].purpose;
+	memcpy(m->country, r->rows[row].country, sizeof(m->country));
+	m->line = r->rows[row].line;
+	return m->rcpt;
+}
+
+const struct recipient *recipients_resolve(const struct recipients *r, int family, const void *addr,
+					   __u16 port, const char *host)
+{
+	struct rcpt_match m;
+
+	return recipients_match(r, family, addr, port, host, NULL, &m);
+}
+
+int recipients_has_purpose(const struct recipients *r, const char *purpose)
+{
+	for (size_t i = 0; r && i < r->nrows; i++)
+		if (r->rows[i].purpose && !strcmp(r->rows[i].purpose, purpose))
+			return 1;
+	return 0;
+}
+
+int purpose_valid(const char *s)
+{
+	size_t n = 0;
+
+	for (; s[n]; n++) {
+		char c = s[n];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '-' || c == '_' || c == '.'))
+			return 0;
+	}
+	return n > 0 && n <= PURPOSE_MAX;
 }

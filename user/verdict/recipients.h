@@ -3,13 +3,16 @@
  * recipients.csv (spec §3): recipient organisations, their kind and the selectors that map a
  * destination to them; resolution order of spec §6.
  *
- * File rules: header with exactly the columns recipient, kind, match (any order). kind is
- * first-party, processor or third-party. match holds space-separated selectors: IPv4, IPv6,
- * IPv4:port, [IPv6]:port, CIDR (host bits are masked off), host (DNS name, case-insensitive,
- * trailing dot ignored) or *.domain. An IPv4-mapped IPv6 selector (::ffff:a.b.c.d, CIDR /96 or
- * longer) is stored as IPv4. Several rows may name the same recipient with the same kind: their
- * selectors are merged; a different kind is an error. A selector claimed by two recipients is an
- * error; repeating it under the same recipient is not.
+ * File rules: header with the columns recipient, kind, match and optionally country and purpose
+ * (spec §7), in any order. kind is first-party, processor or third-party. match holds
+ * space-separated selectors: IPv4, IPv6, IPv4:port, [IPv6]:port, CIDR (host bits are masked
+ * off), host (DNS name, case-insensitive, trailing dot ignored) or *.domain, either of the last
+ * two optionally followed by a path prefix ("api.partner.example/v1/audience", matched against
+ * the HTTP request path). An IPv4-mapped IPv6 selector (::ffff:a.b.c.d, CIDR /96 or longer) is
+ * stored as IPv4. country: empty or an ISO 3166-1 alpha-2 code; purpose: empty or one token.
+ * Several rows may name the same recipient with the same kind (a different kind is an error),
+ * each with its own country and purpose. A selector claimed by two recipients is an error, and
+ * so is one given two countries or purposes; repeating it under the same row's values is not.
  */
 #ifndef CS_RECIPIENTS_H
 #define CS_RECIPIENTS_H
@@ -30,6 +33,19 @@ struct recipient {
 
 struct recipients;
 
+/* What a destination resolved to: the recipient and the row of its matching selector. */
+struct rcpt_match {
+	const struct recipient *rcpt; /* NULL: no selector matched (an unknown recipient) */
+	const char *purpose;	      /* the row's purpose, NULL when it names none */
+	char country[3];	      /* the row's country, "" when it names none */
+	unsigned long line;	      /* the row's line in recipients.csv */
+};
+
+/* Bytes of a purpose token (recipients.csv purpose, consent.csv purpose list items). */
+#define PURPOSE_MAX 64
+/* 1 when s is one purpose token: 1..PURPOSE_MAX letters, digits, '-', '_' or '.'. */
+int purpose_valid(const char *s);
+
 /*
  * Load path. Returns 0 and sets *out; -EINVAL on input errors (each printed as path:line: msg,
  * all rows are checked before giving up); other -errno on I/O errors (printed). On error *out
@@ -48,6 +64,16 @@ void recipients_free(struct recipients *r);
  */
 const struct recipient *recipients_resolve(const struct recipients *r, int family, const void *addr,
 					   __u16 port, const char *host);
+/*
+ * The same with the HTTP request path (may be NULL: no request), which host selectors with a
+ * path prefix need: among one host's selectors the longest prefix covering the path wins, then
+ * one without a path. Fills *m (zeroed when nothing matched) and returns m->rcpt.
+ */
+const struct recipient *recipients_match(const struct recipients *r, int family, const void *addr,
+					 __u16 port, const char *host, const char *path,
+					 struct rcpt_match *m);
+/* 1 when some row of r has this purpose. */
+int recipients_has_purpose(const struct recipients *r, const char *purpose);
 /* Recipient by name (exact), or NULL. */
 const struct recipient *recipients_find(const struct recipients *r, const char *name);
 /* "first-party", "processor", "third-party" or "unknown". */
