@@ -72,8 +72,8 @@ def parse(path):
                 sys.exit(f"{path}:{n}: expected 'CIDR COUNTRY [REGISTERED_COUNTRY]'")
             try:
                 net = ipaddress.ip_network(words[0], strict=False)
-            except ValueError as e:
-                sys.exit(f"{path}:{n}: {e}")
+            except ValueError:
+                sys.exit(f"{path}:{n}: '{words[0]}' is not an IPv4 or IPv6 network (CIDR)")
             key, plen = int(net.network_address), net.prefixlen
             if net.version == 4:
                 plen += 96  # IPv4 lives at ::/96

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
 # shellcheck disable=SC2016,SC2119 # jq filters are single-quoted on purpose; helpers take optional args
-# consentry check / enroll / run on bad inputs: exit 2 and file:line on stderr; good
+# consentry check / enroll / run / scan-pcap on bad inputs: exit 2 and file:line on stderr; good
 # inputs: exit 0.
 # shellcheck source-path=SCRIPTDIR source=lib/common.sh
 source "$(dirname "$0")/lib/common.sh"
@@ -171,6 +171,38 @@ expect_err "run -c FIFO" "in-fifo: not a regular file (a FIFO)"
 expect_status 2 "run --tls-lib FIFO" "$CONSENTRY" run -f "$FP" -k "$KEY" -c "$CONSENT" \
 	-R "$RECIPIENTS" --tls-lib in-fifo
 expect_err "run --tls-lib FIFO" "in-fifo: not a regular file (a FIFO); expected a regular --tls-lib file"
+
+# --geoip (check, run, scan-pcap): a country database is accepted; a file that is missing, not
+# a MaxMind DB or without country data is exit 2 naming it, before anything is loaded or read.
+printf '10.0.0.0/8 DE\n192.0.2.0/24 US\n' >geo.txt
+"$PY" -I "$REPO/scripts/gen/mkmmdb.py" geo.txt geo.mmdb
+[[ "$(mmdblookup --file geo.mmdb --ip 192.0.2.1 country iso_code)" == *'"US" <utf8_string>'* ]] ||
+	fail "mmdblookup does not read US for 192.0.2.1 in geo.mmdb"
+printf '10.0.0.0/8 - -\n' >geo-none.txt
+"$PY" -I "$REPO/scripts/gen/mkmmdb.py" geo-none.txt geo-none.mmdb
+head -c 300 /dev/urandom >geo-random.mmdb
+expect_status 0 "check --geoip" "$CONSENTRY" check -f "$FP" -k "$KEY" -c "$CONSENT" -R "$RECIPIENTS" \
+	--geoip geo.mmdb
+expect_status 2 "check --geoip random bytes" "$CONSENTRY" check -f "$FP" -k "$KEY" -c "$CONSENT" \
+	-R "$RECIPIENTS" --geoip geo-random.mmdb
+expect_err "check --geoip random bytes" "geo-random.mmdb: not a MaxMind DB (.mmdb) file"
+expect_status 2 "check --geoip without countries" "$CONSENTRY" check -f "$FP" -k "$KEY" \
+	-c "$CONSENT" -R "$RECIPIENTS" --geoip geo-none.mmdb
+expect_err "check --geoip without countries" "geo-none.mmdb: MaxMind DB of type 'consentry-test-Country' has no country data"
+expect_status 2 "check --geoip missing" "$CONSENTRY" check -f "$FP" -k "$KEY" -c "$CONSENT" \
+	-R "$RECIPIENTS" --geoip no-such.mmdb
+expect_err "check --geoip missing" "no-such.mmdb: cannot open GeoIP (MaxMind DB) file: No such file"
+expect_status 2 "check --geoip FIFO" "$CONSENTRY" check -f "$FP" -k "$KEY" -c "$CONSENT" \
+	-R "$RECIPIENTS" --geoip in-fifo
+expect_err "check --geoip FIFO" "in-fifo: not a regular file (a FIFO)"
+expect_status 2 "run --geoip random bytes" "$CONSENTRY" run -f "$FP" -k "$KEY" -c "$CONSENT" \
+	-R "$RECIPIENTS" --geoip geo-random.mmdb
+expect_err "run --geoip random bytes" "geo-random.mmdb: not a MaxMind DB (.mmdb) file"
+! grep -q ready "$ERR" || fail "run reported ready with a bad --geoip file"
+expect_status 2 "scan-pcap --geoip without countries" "$CONSENTRY" scan-pcap -f "$FP" -k "$KEY" \
+	-c "$CONSENT" -R "$RECIPIENTS" --geoip geo-none.mmdb "$CONSENT"
+expect_err "scan-pcap --geoip without countries" "geo-none.mmdb: MaxMind DB of type"
+info "ok: --geoip country database accepted, bad ones refused by check, run and scan-pcap"
 
 # Key and fingerprint files others could write or repoint are refused.
 cp "$FP" fp-gw

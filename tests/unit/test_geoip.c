@@ -260,6 +260,36 @@ static void test_bad_files(void **state)
 		 "country.iso_code or registered_country.iso_code in its first networks)");
 }
 
+/* The generator refuses what it cannot write faithfully, naming the line. */
+static void test_mkmmdb_errors(void **state)
+{
+	static const char *const bad[][2] = {
+	    {"10.0.0.0/33 DE\n", ":1: '10.0.0.0/33' is not an IPv4 or IPv6 network (CIDR)"},
+	    {"10.0.0.0/8\n", ":1: expected 'CIDR COUNTRY [REGISTERED_COUNTRY]'"},
+	    {"# x\n10.0.0.0/8 DE CN FR\n", ":2: expected 'CIDR COUNTRY [REGISTERED_COUNTRY]'"},
+	    {"10.0.0.0/8 DE\n10.0.0.0/8 FR\n", ":2: 10.0.0.0/8 repeats line 1"},
+	    {"::/0 DE\n", ":1: a /0 network is not supported"}, /* the root is a node */
+	};
+	char out[128];
+	struct capture cap;
+	struct stat st;
+	int rc;
+
+	(void)state;
+	path_in_dir(out, sizeof(out), "bad.mmdb");
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		unlink(out);
+		capture_begin(&cap);
+		rc = mkmmdb(bad[i][0], out, 24);
+		capture_end(&cap, err_text, sizeof(err_text));
+		if (!rc)
+			fail_msg("mkmmdb.py accepted:\n%s", bad[i][0]);
+		if (!strstr(err_text, bad[i][1]))
+			fail_msg("expected '%s' in:\n%s", bad[i][1], err_text);
+		assert_int_not_equal(stat(out, &st), 0);
+	}
+}
+
 static void test_iso3166(void **state)
 {
 	char cc[3] = "AA";
@@ -321,9 +351,8 @@ static void test_iso3166(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_lookup),
-	    cmocka_unit_test(test_mmdblookup),
-	    cmocka_unit_test(test_bad_files),
+	    cmocka_unit_test(test_lookup),    cmocka_unit_test(test_mmdblookup),
+	    cmocka_unit_test(test_bad_files), cmocka_unit_test(test_mkmmdb_errors),
 	    cmocka_unit_test(test_iso3166),
 	};
 

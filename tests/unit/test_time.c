@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -182,6 +183,67 @@ static void test_round_trip(void **state)
 	}
 }
 
+/* Days since 1970-01-01 of a date, checked against the RFC 3339 parser's own arithmetic. */
+static __s32 day(const char *date)
+{
+	char buf[40];
+	long long y;
+	unsigned m, d;
+	__s64 ns;
+
+	snprintf(buf, sizeof(buf), "%sT00:00:00Z", date);
+	ns = parse_ok(buf);
+	assert_int_equal(ns % (86400 * S), 0);
+	assert_int_equal(sscanf(date, "%lld-%u-%u", &y, &m, &d), 3);
+	assert_int_equal(days_from_civil(y, m, d), ns / (86400 * S));
+	return (__s32)(ns / (86400 * S));
+}
+
+static void test_age_at(void **state)
+{
+	__s32 b = day("2012-06-15");
+	long long y;
+	unsigned m, d;
+
+	(void)state;
+	/* the day before the 14th birthday, its first and last instants, and the day itself */
+	assert_int_equal(age_at(b, parse_ok("2026-06-14T00:00:00Z")), 13);
+	assert_int_equal(age_at(b, parse_ok("2026-06-14T23:59:59.999999999Z")), 13);
+	assert_int_equal(age_at(b, parse_ok("2026-06-15T00:00:00Z")), 14);
+	assert_int_equal(age_at(b, parse_ok("2026-06-15T23:59:59Z")), 14);
+	/* UTC decides: 2026-06-15T01:00+08:00 is still the 14th in UTC */
+	assert_int_equal(age_at(b, parse_ok("2026-06-15T01:00:00+08:00")), 13);
+	/* born on 29 February: 1 March in common years, 29 February in leap years */
+	b = day("2012-02-29");
+	assert_int_equal(age_at(b, parse_ok("2026-02-28T12:00:00Z")), 13);
+	assert_int_equal(age_at(b, parse_ok("2026-03-01T00:00:00Z")), 14);
+	assert_int_equal(age_at(b, parse_ok("2028-02-28T23:59:59Z")), 15);
+	assert_int_equal(age_at(b, parse_ok("2028-02-29T00:00:00Z")), 16);
+	assert_int_equal(age_at(b, parse_ok("2100-02-28T00:00:00Z")), 87); /* 2100: common */
+	assert_int_equal(age_at(b, parse_ok("2100-03-01T00:00:00Z")), 88);
+	/* born before 1970 (negative days), and instants before 1970 */
+	b = day("1960-12-31");
+	assert_true(b < 0);
+	assert_int_equal(age_at(b, parse_ok("1969-12-30T00:00:00Z")), 8);
+	assert_int_equal(age_at(b, parse_ok("1969-12-31T00:00:00Z")), 9);
+	assert_int_equal(age_at(b, parse_ok("1970-01-01T00:00:00Z")), 9);
+	assert_int_equal(age_at(b, parse_ok("2026-12-07T00:00:00Z")), 65);
+	assert_int_equal(age_at(day("1969-12-31"), parse_ok("1969-12-31T23:59:59.5Z")), 0);
+	/* instants before the birth: negative */
+	b = day("2020-06-10");
+	assert_int_equal(age_at(b, parse_ok("2020-06-10T00:00:00Z")), 0);
+	assert_int_equal(age_at(b, parse_ok("2020-06-09T23:59:59Z")), -1);
+	assert_int_equal(age_at(b, parse_ok("2019-06-10T00:00:00Z")), -1);
+	assert_int_equal(age_at(b, parse_ok("2019-06-09T00:00:00Z")), -2);
+	/* civil_from_days inverts days_from_civil, over the years enroll takes (1000..9999) */
+	civil_from_days(days_from_civil(1000, 1, 1), &y, &m, &d);
+	assert_true(y == 1000 && m == 1 && d == 1);
+	civil_from_days(days_from_civil(9999, 12, 31), &y, &m, &d);
+	assert_true(y == 9999 && m == 12 && d == 31);
+	assert_int_equal(
+	    age_at((__s32)days_from_civil(1000, 1, 1), parse_ok("2026-01-01T00:00:00Z")), 1026);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -189,6 +251,7 @@ int main(void)
 	    cmocka_unit_test(test_leap_day), cmocka_unit_test(test_fraction),
 	    cmocka_unit_test(test_limits),   cmocka_unit_test(test_invalid),
 	    cmocka_unit_test(test_format),   cmocka_unit_test(test_round_trip),
+	    cmocka_unit_test(test_age_at),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -39,12 +39,12 @@ unsigned long crc_update(unsigned long crc, const void *buf, size_t n)
 }
 
 /* Checksum of the header without its crc field. */
-unsigned long crc_header(const unsigned char *h)
+unsigned long crc_header(const unsigned char *h, size_t hdr_size)
 {
 	unsigned long crc = crc32(0L, Z_NULL, 0);
 
 	crc = crc32(crc, h, H_CRC);
-	return crc32(crc, h + H_PRE_LOG2, FP_HDR_SIZE - H_PRE_LOG2);
+	return crc32(crc, h + H_PRE_LOG2, (uInt)(hdr_size - H_PRE_LOG2));
 }
 
 void entry_to_le(struct fp_entry *e)

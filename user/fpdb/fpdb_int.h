@@ -30,6 +30,10 @@
 #define H_PRE_LOG2     68
 #define H_STRONG_MIN   72
 #define H_FLAGS	       76
+#define H_SENSITIVE    80 /* version 4 on */
+#define H_NBIRTH       84
+#define H_BIRTH_OFF    88
+#define H_NONCE	       96
 
 /* Entries converted and checksummed per write call. */
 #define WR_BATCH 4096
@@ -193,7 +197,7 @@ extern __thread const struct fpdb_map *fpdb_guard_map;
 
 /* fpdb_entry.c */
 unsigned long crc_update(unsigned long crc, const void *buf, size_t n);
-unsigned long crc_header(const unsigned char *h);
+unsigned long crc_header(const unsigned char *h, size_t hdr_size);
 void entry_to_le(struct fp_entry *e);
 void entry_from_le(struct fp_entry *e);
 
@@ -219,6 +223,19 @@ void ix_get_single(const struct fpdb_index *ix, __u32 i, __u64 b, struct fp_entr
 void ix_get_grouped(const struct fpdb_index *ix, __u32 m, __u64 fp, struct fp_entry *e);
 __u64 ix_bucket_of(const struct fpdb_index *ix, __u32 i);
 __u32 ix_group_of(const struct fpdb_index *ix, __u32 m);
+
+/* fpdb_birth.c: a birth record in the file is 8 bytes: u32 subject, u32 masked value */
+#define BIRTH_REC 8
+/* The per-file pad key of the birth records: from the fingerprint key and the file's nonce. */
+struct birth_pad {
+	__u64 k0, k1;
+};
+void birth_pad_init(struct birth_pad *p, const struct cs_key *key,
+		    const unsigned char nonce[FP_NONCE_SIZE]);
+__u32 birth_pad(const struct birth_pad *p, __u32 subject);
+const char *births_check(const struct fpdb_birth *b, __u32 n, __u32 nsub);
+const char *births_load(struct fpdb *d, const unsigned char *raw, __u32 n,
+			const struct birth_pad *p, __u32 *bad);
 
 /* fpdb_write.c: checks the loader shares */
 const char *check_entry(const struct fp_entry *e, const struct fp_entry *prev, __u32 nsub);

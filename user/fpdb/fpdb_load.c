@@ -163,10 +163,12 @@ static const char *map_subjects(struct fpdb_map *m, __u32 n, __u64 *soff)
 /*
  * The FPDB_MAPPED load after the header checks: map the file, then one pass over it in windows
  * (their pages dropped behind) for the checksum, the entries' checks (first failure into *why,
- * *bad) and the directory; the prefilter is copied out. The caller checks the rest.
+ * *bad) and the directory; the prefilter and the birth records (into braw) are copied out. The
+ * caller checks the rest.
  */
 static int map_load(const char *path, int fd, struct fpdb *d, __u64 fsize, __u64 ent_off,
-		    __u64 pre_off, unsigned long *crc, const char **why, __u32 *bad)
+		    __u64 pre_off, unsigned char *braw, __u64 birth_bytes, unsigned long *crc,
+		    const char **why, __u32 *bad)
 {
 	struct fpdb_map *m = calloc(1, sizeof(*m));
 	const struct fp_entry *e;
@@ -216,7 +218,9 @@ static int map_load(const char *path, int fd, struct fpdb *d, __u64 fsize, __u64
 		m->dir[b++] = d->nentries;
 	memcpy(d->pre, m->base + pre_off, pre_bytes(d->pre_log2));
 	*crc = crc_update(*crc, d->pre, pre_bytes(d->pre_log2));
-	m->subj = m->base + pre_off + pre_bytes(d->pre_log2);
+	memcpy(braw, m->base + pre_off + pre_bytes(d->pre_log2), birth_bytes);
+	*crc = crc_update(*crc, braw, birth_bytes);
+	m->subj = m->base + pre_off + pre_bytes(d->pre_log2) + birth_bytes;
 	m->subj_size = m->len - (size_t)(m->subj - m->base);
 	*crc = crc_update(*crc, m->subj, m->subj_size);
 	MAP_UNGUARD();
@@ -231,10 +235,36 @@ int fpdb_load(struct fpdb *db, const char *path, const struct cs_key *key)
 	return fpdb_load_as(db, path, key, FPDB_COMPACT);
 }
 
+/*
+ * The birth records braw[0..nbirth) of a checked file (checksum, key) into d: unmasked, checked,
+ * minors only. 0, -EINVAL or -ENOMEM, logged.
+ */
+static int load_births(const char *path, struct fpdb *d, const unsigned char *h,
+		       const unsigned char *braw, __u32 nbirth, const struct cs_key *key)
+{
+	struct birth_pad bp;
+	const char *why;
+	__u32 bad = 0;
+
+	birth_pad_init(&bp, key, h + H_NONCE);
+	why = births_load(d, braw, nbirth, &bp, &bad);
+	explicit_bzero(&bp, sizeof(bp));
+	if (why && !*why) {
+		pr_err("%s: %s", path, strerror(ENOMEM));
+		return -ENOMEM;
+	}
+	if (why) {
+		pr_err("%s: birth record %u: %s", path, bad, why);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 int fpdb_load_as(struct fpdb *db, const char *path, const struct cs_key *key, enum fpdb_form form)
 {
-	unsigned char h[FP_HDR_SIZE];
-	__u64 ent_off, pre_off, subj_off, fsize, subj_size;
+	unsigned char h[FP_HDR_SIZE] = {0}, *braw = NULL;
+	__u64 ent_off, pre_off, birth_off, birth_bytes, subj_off, fsize, subj_size;
+	__u32 version, hdr_size, nbirth = 0;
 	struct fpdb d = {0};
 	const char *why = NULL;
 	unsigned long crc, crc_ent, crc_ent2;
@@ -260,19 +290,26 @@ int fpdb_load_as(struct fpdb *db, const char *path, const struct cs_key *key, en
 		pr_err("%s: bad magic: not a consentry fingerprint file", path);
 		goto out;
 	}
-	if (st.st_size < FP_HDR_SIZE || read_at(fd, h, FP_HDR_SIZE, 0)) {
+	if (st.st_size < FP_HDR_SIZE_V3 || read_at(fd, h, FP_HDR_SIZE_V3, 0)) {
 		pr_err("%s: truncated fingerprint file (%lld bytes)", path, (long long)st.st_size);
 		goto out;
 	}
-	if (get32(h + H_VERSION) == 1 || get32(h + H_VERSION) == 2) {
+	version = get32(h + H_VERSION);
+	if (version == 1 || version == 2) {
 		pr_err("%s: fingerprint file version %u was made by an older consentry; re-run "
 		       "enroll",
-		       path, get32(h + H_VERSION));
+		       path, version);
 		goto out;
 	}
-	if (get32(h + H_VERSION) != FP_VERSION) {
-		pr_err("%s: unsupported fingerprint file version %u (expected %d)", path,
-		       get32(h + H_VERSION), FP_VERSION);
+	if (version != 3 && version != FP_VERSION) {
+		pr_err("%s: unsupported fingerprint file version %u (expected %d)", path, version,
+		       FP_VERSION);
+		goto out;
+	}
+	hdr_size = version == 3 ? FP_HDR_SIZE_V3 : FP_HDR_SIZE;
+	if (st.st_size < hdr_size ||
+	    read_at(fd, h + FP_HDR_SIZE_V3, hdr_size - FP_HDR_SIZE_V3, FP_HDR_SIZE_V3)) {
+		pr_err("%s: truncated fingerprint file (%lld bytes)", path, (long long)st.st_size);
 		goto out;
 	}
 	d.kcv = get64(h + H_KCV);
@@ -293,26 +330,42 @@ int fpdb_load_as(struct fpdb *db, const char *path, const struct cs_key *key, en
 		goto out;
 	}
 	pre_off = ent_off + (__u64)d.nentries * sizeof(struct fp_entry);
-	if (get32(h + H_HDR_SIZE) != FP_HDR_SIZE || ent_off != FP_HDR_SIZE ||
+	/* a version-3 file: the default sensitive set, no birth records (none between) */
+	d.sensitive = FPDB_SENSITIVE_DEFAULT;
+	birth_off = pre_off + pre_bytes(d.pre_log2);
+	if (version >= 4) {
+		d.sensitive = get32(h + H_SENSITIVE);
+		nbirth = get32(h + H_NBIRTH);
+		birth_off = get64(h + H_BIRTH_OFF);
+	}
+	birth_bytes = (__u64)nbirth * BIRTH_REC;
+	if (get32(h + H_HDR_SIZE) != hdr_size || ent_off != hdr_size ||
 	    d.pre_log2 < CS_PRE_LOG2_MIN || d.pre_log2 > CS_PRE_LOG2_MAX ||
-	    subj_off != pre_off + pre_bytes(d.pre_log2) || subj_off > fsize ||
+	    birth_off != pre_off + pre_bytes(d.pre_log2) || nbirth > d.nsubjects ||
+	    subj_off != birth_off + birth_bytes || subj_off > fsize ||
 	    (fsize - subj_off) / 3 < d.nsubjects || (d.nentries && !d.nsubjects)) {
 		pr_err("%s: inconsistent header: counts and offsets do not match the file size",
 		       path);
 		goto out;
 	}
+	if (d.sensitive & ~FIELD_ALL) {
+		pr_err("%s: bad sensitive field mask %#x", path, d.sensitive);
+		goto out;
+	}
 	subj_size = fsize - subj_off;
 	d.soff = calloc(d.nsubjects / FPDB_SUBJECT_STRIDE + 1, sizeof(*d.soff));
 	d.pre = malloc(pre_bytes(d.pre_log2));
-	if (!d.soff || !d.pre) {
+	braw = malloc(birth_bytes ? birth_bytes : 1);
+	if (!d.soff || !d.pre || !braw) {
 		err = -ENOMEM;
 		pr_err("%s: %s", path, strerror(ENOMEM));
 		goto out;
 	}
-	crc = crc_header(h);
+	crc = crc_header(h, hdr_size);
 	if (MAP_SUPPORTED &&
 	    (form == FPDB_MAPPED || (form == FPDB_AUTO && d.nentries >= FPDB_MAP_AUTO))) {
-		err = map_load(path, fd, &d, fsize, ent_off, pre_off, &crc, &why, &bad);
+		err = map_load(path, fd, &d, fsize, ent_off, pre_off, braw, birth_bytes, &crc, &why,
+			       &bad);
 		if (err == -ENOMEM)
 			pr_err("%s: %s", path, strerror(ENOMEM));
 		if (err == -EIO)
@@ -328,7 +381,7 @@ int fpdb_load_as(struct fpdb *db, const char *path, const struct cs_key *key, en
 			pr_err("%s: %s", path, why);
 			goto out;
 		}
-		goto done;
+		goto births;
 	}
 
 	d.strings = malloc(subj_size ? subj_size : 1);
@@ -343,6 +396,8 @@ int fpdb_load_as(struct fpdb *db, const char *path, const struct cs_key *key, en
 	if (!err)
 		err = read_at(fd, d.pre, pre_bytes(d.pre_log2), pre_off);
 	if (!err)
+		err = read_at(fd, braw, birth_bytes, birth_off);
+	if (!err)
 		err = read_at(fd, d.strings, subj_size, subj_off);
 	if (err) {
 		if (err == -ENODATA)
@@ -352,6 +407,7 @@ int fpdb_load_as(struct fpdb *db, const char *path, const struct cs_key *key, en
 	}
 	crc = crc32_combine(crc, crc_ent, (z_off_t)((__u64)d.nentries * sizeof(struct fp_entry)));
 	crc = crc_update(crc, d.pre, pre_bytes(d.pre_log2));
+	crc = crc_update(crc, braw, birth_bytes);
 	crc = crc_update(crc, d.strings, subj_size);
 	err = load_checks(path, h, &d, crc, key, why, bad);
 	if (err)
@@ -375,11 +431,19 @@ int fpdb_load_as(struct fpdb *db, const char *path, const struct cs_key *key, en
 		pr_err("%s: fingerprint file changed while loading", path);
 		goto out;
 	}
-done:
+births:
+	err = load_births(path, &d, h, braw, nbirth, key);
+	if (err)
+		goto out;
+	if (version == 3)
+		pr_info("%s: fingerprint file version 3 has no birthdates: re-run enroll to record "
+			"them for the minor rule",
+			path);
 	*db = d;
 	memset(&d, 0, sizeof(d));
 	err = 0;
 out:
+	free(braw);
 	fpdb_release(&d);
 	close(fd);
 	return err;

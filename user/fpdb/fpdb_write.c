@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -90,6 +91,15 @@ static int check_db(const char *path, const struct fpdb *db, __u64 *subj_bytes)
 	}
 	if (!window_ok(path, db))
 		return -EINVAL;
+	if (db->sensitive & ~FIELD_ALL) {
+		pr_err("%s: bad sensitive field mask %#x", path, db->sensitive);
+		return -EINVAL;
+	}
+	why = births_check(db->births, db->nbirths, db->nsubjects);
+	if (why || (db->nbirths && !db->births)) {
+		pr_err("%s: birth records: %s", path, why ? why : "missing");
+		return -EINVAL;
+	}
 	if (!db->pre || db->pre_log2 < CS_PRE_LOG2_MIN || db->pre_log2 > CS_PRE_LOG2_MAX) {
 		pr_err("%s: missing or bad prefilter (2^%u bits)", path, db->pre_log2);
 		return -EINVAL;
@@ -121,8 +131,10 @@ __u64 pre_bytes(__u32 pre_log2)
 	return ((__u64)1 << pre_log2) / 8;
 }
 
-static int write_body(FILE *f, const struct fpdb *db, unsigned long *crc)
+static int write_body(FILE *f, const struct fpdb *db, const struct birth_pad *bp,
+		      unsigned long *crc)
 {
+	unsigned char rec[WR_BATCH * BIRTH_REC];
 	struct fp_entry batch[WR_BATCH];
 	__u64 words[WR_BATCH], nwords = pre_bytes(db->pre_log2) / 8, w, k;
 	unsigned char len16[2];
@@ -146,6 +158,18 @@ static int write_body(FILE *f, const struct fpdb *db, unsigned long *crc)
 		if (err)
 			return err;
 	}
+	for (i = 0; i < db->nbirths; i += m) {
+		m = db->nbirths - i > WR_BATCH ? WR_BATCH : db->nbirths - i;
+		for (j = 0; j < m; j++) {
+			const struct fpdb_birth *b = &db->births[i + j];
+
+			put32(rec + j * BIRTH_REC, b->subject);
+			put32(rec + j * BIRTH_REC + 4, (__u32)b->days ^ birth_pad(bp, b->subject));
+		}
+		err = fwrite_crc(f, rec, (size_t)m * BIRTH_REC, crc);
+		if (err)
+			return err;
+	}
 	for (i = 0; i < db->nsubjects; i++) {
 		size_t len = strlen(db->subjects[i]);
 
@@ -162,8 +186,14 @@ static int write_body(FILE *f, const struct fpdb *db, unsigned long *crc)
 
 int fpdb_write(const char *path, const struct fpdb *db)
 {
+	return fpdb_write_keyed(path, db, NULL);
+}
+
+int fpdb_write_keyed(const char *path, const struct fpdb *db, const struct cs_key *key)
+{
 	unsigned char h[FP_HDR_SIZE] = {0};
-	__u64 subj_bytes, ent_off = FP_HDR_SIZE, subj_off;
+	__u64 subj_bytes, ent_off = FP_HDR_SIZE, birth_off, subj_off;
+	struct birth_pad bp = {0};
 	unsigned long crc;
 	char *tmp = NULL;
 	FILE *f = NULL;
@@ -173,11 +203,24 @@ int fpdb_write(const char *path, const struct fpdb *db)
 		pr_err("%s: only a DB built in memory can be written", path);
 		return -EINVAL;
 	}
+	if (db->nbirths && (!key || keyfile_kcv(key) != db->kcv)) {
+		pr_err("%s: birth records need the key the fingerprints were made with", path);
+		return -EINVAL;
+	}
 	err = check_db(path, db, &subj_bytes);
 	if (err)
 		return err;
-	subj_off =
+	birth_off =
 	    ent_off + (__u64)db->nentries * sizeof(struct fp_entry) + pre_bytes(db->pre_log2);
+	subj_off = birth_off + (__u64)db->nbirths * BIRTH_REC;
+	/* a fresh nonce a file: two files of the same data share no pad */
+	if (getrandom(h + H_NONCE, FP_NONCE_SIZE, 0) != FP_NONCE_SIZE) {
+		err = errno ? -errno : -EIO;
+		pr_err("%s: getrandom: %s", path, strerror(-err));
+		return err;
+	}
+	if (key)
+		birth_pad_init(&bp, key, h + H_NONCE);
 
 	memcpy(h + H_MAGIC, FP_MAGIC, 8);
 	put32(h + H_VERSION, FP_VERSION);
@@ -193,7 +236,10 @@ int fpdb_write(const char *path, const struct fpdb *db)
 	put64(h + H_SUBJECTS_OFF, subj_off);
 	put64(h + H_FILE_SIZE, subj_off + subj_bytes);
 	put32(h + H_PRE_LOG2, db->pre_log2);
-	crc = crc_header(h);
+	put32(h + H_SENSITIVE, db->sensitive);
+	put32(h + H_NBIRTH, db->nbirths);
+	put64(h + H_BIRTH_OFF, birth_off);
+	crc = crc_header(h, FP_HDR_SIZE);
 
 	if (asprintf(&tmp, "%s.tmp.XXXXXX", path) < 0) {
 		tmp = NULL;
@@ -223,7 +269,7 @@ int fpdb_write(const char *path, const struct fpdb *db)
 		err = errno ? -errno : -EIO;
 		goto fail_io;
 	}
-	err = write_body(f, db, &crc);
+	err = write_body(f, db, &bp, &crc);
 	if (err)
 		goto fail_io;
 	put32(h + H_CRC, (__u32)crc);
@@ -251,6 +297,7 @@ int fpdb_write(const char *path, const struct fpdb *db)
 fail_io:
 	pr_err("%s: cannot write %s: %s", path, tmp, strerror(-err));
 out:
+	explicit_bzero(&bp, sizeof(bp)); /* with the nonce, it unmasks the records */
 	if (f)
 		fclose(f);
 	if (fd >= 0)

@@ -351,6 +351,7 @@ void fpdb_release(struct fpdb *db)
 	free(db->subjects);
 	free(db->soff);
 	free(db->strings);
+	free(db->births);
 	if (!db->pre_shared)
 		free(db->pre);
 	memset(db, 0, sizeof(*db));

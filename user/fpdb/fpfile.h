@@ -5,17 +5,23 @@
  * a registered value.
  *
  * Layout, all integers little-endian:
- *   0  magic "CSNTRYFP"          8   u32 version (3)        12  u32 header size (80)
+ *   0  magic "CSNTRYFP"          8   u32 version (4)        12  u32 header size (112)
  *   16 u64 key check value       24  u32 nsubjects          28  u32 nentries
- *   32 u32 min_len               36  u32 max_len            40  u64 entries offset (80)
+ *   32 u32 min_len               36  u32 max_len            40  u64 entries offset (112)
  *   48 u64 subjects offset       56  u64 file size          64  u32 crc32 (zlib) of every byte
  *   of the file except these 4   68  u32 pre_log2 (prefilter size: 1 << pre_log2 bits)
  *   72 u32 strong_min_len        76  u32 flags (bits 0..7 FPDB_F_*, 8..15 anchor_digits)
- *   80 nentries x struct fp_entry (16 bytes, sorted, see fp_entry_cmp)
+ *   80 u32 sensitive (FIELD_BIT mask of sensitive field types)   84 u32 nbirth
+ *   88 u64 birth records offset  96  16 random bytes: the birth records' nonce
+ *   112 nentries x struct fp_entry (16 bytes, sorted, see fp_entry_cmp)
  *   then the prefilter bitmap (1 << pre_log2 bits, u64 words),
+ *   then nbirth x (u32 subject index, u32 masked birth value), sorted by subject, each subject
+ *   at most once (see fpdb_birth.c: the value XOR a keyed pad of the nonce and the subject),
  *   then nsubjects x (u16 length, 1..FP_SUBJECT_MAX bytes of subject id), to the end of file.
- * Versions 1 (no variants: the byte at entry offset 15 was always 0) and 2 (no strong_min_len
- * and flags) are refused: re-run enroll.
+ * Version 3 is version 4 without bytes 80..111 and the birth records (header size 80, entries
+ * at 80): it loads with the default sensitive set and no birth records. Versions 1 (no
+ * variants: the byte at entry offset 15 was always 0) and 2 (no strong_min_len and flags) are
+ * refused: re-run enroll.
  */
 #ifndef CS_FPFILE_H
 #define CS_FPFILE_H
@@ -24,6 +30,7 @@
 
 #include "cs_abi.h"
 #include "lib/encodings.h"
+#include "lib/fields.h"
 
 struct cs_key;
 
@@ -37,8 +44,10 @@ struct cs_key;
 #define FPDB_ANCHOR_MASK  0xff00u
 
 #define FP_MAGIC       "CSNTRYFP"
-#define FP_VERSION     3
-#define FP_HDR_SIZE    80
+#define FP_VERSION     4
+#define FP_HDR_SIZE    112
+#define FP_HDR_SIZE_V3 80
+#define FP_NONCE_SIZE  16
 #define FP_SUBJECT_MAX 128 /* bytes of a subject id */
 #define FP_MAX_PARTS   255 /* parts of one weak value (name, address) */
 
@@ -79,6 +88,31 @@ struct fp_entry {
 	__u8 variant;  /* enum fp_variant; hash variants only of strong fields */
 };
 _Static_assert(sizeof(struct fp_entry) == 16, "fp_entry size");
+
+/*
+ * Sensitive field types (PIPL art. 28, GB/T 35273 appendix B) when enroll is given no
+ * --sensitive, and of a version-3 file.
+ */
+#define FPDB_SENSITIVE_DEFAULT                                                                     \
+	(FIELD_BIT(CS_F_NATIONAL_ID) | FIELD_BIT(CS_F_PASSPORT) | FIELD_BIT(CS_F_BANK_CARD))
+
+/*
+ * The birth date of a subject with a valid enrolled birthdate (PIPL art. 31: minors). days:
+ * the birth date in days since 1970-01-01 (UTC calendar), or FPDB_BIRTH_ADULT: 18 or over on
+ * the enrollment day, the date not kept. Only a DB built in memory holds adults; a loaded DB
+ * keeps minors only.
+ */
+struct fpdb_birth {
+	__u32 subject;
+	__s32 days;
+};
+/*
+ * The file's marker, as an __s32: -1 is also 1969-12-31, of someone 18 or over on any
+ * enrollment day after 1987, so no minor is lost to it.
+ */
+#define FPDB_BIRTH_ADULT (-1)
+/* Age below which enroll keeps a birth date: 18, the age of majority of PIPL art. 31's minors. */
+#define FPDB_BIRTH_AGE 18
 
 /* The compact entries of a loaded DB (fpfile.c); read them with fpdb_find/fpdb_entry/fpdb_iter. */
 struct fpdb_index;
@@ -128,9 +162,19 @@ struct fpdb {
 	__u64 *pre;	/* prefilter bitmap of cs_pre() of every enrolled token */
 	__u32 pre_log2; /* its size: 1 << pre_log2 bits */
 	int pre_shared; /* pre is memory the DB does not own (fpdb_pre_share) */
+	/* FIELD_BIT mask of the sensitive field types (FPDB_SENSITIVE_DEFAULT unless enrolled so)
+	 */
+	__u32 sensitive;
+	/*
+	 * Birth dates, sorted by subject, each subject once (fpdb_births_sort), nbirths of them.
+	 * Built in memory: what fpdb_write_keyed writes (adults as FPDB_BIRTH_ADULT). Loaded:
+	 * unmasked, minors only. Read with fpdb_birth_day().
+	 */
+	struct fpdb_birth *births;
+	__u32 nbirths;
 	/*
 	 * Storage of the subject ids that subjects[] points into. fpdb_release() frees entries,
-	 * subjects and strings with free(); a DB built in memory must allocate them so.
+	 * subjects, strings and births with free(); a DB built in memory must allocate them so.
 	 */
 	char *strings;
 };
@@ -141,10 +185,25 @@ int fp_entry_cmp(const struct fp_entry *a, const struct fp_entry *b);
 __u32 fp_entries_sort(struct fp_entry *e, __u32 n);
 
 /*
+ * Sort b[0..n) by subject and keep one record a subject: the youngest (the latest birth date;
+ * a minor over FPDB_BIRTH_ADULT), the conservative choice for a rule about minors. Returns the
+ * new count.
+ */
+__u32 fpdb_births_sort(struct fpdb_birth *b, __u32 n);
+/*
+ * What a DB built in memory records for a birth date (days since 1970-01-01) enrolled at
+ * enroll_ns: days when the subject is under FPDB_BIRTH_AGE then (UTC), else FPDB_BIRTH_ADULT.
+ */
+__s32 fpdb_birth_value(__s32 days, __s64 enroll_ns);
+
+/*
  * Write db to path atomically (path.tmp.XXXXXX in the same directory, fsync, rename, mode
  * 0600). Returns 0, -EINVAL (logged) when db breaks an invariant, or -errno on I/O errors.
+ * fpdb_write() refuses a DB with birth records: their pads need the key (fpdb_write_keyed,
+ * which checks that key is the one of db->kcv; key may be NULL when db has no birth records).
  */
 int fpdb_write(const char *path, const struct fpdb *db);
+int fpdb_write_keyed(const char *path, const struct fpdb *db, const struct cs_key *key);
 
 /*
  * Load and validate path, made with key. Returns 0; -EINVAL for a file that is not a valid
@@ -168,6 +227,19 @@ enum fpdb_form { FPDB_AUTO, FPDB_COMPACT, FPDB_MAPPED };
 /* fpdb_load() with a choice of form (fpdb_load() is FPDB_COMPACT). */
 int fpdb_load_as(struct fpdb *db, const char *path, const struct cs_key *key, enum fpdb_form form);
 void fpdb_release(struct fpdb *db);
+
+/*
+ * 1 and the birth date (days since 1970-01-01) of subject when the DB records them under
+ * FPDB_BIRTH_AGE on the enrollment day, else 0 (no valid enrolled birthdate, or an adult).
+ */
+int fpdb_birth_day(const struct fpdb *db, __u32 subject, __s32 *days);
+/*
+ * 1 when subject is younger than age_limit (<= FPDB_BIRTH_AGE: 14 for PIPL art. 31, 13-16 for
+ * GDPR art. 8) at UTC instant t_ns, by timeutil.h age_at(). Exact for t_ns on or after the
+ * enrollment day; for an earlier instant (an old capture) a subject 18 or over at enrollment
+ * counts as no minor, as the file does not keep their birth date.
+ */
+int is_minor(const struct fpdb *db, __u32 subject, __s64 t_ns, int age_limit);
 
 /*
  * Size a prefilter for n tokens and set the bit of each (acc, len) pair; db->pre is allocated

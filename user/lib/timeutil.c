@@ -7,10 +7,10 @@
 #define NS_PER_SEC 1000000000LL
 
 /*
- * Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil): avoids
- * timegm(), which is non-standard and depends on the C library's TZ handling.
+ * H. Hinnant's days_from_civil (timeutil.h): avoids timegm(), which is non-standard and depends
+ * on the C library's TZ handling.
  */
-static long long days_from_civil(long long y, unsigned m, unsigned d)
+long long days_from_civil(long long y, unsigned m, unsigned d)
 {
 	long long era;
 	unsigned yoe, doy, doe;
@@ -23,7 +23,7 @@ static long long days_from_civil(long long y, unsigned m, unsigned d)
 	return era * 146097 + (long long)doe - 719468;
 }
 
-static void civil_from_days(long long z, long long *y, unsigned *m, unsigned *d)
+void civil_from_days(long long z, long long *y, unsigned *m, unsigned *d)
 {
 	long long era;
 	unsigned doe, yoe, doy, mp;
@@ -158,4 +158,29 @@ void rfc3339_format(__s64 ns, char *buf, size_t len)
 	civil_from_days(days, &y, &m, &d);
 	snprintf(buf, len, "%04lld-%02u-%02uT%02u:%02u:%02u.%06lldZ", y, m, d, sod / 3600,
 		 sod / 60 % 60, sod % 60, rem / 1000);
+}
+
+/* The UTC day of t_ns: floor division, so an instant before 1970 falls in the day it is in. */
+static long long day_of_ns(__s64 t_ns)
+{
+	long long day = t_ns / (86400 * NS_PER_SEC);
+
+	if (t_ns % (86400 * NS_PER_SEC) < 0)
+		day--;
+	return day;
+}
+
+int age_at(__s32 birth_days, __s64 t_ns)
+{
+	long long by, ty;
+	unsigned bm, bd, tm, td;
+
+	civil_from_days(birth_days, &by, &bm, &bd);
+	civil_from_days(day_of_ns(t_ns), &ty, &tm, &td);
+	/* a 29 February birthday falls on 1 March in a common year */
+	if (bm == 2 && bd == 29 && !is_leap(ty)) {
+		bm = 3;
+		bd = 1;
+	}
+	return (int)(ty - by - (tm < bm || (tm == bm && td < bd)));
 }

@@ -24,6 +24,19 @@ int rfc3339_parse(const char *s, __s64 *out_ns);
 /* Format as "2026-11-28T13:00:00.123456Z" (UTC, microseconds, truncated toward the past). */
 void rfc3339_format(__s64 ns, char *buf, size_t len);
 
+/* Days since 1970-01-01 of a proleptic Gregorian date (negative before), any year. */
+long long days_from_civil(long long y, unsigned m, unsigned d);
+/* The date of day z (days since 1970-01-01): the inverse of days_from_civil. */
+void civil_from_days(long long z, long long *y, unsigned *m, unsigned *d);
+
+/*
+ * Completed years at UTC instant t_ns of someone born on day birth_days (days since 1970-01-01,
+ * UTC calendar). A 29 February birthday counts as 1 March in common years (the reading of
+ * most civil codes, and the later day: conservative for a rule about minors). Before the birth
+ * the result is negative (-1 in the year before it).
+ */
+int age_at(__s32 birth_days, __s64 t_ns);
+
 /* Clock id now, in nanoseconds (CLOCK_MONOTONIC, CLOCK_REALTIME, ...). */
 static inline __s64 clock_ns(clockid_t id)
 {

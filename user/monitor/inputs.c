@@ -7,6 +7,7 @@
 #include "fpdb/keyfile.h"
 #include "lib/log.h"
 #include "verdict/consent.h"
+#include "verdict/geoip.h"
 #include "verdict/recipients.h"
 
 int inputs_exit_code(int err)
@@ -35,7 +36,10 @@ int inputs_load(struct inputs *in)
 	err = recipients_load(&in->rcpts, in->rcpt_path);
 	if (err)
 		return err;
-	return consent_load(&in->consent, in->consent_path, in->rcpts);
+	err = consent_load(&in->consent, in->consent_path, in->rcpts);
+	if (err || !in->geoip_path)
+		return err;
+	return geoip_open(&in->geoip, in->geoip_path);
 }
 
 int inputs_opt(struct inputs *in, int opt)
@@ -53,12 +57,17 @@ int inputs_opt(struct inputs *in, int opt)
 	case 'R':
 		in->rcpt_path = optarg;
 		return 1;
+	case INPUTS_OPT_GEOIP:
+		in->geoip_path = optarg;
+		return 1;
 	}
 	return 0;
 }
 
 void inputs_release(struct inputs *in)
 {
+	geoip_free(in->geoip);
+	in->geoip = NULL;
 	consent_free(in->consent);
 	recipients_free(in->rcpts);
 	fpdb_release(&in->db);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * The input files `run`, `check` and `scan-pcap` take: -f FINGERPRINTS -k KEYFILE -c consent.csv
- * -R recipients.csv, loaded in that order (the key first: it checks the fingerprint file).
+ * -R recipients.csv, loaded in that order (the key first: it checks the fingerprint file), then the
+ * optional --geoip FILE.mmdb.
  */
 #ifndef CS_INPUTS_H
 #define CS_INPUTS_H
@@ -11,34 +12,45 @@
 
 struct recipients;
 struct consent_db;
+struct geoip;
 
 struct inputs {
 	const char *fp_path, *key_path, *consent_path, *rcpt_path;
+	const char *geoip_path; /* --geoip, may be NULL */
 	struct cs_key key;
 	struct fpdb db;
 	struct recipients *rcpts;
 	struct consent_db *consent;
+	struct geoip *geoip; /* NULL without --geoip */
 	enum fpdb_form form; /* --fp-memory */
 };
 
-/* getopt_long entries of -f -k -c -R (inputs_opt takes them) */
+/* getopt value of --geoip: above the commands' own long-option values (256...) */
+#define INPUTS_OPT_GEOIP 0x1000
+
+/* getopt_long entries of -f -k -c -R --geoip (inputs_opt takes them) */
 /* clang-format off */
 #define INPUTS_LONGOPTS                                                                            \
 	{"fingerprints", required_argument, NULL, 'f'},                                            \
 	{"key", required_argument, NULL, 'k'},                                                     \
 	{"consent", required_argument, NULL, 'c'},                                                 \
-	{"recipients", required_argument, NULL, 'R'}
+	{"recipients", required_argument, NULL, 'R'},                                              \
+	{"geoip", required_argument, NULL, INPUTS_OPT_GEOIP}
 /* clang-format on */
 /* and their help lines */
 #define INPUTS_USAGE                                                                               \
 	"  -f, --fingerprints FILE  fingerprint file from `consentry enroll`\n"                    \
 	"  -k, --key FILE           key file used by enroll (mode 0600)\n"                         \
 	"  -c, --consent FILE       consent.csv\n"                                                 \
-	"  -R, --recipients FILE    recipients.csv\n"
+	"  -R, --recipients FILE    recipients.csv\n" INPUTS_GEOIP_USAGE
+/* --geoip's help lines alone */
+#define INPUTS_GEOIP_USAGE                                                                         \
+	"      --geoip FILE.mmdb    MaxMind DB (GeoLite2/GeoIP2 Country or City): the country\n"   \
+	"                           of destinations no recipients.csv row names\n"
 
-/* All four, or the first error (printed, as file:line where it has one). 0 or -errno. */
+/* All inputs, or the first error (printed, as file:line where it has one). 0 or -errno. */
 int inputs_load(struct inputs *in);
-/* getopt's opt (optarg) when it is one of -f -k -c -R: 1, else 0. */
+/* getopt's opt (optarg) when it is one of -f -k -c -R --geoip: 1, else 0. */
 int inputs_opt(struct inputs *in, int opt);
 void inputs_release(struct inputs *in);
 /* Exit code for a load error: input problems are 2, anything else 1. */

@@ -467,6 +467,7 @@ int cmd_run(int argc, char **argv)
 	col.key = &in.key;
 	col.corr.rcpts = in.rcpts;
 	col.corr.consent = in.consent;
+	col.corr.geoip = in.geoip;
 	col.consent_path = in.consent_path;
 	col.fp_path = in.fp_path;
 	col.key_path = in.key_path;
@@ -492,6 +493,7 @@ static void check_usage(FILE *f)
 {
 	fprintf(f, "usage: consentry check -f FINGERPRINTS -k KEYFILE -c consent.csv -R "
 		   "recipients.csv\n"
+		   "                      [--geoip FILE.mmdb]\n"
 		   "Validate the input files and the fingerprint/key pair; exit 0 when all are "
 		   "valid, 2 otherwise.\n");
 }

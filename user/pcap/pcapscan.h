@@ -17,6 +17,7 @@
 struct fpdb;
 struct recipients;
 struct consent_db;
+struct geoip;
 struct output;
 
 struct pcapscan_cfg {
@@ -24,6 +25,7 @@ struct pcapscan_cfg {
 	const struct fpdb *db;
 	const struct recipients *rcpts;
 	const struct consent_db *consent;
+	const struct geoip *geoip; /* --geoip, may be NULL */
 	struct output *out;
 	int report_all; /* --all: also consented and exempt findings */
 	int scan_all;	/* tokenise every byte (run --scan-all) */

@@ -29,7 +29,7 @@ static void usage(FILE *f)
 	    "  -f, --fingerprints FILE  fingerprint file from `consentry enroll`\n"
 	    "  -k, --key FILE           key file used by enroll (mode 0600)\n"
 	    "  -c, --consent FILE       consent.csv\n"
-	    "  -R, --recipients FILE    recipients.csv\n"
+	    "  -R, --recipients FILE    recipients.csv\n" INPUTS_GEOIP_USAGE
 	    "  -o, --output FILE        findings file (default stdout); appended\n"
 	    "      --format FMT         jsonl | ocsf | text (default jsonl; text on a TTY)\n"
 	    "      --all                also report consented and exempt disclosures\n"
@@ -122,6 +122,7 @@ int cmd_scan_pcap(int argc, char **argv)
 	cfg.db = &in.db;
 	cfg.rcpts = in.rcpts;
 	cfg.consent = in.consent;
+	cfg.geoip = in.geoip;
 	cfg.out = &out;
 	err = pcapscan_file(&cfg, capture);
 	rc = !err ? 0 : err == -EINVAL ? 2 : 1;

@@ -60,6 +60,7 @@ struct correlate_stats {
 };
 
 struct dns_cache;
+struct geoip;
 struct fp_entry;
 struct subj_acc;
 
@@ -68,6 +69,7 @@ struct correlator {
 	const struct recipients *rcpts;
 	const struct consent_db *consent;
 	const struct dns_cache *dns; /* may be NULL */
+	const struct geoip *geoip;   /* --geoip: country of unknown recipients, may be NULL */
 	__u32 instance;		     /* message ids: "<instance>-<seq>", unique across runs */
 	struct correlate_stats stats;
 	/* scratch kept across messages (grown, never shrunk; correlate_release frees it) */
