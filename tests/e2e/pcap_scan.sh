@@ -9,7 +9,8 @@
 # a gzip'd body). scan-pcap --all on each capture must give the live monitor's findings: subject,
 # fields, verdict, recipient, destination, consent ids, encodings, message.http, with channel
 # "pcap", no process, and the packet's time (within 2 s of the send's). A file that is not a
-# capture is refused with exit 2 and its name.
+# capture is refused with exit 2 and its name. Both load the same --geoip country database
+# (generated) covering the peer's addresses.
 # shellcheck source-path=SCRIPTDIR source=lib/common.sh
 source "$(dirname "$0")/lib/common.sh"
 # shellcheck source-path=SCRIPTDIR source=lib/h2.sh
@@ -45,9 +46,12 @@ tcpdump_stop() {
 	done
 }
 
+printf '%s DE\n%s/112 FR\n' "$IP_PEER/24" "$IP6_PEER" >"$WORK/geo.txt"
+"$PY" -I "$REPO/scripts/gen/mkmmdb.py" "$WORK/geo.txt" "$WORK/geo.mmdb"
+
 tcpdump_start eth0 "$WORK/eth.pcap"
 tcpdump_start any "$WORK/any.pcap"
-monitor_start --all
+monitor_start --all --geoip "$WORK/geo.mmdb"
 http_post "http://$IP_BROKER:$PORT_HTTP/v1/events" '{"user":{"mobile":"13955550005"}}'
 http_post "http://$IP_HOSTSEL:$PORT_HTTP/t" '{"mail":"li.na@example.org"}' -H 'Host: www.tracker.example'
 py_client send.py parts "$IP_BROKER" "$PORT_RAW" '{"tel":"1371234' '0001"}'
@@ -89,7 +93,7 @@ for cap in eth any; do
 	out="$WORK/findings-pcap-$cap.out"
 	log="$WORK/monitor-pcap-$cap.log"
 	"$CONSENTRY" scan-pcap -f "$FP" -k "$KEY" -c "$CONSENT" -R "$RECIPIENTS" --all \
-		-o "$out" "$WORK/$cap.pcap" 2>"$log" || fail "scan-pcap $cap.pcap failed: $(cat "$log")"
+		--geoip "$WORK/geo.mmdb" -o "$out" "$WORK/$cap.pcap" 2>"$log" || fail "scan-pcap $cap.pcap failed: $(cat "$log")"
 	FINDINGS=$out
 	MONLOG=$log
 	expect_findings 9
