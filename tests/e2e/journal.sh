@@ -58,7 +58,7 @@ want=$(printf 'recipient,findings,subjects\nacme,1,1\nadpartner,1,1\ndatabroker,
 	fail "--format csv does not parse as 4 rows"
 # its header names the columns as written: no padding, the times as time and last_time
 hdr=$(q --format csv | head -n 1 | tr -d '\r')
-[[ "$hdr" == time,verdict,subject,fields,*,http_path,count,last_time && "$hdr" != *" "* ]] ||
+[[ "$hdr" == time,verdict,subject,fields,*,http_path,count,last_time,purpose,country,cross_border,sensitive,minor,violations && "$hdr" != *" "* ]] ||
 	fail "--format csv header: $hdr"
 info "ok: filters, counts and the three formats"
 
@@ -74,7 +74,7 @@ sqlite3 "$WORK/other.db" 'CREATE TABLE t(x); PRAGMA user_version = 7;'
 rc=0
 "$CONSENTRY" findings -j "$WORK/other.db" >/dev/null 2>"$WORK/err" || rc=$?
 ((rc == 2)) || fail "findings on another schema: exit $rc, expected 2"
-grep -q "schema version 7, expected 2 or 1" "$WORK/err" || fail "another schema: $(cat "$WORK/err")"
+grep -q "schema version 7, expected 3, 2 or 1" "$WORK/err" || fail "another schema: $(cat "$WORK/err")"
 rc=0
 "$CONSENTRY" run -f "$FP" -k "$KEY" -c "$CONSENT" -R "$RECIPIENTS" --journal "$WORK/other.db" \
 	>/dev/null 2>"$WORK/err" </dev/null || rc=$?

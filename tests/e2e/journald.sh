@@ -107,7 +107,7 @@ expect_entry '.PRIORITY == "4" and .SYSLOG_IDENTIFIER == "consentry" and .MESSAG
 	and .CONSENTRY_HTTP_METHOD == "POST" and .CONSENTRY_HTTP_PATH == "/v1/events"
 	and .CONSENTRY_MESSAGE_SUBJECTS == "1" and .CONSENTRY_TRUNCATED == "false"
 	and (.CONSENTRY_CONSENT_ID == null) and (.CONSENTRY_BYTES_TOTAL | tonumber) > 0
-	and (.MESSAGE | startswith("unconsented subject=u001 fields=phone unconsented=phone recipient=databroker(third-party) dest=\($broker):8080 host=\($broker) comm=curl pid="))
+	and (.MESSAGE | startswith("unconsented subject=u001 fields=phone unconsented=phone violations=no-consent recipient=databroker(third-party) dest=\($broker):8080 host=\($broker) comm=curl pid="))
 	and (.CONSENTRY_JSON | fromjson | .verdict == "unconsented" and .subject == "u001")'
 expect_entry '.PRIORITY == "5" and .CONSENTRY_VERDICT == "consented"
 	and .CONSENTRY_SUBJECT == "u001" and .CONSENTRY_RECIPIENT == "adpartner"
@@ -121,13 +121,15 @@ keys='["CONSENTRY_BYTES_INSPECTED","CONSENTRY_BYTES_TOTAL","CONSENTRY_CGROUP","C
 	"CONSENTRY_COMM","CONSENTRY_DEST_HOST","CONSENTRY_DEST_IP","CONSENTRY_DEST_PORT",
 	"CONSENTRY_ENCODINGS","CONSENTRY_FIELDS","CONSENTRY_FINGERPRINTS",
 	"CONSENTRY_HTTP_METHOD","CONSENTRY_HTTP_PATH","CONSENTRY_HTTP_VERSION","CONSENTRY_JSON",
-	"CONSENTRY_MESSAGE","CONSENTRY_MESSAGE_SUBJECTS","CONSENTRY_PID","CONSENTRY_PROTOCOL",
-	"CONSENTRY_RECIPIENT","CONSENTRY_RECIPIENT_KIND","CONSENTRY_SUBJECT","CONSENTRY_TID",
+	"CONSENTRY_MESSAGE","CONSENTRY_MESSAGE_SUBJECTS","CONSENTRY_MINOR","CONSENTRY_PID",
+	"CONSENTRY_PROTOCOL","CONSENTRY_RECIPIENT","CONSENTRY_RECIPIENT_KIND",
+	"CONSENTRY_SENSITIVE_FIELDS","CONSENTRY_SUBJECT","CONSENTRY_TID",
 	"CONSENTRY_TIME","CONSENTRY_TRUNCATED","CONSENTRY_UID","CONSENTRY_UNCONSENTED_FIELDS",
-	"CONSENTRY_VERDICT"]'
+	"CONSENTRY_VERDICT","CONSENTRY_VIOLATIONS"]'
 n=$(entries | jq --argjson keys "$keys" 'map(select(
 	(.CONSENTRY_JSON | fromjson) as $j
-	| ([keys[] | select(startswith("CONSENTRY_")) | select(. != "CONSENTRY_CONSENT_ID" and . != "CONSENTRY_EXE")] == $keys)
+	| ([keys[] | select(startswith("CONSENTRY_")) | select(IN("CONSENTRY_CONSENT_ID", "CONSENTRY_EXE", "CONSENTRY_PURPOSE",
+		"CONSENTRY_DEST_COUNTRY", "CONSENTRY_CROSS_BORDER") | not)] == $keys)
 	and all(keys[]; test("^[A-Z0-9_]+$")) and .CODE_FILE == null
 	and .CONSENTRY_TIME == $j.time and .CONSENTRY_VERDICT == $j.verdict
 	and .CONSENTRY_SUBJECT == $j.subject and .CONSENTRY_FIELDS == ($j.fields | join(","))
@@ -151,7 +153,12 @@ n=$(entries | jq --argjson keys "$keys" 'map(select(
 	and .CONSENTRY_MESSAGE_SUBJECTS == ($j.message.subjects | tostring)
 	and .CONSENTRY_HTTP_VERSION == $j.message.http.version
 	and .CONSENTRY_HTTP_METHOD == $j.message.http.method
-	and .CONSENTRY_HTTP_PATH == $j.message.http.path)) | length')
+	and .CONSENTRY_HTTP_PATH == $j.message.http.path
+	and .CONSENTRY_VIOLATIONS == ($j.violations | join(","))
+	and .CONSENTRY_PURPOSE == $j.purpose and .CONSENTRY_MINOR == ($j.minor | tostring)
+	and .CONSENTRY_SENSITIVE_FIELDS == ($j.sensitive_fields | join(","))
+	and .CONSENTRY_DEST_COUNTRY == $j.destination.country
+	and .CONSENTRY_CROSS_BORDER == ($j.cross_border | if . == null then null else tostring end))) | length')
 [[ "$n" == 2 ]] || fail "$((2 - n)) journal entries whose fields are not their CONSENTRY_JSON's: $(entries)"
 info "ok: every CONSENTRY_* field is the finding's, names valid"
 # the whole journal, every field of every entry, in the files expect_no_raw_values reads

@@ -32,6 +32,23 @@ static int time_of(const struct csv_reader *r, int col, __s64 *t)
 	return rfc3339_parse(csv_field(r, (unsigned)col), t) ? -1 : 0;
 }
 
+/*
+ * The rules of spec §7 only take away: with every need raised, coverage is a subset of the plain
+ * one, and violations are empty exactly when every field is covered.
+ */
+static void check_needs(const struct consent_db *db, const char *subject, const char *recipient,
+			__s64 t, __u32 covered)
+{
+	static const struct consent_need all = {
+	    .purpose = "fuzz-purpose", .sensitive = FIELD_ALL, .minor = 1, .cross_border = 1};
+	__u32 v = 0,
+	      strict = consent_check(db, subject, recipient, FIELD_ALL, t, &all, &v, NULL, NULL, 0);
+
+	FUZZ_CHECK(!(strict & ~covered), "needs widened coverage %#x to %#x", covered, strict);
+	FUZZ_CHECK(!(v & ~CV_ALL), "violations %#x outside CV_ALL", v);
+	FUZZ_CHECK(!v == (strict == FIELD_ALL), "violations %#x with coverage %#x", v, strict);
+}
+
 static void check_rows(const struct consent_db *db, const uint8_t *data, size_t size)
 {
 	struct csv_reader *r = csv_open_mem("consent", (const char *)data, size);
@@ -60,6 +77,8 @@ static void check_rows(const struct consent_db *db, const uint8_t *data, size_t 
 		    consent_covered(db, csv_field(r, (unsigned)subj), csv_field(r, (unsigned)rcpt),
 				    FIELD_ALL, g, ids, &nids, MAX_IDS);
 		FUZZ_CHECK(covered, "line %lu: nothing covered at granted_at", csv_line(r));
+		check_needs(db, csv_field(r, (unsigned)subj), csv_field(r, (unsigned)rcpt), g,
+			    covered);
 		if (nids == MAX_IDS)
 			continue; /* the row's id may be past the ones returned */
 		snprintf(want, sizeof(want), "%s:%lu", base, csv_line(r));

@@ -27,64 +27,105 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 /* A port no IP:port selector of the file names (checked: the file has no ":39217"). */
 #define PROBE_PORT 39217
 
-static void check_selector(const struct recipients *rs, const struct recipient *want,
+/* What the row of a selector says besides the recipient (spec §7). */
+struct row_says {
+	const struct recipient *rcpt;
+	const char *country, *purpose; /* "" when the row names none */
+};
+
+/* The match m is the row's: same recipient, country and purpose. */
+static void check_match(const struct rcpt_match *m, const struct row_says *want, const char *what,
+			const char *sel)
+{
+	FUZZ_CHECK(m->rcpt == want->rcpt, "%s '%s' resolves to '%s', not '%s'", what, sel,
+		   m->rcpt ? m->rcpt->name : "(none)", want->rcpt->name);
+	FUZZ_CHECK(!strcmp(m->country, want->country) &&
+		       !strcmp(m->purpose ? m->purpose : "", want->purpose),
+		   "%s '%s' resolves to country '%s' purpose '%s', the row says '%s' '%s'", what,
+		   sel, m->country, m->purpose ? m->purpose : "", want->country, want->purpose);
+}
+
+static int plain_host(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+		      (s[i] >= '0' && s[i] <= '9') || s[i] == '-' || s[i] == '.' || s[i] == '_'))
+			return 0;
+	return n && s[0] != '.' && !memmem(s, n, "..", 2) && n <= 250;
+}
+
+static void check_selector(const struct recipients *rs, const struct row_says *want,
 			   const char *sel)
 {
 	__u8 addr[16];
 	char buf[320];
-	const struct recipient *got;
-	int is_host = 1;
+	const char *slash = strchr(sel, '/');
+	struct rcpt_match m;
 
 	if (inet_pton(AF_INET, sel, addr) == 1) {
-		got = recipients_resolve(rs, AF_INET, addr, PROBE_PORT, NULL);
-		FUZZ_CHECK(got == want, "address '%s' resolves to '%s', not '%s'", sel,
-			   got ? got->name : "(none)", want->name);
+		recipients_match(rs, AF_INET, addr, PROBE_PORT, NULL, NULL, &m);
+		check_match(&m, want, "address", sel);
 		return;
 	}
 	if (inet_pton(AF_INET6, sel, addr) == 1) {
-		got = recipients_resolve(rs, AF_INET6, addr, PROBE_PORT, NULL);
-		FUZZ_CHECK(got == want, "address '%s' resolves to '%s', not '%s'", sel,
-			   got ? got->name : "(none)", want->name);
+		recipients_match(rs, AF_INET6, addr, PROBE_PORT, NULL, NULL, &m);
+		check_match(&m, want, "address", sel);
+		return;
+	}
+	/* a host with a path prefix: that host and path, with or without a query, resolve to the
+	 * row */
+	if (slash) {
+		size_t n = (size_t)(slash - sel);
+
+		if (!plain_host(sel, n) || strlen(slash) > 200)
+			return;
+		snprintf(buf, sizeof(buf), "%.*s", (int)n, sel);
+		recipients_match(rs, 0, NULL, 0, buf, slash, &m);
+		check_match(&m, want, "host and path", sel);
+		/* a query: no longer selector can cover it, none may hold a '?' */
+		snprintf(buf + n + 1, sizeof(buf) - n - 1, "%s?q", slash);
+		recipients_match(rs, 0, NULL, 0, buf, buf + n + 1, &m);
+		check_match(&m, want, "host and path with a query", sel);
 		return;
 	}
 	/* a host: letters, digits, '-', '.', '_' and no wildcard */
-	for (const char *p = sel; *p; p++)
-		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-		      (*p >= '0' && *p <= '9') || *p == '-' || *p == '.' || *p == '_'))
-			is_host = 0;
-	if (!is_host || sel[0] == '.' || strstr(sel, "..") || strlen(sel) > 250)
+	if (!plain_host(sel, strlen(sel)))
 		return;
-	got = recipients_resolve(rs, 0, NULL, 0, sel);
-	FUZZ_CHECK(got == want, "host '%s' resolves to '%s', not '%s'", sel,
-		   got ? got->name : "(none)", want->name);
+	recipients_match(rs, 0, NULL, 0, sel, NULL, &m);
+	check_match(&m, want, "host", sel);
 	snprintf(buf, sizeof(buf), "%s:443", sel);
-	got = recipients_resolve(rs, 0, NULL, 0, buf);
-	FUZZ_CHECK(got == want, "host '%s' resolves to '%s', not '%s'", buf,
-		   got ? got->name : "(none)", want->name);
+	recipients_match(rs, 0, NULL, 0, buf, NULL, &m);
+	check_match(&m, want, "host", buf);
 }
 
 static void check_rows(const struct recipients *rs, const uint8_t *data, size_t size)
 {
 	struct csv_reader *r = csv_open_mem("recipients", (const char *)data, size);
-	int name, kind, match;
+	int name, kind, match, country, purpose;
 
 	FUZZ_CHECK(r && csv_next(r) == 1, "header read back");
 	name = fuzz_csv_column(r, "recipient");
 	kind = fuzz_csv_column(r, "kind");
 	match = fuzz_csv_column(r, "match");
+	country = fuzz_csv_column(r, "country");
+	purpose = fuzz_csv_column(r, "purpose");
 	FUZZ_CHECK(name >= 0 && kind >= 0 && match >= 0, "accepted without its columns");
 	while (csv_next(r) == 1) {
-		const struct recipient *want = recipients_find(rs, csv_field(r, (unsigned)name));
+		struct row_says want = {
+		    .rcpt = recipients_find(rs, csv_field(r, (unsigned)name)),
+		    .country = country >= 0 ? csv_field(r, (unsigned)country) : "",
+		    .purpose = purpose >= 0 ? csv_field(r, (unsigned)purpose) : "",
+		};
 		char sels[4096], *save = NULL;
 
-		FUZZ_CHECK(want, "line %lu: recipient '%s' not found", csv_line(r),
+		FUZZ_CHECK(want.rcpt, "line %lu: recipient '%s' not found", csv_line(r),
 			   csv_field(r, (unsigned)name));
-		FUZZ_CHECK(!strcmp(rcpt_kind_name(want->kind), csv_field(r, (unsigned)kind)),
+		FUZZ_CHECK(!strcmp(rcpt_kind_name(want.rcpt->kind), csv_field(r, (unsigned)kind)),
 			   "line %lu: kind %s, row says '%s'", csv_line(r),
-			   rcpt_kind_name(want->kind), csv_field(r, (unsigned)kind));
+			   rcpt_kind_name(want.rcpt->kind), csv_field(r, (unsigned)kind));
 		snprintf(sels, sizeof(sels), "%s", csv_field(r, (unsigned)match));
 		for (char *s = strtok_r(sels, " \t", &save); s; s = strtok_r(NULL, " \t", &save))
-			check_selector(rs, want, s);
+			check_selector(rs, &want, s);
 	}
 	csv_close(r);
 }

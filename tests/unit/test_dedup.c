@@ -364,7 +364,7 @@ static void test_writers(void **state)
 		{
 			char *l2 = strchr(buf, '\n') + 1, *l3 = strchr(l2, '\n') + 1;
 
-			const char *none = cases[i].fmt == FMT_TEXT ? ".." : "count";
+			const char *none = cases[i].fmt == FMT_TEXT ? ".." : "\"count\"";
 
 			assert_null(memmem(buf, (size_t)(l2 - buf), none, strlen(none)));
 			assert_non_null(

@@ -26,6 +26,7 @@
 #include "lib/fields.h"
 #include "output/findings.h"
 #include "output/journal.h"
+#include "verdict/consent.h"
 #include "verdict/recipients.h"
 
 #define DAY_NS 86400000000000LL
@@ -259,6 +260,8 @@ static void add_count(struct journal *j, const char *subject, int consented, __u
 	f.fields = fields;
 	f.unconsented = consented ? 0 : fields;
 	f.verdict = consented ? V_CONSENTED : V_UNCONSENTED;
+	f.violations = consented ? 0 : CV_NO_CONSENT;
+	f.cross_border = -1; /* no country known */
 	f.rcpt = &partner;
 	snprintf(f.msg_id, sizeof(f.msg_id), "m-%s-%lld", subject, (long long)first);
 	f.count = count;
@@ -309,7 +312,7 @@ static void test_counts(void **state)
 	add_count(j, "s2", 1, FIELD_BIT(CS_F_EMAIL), 2, T0 + 4 * SEC, T0 + 5 * SEC);
 	journal_close(j);
 	assert_int_equal(journal_open_ro(&db, path), 0);
-	assert_int_equal(journal_schema(db), 2);
+	assert_int_equal(journal_schema(db), 3);
 	{
 		struct findings_query q = {.fmt = FMT_TEXT, .count_by = "subject"};
 
@@ -403,6 +406,61 @@ static void expect_journal(const char *path, int version, const char *count_line
 	free(text);
 }
 
+/* The spec §7 columns of version 3, dropped to make an older journal. */
+#define DROP_V3_COLS                                                                               \
+	"ALTER TABLE findings DROP COLUMN purpose;"                                                \
+	"ALTER TABLE findings DROP COLUMN country;"                                                \
+	"ALTER TABLE findings DROP COLUMN cross_border;"                                           \
+	"ALTER TABLE findings DROP COLUMN sensitive;"                                              \
+	"ALTER TABLE findings DROP COLUMN minor;"                                                  \
+	"ALTER TABLE findings DROP COLUMN violations;"
+
+/* A version 2 journal (no §7 columns): read with them null, migrated by the next writer. */
+static void test_migrate_v2(void **state)
+{
+	char path[] = "/tmp/cs_journal_XXXXXX";
+	struct journal *j;
+	sqlite3 *db;
+	char *text = NULL;
+
+	(void)state;
+	tmp_path(path, 0);
+	assert_int_equal(journal_open(&j, path), 0);
+	add_count(j, "s1", 0, FIELD_BIT(CS_F_PHONE), 0, T0, T0);
+	journal_close(j);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, DROP_V3_COLS "PRAGMA user_version = 2", NULL, NULL, NULL),
+			 SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(journal_open_ro(&db, path), 0);
+	assert_int_equal(journal_schema(db), 2);
+	{
+		struct findings_query q = {.fmt = FMT_JSONL};
+
+		assert_int_equal(query_lines(db, &q, &text), 1);
+		assert_non_null(strstr(text, "\"violations\":[],\"recipient\":\"partner\""));
+		assert_non_null(strstr(text, "\"purpose\":null,\"sensitive_fields\":null,"
+					     "\"minor\":null,\"cross_border\":null"));
+		free(text);
+	}
+	sqlite3_close(db);
+	/* a writer migrates it: the old row keeps nulls, a new one has its values */
+	assert_int_equal(journal_open(&j, path), 0);
+	add_count(j, "s2", 0, FIELD_BIT(CS_F_PHONE), 0, T0 + SEC, T0 + SEC);
+	journal_close(j);
+	assert_int_equal(journal_open_ro(&db, path), 0);
+	assert_int_equal(journal_schema(db), 3);
+	{
+		struct findings_query q = {.fmt = FMT_JSONL, .subject = "s2"};
+
+		assert_int_equal(query_lines(db, &q, &text), 1);
+		assert_non_null(strstr(text, "\"minor\":false,\"cross_border\":null"));
+		free(text);
+	}
+	sqlite3_close(db);
+	unlink(path);
+}
+
 /* A version 1 journal (no count, no last_ns): read as it is, migrated by the next writer. */
 static void test_migrate_v1(void **state)
 {
@@ -416,11 +474,11 @@ static void test_migrate_v1(void **state)
 	add_count(j, "s1", 0, FIELD_BIT(CS_F_PHONE), 0, T0, T0);
 	add_count(j, "s1", 0, FIELD_BIT(CS_F_PHONE), 0, T0 + SEC, T0 + SEC);
 	journal_close(j);
-	/* version 1's table is version 2's without the two columns */
+	/* version 1's table is version 3's without the two columns and the §7 ones */
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(db,
 				      "ALTER TABLE findings DROP COLUMN count;"
-				      "ALTER TABLE findings DROP COLUMN last_ns;"
+				      "ALTER TABLE findings DROP COLUMN last_ns;" DROP_V3_COLS
 				      "PRAGMA user_version = 1",
 				      NULL, NULL, NULL),
 			 SQLITE_OK);
@@ -432,7 +490,7 @@ static void test_migrate_v1(void **state)
 	assert_int_equal(journal_open(&j, path), 0);
 	add_count(j, "s1", 0, FIELD_BIT(CS_F_PHONE), 4, T0 + 2 * SEC, T0 + 7 * SEC);
 	journal_close(j);
-	expect_journal(path, 2, "s1                       6 findings, 1 subjects\n", 3,
+	expect_journal(path, 3, "s1                       6 findings, 1 subjects\n", 3,
 		       ",\"count\":4,\"first_time\":\"2024-10-04T00:00:02.000000Z\","
 		       "\"last_time\":\"2024-10-04T00:00:07.000000Z\"}\n",
 		       "\r\npartner,third-party,s1,phone,2024-10-04T00:00:00.000000Z,"
@@ -542,10 +600,10 @@ static void test_args(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_write_query),	 cmocka_unit_test(test_disk_full),
-	    cmocka_unit_test(test_other_schema), cmocka_unit_test(test_counts),
-	    cmocka_unit_test(test_migrate_v1),	 cmocka_unit_test(test_escaped_values),
-	    cmocka_unit_test(test_args),
+	    cmocka_unit_test(test_write_query),	   cmocka_unit_test(test_disk_full),
+	    cmocka_unit_test(test_other_schema),   cmocka_unit_test(test_counts),
+	    cmocka_unit_test(test_migrate_v1),	   cmocka_unit_test(test_migrate_v2),
+	    cmocka_unit_test(test_escaped_values), cmocka_unit_test(test_args),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

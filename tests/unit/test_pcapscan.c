@@ -327,19 +327,20 @@ static void check_findings(const char *out)
 	rfc3339_format((T0 * 1000000 + 1000000 + 6000) * 1000, ts, sizeof(ts));
 	snprintf(t_post, sizeof(t_post), "{\"time\":\"%s\"", ts);
 	assert_int_equal(lines(out), 3);
-	expect_line(out, (const char *const[]){
-			     t_split, "\"verdict\":\"unconsented\"", "\"subject\":\"u005\"",
-			     "\"fields\":[\"phone\"]", "\"recipient\":\"tracker-api\"",
-			     "\"destination\":{\"ip\":\"10.0.0.60\",\"port\":9000,"
-			     "\"host\":\"api.tracker.example\",\"protocol\":\"tcp\"}",
-			     "\"process\":null", "\"channel\":\"pcap\"",
-			     "\"encodings\":[\"split\"]", NULL});
+	expect_line(out,
+		    (const char *const[]){
+			t_split, "\"verdict\":\"unconsented\"", "\"subject\":\"u005\"",
+			"\"fields\":[\"phone\"]", "\"recipient\":\"tracker-api\"",
+			"\"destination\":{\"ip\":\"10.0.0.60\",\"port\":9000,"
+			"\"host\":\"api.tracker.example\",\"country\":null,\"protocol\":\"tcp\"}",
+			"\"process\":null", "\"channel\":\"pcap\"", "\"encodings\":[\"split\"]",
+			NULL});
 	expect_line(out,
 		    (const char *const[]){
 			t_post, "\"subject\":\"u002\"", "\"fields\":[\"email\"]",
 			"\"recipient\":\"tracker\"", "\"recipient_kind\":\"third-party\"",
 			"\"destination\":{\"ip\":\"10.0.0.50\",\"port\":80,"
-			"\"host\":\"www.tracker.example\",\"protocol\":\"tcp\"}",
+			"\"host\":\"www.tracker.example\",\"country\":null,\"protocol\":\"tcp\"}",
 			"\"channel\":\"pcap\"", "\"encodings\":[]",
 			"\"http\":{\"version\":\"1.1\",\"method\":\"POST\",\"path\":\"/v1/e\"}",
 			NULL});
@@ -347,7 +348,7 @@ static void check_findings(const char *out)
 			     "\"subject\":\"u001\"", "\"fields\":[\"phone\"]", "\"recipient\":null",
 			     "\"recipient_kind\":\"unknown\"",
 			     "\"destination\":{\"ip\":\"10.0.0.40\",\"port\":5353,\"host\":null,"
-			     "\"protocol\":\"udp\"}",
+			     "\"country\":null,\"protocol\":\"udp\"}",
 			     "\"channel\":\"pcap\"", NULL});
 	/* never a registered value */
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)

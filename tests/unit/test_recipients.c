@@ -362,9 +362,13 @@ static void test_purpose_rows(void **state)
 	assert_string_equal(m4(r, "203.0.113.9", "api.partner.example", "/v1/audience"),
 			    "partner support DE");
 	assert_string_equal(m4(r, "192.0.2.1", "x.cloud.example", "/"), "cloud storage -");
-	assert_int_equal(recipients_has_purpose(r, "advertising"), 1);
-	assert_int_equal(recipients_has_purpose(r, "storage"), 1);
-	assert_int_equal(recipients_has_purpose(r, "marketing"), 0);
+	/* partner has a row without purpose: any consent purpose may cover its disclosures */
+	assert_int_equal(recipients_purpose_reach(r, "partner", NULL), 2);
+	assert_int_equal(recipients_purpose_reach(r, "partner", "marketing"), 2);
+	assert_int_equal(recipients_purpose_reach(r, "cloud", "storage"), 1);
+	assert_int_equal(recipients_purpose_reach(r, "cloud", "advertising"), 0);
+	assert_int_equal(recipients_purpose_reach(r, "cloud", NULL), 0);
+	assert_int_equal(recipients_purpose_reach(r, "nobody", "storage"), 0);
 	/* the old entry point resolves as before */
 	assert_string_equal(v4(r, "192.0.2.1", 443, "api.partner.example"), "partner");
 	recipients_free(r);
@@ -385,9 +389,13 @@ static void test_purpose_bad(void **state)
 	load_bad("recipient,kind,match,country\nx,third-party,a.example,EU\n",
 		 ":2: bad country 'EU'");
 	load_bad("recipient,kind,match,purpose\nx,third-party,a.example,ads|fraud\n",
-		 ":2: bad purpose 'ads|fraud' (expected one token");
-	load_bad("recipient,kind,match,purpose\nx,third-party,a.example,two words\n",
-		 ":2: bad purpose 'two words'");
+		 ":2: bad purpose 'ads|fraud' (expected 1..128 bytes");
+	load_bad("recipient,kind,match,purpose\nx,third-party,a.example,\" lead\"\n",
+		 ":2: bad purpose ' lead'");
+	load_bad("recipient,kind,match,purpose\nx,third-party,a.example,\"a\tb\"\n",
+		 ":2: bad purpose 'a\tb'");
+	load_bad("recipient,kind,match,purpose\nx,third-party,a.example,\xff\n",
+		 ":2: bad purpose '\xff'");
 	load_bad("recipient,kind,match\nx,third-party,a.example/v1?q\n",
 		 ":2: bad selector 'a.example/v1?q'");
 	load_bad("recipient,kind,match\nx,third-party,a.example/v1\xc3\xa9\n",

@@ -27,6 +27,9 @@ int inputs_load(struct inputs *in)
 		       "required (see --help)");
 		return -EINVAL;
 	}
+	err = law_profile_init(&in->law, in->law_name, in->jurisdiction);
+	if (err)
+		return err;
 	err = keyfile_load(in->key_path, &in->key, 0);
 	if (err)
 		return err;
@@ -59,6 +62,12 @@ int inputs_opt(struct inputs *in, int opt)
 		return 1;
 	case INPUTS_OPT_GEOIP:
 		in->geoip_path = optarg;
+		return 1;
+	case INPUTS_OPT_LAW:
+		in->law_name = optarg;
+		return 1;
+	case INPUTS_OPT_JURISDICTION:
+		in->jurisdiction = optarg;
 		return 1;
 	}
 	return 0;

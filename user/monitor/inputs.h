@@ -9,6 +9,7 @@
 
 #include "cs_abi.h"
 #include "fpdb/fpfile.h"
+#include "verdict/law.h"
 
 struct recipients;
 struct consent_db;
@@ -21,34 +22,47 @@ struct inputs {
 	struct fpdb db;
 	struct recipients *rcpts;
 	struct consent_db *consent;
-	struct geoip *geoip; /* NULL without --geoip */
-	enum fpdb_form form; /* --fp-memory */
+	struct geoip *geoip;		     /* NULL without --geoip */
+	enum fpdb_form form;		     /* --fp-memory */
+	const char *law_name, *jurisdiction; /* --law, --jurisdiction (NULL: defaults) */
+	struct law_profile law;		     /* made of them by inputs_load */
 };
 
-/* getopt value of --geoip: above the commands' own long-option values (256...) */
-#define INPUTS_OPT_GEOIP 0x1000
+/* getopt values of the long-only options inputs_opt takes: above the commands' own
+ * long-option values (256...) */
+enum { INPUTS_OPT_GEOIP = 0x1000, INPUTS_OPT_LAW, INPUTS_OPT_JURISDICTION };
 
-/* getopt_long entries of -f -k -c -R --geoip (inputs_opt takes them) */
+/* getopt_long entries of -f -k -c -R --geoip --law --jurisdiction (inputs_opt takes them) */
 /* clang-format off */
 #define INPUTS_LONGOPTS                                                                            \
 	{"fingerprints", required_argument, NULL, 'f'},                                            \
 	{"key", required_argument, NULL, 'k'},                                                     \
 	{"consent", required_argument, NULL, 'c'},                                                 \
 	{"recipients", required_argument, NULL, 'R'},                                              \
-	{"geoip", required_argument, NULL, INPUTS_OPT_GEOIP}
+	{"geoip", required_argument, NULL, INPUTS_OPT_GEOIP},                                      \
+	{"law", required_argument, NULL, INPUTS_OPT_LAW},                                          \
+	{"jurisdiction", required_argument, NULL, INPUTS_OPT_JURISDICTION}
 /* clang-format on */
 /* and their help lines */
 #define INPUTS_USAGE                                                                               \
 	"  -f, --fingerprints FILE  fingerprint file from `consentry enroll`\n"                    \
 	"  -k, --key FILE           key file used by enroll (mode 0600)\n"                         \
 	"  -c, --consent FILE       consent.csv\n"                                                 \
-	"  -R, --recipients FILE    recipients.csv\n" INPUTS_GEOIP_USAGE
+	"  -R, --recipients FILE    recipients.csv\n" INPUTS_GEOIP_USAGE INPUTS_LAW_USAGE
 /* --geoip's help lines alone */
 #define INPUTS_GEOIP_USAGE                                                                         \
 	"      --geoip FILE.mmdb    MaxMind DB (GeoLite2/GeoIP2 Country or City): the country\n"   \
 	"                           of destinations no recipients.csv row names\n"
+/* --law and --jurisdiction */
+#define INPUTS_LAW_USAGE                                                                           \
+	"      --law LAW            pipl (default): minors under 14, abroad = outside the\n"       \
+	"                           jurisdiction; gdpr: children under 16, abroad = outside\n"     \
+	"                           the EEA and its adequacy decisions (docs/law.md)\n"            \
+	"      --jurisdiction CC    ISO 3166-1 country of the controller (default CN; with\n"      \
+	"                           --law gdpr an EEA member, default DE)\n"
 
-/* All inputs, or the first error (printed, as file:line where it has one). 0 or -errno. */
+/* The law profile, then all inputs, or the first error (printed, as file:line where it has
+ * one). 0 or -errno. */
 int inputs_load(struct inputs *in);
 /* getopt's opt (optarg) when it is one of -f -k -c -R --geoip: 1, else 0. */
 int inputs_opt(struct inputs *in, int opt);

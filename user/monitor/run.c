@@ -28,6 +28,7 @@
 #include "verdict/recipients.h"
 #include "monitor/inputs.h"
 #include "lib/util.h"
+#include "lib/fields.h"
 
 int parse_u32(const char *opt, const char *s, __u32 lo, __u32 hi, __u32 *out)
 {
@@ -468,6 +469,7 @@ int cmd_run(int argc, char **argv)
 	col.corr.rcpts = in.rcpts;
 	col.corr.consent = in.consent;
 	col.corr.geoip = in.geoip;
+	col.corr.law = in.law;
 	col.consent_path = in.consent_path;
 	col.fp_path = in.fp_path;
 	col.key_path = in.key_path;
@@ -489,6 +491,30 @@ out:
 	return rc;
 }
 
+/* Which rules of spec §7 the consent file can express, and under which law profile. */
+static void check_rules(const struct inputs *in)
+{
+	static const struct {
+		__u32 bit;
+		const char *col, *rule;
+	} r[] = {
+	    {CR_SEPARATE, "separate", "separate consent for sensitive fields"},
+	    {CR_GUARDIAN, "guardian", "a guardian's consent for minors"},
+	    {CR_CROSS_BORDER, "cross_border", "consent to transfers abroad"},
+	};
+	__u32 rules = consent_rules(in->consent);
+	char fields[160];
+
+	printf("law: %s, jurisdiction %s, minors under %d; sensitive fields: %s\n",
+	       law_name(in->law.law), in->law.jurisdiction, in->law.minor_age,
+	       in->db.sensitive ? fields_join(in->db.sensitive, ",", fields, sizeof(fields))
+				: "none");
+	for (unsigned i = 0; i < sizeof(r) / sizeof(r[0]); i++)
+		if (!(rules & r[i].bit))
+			printf("note: %s has no %s column: %s is not checked\n", in->consent_path,
+			       r[i].col, r[i].rule);
+}
+
 static void check_usage(FILE *f)
 {
 	fprintf(f, "usage: consentry check -f FINGERPRINTS -k KEYFILE -c consent.csv -R "
@@ -507,6 +533,7 @@ int cmd_check(int argc, char **argv)
 	    {0},
 	};
 	struct inputs in = {0};
+	unsigned long dead;
 	int opt, err;
 
 	optind = 1;
@@ -526,9 +553,21 @@ int cmd_check(int argc, char **argv)
 		}
 	}
 	err = inputs_load(&in);
-	if (!err)
+	if (err) {
+		inputs_release(&in);
+		return inputs_exit_code(err);
+	}
+	check_rules(&in);
+	/* loaded, but rows that can never cover a disclosure are what check is for */
+	dead = consent_dead(in.consent);
+	if (dead)
+		fprintf(stderr,
+			"consentry: check: %lu consent rows can never cover a disclosure (named "
+			"above with file:line)\n",
+			dead);
+	else
 		printf("ok: %u subjects, %u fingerprints, %lu consent rows\n", in.db.nsubjects,
 		       in.db.nentries, consent_count(in.consent));
 	inputs_release(&in);
-	return err ? inputs_exit_code(err) : 0;
+	return dead ? 2 : 0;
 }

@@ -107,6 +107,9 @@ static const char list_cols[] =
 /* then the row's count and last time: columns of version 2, constants for version 1 rows */
 static const char count_cols_v2[] = "count, COALESCE(last_ns, time_ns)";
 static const char count_cols_v1[] = "1, time_ns";
+/* then the spec §7 columns of version 3; unknown (NULL) in older rows */
+static const char law_cols_v3[] = "purpose, country, cross_border, sensitive, minor, violations";
+static const char law_cols_old[] = "NULL, NULL, NULL, NULL, NULL, ''";
 enum {
 	C_TIME,
 	C_VERDICT,
@@ -143,6 +146,12 @@ enum {
 	C_HPATH,
 	C_COUNT,
 	C_LAST,
+	C_PURPOSE,
+	C_COUNTRY,
+	C_XBORDER,
+	C_SENSITIVE,
+	C_MINOR,
+	C_VIOL,
 	C_N
 };
 
@@ -177,6 +186,14 @@ static void json_list(FILE *f, const char *s)
 	fputc(']', f);
 }
 
+/* An integer column as a JSON boolean, null when NULL. */
+static const char *json_bool(sqlite3_stmt *s, int c)
+{
+	if (sqlite3_column_type(s, c) == SQLITE_NULL)
+		return "null";
+	return sqlite3_column_int(s, c) ? "true" : "false";
+}
+
 static void print_jsonl(FILE *f, sqlite3_stmt *s)
 {
 	char ts[RFC3339_BUFSZ], last[RFC3339_BUFSZ];
@@ -190,14 +207,28 @@ static void print_jsonl(FILE *f, sqlite3_stmt *s)
 	json_list(f, col_text(s, C_FIELDS));
 	fputs(",\"unconsented_fields\":", f);
 	json_list(f, col_text(s, C_UNCONS));
+	fputs(",\"violations\":", f);
+	json_list(f, col_text(s, C_VIOL));
 	fputs(",\"recipient\":", f);
 	json_str(f, col_text(s, C_RCPT));
 	fputs(",\"recipient_kind\":", f);
 	json_str(f, col_text(s, C_KIND));
+	/* spec §7, as the monitor writes them; null where an older journal knew nothing */
+	fputs(",\"purpose\":", f);
+	json_str(f, col_text(s, C_PURPOSE));
+	fputs(",\"sensitive_fields\":", f);
+	if (col_text(s, C_SENSITIVE))
+		json_list(f, col_text(s, C_SENSITIVE));
+	else
+		fputs("null", f);
+	fprintf(f, ",\"minor\":%s,\"cross_border\":%s", json_bool(s, C_MINOR),
+		json_bool(s, C_XBORDER));
 	fputs(",\"destination\":{\"ip\":", f);
 	json_str(f, col_text(s, C_IP));
 	fprintf(f, ",\"port\":%d,\"host\":", sqlite3_column_int(s, C_PORT));
 	json_str(f, col_text(s, C_HOST));
+	fputs(",\"country\":", f);
+	json_str(f, col_text(s, C_COUNTRY));
 	fputs(",\"protocol\":", f);
 	json_str(f, col_text(s, C_PROTO));
 	fprintf(f, "},\"process\":{\"pid\":%lld,\"tid\":%lld,\"comm\":",
@@ -264,7 +295,7 @@ static void csv_header(FILE *f)
 			fprintf(f, ",%.*s", (int)n, p);
 		p += n + (p[n] == ',');
 	}
-	fputs(",count,last_time\r\n", f);
+	fputs(",count,last_time,purpose,country,cross_border,sensitive,minor,violations\r\n", f);
 }
 
 static void print_row(FILE *f, sqlite3_stmt *s, enum out_format fmt, int csv)
@@ -277,7 +308,9 @@ static void print_row(FILE *f, sqlite3_stmt *s, enum out_format fmt, int csv)
 		for (int c = 1; c < C_LAST; c++)
 			csv_write_field(f, col_text(s, c), ",");
 		rfc3339_format(sqlite3_column_int64(s, C_LAST), ts, sizeof(ts));
-		csv_write_field(f, ts, "\r\n");
+		csv_write_field(f, ts, ",");
+		for (int c = C_PURPOSE; c < C_N; c++)
+			csv_write_field(f, col_text(s, c), c + 1 < C_N ? "," : "\r\n");
 		return;
 	}
 	if (fmt == FMT_JSONL) {
@@ -292,6 +325,8 @@ static void print_row(FILE *f, sqlite3_stmt *s, enum out_format fmt, int csv)
 	fprintf(f, " fields=%s", col_text(s, C_FIELDS));
 	if (*col_text(s, C_UNCONS))
 		fprintf(f, " unconsented=%s", col_text(s, C_UNCONS));
+	if (*col_text(s, C_VIOL))
+		fprintf(f, " violations=%s", col_text(s, C_VIOL));
 	fputs(" recipient=", f);
 	text_str(f, col_text(s, C_RCPT) ? col_text(s, C_RCPT) : "-");
 	fprintf(f, "(%s) dest=%s:%d", col_text(s, C_KIND), col_text(s, C_IP),
@@ -346,7 +381,7 @@ static void count_line(FILE *out, const struct findings_query *q, const char *ke
 
 int findings_run(sqlite3 *db, const struct findings_query *q, FILE *out, __u64 *rows)
 {
-	char sql[1024], where[512];
+	char sql[2048], where[512];
 	sqlite3_stmt *s = NULL;
 	const char *cnt = findings_count_expr(db);
 	int rc;
@@ -382,8 +417,9 @@ int findings_run(sqlite3 *db, const struct findings_query *q, FILE *out, __u64 *
 			 "ORDER BY 2 DESC, 1",
 			 count_expr(q->count_by), cnt, where);
 	else
-		snprintf(sql, sizeof(sql), "SELECT %s, %s FROM findings%s ORDER BY time_ns, id",
-			 list_cols, journal_schema(db) == 1 ? count_cols_v1 : count_cols_v2, where);
+		snprintf(sql, sizeof(sql), "SELECT %s, %s, %s FROM findings%s ORDER BY time_ns, id",
+			 list_cols, journal_schema(db) == 1 ? count_cols_v1 : count_cols_v2,
+			 journal_schema(db) >= 3 ? law_cols_v3 : law_cols_old, where);
 	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
 		goto err;
 	findings_bind(q, s, 1);

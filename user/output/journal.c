@@ -14,14 +14,27 @@
 #include "lib/log.h"
 #include "monitor/message.h"
 #include "monitor/procinfo.h"
+#include "verdict/consent.h"
 #include "verdict/recipients.h"
 
 #define NS_PER_DAY 86400000000000LL
 
 /*
- * Version 2. Columns are a finding's (spec §4); lists are comma-separated. Version 1 had no
- * count and last_ns (migrate_v1).
+ * Version 3. Columns are a finding's (spec §4, §7); lists are comma-separated. Version 1 had no
+ * count and last_ns (migrate_v1), version 2 none of the §7 columns (migrate_v2).
  */
+/*
+ * The spec §7 columns of version 3, as CREATE TABLE declares them and ALTER TABLE adds them:
+ * NULL in rows of older versions (nothing was known of them), "" violations there.
+ */
+#define JOURNAL_V3_COLS                                                                            \
+	" purpose TEXT,"	 /* the recipients row's purpose */                                \
+	" country TEXT,"	 /* destination country, NULL unknown */                           \
+	" cross_border INTEGER," /* 1, 0, NULL unknown */                                          \
+	" sensitive TEXT,"	 /* disclosed sensitive fields */                                  \
+	" minor INTEGER,"	 /* 1: the subject was a minor then */                             \
+	" violations TEXT NOT NULL DEFAULT ''"
+
 static const char schema_sql[] =
     "CREATE TABLE findings ("
     " id INTEGER PRIMARY KEY,"
@@ -43,11 +56,12 @@ static const char schema_sql[] =
     " message_id TEXT NOT NULL, message_subjects INTEGER NOT NULL,"
     " http_version TEXT, http_method TEXT, http_path TEXT,"
     " count INTEGER NOT NULL DEFAULT 1," /* disclosures the row stands for (run --dedup) */
-    " last_ns INTEGER);"		 /* the last one's time; NULL (version 1 rows): time_ns */
+    " last_ns INTEGER,"			 /* the last one's time; NULL (version 1 rows): time_ns */
+    JOURNAL_V3_COLS ");"
     "CREATE INDEX findings_by_subject ON findings(subject, time_ns);"
     "CREATE INDEX findings_by_recipient ON findings(recipient, day, time_ns);"
     "CREATE INDEX findings_by_time ON findings(time_ns);"
-    "PRAGMA user_version = 2;";
+    "PRAGMA user_version = 3;";
 
 /*
  * Version 1 -> 2: two columns, added in place (no row is rewritten; a version 1 row counts one
@@ -60,13 +74,27 @@ static const char migrate_v1_sql[] =
     "PRAGMA user_version = 2;"
     "COMMIT;";
 
+/* Version 2 -> 3: the §7 columns, added in place the same way. */
+static const char migrate_v2_sql[] =
+    "BEGIN IMMEDIATE;"
+    "ALTER TABLE findings ADD COLUMN purpose TEXT;"
+    "ALTER TABLE findings ADD COLUMN country TEXT;"
+    "ALTER TABLE findings ADD COLUMN cross_border INTEGER;"
+    "ALTER TABLE findings ADD COLUMN sensitive TEXT;"
+    "ALTER TABLE findings ADD COLUMN minor INTEGER;"
+    "ALTER TABLE findings ADD COLUMN violations TEXT NOT NULL DEFAULT '';"
+    "PRAGMA user_version = 3;"
+    "COMMIT;";
+
 static const char insert_sql[] =
     "INSERT INTO findings (time_ns, day, verdict, subject, fields, field_mask, unconsented,"
     " recipient, recipient_kind, dst_ip, dst_port, host, protocol, pid, tid, uid, comm, exe,"
     " cgroup, container_id, pod_uid, pod_namespace, pod_name, channel, consent_ids, fingerprints,"
     " encodings, bytes_inspected, bytes_total, truncated, message_id, message_subjects,"
-    " http_version, http_method, http_path, count, last_ns)"
-    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+    " http_version, http_method, http_path, count, last_ns, purpose, country, cross_border,"
+    " sensitive, minor, violations)"
+    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
+    "?)";
 
 struct journal {
 	sqlite3 *db;
@@ -98,9 +126,23 @@ int journal_schema(sqlite3 *db)
 	return schema_version(db);
 }
 
+/* Run one migration step (sql NULL: none); 0 or -EINVAL said, rolled back. */
+static int migrate(sqlite3 *db, const char *path, const char *sql, int from)
+{
+	char *msg = NULL;
+
+	if (!sql || sqlite3_exec(db, sql, NULL, NULL, &msg) == SQLITE_OK)
+		return 0;
+	pr_err("%s: cannot migrate the journal from schema version %d to %d: %s", path, from,
+	       from + 1, msg ? msg : "?");
+	sqlite3_free(msg);
+	sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	return -EINVAL;
+}
+
 /*
- * Checks (and for a writer, creates, or migrates from version 1) the schema. A reader takes
- * version 1 as it is (findings.c reads its rows as count 1). 0, or -EINVAL said.
+ * Checks (and for a writer, creates, or migrates from versions 1 and 2) the schema. A reader takes
+ * version 1 or 2 as it is (findings.c reads what they lack as NULL). 0, or -EINVAL said.
  */
 static int schema_check(sqlite3 *db, const char *path, int create)
 {
@@ -119,21 +161,17 @@ static int schema_check(sqlite3 *db, const char *path, int create)
 		}
 		return 0;
 	}
-	if (v == 1 && create) {
-		if (sqlite3_exec(db, migrate_v1_sql, NULL, NULL, &msg) != SQLITE_OK) {
-			pr_err("%s: cannot migrate the journal from schema version 1 to %d: %s",
-			       path, JOURNAL_SCHEMA, msg ? msg : "?");
-			sqlite3_free(msg);
-			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	if ((v == 1 || v == 2) && create) {
+		if (migrate(db, path, v == 1 ? migrate_v1_sql : NULL, 1) ||
+		    migrate(db, path, migrate_v2_sql, 2))
 			return -EINVAL;
-		}
-		pr_info("%s: journal migrated from schema version 1 to %d (columns count, last_ns)",
-			path, JOURNAL_SCHEMA);
+		pr_info("%s: journal migrated from schema version %d to %d", path, v,
+			JOURNAL_SCHEMA);
 		return 0;
 	}
-	if (v != JOURNAL_SCHEMA && !(v == 1 && !create)) {
-		pr_err("%s: journal schema version %d, expected %d or 1 (docs/journal.md)", path, v,
-		       JOURNAL_SCHEMA);
+	if (v != JOURNAL_SCHEMA && !((v == 1 || v == 2) && !create)) {
+		pr_err("%s: journal schema version %d, expected %d, 2 or 1 (docs/journal.md)", path,
+		       v, JOURNAL_SCHEMA);
 		return -EINVAL;
 	}
 	return 0;
@@ -308,7 +346,8 @@ static void bind_text(sqlite3_stmt *s, int i, const char *t)
 void journal_add(struct journal *j, const struct cs_event *ev, const struct finding *f,
 		 const char *host, __s64 t_ns, const struct proc_view *pv)
 {
-	char fields[160], uncons[160], ip[INET6_ADDRSTRLEN], comm[sizeof(ev->comm) + 1];
+	char fields[160], uncons[160], sens[160], viol[96], ip[INET6_ADDRSTRLEN],
+	    comm[sizeof(ev->comm) + 1];
 	char ids[FINDING_MAX_IDS * 65], fps[FINDING_MAX_FPS * 17 + 1], encs[CS_ENC_COUNT * 16];
 	const struct msg_http *h = f->msg ? f->msg->http : NULL;
 	sqlite3_stmt *s = j ? j->ins : NULL;
@@ -387,6 +426,15 @@ void journal_add(struct journal *j, const struct cs_event *ev, const struct find
 	/* run --dedup: a merged finding stands for count disclosures, t_ns the first one's */
 	sqlite3_bind_int64(s, i++, f->count ? (sqlite3_int64)f->count : 1);
 	sqlite3_bind_int64(s, i++, f->count ? f->last_ns : t_ns);
+	bind_text(s, i++, f->purpose);
+	bind_text(s, i++, f->country[0] ? f->country : NULL);
+	if (f->cross_border < 0)
+		sqlite3_bind_null(s, i++);
+	else
+		sqlite3_bind_int(s, i++, f->cross_border);
+	bind_text(s, i++, fields_join(f->sensitive, ",", sens, sizeof(sens)));
+	sqlite3_bind_int(s, i++, f->minor);
+	bind_text(s, i++, violations_join(f->violations, ",", viol, sizeof(viol)));
 	if (sqlite3_step(s) != SQLITE_DONE) {
 		sqlite3_reset(s);
 		j->batch++; /* this row too */

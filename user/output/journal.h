@@ -14,7 +14,7 @@
 #include "verdict/correlate.h"
 #include "output/output.h"
 
-#define JOURNAL_SCHEMA	2
+#define JOURNAL_SCHEMA	3
 #define JOURNAL_BATCH	50000
 #define JOURNAL_DEFAULT "/var/lib/consentry/findings.db"
 

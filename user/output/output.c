@@ -12,6 +12,7 @@
 #include "lib/encodings.h"
 #include "lib/fields.h"
 #include "monitor/message.h"
+#include "verdict/consent.h"
 #include "lib/timeutil.h"
 
 int output_format_parse(const char *s, enum out_format *fmt)
@@ -116,6 +117,32 @@ static void json_fields_sorted(FILE *f, __u32 mask)
 		first = 0;
 	}
 	fputc(']', f);
+}
+
+/* The CV_* violations (consent.h) as a JSON array of their names, in bit order. */
+static void json_violations(FILE *f, __u32 v)
+{
+	fputc('[', f);
+	for (unsigned i = 0, n = 0; i < CV_COUNT; i++)
+		if (v & (1u << i))
+			fprintf(f, "%s\"%s\"", n++ ? "," : "", consent_violation_name(i));
+	fputc(']', f);
+}
+
+static const char *tristate(int v)
+{
+	return v < 0 ? "null" : v ? "true" : "false";
+}
+
+/* spec §7 keys, after the recipient: purpose, sensitive fields, minor, cross-border. */
+static void json_law(FILE *f, const struct finding *fd)
+{
+	fputs(",\"purpose\":", f);
+	json_str(f, fd->purpose);
+	fputs(",\"sensitive_fields\":", f);
+	json_fields_sorted(f, fd->sensitive);
+	fprintf(f, ",\"minor\":%s,\"cross_border\":%s", fd->minor ? "true" : "false",
+		tristate(fd->cross_border));
 }
 
 static void text_fields(FILE *f, __u32 mask)
@@ -240,12 +267,17 @@ static void write_jsonl(FILE *f, const struct cs_event *ev, const struct finding
 	json_fields_sorted(f, fd->fields);
 	fputs(",\"unconsented_fields\":", f);
 	json_fields_sorted(f, fd->unconsented);
+	fputs(",\"violations\":", f);
+	json_violations(f, fd->violations);
 	fputs(",\"recipient\":", f);
 	json_str(f, fd->rcpt ? fd->rcpt->name : NULL);
-	fprintf(f,
-		",\"recipient_kind\":\"%s\",\"destination\":{\"ip\":\"%s\",\"port\":%u,\"host\":",
-		rcpt_kind_name(fd->rcpt ? fd->rcpt->kind : RK_UNKNOWN), ip, ev->dport);
+	fprintf(f, ",\"recipient_kind\":\"%s\"",
+		rcpt_kind_name(fd->rcpt ? fd->rcpt->kind : RK_UNKNOWN));
+	json_law(f, fd);
+	fprintf(f, ",\"destination\":{\"ip\":\"%s\",\"port\":%u,\"host\":", ip, ev->dport);
 	json_str(f, host);
+	fputs(",\"country\":", f);
+	json_str(f, fd->country[0] ? fd->country : NULL);
 	fprintf(f, ",\"protocol\":\"%s\"},\"process\":", ev->proto == 17 ? "udp" : "tcp");
 	json_process(f, ev, pv);
 	fprintf(f, ",\"channel\":\"%s\",\"consent_ids\":[", channel_name(ev->channel));
@@ -283,6 +315,8 @@ static void write_ocsf(FILE *f, const struct cs_event *ev, const struct finding 
 	    (int64_t)(t_ns / 1000000), ts, sev, (uint64_t)ev->ts_ns, ev->tid,
 	    (unsigned)(fd->first_off), verdict_name(fd->verdict), ip, ev->dport);
 	json_str(f, host);
+	if (fd->country[0])
+		fprintf(f, ",\"location\":{\"country\":\"%s\"}", fd->country);
 	fputc('}', f);
 	/* --dedup: OCSF's own attributes for events of one group, its count between two times */
 	if (fd->count) {
@@ -305,10 +339,16 @@ static void write_ocsf(FILE *f, const struct cs_event *ev, const struct finding 
 	json_fields_sorted(f, fd->fields);
 	fputs(",\"unconsented_fields\":", f);
 	json_fields_sorted(f, fd->unconsented);
+	fputs(",\"violations\":", f);
+	json_violations(f, fd->violations);
 	fputs(",\"recipient\":", f);
 	json_str(f, fd->rcpt ? fd->rcpt->name : NULL);
-	fprintf(f, ",\"recipient_kind\":\"%s\",\"channel\":\"%s\",\"evidence\":",
-		rcpt_kind_name(fd->rcpt ? fd->rcpt->kind : RK_UNKNOWN), channel_name(ev->channel));
+	fprintf(f, ",\"recipient_kind\":\"%s\"",
+		rcpt_kind_name(fd->rcpt ? fd->rcpt->kind : RK_UNKNOWN));
+	json_law(f, fd);
+	fputs(",\"destination_country\":", f);
+	json_str(f, fd->country[0] ? fd->country : NULL);
+	fprintf(f, ",\"channel\":\"%s\",\"evidence\":", channel_name(ev->channel));
 	json_evidence(f, ev, fd);
 	fputs(",\"message\":", f);
 	json_message(f, ev, fd);
@@ -346,7 +386,7 @@ static void write_text(FILE *f, const struct cs_event *ev, const struct finding 
 		       const char *host, const char *ts)
 {
 	char ip[INET6_ADDRSTRLEN];
-	char comm[sizeof(ev->comm) + 1];
+	char comm[sizeof(ev->comm) + 1], viol[96];
 	int v6 = event_family(ev, &(const __u8 *){NULL}) == AF_INET6;
 
 	memcpy(comm, ev->comm, sizeof(ev->comm));
@@ -363,11 +403,25 @@ static void write_text(FILE *f, const struct cs_event *ev, const struct finding 
 	if (fd->verdict == V_UNCONSENTED) {
 		fputs(" unconsented=", f);
 		text_fields(f, fd->unconsented);
+		fprintf(f, " violations=%s",
+			violations_join(fd->violations, ",", viol, sizeof(viol)));
 	}
+	if (fd->sensitive) {
+		fputs(" sensitive=", f);
+		text_fields(f, fd->sensitive);
+	}
+	if (fd->minor)
+		fputs(" minor", f);
 	fputs(" recipient=", f);
 	text_str(f, fd->rcpt ? fd->rcpt->name : "-");
 	fprintf(f, "(%s) dest=%s%s%s:%u", rcpt_kind_name(fd->rcpt ? fd->rcpt->kind : RK_UNKNOWN),
 		v6 ? "[" : "", ip, v6 ? "]" : "", ev->dport);
+	if (fd->purpose) {
+		fputs(" purpose=", f);
+		text_str(f, fd->purpose);
+	}
+	if (fd->country[0])
+		fprintf(f, " country=%s%s", fd->country, fd->cross_border == 1 ? "(abroad)" : "");
 	if (host) {
 		fputs(" host=", f);
 		text_str(f, host);

@@ -23,13 +23,14 @@ enum { PRIO_WARNING = LOG_WARNING, PRIO_NOTICE = LOG_NOTICE, PRIO_INFO = LOG_INF
 #include "output/sdjournal.h"
 #include "lib/encodings.h"
 #include "lib/fields.h"
+#include "verdict/consent.h"
 #include "lib/log.h"
 #include "lib/timeutil.h"
 #include "monitor/message.h"
 #include "monitor/procinfo.h"
 
 /* fixed fields of an entry, and one CONSENTRY_CONSENT_ID per consent id */
-#define SDJ_FIELDS (48 + FINDING_MAX_IDS)
+#define SDJ_FIELDS (56 + FINDING_MAX_IDS)
 
 /*
  * The entry is built in one memory stream, "NAME=value" after "NAME=value" (values are bytes:
@@ -112,6 +113,22 @@ static void field_mask(struct sdjournal *j, const char *name, __u32 mask)
 	char buf[160];
 
 	field_str(j, name, mask ? fields_join(mask, ",", buf, sizeof(buf)) : "");
+}
+
+/* spec §7: what the disclosure broke, its purpose, the sensitive fields, minor, abroad. */
+static void law_fields(struct sdjournal *j, const struct finding *f)
+{
+	char v[96];
+
+	field_str(j, "CONSENTRY_VIOLATIONS", violations_join(f->violations, ",", v, sizeof(v)));
+	field_str(j, "CONSENTRY_PURPOSE", f->purpose);
+	field_mask(j, "CONSENTRY_SENSITIVE_FIELDS", f->sensitive);
+	field_str(j, "CONSENTRY_MINOR", f->minor ? "true" : "false");
+	field_str(j, "CONSENTRY_DEST_COUNTRY", f->country[0] ? f->country : NULL);
+	field_str(j, "CONSENTRY_CROSS_BORDER",
+		  f->cross_border < 0 ? NULL
+		  : f->cross_border   ? "true"
+				      : "false");
 }
 
 static void process_fields(struct sdjournal *j, const struct cs_event *ev,
@@ -198,6 +215,7 @@ static void build(struct sdjournal *j, const struct cs_event *ev, const struct f
 	field_str(j, "CONSENTRY_RECIPIENT", f->rcpt ? f->rcpt->name : NULL);
 	field_str(j, "CONSENTRY_RECIPIENT_KIND",
 		  rcpt_kind_name(f->rcpt ? f->rcpt->kind : RK_UNKNOWN));
+	law_fields(j, f);
 	event_addr_str(ev, ip, sizeof(ip));
 	field_str(j, "CONSENTRY_DEST_IP", ip);
 	field_fmt(j, "CONSENTRY_DEST_PORT", "%u", ev->dport);

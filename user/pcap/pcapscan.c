@@ -318,6 +318,8 @@ int pcapscan_file(const struct pcapscan_cfg *cfg, const char *path)
 	ps->corr.rcpts = cfg->rcpts;
 	ps->corr.consent = cfg->consent;
 	ps->corr.geoip = cfg->geoip;
+	if (cfg->law)
+		ps->corr.law = *cfg->law;
 	if (getrandom(&ps->corr.instance, sizeof(ps->corr.instance), 0) < 0)
 		ps->corr.instance = (__u32)time(NULL);
 	live_cfg_init(&lc, cfg->key, cfg->db, cfg->scan_all);

@@ -20,12 +20,15 @@ struct consent_db;
 struct geoip;
 struct output;
 
+struct law_profile;
+
 struct pcapscan_cfg {
 	const struct cs_key *key;
 	const struct fpdb *db;
 	const struct recipients *rcpts;
 	const struct consent_db *consent;
-	const struct geoip *geoip; /* --geoip, may be NULL */
+	const struct geoip *geoip;     /* --geoip, may be NULL */
+	const struct law_profile *law; /* --law, --jurisdiction; NULL: PIPL in CN */
 	struct output *out;
 	int report_all; /* --all: also consented and exempt findings */
 	int scan_all;	/* tokenise every byte (run --scan-all) */

@@ -123,6 +123,7 @@ int cmd_scan_pcap(int argc, char **argv)
 	cfg.rcpts = in.rcpts;
 	cfg.consent = in.consent;
 	cfg.geoip = in.geoip;
+	cfg.law = &in.law;
 	cfg.out = &out;
 	err = pcapscan_file(&cfg, capture);
 	rc = !err ? 0 : err == -EINVAL ? 2 : 1;

@@ -28,13 +28,17 @@ enum {
 	C_EXPIRES,
 	C_WITHDRAWN,
 	C_PURPOSE,
+	C_SEPARATE,
+	C_CROSS_BORDER,
+	C_GUARDIAN,
 	C_MAX,
 };
 
 static const char *const col_names[C_MAX] = {
     [C_SUBJECT] = "subject_id", [C_RECIPIENT] = "recipient", [C_FIELDS] = "fields",
     [C_GRANTED] = "granted_at", [C_EXPIRES] = "expires_at",  [C_WITHDRAWN] = "withdrawn_at",
-    [C_PURPOSE] = "purpose",
+    [C_PURPOSE] = "purpose",	[C_SEPARATE] = "separate",   [C_CROSS_BORDER] = "cross_border",
+    [C_GUARDIAN] = "guardian",
 };
 
 static const int col_required[C_MAX] = {
@@ -47,8 +51,10 @@ static const int col_required[C_MAX] = {
 struct crow {
 	__s64 granted, expires, withdrawn; /* ns; INT64_MAX when empty */
 	const char *id;			   /* "consent.csv:LINE" in the arena */
+	const char *purposes;		   /* "a|b" in the arena, NULL: any purpose */
 	__u32 fields;			   /* FIELD_BIT mask */
 	__u32 next;			   /* next row of the same pair, index + 1; 0 = last */
+	__u32 grants;			   /* CR_* of the row's yes columns */
 };
 
 /* All rows of one (subject, recipient), linked in file order. */
@@ -73,6 +79,8 @@ struct consent_db {
 	__u32 *slots; /* open addressing over pairs, pair index + 1, 0 = empty */
 	size_t nslots;
 	struct arena *arena;
+	__u32 rules;	    /* CR_* whose column the file has: the rules it can express */
+	unsigned long dead; /* rows that can never cover a disclosure (warned with file:line) */
 };
 
 struct consent_loader {
@@ -265,6 +273,106 @@ static __u32 parse_fields(struct consent_loader *ld, unsigned long line, const c
 	return mask;
 }
 
+/* An optional yes/no column (empty = no): bit into *grants when yes. */
+static void parse_grant(struct consent_loader *ld, unsigned long line, struct csv_reader *cr,
+			int col, const char *what, __u32 bit, __u32 *grants)
+{
+	const char *s = col >= 0 ? csv_field(cr, (unsigned)col) : "";
+
+	if (!strcmp(s, "yes"))
+		*grants |= bit;
+	else if (*s && strcmp(s, "no"))
+		input_err(&ld->e, line, "bad %s '%s' (expected yes, no or empty)", what, s);
+}
+
+/*
+ * The purpose cell: empty = any purpose, else '|'-separated purpose tokens (blanks around each
+ * allowed), kept as "a|b" in the arena. 0; -EINVAL after printing an error; -ENOMEM.
+ */
+static int parse_purposes(struct consent_loader *ld, unsigned long line, const char *cell,
+			  struct crow *row)
+{
+	char buf[1024];
+	size_t n = 0;
+	const char *p = cell;
+
+	if (!*cell)
+		return 0;
+	for (;;) {
+		const char *end = strchr(p, '|');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		char tok[PURPOSE_MAX + 2];
+
+		while (len && (*p == ' ' || *p == '\t')) {
+			p++;
+			len--;
+		}
+		while (len && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+			len--;
+		if (len >= sizeof(tok))
+			len = sizeof(tok) - 1;
+		memcpy(tok, p, len);
+		tok[len] = '\0';
+		if (!purpose_valid(tok) || n + len + 2 > sizeof(buf)) {
+			input_err(
+			    &ld->e, line,
+			    "bad purpose '%s' in '%s' (expected '|'-separated purposes of 1..%d "
+			    "bytes of UTF-8 text without control characters, or empty for any "
+			    "purpose)",
+			    tok, cell, PURPOSE_MAX);
+			return -EINVAL;
+		}
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s%s", n ? "|" : "", tok);
+		if (!end)
+			break;
+		p = end + 1;
+	}
+	row->purposes = arena_strdup(ld->db, buf);
+	return row->purposes ? 0 : -ENOMEM;
+}
+
+/* 1 when purposes ("a|b") holds p. */
+static int purposes_have(const char *purposes, const char *p)
+{
+	size_t n = strlen(p);
+
+	for (const char *s = purposes; s; s = strchr(s, '|'), s = s ? s + 1 : NULL)
+		if (!strncmp(s, p, n) && (s[n] == '|' || !s[n]))
+			return 1;
+	return 0;
+}
+
+/*
+ * Warn about the purposes of a row that no recipients.csv row of its recipient has. Returns 1
+ * when the row can never cover a disclosure: every row of the recipient has a purpose, none of
+ * them the row's. A recipient with a row without purpose takes any consent purpose there.
+ */
+static int unheard_purpose(struct consent_loader *ld, unsigned long line, const char *recipient,
+			   const char *purposes)
+{
+	char tok[PURPOSE_MAX + 1];
+	int heard = 0;
+
+	if (recipients_purpose_reach(ld->r, recipient, NULL) == 2)
+		return 0;
+	for (const char *s = purposes; s;) {
+		const char *end = strchr(s, '|');
+		size_t len = end ? (size_t)(end - s) : strlen(s);
+
+		memcpy(tok, s, len);
+		tok[len] = '\0';
+		if (recipients_purpose_reach(ld->r, recipient, tok))
+			heard = 1;
+		else if (++ld->nwarn <= MAX_WARNS_SHOWN)
+			pr_warn("%s:%lu: purpose '%s' is not the purpose of any recipients row of "
+				"'%s': "
+				"it never matches a disclosure",
+				ld->e.file, line, tok, recipient);
+		s = end ? end + 1 : NULL;
+	}
+	return !heard;
+}
+
 /* Parse an optional (col < 0 or empty: INT64_MAX) or required time column. */
 static int parse_time(struct consent_loader *ld, unsigned long line, struct csv_reader *cr, int col,
 		      const char *what, int required, __s64 *out)
@@ -322,12 +430,26 @@ static int parse_row(void *arg, struct csv_reader *cr, const int *col)
 		    "%s:%lu: withdrawn_at '%s' is before granted_at '%s': the row covers nothing",
 		    ld->e.file, line, csv_field(cr, (unsigned)col[C_WITHDRAWN]),
 		    csv_field(cr, (unsigned)col[C_GRANTED]));
+	parse_grant(ld, line, cr, col[C_SEPARATE], "separate", CR_SEPARATE, &row.grants);
+	parse_grant(ld, line, cr, col[C_CROSS_BORDER], "cross_border", CR_CROSS_BORDER,
+		    &row.grants);
+	parse_grant(ld, line, cr, col[C_GUARDIAN], "guardian", CR_GUARDIAN, &row.grants);
+	if (col[C_PURPOSE] >= 0 &&
+	    parse_purposes(ld, line, csv_field(cr, (unsigned)col[C_PURPOSE]), &row) == -ENOMEM)
+		return -ENOMEM;
 	if (ld->e.nerr != before)
 		return 0;
 
-	if (r && !recipients_find(r, recipient) && ++ld->nwarn <= MAX_WARNS_SHOWN)
-		pr_warn("%s:%lu: recipient '%s' is not in the recipients file", ld->e.file, line,
-			recipient);
+	if (row.withdrawn < row.granted)
+		db->dead++;
+	if (r && !recipients_find(r, recipient)) {
+		db->dead++;
+		if (++ld->nwarn <= MAX_WARNS_SHOWN)
+			pr_warn("%s:%lu: recipient '%s' is not in the recipients file", ld->e.file,
+				line, recipient);
+	} else if (r && row.purposes && unheard_purpose(ld, line, recipient, row.purposes)) {
+		db->dead++;
+	}
 
 	/* once any error was seen nothing will be returned: only keep checking */
 	if (ld->e.nerr)
@@ -372,9 +494,13 @@ int consent_load(struct consent_db **out, const char *path, const struct recipie
 	err = csv_table_read(path, &table, &ld.e, col, parse_row, &ld);
 	if (err)
 		goto out;
+	/* a rule is checked when the file has the column that grants it (spec §7) */
+	ld.db->rules = CR_PURPOSE | (col[C_SEPARATE] >= 0 ? CR_SEPARATE : 0) |
+		       (col[C_CROSS_BORDER] >= 0 ? CR_CROSS_BORDER : 0) |
+		       (col[C_GUARDIAN] >= 0 ? CR_GUARDIAN : 0);
 	if (ld.nwarn > MAX_WARNS_SHOWN)
-		pr_warn("%s: %u more rows name recipients not in the recipients file", ld.e.file,
-			ld.nwarn - MAX_WARNS_SHOWN);
+		pr_warn("%s: %u more rows name recipients or purposes not in the recipients file",
+			ld.e.file, ld.nwarn - MAX_WARNS_SHOWN);
 	input_errs_done(&ld.e);
 	err = ld.e.nerr ? -EINVAL : 0;
 out:
@@ -392,34 +518,125 @@ unsigned long consent_count(const struct consent_db *db)
 	return db ? db->nrows : 0;
 }
 
-__u32 consent_covered(const struct consent_db *db, const char *subject, const char *recipient,
-		      __u32 fields, __s64 t_ns, const char **ids, unsigned *nids, unsigned max_ids)
+const char *consent_violation_name(unsigned i)
 {
-	const struct cpair *p;
+	static const char *const names[CV_COUNT] = {"no-consent", "purpose", "separate-consent",
+						    "guardian", "cross-border"};
+
+	return i < CV_COUNT ? names[i] : "?";
+}
+
+char *violations_join(__u32 v, const char *sep, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	if (len)
+		buf[0] = '\0';
+	for (unsigned i = 0; i < CV_COUNT && n < len; i++)
+		if (v & (1u << i))
+			n += (size_t)snprintf(buf + n, len - n, "%s%s", n ? sep : "",
+					      consent_violation_name(i));
+	return buf;
+}
+
+unsigned long consent_dead(const struct consent_db *db)
+{
+	return db ? db->dead : 0;
+}
+
+__u32 consent_rules(const struct consent_db *db)
+{
+	return db ? db->rules : CR_PURPOSE;
+}
+
+/* The rules of need a row does not meet for field bit f (CV_*). */
+static __u32 row_fails(const struct consent_db *db, const struct crow *row,
+		       const struct consent_need *need, __u32 f)
+{
+	__u32 v = 0;
+
+	if (need->purpose && row->purposes && !purposes_have(row->purposes, need->purpose))
+		v |= CV_PURPOSE;
+	if ((need->sensitive & f) && (db->rules & CR_SEPARATE) && !(row->grants & CR_SEPARATE))
+		v |= CV_SEPARATE;
+	if (need->minor && (db->rules & CR_GUARDIAN) && !(row->grants & CR_GUARDIAN))
+		v |= CV_GUARDIAN;
+	if (need->cross_border && (db->rules & CR_CROSS_BORDER) && !(row->grants & CR_CROSS_BORDER))
+		v |= CV_CROSS_BORDER;
+	return v;
+}
+
+/* What a field with no consent row at all breaks: no-consent and the special rules it needed. */
+static __u32 unconsented_fails(const struct consent_db *db, const struct consent_need *need,
+			       __u32 f)
+{
+	__u32 rules = consent_rules(db), v = CV_NO_CONSENT;
+
+	if ((need->sensitive & f) && (rules & CR_SEPARATE))
+		v |= CV_SEPARATE;
+	if (need->minor && (rules & CR_GUARDIAN))
+		v |= CV_GUARDIAN;
+	if (need->cross_border && (rules & CR_CROSS_BORDER))
+		v |= CV_CROSS_BORDER;
+	return v;
+}
+
+__u32 consent_check(const struct consent_db *db, const char *subject, const char *recipient,
+		    __u32 fields, __s64 t_ns, const struct consent_need *need, __u32 *violations,
+		    const char **ids, unsigned *nids, unsigned max_ids)
+{
+	static const struct consent_need none;
+	const struct cpair *p = NULL;
+	__u32 covered = 0, candidates = 0, v = 0, fails[CS_F_MAX] = {0};
 	unsigned n = 0;
-	__u32 covered = 0, i;
-	size_t slot;
 
 	if (nids)
 		*nids = 0;
+	need = need ? need : &none;
 	fields &= FIELD_ALL;
-	if (!db || !db->nslots || !subject || !recipient || !fields)
-		return 0;
-	slot = pair_slot(db, subject, recipient, pair_hash(subject, recipient));
-	if (!db->slots[slot])
-		return 0;
-	p = &db->pairs[db->slots[slot] - 1];
-	for (i = p->head; i; i = db->rows[i - 1].next) {
+	if (db && db->nslots && subject && recipient) {
+		size_t slot = pair_slot(db, subject, recipient, pair_hash(subject, recipient));
+
+		p = db->slots[slot] ? &db->pairs[db->slots[slot] - 1] : NULL;
+	}
+	/* rows in file order: consent_ids list the rows that covered a field, in that order */
+	for (__u32 i = p ? p->head : 0; i; i = db->rows[i - 1].next) {
 		const struct crow *row = &db->rows[i - 1];
-		__u32 got = row->fields & fields;
+		__u32 got = row->fields & fields, met = 0;
 
 		if (!got || t_ns < row->granted || t_ns >= row->expires || t_ns >= row->withdrawn)
 			continue;
-		covered |= got;
-		if (ids && n < max_ids)
+		candidates |= got;
+		for (int f = 1; f < CS_F_MAX; f++) {
+			__u32 rf;
+
+			if (!(got & FIELD_BIT(f)))
+				continue;
+			rf = row_fails(db, row, need, FIELD_BIT(f));
+			if (rf)
+				fails[f] |= rf;
+			else
+				met |= FIELD_BIT(f);
+		}
+		covered |= met;
+		if (met && ids && n < max_ids)
 			ids[n++] = row->id;
+	}
+	for (int f = 1; f < CS_F_MAX; f++) {
+		__u32 b = FIELD_BIT(f);
+
+		if ((fields & b) && !(covered & b))
+			v |= (candidates & b) ? fails[f] : unconsented_fails(db, need, b);
 	}
 	if (nids)
 		*nids = n;
+	if (violations)
+		*violations = v;
 	return covered;
+}
+
+__u32 consent_covered(const struct consent_db *db, const char *subject, const char *recipient,
+		      __u32 fields, __s64 t_ns, const char **ids, unsigned *nids, unsigned max_ids)
+{
+	return consent_check(db, subject, recipient, fields, t_ns, NULL, NULL, ids, nids, max_ids);
 }

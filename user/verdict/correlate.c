@@ -12,6 +12,7 @@
 #include "lib/encodings.h"
 #include "fpdb/fpfile.h"
 #include "monitor/message.h"
+#include "verdict/geoip.h"
 
 /* What one message disclosed of one subject. */
 struct subj_acc {
@@ -234,10 +235,45 @@ int correlate_event(struct correlator *c, const struct cs_event *ev, __s64 t_ns,
 	return err;
 }
 
+void correlate_verdict(const struct correlator *c, struct finding *f, __u32 subject,
+		       const struct rcpt_match *m, int family, const __u8 *addr, __s64 t_ns)
+{
+	/* a correlator nobody gave a profile (tests, tools): PIPL in CN, the spec's default */
+	static const struct law_profile pipl_cn = {
+	    .law = LAW_PIPL, .jurisdiction = "CN", .minor_age = 14};
+	const struct law_profile *law = c->law.minor_age ? &c->law : &pipl_cn;
+	struct consent_need need = {0};
+	__u32 cov;
+
+	f->purpose = m->purpose;
+	memcpy(f->country, m->country, sizeof(f->country));
+	/* --geoip places only unknown recipients: a known one is where its row says */
+	if (!m->rcpt && c->geoip && addr)
+		geoip_country(c->geoip, family, addr, f->country);
+	f->cross_border = law_cross_border(law, f->country);
+	f->sensitive = f->fields & c->db->sensitive;
+	f->minor = is_minor(c->db, subject, t_ns, law->minor_age);
+	f->nids = 0;
+	f->violations = 0;
+	f->unconsented = 0;
+	if (m->rcpt && (m->rcpt->kind == RK_FIRST_PARTY || m->rcpt->kind == RK_PROCESSOR)) {
+		f->verdict = V_EXEMPT;
+		return;
+	}
+	need.purpose = m->purpose;
+	need.sensitive = f->sensitive;
+	need.minor = f->minor;
+	need.cross_border = f->cross_border == 1;
+	cov = consent_check(c->consent, f->subject, m->rcpt ? m->rcpt->name : NULL, f->fields, t_ns,
+			    &need, &f->violations, f->consent_ids, &f->nids, FINDING_MAX_IDS);
+	f->unconsented = f->fields & ~cov;
+	f->verdict = f->unconsented ? V_UNCONSENTED : V_CONSENTED;
+}
+
 int correlate_message(struct correlator *c, struct msg *m, __s64 t_ns, finding_fn fn, void *ctx)
 {
 	const struct cs_event *ev = m->ev;
-	const struct recipient *rcpt;
+	struct rcpt_match rm;
 	const char *host = m->host;
 	char hostbuf[CS_HOST_LEN], msg_id[32];
 	const __u8 *addr;
@@ -266,7 +302,8 @@ int correlate_message(struct correlator *c, struct msg *m, __s64 t_ns, finding_f
 	/* no Host header or SNI: the name the host's DNS answers gave this address */
 	if (!host && c->dns)
 		host = dns_cache_lookup(c->dns, family, addr, ev->ts_ns / 1000000000ULL);
-	rcpt = recipients_resolve(c->rcpts, family, addr, ev->dport, host);
+	recipients_match(c->rcpts, family, addr, ev->dport, host, m->http ? m->http->path : NULL,
+			 &rm);
 	snprintf(msg_id, sizeof(msg_id), "%08x-%llu", c->instance, (unsigned long long)ev->seq);
 
 	for (unsigned s = 0; s < nsubj; s++) {
@@ -276,7 +313,7 @@ int correlate_message(struct correlator *c, struct msg *m, __s64 t_ns, finding_f
 
 		f.subject = fpdb_subject(c->db, a->subject);
 		f.fields = a->strong | a->weak;
-		f.rcpt = rcpt;
+		f.rcpt = rm.rcpt;
 		memcpy(f.fps, a->fps, sizeof(f.fps[0]) * a->nfps);
 		f.nfps = a->nfps;
 		f.first_off = a->first_off;
@@ -284,18 +321,7 @@ int correlate_message(struct correlator *c, struct msg *m, __s64 t_ns, finding_f
 		memcpy(f.msg_id, msg_id, sizeof(f.msg_id));
 		f.msg_subjects = nsubj;
 		f.msg = m;
-		if (rcpt && (rcpt->kind == RK_FIRST_PARTY || rcpt->kind == RK_PROCESSOR)) {
-			f.verdict = V_EXEMPT;
-		} else {
-			__u32 cov = 0;
-
-			if (rcpt)
-				cov =
-				    consent_covered(c->consent, f.subject, rcpt->name, f.fields,
-						    t_ns, f.consent_ids, &f.nids, FINDING_MAX_IDS);
-			f.unconsented = f.fields & ~cov;
-			f.verdict = f.unconsented ? V_UNCONSENTED : V_CONSENTED;
-		}
+		correlate_verdict(c, &f, a->subject, &rm, family, addr, t_ns);
 		c->stats.findings++;
 		nfound++;
 		err = fn(ev, &f, host, t_ns, ctx);

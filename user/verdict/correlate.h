@@ -7,6 +7,7 @@
 #define CS_CORRELATE_H
 
 #include "cs_abi.h"
+#include "verdict/law.h"
 #include "verdict/recipients.h"
 
 struct fpdb;
@@ -30,6 +31,13 @@ struct finding {
 	__u32 unconsented; /* FIELD_BIT mask of disclosed fields no consent covers */
 	enum verdict verdict;
 	const struct recipient *rcpt; /* NULL: unknown recipient */
+	/* spec §7 */
+	const char *purpose; /* the disclosure's purpose (its recipients row), NULL: none */
+	char country[3];     /* destination country (recipients row, else --geoip), "": unknown */
+	int cross_border;    /* 1, 0, or -1 when the country is unknown */
+	__u32 sensitive;     /* FIELD_BIT mask of the disclosed fields that are sensitive */
+	int minor;	     /* the subject was a minor at the time */
+	__u32 violations;    /* CV_* (consent.h): empty unless the verdict is unconsented */
 	const char *consent_ids[FINDING_MAX_IDS];
 	unsigned nids;
 	__u64 fps[FINDING_MAX_FPS];
@@ -70,6 +78,7 @@ struct correlator {
 	const struct consent_db *consent;
 	const struct dns_cache *dns; /* may be NULL */
 	const struct geoip *geoip;   /* --geoip: country of unknown recipients, may be NULL */
+	struct law_profile law;	     /* --law, --jurisdiction (zero: pipl, CN; correlate_init) */
 	__u32 instance;		     /* message ids: "<instance>-<seq>", unique across runs */
 	struct correlate_stats stats;
 	/* scratch kept across messages (grown, never shrunk; correlate_release frees it) */
@@ -98,6 +107,15 @@ int correlate_event(struct correlator *c, const struct cs_event *ev, __s64 t_ns,
 		    void *ctx);
 
 void correlate_release(struct correlator *c);
+
+/*
+ * The verdict of spec §6-7 for one subject's disclosure of fields to the destination m resolved
+ * to, at t_ns: fills f->verdict, unconsented, violations, consent_ids, purpose, country,
+ * cross_border, sensitive and minor (f->subject, fields and rcpt must be set; subject is the
+ * fingerprint DB's index of f->subject). Exposed for the verdict table of tests/unit.
+ */
+void correlate_verdict(const struct correlator *c, struct finding *f, __u32 subject,
+		       const struct rcpt_match *m, int family, const __u8 *addr, __s64 t_ns);
 
 /* Strip the port (and IPv6 brackets) from an HTTP Host value and lower-case it, in place. */
 void host_strip_port(char *h);

@@ -725,9 +725,9 @@ static int parse_row(void *arg, struct csv_reader *cr, const int *col)
 		return 0;
 	if (*purpose && !purpose_valid(purpose)) {
 		input_err(&ld->e, line,
-			  "bad purpose '%s' (expected one token of letters, digits, '-', '_' or "
-			  "'.', e.g. advertising)",
-			  purpose);
+			  "bad purpose '%s' (expected 1..%d bytes of UTF-8 text without '|' or "
+			  "control characters, e.g. advertising)",
+			  purpose, PURPOSE_MAX);
 		return 0;
 	}
 	e = find_ent(r, name);
@@ -978,24 +978,32 @@ const struct recipient *recipients_resolve(const struct recipients *r, int famil
 	return recipients_match(r, family, addr, port, host, NULL, &m);
 }
 
-int recipients_has_purpose(const struct recipients *r, const char *purpose)
-{
-	for (size_t i = 0; r && i < r->nrows; i++)
-		if (r->rows[i].purpose && !strcmp(r->rows[i].purpose, purpose))
-			return 1;
-	return 0;
-}
-
 int purpose_valid(const char *s)
 {
-	size_t n = 0;
+	size_t n = strlen(s);
 
-	for (; s[n]; n++) {
-		char c = s[n];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		      c == '-' || c == '_' || c == '.'))
+	if (!n || n > PURPOSE_MAX || s[0] == ' ' || s[n - 1] == ' ' || !utf8_valid(s, n))
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f || s[i] == '|')
 			return 0;
+	return 1;
+}
+
+int recipients_purpose_reach(const struct recipients *r, const char *name, const char *purpose)
+{
+	const struct rcpt_ent *e = find_ent(r, name);
+	int any = 0;
+
+	if (!e)
+		return 0;
+	for (size_t i = 0; i < r->nrows; i++) {
+		if (&r->rc[r->rows[i].rcpt] != e)
+			continue;
+		if (!r->rows[i].purpose)
+			return 2;
+		if (purpose && !strcmp(r->rows[i].purpose, purpose))
+			any = 1;
 	}
-	return n > 0 && n <= PURPOSE_MAX;
+	return any;
 }

@@ -9,7 +9,8 @@
  * off), host (DNS name, case-insensitive, trailing dot ignored) or *.domain, either of the last
  * two optionally followed by a path prefix ("api.partner.example/v1/audience", matched against
  * the HTTP request path). An IPv4-mapped IPv6 selector (::ffff:a.b.c.d, CIDR /96 or longer) is
- * stored as IPv4. country: empty or an ISO 3166-1 alpha-2 code; purpose: empty or one token.
+ * stored as IPv4. country: empty or an ISO 3166-1 alpha-2 code; purpose: empty or one purpose
+ * (purpose_valid).
  * Several rows may name the same recipient with the same kind (a different kind is an error),
  * each with its own country and purpose. A selector claimed by two recipients is an error, and
  * so is one given two countries or purposes; repeating it under the same row's values is not.
@@ -41,10 +42,20 @@ struct rcpt_match {
 	unsigned long line;	      /* the row's line in recipients.csv */
 };
 
-/* Bytes of a purpose token (recipients.csv purpose, consent.csv purpose list items). */
-#define PURPOSE_MAX 64
-/* 1 when s is one purpose token: 1..PURPOSE_MAX letters, digits, '-', '_' or '.'. */
+/* Bytes of a purpose (recipients.csv purpose, an item of a consent.csv purpose list). */
+#define PURPOSE_MAX 128
+/*
+ * 1 when s is one purpose: 1..PURPOSE_MAX bytes of valid UTF-8 without '|' (the list separator
+ * of consent.csv), control characters, or a blank at either end. Purposes compare exactly.
+ */
 int purpose_valid(const char *s);
+/*
+ * Whether a disclosure to recipient name can have purpose: 2 when some row of the recipient
+ * names no purpose (its disclosures have none, and a consent's purposes are not checked for
+ * them), 1 when a row has this purpose, 0 when none (or no such recipient). purpose NULL: only
+ * the 2 / 0 answer.
+ */
+int recipients_purpose_reach(const struct recipients *r, const char *name, const char *purpose);
 
 /*
  * Load path. Returns 0 and sets *out; -EINVAL on input errors (each printed as path:line: msg,
@@ -72,8 +83,6 @@ const struct recipient *recipients_resolve(const struct recipients *r, int famil
 const struct recipient *recipients_match(const struct recipients *r, int family, const void *addr,
 					 __u16 port, const char *host, const char *path,
 					 struct rcpt_match *m);
-/* 1 when some row of r has this purpose. */
-int recipients_has_purpose(const struct recipients *r, const char *purpose);
 /* Recipient by name (exact), or NULL. */
 const struct recipient *recipients_find(const struct recipients *r, const char *name);
 /* "first-party", "processor", "third-party" or "unknown". */
