@@ -660,6 +660,8 @@ static void enroll_release(struct enroll *e)
 	free(e->slots);
 	free(e->ent);
 	free(e->pre);
+	if (e->births) /* registered values: wiped as the key is (not the copies realloc left) */
+		explicit_bzero(e->births, e->births_cap * sizeof(*e->births));
 	free(e->births);
 }
 
