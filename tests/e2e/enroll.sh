@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # shellcheck disable=SC2016,SC2119 # jq filters are single-quoted on purpose; helpers take optional args
 # enroll: key created 0600 and reused, fingerprints hold no raw value, malformed rows
-# reported by line and counted, unknown columns need --field.
+# reported by line and counted, unknown columns need --field, --sensitive in the summary.
 # shellcheck source-path=SCRIPTDIR source=lib/common.sh
 source "$(dirname "$0")/lib/common.sh"
 e2e_setup --no-ns
@@ -56,3 +56,21 @@ grep -q mobile map.err || fail "error does not name the column 'mobile': $(cat m
 	>/dev/null 2>map.err || fail "enroll --field failed: $(cat map.err)"
 [[ -s fp-map ]] || fail "enroll --field wrote no fingerprint file"
 info "ok: --field COL=TYPE maps unknown columns"
+
+rc=0
+"$CONSENTRY" enroll -r mapped.csv -k key -o fp-sens --field mobile=phone --field mail=email \
+	--sensitive blood >/dev/null 2>sens.err || rc=$?
+((rc == 2)) || fail "--sensitive blood: exit $rc, expected 2"
+grep -q -F "unknown field type 'blood' (one of: address bank_card" sens.err ||
+	fail "--sensitive error does not name the valid types: $(cat sens.err)"
+[[ ! -e fp-sens ]] || fail "--sensitive blood wrote a fingerprint file"
+out=$("$CONSENTRY" enroll -r mapped.csv -k key -o fp-sens --field mobile=phone --field mail=email \
+	--sensitive none --sensitive email 2>sens.err) || fail "enroll --sensitive failed: $(cat sens.err)"
+grep -qE '^sensitive +email$' <<<"$out" || fail "summary does not give the sensitive set: $out"
+out=$("$CONSENTRY" enroll -r "$DATA/registrations.csv" -k key -o fingerprints 2>enroll.err) ||
+	fail "enroll failed: $(cat enroll.err)"
+grep -qE '^sensitive +bank_card national_id passport$' <<<"$out" ||
+	fail "summary does not give the default sensitive set: $out"
+grep -qE '^minors +[0-9]+ \(under 18 on the enrollment day' <<<"$out" ||
+	fail "summary does not count minors: $out"
+info "ok: --sensitive sets the sensitive field types, the summary gives them"

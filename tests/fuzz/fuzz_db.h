@@ -64,6 +64,22 @@ static inline void same_db(const struct fpdb *a, const struct fpdb *b, const cha
 		       a->pre_log2 == b->pre_log2,
 		   "%s: header values differ", what);
 	FUZZ_CHECK(!memcmp(a->pre, b->pre, ((size_t)1 << a->pre_log2) / 8), "%s: prefilter", what);
+	FUZZ_CHECK(a->sensitive == b->sensitive && !(a->sensitive & ~FIELD_ALL),
+		   "%s: sensitive %#x != %#x", what, a->sensitive, b->sensitive);
+	FUZZ_CHECK(a->nbirths == b->nbirths && a->nbirths <= a->nsubjects, "%s: %u/%u births", what,
+		   a->nbirths, b->nbirths);
+	for (__u32 i = 0; i < a->nbirths; i++) {
+		__s32 d = 0;
+
+		FUZZ_CHECK(!memcmp(&a->births[i], &b->births[i], sizeof(a->births[i])) &&
+			       a->births[i].days != FPDB_BIRTH_ADULT &&
+			       (!i || a->births[i - 1].subject < a->births[i].subject),
+			   "%s: birth %u: subject %u day %d != subject %u day %d", what, i,
+			   a->births[i].subject, a->births[i].days, b->births[i].subject,
+			   b->births[i].days);
+		FUZZ_CHECK(fpdb_birth_day(a, a->births[i].subject, &d) && d == a->births[i].days,
+			   "%s: birth %u not found by subject", what, i);
+	}
 	ea = db_entries(a, what);
 	eb = db_entries(b, what);
 	for (__u32 i = 0; i < a->nentries; i++)

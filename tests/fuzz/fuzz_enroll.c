@@ -5,7 +5,9 @@
  * --country-code 1), the rest is the CSV. Properties: a failed enroll leaves no file; a written
  * file loads, the same in both forms; and every enrolled subject has a row of the CSV whose values,
  * normalised and fingerprinted on their own (norm_value, value_fingerprints), are all in the file
- * under that subject and field (enroll -> write -> read back holds what was registered).
+ * under that subject and field (enroll -> write -> read back holds what was registered); the
+ * sensitive set is the default one; and every minor's birth day, written as YYYYMMDD, is a
+ * birthdate enrolled for that subject (a birth record never lands on another subject).
  */
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -15,6 +17,7 @@
 #include "lib/csv.h"
 #include "enroll/enroll.h"
 #include "lib/fields.h"
+#include "lib/timeutil.h"
 
 #define MAX_COLS     16
 #define MAX_SUBJECTS 256 /* subjects checked per input (each check reads the CSV again) */
@@ -151,6 +154,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	same_db(&compact, &mapped, "compact/mapped");
 	for (__u32 s = 0; s < compact.nsubjects && s < MAX_SUBJECTS; s++)
 		subject_in_db(&compact, s, data + 1, size - 1, cc);
+	FUZZ_CHECK(compact.sensitive == FPDB_SENSITIVE_DEFAULT, "sensitive %#x", compact.sensitive);
+	for (__u32 i = 0; i < compact.nbirths; i++) {
+		const struct fpdb_birth *b = &compact.births[i];
+		char ymd[16];
+		long long y;
+		unsigned m, d;
+
+		civil_from_days(b->days, &y, &m, &d);
+		snprintf(ymd, sizeof(ymd), "%04lld%02u%02u", y, m, d);
+		FUZZ_CHECK(value_in_db(&compact, b->subject, CS_F_BIRTHDATE, ymd, 8, cc),
+			   "birth record %u: subject %u has no such birthdate", i, b->subject);
+	}
 	fpdb_release(&mapped);
 	fpdb_release(&compact);
 	unlink(out_path);

@@ -4,8 +4,9 @@
  * header's key check value and checksum to what the bytes need (else nearly every mutation stops
  * at the checksum), then loads the file COMPACT and MAPPED. Properties: both forms accept or
  * refuse alike; an accepted DB reads the same in both (counts, header values, every entry by
- * iterator, by index and by fingerprint, every subject id); and written back by fpdb_write, then
- * loaded again, it holds the same entries and subjects (load -> write -> load).
+ * iterator, by index and by fingerprint, every subject id, the sensitive set and the minors'
+ * birth dates); and written back by fpdb_write_keyed (new pads), then loaded again, it holds the
+ * same (load -> write -> load).
  */
 #include "fuzz_db.h"
 
@@ -84,8 +85,13 @@ static void rebuild(const struct fpdb *src, struct fpdb *dst)
 		bytes += strlen(fpdb_subject(src, i)) + 1;
 	dst->strings = malloc(bytes + 1);
 	dst->pre = malloc(((size_t)1 << src->pre_log2) / 8);
-	if (!dst->entries || !dst->subjects || !dst->strings || !dst->pre)
+	dst->births = malloc((src->nbirths + 1) * sizeof(*dst->births));
+	if (!dst->entries || !dst->subjects || !dst->strings || !dst->pre || !dst->births)
 		abort();
+	/* a loaded DB's records (minors only) are as a DB built in memory holds them */
+	memcpy(dst->births, src->births, src->nbirths * sizeof(*dst->births));
+	dst->nbirths = src->nbirths;
+	dst->sensitive = src->sensitive;
 	fpdb_iter_init(&it, src);
 	while (fpdb_iter_next(&it, &dst->entries[dst->nentries]))
 		dst->nentries++;
@@ -144,7 +150,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	same_db(&compact, &mapped, "compact/mapped");
 
 	rebuild(&compact, &mem);
-	rc = fpdb_write(out_path, &mem);
+	rc = fpdb_write_keyed(out_path, &mem, &key);
 	FUZZ_CHECK(rc == 0, "fpdb_write of a loaded DB: %d", rc);
 	rc = fpdb_load_as(&again, out_path, &key, FPDB_COMPACT);
 	FUZZ_CHECK(rc == 0, "written file does not load: %d", rc);

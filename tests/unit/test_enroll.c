@@ -24,6 +24,7 @@
 #include "enroll/enroll.h"
 #include "fpdb/fpfile.h"
 #include "fpdb/keyfile.h"
+#include "lib/timeutil.h"
 #include "decode/scan.h"
 
 #include "cs_hash.h"
@@ -867,6 +868,75 @@ static void test_enroll_usage(void **state)
 	assert_int_equal(access(x->out, F_OK), -1);
 }
 
+/* --sensitive: the set in the summary and the file; birth records of minors only. */
+static void test_enroll_sensitive_minors(void **state)
+{
+	struct fx *x = *state;
+	long long y;
+	unsigned m, d;
+	char csv[512];
+	struct cs_key key;
+	struct fpdb db;
+	__s32 days = 0;
+
+	put(x->reg, "subject_id,phone\nu1,13800138000\n");
+	assert_int_equal(
+	    run(x, "-r", x->reg, "-k", x->key, "-o", x->out, "--sensitive", "blood", NULL), 2);
+	assert_non_null(strstr(
+	    slurp(x->se), "--sensitive: unknown field type 'blood' (one of: address bank_card "
+			  "birthdate email name national_id passport phone username, or none)"));
+	assert_int_equal(run(x, "-r", x->reg, "-k", x->key, "-o", x->out, "--sensitive", NULL), 2);
+	assert_int_equal(access(x->out, F_OK), -1);
+	assert_int_equal(access(x->key, F_OK), -1);
+
+	/* the default set; none; none with additions, in either order */
+	assert_int_equal(run(x, "-r", x->reg, "-k", x->key, "-o", x->out, NULL), 0);
+	assert_non_null(strstr(slurp(x->so), "sensitive       bank_card national_id passport\n"));
+	assert_int_equal(keyfile_load(x->key, &key, 0), 0);
+	assert_int_equal(fpdb_load(&db, x->out, &key), 0);
+	assert_int_equal(db.sensitive, FPDB_SENSITIVE_DEFAULT);
+	fpdb_release(&db);
+	assert_int_equal(
+	    run(x, "-r", x->reg, "-k", x->key, "-o", x->out, "--sensitive", "none", NULL), 0);
+	assert_non_null(strstr(slurp(x->so), "sensitive       (none)\n"));
+	assert_int_equal(run(x, "-r", x->reg, "-k", x->key, "-o", x->out, "--sensitive", "phone",
+			     "--sensitive", "none", "--sensitive", "name", NULL),
+			 0);
+	assert_non_null(strstr(slurp(x->so), "sensitive       name phone\n"));
+	assert_int_equal(fpdb_load(&db, x->out, &key), 0);
+	assert_int_equal(db.sensitive, FIELD_BIT(CS_F_PHONE) | FIELD_BIT(CS_F_NAME));
+	fpdb_release(&db);
+	assert_int_equal(
+	    run(x, "-r", x->reg, "-k", x->key, "-o", x->out, "--sensitive", "username", NULL), 0);
+	assert_non_null(
+	    strstr(slurp(x->so), "sensitive       bank_card national_id passport username\n"));
+
+	/*
+	 * u1 is 9 or 10 today, u2 an adult; u3's birth date goes with its rejected row (a bad phone
+	 * after it), u4's is not a date (row rejected too), u5 has none
+	 */
+	civil_from_days(clock_ns(CLOCK_REALTIME) / (86400 * 1000000000LL), &y, &m, &d);
+	snprintf(csv, sizeof(csv),
+		 "subject_id,birthdate,phone\nu1,%04lld-06-15,13800138001\n"
+		 "u2,1980-01-01,13800138002\nu3,%04lld-06-15,1380013800x\n"
+		 "u4,2015-02-30,13800138004\nu5,,13800138005\n",
+		 y - 10, y - 10);
+	put(x->reg, csv);
+	assert_int_equal(run(x, "-r", x->reg, "-k", x->key, "-o", x->out, NULL), 0);
+	assert_non_null(strstr(slurp(x->so), "minors          1 (under 18 on the enrollment day, "
+					     "of 2 with a birthdate)\n"));
+	assert_int_equal(fpdb_load(&db, x->out, &key), 0);
+	assert_int_equal(db.nsubjects, 3);
+	assert_string_equal(fpdb_subject(&db, 0), "u1");
+	assert_int_equal(db.nbirths, 1);
+	assert_int_equal(fpdb_birth_day(&db, 0, &days), 1);
+	assert_int_equal(days, days_from_civil(y - 10, 6, 15));
+	assert_int_equal(fpdb_birth_day(&db, 1, &days), 0);
+	assert_int_equal(fpdb_birth_day(&db, 2, &days), 0);
+	assert_int_equal(is_minor(&db, 0, clock_ns(CLOCK_REALTIME), 14), 1);
+	fpdb_release(&db);
+}
+
 /* A batch of hash variants never filled is freed without explicit_bzero(NULL, n) (UBSan). */
 static void test_enroll_no_bzero_null(void **state)
 {
@@ -972,6 +1042,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_enroll_rows, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_enroll_batches, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_enroll_usage, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_enroll_sensitive_minors, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_enroll_no_bzero_null, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_enroll_field_oom, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_enroll_not_regular, setup, teardown),

@@ -28,6 +28,7 @@
 #include "lib/csv.h"
 #include "lib/fields.h"
 #include "lib/log.h"
+#include "lib/timeutil.h"
 #include "lib/util.h"
 
 static __u64 id_hash(const char *s, size_t n)
@@ -140,11 +141,34 @@ static int entries_add(struct enroll *e, const struct value_fps *v, int field)
 	return 0;
 }
 
+/*
+ * The birth date of this row's subject (index nsub if the row passes), from the normalised
+ * "YYYYMMDD" of a birthdate: whether it is kept is decided when the file is written.
+ */
+static int birth_add(struct enroll *e, const char *ymd)
+{
+	unsigned v[3] = {0}, w[3] = {4, 2, 2};
+	int err;
+
+	for (unsigned k = 0, i = 0; k < 3; k++)
+		for (unsigned j = 0; j < w[k]; j++)
+			v[k] = v[k] * 10 + (unsigned)(ymd[i++] - '0');
+	err = grow_array((void **)&e->births, &e->births_cap, e->nbirths + 1, sizeof(*e->births),
+			 1024);
+	if (err)
+		return err;
+	e->births[e->nbirths].subject = e->nsub;
+	e->births[e->nbirths].days = (__s32)days_from_civil(v[0], v[1], v[2]);
+	e->nbirths++;
+	return 0;
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: consentry enroll -r REGISTRATIONS.csv -k KEYFILE -o FINGERPRINTS\n"
 		"                        [--country-code N] [--field COL=TYPE]... [--no-hashes]\n"
+		"                        [--sensitive FIELD]...\n"
 		"\n"
 		"Build the fingerprint file from registrations.csv. KEYFILE (32 random bytes,\n"
 		"mode 0600) is created if it does not exist. Every email and phone also gets the\n"
@@ -160,12 +184,15 @@ static void usage(FILE *f)
 		"                            phone email national_id bank_card passport username\n"
 		"                            name birthdate address\n"
 		"      --no-hashes           no fingerprints of hex digests of emails and phones\n"
+		"      --sensitive FIELD     field type to record as sensitive (PIPL art. 28),\n"
+		"                            repeatable, added to national_id passport bank_card;\n"
+		"                            'none' starts from the empty set instead\n"
 		"  -h, --help                show this help\n");
 }
 
 static int parse_args(struct enroll *e, int argc, char **argv)
 {
-	enum { OPT_CC = 256, OPT_FIELD, OPT_NO_HASHES };
+	enum { OPT_CC = 256, OPT_FIELD, OPT_NO_HASHES, OPT_SENSITIVE };
 	static const struct option opts[] = {
 	    {"registrations", required_argument, NULL, 'r'},
 	    {"key", required_argument, NULL, 'k'},
@@ -173,6 +200,7 @@ static int parse_args(struct enroll *e, int argc, char **argv)
 	    {"country-code", required_argument, NULL, OPT_CC},
 	    {"field", required_argument, NULL, OPT_FIELD},
 	    {"no-hashes", no_argument, NULL, OPT_NO_HASHES},
+	    {"sensitive", required_argument, NULL, OPT_SENSITIVE},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -252,6 +280,23 @@ static int parse_args(struct enroll *e, int argc, char **argv)
 		case OPT_NO_HASHES:
 			e->no_hashes = 1;
 			break;
+		case OPT_SENSITIVE: {
+			char names[128];
+			int f;
+
+			if (!strcmp(optarg, "none")) {
+				e->sensitive_none = 1;
+				break;
+			}
+			f = field_parse(optarg);
+			if (!f) {
+				pr_err("--sensitive: unknown field type '%s' (one of: %s, or none)",
+				       optarg, fields_join(FIELD_ALL, " ", names, sizeof(names)));
+				return 2;
+			}
+			e->sensitive |= FIELD_BIT(f);
+			break;
+		}
 		case 'h':
 			usage(stdout);
 			return -1;
@@ -410,6 +455,8 @@ static int enroll_cell(struct enroll *e, int f, const char *val, size_t n, struc
 			return err;
 	}
 	err = entries_add(e, &v, f);
+	if (!err && f == CS_F_BIRTHDATE)
+		err = birth_add(e, norm.s[0]);
 	if (err)
 		return err;
 	for (unsigned j = 0; j < v.n; j++) {
@@ -477,7 +524,7 @@ static int enroll_row(struct enroll *e, struct csv_reader *r)
 	unsigned long vals[CS_F_MAX] = {0};
 	struct row_lens l = {
 	    .min = UINT32_MAX, .strong_min = UINT32_MAX, .anchor_digits = CS_ANCHOR_DIGITS_MAX};
-	size_t nent0 = e->nent;
+	size_t nent0 = e->nent, nbirths0 = e->nbirths;
 	/* hash jobs of this row, dropped with it */
 	unsigned njob0 = e->hs ? e->hs->fill->njob : 0;
 	size_t ntext0 = e->hs ? e->hs->fill->ntext : 0;
@@ -499,6 +546,7 @@ static int enroll_row(struct enroll *e, struct csv_reader *r)
 		err = enroll_cell(e, e->col_field[i], val, n, &l, &reason);
 		if (err) {
 			e->nent = nent0;
+			e->nbirths = nbirths0;
 			if (e->hs) {
 				e->hs->fill->njob = njob0;
 				e->hs->fill->ntext = ntext0;
@@ -518,6 +566,7 @@ static int enroll_row(struct enroll *e, struct csv_reader *r)
 			  csv_line(r));
 	if (err) {
 		e->nent = nent0;
+		e->nbirths = nbirths0;
 		return err;
 	}
 	/* a full batch goes to the worker between rows, never in the middle of one */
@@ -540,9 +589,10 @@ static int enroll_row(struct enroll *e, struct csv_reader *r)
 	return 0;
 }
 
-static int build_and_write(struct enroll *e, __u32 *nfp, __u32 *nhash)
+static int build_and_write(struct enroll *e, __u32 *nfp, __u32 *nhash, __u32 *sensitive)
 {
 	struct fpdb db = {0};
+	__s64 now;
 	int err;
 
 	db.nsubjects = e->nsub;
@@ -571,11 +621,23 @@ static int build_and_write(struct enroll *e, __u32 *nfp, __u32 *nhash)
 	db.flags = e->flags;
 	db.anchor_digits = e->anchor_digits;
 	db.kcv = keyfile_kcv(&e->key);
+	db.sensitive = (e->sensitive_none ? 0 : FPDB_SENSITIVE_DEFAULT) | e->sensitive;
+	*sensitive = db.sensitive;
+	/* the enrollment day decides who is a minor; an adult's birth date is not written */
+	now = clock_ns(CLOCK_REALTIME);
+	for (size_t i = 0; i < e->nbirths; i++)
+		e->births[i].days = fpdb_birth_value(e->births[i].days, now);
+	db.births = e->births;
+	db.nbirths = fpdb_births_sort(e->births, (__u32)e->nbirths);
+	e->nbirths = db.nbirths;
+	e->nminors = 0;
+	for (__u32 i = 0; i < db.nbirths; i++)
+		e->nminors += db.births[i].days != FPDB_BIRTH_ADULT;
 	*nfp = db.nentries;
 	*nhash = 0;
 	for (__u32 i = 0; i < db.nentries; i++)
 		*nhash += db.entries[i].variant != FP_VARIANT_PLAIN;
-	err = fpdb_write(e->out_path, &db);
+	err = fpdb_write_keyed(e->out_path, &db, &e->key);
 	free(db.subjects);
 	free(db.pre);
 	return err;
@@ -598,6 +660,9 @@ static void enroll_release(struct enroll *e)
 	free(e->slots);
 	free(e->ent);
 	free(e->pre);
+	if (e->births) /* registered values: wiped as the key is (not the copies realloc left) */
+		explicit_bzero(e->births, e->births_cap * sizeof(*e->births));
+	free(e->births);
 }
 
 int cmd_enroll(int argc, char **argv)
@@ -607,7 +672,8 @@ int cmd_enroll(int argc, char **argv)
 			   .strong_min_len = UINT32_MAX,
 			   .anchor_digits = CS_ANCHOR_DIGITS_MAX};
 	struct csv_reader *r = NULL;
-	__u32 nfp = 0, nhash = 0;
+	__u32 nfp = 0, nhash = 0, sensitive = 0;
+	char names[128];
 	int rc, err;
 
 	rc = parse_args(&e, argc, argv);
@@ -673,7 +739,7 @@ int cmd_enroll(int argc, char **argv)
 	if (!e.nsub)
 		pr_warn("%s: no subjects enrolled", e.reg_path);
 
-	err = build_and_write(&e, &nfp, &nhash);
+	err = build_and_write(&e, &nfp, &nhash, &sensitive);
 	if (err) {
 		rc = 1;
 		goto out;
@@ -687,6 +753,10 @@ int cmd_enroll(int argc, char **argv)
 	else
 		printf("%-16s%u (sha256, sha1, md5 hex of emails and phones)\n", "hash variants",
 		       nhash);
+	printf("%-16s%s\n", "sensitive",
+	       sensitive ? fields_join(sensitive, " ", names, sizeof(names)) : "(none)");
+	printf("%-16s%u (under %d on the enrollment day, of %u with a birthdate)\n", "minors",
+	       e.nminors, FPDB_BIRTH_AGE, (unsigned)e.nbirths);
 	printf("%-16s%lu\n", "rows rejected", e.rejected);
 	printf("%-16s%s\n", "output", e.out_path);
 	rc = fflush(stdout) ? 1 : 0;

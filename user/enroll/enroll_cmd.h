@@ -21,8 +21,10 @@ struct enroll {
 	const char *key_path;
 	const char *out_path;
 	int country_code;
-	int no_hashes;	   /* --no-hashes: no hex digest variants */
-	struct hasher *hs; /* NULL with --no-hashes */
+	int no_hashes;	    /* --no-hashes: no hex digest variants */
+	__u32 sensitive;    /* --sensitive: FIELD_BIT mask added to the base set */
+	int sensitive_none; /* --sensitive none: the base set is empty, not the default */
+	struct hasher *hs;  /* NULL with --no-hashes */
 	struct colmap *maps;
 	unsigned nmaps;
 
@@ -50,6 +52,12 @@ struct enroll {
 	__u32 min_len, max_len;
 	__u32 strong_min_len, flags; /* fpdb.strong_min_len, FPDB_F_* */
 	__u32 anchor_digits;	     /* fpdb.anchor_digits */
+
+	/* birth dates (days since 1970-01-01) of subjects with a valid birthdate, raw until written
+	 */
+	struct fpdb_birth *births;
+	size_t nbirths, births_cap;
+	__u32 nminors; /* of them under FPDB_BIRTH_AGE on the enrollment day */
 
 	unsigned long values[CS_F_MAX];
 	unsigned long rejected;

@@ -263,7 +263,7 @@ static int load_births(const char *path, struct fpdb *d, const unsigned char *h,
 int fpdb_load_as(struct fpdb *db, const char *path, const struct cs_key *key, enum fpdb_form form)
 {
 	unsigned char h[FP_HDR_SIZE] = {0}, *braw = NULL;
-	__u64 ent_off, pre_off, birth_off, birth_bytes, subj_off, fsize, subj_size;
+	__u64 ent_off, pre_off, pre_size, birth_off, birth_bytes, subj_off, fsize, subj_size;
 	__u32 version, hdr_size, nbirth = 0;
 	struct fpdb d = {0};
 	const char *why = NULL;
@@ -330,9 +330,13 @@ int fpdb_load_as(struct fpdb *db, const char *path, const struct cs_key *key, en
 		goto out;
 	}
 	pre_off = ent_off + (__u64)d.nentries * sizeof(struct fp_entry);
+	/* pre_bytes() only of a size in range (checked below): a shift past 63 is undefined */
+	pre_size = d.pre_log2 >= CS_PRE_LOG2_MIN && d.pre_log2 <= CS_PRE_LOG2_MAX
+		       ? pre_bytes(d.pre_log2)
+		       : 0;
 	/* a version-3 file: the default sensitive set, no birth records (none between) */
 	d.sensitive = FPDB_SENSITIVE_DEFAULT;
-	birth_off = pre_off + pre_bytes(d.pre_log2);
+	birth_off = pre_off + pre_size;
 	if (version >= 4) {
 		d.sensitive = get32(h + H_SENSITIVE);
 		nbirth = get32(h + H_NBIRTH);
@@ -341,7 +345,7 @@ int fpdb_load_as(struct fpdb *db, const char *path, const struct cs_key *key, en
 	birth_bytes = (__u64)nbirth * BIRTH_REC;
 	if (get32(h + H_HDR_SIZE) != hdr_size || ent_off != hdr_size ||
 	    d.pre_log2 < CS_PRE_LOG2_MIN || d.pre_log2 > CS_PRE_LOG2_MAX ||
-	    birth_off != pre_off + pre_bytes(d.pre_log2) || nbirth > d.nsubjects ||
+	    birth_off != pre_off + pre_size || nbirth > d.nsubjects ||
 	    subj_off != birth_off + birth_bytes || subj_off > fsize ||
 	    (fsize - subj_off) / 3 < d.nsubjects || (d.nentries && !d.nsubjects)) {
 		pr_err("%s: inconsistent header: counts and offsets do not match the file size",
