@@ -7,12 +7,14 @@
 #include "fpdb/keyfile.h"
 #include "lib/log.h"
 #include "verdict/consent.h"
+#include "verdict/consent_pg.h"
 #include "verdict/recipients.h"
 
 int inputs_exit_code(int err)
 {
-	return err == -EINVAL || err == -ENOENT || err == -EKEYREJECTED || err == -EPERM ||
-		       err == -EACCES || err == -EISDIR
+	/* an unreachable consent database is like a missing consent file */
+	return err == -EINVAL || err == -ENOENT || err == -EHOSTUNREACH || err == -EKEYREJECTED ||
+		       err == -EPERM || err == -EACCES || err == -EISDIR
 		   ? 2
 		   : 1;
 }
@@ -35,7 +37,12 @@ int inputs_load(struct inputs *in)
 	err = recipients_load(&in->rcpts, in->rcpt_path);
 	if (err)
 		return err;
-	return consent_load(&in->consent, in->consent_path, in->rcpts);
+	if (!consent_pg_is_url(in->consent_path))
+		return consent_load(&in->consent, in->consent_path, in->rcpts);
+	err = consent_pg_open(&in->pg, in->consent_path);
+	if (err)
+		return err;
+	return consent_pg_load(in->pg, &in->consent, in->rcpts);
 }
 
 int inputs_opt(struct inputs *in, int opt)
@@ -60,6 +67,7 @@ int inputs_opt(struct inputs *in, int opt)
 void inputs_release(struct inputs *in)
 {
 	consent_free(in->consent);
+	consent_pg_free(in->pg);
 	recipients_free(in->rcpts);
 	fpdb_release(&in->db);
 	memset(&in->key, 0, sizeof(in->key));

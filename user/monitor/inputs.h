@@ -11,6 +11,7 @@
 
 struct recipients;
 struct consent_db;
+struct consent_pg;
 
 struct inputs {
 	const char *fp_path, *key_path, *consent_path, *rcpt_path;
@@ -18,7 +19,8 @@ struct inputs {
 	struct fpdb db;
 	struct recipients *rcpts;
 	struct consent_db *consent;
-	enum fpdb_form form; /* --fp-memory */
+	struct consent_pg *pg; /* -c postgresql://...: the connection (consent_pg.h); or NULL */
+	enum fpdb_form form;   /* --fp-memory */
 };
 
 /* getopt_long entries of -f -k -c -R (inputs_opt takes them) */
@@ -33,10 +35,13 @@ struct inputs {
 #define INPUTS_USAGE                                                                               \
 	"  -f, --fingerprints FILE  fingerprint file from `consentry enroll`\n"                    \
 	"  -k, --key FILE           key file used by enroll (mode 0600)\n"                         \
-	"  -c, --consent FILE       consent.csv\n"                                                 \
+	"  -c, --consent FILE|URL   consent.csv, or postgresql://... (a table, ?table=NAME)\n"     \
 	"  -R, --recipients FILE    recipients.csv\n"
 
-/* All four, or the first error (printed, as file:line where it has one). 0 or -errno. */
+/*
+ * All four, or the first error (printed, as file:line where it has one). 0 or -errno. A -c URL
+ * is connected to (in->pg) and its table read.
+ */
 int inputs_load(struct inputs *in);
 /* getopt's opt (optarg) when it is one of -f -k -c -R: 1, else 0. */
 int inputs_opt(struct inputs *in, int opt);
