@@ -102,10 +102,25 @@ pg_psql -c "UPDATE consent SET withdrawn_at = '2099-01-01T00:00:00Z' WHERE subje
 wait_log 3 "NOTIFY: reloaded"
 send 4 # a withdrawal to come: consented
 
+# a bad row: the reload fails, named URL:LINE, and the table in use stays
+pg_psql -c "INSERT INTO consent VALUES ('u003', 'adpartner', 'fax', '2025-01-01T00:00:00Z', NULL,
+	NULL, NULL)"
+wait_log 1 "NOTIFY: reload failed, still using the consent loaded before"
+grep -q -F "${URL/:$PG_PASSWORD@/:***@}:4: unknown field type 'fax'" "$MONLOG" ||
+	fail "the bad row is not named URL:LINE"
+send 5 # consented: the table before the bad row
+pg_psql -c "DELETE FROM consent WHERE subject_id = 'u003'"
+wait_log 4 "NOTIFY: reloaded"
+# SIGHUP reads the table again too (and names the URL without its password)
+monitor_hup 1
+grep -q -F "SIGHUP: reloaded ${URL/:$PG_PASSWORD@/:***@} (2 consent rows)" "$MONLOG" ||
+	fail "SIGHUP did not reload the table"
+send 6 # consented
+
 # the server goes away: the last table stays in use
 pg_stop
 wait_log 1 "connection lost"
-send 5 # consented, as before the outage
+send 7 # consented, as before the outage
 [[ "$(metrics_value consentry_consent_source_up)" == 0 ]] || fail "metrics: source not down"
 [[ "$(metrics_value consentry_consent_source_outages_total)" == 1 ]] ||
 	fail "metrics: outage not counted"
@@ -115,20 +130,21 @@ pg_single "UPDATE consent SET withdrawn_at = '2026-06-01T00:00:00Z' WHERE subjec
 sleep 2 # a reconnect attempt or two fails meanwhile
 pg_start
 wait_log 1 "reconnected: reloaded .* (2 consent rows)"
-send 6 # withdrawn during the outage: unconsented
+send 8 # withdrawn during the outage: unconsented
 [[ "$(metrics_value consentry_consent_source_up)" == 1 ]] || fail "metrics: source not up again"
 monitor_stop
 
-expect_findings 6
+expect_findings 8
 expect_every '.subject == "u001" and .fields == ["email", "phone"] and .recipient == "adpartner"'
 verdicts=$(findings_jq '[.[] | .verdict] | join(" ")' | tr -d '"')
-[[ "$verdicts" == "unconsented consented unconsented consented consented unconsented" ]] ||
+[[ "$verdicts" == "unconsented consented unconsented consented consented consented consented unconsented" ]] ||
 	fail "verdicts in order: $verdicts"
 ids=$(findings_jq '[.[] | .consent_ids | join(",")] | join(" ")' | tr -d '"')
-[[ "$ids" == " consent:3  consent:3 consent:3 " ]] || fail "consent_ids in order: '$ids'"
-# the UPDATEs moved u001's row to the table's end: the same line 3 of two rows
-# three NOTIFYs and the reconnect
-grep -q "reloads               4 (failed 0)" "$MONLOG" || fail "summary does not count 4 reloads"
+# the UPDATEs moved u001's row to the table's end: line 3 of two rows each time
+[[ "$ids" == " consent:3  consent:3 consent:3 consent:3 consent:3 " ]] ||
+	fail "consent_ids in order: '$ids'"
+# four NOTIFYs, SIGHUP and the reconnect; the bad row's NOTIFY
+grep -q "reloads               6 (failed 1)" "$MONLOG" || fail "summary does not count the reloads"
 grep -q -F "consent source        ${URL/:$PG_PASSWORD@/:***@} up: outages 1, reconnects 1" "$MONLOG" ||
 	fail "summary does not count the outage"
 grep -q -F "$PG_PASSWORD" "$MONLOG" "$WORK"/monitor-*.stdout && fail "the password was printed"

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <unistd.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
@@ -20,6 +21,9 @@
 #define BACKOFF_MAX_S	30
 /* A non-blocking connect still going after this is given up (libpq leaves the bound to us). */
 #define CONNECT_LIMIT_NS (10 * 1000000000LL)
+/* A query not answered after this ends the connection (exec_bounded); the server gives up at half.
+ */
+#define QUERY_LIMIT_NS (10 * 1000000000LL)
 
 enum pg_state { PG_DOWN, PG_CONNECTING, PG_UP };
 
@@ -324,13 +328,58 @@ static void retry_later(struct consent_pg *pg)
 	pg->backoff_s = pg->backoff_s * 2 > BACKOFF_MAX_S ? BACKOFF_MAX_S : pg->backoff_s * 2;
 }
 
-static void lost(struct consent_pg *pg)
+/* why: NULL for libpq's message */
+static void lost(struct consent_pg *pg, const char *why)
 {
 	pg->st.outages++;
 	pr_err("%s: connection lost (%s): keeping the consent table loaded before, reconnecting",
-	       pg->url.display, pq_msg(pg->conn));
+	       pg->url.display, why ? why : pq_msg(pg->conn));
 	pg->backoff_s = 1;
 	retry_later(pg);
+}
+
+/*
+ * PQexec with a bound: the collector's loop runs the query and must not wait on a server that
+ * stopped answering (statement_timeout covers a slow one). The last result, or the first error;
+ * NULL with *timed_out set when the bound passed, NULL alone when the connection failed.
+ */
+static PGresult *exec_bounded(PGconn *conn, const char *sql, int *timed_out)
+{
+	__s64 deadline = clock_ns(CLOCK_MONOTONIC) + QUERY_LIMIT_NS;
+	PGresult *res, *keep = NULL;
+
+	*timed_out = 0;
+	if (!PQsendQuery(conn, sql))
+		return NULL;
+	for (;;) {
+		while (PQisBusy(conn)) {
+			struct pollfd p = {.fd = PQsocket(conn), .events = POLLIN};
+			__s64 left = deadline - clock_ns(CLOCK_MONOTONIC);
+
+			if (left <= 0) {
+				*timed_out = 1;
+				PQclear(keep);
+				return NULL;
+			}
+			if (poll(&p, 1, (int)(left / 1000000) + 1) < 0 && errno != EINTR) {
+				PQclear(keep);
+				return NULL;
+			}
+			if (!PQconsumeInput(conn)) {
+				PQclear(keep);
+				return NULL;
+			}
+		}
+		res = PQgetResult(conn);
+		if (!res)
+			return keep;
+		if (keep && PQresultStatus(keep) == PGRES_FATAL_ERROR) {
+			PQclear(res);
+			continue;
+		}
+		PQclear(keep);
+		keep = res;
+	}
 }
 
 /*
@@ -342,17 +391,21 @@ static int session_setup(struct consent_pg *pg)
 	char *chan = PQescapeIdentifier(pg->conn, pg->url.channel, strlen(pg->url.channel));
 	char sql[512];
 	PGresult *res;
-	int ok;
+	int ok, late;
 
 	if (!chan)
 		return -ENOMEM;
-	snprintf(sql, sizeof(sql), "SET TimeZone = 'UTC'; SET DateStyle = 'ISO'; LISTEN %s", chan);
+	/* statement_timeout: a SELECT waiting on a lock (a migration's ALTER TABLE) gives up */
+	snprintf(
+	    sql, sizeof(sql),
+	    "SET TimeZone = 'UTC'; SET DateStyle = 'ISO'; SET statement_timeout = %d; LISTEN %s",
+	    (int)(QUERY_LIMIT_NS / 2000000), chan);
 	PQfreemem(chan);
-	res = PQexec(pg->conn, sql);
+	res = exec_bounded(pg->conn, sql, &late);
 	ok = PQresultStatus(res) == PGRES_COMMAND_OK;
 	if (!ok)
 		pr_err("%s: cannot LISTEN on channel '%s': %s", pg->url.display, pg->url.channel,
-		       res_msg(res, pg->conn));
+		       late ? "no answer in time" : res_msg(res, pg->conn));
 	PQclear(res);
 	return ok ? 0 : -EHOSTUNREACH;
 }
@@ -430,7 +483,7 @@ int consent_pg_load(struct consent_pg *pg, struct consent_db **out, const struct
 	PGresult *res;
 	PGnotify *n;
 	FILE *f;
-	int fd, err;
+	int fd, err, late;
 
 	*out = NULL;
 	if (pg->state != PG_UP) {
@@ -440,12 +493,12 @@ int consent_pg_load(struct consent_pg *pg, struct consent_db **out, const struct
 	sql = select_sql(pg->conn, pg->url.table);
 	if (!sql)
 		return -ENOMEM;
-	res = PQexec(pg->conn, sql);
+	res = exec_bounded(pg->conn, sql, &late);
 	free(sql);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-		if (PQstatus(pg->conn) == CONNECTION_BAD) {
+		if (late || PQstatus(pg->conn) == CONNECTION_BAD) {
 			PQclear(res);
-			lost(pg);
+			lost(pg, late ? "no answer to the SELECT in time" : NULL);
 			return -EHOSTUNREACH;
 		}
 		/* a missing table, no privilege: the input is wrong, like a missing file */
@@ -575,7 +628,7 @@ enum consent_pg_event consent_pg_run(struct consent_pg *pg)
 		break;
 	}
 	if (ready && (!PQconsumeInput(pg->conn) || PQstatus(pg->conn) == CONNECTION_BAD)) {
-		lost(pg);
+		lost(pg, NULL);
 		return CONSENT_PG_NONE;
 	}
 	while ((n = PQnotifies(pg->conn))) {

@@ -57,9 +57,9 @@ int consent_pg_render(FILE *f, const struct pg_result *res);
  */
 int consent_pg_open(struct consent_pg **out, const char *url);
 /*
- * Read the table (blocking: one SELECT). 0 and *out; -EINVAL for a table with errors or one that
- * cannot be read (each printed as URL:LINE: msg, nothing kept); -EHOSTUNREACH when not connected
- * (the outage is counted and a reconnect scheduled).
+ * Read the table (one SELECT, waited for at most 10 s). 0 and *out; -EINVAL for a table with errors
+ * or one that cannot be read (each printed as URL:LINE: msg, nothing kept); -EHOSTUNREACH when not
+ * connected (the outage is counted and a reconnect scheduled).
  */
 int consent_pg_load(struct consent_pg *pg, struct consent_db **out, const struct recipients *r);
 /* The URL with the password masked (for messages). */
@@ -74,7 +74,7 @@ enum consent_pg_event {
 };
 /*
  * Handle what is ready on the fd, and time: call on the fd's readiness and every second (the
- * reconnect backoff). Never blocks but for the LISTEN after a reconnect.
+ * reconnect backoff). Never blocks but for the LISTEN after a reconnect (at most 10 s).
  */
 enum consent_pg_event consent_pg_run(struct consent_pg *pg);
 
