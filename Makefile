@@ -197,9 +197,10 @@ demo: setup
 	$(Q)scripts/demo $(BIN)
 
 # The sanitized build (SANITIZE=1): its unit tests, then the monitor through e2e tests of each
-# path (plain HTTP, TLS, decoded renderings, HTTP/2, DNS, reload); root. Every sanitizer report
-# goes to a file in $(O)/san-logs, and any report fails the run (leaks at exit included).
-SAN_E2E ?= http_post tls_curl decoded consent_reload h2c dns_host dedup
+# path (plain HTTP, TLS, decoded renderings, HTTP/2, DNS, reload, consent from PostgreSQL); root.
+# Every sanitizer report goes to a file in $(O)/san-logs, and any report fails the run (leaks at
+# exit included).
+SAN_E2E ?= http_post tls_curl decoded consent_reload consent_pg h2c dns_host dedup
 SAN_LOGS = $(abspath $(O))/san-logs
 test-san:
 ifneq ($(SANITIZE),1)

@@ -64,7 +64,10 @@ static void test_url(void **state)
 		   "postgresql://u@%2Frun%2Fpg/d?password=x&host=h",
 		   "postgresql://u@%2Frun%2Fpg/d?password=***&host=h", "consent",
 		   "consentry_consent");
-	/* an '@' after the authority is not userinfo */
+	/* a '/' not encoded in a password does not show it */
+	expect_url("postgresql://u:pa/ss@h/d", "postgresql://u:pa/ss@h/d", "postgresql://u:***@h/d",
+		   "consent", "consentry_consent");
+	/* an '@' in the query is not userinfo */
 	expect_url("postgresql://h/d?table=a@b", "postgresql://h/d", "postgresql://h/d?table=a@b",
 		   "a@b", "consentry_consent");
 }

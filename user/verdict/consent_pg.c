@@ -135,8 +135,12 @@ int consent_pg_url_parse(struct consent_pg_url *u, const char *url)
 		return -EINVAL;
 	auth += 3;
 	baselen = q ? (size_t)(q - url) : strlen(url);
-	/* userinfo is what comes before the last '@' of the authority (a password may hold '@') */
-	end = auth + strcspn(auth, "/?");
+	/*
+	 * userinfo is what comes before the last '@' of the authority (a password may hold '@');
+	 * looked for up to the query, not the path: a '/' left unencoded in a password must not
+	 * show it (a ':' in the path after a real '@' only masks more)
+	 */
+	end = auth + strcspn(auth, "?");
 	for (const char *p = auth; p < end; p++)
 		if (*p == '@')
 			at = p;
@@ -389,19 +393,22 @@ static PGresult *exec_bounded(PGconn *conn, const char *sql, int *timed_out)
 static int session_setup(struct consent_pg *pg)
 {
 	char *chan = PQescapeIdentifier(pg->conn, pg->url.channel, strlen(pg->url.channel));
-	char sql[512];
+	char *sql = NULL;
 	PGresult *res;
 	int ok, late;
 
-	if (!chan)
-		return -ENOMEM;
 	/* statement_timeout: a SELECT waiting on a lock (a migration's ALTER TABLE) gives up */
-	snprintf(
-	    sql, sizeof(sql),
-	    "SET TimeZone = 'UTC'; SET DateStyle = 'ISO'; SET statement_timeout = %d; LISTEN %s",
-	    (int)(QUERY_LIMIT_NS / 2000000), chan);
+	if (!chan ||
+	    asprintf(&sql,
+		     "SET TimeZone = 'UTC'; SET DateStyle = 'ISO'; SET statement_timeout = "
+		     "%d; LISTEN %s",
+		     (int)(QUERY_LIMIT_NS / 2000000), chan) < 0) {
+		PQfreemem(chan);
+		return -ENOMEM;
+	}
 	PQfreemem(chan);
 	res = exec_bounded(pg->conn, sql, &late);
+	free(sql);
 	ok = PQresultStatus(res) == PGRES_COMMAND_OK;
 	if (!ok)
 		pr_err("%s: cannot LISTEN on channel '%s': %s", pg->url.display, pg->url.channel,
