@@ -4,7 +4,8 @@
 # -c postgresql://: consent rows from a table of a real PostgreSQL server the test owns. A row
 # INSERTed while the monitor runs, and a withdrawal UPDATEd, apply to the next send (a trigger
 # NOTIFYs the monitor); with the server stopped the last table stays in use and the outage is
-# counted; a change made while the monitor could not connect is picked up when it reconnects.
+# counted; a change made while the monitor could not connect is picked up when it reconnects; a
+# server that stops answering costs the monitor's loop at most the query bound.
 # check reads the table like a file: a bad row is URL:LINE and exit 2, as is a server that cannot
 # be reached. The URL's password is never printed.
 # shellcheck source-path=SCRIPTDIR source=lib/common.sh
@@ -132,20 +133,33 @@ pg_start
 wait_log 1 "reconnected: reloaded .* (2 consent rows)"
 send 8 # withdrawn during the outage: unconsented
 [[ "$(metrics_value consentry_consent_source_up)" == 1 ]] || fail "metrics: source not up again"
+
+# a server that stops answering (its backend for the monitor stopped): the SELECT of a SIGHUP is
+# given up after 10 s, counted as an outage, and the monitor connects again
+backend=$(pg_psql -c "SELECT pid FROM pg_stat_activity WHERE application_name = 'consentry'")
+[[ "$backend" =~ ^[0-9]+$ ]] || fail "no single backend of the monitor: '$backend'"
+kill -STOP "$backend"
+t0=$SECONDS
+kill -HUP "$MON_PID"
+wait_log 1 "connection lost (no answer to the SELECT in time)"
+kill -CONT "$backend"
+((SECONDS - t0 <= 14)) || fail "the stalled SELECT held the monitor $((SECONDS - t0)) s"
+wait_log 2 "reconnected: reloaded .* (2 consent rows)"
+send 9 # unconsented, the table as it was
 monitor_stop
 
-expect_findings 8
+expect_findings 9
 expect_every '.subject == "u001" and .fields == ["email", "phone"] and .recipient == "adpartner"'
 verdicts=$(findings_jq '[.[] | .verdict] | join(" ")' | tr -d '"')
-[[ "$verdicts" == "unconsented consented unconsented consented consented consented consented unconsented" ]] ||
+[[ "$verdicts" == "unconsented consented unconsented consented consented consented consented unconsented unconsented" ]] ||
 	fail "verdicts in order: $verdicts"
 ids=$(findings_jq '[.[] | .consent_ids | join(",")] | join(" ")' | tr -d '"')
 # the UPDATEs moved u001's row to the table's end: line 3 of two rows each time
-[[ "$ids" == " consent:3  consent:3 consent:3 consent:3 consent:3 " ]] ||
+[[ "$ids" == " consent:3  consent:3 consent:3 consent:3 consent:3  " ]] ||
 	fail "consent_ids in order: '$ids'"
-# four NOTIFYs, SIGHUP and the reconnect; the bad row's NOTIFY
-grep -q "reloads               6 (failed 1)" "$MONLOG" || fail "summary does not count the reloads"
-grep -q -F "consent source        ${URL/:$PG_PASSWORD@/:***@} up: outages 1, reconnects 1" "$MONLOG" ||
+# four NOTIFYs, a SIGHUP and two reconnects; the bad row's NOTIFY and the stalled SIGHUP
+grep -q "reloads               7 (failed 2)" "$MONLOG" || fail "summary does not count the reloads"
+grep -q -F "consent source        ${URL/:$PG_PASSWORD@/:***@} up: outages 2, reconnects 2" "$MONLOG" ||
 	fail "summary does not count the outage"
 grep -q -F "$PG_PASSWORD" "$MONLOG" "$WORK"/monitor-*.stdout && fail "the password was printed"
 expect_no_raw_values
