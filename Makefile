@@ -24,16 +24,19 @@ LIBBPF_CFLAGS := $(shell $(PKG_CONFIG) --cflags libbpf 2>/dev/null)
 # -o journal: sd_journal_sendv (libsystemd-dev)
 SYSTEMD_CFLAGS := $(shell $(PKG_CONFIG) --cflags libsystemd 2>/dev/null)
 SYSTEMD_LIBS := $(shell $(PKG_CONFIG) --libs libsystemd 2>/dev/null || echo -lsystemd)
+# -c postgresql://: consent rows from a table (libpq-dev)
+LIBPQ_CFLAGS := $(shell $(PKG_CONFIG) --cflags libpq 2>/dev/null || echo -I/usr/include/postgresql)
+LIBPQ_LIBS := $(shell $(PKG_CONFIG) --libs libpq 2>/dev/null || echo -lpq)
 # --geoip: MaxMind DB country lookups (libmaxminddb-dev)
 MAXMINDDB_CFLAGS := $(shell $(PKG_CONFIG) --cflags libmaxminddb 2>/dev/null)
 MAXMINDDB_LIBS := $(shell $(PKG_CONFIG) --libs libmaxminddb 2>/dev/null || echo -lmaxminddb)
-LIBBPF_LIBS := $(shell $(PKG_CONFIG) --libs libbpf 2>/dev/null || echo -lbpf) -lelf -lz -lcrypto -lnghttp2 -lsqlite3 -lmicrohttpd -lpcap $(SYSTEMD_LIBS) $(MAXMINDDB_LIBS)
+LIBBPF_LIBS := $(shell $(PKG_CONFIG) --libs libbpf 2>/dev/null || echo -lbpf) -lelf -lz -lcrypto -lnghttp2 -lsqlite3 -lmicrohttpd -lpcap $(SYSTEMD_LIBS) $(MAXMINDDB_LIBS) $(LIBPQ_LIBS)
 
 # CFLAGS and LDFLAGS are the user's (make CFLAGS=-O1); what the build needs is in CS_CFLAGS,
 # which comes after them.
 CFLAGS ?= -O2 -g
 LDFLAGS ?=
-CS_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -Iinclude $(USER_INC) -I$(O) $(LIBBPF_CFLAGS) $(SYSTEMD_CFLAGS) $(MAXMINDDB_CFLAGS) -MMD -MP
+CS_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -Iinclude $(USER_INC) -I$(O) $(LIBBPF_CFLAGS) $(SYSTEMD_CFLAGS) $(MAXMINDDB_CFLAGS) $(LIBPQ_CFLAGS) -MMD -MP
 ifeq ($(SANITIZE),1)
 # UBSan recovers so that tests/sanitize.supp can name known reports; halt_on_error (tests/run and
 # the fuzz targets set it) makes every other report fatal.
@@ -73,7 +76,7 @@ FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(O)/fuzz/%,$(FUZZ_SRCS))
 FUZZ_LIB_OBJS := $(patsubst user/%.c,$(O)/fuzz/obj/%.o,$(LIB_SRCS))
 FUZZ_CFLAGS := -std=gnu11 -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
-	-Wall -Wextra -Werror -Iinclude $(USER_INC) -I$(O) $(LIBBPF_CFLAGS) $(MAXMINDDB_CFLAGS) -MMD -MP
+	-Wall -Wextra -Werror -Iinclude $(USER_INC) -I$(O) $(LIBBPF_CFLAGS) $(MAXMINDDB_CFLAGS) $(LIBPQ_CFLAGS) -MMD -MP
 
 .DELETE_ON_ERROR:
 .SECONDARY:
@@ -198,9 +201,10 @@ demo: setup
 	$(Q)scripts/demo $(BIN)
 
 # The sanitized build (SANITIZE=1): its unit tests, then the monitor through e2e tests of each
-# path (plain HTTP, TLS, decoded renderings, HTTP/2, DNS, reload); root. Every sanitizer report
-# goes to a file in $(O)/san-logs, and any report fails the run (leaks at exit included).
-SAN_E2E ?= http_post tls_curl decoded consent_reload h2c dns_host dedup
+# path (plain HTTP, TLS, decoded renderings, HTTP/2, DNS, reload, consent from PostgreSQL); root.
+# Every sanitizer report goes to a file in $(O)/san-logs, and any report fails the run (leaks at
+# exit included).
+SAN_E2E ?= http_post tls_curl decoded consent_reload consent_pg h2c dns_host dedup
 SAN_LOGS = $(abspath $(O))/san-logs
 test-san:
 ifneq ($(SANITIZE),1)
@@ -274,7 +278,7 @@ deb: $(BIN)
 	$(Q)printf '%s\n' 'Package: consentry' 'Version: $(DEB_VERSION)' 'Architecture: amd64' \
 		'Maintainer: consentry developers <consentry@localhost>' 'Section: admin' \
 		'Priority: optional' \
-		'Depends: libbpf1 (>= 1:1.1), libelf1, zlib1g, libssl3, libnghttp2-14, libsqlite3-0, libpcap0.8, libmicrohttpd12, libsystemd0, libmaxminddb0' \
+		'Depends: libbpf1 (>= 1:1.1), libelf1, zlib1g, libssl3, libnghttp2-14, libsqlite3-0, libpcap0.8, libmicrohttpd12, libsystemd0, libmaxminddb0, libpq5' \
 		'Description: report unconsented disclosures of personal data leaving the host' \
 		' eBPF probes match outbound payloads against keyed fingerprints of registered' \
 		' users data; a collector maps each hit to a subject and a recipient and checks' \
@@ -315,7 +319,7 @@ check: all check-variants
 	$(Q)clang-format --dry-run --Werror $(CHECK_SRCS)
 	$(call msg,CPPCHECK,user include tests)
 	$(Q)cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
-		--inline-suppr --std=c11 -D__x86_64__ -Iinclude $(USER_INC) -I$(O) \
+		--inline-suppr --std=c11 -D__x86_64__ -Iinclude $(USER_INC) -I$(O) $(LIBPQ_CFLAGS) \
 		--suppress=missingIncludeSystem --suppress=unmatchedSuppression \
 		user tests/unit tests/bpf tests/fuzz
 	$(call msg,SHCHECK,tests scripts .ci)

@@ -60,15 +60,21 @@ static int parse_header(const struct csv_table *t, struct input_errs *e, struct 
 int csv_table_read(const char *path, const struct csv_table *t, struct input_errs *e, int *col,
 		   csv_table_row_fn row, void *arg)
 {
+	return csv_table_read_named(path, path, t, e, col, row, arg);
+}
+
+int csv_table_read_named(const char *path, const char *name, const struct csv_table *t,
+			 struct input_errs *e, int *col, csv_table_row_fn row, void *arg)
+{
 	struct csv_reader *cr;
 	unsigned ncols;
 	int err;
 
-	e->file = path;
+	e->file = name;
 	cr = csv_open(path);
 	if (!cr) {
 		err = -errno;
-		input_open_err(path, t->what, err);
+		input_open_err(name, t->what, err);
 		return err;
 	}
 	err = csv_next(cr);

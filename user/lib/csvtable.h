@@ -33,5 +33,11 @@ typedef int (*csv_table_row_fn)(void *arg, struct csv_reader *cr, const int *col
  */
 int csv_table_read(const char *path, const struct csv_table *t, struct input_errs *e, int *col,
 		   csv_table_row_fn row, void *arg);
+/*
+ * The same, with messages naming name instead of path: a table rendered from elsewhere (a
+ * PostgreSQL table in a memfd, verdict/consent_pg.h) is named for where it came from.
+ */
+int csv_table_read_named(const char *path, const char *name, const struct csv_table *t,
+			 struct input_errs *e, int *col, csv_table_row_fn row, void *arg);
 
 #endif

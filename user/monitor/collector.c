@@ -21,6 +21,7 @@
 
 #include "monitor/collector.h"
 #include "verdict/consent.h"
+#include "verdict/consent_pg.h"
 #include "decode/cscan.h"
 #include "decode/deep.h"
 #include "monitor/exechold.h"
@@ -341,6 +342,15 @@ static void print_summary(const struct collector *c)
 	    "  exe unknown           %" PRIu64
 	    " (findings whose sender exited or exec'd before its executable was read: exe null)\n",
 	    (uint64_t)procinfo_exe_unknown(c->pi));
+	if (c->pg) {
+		const struct consent_pg_stats *ps = consent_pg_stats(c->pg);
+
+		fprintf(stderr,
+			"  consent source        %s %s: outages %u, reconnects %u (the last good "
+			"table kept meanwhile)\n",
+			consent_pg_name(c->pg), ps->up ? "up" : "down", ps->outages,
+			ps->reconnects);
+	}
 	fprintf(stderr,
 		"  db changes refused    %u (fingerprint or key file changed, SIGHUP: not "
 		"reloaded)\n",
@@ -476,7 +486,9 @@ int collector_reload(struct collector *c)
 		return -EINVAL;
 	/* both files must load; either one's error (printed as file:line) keeps the old pair */
 	err = recipients_load(&r, c->rcpt_path);
-	if (!err)
+	if (!err && c->pg)
+		err = consent_pg_load(c->pg, &db, r);
+	else if (!err)
 		err = consent_load(&db, c->consent_path, r);
 	if (err) {
 		recipients_free(r);
@@ -492,9 +504,35 @@ int collector_reload(struct collector *c)
 	c->corr.consent = db;
 	c->corr.rcpts = r;
 	c->reloads++;
+	/* a URL is never printed as given: it may hold a password */
 	fprintf(stderr, "consentry: SIGHUP: reloaded %s (%lu consent rows) and %s\n",
-		c->consent_path, consent_count(db), c->rcpt_path);
+		c->pg ? consent_pg_name(c->pg) : c->consent_path, consent_count(db), c->rcpt_path);
 	return 0;
+}
+
+/*
+ * The consent source's NOTIFY, or its return after an outage: the table is read again and
+ * replaces the one in use only when it loaded whole (recipients stay as they are), like SIGHUP.
+ */
+static void consent_pg_event(struct collector *c)
+{
+	enum consent_pg_event ev = consent_pg_run(c->pg);
+	const char *why = ev == CONSENT_PG_NOTIFY ? "NOTIFY" : "reconnected";
+	struct consent_db *db = NULL;
+
+	if (ev == CONSENT_PG_NONE)
+		return;
+	if (consent_pg_load(c->pg, &db, *c->rcpts)) {
+		c->reload_errors++;
+		pr_err("%s: reload failed, still using the consent loaded before", why);
+		return;
+	}
+	consent_free(*c->consent);
+	*c->consent = db;
+	c->corr.consent = db;
+	c->reloads++;
+	fprintf(stderr, "consentry: %s: reloaded %s (%lu consent rows)\n", why,
+		consent_pg_name(c->pg), consent_count(db));
 }
 
 /* What to do when a mapped fingerprint file changed under the monitor (--fp-memory mapped). */
@@ -510,7 +548,8 @@ enum loop_src {
 	LOOP_FP_FILE,  /* inotify: the mapped fingerprint file was written to */
 	LOOP_WATCHDOG, /* the exec hold's watchdog exited */
 	LOOP_METRICS,  /* --metrics: a scrape (libmicrohttpd's epoll fd) */
-	LOOP_NSRC = LOOP_METRICS,
+	LOOP_CONSENT,  /* -c postgresql://: a NOTIFY, a lost connection, a reconnect's progress */
+	LOOP_NSRC = LOOP_CONSENT,
 };
 
 /* Watch fd for input, tagged src. 0 or -errno (printed: the loop would miss it). */
@@ -639,6 +678,11 @@ int collector_run(struct collector *c)
 		if (err)
 			goto out;
 	}
+	if (c->pg) {
+		err = loop_add(efd, consent_pg_fd(c->pg), LOOP_CONSENT, "the consent database");
+		if (err)
+			goto out;
+	}
 
 	/* new executables are held from "ready" on */
 	exechold_renew(c->eh);
@@ -711,6 +755,9 @@ int collector_run(struct collector *c)
 				/* a kill -9 loses at most this second's findings */
 				journal_commit(c->journal);
 				metrics_run(c->metrics); /* idle connections time out */
+				/* the consent database's reconnect backoff */
+				if (c->pg)
+					consent_pg_event(c);
 				break;
 			}
 			case LOOP_FP_FILE:
@@ -729,6 +776,9 @@ int collector_run(struct collector *c)
 				break;
 			case LOOP_METRICS:
 				metrics_run(c->metrics);
+				break;
+			case LOOP_CONSENT:
+				consent_pg_event(c);
 				break;
 			}
 		}

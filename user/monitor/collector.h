@@ -17,6 +17,7 @@ struct exechold;
 struct outfile;
 struct ring_buffer;
 struct dedup;
+struct consent_pg;
 
 struct collector {
 	struct bpf_loader *loader;
@@ -51,6 +52,9 @@ struct collector {
 	const char *fp_path;
 	struct consent_db **consent;
 	struct recipients **rcpts;
+	/* -c postgresql://...: consent_path's rows come from there, reloaded on NOTIFY too; or NULL
+	 */
+	struct consent_pg *pg;
 	unsigned reloads, reload_errors;
 	/*
 	 * The fingerprint and key files as they were when loaded: the BPF maps are sized and

@@ -8,12 +8,14 @@
 #include "lib/log.h"
 #include "verdict/consent.h"
 #include "verdict/geoip.h"
+#include "verdict/consent_pg.h"
 #include "verdict/recipients.h"
 
 int inputs_exit_code(int err)
 {
-	return err == -EINVAL || err == -ENOENT || err == -EKEYREJECTED || err == -EPERM ||
-		       err == -EACCES || err == -EISDIR
+	/* an unreachable consent database is like a missing consent file */
+	return err == -EINVAL || err == -ENOENT || err == -EHOSTUNREACH || err == -EKEYREJECTED ||
+		       err == -EPERM || err == -EACCES || err == -EISDIR
 		   ? 2
 		   : 1;
 }
@@ -39,7 +41,13 @@ int inputs_load(struct inputs *in)
 	err = recipients_load(&in->rcpts, in->rcpt_path);
 	if (err)
 		return err;
-	err = consent_load(&in->consent, in->consent_path, in->rcpts);
+	if (!consent_pg_is_url(in->consent_path)) {
+		err = consent_load(&in->consent, in->consent_path, in->rcpts);
+	} else {
+		err = consent_pg_open(&in->pg, in->consent_path);
+		if (!err)
+			err = consent_pg_load(in->pg, &in->consent, in->rcpts);
+	}
 	if (err || !in->geoip_path)
 		return err;
 	return geoip_open(&in->geoip, in->geoip_path);
@@ -78,6 +86,7 @@ void inputs_release(struct inputs *in)
 	geoip_free(in->geoip);
 	in->geoip = NULL;
 	consent_free(in->consent);
+	consent_pg_free(in->pg);
 	recipients_free(in->rcpts);
 	fpdb_release(&in->db);
 	memset(&in->key, 0, sizeof(in->key));

@@ -14,6 +14,7 @@
 struct recipients;
 struct consent_db;
 struct geoip;
+struct consent_pg;
 
 struct inputs {
 	const char *fp_path, *key_path, *consent_path, *rcpt_path;
@@ -23,6 +24,7 @@ struct inputs {
 	struct recipients *rcpts;
 	struct consent_db *consent;
 	struct geoip *geoip;		     /* NULL without --geoip */
+	struct consent_pg *pg;		     /* -c postgresql://...: the connection, or NULL */
 	enum fpdb_form form;		     /* --fp-memory */
 	const char *law_name, *jurisdiction; /* --law, --jurisdiction (NULL: defaults) */
 	struct law_profile law;		     /* made of them by inputs_load */
@@ -47,7 +49,7 @@ enum { INPUTS_OPT_GEOIP = 0x1000, INPUTS_OPT_LAW, INPUTS_OPT_JURISDICTION };
 #define INPUTS_USAGE                                                                               \
 	"  -f, --fingerprints FILE  fingerprint file from `consentry enroll`\n"                    \
 	"  -k, --key FILE           key file used by enroll (mode 0600)\n"                         \
-	"  -c, --consent FILE       consent.csv\n"                                                 \
+	"  -c, --consent FILE|URL   consent.csv, or postgresql://... (a table, ?table=NAME)\n"     \
 	"  -R, --recipients FILE    recipients.csv\n" INPUTS_GEOIP_USAGE INPUTS_LAW_USAGE
 /* --geoip's help lines alone */
 #define INPUTS_GEOIP_USAGE                                                                         \
@@ -61,8 +63,10 @@ enum { INPUTS_OPT_GEOIP = 0x1000, INPUTS_OPT_LAW, INPUTS_OPT_JURISDICTION };
 	"      --jurisdiction CC    ISO 3166-1 country of the controller (default CN; with\n"      \
 	"                           --law gdpr an EEA member, default DE)\n"
 
-/* The law profile, then all inputs, or the first error (printed, as file:line where it has
- * one). 0 or -errno. */
+/*
+ * The law profile, then all inputs, or the first error (printed, as file:line where it has one).
+ * 0 or -errno. A -c URL is connected to (in->pg) and its table read.
+ */
 int inputs_load(struct inputs *in);
 /* getopt's opt (optarg) when it is one of -f -k -c -R --geoip: 1, else 0. */
 int inputs_opt(struct inputs *in, int opt);

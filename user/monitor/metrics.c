@@ -24,6 +24,7 @@
 #include "lib/log.h"
 #include "monitor/metrics.h"
 #include "verdict/recipients.h"
+#include "verdict/consent_pg.h"
 
 struct metrics {
 	struct MHD_Daemon *d;
@@ -139,6 +140,18 @@ void metrics_write(FILE *f, const struct collector *c)
 	       c->reloads);
 	metric(f, "reload_failures_total", "counter", "Reloads refused (the old tables kept)",
 	       c->reload_errors);
+	if (c->pg) {
+		const struct consent_pg_stats *ps = consent_pg_stats(c->pg);
+
+		metric(
+		    f, "consent_source_up", "gauge",
+		    "-c postgresql://: 1 while the consent database is connected and listened to",
+		    (__u64)ps->up);
+		metric(f, "consent_source_outages_total", "counter",
+		       "-c postgresql://: connections to the consent database lost (the last good "
+		       "table kept meanwhile)",
+		       ps->outages);
+	}
 	journal_get_stats(c->journal, &js);
 	metric(f, "journal_written_total", "counter", "Findings committed to the journal",
 	       js.written);

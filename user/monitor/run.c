@@ -475,6 +475,7 @@ int cmd_run(int argc, char **argv)
 	col.key_path = in.key_path;
 	col.rcpt_path = in.rcpt_path;
 	col.consent = &in.consent;
+	col.pg = in.pg;
 	col.rcpts = &in.rcpts;
 	err = collector_run(&col);
 	rc = err ? 1 : 0;

@@ -477,7 +477,8 @@ void consent_free(struct consent_db *db)
 	free(db);
 }
 
-int consent_load(struct consent_db **out, const char *path, const struct recipients *r)
+int consent_load_named(struct consent_db **out, const char *path, const char *name,
+		       const char *id_base, const struct recipients *r)
 {
 	static const struct csv_table table = {
 	    .what = "consent", .cols = col_names, .required = col_required, .ncols = C_MAX};
@@ -485,13 +486,15 @@ int consent_load(struct consent_db **out, const char *path, const struct recipie
 	int col[C_MAX], err;
 
 	*out = NULL;
-	ld.base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+	if (!name)
+		name = path;
+	ld.base = id_base ? id_base : strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
 	ld.db = calloc(1, sizeof(*ld.db));
 	if (!ld.db) {
 		err = -ENOMEM;
 		goto out;
 	}
-	err = csv_table_read(path, &table, &ld.e, col, parse_row, &ld);
+	err = csv_table_read_named(path, name, &table, &ld.e, col, parse_row, &ld);
 	if (err)
 		goto out;
 	/* a rule is checked when the file has the column that grants it (spec §7) */
@@ -505,7 +508,7 @@ int consent_load(struct consent_db **out, const char *path, const struct recipie
 	err = ld.e.nerr ? -EINVAL : 0;
 out:
 	if (err == -ENOMEM)
-		pr_err("%s: %s", path, strerror(ENOMEM));
+		pr_err("%s: %s", name, strerror(ENOMEM));
 	if (err)
 		consent_free(ld.db);
 	else
@@ -639,4 +642,9 @@ __u32 consent_covered(const struct consent_db *db, const char *subject, const ch
 		      __u32 fields, __s64 t_ns, const char **ids, unsigned *nids, unsigned max_ids)
 {
 	return consent_check(db, subject, recipient, fields, t_ns, NULL, NULL, ids, nids, max_ids);
+}
+
+int consent_load(struct consent_db **out, const char *path, const struct recipients *r)
+{
+	return consent_load_named(out, path, NULL, NULL, r);
 }

@@ -30,6 +30,12 @@ struct consent_db;
  * errors (printed). On error *out is NULL and nothing stays allocated.
  */
 int consent_load(struct consent_db **out, const char *path, const struct recipients *r);
+/*
+ * The same for a file rendered from another source (verdict/consent_pg.h): messages say
+ * name:line (NULL: path) and row ids are "id_base:LINE" (NULL: the basename of path).
+ */
+int consent_load_named(struct consent_db **out, const char *path, const char *name,
+		       const char *id_base, const struct recipients *r);
 void consent_free(struct consent_db *db);
 /* Rows loaded. */
 unsigned long consent_count(const struct consent_db *db);

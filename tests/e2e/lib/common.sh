@@ -85,6 +85,9 @@ CONSENT=
 RECIPIENTS=
 JQ_VARS=()
 CG_TEMP=()
+# functions run at exit after the monitor is stopped, before the work directory goes (servers
+# a test owns: lib/pg.sh)
+CLEANUP_FNS=()
 # CS_CAPTURE (auto, sockets, tracepoints; unset: the monitor's default) is passed to every
 # monitor_start; the channel of plain TCP and UDP sends in findings ($tcp, $udp in jq) follows.
 case "${CS_CAPTURE:-auto}" in
@@ -128,6 +131,9 @@ cleanup() {
 	trap - EXIT
 	set +e
 	[[ -n "$MON_PID" ]] && kill_pid "$MON_PID" INT
+	for p in "${CLEANUP_FNS[@]}"; do
+		"$p"
+	done
 	for p in "${EXTRA_PIDS[@]}" "${SERVER_PIDS[@]}"; do
 		kill_pid "$p"
 	done
