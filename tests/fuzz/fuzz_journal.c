@@ -35,7 +35,7 @@
 #define STR_MAX	 40
 #define NS_DAY	 86400000000000LL
 #define T_BASE	 (20423LL * NS_DAY) /* 2025-12-01T00:00:00Z */
-#define NCOLS	 35 /* the csv columns of a finding (findings.c list_cols, count, last_time) */
+#define NCOLS	 41 /* the csv columns of a finding (findings.c list_cols, count, last_time, §7) */
 
 /* What the model keeps of a row written. */
 struct row {
@@ -480,7 +480,8 @@ static void check_list(const struct findings_query *q, const struct row *sel, un
 	end = buf + len;
 	if (q->csv) {
 		FUZZ_CHECK(!csv_rec(&p, end, &rec) && rec.n == NCOLS && !strcmp(rec.f[0], "time") &&
-			       !strcmp(rec.f[NCOLS - 1], "last_time"),
+			       !strcmp(rec.f[NCOLS - 7], "last_time") &&
+			       !strcmp(rec.f[NCOLS - 1], "violations"),
 			   "csv header");
 		for (; p < end; i++) {
 			const struct row *x = &sel[i];

@@ -80,6 +80,9 @@ static void check_selector(const struct recipients *rs, const struct row_says *w
 		if (!plain_host(sel, n) || strlen(slash) > 200)
 			return;
 		snprintf(buf, sizeof(buf), "%.*s", (int)n, sel);
+		/* an address before the '/': a CIDR, not a host with a path */
+		if (inet_pton(AF_INET, buf, addr) == 1)
+			return;
 		recipients_match(rs, 0, NULL, 0, buf, slash, &m);
 		check_match(&m, want, "host and path", sel);
 		/* a query: no longer selector can cover it, none may hold a '?' */
