@@ -288,7 +288,7 @@ static void ids_join(const struct finding *f, char *buf, size_t len)
 static void run_case(const struct vcase *vc)
 {
 	struct correlator c = {.db = &db};
-	struct rcpt_match m;
+	struct verdict_dest d;
 	struct finding f = {0};
 	char law[16] = "pipl", ids[256], *cc;
 	__u8 addr[4];
@@ -304,11 +304,11 @@ static void run_case(const struct vcase *vc)
 	c.consent = vc->old ? consent_old : consent;
 	assert_int_equal(inet_pton(AF_INET, vc->ip, addr), 1);
 	assert_int_equal(rfc3339_parse(vc->time, &t), 0);
-	recipients_match(c.rcpts, AF_INET, addr, 443, vc->host, vc->path, &m);
+	correlate_dest(&c, &d, AF_INET, addr, 443, vc->host, vc->path);
 	f.subject = fpdb_subject(&db, (__u32)vc->subject);
 	f.fields = vc->fields;
-	f.rcpt = m.rcpt;
-	correlate_verdict(&c, &f, (__u32)vc->subject, &m, AF_INET, addr, t);
+	f.rcpt = d.m.rcpt;
+	correlate_verdict(&c, &f, (__u32)vc->subject, &d, t);
 	ids_join(&f, ids, sizeof(ids));
 	if (f.verdict != vc->verdict || f.violations != vc->violations ||
 	    f.unconsented != vc->unconsented || strcmp(ids, vc->ids) ||

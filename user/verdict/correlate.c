@@ -235,36 +235,50 @@ int correlate_event(struct correlator *c, const struct cs_event *ev, __s64 t_ns,
 	return err;
 }
 
-void correlate_verdict(const struct correlator *c, struct finding *f, __u32 subject,
-		       const struct rcpt_match *m, int family, const __u8 *addr, __s64 t_ns)
+/* A correlator nobody gave a profile (tests, tools): PIPL in CN, the spec's default. */
+static const struct law_profile *law_of(const struct correlator *c)
 {
-	/* a correlator nobody gave a profile (tests, tools): PIPL in CN, the spec's default */
 	static const struct law_profile pipl_cn = {
 	    .law = LAW_PIPL, .jurisdiction = "CN", .minor_age = 14};
-	const struct law_profile *law = c->law.minor_age ? &c->law : &pipl_cn;
+
+	return c->law.minor_age ? &c->law : &pipl_cn;
+}
+
+void correlate_dest(const struct correlator *c, struct verdict_dest *d, int family,
+		    const __u8 *addr, __u16 port, const char *host, const char *path)
+{
+	recipients_match(c->rcpts, family, addr, port, host, path, &d->m);
+	memcpy(d->country, d->m.country, sizeof(d->country));
+	/* --geoip places only unknown recipients: a known one is where its row says */
+	if (!d->m.rcpt && c->geoip && addr)
+		geoip_country(c->geoip, family, addr, d->country);
+	d->cross_border = law_cross_border(law_of(c), d->country);
+}
+
+void correlate_verdict(const struct correlator *c, struct finding *f, __u32 subject,
+		       const struct verdict_dest *d, __s64 t_ns)
+{
+	const struct recipient *rcpt = d->m.rcpt;
 	struct consent_need need = {0};
 	__u32 cov;
 
-	f->purpose = m->purpose;
-	memcpy(f->country, m->country, sizeof(f->country));
-	/* --geoip places only unknown recipients: a known one is where its row says */
-	if (!m->rcpt && c->geoip && addr)
-		geoip_country(c->geoip, family, addr, f->country);
-	f->cross_border = law_cross_border(law, f->country);
+	f->purpose = d->m.purpose;
+	memcpy(f->country, d->country, sizeof(f->country));
+	f->cross_border = d->cross_border;
 	f->sensitive = f->fields & c->db->sensitive;
-	f->minor = is_minor(c->db, subject, t_ns, law->minor_age);
+	f->minor = is_minor(c->db, subject, t_ns, law_of(c)->minor_age);
 	f->nids = 0;
 	f->violations = 0;
 	f->unconsented = 0;
-	if (m->rcpt && (m->rcpt->kind == RK_FIRST_PARTY || m->rcpt->kind == RK_PROCESSOR)) {
+	if (rcpt && (rcpt->kind == RK_FIRST_PARTY || rcpt->kind == RK_PROCESSOR)) {
 		f->verdict = V_EXEMPT;
 		return;
 	}
-	need.purpose = m->purpose;
+	need.purpose = d->m.purpose;
 	need.sensitive = f->sensitive;
 	need.minor = f->minor;
 	need.cross_border = f->cross_border == 1;
-	cov = consent_check(c->consent, f->subject, m->rcpt ? m->rcpt->name : NULL, f->fields, t_ns,
+	cov = consent_check(c->consent, f->subject, rcpt ? rcpt->name : NULL, f->fields, t_ns,
 			    &need, &f->violations, f->consent_ids, &f->nids, FINDING_MAX_IDS);
 	f->unconsented = f->fields & ~cov;
 	f->verdict = f->unconsented ? V_UNCONSENTED : V_CONSENTED;
@@ -273,7 +287,7 @@ void correlate_verdict(const struct correlator *c, struct finding *f, __u32 subj
 int correlate_message(struct correlator *c, struct msg *m, __s64 t_ns, finding_fn fn, void *ctx)
 {
 	const struct cs_event *ev = m->ev;
-	struct rcpt_match rm;
+	struct verdict_dest dest;
 	const char *host = m->host;
 	char hostbuf[CS_HOST_LEN], msg_id[32];
 	const __u8 *addr;
@@ -302,8 +316,8 @@ int correlate_message(struct correlator *c, struct msg *m, __s64 t_ns, finding_f
 	/* no Host header or SNI: the name the host's DNS answers gave this address */
 	if (!host && c->dns)
 		host = dns_cache_lookup(c->dns, family, addr, ev->ts_ns / 1000000000ULL);
-	recipients_match(c->rcpts, family, addr, ev->dport, host, m->http ? m->http->path : NULL,
-			 &rm);
+	/* the destination's recipient, country and abroad-ness: once a message, not a subject */
+	correlate_dest(c, &dest, family, addr, ev->dport, host, m->http ? m->http->path : NULL);
 	snprintf(msg_id, sizeof(msg_id), "%08x-%llu", c->instance, (unsigned long long)ev->seq);
 
 	for (unsigned s = 0; s < nsubj; s++) {
@@ -313,7 +327,7 @@ int correlate_message(struct correlator *c, struct msg *m, __s64 t_ns, finding_f
 
 		f.subject = fpdb_subject(c->db, a->subject);
 		f.fields = a->strong | a->weak;
-		f.rcpt = rm.rcpt;
+		f.rcpt = dest.m.rcpt;
 		memcpy(f.fps, a->fps, sizeof(f.fps[0]) * a->nfps);
 		f.nfps = a->nfps;
 		f.first_off = a->first_off;
@@ -321,7 +335,7 @@ int correlate_message(struct correlator *c, struct msg *m, __s64 t_ns, finding_f
 		memcpy(f.msg_id, msg_id, sizeof(f.msg_id));
 		f.msg_subjects = nsubj;
 		f.msg = m;
-		correlate_verdict(c, &f, a->subject, &rm, family, addr, t_ns);
+		correlate_verdict(c, &f, a->subject, &dest, t_ns);
 		c->stats.findings++;
 		nfound++;
 		err = fn(ev, &f, host, t_ns, ctx);

@@ -108,18 +108,31 @@ int correlate_event(struct correlator *c, const struct cs_event *ev, __s64 t_ns,
 
 void correlate_release(struct correlator *c);
 
+/* A message's destination as the verdict sees it (correlate_dest). */
+struct verdict_dest {
+	struct rcpt_match m; /* recipient and the matched row's purpose and country */
+	char country[3];     /* m's country, else --geoip's for an unknown recipient; "" unknown */
+	int cross_border;    /* law_cross_border() of country: 1, 0, -1 unknown */
+};
+
 /*
- * The verdict of spec §6-7 for one subject's disclosure of fields to the destination m resolved
- * to, at t_ns: fills f->verdict, unconsented, violations, consent_ids, purpose, country,
- * cross_border, sensitive and minor (f->subject, fields and rcpt must be set; subject is the
- * fingerprint DB's index of f->subject). Exposed for the verdict table of tests/unit.
+ * Resolve a destination (address, port, host, HTTP request path; as recipients_match) into d,
+ * once a message: every subject of the message shares it.
+ */
+void correlate_dest(const struct correlator *c, struct verdict_dest *d, int family,
+		    const __u8 *addr, __u16 port, const char *host, const char *path);
+
+/*
+ * The verdict of spec §6-7 for one subject's disclosure of f->fields to d at t_ns: fills
+ * f->verdict, unconsented, violations, consent_ids, purpose, country, cross_border, sensitive
+ * and minor (f->subject, fields and rcpt must be set; subject is the fingerprint DB's index of
+ * f->subject). Exposed for the verdict table of tests/unit.
  */
 void correlate_verdict(const struct correlator *c, struct finding *f, __u32 subject,
-		       const struct rcpt_match *m, int family, const __u8 *addr, __s64 t_ns);
+		       const struct verdict_dest *d, __s64 t_ns);
 
 /* Strip the port (and IPv6 brackets) from an HTTP Host value and lower-case it, in place. */
 void host_strip_port(char *h);
-
 /* Normalise an event's destination: family and a pointer to 4 or 16 address bytes
  * (IPv4-mapped IPv6 becomes IPv4). */
 int event_family(const struct cs_event *ev, const __u8 **addr);

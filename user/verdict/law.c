@@ -79,6 +79,7 @@ int law_cross_border(const struct law_profile *p, const char *dest)
 	if (!dest || !dest[0])
 		return -1;
 	if (p->law == LAW_GDPR)
-		return !law_in_eea(dest) && !in_list(dest, adequate, sizeof(adequate) / 3);
+		return !law_in_eea(dest) &&
+		       !in_list(dest, adequate, sizeof(adequate) / sizeof(adequate[0]));
 	return strcmp(dest, p->jurisdiction) != 0;
 }
