@@ -143,25 +143,26 @@ enum cs_counter {
 	CS_CNT_EXEC_DROPS,	 /* exec notices lost (ring buffer full) */
 	CS_CNT_DNS_ANSWERS,	 /* DNS responses handed to the collector */
 	CS_CNT_DNS_DROPS,	 /* DNS responses lost (ring buffer full) */
-	CS_CNT_CARRIED,	      /* sends that continued a token left open by the flow's last send */
-	CS_CNT_DEEP_SENDS,    /* sends handed to the collector for decoding (CS_TRIG_*) */
-	CS_CNT_DEEP_BYTES,    /* bytes handed over */
-	CS_CNT_DEEP_DROPS,    /* bytes not handed over: ring buffer full */
-	CS_CNT_NOT_DECODED,   /* sends that needed decoding, not handed over (--decode off) */
-	CS_CNT_SKIPPED,	      /* bytes the tokeniser left out: runs too short for a strong value */
-	CS_CNT_RESCANS,	      /* sends with a hit or a decode trigger tokenised again, whole */
-	CS_CNT_RESCAN_UNREAD, /* bytes of those not readable again: not tokenised whole */
-	CS_CNT_HIT_RECORDS,   /* cs_hits records: batches of hits of sends with more than fit */
-	CS_CNT_RETRIED,	      /* bytes a retried send repeated: scanned by the first call */
-	CS_CNT_EXEC_NOTICES,  /* execs of executables not examined yet, reported (cs_exec) */
-	CS_CNT_EXEC_HELD,     /* of those, stopped at exec until probed (--exec-hold) */
-	CS_CNT_EXEC_STALE,    /* not held: the collector's lease had run out (not responsive) */
-	CS_CNT_EXEC_TTY,      /* not held: a foreground job of a terminal's job-control shell */
-	CS_CNT_EXEC_FAILED,   /* not held: signal refused, held map or holds ring full */
-	CS_CNT_EXEC_TRACED,   /* not held: traced (the tracer would get the SIGSTOP) */
-	CS_CNT_SOCKS_ADDED,   /* TCP sockets the sockops program put under the sk_msg hook */
-	CS_CNT_SOCKS_FULL,    /* ... refused (sockhash full): their sends are not seen */
-	CS_CNT_PULL_FAIL,     /* messages the kernel could not make linear (bytes uninspected) */
+	CS_CNT_CARRIED,	       /* sends that continued a token left open by the flow's last send */
+	CS_CNT_DEEP_SENDS,     /* sends handed to the collector for decoding (CS_TRIG_*) */
+	CS_CNT_DEEP_BYTES,     /* bytes handed over */
+	CS_CNT_DEEP_DROPS,     /* bytes not handed over: ring buffer full */
+	CS_CNT_NOT_DECODED,    /* sends that needed decoding, not handed over (--decode off) */
+	CS_CNT_SKIPPED,	       /* bytes the tokeniser left out: runs too short for a strong value */
+	CS_CNT_RESCANS,	       /* sends with a hit or a decode trigger tokenised again, whole */
+	CS_CNT_RESCAN_UNREAD,  /* bytes of those not readable again: not tokenised whole */
+	CS_CNT_HIT_RECORDS,    /* cs_hits records: batches of hits of sends with more than fit */
+	CS_CNT_RETRIED,	       /* bytes a retried send repeated: scanned by the first call */
+	CS_CNT_EXEC_NOTICES,   /* execs of executables not examined yet, reported (cs_exec) */
+	CS_CNT_EXEC_HELD,      /* of those, stopped at exec until probed (--exec-hold) */
+	CS_CNT_EXEC_STALE,     /* not held: the collector's lease had run out (not responsive) */
+	CS_CNT_EXEC_TTY,       /* not held: a foreground job of a terminal's job-control shell */
+	CS_CNT_EXEC_FAILED,    /* not held: signal refused, held map or holds ring full */
+	CS_CNT_EXEC_TRACED,    /* not held: traced (the tracer would get the SIGSTOP) */
+	CS_CNT_EXEC_FORWARDER, /* not held: the parent forwards stops (su, sudo, runuser...) */
+	CS_CNT_SOCKS_ADDED,    /* TCP sockets the sockops program put under the sk_msg hook */
+	CS_CNT_SOCKS_FULL,     /* ... refused (sockhash full): their sends are not seen */
+	CS_CNT_PULL_FAIL,      /* messages the kernel could not make linear (bytes uninspected) */
 	CS_CNT_UNVERDICT_BYTES, /* TCP bytes queued without a verdict, scanned at egress */
 	CS_CNT_UNVERDICT_LOST,	/* ... not: a second gap before the first one went out */
 	CS_CNT_MAX,

@@ -95,6 +95,36 @@ static __always_inline int terminal_job(struct task_struct *task)
 	return task->real_parent->signal->pids[PIDTYPE_PGID] != pgrp;
 }
 
+/* comm is name (a string literal of fewer than TASK_COMM_LEN bytes) */
+static __always_inline int comm_is(const char *comm, const char *name, int len)
+{
+#pragma unroll
+	for (int i = 0; i <= len; i++)
+		if (comm[i] != name[i])
+			return 0;
+	return 1;
+}
+#define COMM_IS(c, lit) comm_is(c, lit, sizeof(lit) - 1)
+
+/*
+ * A parent that forwards its child's stops: su, runuser, sudo, doas and pkexec, and nsenter and
+ * unshare --fork, wait with WUNTRACED and, when the child stops, stop themselves to pass the job
+ * control on; they go on only when continued, and then continue the child. Our SIGCONT reaches
+ * the child, not them: the parent would stay stopped for good (and a job-control shell above it
+ * would report the job stopped). Their children are not held. Known by name: a parent that
+ * forwards stops and is not in this list stays stopped (exechold.h).
+ */
+static __always_inline int stop_forwarder(struct task_struct *task)
+{
+	char c[TASK_COMM_LEN];
+
+	if (bpf_probe_read_kernel(c, sizeof(c), task->real_parent->comm))
+		return 0;
+	return COMM_IS(c, "su") || COMM_IS(c, "runuser") || COMM_IS(c, "sudo") ||
+	       COMM_IS(c, "doas") || COMM_IS(c, "pkexec") || COMM_IS(c, "nsenter") ||
+	       COMM_IS(c, "unshare");
+}
+
 /*
  * Stop the current task (it has just exec'd the file of notice n) until released. 1 when held.
  * From this tracepoint (preemption off) bpf_send_signal_thread() queues the SIGSTOP through
@@ -118,6 +148,10 @@ static __always_inline int exec_hold(struct task_struct *task, const struct cs_e
 	}
 	if (cfg_exec_hold != CS_HOLD_ALL && terminal_job(task)) {
 		cnt_add(CS_CNT_EXEC_TTY, 1);
+		return 0;
+	}
+	if (stop_forwarder(task)) {
+		cnt_add(CS_CNT_EXEC_FORWARDER, 1);
 		return 0;
 	}
 	/*

@@ -89,6 +89,7 @@ metrics_value() {
 monitor_start --all --metrics "127.0.0.1:$PORT_M"
 [[ "$(metrics_value consentry_consent_source_up)" == 1 ]] || fail "metrics: source not up"
 send 1 # no row for u001: unconsented
+info "ok: the monitor reads the table; no row: unconsented"
 
 pg_psql -c "INSERT INTO consent VALUES ('u001', 'adpartner', 'phone|email',
 	'2025-01-01T00:00:00Z', NULL, NULL, 'marketing')"
@@ -117,6 +118,7 @@ monitor_hup 1
 grep -q -F "SIGHUP: reloaded ${URL/:$PG_PASSWORD@/:***@} (2 consent rows)" "$MONLOG" ||
 	fail "SIGHUP did not reload the table"
 send 6 # consented
+info "ok: INSERT, withdrawal, bad row and SIGHUP applied in place"
 
 # the server goes away: the last table stays in use
 pg_stop
@@ -132,6 +134,7 @@ sleep 2 # a reconnect attempt or two fails meanwhile
 pg_start
 wait_log 1 "reconnected: reloaded .* (2 consent rows)"
 send 8 # withdrawn during the outage: unconsented
+info "ok: the outage kept the last table; the reconnect read the change"
 [[ "$(metrics_value consentry_consent_source_up)" == 1 ]] || fail "metrics: source not up again"
 
 # a server that stops answering (its backend for the monitor stopped): the SELECT of a SIGHUP is
@@ -146,6 +149,7 @@ kill -CONT "$backend"
 ((SECONDS - t0 <= 14)) || fail "the stalled SELECT held the monitor $((SECONDS - t0)) s"
 wait_log 2 "reconnected: reloaded .* (2 consent rows)"
 send 9 # unconsented, the table as it was
+info "ok: a stalled SELECT cost the loop $((SECONDS - t0)) s"
 monitor_stop
 
 expect_findings 9

@@ -12,12 +12,20 @@
 #    before the bound;
 # 4. bound 10 s, on a terminal (script(1)): a job that an interactive shell with job control
 #    starts in the foreground is not held (the shell would report it stopped), a command that
-#    a non-interactive shell runs there is; nor is a process traced by strace -f.
+#    a non-interactive shell runs there is; nor is a process traced by strace -f, nor a child
+#    of runuser or unshare --fork, which stop themselves when their child stops (held, it would
+#    run at the bound and they would stay stopped for good).
 # shellcheck source-path=SCRIPTDIR source=lib/common.sh
 source "$(dirname "$0")/lib/common.sh"
 e2e_setup --no-ns
 command -v bpftool >/dev/null || fail "bpftool not installed"
 mkdir -p "$WORK/bin"
+# The new executables, copied before any monitor runs: a cp while a monitor runs is itself a new
+# exec to hold, and one still held when the test stops the collector would wait for the bound.
+for f in new-bound new-kill new-int new-tty-job new-traced new-runuser new-unshare; do
+	cp /bin/true "$WORK/bin/$f"
+done
+cp /bin/sleep "$WORK/bin/ttycmd$$"
 
 # pid_of COMM: the pid of the process named COMM (builtins only, as stat_state).
 pid_of() {
@@ -31,9 +39,9 @@ pid_of() {
 	done
 	return 1
 }
-# held_run NAME: start a new copy of /bin/true with the collector stopped; $NEW_PID, $NEW_T0.
+# held_run NAME: start the new copy of /bin/true NAME with the collector stopped; $NEW_PID,
+# $NEW_T0.
 held_run() {
-	cp /bin/true "$WORK/bin/$1"
 	kill -STOP "$MON_PID"
 	NEW_T0=$EPOCHREALTIME
 	"$WORK/bin/$1" &
@@ -150,8 +158,6 @@ CONSENTRY_EXEC_HOLD_MS=10000 monitor_start
 script -q -c "bash --norc -i -c 'set -m; /bin/true'" /dev/null </dev/null >/dev/null 2>&1 ||
 	fail "script(1) with an interactive bash failed"
 sleep 0.5 # the collector examines script, bash, true before it is stopped
-cp /bin/true "$WORK/bin/new-tty-job"
-cp /bin/sleep "$WORK/bin/ttycmd$$"
 kill -STOP "$MON_PID"
 t0=$EPOCHREALTIME
 script -q -c "bash --norc -i -c 'set -m; $WORK/bin/new-tty-job'" /dev/null </dev/null \
@@ -180,7 +186,6 @@ wait "$tty_pid" || fail "the terminal command failed: $(cat "$WORK/tty-cmd.out")
 if command -v strace >/dev/null; then
 	strace -f -o /dev/null /bin/true || fail "strace does not run"
 	sleep 0.5
-	cp /bin/true "$WORK/bin/new-traced"
 	kill -STOP "$MON_PID"
 	t0=$EPOCHREALTIME
 	strace -f -o /dev/null "$WORK/bin/new-traced" || {
@@ -191,8 +196,23 @@ if command -v strace >/dev/null; then
 	kill -CONT "$MON_PID"
 	((ms_traced < 2000)) || fail "a traced process was held ($ms_traced ms)"
 fi
+# parents that forward their child's stop: known by the collector first, then a new child each
+runuser -u root -- /bin/true || fail "runuser does not run"
+unshare --fork /bin/true || fail "unshare --fork does not run"
+sleep 0.5
+kill -STOP "$MON_PID"
+t0=$EPOCHREALTIME
+rc=0
+timeout 20 runuser -u root -- "$WORK/bin/new-runuser" || rc=$?
+timeout 20 unshare --fork "$WORK/bin/new-unshare" || rc=$?
+ms_fwd=$(elapsed_ms "$t0")
+kill -CONT "$MON_PID"
+((rc == 0)) || fail "runuser or unshare --fork did not finish (exit $rc)"
+((ms_fwd < 2000)) || fail "children of runuser and unshare --fork were held ($ms_fwd ms)"
 monitor_stop
 line=$(grep -a "exec holds" "$MONLOG")
+[[ "$line" =~ under\ su/sudo/runuser\ ([0-9]+) ]] || fail "summary line not understood: $line"
+((BASH_REMATCH[1] >= 2)) || fail "summary counts no child of a stop-forwarding parent: $line"
 [[ "$line" =~ terminal\ jobs\ ([0-9]+),\ traced\ ([0-9]+) ]] || fail "summary line not understood: $line"
 ((BASH_REMATCH[1] >= 1)) || fail "summary counts no terminal job: $line"
 if command -v strace >/dev/null; then
@@ -202,4 +222,5 @@ else
 	info "skipped the traced process: strace not installed"
 fi
 info "ok: a terminal's foreground job ran unheld ($ms ms), a shell command on it was held"
+info "ok: children of runuser and unshare --fork ran unheld ($ms_fwd ms for both)"
 

@@ -247,14 +247,15 @@ static void print_exec_summary(const struct collector *c, const __u64 *cnt)
 	}
 	fprintf(stderr,
 		"  exec holds            %" PRIu64 " (not held: collector not responsive %" PRIu64
-		", terminal jobs %" PRIu64 ", traced %" PRIu64 ", failed %" PRIu64 ")\n"
+		", terminal jobs %" PRIu64 ", traced %" PRIu64 ", under su/sudo/runuser %" PRIu64
+		", failed %" PRIu64 ")\n"
 		"  exec releases         %" PRIu64 " (after probing %" PRIu64
 		", at the %u ms bound %" PRIu64 ", at shutdown %" PRIu64
 		"; exited while held %" PRIu64 ", running already %" PRIu64 ")\n"
 		"  exec hold time        max %.2f ms, mean %.2f ms\n",
 		(uint64_t)cnt[CS_CNT_EXEC_HELD], (uint64_t)cnt[CS_CNT_EXEC_STALE],
 		(uint64_t)cnt[CS_CNT_EXEC_TTY], (uint64_t)cnt[CS_CNT_EXEC_TRACED],
-		(uint64_t)cnt[CS_CNT_EXEC_FAILED],
+		(uint64_t)cnt[CS_CNT_EXEC_FORWARDER], (uint64_t)cnt[CS_CNT_EXEC_FAILED],
 		(uint64_t)(h->probed + h->bound + h->shutdown + h->orphaned), (uint64_t)h->probed,
 		exechold_bound_ms(c->eh), (uint64_t)h->bound, (uint64_t)h->shutdown,
 		(uint64_t)h->gone, (uint64_t)h->running, h->time_max_ns / 1e6,

@@ -17,6 +17,9 @@
  * - The held process is stopped (state T) for that long: its parent gets SIGCHLD twice
  *   (CLD_STOPPED, CLD_CONTINUED), and a parent that waits with WUNTRACED sees a stop and a
  *   continue. Scripts, systemd, and the subprocess APIs of Go, Python and node wait without it.
+ * - su, runuser, sudo, doas, pkexec, nsenter and unshare --fork stop themselves when their child
+ *   stops, and go on only when continued: their children are not held (known by the parent's
+ *   name). Another parent that does the same stays stopped until someone continues it.
  * - A job-control shell does: it would report a foreground job "Stopped", take the terminal
  *   back and leave the job running in the background. Jobs in a terminal's foreground are
  *   therefore not held (--exec-hold all holds them too); commands such a job runs are.

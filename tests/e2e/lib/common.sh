@@ -102,6 +102,15 @@ info() {
 # Print why, the current monitor log and findings, and exit 1 (cleanup runs from the trap).
 fail() {
 	echo "FAIL: $E2E_NAME: $*" >&2
+	dump_state
+	exit 1
+}
+
+# Hooks a library adds to print its own state on a failure (pg.sh: the server's log).
+DUMP_FNS=()
+
+dump_state() {
+	local f
 	if [[ -n "$MONLOG" && -f "$MONLOG" ]]; then
 		echo "--- monitor stderr ($MONLOG):" >&2
 		tail -n 60 "$MONLOG" >&2
@@ -110,7 +119,21 @@ fail() {
 		echo "--- findings ($FINDINGS):" >&2
 		head -c 20000 "$FINDINGS" >&2
 	fi
-	exit 1
+	for f in "${DUMP_FNS[@]}"; do
+		"$f"
+	done
+}
+
+# SIGTERM from tests/run's timeout: say where the test was (the trap runs once the foreground
+# command has died of the same signal), then the state, then cleanup.
+on_term() {
+	local i where=
+	for ((i = 1; i < ${#FUNCNAME[@]}; i++)); do
+		where+=" ${FUNCNAME[i]}:${BASH_LINENO[i - 1]}"
+	done
+	echo "FAIL: $E2E_NAME: terminated (the e2e timeout?) in$where" >&2
+	dump_state
+	exit 143
 }
 
 kill_pid() {
@@ -152,7 +175,7 @@ cleanup() {
 }
 trap cleanup EXIT
 # Make SIGTERM (tests/run timeout) and SIGINT run the EXIT trap too.
-trap 'exit 143' TERM
+trap on_term TERM
 trap 'exit 130' INT
 trap 'exit 129' HUP
 

@@ -28,6 +28,12 @@ pg_cleanup() {
 	PG_ROOT=
 }
 
+pg_dump_log() {
+	[[ -n "$PG_ROOT" && -f "$PG_ROOT/server.log" ]] || return 0
+	echo "--- PostgreSQL server log ($PG_ROOT/server.log):" >&2
+	tail -n 30 "$PG_ROOT/server.log" >&2
+}
+
 # pg_start: a new cluster with database $PG_DB, or (after pg_stop) the same one again.
 pg_start() {
 	if [[ -z "$PG_ROOT" ]]; then
@@ -35,6 +41,7 @@ pg_start() {
 		id postgres >/dev/null 2>&1 || fail "no user postgres (the postgresql package makes it)"
 		PG_ROOT=$(mktemp -d /tmp/cs-pg.XXXXXX)
 		CLEANUP_FNS+=(pg_cleanup)
+		DUMP_FNS+=(pg_dump_log)
 		PG_DATA=$PG_ROOT/data
 		PG_SOCK=$PG_ROOT/sock
 		mkdir -p "$PG_SOCK"
@@ -63,15 +70,16 @@ pg_psql() {
 		db=$1
 		shift
 	fi
-	"$PG_BIN/psql" -X -q -A -t -v ON_ERROR_STOP=1 -h "$PG_SOCK" -U postgres -d "$db" "$@" ||
-		fail "psql failed: $*"
+	PGCONNECT_TIMEOUT=10 timeout -k 5 30 "$PG_BIN/psql" -X -q -A -t -v ON_ERROR_STOP=1 \
+		-h "$PG_SOCK" -U postgres -d "$db" "$@" || fail "psql failed or took over 30 s: $*"
 }
 
 # pg_single SQL: run SQL with the server stopped, in single-user mode (no socket: no client
 # can connect meanwhile).
 pg_single() {
-	echo "$1" | runuser -u postgres -- "$PG_BIN/postgres" --single -D "$PG_DATA" "$PG_DB" \
-		>"$PG_ROOT/single.log" 2>&1 || fail "single-user postgres failed: $(cat "$PG_ROOT/single.log")"
+	echo "$1" | timeout -k 5 30 runuser -u postgres -- "$PG_BIN/postgres" --single -D "$PG_DATA" \
+		"$PG_DB" >"$PG_ROOT/single.log" 2>&1 ||
+		fail "single-user postgres failed or took over 30 s: $(cat "$PG_ROOT/single.log")"
 	grep -q ERROR "$PG_ROOT/single.log" && fail "single-user postgres: $(cat "$PG_ROOT/single.log")"
 	return 0
 }
