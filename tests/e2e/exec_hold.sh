@@ -67,7 +67,7 @@ elapsed_ms() {
 bpf_ids() {
 	local p
 	for p in "$@"; do
-		cat /proc/"$p"/fdinfo/* 2>/dev/null
+		cat /proc/"$p"/fdinfo/* 2>/dev/null || true # fds come and go
 	done | awk '$1 == "prog_id:" { print "prog:" $2 } $1 == "map_id:" { print "map:" $2 }' |
 		sort -u
 }

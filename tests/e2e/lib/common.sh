@@ -178,6 +178,9 @@ trap cleanup EXIT
 trap on_term TERM
 trap 'exit 130' INT
 trap 'exit 129' HUP
+# set -e ends a test at a failing command of the script's own body: say which (functions do not
+# inherit this trap; their failing command shows as the call's line)
+trap 'echo "FAIL: $E2E_NAME: status $? at ${BASH_SOURCE[0]##*/}:$LINENO: $BASH_COMMAND" >&2' ERR
 
 # Register a background PID to kill on exit (clients, helper servers).
 track_pid() {
