@@ -187,6 +187,12 @@ enum cs_counter {
  * (user/decode/cscan.h).
  */
 #define CS_EVX_CSCAN (1u << 0)
+/*
+ * BLOCKED: `run --block`: the kernel refused the send (sk_msg SK_DROP, a UDP
+ * datagram dropped at egress, or the ciphertext of a TLS write on a blocked socket); its bytes
+ * did not leave the host. The findings of the message say action "blocked".
+ */
+#define CS_EVX_BLOCKED (1u << 1)
 
 /* cs_hit.start: the token began in an earlier send of the flow (carried), offset 0 here. */
 #define CS_HIT_SPLIT 0x80000000u
