@@ -581,6 +581,8 @@ static __always_inline int tls_record(void *ctx, __u64 conn, __u64 buf, __s64 le
 			__builtin_memcpy(&st->peer, peer, sizeof(st->peer));
 			tls_flow_mark(st->peer.flow);
 			st->channel = channel;
+			if (cfg_block)
+				st->enf |= CS_ENFS_MARK;
 			st->req_a0 = buf;
 			st->req_a1 = len;
 			st->req_path = 0;

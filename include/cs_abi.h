@@ -107,6 +107,69 @@ enum cs_capture {
 	CS_CAPTURE_TRACEPOINTS, /* syscall tracepoints (every syscall of the host pays) */
 };
 
+/* run --block: what the kernel refuses (enforce.bpf.h); off is audit, the default. */
+enum cs_block {
+	CS_BLOCK_OFF,
+	CS_BLOCK_UNKNOWN,     /* a strong hit to a destination no recipient matches */
+	CS_BLOCK_UNCONSENTED, /* ... or to a third party without the subject's consent */
+};
+
+/*
+ * Enforce mode's tables (bpf/lib/enforce.bpf.h, filled by user/monitor/enforce.c). A recipient
+ * as the kernel knows it: its index in recipients.csv order and CS_ENF_R_* flags.
+ */
+struct cs_enf_rcpt {
+	__u32 rid;
+	__u32 flags;
+};
+_Static_assert(sizeof(struct cs_enf_rcpt) == 8, "cs_enf_rcpt size");
+/* first-party or processor: a disclosure needs no consent */
+#define CS_ENF_R_EXEMPT 1u
+/*
+ * The selector's host is shared by recipients told apart by path prefixes, which the kernel
+ * does not see: a known destination, never blocked for consent.
+ */
+#define CS_ENF_R_NOCHECK 2u
+
+/* An address (v4 in the first 4 bytes) and port (host order; 0 in enf_dns keys). */
+struct cs_enf_addr {
+	__u8 addr[16];
+	__u16 port;
+	__u8 v6;
+	__u8 _pad;
+};
+_Static_assert(sizeof(struct cs_enf_addr) == 20, "cs_enf_addr size");
+
+/* LPM trie key: prefixlen counts the family byte (8 bits) and the address bits. */
+struct cs_enf_net {
+	__u32 prefixlen;
+	__u8 v6;
+	__u8 addr[16];
+	__u8 _pad[3];
+};
+_Static_assert(sizeof(struct cs_enf_net) == 24, "cs_enf_net size");
+
+/* A (fingerprint, recipient) pair the consent table covers now (enf_consent). */
+struct cs_enf_pair {
+	__u64 fp;
+	__u32 rid;
+	__u32 _pad;
+};
+_Static_assert(sizeof(struct cs_enf_pair) == 16, "cs_enf_pair size");
+
+/*
+ * Host names in enf_host: a keyed hash of the lower-cased name (cs_host_hash, cs_hash.h), with
+ * CS_ENF_WILD set for the suffix of a *.domain selector. The kernel hashes a destination's host
+ * and its suffixes after each dot (at most CS_ENF_HOSTH - 1 of them, the longest).
+ */
+#define CS_ENF_WILD  (1ULL << 63)
+#define CS_ENF_HOSTH 8
+/*
+ * The collector renews its lease every second; a kernel that finds it older than this stops
+ * blocking (fail-open): a collector that died or hangs cannot keep sends blocked.
+ */
+#define CS_ENF_LEASE_NS (3ULL * 1000 * 1000 * 1000)
+
 /* Which send path produced an event (process/syscall detail for -v and tests). */
 enum cs_path {
 	CS_P_WRITE = 1,
@@ -165,6 +228,10 @@ enum cs_counter {
 	CS_CNT_PULL_FAIL,      /* messages the kernel could not make linear (bytes uninspected) */
 	CS_CNT_UNVERDICT_BYTES, /* TCP bytes queued without a verdict, scanned at egress */
 	CS_CNT_UNVERDICT_LOST,	/* ... not: a second gap before the first one went out */
+	CS_CNT_BLOCKED,		/* run --block: sends refused (their bytes never left) */
+	CS_CNT_BLOCKED_UNKNOWN, /* ... of those, to a destination no recipient matches */
+	CS_CNT_BLOCKED_AFTER,	/* later sends on a socket a block cut (refused with it) */
+	CS_CNT_BLOCK_OPEN,	/* sends not refused because the collector's lease ran out */
 	CS_CNT_MAX,
 };
 

@@ -138,4 +138,30 @@ CS_INLINE __u64 cs_acc_str(__u64 seed, const char *w)
 	return acc;
 }
 
+/*
+ * Host names of enforce mode's table (cs_abi.h CS_ENF_WILD): two polynomial hashes modulo the
+ * prime 2^31 - 1 with secret bases b1, b2 in [2, 2^31 - 1) (drawn per run), over the lower-cased
+ * bytes, packed as h1 << 32 | h2. Two distinct names of at most n bytes collide with probability
+ * about (n / 2^31)^2 over the bases, which nobody outside the monitor knows. The kernel adds the
+ * bytes from the end, passing every suffix's value on the way (bpf/lib/enforce.bpf.h).
+ */
+#define CS_HOSTH_P 0x7fffffffULL
+
+CS_INLINE __u64 cs_host_lower(__u8 c)
+{
+	return c >= 'A' && c <= 'Z' ? (__u64)c + 32 : c;
+}
+
+CS_INLINE __u64 cs_host_hash(__u64 b1, __u64 b2, const char *s, __u32 n)
+{
+	__u64 h1 = 0, h2 = 0;
+	__u32 i;
+
+	for (i = 0; i < n; i++) {
+		h1 = (h1 * b1 + cs_host_lower((__u8)s[i])) % CS_HOSTH_P;
+		h2 = (h2 * b2 + cs_host_lower((__u8)s[i])) % CS_HOSTH_P;
+	}
+	return h1 << 32 | h2;
+}
+
 #endif /* CS_HASH_H */

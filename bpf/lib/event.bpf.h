@@ -41,6 +41,7 @@ static __always_inline struct cs_state *send_begin(void)
 	st->skipped = 0;
 	st->sflags = 0;
 	st->tok_min = cfg_min_len;
+	st->enf = 0;
 	return st;
 }
 
@@ -91,6 +92,7 @@ __noinline int cs_send_end(__u32 path)
 	cnt = counters_get();
 	if (!cnt)
 		return 0;
+	cs_enf_decide(st, cnt);
 	uninspected = st->total - st->inspected - st->retried;
 	cnt->c[CS_CNT_SENDS]++;
 	cnt->c[CS_CNT_BYTES_SENT] += st->total;
@@ -156,6 +158,8 @@ __noinline int cs_send_end(__u32 path)
 	ev->deep_len = deep_len;
 	ev->req_len = (st->flags & CS_EV_REQ) ? st->req_len : 0;
 	ev->xflags = cfg_scan_collector && deep_len ? CS_EVX_CSCAN : 0;
+	if (st->enf & CS_ENFS_BLOCK)
+		ev->xflags |= CS_EVX_BLOCKED;
 	ev->h2_off = (st->flags & CS_EV_H2) ? st->h2_off : 0;
 	ev->h2_len = (st->flags & CS_EV_H2) ? (__u32)(st->total - st->retried) : 0;
 	ev->_pad2 = 0;

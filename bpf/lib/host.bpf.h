@@ -8,6 +8,7 @@
 #define CS_HOST_BPF_H
 
 #include "lib/uread.bpf.h"
+#include "lib/enforce.bpf.h"
 
 /* "ost:" as a little-endian word, after | 0x20 (letters lower-cased, ':' unchanged) */
 #define CS_OST 0x3a74736fU
@@ -58,6 +59,8 @@ __noinline int cs_http_host(__u32 n)
 		st->host_len = i;
 		st->flags |= CS_EV_HOST;
 		bpf_map_update_elem(&flow_host, &st->peer.flow, st->host, BPF_ANY);
+		if (cfg_block)
+			cs_enf_hosth();
 	}
 	return 0;
 }
@@ -189,6 +192,11 @@ __noinline int cs_sni(__u64 ubuf, __u32 len)
 					  c + (off & (CS_CHUNK - 1))))
 			return 0;
 		bpf_map_update_elem(&flow_host, &st->peer.flow, &h, BPF_ANY);
+		if (cfg_block) {
+			/* the send is a handshake: its own host field is free to hash from */
+			__builtin_memcpy(st->host, h.name, sizeof(st->host));
+			cs_enf_hosth();
+		}
 		return 1;
 	}
 	return 0;

@@ -81,6 +81,24 @@ struct cs_who {
 	char comm[16];
 };
 
+/*
+ * run --block: keyed hashes of a destination host (cs_hash.h cs_host_hash): h[0] the whole
+ * name, h[1..n) the suffixes after its dots, shortest first, with CS_ENF_WILD set.
+ */
+struct cs_enf_hosts {
+	__u64 h[CS_ENF_HOSTH];
+	__u32 n;
+	__u32 _pad;
+};
+
+/* run --block: the keys enforce.bpf.h looks up (in the map value: no stack on the deep path) */
+struct cs_enf_keys {
+	struct cs_enf_addr a;
+	__u32 _pad;
+	struct cs_enf_net net;
+	struct cs_enf_pair pair;
+};
+
 /* Per-CPU scratch for one send: tokeniser state, hits so far, the chunk being scanned. */
 struct cs_state {
 	struct cs_scan scan;
@@ -126,7 +144,12 @@ struct cs_state {
 	__u32 eblocks;		    /* cs_exact_blocks: the chunk's blocks cs_smask classifies */
 	__u32 wide; /* cs_exact_blocks: blocks that may hold wide forms (cs_wide4) */
 	__u8 host[CS_HOST_LEN];
-	__u8 req[CS_REQ_LEN]; /* cs_http_reqline: the request line (flags CS_EV_REQ) */
+	__u32 enf;		  /* run --block: CS_ENFS_* (enforce.bpf.h) */
+	struct cs_enf_rcpt enf_r; /* ... the recipient, with CS_ENFS_KNOWN */
+	__u32 _pad5;
+	struct cs_enf_hosts hh;	  /* ... this send's host hashed, with CS_ENFS_HH */
+	struct cs_enf_keys enf_k; /* ... lookup keys */
+	__u8 req[CS_REQ_LEN];	  /* cs_http_reqline: the request line (flags CS_EV_REQ) */
 	__u32 req_len;
 	__u32 _pad3;
 	__u64 h2_off; /* flags CS_EV_H2: offset of this send in the flow's HTTP/2 bytes */

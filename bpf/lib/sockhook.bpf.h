@@ -19,6 +19,8 @@
 
 #define CS_SK_PASS  1 /* enum sk_action SK_PASS */
 #define CS_SKB_PASS 1 /* cgroup_skb: let the packet go */
+#define CS_SK_DROP  0 /* run --block: the sender's sendmsg fails (EACCES) */
+#define CS_SKB_DROP 0
 
 /* Sockets whose sends the sk_msg program sees; key: socket cookie. */
 struct {
@@ -179,6 +181,8 @@ static __always_inline int sk_begin(struct cs_state *st, __u32 channel)
 	send_begin(); /* leaves the peer alone */
 	st->kmem = 1;
 	st->channel = channel;
+	if (cfg_block)
+		st->enf |= CS_ENFS_CAN;
 	return 1;
 }
 
@@ -233,6 +237,8 @@ int sk_send(struct sk_msg_md *msg)
 	s = sk_get(msg->sk);
 	/* no memory for the storage: the 4-tuple's hash */
 	st->peer.flow = s ? s->flow : ((__u64)rport << 32) ^ lport ^ rip4 ^ ip6[3];
+	if (cfg_block && cs_enf_flow_blocked(st->peer.flow))
+		return CS_SK_DROP;
 	if (!sk_begin(st, CS_CH_SK_MSG))
 		return CS_SK_PASS;
 	if (s)
@@ -250,7 +256,7 @@ int sk_send(struct sk_msg_md *msg)
 			sk_scan(st, buf, len);
 		else
 			tls_unclaimed(st, buf, size, 0);
-		return CS_SK_PASS;
+		return (st->enf & CS_ENFS_BLOCK) ? CS_SK_DROP : CS_SK_PASS;
 	}
 	if (size > n) {
 		if (bpf_msg_pull_data(msg, 0, size, 0))
@@ -261,7 +267,7 @@ int sk_send(struct sk_msg_md *msg)
 	if (p + size > end)
 		goto unread;
 	sk_scan(st, sk_addr(st, p), size);
-	return CS_SK_PASS;
+	return (st->enf & CS_ENFS_BLOCK) ? CS_SK_DROP : CS_SK_PASS;
 unread:
 	/* no memory for a linear copy (or not the bytes we asked for): counted, per flow */
 	cnt_add(CS_CNT_PULL_FAIL, 1);
@@ -519,8 +525,12 @@ int skb_send(struct __sk_buff *skb)
 	else if (data + 20 <= data_end)
 		*(__u32 *)st->peer.daddr = *(__u32 *)(data + 16);
 	len = proto == CS_IPPROTO_TCP ? skb_tcp(skb, st, &off) : skb_udp(skb, st, &off);
-	if (len)
+	if (len) {
 		skb_scan(skb, st, off, len);
+		/* a UDP datagram (skb_tcp's bytes are never refusable: CS_ENFS_CAN unset) */
+		if (st->enf & CS_ENFS_BLOCK)
+			return CS_SKB_DROP;
+	}
 	return CS_SKB_PASS;
 }
 

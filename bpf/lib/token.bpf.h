@@ -23,6 +23,7 @@
 #endif
 
 #include "lib/maps.bpf.h"
+#include "lib/enforce.bpf.h"
 
 __noinline int cs_token(__u64 acc, __u32 len, __u32 start, __u32 end);
 
@@ -100,8 +101,11 @@ __noinline int cs_token(__u64 acc, __u32 len, __u32 start, __u32 end)
 			return 0; /* same value again in this send */
 	}
 	cnt->c[CS_CNT_HITS]++;
-	if (kind == 1)
+	if (kind == 1) {
 		st->nstrong++;
+		if (cfg_block)
+			cs_enf_hit(st, fp);
+	}
 	if (n >= CS_MAX_HITS) {
 		/* a full batch goes ahead of the event, the hit starts the next one */
 		if (cs_hits_flush(st)) {

@@ -20,6 +20,7 @@
 #include <bpf/libbpf.h>
 
 #include "monitor/collector.h"
+#include "monitor/enforce.h"
 #include "verdict/consent.h"
 #include "verdict/consent_pg.h"
 #include "decode/cscan.h"
@@ -136,6 +137,14 @@ static int rb_cb(void *ctx, void *data, size_t len)
 	if (err < 0)
 		return err;
 	return ++c->batch >= RB_BATCH ? -EAGAIN : 0;
+}
+
+/* run --block: an address a DNS answer gave for a recipient's host goes to the kernel. */
+static void enforce_learn(void *arg, int family, const void *addr, const char *name, __u32 ttl)
+{
+	struct collector *c = arg;
+
+	enforce_dns(c->enf, family, addr, name, ttl, (__u64)clock_ns(CLOCK_MONOTONIC));
 }
 
 /* A DNS answer: learn address -> name (CLOCK_MONOTONIC, like the events' timestamps). */
@@ -262,6 +271,25 @@ static void print_exec_summary(const struct collector *c, const __u64 *cnt)
 		h->nsamples ? (double)h->time_sum_ns / h->nsamples / 1e6 : 0.0);
 }
 
+/* run --block: what the kernel refused, and its tables. */
+static void enforce_summary(const struct collector *c, const __u64 *cnt)
+{
+	struct enforce_stats e;
+
+	enforce_get_stats(c->enf, &e);
+	fprintf(
+	    stderr,
+	    "  blocked               %" PRIu64 " (to an unknown recipient %" PRIu64
+	    "; later sends on a cut socket %" PRIu64 "; not blocked, lease run out %" PRIu64 ")\n"
+	    "  block tables          %" PRIu64 " fingerprints, %" PRIu64 " consent pairs, %" PRIu64
+	    " selectors, %" PRIu64 " DNS addresses (hosts shared by path %" PRIu64
+	    "; updates %" PRIu64 ", failed %" PRIu64 ")\n",
+	    (uint64_t)cnt[CS_CNT_BLOCKED], (uint64_t)cnt[CS_CNT_BLOCKED_UNKNOWN],
+	    (uint64_t)cnt[CS_CNT_BLOCKED_AFTER], (uint64_t)cnt[CS_CNT_BLOCK_OPEN], (uint64_t)e.fps,
+	    (uint64_t)e.pairs, (uint64_t)e.selectors, (uint64_t)e.dns, (uint64_t)e.host_shared,
+	    (uint64_t)e.syncs, (uint64_t)e.sync_errors);
+}
+
 static void print_summary(const struct collector *c)
 {
 	__u64 cnt[CS_CNT_MAX];
@@ -320,6 +348,8 @@ static void print_summary(const struct collector *c)
 		(uint64_t)cnt[CS_CNT_TLS_LOST], tls_nfiles(c->loader->tls),
 		(uint64_t)cnt[CS_CNT_DNS_ANSWERS], (uint64_t)cnt[CS_CNT_DNS_DROPS],
 		(uint64_t)cnt[CS_CNT_CARRIED], c->reloads, c->reload_errors);
+	if (c->enf)
+		enforce_summary(c, cnt);
 	if (c->of) {
 		const struct outfile_stats *o = outfile_stats(c->of);
 
@@ -505,6 +535,9 @@ int collector_reload(struct collector *c)
 	c->corr.consent = db;
 	c->corr.rcpts = r;
 	c->reloads++;
+	/* consent a reload grants unblocks now, not at the next tick */
+	if (c->enf)
+		enforce_sync(c->enf, r, db, clock_ns(CLOCK_REALTIME));
 	/* a URL is never printed as given: it may hold a password */
 	fprintf(stderr, "consentry: SIGHUP: reloaded %s (%lu consent rows) and %s\n",
 		c->pg ? consent_pg_name(c->pg) : c->consent_path, consent_count(db), c->rcpt_path);
@@ -532,6 +565,8 @@ static void consent_pg_event(struct collector *c)
 	*c->consent = db;
 	c->corr.consent = db;
 	c->reloads++;
+	if (c->enf)
+		enforce_sync(c->enf, *c->rcpts, db, clock_ns(CLOCK_REALTIME));
 	fprintf(stderr, "consentry: %s: reloaded %s (%lu consent rows)\n", why,
 		consent_pg_name(c->pg), consent_count(db));
 }
@@ -596,6 +631,8 @@ int collector_run(struct collector *c)
 	/* DNS answers first: a name must be known before the events of its connection */
 	c->dns = dns_cache_new();
 	c->corr.dns = c->dns;
+	if (c->dns && c->enf)
+		dns_cache_on_learn(c->dns, enforce_learn, c);
 	rb = c->dns ? ring_buffer__new(loader_dns_fd(c->loader), dns_cb, c, NULL) : NULL;
 	/*
 	 * Exec notices before events: a process may be held until its notice is handled, and
@@ -753,6 +790,9 @@ int collector_run(struct collector *c)
 					c->err = e ? e : c->err;
 				}
 				flush_findings(c);
+				/* --block: the lease, consent windows that opened or closed */
+				enforce_tick(c->enf, clock_ns(CLOCK_REALTIME),
+					     (__u64)clock_ns(CLOCK_MONOTONIC));
 				/* a kill -9 loses at most this second's findings */
 				journal_commit(c->journal);
 				metrics_run(c->metrics); /* idle connections time out */

@@ -18,6 +18,7 @@ struct outfile;
 struct ring_buffer;
 struct dedup;
 struct consent_pg;
+struct enforce;
 
 struct collector {
 	struct bpf_loader *loader;
@@ -64,7 +65,8 @@ struct collector {
 	const char *key_path;
 	struct stat fp_st, key_st;
 	unsigned db_refused;
-	struct outfile *of; /* the findings file (outfile.h); NULL: out.f is written as is */
+	struct outfile *of;  /* the findings file (outfile.h); NULL: out.f is written as is */
+	struct enforce *enf; /* run --block: the kernel's tables (enforce.h); NULL: audit */
 };
 
 /* Run until SIGINT/SIGTERM; prints the summary to stderr. 0 or -errno. */

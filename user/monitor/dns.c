@@ -21,7 +21,15 @@ struct dns_entry {
 
 struct dns_cache {
 	struct dns_entry e[DNS_SLOTS];
+	dns_learn_fn learn; /* dns_cache_on_learn */
+	void *learn_arg;
 };
+
+void dns_cache_on_learn(struct dns_cache *c, dns_learn_fn fn, void *arg)
+{
+	c->learn = fn;
+	c->learn_arg = arg;
+}
 
 struct dns_cache *dns_cache_new(void)
 {
@@ -182,6 +190,9 @@ int dns_cache_add_message(struct dns_cache *c, const __u8 *m, size_t len, __u64 
 			ttl = DNS_MIN_TTL;
 		if (keep && ((type == 1 && rdlen == 4) || (type == 28 && rdlen == 16))) {
 			put(c, type == 1 ? AF_INET : AF_INET6, m + pos, qname, now_s + ttl);
+			if (c->learn)
+				c->learn(c->learn_arg, type == 1 ? AF_INET : AF_INET6, m + pos,
+					 qname, ttl);
 			learnt++;
 		}
 		pos += rdlen;

@@ -19,6 +19,9 @@ void dns_cache_free(struct dns_cache *c);
  * name another recipient). now_s: a monotonic clock in seconds. Returns the number of addresses
  * learnt, or -EINVAL for a malformed message.
  */
+/* Told of every address learnt (run --block: monitor/enforce.h), ttl in seconds. */
+typedef void (*dns_learn_fn)(void *arg, int family, const void *addr, const char *name, __u32 ttl);
+void dns_cache_on_learn(struct dns_cache *c, dns_learn_fn fn, void *arg);
 int dns_cache_add_message(struct dns_cache *c, const __u8 *msg, size_t len, __u64 now_s);
 /* Name for an address (family AF_INET: 4 bytes, AF_INET6: 16), or NULL. */
 const char *dns_cache_lookup(const struct dns_cache *c, int family, const void *addr, __u64 now_s);

@@ -12,6 +12,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
+#include <sys/random.h>
 #include <sys/syscall.h>
 #include <linux/capability.h>
 #include <linux/magic.h>
@@ -26,6 +27,7 @@
 #include "lib/fields.h"
 #include "fpdb/fpfile.h"
 #include "monitor/adopt.h"
+#include "monitor/enforce.h"
 #include "decode/livescan.h"
 #include "consentry.skel.h"
 
@@ -279,6 +281,42 @@ static int kernel_has_kfunc(const char *name)
 	return found;
 }
 
+/*
+ * --block: the enforce tables sized, the host hash's secret bases drawn; without it, every
+ * enforce map at its smallest. 0, or -1 (printed) when no random bytes can be had.
+ */
+static int enforce_config(struct bpf_loader *l, const struct loader_opts *o, int sockets)
+{
+	struct consentry_bpf *skel = l->skel;
+	int on = o->block && sockets;
+	__u64 b[2] = {0};
+
+	skel->rodata->cfg_block = (__u8)(on ? o->block : CS_BLOCK_OFF);
+	bpf_map__set_max_entries(skel->maps.enf_fp, on && o->block_fps ? o->block_fps : 1);
+	/* room for reloads that add consent: twice the pairs of now, at least 64k */
+	bpf_map__set_max_entries(skel->maps.enf_consent,
+				 on ? (o->block_pairs > 32768 ? 2 * o->block_pairs : 65536) : 1);
+	if (!on) {
+		struct bpf_map *m[] = {skel->maps.enf_ipport, skel->maps.enf_net,
+				       skel->maps.enf_host,   skel->maps.enf_dns,
+				       skel->maps.flow_hosth, skel->maps.enf_blocked};
+
+		for (unsigned i = 0; i < sizeof(m) / sizeof(m[0]); i++)
+			bpf_map__set_max_entries(m[i], 1);
+		return 0;
+	}
+	if (getrandom(b, sizeof(b), 0) != (ssize_t)sizeof(b)) {
+		pr_err("--block: no random bytes for the host hash: %s", strerror(errno));
+		return -1;
+	}
+	/* bases in [2, 2^31 - 1) */
+	l->host_b1 = 2 + b[0] % (CS_HOSTH_P - 2);
+	l->host_b2 = 2 + b[1] % (CS_HOSTH_P - 2);
+	skel->rodata->cfg_host_b1 = l->host_b1;
+	skel->rodata->cfg_host_b2 = l->host_b2;
+	return 0;
+}
+
 static int start_capture(struct bpf_loader *l, const struct loader_opts *o, int sockets,
 			 int *sock_fail)
 {
@@ -382,6 +420,10 @@ static int start_capture(struct bpf_loader *l, const struct loader_opts *o, int 
 			bpf_program__set_autoload(up[i], o->tls);
 		}
 		bpf_program__set_autoload(skel->progs.tp_exec, o->tls);
+	}
+	if (enforce_config(l, o, sockets)) {
+		err = -EIO;
+		goto out;
 	}
 	skel->rodata->cfg_tls = !!o->tls;
 	skel->rodata->cfg_exec_hold = o->tls ? o->exec_hold : CS_HOLD_OFF;
@@ -582,10 +624,28 @@ int loader_start(struct bpf_loader *l, const struct loader_opts *o)
 		err = start_capture(l, o, 1, &sock_fail);
 		if (!err || o->capture == CS_CAPTURE_SOCKETS || !sock_fail)
 			return err;
+		if (o->block) {
+			pr_err("--block: the socket hooks cannot be used here, and the syscall "
+			       "tracepoints cannot refuse a send: not starting");
+			return err;
+		}
 		pr_warn("capture: the socket hooks cannot be used here: falling back to syscall "
 			"tracepoints (every syscall of the host pays for them)");
 	}
 	return start_capture(l, o, 0, &sock_fail);
+}
+
+void loader_enforce_maps(const struct bpf_loader *l, struct enforce_maps *m)
+{
+	struct consentry_bpf *s = l->skel;
+
+	m->fp = bpf_map__fd(s->maps.enf_fp);
+	m->consent = bpf_map__fd(s->maps.enf_consent);
+	m->ipport = bpf_map__fd(s->maps.enf_ipport);
+	m->net = bpf_map__fd(s->maps.enf_net);
+	m->host = bpf_map__fd(s->maps.enf_host);
+	m->dns = bpf_map__fd(s->maps.enf_dns);
+	m->deadline = &s->bss->enf_deadline;
 }
 
 const char *loader_capture_name(const struct bpf_loader *l)

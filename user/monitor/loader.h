@@ -28,6 +28,9 @@ struct loader_opts {
 	int scan_collector;	     /* --scan-in collector: the collector tokenises (cscan.h) */
 	const char *const *tls_libs; /* --tls-lib paths */
 	unsigned ntls_libs;
+	int block;	   /* enum cs_block (socket hooks only; no fallback with it) */
+	__u32 block_fps;   /* enforce tables' sizes: strong fingerprints, */
+	__u32 block_pairs; /* (fingerprint, recipient) consent pairs */
 };
 
 struct bpf_loader {
@@ -48,6 +51,7 @@ struct bpf_loader {
 	struct bpf_link *sockops_link, *skb_link; /* socket hooks on the cgroup v2 root */
 	int sk_msg_attached;			  /* sk_send on the sockhash */
 	struct adopt_stats adopted;		  /* connections open before the start */
+	__u64 host_b1, host_b2;			  /* --block: cs_host_hash bases given */
 };
 
 /* Checks privileges, BTF and tracefs (mounting it when missing). 0 or -errno (message printed). */
@@ -72,6 +76,9 @@ int loader_execs_fd(const struct bpf_loader *l);
 /* The exec hold's maps: held processes, the watchdog's ring buffer, the collector's lease. */
 void loader_exec_hold_fds(const struct bpf_loader *l, int *held, int *holds, int *lease);
 int loader_dns_fd(const struct bpf_loader *l);
+struct enforce_maps;
+/* --block: the enforce tables' fds and the lease word (monitor/enforce.h). */
+void loader_enforce_maps(const struct bpf_loader *l, struct enforce_maps *m);
 
 /*
  * cgroup v2 id and depth (root = 0) of a path, absolute or relative to the cgroup2 mount.

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include "cli.h"
+#include "monitor/enforce.h"
 #include "monitor/collector.h"
 #include "verdict/consent.h"
 #include "monitor/exechold.h"
@@ -29,6 +30,7 @@
 #include "monitor/inputs.h"
 #include "lib/util.h"
 #include "lib/fields.h"
+#include "lib/timeutil.h"
 
 int parse_u32(const char *opt, const char *s, __u32 lo, __u32 hi, __u32 *out)
 {
@@ -108,6 +110,11 @@ static void run_usage(FILE *f)
 	    "                           fields and verdict): the first is written at once, the\n"
 	    "                           repeats of the next SECONDS (1-%u) as one finding with\n"
 	    "                           count, first_time and last_time when they end\n"
+	    "      --block MODE         enforce: the kernel refuses a send holding a registered\n"
+	    "                           strong value to a destination no recipient matches\n"
+	    "                           (unknown), or also to a third party without consent\n"
+	    "                           now (unconsented); off: audit only (default). Needs\n"
+	    "                           the socket hooks (not --capture tracepoints)\n"
 	    "  -v, --verbose            debug logs (libbpf and verifier output)\n"
 	    "  -h, --help               this text\n",
 	    (unsigned)EXECHOLD_BOUND_MS, FPDB_MAP_AUTO, DEDUP_MAX_SECONDS);
@@ -131,7 +138,34 @@ enum {
 	OPT_JOURNAL,
 	OPT_METRICS,
 	OPT_DEDUP,
+	OPT_BLOCK,
 };
+
+/* A size for the kernel's consent pairs: rows times a subject's mean fingerprints, capped. */
+static __u32 enforce_pairs_hint(const struct inputs *in)
+{
+	__u64 per = in->db.nsubjects ? in->db.nentries / in->db.nsubjects + 1 : 1;
+	__u64 n = (__u64)consent_count(in->consent) * per;
+
+	return n > (1u << 24) ? 1u << 24 : (__u32)n;
+}
+
+/* run --block: the kernel's tables filled and the lease taken. 0 or -errno (printed). */
+static int block_start(struct collector *col, struct bpf_loader *ld, const struct inputs *in,
+		       int mode)
+{
+	struct enforce_maps m;
+	struct enforce_cfg cfg = {
+	    .mode = mode, .db = &in->db, .law = &in->law, .b1 = ld->host_b1, .b2 = ld->host_b2};
+	int err;
+
+	loader_enforce_maps(ld, &m);
+	err = enforce_start(&col->enf, &m, &cfg, in->rcpts, in->consent, clock_ns(CLOCK_REALTIME));
+	if (err)
+		return err;
+	enforce_tick(col->enf, clock_ns(CLOCK_REALTIME), (__u64)clock_ns(CLOCK_MONOTONIC));
+	return 0;
+}
 
 int cmd_run(int argc, char **argv)
 {
@@ -155,6 +189,7 @@ int cmd_run(int argc, char **argv)
 	    {"journal", required_argument, NULL, OPT_JOURNAL},
 	    {"metrics", required_argument, NULL, OPT_METRICS},
 	    {"dedup", required_argument, NULL, OPT_DEDUP},
+	    {"block", required_argument, NULL, OPT_BLOCK},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, 'h'},
 	    {0},
@@ -230,6 +265,19 @@ int cmd_run(int argc, char **argv)
 				lo.decode = !strcmp(optarg, "auto");
 			} else {
 				pr_err("--decode: expected auto or off, got '%s'", optarg);
+				return 2;
+			}
+			break;
+		case OPT_BLOCK:
+			if (!strcmp(optarg, "off")) {
+				lo.block = CS_BLOCK_OFF;
+			} else if (!strcmp(optarg, "unknown")) {
+				lo.block = CS_BLOCK_UNKNOWN;
+			} else if (!strcmp(optarg, "unconsented")) {
+				lo.block = CS_BLOCK_UNCONSENTED;
+			} else {
+				pr_err("--block: expected unknown, unconsented or off, got '%s'",
+				       optarg);
 				return 2;
 			}
 			break;
@@ -333,6 +381,17 @@ int cmd_run(int argc, char **argv)
 	if (lo.scan_collector && !lo.decode) {
 		pr_err("--scan-in collector: the collector scans the bytes of every send, which "
 		       "--decode off keeps in the kernel; use --scan-in kernel with --decode off");
+		return 2;
+	}
+	/* the kernel refuses a send in the socket hooks, before its bytes leave */
+	if (lo.block && lo.capture == CS_CAPTURE_TRACEPOINTS) {
+		pr_err("--block: the syscall tracepoints only watch a send, they cannot refuse it; "
+		       "use --capture sockets (or auto)");
+		return 2;
+	}
+	if (lo.block && lo.scan_collector) {
+		pr_err("--block: with --scan-in collector the kernel tokenises nothing and cannot "
+		       "decide; use --scan-in kernel");
 		return 2;
 	}
 	/* test only: the kubelet's pod log directories elsewhere than /var/log/pods */
@@ -446,8 +505,17 @@ int cmd_run(int argc, char **argv)
 	lo.npids = npids;
 	lo.cgroups = cgroups;
 	lo.ncgroups = ncg;
+	if (lo.block) {
+		/* fingerprints bound the strong ones; the pair table grows on demand */
+		lo.block_fps = in.db.nentries;
+		lo.block_pairs = enforce_pairs_hint(&in);
+	}
 	err = loader_start(&ld, &lo);
 	if (err) {
+		rc = 1;
+		goto out;
+	}
+	if (lo.block && block_start(&col, &ld, &in, lo.block)) {
 		rc = 1;
 		goto out;
 	}
@@ -480,6 +548,8 @@ int cmd_run(int argc, char **argv)
 	err = collector_run(&col);
 	rc = err ? 1 : 0;
 out:
+	/* the lease withdrawn first: nothing stays refused by tables nobody keeps */
+	enforce_stop(col.enf);
 	loader_release(&ld);
 	/* after the probes are gone: continues any process held meanwhile, ends the watchdog */
 	exechold_free(col.eh);

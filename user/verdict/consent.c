@@ -542,6 +542,36 @@ char *violations_join(__u32 v, const char *sep, char *buf, size_t len)
 	return buf;
 }
 
+int consent_walk_pairs(const struct consent_db *db,
+		       int (*fn)(const char *subject, const char *recipient, void *arg), void *arg)
+{
+	for (size_t i = 0; db && i < db->npairs; i++) {
+		int err = fn(db->pairs[i].subject, db->pairs[i].recipient, arg);
+
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/* The earliest of t's successors among a row's times (INT64_MAX: none). */
+static __s64 next_after(__s64 best, __s64 v, __s64 t)
+{
+	return v > t && v < best ? v : best;
+}
+
+__s64 consent_next_change(const struct consent_db *db, __s64 t_ns)
+{
+	__s64 best = INT64_MAX;
+
+	for (size_t i = 0; db && i < db->nrows; i++) {
+		best = next_after(best, db->rows[i].granted, t_ns);
+		best = next_after(best, db->rows[i].expires, t_ns);
+		best = next_after(best, db->rows[i].withdrawn, t_ns);
+	}
+	return best;
+}
+
 unsigned long consent_dead(const struct consent_db *db)
 {
 	return db ? db->dead : 0;

@@ -45,6 +45,18 @@ unsigned long consent_count(const struct consent_db *db);
  */
 unsigned long consent_dead(const struct consent_db *db);
 
+/*
+ * Every (subject, recipient) that has rows, in the order the file names them first: fn's
+ * non-zero return stops the walk and is returned; else 0.
+ */
+int consent_walk_pairs(const struct consent_db *db,
+		       int (*fn)(const char *subject, const char *recipient, void *arg), void *arg);
+/*
+ * The earliest granted_at, expires_at or withdrawn_at after t_ns (INT64_MAX: none): every
+ * row's cover at t stays the same until then.
+ */
+__s64 consent_next_change(const struct consent_db *db, __s64 t_ns);
+
 /* The rules of spec §7 a file can express: CR_* of its columns (CR_PURPOSE always). */
 #define CR_PURPOSE	1u
 #define CR_SEPARATE	2u

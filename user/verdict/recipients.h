@@ -85,6 +85,46 @@ const struct recipient *recipients_match(const struct recipients *r, int family,
 					 struct rcpt_match *m);
 /* Recipient by name (exact), or NULL. */
 const struct recipient *recipients_find(const struct recipients *r, const char *name);
+/*
+ * The table as selectors, for a copy elsewhere (enforce mode's kernel maps; rcpt_walk.c).
+ * Recipients are numbered 0..recipients_count()-1 in the order the file names them first.
+ */
+size_t recipients_count(const struct recipients *r);
+const struct recipient *recipients_at(const struct recipients *r, size_t i);
+/* The number of rc, a recipient of r (recipients_find, recipients_resolve). */
+size_t recipients_index(const struct recipients *r, const struct recipient *rc);
+/*
+ * The country where recipient i processes data when every row of it names the same one, else
+ * NULL (a row without a country, or rows that differ).
+ */
+const char *recipients_country(const struct recipients *r, size_t i);
+
+enum rsel_type {
+	RSEL_NET,    /* addr/plen: an IP (full length) or CIDR */
+	RSEL_IPPORT, /* addr, port */
+	RSEL_HOST,   /* host: an exact name */
+	RSEL_WILD,   /* host: the suffix a *.domain selector covers (without "*.") */
+};
+
+struct rsel {
+	enum rsel_type type;
+	int v6;
+	__u8 addr[16]; /* network order, IPv4 in the first 4 bytes */
+	unsigned plen;
+	__u16 port;
+	const char *host; /* lower case */
+	int has_path;	  /* a host selector with a path prefix */
+	size_t rcpt;	  /* recipients_index of its recipient */
+};
+
+/*
+ * Call fn for every selector (one per stored prefix, address:port and host selector; a host
+ * with several path prefixes comes once per prefix). A non-zero return of fn stops the walk
+ * and is returned; else 0.
+ */
+int recipients_walk(const struct recipients *r, int (*fn)(const struct rsel *s, void *arg),
+		    void *arg);
+
 /* "first-party", "processor", "third-party" or "unknown". */
 const char *rcpt_kind_name(enum rcpt_kind k);
 

