@@ -125,7 +125,8 @@ def split_mode(mode):
 def mode_order(modes, caps):
     """off first, then per variant (on, tax, copy, classify, collector, limit) each capture in
     order."""
-    rank = {"off": 0, "on": 1, "copy": 2, "classify": 3, "collector": 4, "limit": 5, "tax": 6}
+    rank = {"off": 0, "on": 1, "block": 2, "copy": 3, "classify": 4, "collector": 5, "limit": 6,
+            "tax": 7}
 
     def key(m):
         v, c = split_mode(m)
@@ -270,6 +271,11 @@ def main():
                 ot = ratio(ph, ph, c, base="tax-" + c)[0]
                 print("   %s: on/tax %.2f (what the monitor adds to its hooks' tax)" % (c, ot))
                 res(ph, "%s requests/s" % ph, c + "_over_tax", ot)
+        if by[(ph, ph, "block-sockets")] and by[(ph, ph, "sockets")]:
+            bt, bpr = ratio(ph, ph, "block-sockets", base="sockets")
+            print("   block-sockets: enforce/audit %.2f%s (--block unconsented against the same "
+                  "monitor without it)" % (bt, spread(bpr)))
+            res(ph, "%s requests/s" % ph, "block_over_audit", bt)
         for c in caps:
             on_rows = by[(ph, ph, c)]
             if not on_rows:

@@ -66,14 +66,34 @@ wait_peer udp "$PORT_UDP" $((before + 1))
 sleep 0.5
 (($(peer_received udp "$PORT_UDP") == before + 1)) || fail "the UDP datagram to the unknown destination was not dropped"
 # TLS: the plaintext's socket is refused (the recipient is known by SNI: tls-partner, no consent)
+# tls_reqs: HTTP requests the HTTPS server read whole
+tls_reqs() { grep -c '^req ' "$TLS_LOG" || true; }
 rc=0
+reqs=$(tls_reqs)
 curl -sS -m 10 --http1.1 -o /dev/null --cacert "$TLS_CA" --resolve "$TLS_HOST:$TLS_PORT:$IP_PEER" \
 	-H 'Content-Type: application/json' --data-binary '{"email":"li.na@example.org"}' \
 	"$(tls_url)" 2>"$WORK/tls-curl.err" || rc=$?
 ((rc != 0)) || fail "TLS POST to a third party without consent passed"
-grep -q '"email"' "$TLS_LOG" && fail "the HTTPS server read the refused body"
+sleep 0.3
+(($(tls_reqs) == reqs)) || fail "the HTTPS server read the refused request"
 info "ok: TLS POST refused (curl exit $rc: $(head -c 200 "$WORK/tls-curl.err"))"
 tls_curl '{"note":"no registered value"}'
+# a later write on a connection whose socket the uprobe knows: its socket is cut for the
+# ciphertext (the first request of the two passes, the second is refused)
+tls_two() {
+	curl -sS -m 10 --http1.1 -o /dev/null --cacert "$TLS_CA" --resolve "$TLS_HOST:$TLS_PORT:$IP_PEER" \
+		-H 'Content-Type: application/json' --data-binary "$1" "$(tls_url)" --next \
+		-sS -m 10 --http1.1 -o /dev/null --cacert "$TLS_CA" --resolve "$TLS_HOST:$TLS_PORT:$IP_PEER" \
+		-H 'Content-Type: application/json' --data-binary "$2" "$(tls_url)"
+}
+rc=0
+reqs=$(tls_reqs)
+tls_two '{"note":"first"}' '{"phone":"15898760002"}' 2>"$WORK/tls-two.err" || rc=$?
+((rc != 0)) || fail "the second TLS POST on one connection passed"
+sleep 0.3
+(($(tls_reqs) == reqs + 1)) || fail "the HTTPS server read $(($(tls_reqs) - reqs)) requests of the connection, expected the first one only"
+grep -q '^req .* body 16$' "$TLS_LOG" || fail "the first request's body (16 bytes) is not in the server's log"
+info "ok: second TLS POST on one connection refused (curl exit $rc)"
 # a 10 MB upload without a registered value to an unknown destination passes whole
 head -c 10000000 /dev/urandom | base64 -w 0 >"$WORK/big"
 expect_post ok "http://$IP_UNKNOWN:$PORT_HTTP/" "@$WORK/big"
@@ -81,11 +101,12 @@ expect_post ok "http://$IP_UNKNOWN:$PORT_HTTP/" "@$WORK/big"
 echo "u002,adpartner,email,2025-01-01T00:00:00Z,,,marketing" >>"$CONSENT"
 monitor_hup 1
 expect_post ok "http://$IP_AD:$PORT_HTTP/" '{"email":"li.na@example.org"}'
-wait_findings 10
+wait_findings 12
 monitor_stop
 blocked=$(summary_value blocked)
 info "summary: $(grep -E '^ *(blocked|block tables)' "$MONLOG" | tr -s ' ')"
-((blocked == 5)) || fail "summary: $blocked sends blocked, expected 5"
+# 7: curl sends the refused request of a reused connection again on a new one, refused too
+((blocked == 7)) || fail "summary: $blocked sends blocked, expected 7"
 expect_finding '.subject == "u001" and .destination.ip == $unknown and .action == "blocked"
 	and .verdict == "unconsented" and .recipient == null'
 expect_finding '.subject == "u001" and .destination.ip == $ad and .action == "reported"
@@ -97,5 +118,27 @@ expect_finding '.subject == "u002" and .destination.ip == $ad and .fields == ["e
 expect_finding '.subject == "u002" and .recipient == "tracker-api" and .action == "blocked"'
 expect_finding '.subject == "u002" and .destination.ip == $unknown and .channel == $udp
 	and .action == "blocked"'
-expect_finding '.subject == "u002" and .recipient == $tls_rcpt and .action == "blocked"'
+expect_finding '.subject == "u002" and .recipient == $tls_rcpt and .fields == ["email"]
+	and .action == "blocked"'
+n=$(findings_jq 'map(select(.subject == "u002" and .recipient == $tls_rcpt and .fields == ["phone"]
+	and .action == "blocked")) | length')
+((n == 2)) || fail "$n blocked findings of the second TLS request (its write and curl's retry), expected 2"
 expect_no_raw_values
+
+# --block unknown: a known third party without consent passes, an unknown destination does
+# not; the TLS host is known by its SNI through the *.partner.example selector
+monitor_start --all --block unknown
+expect_post ok "http://$IP_AD:$PORT_HTTP/" '{"email":"li.na@example.org"}'
+expect_post blocked "http://$IP_UNKNOWN:$PORT_HTTP/" '{"email":"li.na@example.org"}'
+tls_curl '{"email":"li.na@example.org"}'
+rc=0
+curl -sS -m 10 --http1.1 -k -o /dev/null --resolve "other.example:$TLS_PORT:$IP_PEER" \
+	--data-binary '{"email":"li.na@example.org"}' "https://other.example:$TLS_PORT/" \
+	2>/dev/null || rc=$?
+((rc != 0)) || fail "--block unknown: TLS POST to an unknown SNI passed"
+wait_findings 4
+monitor_stop
+(($(summary_value blocked) == 2)) || fail "--block unknown: $(summary_value blocked) blocked, expected 2"
+expect_finding '.destination.ip == $ad and .action == "reported" and .verdict == "unconsented"'
+expect_finding '.recipient == $tls_rcpt and .action == "reported"'
+expect_finding '.destination.host == "other.example" and .action == "blocked"'

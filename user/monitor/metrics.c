@@ -106,6 +106,19 @@ void metrics_write(FILE *f, const struct collector *c)
 	metric(f, "unverdicted_bytes_lost_total", "counter",
 	       "TCP bytes queued without a verdict and not scanned at egress either",
 	       cnt[CS_CNT_UNVERDICT_LOST]);
+	header(f, "sends_blocked_total", "counter",
+	       "run --block: sends the kernel refused, by why (unknown recipient, no consent, a "
+	       "socket an earlier block cut)");
+	fprintf(f,
+		"consentry_sends_blocked_total{reason=\"unknown_recipient\"} %" PRIu64 "\n"
+		"consentry_sends_blocked_total{reason=\"unconsented\"} %" PRIu64 "\n"
+		"consentry_sends_blocked_total{reason=\"cut_socket\"} %" PRIu64 "\n",
+		(uint64_t)cnt[CS_CNT_BLOCKED_UNKNOWN],
+		(uint64_t)(cnt[CS_CNT_BLOCKED] - cnt[CS_CNT_BLOCKED_UNKNOWN]),
+		(uint64_t)cnt[CS_CNT_BLOCKED_AFTER]);
+	metric(f, "block_lease_expired_total", "counter",
+	       "run --block: sends not refused because the collector's lease had run out",
+	       cnt[CS_CNT_BLOCK_OPEN]);
 	metric(f, "hits_total", "counter", "Kernel fingerprint hits, distinct per send",
 	       cnt[CS_CNT_HITS]);
 	metric(f, "hits_lost_total", "counter", "Hits lost with the ring buffer full",
