@@ -131,6 +131,8 @@ static int map_sync(int fd, const struct kvset *s, size_t ksz, size_t vsz)
 	__u8 one = 1;
 	int err = 0, first = 1;
 
+	if (fd < 0)
+		return 0; /* no kernel (tests) */
 	for (size_t i = 0; i < s->len; i++)
 		if (bpf_map_update_elem(fd, s->v[i].k, vsz ? (const void *)&s->v[i].v : &one, 0))
 			return -errno;
@@ -169,7 +171,7 @@ static int ents_build(struct enforce *e)
 		e->ents[e->nents++] =
 		    (struct sent){.fp = fe.fp, .subject = fe.subject, .field = fe.field};
 		/* a fingerprint shared by several entries is written again: the same key */
-		if (bpf_map_update_elem(e->m.fp, &fe.fp, &one, 0)) {
+		if (e->m.fp >= 0 && bpf_map_update_elem(e->m.fp, &fe.fp, &one, 0)) {
 			err = -errno;
 			pr_err("--block: cannot fill the kernel's fingerprint table (%zu in): %s",
 			       e->nents, strerror(errno));
@@ -388,7 +390,8 @@ static void dns_resolve_again(struct enforce *e)
 	for (size_t i = 0; i < e->ndns; i++) {
 		const struct kv *hit = host_find(e, e->dns[i].name);
 
-		if (!hit || bpf_map_update_elem(e->m.dns, &e->dns[i].a, &hit->v, 0)) {
+		if (!hit ||
+		    (e->m.dns >= 0 && bpf_map_update_elem(e->m.dns, &e->dns[i].a, &hit->v, 0))) {
 			bpf_map_delete_elem(e->m.dns, &e->dns[i].a);
 			free(e->dns[i].name);
 			continue;
@@ -402,7 +405,8 @@ static void dns_resolve_again(struct enforce *e)
 
 static void lease_set(struct enforce *e, __u64 until)
 {
-	__atomic_store_n(e->m.deadline, until, __ATOMIC_RELEASE);
+	if (e->m.deadline)
+		__atomic_store_n(e->m.deadline, until, __ATOMIC_RELEASE);
 }
 
 int enforce_sync(struct enforce *e, const struct recipients *r, const struct consent_db *c,
@@ -533,7 +537,7 @@ static const struct kv *host_find(const struct enforce *e, const char *name)
 	return hit;
 }
 
-void enforce_dns(struct enforce *e, int family, const void *addr, const char *name, __u32 ttl_s,
+long enforce_dns(struct enforce *e, int family, const void *addr, const char *name, __u32 ttl_s,
 		 __u64 mono_ns)
 {
 	const struct kv *hit;
@@ -541,36 +545,39 @@ void enforce_dns(struct enforce *e, int family, const void *addr, const char *na
 	size_t i;
 
 	if (!e || !name || (family != AF_INET && family != AF_INET6))
-		return;
+		return -1;
 	hit = host_find(e, name);
 	if (!hit)
-		return;
+		return -1;
 	memcpy(d.a.addr, addr, family == AF_INET ? 4 : 16);
 	d.a.v6 = family == AF_INET6;
 	d.v = hit->v;
 	d.expires = mono_ns + (__u64)(ttl_s < 60 ? 60 : ttl_s) * 1000000000ULL;
 	d.name = strdup(name);
 	if (!d.name)
-		return;
+		return -1;
 	for (i = 0; i < e->ndns; i++)
 		if (!memcmp(&e->dns[i].a, &d.a, sizeof(d.a)))
 			break;
 	if (i == e->ndns) {
 		if (grow_array((void **)&e->dns, &e->capdns, e->ndns + 1, sizeof(*e->dns), 64)) {
 			free(d.name);
-			return;
+			return -1;
 		}
 		e->ndns++;
 	} else {
 		free(e->dns[i].name);
 	}
 	e->dns[i] = d;
-	if (bpf_map_update_elem(e->m.dns, &d.a, &d.v, 0)) {
+	if (e->m.dns >= 0 && bpf_map_update_elem(e->m.dns, &d.a, &d.v, 0)) {
 		pr_debug("--block: DNS address not kept: %s", strerror(errno));
 		free(d.name);
 		e->dns[i] = e->dns[--e->ndns];
+		e->st.dns = e->ndns;
+		return -1;
 	}
 	e->st.dns = e->ndns;
+	return d.v.rid;
 }
 
 void enforce_get_stats(const struct enforce *e, struct enforce_stats *st)

@@ -19,7 +19,10 @@ struct consent_db;
 struct law_profile;
 struct enforce;
 
-/* The kernel side: map fds and the lease word (the BPF object's enf_deadline, mapped). */
+/*
+ * The kernel side: map fds and the lease word (the BPF object's enf_deadline, mapped). Tests
+ * pass fds of -1 and no deadline: the tables are computed, nothing is written.
+ */
 struct enforce_maps {
 	int fp, consent, ipport, net, host, dns;
 	volatile __u64 *deadline;
@@ -57,14 +60,17 @@ int enforce_sync(struct enforce *e, const struct recipients *r, const struct con
  * past their TTL, renew the lease (mono_ns: CLOCK_MONOTONIC).
  */
 void enforce_tick(struct enforce *e, __s64 now_ns, __u64 mono_ns);
-/* A DNS answer: addr (4 or 16 bytes) is name's for ttl_s; kept if name is a host selector's. */
-void enforce_dns(struct enforce *e, int family, const void *addr, const char *name, __u32 ttl_s,
+/*
+ * A DNS answer: addr (4 or 16 bytes) is name's for ttl_s; kept if name is a host selector's.
+ * Returns the recipient number it was kept for, or -1.
+ */
+long enforce_dns(struct enforce *e, int family, const void *addr, const char *name, __u32 ttl_s,
 		 __u64 mono_ns);
 void enforce_get_stats(const struct enforce *e, struct enforce_stats *st);
 /* Withdraw the lease (the kernel refuses nothing from now on) and free e. NULL is fine. */
 void enforce_stop(struct enforce *e);
 
-/* The pairs of c at now_ns, sorted by (fp, rid), for tests and enforce_sync. */
+/* The pairs of c at now_ns, sorted by their bytes (memcmp), each once: enforce_sync's. */
 struct cs_enf_pair;
 int enforce_pairs(const struct enforce *e, const struct recipients *r, const struct consent_db *c,
 		  __s64 now_ns, struct cs_enf_pair **out, size_t *n);
