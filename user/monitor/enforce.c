@@ -450,11 +450,13 @@ int enforce_sync(struct enforce *e, const struct recipients *r, const struct con
 	if (err) {
 		free(w.host.v);
 		e->st.sync_errors++;
-		e->trusted = 0;
 		lease_set(e, 0);
-		pr_err("--block: cannot update the kernel's tables: %s; blocking stops until they "
-		       "are",
-		       strerror(-err));
+		/* said once; the ticks retry every second */
+		if (e->trusted)
+			pr_err("--block: cannot update the kernel's tables: %s; nothing is refused "
+			       "until they are",
+			       strerror(-err));
+		e->trusted = 0;
 		return err;
 	}
 	free(e->hosts.v);
@@ -478,6 +480,7 @@ int enforce_start(struct enforce **out, const struct enforce_maps *m, const stru
 		return -ENOMEM;
 	e->m = *m;
 	e->cfg = *cfg;
+	e->trusted = 1; /* a failing first sync is said */
 	lease_set(e, 0);
 	err = ents_build(e);
 	if (!err)
