@@ -160,7 +160,8 @@ _Static_assert(sizeof(struct cs_enf_pair) == 16, "cs_enf_pair size");
 /*
  * Host names in enf_host: a keyed hash of the lower-cased name (cs_host_hash, cs_hash.h), with
  * CS_ENF_WILD set for the suffix of a *.domain selector. The kernel hashes a destination's host
- * and its suffixes after each dot (at most CS_ENF_HOSTH - 1 of them, the longest).
+ * and its suffixes after each dot (at most CS_ENF_HOSTH - 1 of them, the shortest: a *.domain
+ * selector whose domain has more labels than that never matches in the kernel).
  */
 #define CS_ENF_WILD  (1ULL << 63)
 #define CS_ENF_HOSTH 8

@@ -158,7 +158,7 @@ __noinline int cs_enf_hosth(void)
 	st->hh.h[0] = h1 << 32 | h2;
 	/* h[0] and the suffixes: n counts both */
 	st->hh.n = n ? st->hh.n + 1 : 0;
-	st->hh._pad = 0;
+	st->hh.cut = n >= CS_HOST_LEN - 2;
 	st->enf |= CS_ENFS_HH;
 	bpf_map_update_elem(&flow_hosth, &st->peer.flow, &st->hh, BPF_ANY);
 	return 0;
@@ -169,7 +169,7 @@ static __always_inline void cs_enf_resolve(struct cs_state *st)
 {
 	struct cs_enf_addr *a = &st->enf_k.a;
 	struct cs_enf_rcpt *r;
-	struct cs_enf_hosts *hh;
+	struct cs_enf_hosts *hh = NULL;
 	const __u32 *w = (const __u32 *)st->peer.daddr;
 	__u32 i;
 
@@ -207,6 +207,11 @@ static __always_inline void cs_enf_resolve(struct cs_state *st)
 	if (r) {
 		st->enf |= CS_ENFS_KNOWN;
 		st->enf_r = *r;
+	} else if (hh && hh->cut) {
+		/* a host name longer than the kernel keeps: it may be a recipient's (fail-open) */
+		st->enf |= CS_ENFS_KNOWN;
+		st->enf_r.rid = ~0u;
+		st->enf_r.flags = CS_ENF_R_NOCHECK;
 	}
 }
 

@@ -88,7 +88,7 @@ struct cs_who {
 struct cs_enf_hosts {
 	__u64 h[CS_ENF_HOSTH];
 	__u32 n;
-	__u32 _pad;
+	__u32 cut; /* the name filled CS_HOST_LEN - 1 bytes: maybe cut, matches no host */
 };
 
 /* run --block: the keys enforce.bpf.h looks up (in the map value: no stack on the deep path) */

@@ -12,7 +12,8 @@
  *   sender's sendmsg, so the current task is the sender.
  * - TLS: a ciphertext message claims the plaintext its thread's probed library write call holds
  *   (tls_take), as the syscall path does.
- * Every program returns "pass": the monitor only observes.
+ * Every program returns "pass" (the monitor only observes), except under run --block, where
+ * sk_send and the UDP egress path refuse what bpf/lib/enforce.bpf.h decides.
  */
 #ifndef CS_SOCKHOOK_BPF_H
 #define CS_SOCKHOOK_BPF_H

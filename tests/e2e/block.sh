@@ -6,8 +6,8 @@
 # POST never reaches the peer (its byte count stays put) and curl fails; an allowed one gets
 # 200. TCP (sk_msg), UDP (egress), TLS plaintext (the socket of the write), a host known by
 # HTTP Host or TLS SNI; consent granted by a reload unblocks at once; a 10 MB benign upload
-# goes through; a stopped collector's lease runs out (fail-open) and a kill -9 leaves nothing
-# refusing; --block with the tracepoints is refused.
+# goes through; --block unknown lets a known third party through; --block with the tracepoints
+# is refused. The lease (fail-open) and kill -9: block_failopen.sh.
 # shellcheck source-path=SCRIPTDIR source=lib/common.sh
 source "$(dirname "$0")/lib/common.sh"
 # shellcheck source-path=SCRIPTDIR source=lib/tls.sh

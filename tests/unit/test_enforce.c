@@ -325,6 +325,53 @@ static void test_host_hash_from_the_end(void **state)
 	assert_true(cs_host_hash(b1, b2, "b.example", 9) != cs_host_hash(b1, b2, "a.example", 9));
 }
 
+/* A reload that reorders recipients.csv keeps every recipient's number in the kernel. */
+static void test_ids_stable_across_reloads(void **state)
+{
+	__s64 mar = at("2026-03-15T00:00:00Z");
+	struct enforce *e = start(mar);
+	struct recipients *r2;
+	struct consent_db *c2;
+	struct cs_enf_pair *p;
+	char path[256];
+	size_t n;
+	__u32 before = (__u32)~0u, after = (__u32)~0u;
+	__u64 fp = fp_of(CS_F_PHONE, "13712340001");
+
+	(void)state;
+	assert_int_equal(enforce_pairs(e, rcpts, consent, mar, &p, &n), 0);
+	for (size_t i = 0; i < n; i++)
+		if (p[i].fp == fp && p[i].rid == rid("adpartner"))
+			before = p[i].rid;
+	free(p);
+	write_file("recipients2.csv", "recipient,kind,match\n"
+				      "adpartner,third-party,10.3.0.0/16\n"
+				      "newco,third-party,10.9.0.0/16\n");
+	write_file("consent2.csv",
+		   "subject_id,recipient,fields,granted_at,expires_at,withdrawn_at,purpose\n"
+		   "s1,adpartner,phone,2026-01-01T00:00:00Z,,,\n");
+	snprintf(path, sizeof(path), "%s/recipients2.csv", dir);
+	assert_int_equal(recipients_load(&r2, path), 0);
+	snprintf(path, sizeof(path), "%s/consent2.csv", dir);
+	assert_int_equal(consent_load(&c2, path, r2), 0);
+	assert_int_equal(enforce_sync(e, r2, c2, mar), 0);
+	assert_int_equal(enforce_pairs(e, r2, c2, mar, &p, &n), 0);
+	/* the phone and its hash variants, all to adpartner */
+	for (size_t i = 0; i < n; i++)
+		if (p[i].fp == fp)
+			after = p[i].rid;
+	free(p);
+	/* adpartner is recipient 0 of the new file (1 before), still number `before` */
+	assert_int_equal(recipients_index(r2, recipients_find(r2, "adpartner")), 0);
+	assert_int_equal(before, 1);
+	assert_int_not_equal(before, (__u32)~0u);
+	assert_int_equal(after, before);
+	enforce_sync(e, rcpts, consent, mar);
+	consent_free(c2);
+	recipients_free(r2);
+	enforce_stop(e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -333,6 +380,7 @@ int main(void)
 	    cmocka_unit_test(test_recipients_walk),
 	    cmocka_unit_test(test_dns_for_host_selectors),
 	    cmocka_unit_test(test_host_hash_from_the_end),
+	    cmocka_unit_test(test_ids_stable_across_reloads),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -62,6 +62,14 @@ struct enforce {
 	struct kvset hosts; /* enf_host as last synced, sorted: enforce_dns looks names up here */
 	struct dnsent *dns;
 	size_t ndns, capdns;
+	/*
+	 * Recipient numbers the kernel sees, stable across reloads (a reload that reorders
+	 * recipients.csv must not renumber them under the other tables): names[id], and id_of[i]
+	 * for recipient i of the table being synced.
+	 */
+	char **names;
+	size_t nnames, capnames;
+	__u32 *id_of;
 	const struct recipients *r; /* as last synced */
 	const struct consent_db *c;
 	__s64 next_change; /* consent_next_change at the last sync */
@@ -243,6 +251,36 @@ struct pair_walk {
 	struct kvset out;
 };
 
+/* id_of for r: each recipient's number by name, new names numbered after the known ones. */
+static int ids_assign(struct enforce *e, const struct recipients *r)
+{
+	size_t n = recipients_count(r);
+	__u32 *ids = calloc(n ? n : 1, sizeof(*ids));
+
+	if (!ids)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		const char *name = recipients_at(r, i)->name;
+		size_t k;
+
+		for (k = 0; k < e->nnames && strcmp(e->names[k], name); k++)
+			;
+		if (k == e->nnames) {
+			if (grow_array((void **)&e->names, &e->capnames, e->nnames + 1,
+				       sizeof(*e->names), 16) ||
+			    !(e->names[k] = strdup(name))) {
+				free(ids);
+				return -ENOMEM;
+			}
+			e->nnames++;
+		}
+		ids[i] = (__u32)k;
+	}
+	free(e->id_of);
+	e->id_of = ids;
+	return 0;
+}
+
 static int pair_one(const char *subject, const char *recipient, void *arg)
 {
 	struct pair_walk *w = arg;
@@ -272,7 +310,7 @@ static int pair_one(const char *subject, const char *recipient, void *arg)
 	    consent_check(w->c, subject, recipient, fields, w->now, &need, NULL, NULL, NULL, 0);
 	for (size_t i = first; i < end; i++) {
 		struct cs_enf_pair p = {.fp = e->ents[i].fp,
-					.rid = (__u32)recipients_index(w->r, rc)};
+					.rid = e->id_of[recipients_index(w->r, rc)]};
 
 		if (!(covered & FIELD_BIT(e->ents[i].field)))
 			continue;
@@ -318,18 +356,18 @@ struct sel_walk {
 	struct kvset ipport, net, host;
 };
 
-static struct cs_enf_rcpt rcpt_val(const struct recipients *r, size_t i)
+static struct cs_enf_rcpt rcpt_val(const struct enforce *e, const struct recipients *r, size_t i)
 {
 	const struct recipient *rc = recipients_at(r, i);
 
 	return (struct cs_enf_rcpt){
-	    .rid = (__u32)i, .flags = rc && rc->kind != RK_THIRD_PARTY ? CS_ENF_R_EXEMPT : 0};
+	    .rid = e->id_of[i], .flags = rc && rc->kind != RK_THIRD_PARTY ? CS_ENF_R_EXEMPT : 0};
 }
 
 static int sel_one(const struct rsel *s, void *arg)
 {
 	struct sel_walk *w = arg;
-	struct cs_enf_rcpt v = rcpt_val(w->r, s->rcpt);
+	struct cs_enf_rcpt v = rcpt_val(w->e, w->r, s->rcpt);
 
 	switch (s->type) {
 	case RSEL_NET: {
@@ -382,6 +420,13 @@ static void hosts_merge(struct enforce *e, struct kvset *h)
 
 static const struct kv *host_find(const struct enforce *e, const char *name);
 
+static __s64 next_midnight(__s64 t_ns)
+{
+	const __s64 day = 86400LL * 1000000000LL;
+
+	return (t_ns / day + 1) * day;
+}
+
 /* After a sync: each DNS address takes its name's recipient under the new selectors, if any. */
 static void dns_resolve_again(struct enforce *e)
 {
@@ -422,7 +467,9 @@ int enforce_sync(struct enforce *e, const struct recipients *r, const struct con
 	/* what the next tick syncs to if this one fails: the caller frees the old tables */
 	e->r = r;
 	e->c = c;
-	err = recipients_walk(r, sel_one, &w);
+	err = ids_assign(e, r);
+	if (!err)
+		err = recipients_walk(r, sel_one, &w);
 	if (!err)
 		err = enforce_pairs(e, r, c, now_ns, &pairs, &np);
 	for (size_t i = 0; !err && i < np; i++)
@@ -463,7 +510,10 @@ int enforce_sync(struct enforce *e, const struct recipients *r, const struct con
 	e->hosts = w.host;
 	e->st.pairs = np;
 	e->st.selectors = w.ipport.len + w.net.len + e->hosts.len;
+	/* a subject's age (minors need guardian=yes) changes at UTC midnights */
 	e->next_change = consent_next_change(c, now_ns);
+	if (e->next_change > next_midnight(now_ns))
+		e->next_change = next_midnight(now_ns);
 	e->trusted = 1;
 	dns_resolve_again(e);
 	return 0;
@@ -599,5 +649,9 @@ void enforce_stop(struct enforce *e)
 	for (size_t i = 0; i < e->ndns; i++)
 		free(e->dns[i].name);
 	free(e->dns);
+	for (size_t i = 0; i < e->nnames; i++)
+		free(e->names[i]);
+	free(e->names);
+	free(e->id_of);
 	free(e);
 }
