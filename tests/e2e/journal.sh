@@ -58,12 +58,12 @@ want=$(printf 'recipient,findings,subjects\nacme,1,1\nadpartner,1,1\ndatabroker,
 	fail "--format csv does not parse as 4 rows"
 # its header names the columns as written: no padding, the times as time and last_time
 hdr=$(q --format csv | head -n 1 | tr -d '\r')
-[[ "$hdr" == time,verdict,subject,fields,*,http_path,count,last_time,purpose,country,cross_border,sensitive,minor,violations && "$hdr" != *" "* ]] ||
+[[ "$hdr" == time,verdict,subject,fields,*,http_path,count,last_time,purpose,country,cross_border,sensitive,minor,violations,action && "$hdr" != *" "* ]] ||
 	fail "--format csv header: $hdr"
 info "ok: filters, counts and the three formats"
 
 # 3. bad options and a journal of another schema: exit 2 with the reason
-for bad in "--verdict maybe" "--field shoe_size" "--since yesterday" "--count-by week" "--format ocsf"; do
+for bad in "--verdict maybe" "--action denied" "--field shoe_size" "--since yesterday" "--count-by week" "--format ocsf"; do
 	rc=0
 	# shellcheck disable=SC2086 # the option and its value
 	q $bad >/dev/null 2>"$WORK/err" || rc=$?
@@ -74,7 +74,7 @@ sqlite3 "$WORK/other.db" 'CREATE TABLE t(x); PRAGMA user_version = 7;'
 rc=0
 "$CONSENTRY" findings -j "$WORK/other.db" >/dev/null 2>"$WORK/err" || rc=$?
 ((rc == 2)) || fail "findings on another schema: exit $rc, expected 2"
-grep -q "schema version 7, expected 3, 2 or 1" "$WORK/err" || fail "another schema: $(cat "$WORK/err")"
+grep -q "schema version 7, expected 4, 3, 2 or 1" "$WORK/err" || fail "another schema: $(cat "$WORK/err")"
 rc=0
 "$CONSENTRY" run -f "$FP" -k "$KEY" -c "$CONSENT" -R "$RECIPIENTS" --journal "$WORK/other.db" \
 	>/dev/null 2>"$WORK/err" </dev/null || rc=$?

@@ -98,7 +98,7 @@ grep -q "findings lost *1 (not sent to the systemd journal: journald not reachab
 	"$MONLOG" || fail "summary: expected 1 lost in 1 episode and $sent sent"
 [[ $(entries | jq length) == 2 ]] || fail "expected 2 journal entries: $(entries)"
 expect_entry '.PRIORITY == "4" and .SYSLOG_IDENTIFIER == "consentry" and .MESSAGE_ID == $msgid
-	and .CONSENTRY_VERDICT == "unconsented" and .CONSENTRY_SUBJECT == "u001"
+	and .CONSENTRY_VERDICT == "unconsented" and .CONSENTRY_ACTION == "reported" and .CONSENTRY_SUBJECT == "u001"
 	and .CONSENTRY_FIELDS == "phone" and .CONSENTRY_UNCONSENTED_FIELDS == "phone"
 	and .CONSENTRY_RECIPIENT == "databroker" and .CONSENTRY_RECIPIENT_KIND == "third-party"
 	and .CONSENTRY_DEST_IP == $broker and .CONSENTRY_DEST_PORT == "8080"
@@ -117,7 +117,7 @@ expect_entry '.PRIORITY == "5" and .CONSENTRY_VERDICT == "consented"
 	and (.MESSAGE | startswith("consented subject=u001 fields=phone recipient=adpartner(third-party)"))'
 # every field is the jsonl line's value; the field names are the documented ones (CONSENTRY_EXE
 # is absent when exe is null: a sender that exited first, which curl can)
-keys='["CONSENTRY_BYTES_INSPECTED","CONSENTRY_BYTES_TOTAL","CONSENTRY_CGROUP","CONSENTRY_CHANNEL",
+keys='["CONSENTRY_ACTION","CONSENTRY_BYTES_INSPECTED","CONSENTRY_BYTES_TOTAL","CONSENTRY_CGROUP","CONSENTRY_CHANNEL",
 	"CONSENTRY_COMM","CONSENTRY_DEST_HOST","CONSENTRY_DEST_IP","CONSENTRY_DEST_PORT",
 	"CONSENTRY_ENCODINGS","CONSENTRY_FIELDS","CONSENTRY_FINGERPRINTS",
 	"CONSENTRY_HTTP_METHOD","CONSENTRY_HTTP_PATH","CONSENTRY_HTTP_VERSION","CONSENTRY_JSON",
@@ -132,6 +132,7 @@ n=$(entries | jq --argjson keys "$keys" 'map(select(
 		"CONSENTRY_DEST_COUNTRY", "CONSENTRY_CROSS_BORDER") | not)] == $keys)
 	and all(keys[]; test("^[A-Z0-9_]+$")) and .CODE_FILE == null
 	and .CONSENTRY_TIME == $j.time and .CONSENTRY_VERDICT == $j.verdict
+	and .CONSENTRY_ACTION == $j.action
 	and .CONSENTRY_SUBJECT == $j.subject and .CONSENTRY_FIELDS == ($j.fields | join(","))
 	and .CONSENTRY_UNCONSENTED_FIELDS == ($j.unconsented_fields | join(","))
 	and .CONSENTRY_RECIPIENT == $j.recipient and .CONSENTRY_RECIPIENT_KIND == $j.recipient_kind

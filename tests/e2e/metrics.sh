@@ -38,6 +38,7 @@ expect_value 'consentry_findings_total{verdict="consented",recipient_kind="third
 expect_value 'consentry_findings_total{verdict="exempt",recipient_kind="first-party"}' 1
 expect_value 'consentry_findings_total{verdict="unconsented",recipient_kind="unknown"}' 0
 expect_value consentry_findings_reported_total 1
+expect_value consentry_findings_blocked_total 0
 expect_value consentry_ringbuf_drops_total 0
 expect_value consentry_bpf_stats_enabled 0
 (($(value consentry_sends_total) >= 3)) || fail "sends_total $(value consentry_sends_total) < 3"

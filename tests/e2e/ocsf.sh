@@ -56,6 +56,8 @@ ocsf_expect() {
 ocsf_expect '.class_uid == 2006 and .type_uid == 200601 and .category_uid == 2
 	and .activity_id == 1 and (.class_name | test("Data Security Finding"))'
 ocsf_expect '.data_security.data_lifecycle_state_id == 2'
+ocsf_expect '.action_id == 1 and .action == "Allowed" and .disposition_id == 1
+	and (.metadata.profiles | any(. == "security_control")) and .consentry.action == "reported"'
 ocsf_expect '(.time | type) == "number" and .time > 1700000000000
 	and (.metadata.version | type) == "string" and .metadata.product.name == "consentry"
 	and (.finding_info.uid | type) == "string" and (.finding_info.uid | length) > 0

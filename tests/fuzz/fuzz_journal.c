@@ -8,10 +8,11 @@
  * - a refused command line changes nothing; an accepted one gives only valid values (no ocsf);
  * - every write is committed, every query succeeds;
  * - the findings listed (text, jsonl and csv) are exactly those the filter selects in a model of
- *   the rows (subject, recipient, verdict equal, field in the mask, since <= time < until), in
- *   time order: csv read back gives each row's values unchanged, every jsonl line is one valid
- *   JSON object (RFC 8259, valid UTF-8) starting with the row's time and verdict, each text line
- *   names the row's subject and recipient as text_str writes them;
+ *   the rows (subject, recipient, verdict, action equal, field in the mask, since <= time < until),
+ * in time order: csv read back gives each row's values unchanged, every jsonl line is one valid
+ *   JSON object (RFC 8259, valid UTF-8) starting with the row's time, verdict and action, each
+ *   text line names the row's action (when blocked), subject and recipient as text_str writes
+ *   them;
  * - --count-by subject, recipient and day: one line per distinct key, most first, counts that
  *   add up to the rows selected; --count-by field: each field's count is the model's;
  * - text output holds no control byte (C0, DEL, C1, U+2028/9) and only valid UTF-8.
@@ -35,12 +36,13 @@
 #define STR_MAX	 40
 #define NS_DAY	 86400000000000LL
 #define T_BASE	 (20423LL * NS_DAY) /* 2025-12-01T00:00:00Z */
-#define NCOLS	 41 /* the csv columns of a finding (findings.c list_cols, count, last_time, §7) */
+#define NCOLS	 42 /* csv columns of a finding (list_cols, count, last_time, §7, action) */
 
 /* What the model keeps of a row written. */
 struct row {
 	__s64 t;
 	int verdict;
+	int blocked; /* the send was refused (run --block): action blocked */
 	__u32 mask;
 	char subject[STR_MAX + 1], rcpt[STR_MAX + 1], host[STR_MAX + 1];
 	int has_rcpt, has_host;
@@ -135,7 +137,7 @@ static void add_row(struct fuzz_rd *r, const struct findings_query *q, char *con
 	struct recipient rc;
 	struct pod_info pod;
 	struct msg_http http;
-	struct msg m = {0};
+	struct msg m = {.ev = &ev};
 	struct finding f = {0};
 	struct proc_view pv = {0};
 	uint8_t fl = fuzz_take(r), tm = fuzz_take(r);
@@ -172,6 +174,7 @@ static void add_row(struct fuzz_rd *r, const struct findings_query *q, char *con
 		f.rcpt = &rc;
 	}
 	x->has_host = !!(fl & 2);
+	x->blocked = !!(fl & 0x80);
 	if (x->has_host)
 		take_pooled(r, pool, npool, x->host);
 	memset(&ev, 0, sizeof(ev));
@@ -193,6 +196,7 @@ static void add_row(struct fuzz_rd *r, const struct findings_query *q, char *con
 	ev.uid = fuzz_take(r);
 	ev.bytes_total = ev.bytes_inspected = fuzz_take(r);
 	ev.flags = fl & 0x10 ? CS_EV_TRUNCATED : 0;
+	ev.xflags = x->blocked ? CS_EVX_BLOCKED : 0;
 	if (fl & 0x20) {
 		take_str(r, exe, STR_MAX);
 		take_str(r, cg, STR_MAX);
@@ -207,8 +211,8 @@ static void add_row(struct fuzz_rd *r, const struct findings_query *q, char *con
 		take_str(r, http.method, sizeof(http.method) - 1);
 		take_str(r, http.path, STR_MAX);
 		m.http = &http;
-		f.msg = &m;
 	}
+	f.msg = &m;
 	f.subject = x->subject;
 	f.fields = x->mask;
 	f.unconsented = x->mask & ((__u32)fuzz_take(r) << 1);
@@ -233,6 +237,7 @@ static int selected(const struct findings_query *q, const struct row *x)
 	return (!q->subject || !strcmp(q->subject, x->subject)) &&
 	       (!q->recipient || (x->has_rcpt && !strcmp(q->recipient, x->rcpt))) &&
 	       (!q->verdict || !strcmp(q->verdict, verdicts[x->verdict])) &&
+	       (!q->action || !strcmp(q->action, x->blocked ? "blocked" : "reported")) &&
 	       (!q->field || (x->mask & FIELD_BIT(q->field))) &&
 	       (!q->has_since || x->t >= q->since) && (!q->has_until || x->t < q->until);
 }
@@ -480,8 +485,8 @@ static void check_list(const struct findings_query *q, const struct row *sel, un
 	end = buf + len;
 	if (q->csv) {
 		FUZZ_CHECK(!csv_rec(&p, end, &rec) && rec.n == NCOLS && !strcmp(rec.f[0], "time") &&
-			       !strcmp(rec.f[NCOLS - 7], "last_time") &&
-			       !strcmp(rec.f[NCOLS - 1], "violations"),
+			       !strcmp(rec.f[NCOLS - 8], "last_time") &&
+			       !strcmp(rec.f[NCOLS - 1], "action"),
 			   "csv header");
 		for (; p < end; i++) {
 			const struct row *x = &sel[i];
@@ -489,14 +494,15 @@ static void check_list(const struct findings_query *q, const struct row *sel, un
 			FUZZ_CHECK(i < nsel && !csv_rec(&p, end, &rec) && rec.n == NCOLS,
 				   "csv record %u", i);
 			rfc3339_format(x->t, ts, sizeof(ts));
-			FUZZ_CHECK(!strcmp(rec.f[0], ts) &&
-				       !strcmp(rec.f[1], verdicts[x->verdict]) &&
-				       !strcmp(rec.f[2], x->subject) &&
-				       !strcmp(rec.f[5], x->has_rcpt ? x->rcpt : "") &&
-				       !strcmp(rec.f[9], x->has_host ? x->host : "") &&
-				       !strcmp(rec.f[14], x->comm),
-				   "csv record %u: '%s' '%s' '%s' '%s' '%s' '%s'", i, rec.f[0],
-				   rec.f[1], rec.f[2], rec.f[5], rec.f[9], rec.f[14]);
+			FUZZ_CHECK(
+			    !strcmp(rec.f[0], ts) && !strcmp(rec.f[1], verdicts[x->verdict]) &&
+				!strcmp(rec.f[2], x->subject) &&
+				!strcmp(rec.f[5], x->has_rcpt ? x->rcpt : "") &&
+				!strcmp(rec.f[9], x->has_host ? x->host : "") &&
+				!strcmp(rec.f[14], x->comm) &&
+				!strcmp(rec.f[NCOLS - 1], x->blocked ? "blocked" : "reported"),
+			    "csv record %u: '%s' '%s' '%s' '%s' '%s' '%s' '%s'", i, rec.f[0],
+			    rec.f[1], rec.f[2], rec.f[5], rec.f[9], rec.f[14], rec.f[NCOLS - 1]);
 		}
 	} else {
 		for (; p < end; i++) {
@@ -512,8 +518,10 @@ static void check_list(const struct findings_query *q, const struct row *sel, un
 				const char *j = p;
 
 				*nl = 0;
-				snprintf(want, sizeof(want), "{\"time\":\"%s\",\"verdict\":\"%s\",",
-					 ts, verdicts[x->verdict]);
+				snprintf(want, sizeof(want),
+					 "{\"time\":\"%s\",\"verdict\":\"%s\",\"action\":\"%s\",",
+					 ts, verdicts[x->verdict],
+					 x->blocked ? "blocked" : "reported");
 				FUZZ_CHECK(!strncmp(p, want, strlen(want)), "jsonl line %u: %s", i,
 					   p);
 				FUZZ_CHECK(!json_value(&j, 0) && j == nl,
@@ -523,8 +531,9 @@ static void check_list(const struct findings_query *q, const struct row *sel, un
 				check_text_line(p, n);
 				*nl = 0;
 				escaped(x->subject, e, sizeof(e));
-				snprintf(want, sizeof(want), "%s %-11s subject=%s fields=", ts,
-					 verdicts[x->verdict], e);
+				snprintf(want, sizeof(want), "%s %-11s %ssubject=%s fields=", ts,
+					 verdicts[x->verdict], x->blocked ? "action=blocked " : "",
+					 e);
 				FUZZ_CHECK(!strncmp(p, want, strlen(want)), "text line %u: %s", i,
 					   p);
 				escaped(x->has_rcpt ? x->rcpt : "-", e, sizeof(e));
@@ -670,6 +679,8 @@ static void check_query(const struct findings_query *q)
 	FUZZ_CHECK(!q->verdict || !strcmp(q->verdict, "unconsented") ||
 		       !strcmp(q->verdict, "consented") || !strcmp(q->verdict, "exempt"),
 		   "verdict '%s'", q->verdict);
+	FUZZ_CHECK(!q->action || !strcmp(q->action, "reported") || !strcmp(q->action, "blocked"),
+		   "action '%s'", q->action);
 	FUZZ_CHECK(!q->count_by || !strcmp(q->count_by, "subject") ||
 		       !strcmp(q->count_by, "recipient") || !strcmp(q->count_by, "field") ||
 		       !strcmp(q->count_by, "day"),

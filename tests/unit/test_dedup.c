@@ -3,11 +3,11 @@
  * run --dedup (output/dedup.h): the first finding of a key is written at once, its repeats in
  * the window are absorbed and come out as one finding when the window ends (count, first and
  * last time of the repeats); a key without repeats writes nothing more; any other subject,
- * recipient (or unknown destination), field set, verdict or unconsented set is a new key,
- * written at once; a full table closes its oldest window early (counted, never dropped); what a
- * merged finding is written from outlives the message, a reload and the process. The writers
- * carry count, first_time and last_time (jsonl), count/start_time/end_time (OCSF), "xN
- * first..last" (text).
+ * recipient (or unknown destination), field set, verdict, unconsented set or action (a send
+ * the kernel refused beside sent ones) is a new key, written at once; a full table closes its
+ * oldest window early (counted, never dropped); what a merged finding is written from outlives the
+ * message, a reload and the process. The writers carry count, first_time and last_time (jsonl),
+ * count/start_time/end_time (OCSF), "xN first..last" (text).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -41,6 +41,7 @@ struct seen {
 	__u64 count;
 	__s64 t_ns, first_ns, last_ns;
 	int req_zero; /* the event's request line and hits were not kept */
+	int blocked;  /* finding_blocked */
 };
 
 struct sink {
@@ -75,6 +76,7 @@ static int emit(const struct cs_event *ev, const struct finding *f, const char *
 	x->t_ns = t_ns;
 	x->first_ns = f->first_ns;
 	x->last_ns = f->last_ns;
+	x->blocked = finding_blocked(f);
 	return k->fail;
 }
 
@@ -222,6 +224,43 @@ static void test_new_keys(void **state)
 	assert_string_equal(k.out[3].rcpt, "-");
 	assert_int_equal(k.out[6].verdict, V_CONSENTED);
 	assert_int_equal(k.out[7].unconsented, EMAIL);
+	dedup_free(d);
+}
+
+/*
+ * A blocked disclosure (run --block refused the send) and a reported one of the same subject,
+ * recipient, fields and verdict are two keys, never merged; the merged finding of blocked
+ * repeats is blocked, of reported ones reported.
+ */
+static void test_action(void **state)
+{
+	struct sink k = {0};
+	struct dedup *d = dedup_new(60, 64, emit, &k);
+	struct one r, b;
+	struct msg mr = {0}, mb = {0};
+
+	(void)state;
+	one_make(&r, "u1", &partner, "192.0.2.7", PHONE, 1);
+	one_make(&b, "u1", &partner, "192.0.2.7", PHONE, 1);
+	mr.ev = &r.ev;
+	r.f.msg = &mr;
+	mb.ev = &b.ev;
+	b.f.msg = &mb;
+	b.ev.xflags = CS_EVX_BLOCKED;
+	assert_int_equal(add(d, &r, T0), 1);
+	assert_int_equal(add(d, &b, T0 + 1), 1); /* another key: written at once */
+	assert_int_equal(add(d, &r, T0 + S), 0);
+	assert_int_equal(add(d, &b, T0 + 2 * S), 0);
+	assert_int_equal(add(d, &b, T0 + 3 * S), 0);
+	assert_int_equal(dedup_open(d), 2);
+	assert_int_equal(dedup_flush(d), 0);
+	assert_int_equal(k.n, 2);
+	assert_int_equal(k.out[0].blocked, 0);
+	assert_int_equal(k.out[0].count, 1);
+	assert_int_equal(k.out[1].blocked, 1);
+	assert_int_equal(k.out[1].count, 2);
+	assert_int_equal(k.out[1].first_ns, T0 + 2 * S);
+	expect_stats(d, 2, 3, 2, 0, 0);
 	dedup_free(d);
 }
 
@@ -384,7 +423,7 @@ int main(void)
 	    cmocka_unit_test(test_window),   cmocka_unit_test(test_ended_on_add),
 	    cmocka_unit_test(test_new_keys), cmocka_unit_test(test_cap),
 	    cmocka_unit_test(test_copy),     cmocka_unit_test(test_emit_error),
-	    cmocka_unit_test(test_writers),
+	    cmocka_unit_test(test_writers),  cmocka_unit_test(test_action),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

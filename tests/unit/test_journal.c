@@ -26,6 +26,7 @@
 #include "lib/fields.h"
 #include "output/findings.h"
 #include "output/journal.h"
+#include "monitor/message.h"
 #include "verdict/consent.h"
 #include "verdict/recipients.h"
 
@@ -242,13 +243,15 @@ static void test_disk_full(void **state)
 
 /*
  * A row of subject to partner (unconsented) or, consented, standing for count findings from
- * first to last (run --dedup; count 0: written without it).
+ * first to last (run --dedup; count 0: written without it); of a send the kernel refused when
+ * blocked (run --block: the event's CS_EVX_BLOCKED, seen through the finding's message).
  */
-static void add_count(struct journal *j, const char *subject, int consented, __u32 fields,
-		      __u64 count, __s64 first, __s64 last)
+static void add_action(struct journal *j, const char *subject, int consented, __u32 fields,
+		       __u64 count, __s64 first, __s64 last, int blocked)
 {
 	struct cs_event ev = {0};
 	struct finding f = {0};
+	struct msg m = {.ev = &ev};
 
 	inet_pton(AF_INET, "192.0.2.7", ev.daddr);
 	ev.dport = 80;
@@ -267,7 +270,15 @@ static void add_count(struct journal *j, const char *subject, int consented, __u
 	f.count = count;
 	f.first_ns = first;
 	f.last_ns = last;
+	f.msg = &m;
+	ev.xflags = blocked ? CS_EVX_BLOCKED : 0;
 	journal_add(j, &ev, &f, NULL, first, NULL);
+}
+
+static void add_count(struct journal *j, const char *subject, int consented, __u32 fields,
+		      __u64 count, __s64 first, __s64 last)
+{
+	add_action(j, subject, consented, fields, count, first, last, 0);
 }
 
 /* `consentry report --csv` of path, read back. */
@@ -312,7 +323,7 @@ static void test_counts(void **state)
 	add_count(j, "s2", 1, FIELD_BIT(CS_F_EMAIL), 2, T0 + 4 * SEC, T0 + 5 * SEC);
 	journal_close(j);
 	assert_int_equal(journal_open_ro(&db, path), 0);
-	assert_int_equal(journal_schema(db), 3);
+	assert_int_equal(journal_schema(db), JOURNAL_SCHEMA);
 	{
 		struct findings_query q = {.fmt = FMT_TEXT, .count_by = "subject"};
 
@@ -359,11 +370,11 @@ static void test_counts(void **state)
 	sqlite3_close(db);
 	text = report_csv(path);
 	assert_string_equal(text, "recipient,recipient_kind,subject,fields,first_time,last_time,"
-				  "findings\r\n"
+				  "findings,blocked\r\n"
 				  "partner,third-party,s1,phone,2024-10-04T00:00:00.000000Z,"
-				  "2024-10-04T00:00:09.000000Z,5\r\n"
+				  "2024-10-04T00:00:09.000000Z,5,0\r\n"
 				  "partner,third-party,s2,email,2024-10-04T00:00:03.000000Z,"
-				  "2024-10-04T00:00:03.000000Z,1\r\n");
+				  "2024-10-04T00:00:03.000000Z,1,0\r\n");
 	free(text);
 	unlink(path);
 }
@@ -406,14 +417,40 @@ static void expect_journal(const char *path, int version, const char *count_line
 	free(text);
 }
 
-/* The spec §7 columns of version 3, dropped to make an older journal. */
+/* The action of version 4, dropped to make an older journal. */
+#define DROP_V4_COLS "ALTER TABLE findings DROP COLUMN action;"
+
+/* The spec §7 columns of version 3 (and version 4's), dropped to make an older journal. */
 #define DROP_V3_COLS                                                                               \
+	DROP_V4_COLS                                                                               \
 	"ALTER TABLE findings DROP COLUMN purpose;"                                                \
 	"ALTER TABLE findings DROP COLUMN country;"                                                \
 	"ALTER TABLE findings DROP COLUMN cross_border;"                                           \
 	"ALTER TABLE findings DROP COLUMN sensitive;"                                              \
 	"ALTER TABLE findings DROP COLUMN minor;"                                                  \
 	"ALTER TABLE findings DROP COLUMN violations;"
+
+/*
+ * A journal of an older version at path (a fresh temporary one): rows findings of s1 (phone,
+ * unconsented) a second apart from T0, then the columns drop removes (ALTER TABLE statements)
+ * and user_version set to version.
+ */
+static void old_journal(char *path, unsigned rows, const char *drop, int version)
+{
+	char sql[1024];
+	struct journal *j;
+	sqlite3 *db;
+
+	tmp_path(path, 0);
+	assert_int_equal(journal_open(&j, path), 0);
+	for (unsigned i = 0; i < rows; i++)
+		add_count(j, "s1", 0, FIELD_BIT(CS_F_PHONE), 0, T0 + i * SEC, T0 + i * SEC);
+	journal_close(j);
+	snprintf(sql, sizeof(sql), "%sPRAGMA user_version = %d", drop, version);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+}
 
 /* A version 2 journal (no §7 columns): read with them null, migrated by the next writer. */
 static void test_migrate_v2(void **state)
@@ -424,14 +461,7 @@ static void test_migrate_v2(void **state)
 	char *text = NULL;
 
 	(void)state;
-	tmp_path(path, 0);
-	assert_int_equal(journal_open(&j, path), 0);
-	add_count(j, "s1", 0, FIELD_BIT(CS_F_PHONE), 0, T0, T0);
-	journal_close(j);
-	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db, DROP_V3_COLS "PRAGMA user_version = 2", NULL, NULL, NULL),
-			 SQLITE_OK);
-	sqlite3_close(db);
+	old_journal(path, 1, DROP_V3_COLS, 2);
 	assert_int_equal(journal_open_ro(&db, path), 0);
 	assert_int_equal(journal_schema(db), 2);
 	{
@@ -449,7 +479,7 @@ static void test_migrate_v2(void **state)
 	add_count(j, "s2", 0, FIELD_BIT(CS_F_PHONE), 0, T0 + SEC, T0 + SEC);
 	journal_close(j);
 	assert_int_equal(journal_open_ro(&db, path), 0);
-	assert_int_equal(journal_schema(db), 3);
+	assert_int_equal(journal_schema(db), JOURNAL_SCHEMA);
 	{
 		struct findings_query q = {.fmt = FMT_JSONL, .subject = "s2"};
 
@@ -466,35 +496,137 @@ static void test_migrate_v1(void **state)
 {
 	char path[] = "/tmp/cs_journal_XXXXXX";
 	struct journal *j;
+
+	(void)state;
+	/* version 1's table is the current one without the two columns, the §7 ones and action */
+	old_journal(path, 2,
+		    "ALTER TABLE findings DROP COLUMN count;"
+		    "ALTER TABLE findings DROP COLUMN last_ns;" DROP_V3_COLS,
+		    1);
+	expect_journal(path, 1, "s1                       2 findings, 1 subjects\n", 2, NULL,
+		       "\r\npartner,third-party,s1,phone,2024-10-04T00:00:00.000000Z,"
+		       "2024-10-04T00:00:01.000000Z,2,0\r\n");
+	/* a writer migrates it; its old rows count one each */
+	assert_int_equal(journal_open(&j, path), 0);
+	add_count(j, "s1", 0, FIELD_BIT(CS_F_PHONE), 4, T0 + 2 * SEC, T0 + 7 * SEC);
+	journal_close(j);
+	expect_journal(path, JOURNAL_SCHEMA, "s1                       6 findings, 1 subjects\n", 3,
+		       ",\"count\":4,\"first_time\":\"2024-10-04T00:00:02.000000Z\","
+		       "\"last_time\":\"2024-10-04T00:00:07.000000Z\"}\n",
+		       "\r\npartner,third-party,s1,phone,2024-10-04T00:00:00.000000Z,"
+		       "2024-10-04T00:00:07.000000Z,6,0\r\n");
+	unlink(path);
+}
+
+/* q's output on db: lines lines, holding want (NULL: anything) and never never (NULL: none). */
+static void expect_query(sqlite3 *db, const struct findings_query *q, unsigned lines,
+			 const char *want, const char *never)
+{
+	char *text = NULL;
+
+	assert_int_equal(query_lines(db, q, &text), lines);
+	if ((want && !strstr(text, want)) || (never && strstr(text, never)))
+		fail_msg("want '%s', never '%s': %s", want, never, text);
+	free(text);
+}
+
+/*
+ * A version 3 journal (no action): read with every row reported, migrated in place by the next
+ * writer: the old row reads back reported, a new one keeps its action.
+ */
+static void test_migrate_v3(void **state)
+{
+	char path[] = "/tmp/cs_journal_XXXXXX", *text;
+	struct journal *j;
+	sqlite3 *db;
+
+	(void)state;
+	old_journal(path, 1, DROP_V4_COLS, 3);
+	assert_int_equal(journal_open_ro(&db, path), 0);
+	assert_int_equal(journal_schema(db), 3);
+	expect_query(db, &(struct findings_query){.fmt = FMT_JSONL}, 1,
+		     "\"verdict\":\"unconsented\",\"action\":\"reported\",", NULL);
+	expect_query(db, &(struct findings_query){.fmt = FMT_TEXT, .action = "reported"}, 1, NULL,
+		     NULL);
+	expect_query(db, &(struct findings_query){.fmt = FMT_TEXT, .action = "blocked"}, 0, NULL,
+		     NULL);
+	sqlite3_close(db);
+	text = report_csv(path);
+	assert_non_null(strstr(text, ",2024-10-04T00:00:00.000000Z,1,0\r\n"));
+	free(text);
+	/* a writer migrates it */
+	assert_int_equal(journal_open(&j, path), 0);
+	add_action(j, "s2", 0, FIELD_BIT(CS_F_PHONE), 0, T0 + SEC, T0 + SEC, 1);
+	journal_close(j);
+	assert_int_equal(journal_open_ro(&db, path), 0);
+	assert_int_equal(journal_schema(db), JOURNAL_SCHEMA);
+	{
+		sqlite3_stmt *st;
+
+		assert_int_equal(sqlite3_prepare_v2(db,
+						    "SELECT group_concat(subject || ' ' || action, "
+						    "',') FROM findings ORDER BY id",
+						    -1, &st, NULL),
+				 SQLITE_OK);
+		assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+		assert_string_equal(sqlite3_column_text(st, 0), "s1 reported,s2 blocked");
+		sqlite3_finalize(st);
+	}
+	expect_query(db, &(struct findings_query){.fmt = FMT_TEXT, .action = "reported"}, 1,
+		     " subject=s1 ", NULL);
+	sqlite3_close(db);
+	unlink(path);
+}
+
+/*
+ * The action (run --block) read back as written: jsonl right after the verdict, text
+ * "action=blocked" next to the verdict (nothing for a reported row), CSV its last column;
+ * --action selects either, in lists and counts; the report counts the blocked disclosures of
+ * each row, a merged one as its count.
+ */
+static void test_action(void **state)
+{
+	char path[] = "/tmp/cs_journal_XXXXXX", *text;
+	const __u32 phone = FIELD_BIT(CS_F_PHONE), email = FIELD_BIT(CS_F_EMAIL);
+	struct journal *j;
 	sqlite3 *db;
 
 	(void)state;
 	tmp_path(path, 0);
 	assert_int_equal(journal_open(&j, path), 0);
-	add_count(j, "s1", 0, FIELD_BIT(CS_F_PHONE), 0, T0, T0);
-	add_count(j, "s1", 0, FIELD_BIT(CS_F_PHONE), 0, T0 + SEC, T0 + SEC);
+	add_action(j, "s1", 0, phone, 0, T0, T0, 1);
+	add_action(j, "s1", 0, phone, 0, T0 + SEC, T0 + SEC, 0);
+	add_action(j, "s2", 0, email, 3, T0 + 2 * SEC, T0 + 5 * SEC, 1); /* merged: 3 blocked */
 	journal_close(j);
-	/* version 1's table is version 3's without the two columns and the §7 ones */
-	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db,
-				      "ALTER TABLE findings DROP COLUMN count;"
-				      "ALTER TABLE findings DROP COLUMN last_ns;" DROP_V3_COLS
-				      "PRAGMA user_version = 1",
-				      NULL, NULL, NULL),
-			 SQLITE_OK);
+	assert_int_equal(journal_open_ro(&db, path), 0);
+	expect_query(db, &(struct findings_query){.fmt = FMT_JSONL, .action = "blocked"}, 2,
+		     "{\"time\":\"2024-10-04T00:00:00.000000Z\",\"verdict\":\"unconsented\","
+		     "\"action\":\"blocked\",\"subject\":\"s1\",",
+		     "reported");
+	expect_query(db, &(struct findings_query){.fmt = FMT_TEXT, .action = "reported"}, 1,
+		     "Z unconsented subject=s1 fields=phone ", "action=");
+	expect_query(db, &(struct findings_query){.fmt = FMT_TEXT, .action = "blocked"}, 2,
+		     "Z unconsented action=blocked subject=s2 fields=email ", NULL);
+	expect_query(db, &(struct findings_query){.csv = 1}, 4,
+		     ",violations,action\r\n2024-10-04T00:00:00.000000Z,unconsented,s1,", NULL);
+	expect_query(db, &(struct findings_query){.csv = 1, .action = "blocked"}, 3,
+		     ",no-consent,blocked\r\n", ",reported\r\n");
+	expect_query(
+	    db,
+	    &(struct findings_query){.fmt = FMT_TEXT, .action = "blocked", .count_by = "subject"},
+	    2,
+	    "s2                       3 findings, 1 subjects\n"
+	    "s1                       1 findings, 1 subjects\n",
+	    NULL);
 	sqlite3_close(db);
-	expect_journal(path, 1, "s1                       2 findings, 1 subjects\n", 2, NULL,
-		       "\r\npartner,third-party,s1,phone,2024-10-04T00:00:00.000000Z,"
-		       "2024-10-04T00:00:01.000000Z,2\r\n");
-	/* a writer migrates it; its old rows count one each */
-	assert_int_equal(journal_open(&j, path), 0);
-	add_count(j, "s1", 0, FIELD_BIT(CS_F_PHONE), 4, T0 + 2 * SEC, T0 + 7 * SEC);
-	journal_close(j);
-	expect_journal(path, 3, "s1                       6 findings, 1 subjects\n", 3,
-		       ",\"count\":4,\"first_time\":\"2024-10-04T00:00:02.000000Z\","
-		       "\"last_time\":\"2024-10-04T00:00:07.000000Z\"}\n",
-		       "\r\npartner,third-party,s1,phone,2024-10-04T00:00:00.000000Z,"
-		       "2024-10-04T00:00:07.000000Z,6\r\n");
+	text = report_csv(path);
+	assert_string_equal(text, "recipient,recipient_kind,subject,fields,first_time,last_time,"
+				  "findings,blocked\r\n"
+				  "partner,third-party,s1,phone,2024-10-04T00:00:00.000000Z,"
+				  "2024-10-04T00:00:01.000000Z,2,1\r\n"
+				  "partner,third-party,s2,email,2024-10-04T00:00:02.000000Z,"
+				  "2024-10-04T00:00:05.000000Z,3,3\r\n");
+	free(text);
 	unlink(path);
 }
 
@@ -581,7 +713,9 @@ static void test_escaped_values(void **state)
 static void test_args(void **state)
 {
 	char *help[] = {"findings", "-hv", NULL}, *bad[] = {"findings", "--verdict", "maybe", NULL};
-	char *ok[] = {"findings", "--subject", "u1", "--count-by", "day", "--format=csv", NULL};
+	char *ok[] = {"findings",     "--subject", "u1",      "--count-by", "day",
+		      "--format=csv", "--action",  "blocked", NULL};
+	char *bad_action[] = {"findings", "--action", "denied", NULL};
 	struct findings_query q = {.subject = "keep"};
 	const char *path = NULL;
 
@@ -589,8 +723,14 @@ static void test_args(void **state)
 	assert_int_equal(findings_args(3, bad, &q, &path), -EINVAL);
 	assert_string_equal(q.subject, "keep");
 	assert_null(path);
+	assert_int_equal(findings_args(3, bad_action, &q, &path), -EINVAL);
+	assert_string_equal(q.subject, "keep");
+	assert_null(q.action);
+	/* the command: a bad value is exit 2, before any journal is opened */
+	assert_int_equal(cmd_findings(3, bad_action), 2);
 	assert_int_equal(findings_args(2, help, &q, &path), 1);
-	assert_int_equal(findings_args(6, ok, &q, &path), 0);
+	assert_int_equal(findings_args(8, ok, &q, &path), 0);
+	assert_string_equal(q.action, "blocked");
 	assert_string_equal(q.subject, "u1");
 	assert_string_equal(q.count_by, "day");
 	assert_int_equal(q.csv, 1);
@@ -603,6 +743,7 @@ int main(void)
 	    cmocka_unit_test(test_write_query),	   cmocka_unit_test(test_disk_full),
 	    cmocka_unit_test(test_other_schema),   cmocka_unit_test(test_counts),
 	    cmocka_unit_test(test_migrate_v1),	   cmocka_unit_test(test_migrate_v2),
+	    cmocka_unit_test(test_migrate_v3),	   cmocka_unit_test(test_action),
 	    cmocka_unit_test(test_escaped_values), cmocka_unit_test(test_args),
 	};
 

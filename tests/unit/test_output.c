@@ -3,7 +3,8 @@
  * Finding writers under hostile strings (Host, comm, exe, cgroup, path from traffic and
  * processes): every jsonl and OCSF line is valid UTF-8 JSON (python3's json module parses it,
  * bad bytes come out as U+FFFD), OCSF lines carry the required attributes of class 2006, text
- * lines hold no control byte and no invalid UTF-8.
+ * lines hold no control byte and no invalid UTF-8. A finding of a send the kernel refused (run
+ * --block) says action "blocked" in every format, any other "reported".
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -141,7 +142,9 @@ static const char *const hostile_host = "api.\xff\xfe.example";
  * Checks of every line (argv[2] is the format): valid UTF-8, JSON objects for jsonl and ocsf,
  * the hostile strings back with U+FFFD; OCSF class 2006's required attributes (OCSF 1.x schema:
  * base event activity_id, category_uid, class_uid, metadata (product, version), severity_id,
- * time, type_uid; finding: finding_info (uid, title)); text: no control and no invalid byte.
+ * time, type_uid; finding: finding_info (uid, title); the security_control profile's action and
+ * disposition, named in metadata.profiles); jsonl: action right after verdict; text: no control
+ * and no invalid byte.
  */
 static const char check_py[] =
     "import json, sys\n"
@@ -169,6 +172,10 @@ static const char check_py[] =
     "        assert o[\"metadata\"][\"product\"][\"name\"] == \"consentry\"\n"
     "        assert o[\"finding_info\"][\"uid\"] and o[\"finding_info\"][\"title\"]\n"
     "        assert o[\"data_security\"][\"data_lifecycle_state_id\"] == 2\n"
+    "        assert \"security_control\" in o[\"metadata\"][\"profiles\"]\n"
+    "        assert o[\"action_id\"] == o[\"disposition_id\"] == 1, o[\"action_id\"]\n"
+    "        assert o[\"action\"] == o[\"disposition\"] == \"Allowed\"\n"
+    "        assert o[\"consentry\"][\"action\"] == \"reported\"\n"
     "        host = o[\"dst_endpoint\"][\"hostname\"]\n"
     "        proc = o[\"actor\"][\"process\"]\n"
     "        http = o[\"consentry\"][\"message\"][\"http\"]\n"
@@ -176,6 +183,8 @@ static const char check_py[] =
     "        host = o[\"destination\"][\"host\"]\n"
     "        proc = o[\"process\"]\n"
     "        http = o[\"message\"][\"http\"]\n"
+    "        assert list(o)[1:3] == [\"verdict\", \"action\"], list(o)\n"
+    "        assert o[\"action\"] == \"reported\"\n"
     "    assert host == \"api.\\ufffd\\ufffd.example\", host\n"
     "    assert proc[\"comm\"] == \"cu\\ufffdrl\\x1b[2J\\x7f\\ufffd\\ufffd\\n\\r\\t\\\"\", "
     "proc[\"comm\"]\n"
@@ -265,12 +274,84 @@ static void test_pcap_channel(void **state)
 	}
 }
 
+/*
+ * The action: a finding of a send the kernel refused (CS_EVX_BLOCKED on its message's event) is
+ * "blocked" (jsonl, right after the verdict; OCSF action_id 2 Denied, disposition_id 2 Blocked and
+ * the extension's action; text "action=blocked" next to the verdict), any other "reported"
+ * (OCSF 1 Allowed both; text as before, no action token).
+ */
+static void test_action(void **state)
+{
+	static const char py[] =
+	    "import json, sys\n"
+	    "for line in open(sys.argv[1], encoding=\"utf-8\"):\n"
+	    "    o = json.loads(line)\n"
+	    "    if \"class_uid\" in o:\n"
+	    "        print(o[\"action_id\"], o[\"action\"], o[\"disposition_id\"],\n"
+	    "              o[\"disposition\"], o[\"consentry\"][\"action\"],\n"
+	    "              \" \".join(o[\"metadata\"][\"profiles\"]))\n"
+	    "    else:\n"
+	    "        print(\" \".join(list(o)[1:3]), o[\"action\"])\n";
+	char path[] = "/tmp/test_output_XXXXXX", out[512];
+	struct hostile h;
+	struct output o = {0};
+	int fd = mkstemp(path);
+
+	(void)state;
+	assert_true(fd >= 0);
+	o.f = fdopen(fd, "w");
+	assert_non_null(o.f);
+	hostile_make(&h);
+	h.m.ev = &h.ev;
+	for (int blocked = 1; blocked >= 0; blocked--) {
+		h.ev.xflags = blocked ? CS_EVX_BLOCKED : 0;
+		o.fmt = FMT_JSONL;
+		assert_int_equal(output_write(&o, &h.ev, &h.fd, "h", 0, &h.pv), 0);
+		o.fmt = FMT_OCSF;
+		assert_int_equal(output_write(&o, &h.ev, &h.fd, "h", 0, &h.pv), 0);
+	}
+	assert_int_equal(fclose(o.f), 0);
+	assert_int_equal(python(py, path, out, sizeof(out)), 0);
+	unlink(path);
+	assert_string_equal(out, "verdict action blocked\n"
+				 "2 Denied 2 Blocked blocked security_control\n"
+				 "verdict action reported\n"
+				 "1 Allowed 1 Allowed reported security_control\n");
+	/* text and the journal entry's summary line */
+	for (int blocked = 1; blocked >= 0; blocked--) {
+		char *buf = NULL;
+		size_t len = 0;
+		FILE *f = open_memstream(&buf, &len);
+
+		assert_non_null(f);
+		h.ev.xflags = blocked ? CS_EVX_BLOCKED : 0;
+		output_render(f, FMT_TEXT, &h.ev, &h.fd, "h", 0, &h.pv);
+		output_render(f, FMT_SUMMARY, &h.ev, &h.fd, "h", 0, &h.pv);
+		fclose(f);
+		if (blocked) {
+			assert_non_null(strstr(buf, "Z unconsented action=blocked subject=u0042 "));
+			assert_non_null(strstr(buf, "\nunconsented action=blocked subject=u0042 "));
+		} else {
+			assert_non_null(strstr(buf, "Z unconsented subject=u0042 "));
+			assert_non_null(strstr(buf, "\nunconsented subject=u0042 "));
+			assert_null(strstr(buf, "action="));
+		}
+		free(buf);
+	}
+	/* no message, or a message without its event (scan-pcap, tests): reported */
+	h.m.ev = NULL;
+	h.ev.xflags = CS_EVX_BLOCKED;
+	assert_false(finding_blocked(&h.fd));
+	h.fd.msg = NULL;
+	assert_false(finding_blocked(&h.fd));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_json_str_hostile), cmocka_unit_test(test_jsonl_hostile),
 	    cmocka_unit_test(test_ocsf_hostile),     cmocka_unit_test(test_text_hostile),
-	    cmocka_unit_test(test_pcap_channel),
+	    cmocka_unit_test(test_pcap_channel),     cmocka_unit_test(test_action),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

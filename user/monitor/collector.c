@@ -79,6 +79,7 @@ static int on_finding(const struct cs_event *ev, const struct finding *f, const 
 
 	if (f->verdict <= V_EXEMPT)
 		c->found[f->verdict][f->rcpt ? f->rcpt->kind : RK_UNKNOWN]++;
+	c->blocked += finding_blocked(f);
 	if (f->verdict != V_UNCONSENTED && !c->report_all && !c->journal)
 		return 0;
 	pv.exe = procinfo_exe(c->pi, ev->pid, ev->tid, (const char *)ev->comm);

@@ -35,6 +35,7 @@ struct collector {
 	unsigned dedup_s, dedup_keys; /* dedup_keys 0: DEDUP_MAX_KEYS */
 	struct dedup *dedup;
 	__u64 found[3][4]; /* findings by verdict and recipient kind (enum verdict, rcpt_kind) */
+	__u64 blocked;	   /* findings of sends the kernel refused (finding_blocked) */
 	/* the kubelet's pod log directories (procinfo_cgroup_pod); NULL: PODS_DIR */
 	const char *pods_dir;
 	const struct cs_key *key;

@@ -131,6 +131,8 @@ void metrics_write(FILE *f, const struct collector *c)
 				"%" PRIu64 "\n",
 				verdicts[v], rcpt_kind_name(kinds[k]),
 				(uint64_t)c->found[v][kinds[k]]);
+	metric(f, "findings_blocked_total", "counter",
+	       "Findings of sends the kernel refused (run --block): action blocked", c->blocked);
 	metric(f, "findings_reported_total", "counter",
 	       "Findings written to the output (unconsented, or all with --all)",
 	       c->corr.stats.reported);

@@ -44,6 +44,7 @@ struct dd_entry {
 	__u64 count;		 /* repeats absorbed */
 	__u32 fields, unconsented;
 	enum verdict verdict;
+	int blocked;	      /* finding_blocked: a refused send never merges with a sent one */
 	int known;	      /* a recipients.csv name in key, else the destination */
 	struct dd_snap *snap; /* NULL: no repeat yet */
 	size_t keylen;
@@ -113,7 +114,7 @@ static __u64 key_hash(const char *key, size_t len, const struct finding *f)
 	for (size_t i = 0; i < len; i++)
 		h = (h ^ (unsigned char)key[i]) * 0x100000001b3ULL;
 	h ^= ((__u64)f->fields << 32 | f->unconsented) * 0x9e3779b97f4a7c15ULL;
-	h ^= (__u64)f->verdict << 1 | !!f->rcpt;
+	h ^= (__u64)f->verdict << 2 | (__u64)finding_blocked(f) << 1 | !!f->rcpt;
 	return h ^ h >> 29;
 }
 
@@ -123,7 +124,8 @@ static struct dd_entry *lookup(const struct dedup *d, __u64 h, const char *key, 
 	for (struct dd_entry *e = d->buckets[h & d->mask]; e; e = e->hnext)
 		if (e->hash == h && e->keylen == len && e->fields == f->fields &&
 		    e->unconsented == f->unconsented && e->verdict == f->verdict &&
-		    e->known == !!f->rcpt && !memcmp(e->key, key, len))
+		    e->blocked == finding_blocked(f) && e->known == !!f->rcpt &&
+		    !memcmp(e->key, key, len))
 			return e;
 	return NULL;
 }
@@ -185,12 +187,12 @@ static struct dd_snap *snap_new(const struct cs_event *ev, const struct finding 
 	memset(s->f.consent_ids, 0, sizeof(s->f.consent_ids));
 	for (unsigned i = 0; i < nids; i++)
 		s->f.consent_ids[i] = keep(&p, f->consent_ids[i]);
-	/* of the message, the writers read only the HTTP request */
-	s->f.msg = NULL;
+	/* of the message, the writers read only the HTTP request and the event (its action:
+	 * entry_close points msg.ev at the event it rebuilds from ev_head) */
+	s->f.msg = &s->msg;
 	if (f->msg && f->msg->http) {
 		s->http = *f->msg->http;
 		s->msg.http = &s->http;
-		s->f.msg = &s->msg;
 	}
 	return s;
 }
@@ -235,6 +237,7 @@ static int entry_close(struct dedup *d, struct dd_entry *e)
 		f.count = e->count;
 		f.first_ns = e->first_ns;
 		f.last_ns = e->last_ns;
+		s->msg.ev = &ev;
 		d->st.merged++;
 		err = d->emit(&ev, &f, s->host, e->first_ns, &s->pv, d->ctx);
 	}
@@ -324,6 +327,7 @@ int dedup_add(struct dedup *d, const struct cs_event *ev, const struct finding *
 	e->fields = f->fields;
 	e->unconsented = f->unconsented;
 	e->verdict = f->verdict;
+	e->blocked = finding_blocked(f);
 	e->known = !!f->rcpt;
 	e->hnext = d->buckets[h & d->mask];
 	d->buckets[h & d->mask] = e;

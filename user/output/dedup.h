@@ -1,16 +1,17 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * `run --dedup SECONDS`: repeats of a finding merged into one. A key is (subject, recipient,
- * fields, verdict and unconsented fields); the recipient of an unknown destination is its
- * address and host. The first finding of a key is written at once and opens the key's window of
+ * fields, verdict, unconsented fields and action); the recipient of an unknown destination is
+ * its address and host. The first finding of a key is written at once and opens the key's window of
  * SECONDS; repeats inside it are absorbed; when the window ends (the collector's tick, or
  * shutdown) one merged finding stands for them: count = the repeats, first and last time = the
  * first and last repeat's, the rest (process, destination, message, evidence) the first
  * repeat's. A key without repeats writes nothing more. So the counts of a key's findings add up
- * to its disclosures. A different key is never merged: a new subject, recipient, field or
- * verdict is written at once. The table holds max_keys windows; when it is full the oldest
- * window is closed early (its merged finding written then, never dropped) and counted. What it
- * keeps of a finding holds no payload byte (the event's request line and hits are not kept).
+ * to its disclosures. A different key is never merged: a new subject, recipient, field,
+ * verdict or action (a blocked send beside sent ones) is written at once. The table holds max_keys
+ * windows; when it is full the oldest window is closed early (its merged finding written then,
+ * never dropped) and counted. What it keeps of a finding holds no payload byte (the event's request
+ * line and hits are not kept).
  */
 #ifndef CS_DEDUP_H
 #define CS_DEDUP_H

@@ -58,7 +58,7 @@ int findings_query_opt(int opt, const char *arg, struct findings_query *q, const
 }
 
 /* The WHERE clause of q and its parameters, bound by findings_bind in the same order. */
-void findings_where(const struct findings_query *q, char *buf, size_t len)
+void findings_where(sqlite3 *db, const struct findings_query *q, char *buf, size_t len)
 {
 	size_t n = (size_t)snprintf(buf, len, " WHERE 1");
 
@@ -68,6 +68,8 @@ void findings_where(const struct findings_query *q, char *buf, size_t len)
 		n += (size_t)snprintf(buf + n, len - n, " AND recipient = ?");
 	if (q->verdict)
 		n += (size_t)snprintf(buf + n, len - n, " AND verdict = ?");
+	if (q->action)
+		n += (size_t)snprintf(buf + n, len - n, " AND %s = ?", findings_action_expr(db));
 	if (q->field)
 		n += (size_t)snprintf(buf + n, len - n, " AND (field_mask & ?) != 0");
 	/* day as well as time: the (recipient, day) index narrows before the time test */
@@ -85,6 +87,8 @@ int findings_bind(const struct findings_query *q, sqlite3_stmt *s, int i)
 		sqlite3_bind_text(s, i++, q->recipient, -1, SQLITE_STATIC);
 	if (q->verdict)
 		sqlite3_bind_text(s, i++, q->verdict, -1, SQLITE_STATIC);
+	if (q->action)
+		sqlite3_bind_text(s, i++, q->action, -1, SQLITE_STATIC);
 	if (q->field)
 		sqlite3_bind_int64(s, i++, FIELD_BIT(q->field));
 	if (q->has_since) {
@@ -110,6 +114,7 @@ static const char count_cols_v1[] = "1, time_ns";
 /* then the spec §7 columns of version 3; unknown (NULL) in older rows */
 static const char law_cols_v3[] = "purpose, country, cross_border, sensitive, minor, violations";
 static const char law_cols_old[] = "NULL, NULL, NULL, NULL, NULL, ''";
+/* then the action (findings_action_expr) */
 enum {
 	C_TIME,
 	C_VERDICT,
@@ -152,6 +157,7 @@ enum {
 	C_SENSITIVE,
 	C_MINOR,
 	C_VIOL,
+	C_ACTION,
 	C_N
 };
 
@@ -159,6 +165,12 @@ enum {
 const char *findings_count_expr(sqlite3 *db)
 {
 	return journal_schema(db) == 1 ? "1" : "count";
+}
+
+/* Rows of a journal older than version 4 are all of sends that went out (no block mode then). */
+const char *findings_action_expr(sqlite3 *db)
+{
+	return journal_schema(db) >= 4 ? "action" : "'reported'";
 }
 
 static const char *col_text(sqlite3_stmt *s, int c)
@@ -201,6 +213,8 @@ static void print_jsonl(FILE *f, sqlite3_stmt *s)
 	rfc3339_format(sqlite3_column_int64(s, C_TIME), ts, sizeof(ts));
 	fprintf(f, "{\"time\":\"%s\",\"verdict\":", ts);
 	json_str(f, col_text(s, C_VERDICT));
+	fputs(",\"action\":", f);
+	json_str(f, col_text(s, C_ACTION));
 	fputs(",\"subject\":", f);
 	json_str(f, col_text(s, C_SUBJECT));
 	fputs(",\"fields\":", f);
@@ -281,7 +295,7 @@ static void print_jsonl(FILE *f, sqlite3_stmt *s)
 }
 
 /* The CSV header: the column names of list_cols, times named as print_row writes them (RFC
- * 3339: time, last_time), then count. */
+ * 3339: time, last_time), then count, the §7 columns and the action. */
 static void csv_header(FILE *f)
 {
 	for (const char *p = list_cols; *p;) {
@@ -295,7 +309,8 @@ static void csv_header(FILE *f)
 			fprintf(f, ",%.*s", (int)n, p);
 		p += n + (p[n] == ',');
 	}
-	fputs(",count,last_time,purpose,country,cross_border,sensitive,minor,violations\r\n", f);
+	fputs(",count,last_time,purpose,country,cross_border,sensitive,minor,violations,action\r\n",
+	      f);
 }
 
 static void print_row(FILE *f, sqlite3_stmt *s, enum out_format fmt, int csv)
@@ -320,7 +335,11 @@ static void print_row(FILE *f, sqlite3_stmt *s, enum out_format fmt, int csv)
 	rfc3339_format(sqlite3_column_int64(s, C_TIME), ts, sizeof(ts));
 	/* subject ids and recipient names are written as the monitor's text lines write them:
 	 * a space, a control or a comma of theirs does not forge or break a line (text_str) */
-	fprintf(f, "%s %-11s subject=", ts, col_text(s, C_VERDICT));
+	fprintf(f, "%s %-11s ", ts, col_text(s, C_VERDICT));
+	/* as the monitor's text lines: a refused send says so next to its verdict */
+	if (!strcmp(col_text(s, C_ACTION), "blocked"))
+		fputs("action=blocked ", f);
+	fputs("subject=", f);
 	text_str(f, col_text(s, C_SUBJECT));
 	fprintf(f, " fields=%s", col_text(s, C_FIELDS));
 	if (*col_text(s, C_UNCONS))
@@ -387,7 +406,7 @@ int findings_run(sqlite3 *db, const struct findings_query *q, FILE *out, __u64 *
 	int rc;
 
 	*rows = 0;
-	findings_where(q, where, sizeof(where));
+	findings_where(db, q, where, sizeof(where));
 	/* counts are of disclosures: a row run --dedup merged counts its count */
 	if (q->count_by && !strcmp(q->count_by, "field")) {
 		snprintf(sql, sizeof(sql),
@@ -417,9 +436,11 @@ int findings_run(sqlite3 *db, const struct findings_query *q, FILE *out, __u64 *
 			 "ORDER BY 2 DESC, 1",
 			 count_expr(q->count_by), cnt, where);
 	else
-		snprintf(sql, sizeof(sql), "SELECT %s, %s, %s FROM findings%s ORDER BY time_ns, id",
-			 list_cols, journal_schema(db) == 1 ? count_cols_v1 : count_cols_v2,
-			 journal_schema(db) >= 3 ? law_cols_v3 : law_cols_old, where);
+		snprintf(sql, sizeof(sql),
+			 "SELECT %s, %s, %s, %s FROM findings%s ORDER BY time_ns, id", list_cols,
+			 journal_schema(db) == 1 ? count_cols_v1 : count_cols_v2,
+			 journal_schema(db) >= 3 ? law_cols_v3 : law_cols_old,
+			 findings_action_expr(db), where);
 	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
 		goto err;
 	findings_bind(q, s, 1);
@@ -460,7 +481,8 @@ static void findings_usage(FILE *f)
 	fprintf(
 	    f,
 	    "usage: consentry findings [-j JOURNAL] [--subject ID] [--recipient NAME]\n"
-	    "                          [--verdict V] [--field F] [--since T] [--until T]\n"
+	    "                          [--verdict V] [--action A] [--field F]\n"
+	    "                          [--since T] [--until T]\n"
 	    "                          [--format text|jsonl|csv]\n"
 	    "                          [--count-by subject|recipient|field|day]\n"
 	    "Query the findings journal that `consentry run --journal` writes.\n"
@@ -468,6 +490,7 @@ static void findings_usage(FILE *f)
 	    "      --subject ID     findings of this data subject\n"
 	    "      --recipient NAME findings disclosed to this recipient (recipients.csv name)\n"
 	    "      --verdict V      unconsented, consented or exempt\n"
+	    "      --action A       reported, or blocked (sends run --block refused)\n"
 	    "      --field F        findings that disclosed this field type (phone, email, ...)\n"
 	    "      --since T        at or after T (RFC 3339, or a date: its midnight UTC)\n"
 	    "      --until T        before T\n"
@@ -478,11 +501,12 @@ static void findings_usage(FILE *f)
 
 int findings_args(int argc, char **argv, struct findings_query *out, const char **journal)
 {
-	enum { OPT_SUBJECT = FQ_OPT_NEXT, OPT_VERDICT, OPT_FIELD, OPT_FMT, OPT_COUNT };
+	enum { OPT_SUBJECT = FQ_OPT_NEXT, OPT_VERDICT, OPT_ACTION, OPT_FIELD, OPT_FMT, OPT_COUNT };
 	static const struct option opts[] = {
 	    FINDINGS_QUERY_OPTIONS,
 	    {"subject", required_argument, NULL, OPT_SUBJECT},
 	    {"verdict", required_argument, NULL, OPT_VERDICT},
+	    {"action", required_argument, NULL, OPT_ACTION},
 	    {"field", required_argument, NULL, OPT_FIELD},
 	    {"format", required_argument, NULL, OPT_FMT},
 	    {"count-by", required_argument, NULL, OPT_COUNT},
@@ -515,6 +539,13 @@ int findings_args(int argc, char **argv, struct findings_query *out, const char 
 				return -EINVAL;
 			}
 			q.verdict = optarg;
+			break;
+		case OPT_ACTION:
+			if (strcmp(optarg, "reported") && strcmp(optarg, "blocked")) {
+				pr_err("--action: expected reported or blocked, got '%s'", optarg);
+				return -EINVAL;
+			}
+			q.action = optarg;
 			break;
 		case OPT_FIELD:
 			q.field = field_parse(optarg);

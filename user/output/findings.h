@@ -13,6 +13,7 @@ struct sqlite3_stmt;
 
 struct findings_query {
 	const char *subject, *recipient, *verdict; /* NULL: any */
+	const char *action;			   /* reported, blocked; NULL: any */
 	int field;				   /* cs_field, 0: any */
 	__s64 since, until;			   /* Unix ns, [since, until) */
 	int has_since, has_until;
@@ -28,8 +29,13 @@ int findings_run(struct sqlite3 *db, const struct findings_query *q, FILE *out, 
  * journal): counts add it up, so a row run --dedup merged counts as its repeats.
  */
 const char *findings_count_expr(struct sqlite3 *db);
-/* The WHERE clause of q, and binding its parameters from index i on (returns the next index). */
-void findings_where(const struct findings_query *q, char *buf, size_t len);
+/* A row's action as an SQL expression ("action"; "'reported'" before version 4). */
+const char *findings_action_expr(struct sqlite3 *db);
+/*
+ * The WHERE clause of q on db's journal, and binding its parameters from index i on (returns the
+ * next index).
+ */
+void findings_where(struct sqlite3 *db, const struct findings_query *q, char *buf, size_t len);
 int findings_bind(const struct findings_query *q, struct sqlite3_stmt *s, int i);
 
 /*

@@ -20,8 +20,9 @@
 #define NS_PER_DAY 86400000000000LL
 
 /*
- * Version 3. Columns are a finding's (spec §4, §7); lists are comma-separated. Version 1 had no
- * count and last_ns (migrate_v1), version 2 none of the §7 columns (migrate_v2).
+ * Version 4. Columns are a finding's (spec §4, §7); lists are comma-separated. Version 1 had no
+ * count and last_ns (migrate_v1), version 2 none of the §7 columns (migrate_v2), version 3 no
+ * action (migrate_v3).
  */
 /*
  * The spec §7 columns of version 3, as CREATE TABLE declares them and ALTER TABLE adds them:
@@ -57,11 +58,12 @@ static const char schema_sql[] =
     " http_version TEXT, http_method TEXT, http_path TEXT,"
     " count INTEGER NOT NULL DEFAULT 1," /* disclosures the row stands for (run --dedup) */
     " last_ns INTEGER,"			 /* the last one's time; NULL (version 1 rows): time_ns */
-    JOURNAL_V3_COLS ");"
+    JOURNAL_V3_COLS ","
+    " action TEXT NOT NULL DEFAULT 'reported');" /* reported, blocked (run --block) */
     "CREATE INDEX findings_by_subject ON findings(subject, time_ns);"
     "CREATE INDEX findings_by_recipient ON findings(recipient, day, time_ns);"
     "CREATE INDEX findings_by_time ON findings(time_ns);"
-    "PRAGMA user_version = 3;";
+    "PRAGMA user_version = 4;";
 
 /*
  * Version 1 -> 2: two columns, added in place (no row is rewritten; a version 1 row counts one
@@ -86,15 +88,29 @@ static const char migrate_v2_sql[] =
     "PRAGMA user_version = 3;"
     "COMMIT;";
 
+/* Version 3 -> 4: the action; every older row was a send that went out (no block mode then). */
+static const char migrate_v3_sql[] =
+    "BEGIN IMMEDIATE;"
+    "ALTER TABLE findings ADD COLUMN action TEXT NOT NULL DEFAULT 'reported';"
+    "PRAGMA user_version = 4;"
+    "COMMIT;";
+
+/* The step from version v to v + 1, for v below JOURNAL_SCHEMA. */
+static const char *const migrate_sql[JOURNAL_SCHEMA] = {
+    [1] = migrate_v1_sql,
+    [2] = migrate_v2_sql,
+    [3] = migrate_v3_sql,
+};
+
 static const char insert_sql[] =
     "INSERT INTO findings (time_ns, day, verdict, subject, fields, field_mask, unconsented,"
     " recipient, recipient_kind, dst_ip, dst_port, host, protocol, pid, tid, uid, comm, exe,"
     " cgroup, container_id, pod_uid, pod_namespace, pod_name, channel, consent_ids, fingerprints,"
     " encodings, bytes_inspected, bytes_total, truncated, message_id, message_subjects,"
     " http_version, http_method, http_path, count, last_ns, purpose, country, cross_border,"
-    " sensitive, minor, violations)"
+    " sensitive, minor, violations, action)"
     " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
-    "?)";
+    "?,?)";
 
 struct journal {
 	sqlite3 *db;
@@ -126,12 +142,12 @@ int journal_schema(sqlite3 *db)
 	return schema_version(db);
 }
 
-/* Run one migration step (sql NULL: none); 0 or -EINVAL said, rolled back. */
+/* Run one migration step; 0 or -EINVAL said, rolled back. */
 static int migrate(sqlite3 *db, const char *path, const char *sql, int from)
 {
 	char *msg = NULL;
 
-	if (!sql || sqlite3_exec(db, sql, NULL, NULL, &msg) == SQLITE_OK)
+	if (sqlite3_exec(db, sql, NULL, NULL, &msg) == SQLITE_OK)
 		return 0;
 	pr_err("%s: cannot migrate the journal from schema version %d to %d: %s", path, from,
 	       from + 1, msg ? msg : "?");
@@ -141,8 +157,9 @@ static int migrate(sqlite3 *db, const char *path, const char *sql, int from)
 }
 
 /*
- * Checks (and for a writer, creates, or migrates from versions 1 and 2) the schema. A reader takes
- * version 1 or 2 as it is (findings.c reads what they lack as NULL). 0, or -EINVAL said.
+ * Checks (and for a writer, creates, or migrates from versions 1 to 3) the schema. A reader takes
+ * an older version as it is (findings.c reads what it lacks as NULL, its action as reported). 0,
+ * or -EINVAL said.
  */
 static int schema_check(sqlite3 *db, const char *path, int create)
 {
@@ -161,18 +178,17 @@ static int schema_check(sqlite3 *db, const char *path, int create)
 		}
 		return 0;
 	}
-	if ((v == 1 || v == 2) && create) {
-		if (migrate(db, path, v == 1 ? migrate_v1_sql : NULL, 1) ||
-		    migrate(db, path, migrate_v2_sql, 2))
-			return -EINVAL;
+	if (v < 1 || v > JOURNAL_SCHEMA) {
+		pr_err("%s: journal schema version %d, expected %d, 3, 2 or 1 (docs/journal.md)",
+		       path, v, JOURNAL_SCHEMA);
+		return -EINVAL;
+	}
+	if (v < JOURNAL_SCHEMA && create) {
+		for (int k = v; k < JOURNAL_SCHEMA; k++)
+			if (migrate(db, path, migrate_sql[k], k))
+				return -EINVAL;
 		pr_info("%s: journal migrated from schema version %d to %d", path, v,
 			JOURNAL_SCHEMA);
-		return 0;
-	}
-	if (v != JOURNAL_SCHEMA && !((v == 1 || v == 2) && !create)) {
-		pr_err("%s: journal schema version %d, expected %d, 2 or 1 (docs/journal.md)", path,
-		       v, JOURNAL_SCHEMA);
-		return -EINVAL;
 	}
 	return 0;
 }
@@ -435,6 +451,7 @@ void journal_add(struct journal *j, const struct cs_event *ev, const struct find
 	bind_text(s, i++, fields_join(f->sensitive, ",", sens, sizeof(sens)));
 	sqlite3_bind_int(s, i++, f->minor);
 	bind_text(s, i++, violations_join(f->violations, ",", viol, sizeof(viol)));
+	bind_text(s, i++, action_name(f));
 	if (sqlite3_step(s) != SQLITE_DONE) {
 		sqlite3_reset(s);
 		j->batch++; /* this row too */

@@ -14,7 +14,7 @@
 #include "verdict/correlate.h"
 #include "output/output.h"
 
-#define JOURNAL_SCHEMA	3
+#define JOURNAL_SCHEMA	4
 #define JOURNAL_BATCH	50000
 #define JOURNAL_DEFAULT "/var/lib/consentry/findings.db"
 
@@ -28,8 +28,8 @@ struct journal_stats {
 };
 
 /*
- * Open or create the journal at path for writing; a version 1 journal is migrated to version 2
- * (said). 0, or -errno / -EINVAL (said on stderr).
+ * Open or create the journal at path for writing; an older version (1 to 3) is migrated to
+ * JOURNAL_SCHEMA in place (said). 0, or -errno / -EINVAL (said on stderr).
  */
 int journal_open(struct journal **out, const char *path);
 /* One finding; a failure is counted, never returned. */
@@ -51,7 +51,8 @@ void journal_close(struct journal *j);
  * (said on stderr).
  */
 int journal_open_ro(struct sqlite3 **db, const char *path);
-/* The schema version of an open journal: 2, or 1 for one not migrated yet (a reader's). */
+/* The schema version of an open journal: JOURNAL_SCHEMA, or older (1 to 3) for one not migrated
+ * yet (a reader's). */
 int journal_schema(struct sqlite3 *db);
 
 #endif

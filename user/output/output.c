@@ -40,6 +40,11 @@ const char *verdict_name(enum verdict v)
 	}
 }
 
+const char *action_name(const struct finding *f)
+{
+	return finding_blocked(f) ? "blocked" : "reported";
+}
+
 /* U+2028, U+2029: valid in JSON, line terminators to JavaScript (and to Python's splitlines,
  * like the C1 controls): written escaped. */
 static int is_js_line_sep(const unsigned char *p, size_t k)
@@ -260,8 +265,8 @@ static void write_jsonl(FILE *f, const struct cs_event *ev, const struct finding
 	char ip[INET6_ADDRSTRLEN];
 
 	event_addr_str(ev, ip, sizeof(ip));
-	fprintf(f, "{\"time\":\"%s\",\"verdict\":\"%s\",\"subject\":", ts,
-		verdict_name(fd->verdict));
+	fprintf(f, "{\"time\":\"%s\",\"verdict\":\"%s\",\"action\":\"%s\",\"subject\":", ts,
+		verdict_name(fd->verdict), action_name(fd));
 	json_str(f, fd->subject);
 	fputs(",\"fields\":", f);
 	json_fields_sorted(f, fd->fields);
@@ -294,25 +299,33 @@ static void write_jsonl(FILE *f, const struct cs_event *ev, const struct finding
 	fputs("}\n", f);
 }
 
-/* OCSF 1.x Data Security Finding (class 2006), consent verdict in an extension object. */
+/*
+ * OCSF 1.x Data Security Finding (class 2006), consent verdict in an extension object. The
+ * action, as the security_control profile has it: a send the kernel refused is action 2 Denied,
+ * disposition 2 Blocked; any other went out, 1 Allowed both.
+ */
 static void write_ocsf(FILE *f, const struct cs_event *ev, const struct finding *fd,
 		       const char *host, const char *ts, __s64 t_ns, const struct proc_view *pv)
 {
 	char ip[INET6_ADDRSTRLEN];
 	int sev = fd->verdict == V_UNCONSENTED ? 4 : 1; /* High / Informational */
+	int blocked = finding_blocked(fd);
 
 	event_addr_str(ev, ip, sizeof(ip));
 	fprintf(
 	    f,
 	    "{\"class_uid\":2006,\"class_name\":\"Data Security Finding\",\"category_uid\":2,"
 	    "\"type_uid\":200601,\"activity_id\":1,\"time\":%" PRId64 ",\"time_dt\":\"%s\","
-	    "\"severity_id\":%d,\"metadata\":{\"version\":\"1.3.0\",\"product\":{\"name\":"
-	    "\"consentry\",\"vendor_name\":\"consentry\"}},\"finding_info\":{\"uid\":\"%016" PRIx64
+	    "\"severity_id\":%d,\"action_id\":%d,\"action\":\"%s\",\"disposition_id\":%d,"
+	    "\"disposition\":\"%s\",\"metadata\":{\"version\":\"1.3.0\",\"profiles\":["
+	    "\"security_control\"],\"product\":{\"name\":\"consentry\",\"vendor_name\":"
+	    "\"consentry\"}},\"finding_info\":{\"uid\":\"%016" PRIx64
 	    "-%u-%u\",\"title\":\"%s disclosure of personal data\"},"
 	    "\"data_security\":{\"data_lifecycle_state_id\":2,\"data_lifecycle_state\":"
 	    "\"Data in Transit\",\"category_id\":1,\"detection_system_id\":2},\"dst_endpoint\":{"
 	    "\"ip\":\"%s\",\"port\":%u,\"hostname\":",
-	    (int64_t)(t_ns / 1000000), ts, sev, (uint64_t)ev->ts_ns, ev->tid,
+	    (int64_t)(t_ns / 1000000), ts, sev, blocked ? 2 : 1, blocked ? "Denied" : "Allowed",
+	    blocked ? 2 : 1, blocked ? "Blocked" : "Allowed", (uint64_t)ev->ts_ns, ev->tid,
 	    (unsigned)(fd->first_off), verdict_name(fd->verdict), ip, ev->dport);
 	json_str(f, host);
 	if (fd->country[0])
@@ -333,6 +346,7 @@ static void write_ocsf(FILE *f, const struct cs_event *ev, const struct finding 
 	json_process(f, ev, pv);
 	fputs("},\"unmapped\":{},\"consentry\":{\"verdict\":", f);
 	json_str(f, verdict_name(fd->verdict));
+	fprintf(f, ",\"action\":\"%s\"", action_name(fd));
 	fputs(",\"subject\":", f);
 	json_str(f, fd->subject);
 	fputs(",\"fields\":", f);
@@ -394,9 +408,13 @@ static void write_text(FILE *f, const struct cs_event *ev, const struct finding 
 	event_addr_str(ev, ip, sizeof(ip));
 	/* no time: the summary line of a journal entry, which has its own */
 	if (ts)
-		fprintf(f, "%s %-11s subject=", ts, verdict_name(fd->verdict));
+		fprintf(f, "%s %-11s ", ts, verdict_name(fd->verdict));
 	else
-		fprintf(f, "%s subject=", verdict_name(fd->verdict));
+		fprintf(f, "%s ", verdict_name(fd->verdict));
+	/* a refused send says so next to its verdict; a reported one as before */
+	if (finding_blocked(fd))
+		fputs("action=blocked ", f);
+	fputs("subject=", f);
 	text_str(f, fd->subject);
 	fputs(" fields=", f);
 	text_fields(f, fd->fields);

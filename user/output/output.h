@@ -40,6 +40,8 @@ void output_render(FILE *out, enum out_format fmt, const struct cs_event *ev,
 int output_write(struct output *o, const struct cs_event *ev, const struct finding *f,
 		 const char *host, __s64 t_ns, const struct proc_view *pv);
 const char *verdict_name(enum verdict v);
+/* The finding's action (spec §4): "blocked" or "reported" (finding_blocked). */
+const char *action_name(const struct finding *f);
 /* Name of a CS_CH_* channel (spec §4 `channel`). */
 const char *channel_name(int ch);
 /* Destination address of an event as text. */

@@ -2,9 +2,9 @@
 /*
  * `consentry report`: the breach-notification view of the journal. For each recipient, the
  * subjects whose data went to it without consent (verdict unconsented), with the fields, the
- * first and last time and the count: as CSV (one row per recipient and subject, for the
- * letters) and as one self-contained HTML page (inline CSS and SVG, no script, no network): a
- * timeline of findings per hour by recipient, then a table per recipient.
+ * first and last time, the count and how many of them run --block refused: as CSV (one row per
+ * recipient and subject, for the letters) and as one self-contained HTML page (inline CSS and SVG,
+ * no script, no network): a timeline of findings per hour by recipient, then a table per recipient.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -33,6 +33,7 @@ struct affected {
 	__u32 fields;
 	__s64 first, last;
 	__u64 count;
+	__u64 blocked; /* of count, sends the kernel refused (run --block) */
 };
 
 /* Findings of one hour, per series: the first MAX_SERIES recipients, then the others. */
@@ -94,9 +95,9 @@ static int hour_add(struct report *r, unsigned k, __s64 t, __u64 n)
 	return 0;
 }
 
-/* A row: n findings (run --dedup merged them) from t to last. */
+/* A row: n findings (run --dedup merged them) from t to last, blocked of them refused. */
 static int report_add(struct report *r, const char *rcpt, const char *kind, const char *subject,
-		      __u32 mask, __s64 t, __s64 last, __u64 n)
+		      __u32 mask, __s64 t, __s64 last, __u64 n, __u64 blocked)
 {
 	struct affected *x = r->n ? &r->a[r->n - 1] : NULL;
 
@@ -105,6 +106,7 @@ static int report_add(struct report *r, const char *rcpt, const char *kind, cons
 		x->last = last > x->last ? last : x->last;
 		x->first = t < x->first ? t : x->first;
 		x->count += n;
+		x->blocked += blocked;
 		return 0;
 	}
 	if (r->n == r->cap) {
@@ -130,6 +132,7 @@ static int report_add(struct report *r, const char *rcpt, const char *kind, cons
 	x->first = t;
 	x->last = last;
 	x->count = n;
+	x->blocked = blocked;
 	r->n++;
 	return 0;
 }
@@ -151,17 +154,19 @@ static void report_free(struct report *r)
  */
 static int report_load(sqlite3 *db, const struct findings_query *q, struct report *r)
 {
-	char sql[768], where[512];
+	char sql[1024], where[512];
 	sqlite3_stmt *s;
 	int rc, err = 0;
 	int v1 = journal_schema(db) == 1;
 
-	findings_where(q, where, sizeof(where));
+	findings_where(db, q, where, sizeof(where));
 	/* a row run --dedup merged counts its count, from its time to its last_ns */
 	snprintf(sql, sizeof(sql),
 		 "SELECT COALESCE(recipient, '(unknown)'), recipient_kind, subject, field_mask, "
-		 "time_ns, %s, %s FROM findings%s AND verdict = 'unconsented' ORDER BY 1, 3",
-		 v1 ? "time_ns" : "COALESCE(last_ns, time_ns)", findings_count_expr(db), where);
+		 "time_ns, %s, %s, %s = 'blocked' FROM findings%s AND verdict = 'unconsented' "
+		 "ORDER BY 1, 3",
+		 v1 ? "time_ns" : "COALESCE(last_ns, time_ns)", findings_count_expr(db),
+		 findings_action_expr(db), where);
 	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK) {
 		pr_err("journal query failed: %s", sqlite3_errmsg(db));
 		return -EIO;
@@ -177,7 +182,8 @@ static int report_load(sqlite3 *db, const struct findings_query *q, struct repor
 		err = report_add(r, (const char *)sqlite3_column_text(s, 0),
 				 (const char *)sqlite3_column_text(s, 1),
 				 (const char *)sqlite3_column_text(s, 2),
-				 (__u32)sqlite3_column_int64(s, 3), t, last, n);
+				 (__u32)sqlite3_column_int64(s, 3), t, last, n,
+				 sqlite3_column_int(s, 7) ? n : 0);
 		if (err)
 			break;
 		/* rows come by recipient: a new one is the next series while there is room */
@@ -207,7 +213,8 @@ static int write_csv(FILE *f, const struct report *r)
 {
 	char fl[160], t1[RFC3339_BUFSZ], t2[RFC3339_BUFSZ];
 
-	fputs("recipient,recipient_kind,subject,fields,first_time,last_time,findings\r\n", f);
+	fputs("recipient,recipient_kind,subject,fields,first_time,last_time,findings,blocked\r\n",
+	      f);
 	for (size_t i = 0; i < r->n; i++) {
 		const struct affected *x = &r->a[i];
 
@@ -218,7 +225,8 @@ static int write_csv(FILE *f, const struct report *r)
 		csv_write_field(f, x->kind, ",");
 		csv_write_field(f, x->subject, ",");
 		csv_write_field(f, fl, ",");
-		fprintf(f, "%s,%s,%llu\r\n", t1, t2, (unsigned long long)x->count);
+		fprintf(f, "%s,%s,%llu,%llu\r\n", t1, t2, (unsigned long long)x->count,
+			(unsigned long long)x->blocked);
 	}
 	return ferror(f) ? -EIO : 0;
 }
@@ -391,10 +399,12 @@ static int write_html(FILE *f, const struct report *r)
 	}
 	rfc3339_format(r->t_min, t1, sizeof(t1));
 	rfc3339_format(r->t_max, t2, sizeof(t2));
-	fprintf(f,
-		"<p>Findings from %s to %s. Each row: a data subject whose registered data "
-		"reached the recipient without a consent covering it.</p>\n",
-		t1, t2);
+	fprintf(
+	    f,
+	    "<p>Findings from %s to %s. Each row: a data subject whose registered data "
+	    "reached the recipient without a consent covering it; blocked: of its findings, the "
+	    "sends run --block refused (their bytes did not leave the host).</p>\n",
+	    t1, t2);
 	err = write_svg(f, r);
 	if (err)
 		return err;
@@ -414,7 +424,7 @@ static int write_html(FILE *f, const struct report *r)
 			fprintf(f,
 				" (%s): %zu subject%s</h2>\n<table class=\"recipient\">"
 				"<tr><th>subject</th><th>fields</th><th>first</th><th>last</th>"
-				"<th>findings</th></tr>\n",
+				"<th>findings</th><th>blocked</th></tr>\n",
 				x->kind, n, n == 1 ? "" : "s");
 		}
 		fields_join(x->fields, ", ", fl, sizeof(fl));
@@ -422,8 +432,9 @@ static int write_html(FILE *f, const struct report *r)
 		rfc3339_format(x->last, t2, sizeof(t2));
 		fputs("<tr><td>", f);
 		html_str(f, x->subject);
-		fprintf(f, "</td><td>%s</td><td>%s</td><td>%s</td><td>%llu</td></tr>\n", fl, t1, t2,
-			(unsigned long long)x->count);
+		fprintf(f,
+			"</td><td>%s</td><td>%s</td><td>%s</td><td>%llu</td><td>%llu</td></tr>\n",
+			fl, t1, t2, (unsigned long long)x->count, (unsigned long long)x->blocked);
 	}
 	fputs("</table>\n</body></html>\n", f);
 	return ferror(f) ? -EIO : 0;
@@ -468,7 +479,8 @@ static void report_usage(FILE *f)
 	    "usage: consentry report [-j JOURNAL] [--since T] [--until T] [--recipient NAME]\n"
 	    "                        [--csv FILE] [--html FILE]\n"
 	    "The breach-notification view of the journal: per recipient, the subjects whose\n"
-	    "data it received without consent, their fields, first and last time and counts.\n"
+	    "data it received without consent, their fields, first and last time and counts\n"
+	    "(and of them, blocked: the sends run --block refused).\n"
 	    "Without --csv and --html, the CSV goes to stdout.\n"
 	    "  -j, --journal PATH   the journal (default %s)\n"
 	    "      --since T, --until T   RFC 3339 or a date (midnight UTC); until is exclusive\n"

@@ -209,6 +209,7 @@ static void build(struct sdjournal *j, const struct cs_event *ev, const struct f
 	rfc3339_format(t_ns, t, sizeof(t));
 	field_str(j, "CONSENTRY_TIME", t);
 	field_str(j, "CONSENTRY_VERDICT", verdict_name(f->verdict));
+	field_str(j, "CONSENTRY_ACTION", action_name(f));
 	field_str(j, "CONSENTRY_SUBJECT", f->subject);
 	field_mask(j, "CONSENTRY_FIELDS", f->fields);
 	field_mask(j, "CONSENTRY_UNCONSENTED_FIELDS", f->unconsented);

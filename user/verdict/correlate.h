@@ -7,6 +7,7 @@
 #define CS_CORRELATE_H
 
 #include "cs_abi.h"
+#include "monitor/message.h"
 #include "verdict/law.h"
 #include "verdict/recipients.h"
 
@@ -22,8 +23,6 @@ enum verdict {
 #define FINDING_MAX_IDS 8
 /* Fingerprints listed per finding (evidence.fingerprints); a subject's others are counted. */
 #define FINDING_MAX_FPS CS_MAX_HITS
-
-struct msg;
 
 struct finding {
 	const char *subject;
@@ -107,6 +106,16 @@ int correlate_event(struct correlator *c, const struct cs_event *ev, __s64 t_ns,
 		    void *ctx);
 
 void correlate_release(struct correlator *c);
+
+/*
+ * The finding's action (spec §4): 1 "blocked", the kernel refused the send it came from
+ * (run --block, CS_EVX_BLOCKED), else 0 "reported". The writers, the journal, --dedup and the
+ * metrics all ask here.
+ */
+static inline int finding_blocked(const struct finding *f)
+{
+	return f->msg && f->msg->ev && (f->msg->ev->xflags & CS_EVX_BLOCKED);
+}
 
 /* A message's destination as the verdict sees it (correlate_dest). */
 struct verdict_dest {
