@@ -128,7 +128,7 @@ expect_no_raw_values
 # --block unknown: a known third party without consent passes, an unknown destination does
 # not; the TLS host is known by its SNI through the *.partner.example selector
 monitor_start --all --block unknown
-expect_post ok "http://$IP_AD:$PORT_HTTP/" '{"email":"li.na@example.org"}'
+expect_post ok "http://$IP_BROKER:$PORT_HTTP/" '{"email":"li.na@example.org"}'
 expect_post blocked "http://$IP_UNKNOWN:$PORT_HTTP/" '{"email":"li.na@example.org"}'
 tls_curl '{"email":"li.na@example.org"}'
 rc=0
@@ -139,6 +139,7 @@ curl -sS -m 10 --http1.1 -k -o /dev/null --resolve "other.example:$TLS_PORT:$IP_
 wait_findings 4
 monitor_stop
 (($(summary_value blocked) == 2)) || fail "--block unknown: $(summary_value blocked) blocked, expected 2"
-expect_finding '.destination.ip == $ad and .action == "reported" and .verdict == "unconsented"'
+expect_finding '.destination.ip == $broker and .recipient == "databroker" and .action == "reported"
+	and .verdict == "unconsented"'
 expect_finding '.recipient == $tls_rcpt and .action == "reported"'
 expect_finding '.destination.host == "other.example" and .action == "blocked"'
