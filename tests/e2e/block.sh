@@ -6,8 +6,8 @@
 # POST never reaches the peer (its byte count stays put) and curl fails; an allowed one gets
 # 200. TCP (sk_msg), UDP (egress), TLS plaintext (the socket of the write), a host known by
 # HTTP Host or TLS SNI; consent granted by a reload unblocks at once; a 10 MB benign upload
-# goes through; --block unknown lets a known third party through; --block with the tracepoints
-# is refused. The lease (fail-open) and kill -9: block_failopen.sh.
+# goes through; --block unknown lets a known third party through, and an address once a DNS
+# answer names it for a host selector; --block with the tracepoints is refused. The lease (fail-open) and kill -9: block_failopen.sh.
 # shellcheck source-path=SCRIPTDIR source=lib/common.sh
 source "$(dirname "$0")/lib/common.sh"
 # shellcheck source-path=SCRIPTDIR source=lib/tls.sh
@@ -136,9 +136,20 @@ curl -sS -m 10 --http1.1 -k -o /dev/null --resolve "other.example:$TLS_PORT:$IP_
 	--data-binary '{"email":"li.na@example.org"}' "https://other.example:$TLS_PORT/" \
 	2>/dev/null || rc=$?
 ((rc != 0)) || fail "--block unknown: TLS POST to an unknown SNI passed"
-wait_findings 4
+# an address a DNS answer gives for a host selector's name is that recipient's (tracker-api):
+# a raw send there (no Host, no TLS) is refused before the lookup and passes after it
+ip netns exec "$NS" "$PY" -I "$E2E_DIR/clients/dns_server.py" "$IP_PEER" "$IP_HOSTSEL" &
+track_pid $!
+"$PY" -I "$E2E_DIR/clients/send.py" tcp "$IP_HOSTSEL" "$PORT_RAW" '{"phone":"15898760002"}' \
+	2>/dev/null && fail "--block unknown: a raw send to an address no answer named passed"
+py_client dns_query.py "$IP_PEER" api.tracker.example "$IP_HOSTSEL"
+sleep 0.5 # the collector reads the answer (a send before that is refused: docs/enforce.md)
+tcp_send "$IP_HOSTSEL" "$PORT_RAW" '{"phone":"15898760002"}'
+wait_findings 6
 monitor_stop
-(($(summary_value blocked) == 2)) || fail "--block unknown: $(summary_value blocked) blocked, expected 2"
+(($(summary_value blocked) == 3)) || fail "--block unknown: $(summary_value blocked) blocked, expected 3"
+expect_finding '.destination.ip == $hostsel and .recipient == null and .action == "blocked"'
+expect_finding '.destination.ip == $hostsel and .recipient == "tracker-api" and .action == "reported"'
 expect_finding '.destination.ip == $broker and .recipient == "databroker" and .action == "reported"
 	and .verdict == "unconsented"'
 expect_finding '.recipient == $tls_rcpt and .action == "reported"'
