@@ -166,6 +166,7 @@ static int ents_build(struct enforce *e)
 	struct fpdb_iter it;
 	struct fp_entry fe;
 	size_t cap = 0;
+	__u64 last = 0;
 	__u8 one = 1;
 	int err;
 
@@ -178,7 +179,11 @@ static int ents_build(struct enforce *e)
 			return err;
 		e->ents[e->nents++] =
 		    (struct sent){.fp = fe.fp, .subject = fe.subject, .field = fe.field};
-		/* a fingerprint shared by several entries is written again: the same key */
+		/* the iterator gives the entries of one fingerprint one after another */
+		if (e->nents > 1 && fe.fp == last)
+			continue;
+		last = fe.fp;
+		e->st.fps++;
 		if (e->m.fp >= 0 && bpf_map_update_elem(e->m.fp, &fe.fp, &one, 0)) {
 			err = -errno;
 			pr_err("--block: cannot fill the kernel's fingerprint table (%zu in): %s",
@@ -190,9 +195,6 @@ static int ents_build(struct enforce *e)
 		return -EIO;
 	if (e->nents)
 		qsort(e->ents, e->nents, sizeof(*e->ents), sent_cmp);
-	for (size_t i = 0; i < e->nents; i++)
-		if (!i || e->ents[i].fp != e->ents[i - 1].fp)
-			e->st.fps++;
 	/* one id hash per subject with strong values */
 	e->subs = calloc(e->nents ? e->nents : 1, sizeof(*e->subs));
 	if (!e->subs)
