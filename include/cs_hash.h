@@ -126,7 +126,8 @@ CS_INLINE __u32 cs_bucket2(__u64 fp, __u32 nb)
 	return cs_bucket_alt(cs_bucket1(fp, nb), cs_tag(fp), nb);
 }
 
-#define CS_FNV_PRIME 0x100000001b3ULL
+#define CS_FNV_PRIME  0x100000001b3ULL
+#define CS_FNV_OFFSET 0xcbf29ce484222325ULL /* cs_acc_str(CS_FNV_OFFSET, s): FNV-1a 64 of s */
 
 /* Keyed W accumulator of a NUL-terminated lower-case ASCII word (e.g. "content-encoding"). */
 CS_INLINE __u64 cs_acc_str(__u64 seed, const char *w)

@@ -15,22 +15,13 @@ source "$E2E_DIR/lib/tls.sh"
 e2e_setup
 tls_setup
 
-# post URL DATA [curl args]: POST, print "CURL_EXIT HTTP_CODE" (never fails)
-post() {
-	local url=$1 data=$2 rc=0 code
-	shift 2
-	code=$(curl -sS -g -m 10 -o /dev/null -w '%{http_code}' -H 'Expect:' \
-		-H 'Content-Type: application/json' --data-binary "$data" "$@" "$url" 2>/dev/null) ||
-		rc=$?
-	echo "$rc $code"
-}
 # expect_post WANT URL DATA [curl args]: WANT "ok" (HTTP 200, the peer's byte count grew) or
 # "blocked" (curl failed with no answer, the peer's byte count did not move)
 expect_post() {
 	local want=$1 url=$2 data=$3 before after got
 	shift 3
 	before=$(peer_bytes tcp "$PORT_HTTP")
-	got=$(post "$url" "$data" "$@")
+	got=$(post_status "$url" "$data" "$@")
 	sleep 0.3 # the peer logs a connection when it closes
 	after=$(peer_bytes tcp "$PORT_HTTP")
 	case $want in

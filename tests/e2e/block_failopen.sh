@@ -10,24 +10,12 @@ source "$(dirname "$0")/lib/common.sh"
 e2e_setup
 BODY='{"email":"li.na@example.org"}'
 
-# post URL: "CURL_EXIT HTTP_CODE" of a POST of $BODY
-post() {
-	local rc=0 code
-	code=$(curl -sS -g -m 10 -o /dev/null -w '%{http_code}' -H 'Expect:' \
-		-H 'Content-Type: application/json' --data-binary "$BODY" "$1" 2>/dev/null) || rc=$?
-	echo "$rc $code"
-}
 URL="http://$IP_UNKNOWN:$PORT_HTTP/"
-# ms_since T: milliseconds since $EPOCHREALTIME was T
-ms_since() {
-	local now=$EPOCHREALTIME
-	echo $(((${now/./} - ${1/./}) / 1000))
-}
 
 # no exec hold: anything exec'd while the collector is stopped would wait for its bound
 before_ids=$(prog_ids)
 monitor_start --all --block unknown --exec-hold off
-got=$(post "$URL")
+got=$(post_status "$URL" "$BODY")
 [[ "$got" == *" 000" ]] || fail "not refused with the collector running: $got"
 # DNS (53) and loopback are never refused, whatever they carry
 "$PY" -I "$E2E_DIR/clients/send.py" udp "$IP_UNKNOWN" 53 'phone=15898760002' ||
@@ -40,21 +28,21 @@ kill -STOP "$MON_PID"
 t0=$EPOCHREALTIME
 refused=0
 while :; do
-	got=$(post "$URL")
+	got=$(post_status "$URL" "$BODY")
 	[[ "$got" == "0 200" ]] && break
 	refused=$((refused + 1))
-	(($(ms_since "$t0") < 8000)) || {
+	(($(elapsed_ms "$t0") < 8000)) || {
 		kill -CONT "$MON_PID"
 		fail "still refused 8 s after the collector stopped: $got"
 	}
 	sleep 0.2
 done
-open_ms=$(ms_since "$t0")
+open_ms=$(elapsed_ms "$t0")
 kill -CONT "$MON_PID"
 info "collector stopped: sends pass again after $open_ms ms (lease 3 s; $refused refused meanwhile)"
 ((open_ms >= 1500)) || fail "refusing stopped after $open_ms ms: sooner than the lease"
 sleep 2 # a tick renews the lease
-got=$(post "$URL")
+got=$(post_status "$URL" "$BODY")
 [[ "$got" == *" 000" ]] || fail "not refused again after the collector resumed: $got"
 wait_findings $((refused + 3))
 monitor_stop
@@ -67,12 +55,12 @@ info "summary: $(grep -E '^ *blocked' "$MONLOG" | tr -s ' ')"
 
 # kill -9: nothing the monitor loaded stays, nothing refuses
 monitor_start --block unknown --exec-hold off
-got=$(post "$URL")
+got=$(post_status "$URL" "$BODY")
 [[ "$got" == *" 000" ]] || fail "not refused with the second monitor running: $got"
 kill -KILL "$MON_PID"
 wait "$MON_PID" 2>/dev/null || true
 MON_PID=
-got=$(post "$URL")
+got=$(post_status "$URL" "$BODY")
 [[ "$got" == "0 200" ]] || fail "refused after the monitor was killed: $got"
 expect_no_programs_left "$before_ids"
 info "ok: killed with SIGKILL, the next POST passed and no program is left"

@@ -57,11 +57,6 @@ wait_running() {
 	done
 	elapsed_ms "$2"
 }
-# elapsed_ms T0: milliseconds since T0 ($EPOCHREALTIME)
-elapsed_ms() {
-	local now=$EPOCHREALTIME
-	echo $(((${now/./} - ${1/./}) / 1000))
-}
 # bpf_ids PID...: "prog:ID" and "map:ID" of every BPF program and map the processes hold
 # (fds and links, from fdinfo; other monitors may load and unload theirs meanwhile).
 bpf_ids() {

@@ -77,17 +77,6 @@ struct enforce {
 	struct enforce_stats st;
 };
 
-static __u64 fnv(const char *s)
-{
-	__u64 h = 0xcbf29ce484222325ULL;
-
-	while (*s) {
-		h ^= (unsigned char)*s++;
-		h *= CS_FNV_PRIME;
-	}
-	return h;
-}
-
 static int sent_cmp(const void *a, const void *b)
 {
 	const struct sent *x = a, *y = b;
@@ -201,9 +190,10 @@ static int ents_build(struct enforce *e)
 		return -ENOMEM;
 	for (size_t i = 0; i < e->nents; i++)
 		if (!i || e->ents[i].subject != e->ents[i - 1].subject)
-			e->subs[e->nsubs++] =
-			    (struct sidx){.h = fnv(fpdb_subject(e->cfg.db, e->ents[i].subject)),
-					  .subject = e->ents[i].subject};
+			e->subs[e->nsubs++] = (struct sidx){
+			    .h = cs_acc_str(CS_FNV_OFFSET,
+					    fpdb_subject(e->cfg.db, e->ents[i].subject)),
+			    .subject = e->ents[i].subject};
 	if (e->nsubs)
 		qsort(e->subs, e->nsubs, sizeof(*e->subs), sidx_cmp);
 	return 0;
@@ -212,7 +202,7 @@ static int ents_build(struct enforce *e)
 /* The DB's index of subject id s, or -1 when it has no strong value. */
 static long subject_of(const struct enforce *e, const char *s)
 {
-	struct sidx key = {.h = fnv(s)};
+	struct sidx key = {.h = cs_acc_str(CS_FNV_OFFSET, s)};
 	const struct sidx *p =
 	    e->nsubs ? bsearch(&key, e->subs, e->nsubs, sizeof(*p), sidx_cmp) : NULL;
 

@@ -255,6 +255,12 @@ stat_state() {
 	echo "${l%% *}"
 }
 
+# elapsed_ms T0: milliseconds since T0 (a value of $EPOCHREALTIME)
+elapsed_ms() {
+	local now=$EPOCHREALTIME
+	echo $(((${now/./} - ${1/./}) / 1000))
+}
+
 # shellcheck source-path=SCRIPTDIR source=monitor.sh
 source "$E2E_DIR/lib/monitor.sh"
 # shellcheck source-path=SCRIPTDIR source=cgroup.sh

@@ -23,6 +23,17 @@ http_post() {
 	[[ "$code" == 200 ]] || fail "curl POST $url: HTTP $code"
 }
 
+# post_status URL DATA [curl options...]: POST DATA as JSON, print "CURL_EXIT HTTP_CODE" (000 when
+# no answer came); never fails (run --block tests expect refusals)
+post_status() {
+	local url=$1 data=$2 rc=0 code
+	shift 2
+	code=$(curl -sS -g -m 10 -o /dev/null -w '%{http_code}' -H 'Expect:' \
+		-H 'Content-Type: application/json' --data-binary "$data" "$@" "$url" 2>/dev/null) ||
+		rc=$?
+	echo "$rc $code"
+}
+
 # py_client FILE [ARGS...]: run tests/e2e/clients/FILE with the system python (comm "python3").
 py_client() {
 	local file=$1
