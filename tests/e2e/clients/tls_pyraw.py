@@ -26,9 +26,13 @@ def say(msg):
 
 
 def wait_ctl():
-    if ctl:
+    """Read the next command line from the ctl fifo. An open can pair with the last command's
+    writer while it is still closing (under load); that open reads only EOF and is retried,
+    or the second wait would return at once and the client exit before its command."""
+    while ctl:
         with open(ctl) as f:
-            f.readline()
+            if f.readline():
+                return
 
 
 with open(bodyfile, "rb") as f:
