@@ -139,6 +139,16 @@ CS_INLINE __u64 cs_acc_str(__u64 seed, const char *w)
 	return acc;
 }
 
+/* FNV-1a 64 of n bytes, continuing from h (CS_FNV_OFFSET to start). */
+CS_INLINE __u64 cs_fnv_mem(__u64 h, const void *p, __u64 n)
+{
+	const __u8 *b = (const __u8 *)p;
+
+	for (__u64 i = 0; i < n; i++)
+		h = (h ^ b[i]) * CS_FNV_PRIME;
+	return h;
+}
+
 /*
  * Host names of enforce mode's table (cs_abi.h CS_ENF_WILD): two polynomial hashes modulo the
  * prime 2^31 - 1 with secret bases b1, b2 in [2, 2^31 - 1) (drawn per run), over the lower-cased

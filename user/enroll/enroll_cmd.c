@@ -33,10 +33,8 @@
 
 static __u64 id_hash(const char *s, size_t n)
 {
-	__u64 h = 0xcbf29ce484222325ULL;
+	__u64 h = cs_fnv_mem(CS_FNV_OFFSET, s, n);
 
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ (unsigned char)s[i]) * CS_FNV_PRIME;
 	return h ^ (h >> 29);
 }
 

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cs_hash.h"
 #include "monitor/message.h"
 #include "monitor/procinfo.h"
 #include "output/dedup.h"
@@ -109,10 +110,8 @@ static size_t key_make(char *buf, const struct cs_event *ev, const struct findin
 
 static __u64 key_hash(const char *key, size_t len, const struct finding *f)
 {
-	__u64 h = 0xcbf29ce484222325ULL; /* FNV-1a */
+	__u64 h = cs_fnv_mem(CS_FNV_OFFSET, key, len);
 
-	for (size_t i = 0; i < len; i++)
-		h = (h ^ (unsigned char)key[i]) * 0x100000001b3ULL;
 	h ^= ((__u64)f->fields << 32 | f->unconsented) * 0x9e3779b97f4a7c15ULL;
 	h ^= (__u64)f->verdict << 2 | (__u64)finding_blocked(f) << 1 | !!f->rcpt;
 	return h ^ h >> 29;

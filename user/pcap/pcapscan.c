@@ -10,6 +10,7 @@
 #include <sys/random.h>
 #include <sys/stat.h>
 
+#include "cs_hash.h"
 #include "decode/cscan.h"
 #include "decode/deep.h"
 #include "decode/livescan.h"
@@ -184,12 +185,12 @@ static void tcp_gap(struct tcp_conn *c, int dir, __u64 bytes, void *ctx)
 
 static __u64 udp_flow(const struct l4pkt *p)
 {
-	__u64 h = 0xcbf29ce484222325ULL;
+	__u64 h = CS_FNV_OFFSET;
 	unsigned n = p->v6 ? 16 : 4;
 
-	for (unsigned i = 0; i < n; i++)
-		h = (h ^ p->saddr[i] ^ ((__u64)p->daddr[i] << 8)) * 0x100000001b3ULL;
-	h = (h ^ p->sport ^ ((__u64)p->dport << 16)) * 0x100000001b3ULL;
+	for (unsigned i = 0; i < n; i++) /* FNV-1a steps over both addresses at once */
+		h = (h ^ p->saddr[i] ^ ((__u64)p->daddr[i] << 8)) * CS_FNV_PRIME;
+	h = (h ^ p->sport ^ ((__u64)p->dport << 16)) * CS_FNV_PRIME;
 	return h | UDP_FLOW_BIT;
 }
 

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cs_hash.h"
 #include "pcap/tcpreasm.h"
 
 /* A segment waiting for the gap before it: payload bytes, wiped when freed. */
@@ -227,11 +228,11 @@ static void half_add(struct tcp_table *t, struct tcp_conn *c, int dir, const str
 
 static __u64 ep_hash(const __u8 *a, __u16 pa, const __u8 *b, __u16 pb, int v6)
 {
-	__u64 h = 0xcbf29ce484222325ULL;
+	__u64 h = CS_FNV_OFFSET;
 	unsigned n = v6 ? 16 : 4;
 
-	for (unsigned i = 0; i < n; i++)
-		h = (h ^ (a[i] ^ b[i])) * 0x100000001b3ULL;
+	for (unsigned i = 0; i < n; i++) /* FNV-1a steps, direction-free: a and b XORed */
+		h = (h ^ (a[i] ^ b[i])) * CS_FNV_PRIME;
 	return (h ^ (pa ^ pb) ^ ((__u64)v6 << 20)) * 0x9e3779b97f4a7c15ULL;
 }
 

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cs_hash.h"
 #include "verdict/consent.h"
 #include "lib/csv.h"
 #include "lib/csvtable.h"
@@ -114,19 +115,12 @@ static const char *arena_strdup(struct consent_db *db, const char *s)
 	return p;
 }
 
-static __u64 fnv1a(__u64 h, const char *s)
-{
-	do {
-		h ^= (unsigned char)*s;
-		h *= 0x100000001b3ULL;
-	} while (*s++);
-	return h;
-}
-
 /* FNV-1a over subject and recipient, each with its NUL so ("ab","c") != ("a","bc"). */
 static __u64 pair_hash(const char *subject, const char *recipient)
 {
-	return fnv1a(fnv1a(0xcbf29ce484222325ULL, subject), recipient);
+	__u64 h = cs_fnv_mem(CS_FNV_OFFSET, subject, strlen(subject) + 1);
+
+	return cs_fnv_mem(h, recipient, strlen(recipient) + 1);
 }
 
 static size_t pair_slot(const struct consent_db *db, const char *subject, const char *recipient,

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "cs_hash.h"
 #include "lib/csv.h"
 #include "lib/csvtable.h"
 #include "lib/iso3166.h"
@@ -71,13 +72,7 @@ static char lower(char c)
 
 static __u64 str_hash(const char *s)
 {
-	__u64 h = 0xcbf29ce484222325ULL;
-
-	while (*s) {
-		h ^= (unsigned char)*s++;
-		h *= 0x100000001b3ULL;
-	}
-	return h;
+	return cs_acc_str(CS_FNV_OFFSET, s);
 }
 
 /* Slot of name in byname: the one holding it, or the empty one where it would go. */
@@ -807,14 +802,7 @@ static const struct hostsel *hostset_find(const struct hostset *hs, const char *
 	size_t lo = 0, hi = hs->len;
 
 	/* the first selector of name: they sort longest path first, a path-less one last */
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (strcmp(hs->v[mid].name, name) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
+	LOWER_BOUND(lo, hi, mid, strcmp(hs->v[mid].name, name) < 0);
 	for (; lo < hs->len && !strcmp(hs->v[lo].name, name); lo++)
 		if (path_under(&hs->v[lo], path))
 			return &hs->v[lo];
