@@ -21,6 +21,7 @@
 #include "fpdb/fpdb_int.h"
 #include "cs_hash.h"
 #include "lib/timeutil.h"
+#include "lib/util.h"
 
 /* Domain words, the little-endian ASCII of "csbirth0", "csbirth1" and "csbpad00". */
 #define BIRTH_D0   0x3068747269627363ULL
@@ -148,14 +149,7 @@ int fpdb_birth_day(const struct fpdb *db, __u32 subject, __s32 *days)
 {
 	__u32 lo = 0, hi = db->nbirths;
 
-	while (lo < hi) {
-		__u32 mid = lo + (hi - lo) / 2;
-
-		if (db->births[mid].subject < subject)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
+	LOWER_BOUND(lo, hi, mid, db->births[mid].subject < subject);
 	if (lo == db->nbirths || db->births[lo].subject != subject ||
 	    db->births[lo].days == FPDB_BIRTH_ADULT)
 		return 0;

@@ -43,36 +43,15 @@ static __u32 find_in(const struct fpdb *db, __u64 fp, __u32 *first)
 		}
 		/* lower bound, then upper bound: a common name part has many entries */
 		hi = end;
-		while (lo < hi) {
-			__u32 mid = lo + (hi - lo) / 2;
-
-			if (e[mid].fp < fp)
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
+		LOWER_BOUND(lo, hi, mid, e[mid].fp < fp);
 		*first = lo;
 		hi = end;
-		while (lo < hi) {
-			__u32 mid = lo + (hi - lo) / 2;
-
-			if (e[mid].fp <= fp)
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
+		LOWER_BOUND(lo, hi, mid, e[mid].fp <= fp);
 		return lo - *first;
 	}
 	lo = 0;
 	hi = ix->ngroups;
-	while (lo < hi) {
-		__u32 mid = lo + (hi - lo) / 2;
-
-		if (ix->groups[mid].fp < fp)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
+	LOWER_BOUND(lo, hi, mid, ix->groups[mid].fp < fp);
 	if (lo < ix->ngroups && ix->groups[lo].fp == fp) {
 		*first = ix->nsingle + ix->groups[lo].first;
 		return ix->groups[lo].n;
@@ -80,14 +59,7 @@ static __u32 find_in(const struct fpdb *db, __u64 fp, __u32 *first)
 	lo = ix->dir[ix_bucket(ix, fp)];
 	hi = ix->dir[ix_bucket(ix, fp) + 1];
 	rem = ix_remof(ix, fp);
-	while (lo < hi) {
-		__u32 mid = lo + (hi - lo) / 2;
-
-		if (ix_rem(ix, mid) < rem)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
+	LOWER_BOUND(lo, hi, mid, ix_rem(ix, mid) < rem);
 	*first = lo;
 	return lo < ix->dir[ix_bucket(ix, fp) + 1] && ix_rem(ix, lo) == rem;
 }

@@ -12,6 +12,21 @@
  */
 int grow_array(void **p, size_t *cap, size_t need, size_t elsz, size_t first);
 
+/*
+ * Binary search of [lo, hi) sorted so that `below` (an expression of mid) holds on a prefix:
+ * lo ends at the first index where it does not (hi when none). lo and hi are variables.
+ */
+#define LOWER_BOUND(lo, hi, mid, below)                                                            \
+	do {                                                                                       \
+		while ((lo) < (hi)) {                                                              \
+			__typeof__(lo) mid = (lo) + ((hi) - (lo)) / 2;                             \
+			if (below)                                                                 \
+				(lo) = mid + 1;                                                    \
+			else                                                                       \
+				(hi) = mid;                                                        \
+		}                                                                                  \
+	} while (0)
+
 /* Errors of one input file: printed as "file:line: message", at most INPUT_ERRS_SHOWN. */
 #define INPUT_ERRS_SHOWN 50
 

@@ -221,14 +221,7 @@ static size_t ents_of(const struct enforce *e, __u32 subject, size_t *first)
 {
 	size_t lo = 0, hi = e->nents;
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (e->ents[mid].subject < subject)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
+	LOWER_BOUND(lo, hi, mid, e->ents[mid].subject < subject);
 	*first = lo;
 	while (hi < e->nents && e->ents[hi].subject == subject)
 		hi++;
