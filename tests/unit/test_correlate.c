@@ -46,26 +46,7 @@ static char dir[] = "/tmp/cs_corr_XXXXXX";
 
 static __u64 fp_of(int field, const char *v, unsigned part)
 {
-	struct norm_out no;
-	struct value_fps vf;
-	const char *reason = NULL;
-
-	assert_int_equal(norm_value(field, v, strlen(v), 86, &no), 0);
-	assert_int_equal(value_fingerprints(&key, field, &no, &vf, &reason), 0);
-	assert_true(part < vf.n);
-	return vf.fp[part];
-}
-
-static void write_file(const char *name, const char *content)
-{
-	char path[256];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(content, f);
-	fclose(f);
+	return test_fp_of(&key, field, v, part);
 }
 
 static int setup(void **state)
@@ -76,16 +57,17 @@ static int setup(void **state)
 	assert_non_null(mkdtemp(dir));
 	test_db_build(&db, &key, rows, sizeof(rows) / sizeof(rows[0]));
 
-	write_file("recipients.csv", "recipient,kind,match\n"
-				     "acme,first-party,10.1.0.0/16\n"
-				     "mailer,processor,10.2.0.5\n"
-				     "adpartner,third-party,10.3.0.0/16 *.ads.example\n"
-				     "broker,third-party,10.3.3.3:8080 2001:db8::/32\n");
-	write_file("consent.csv",
-		   "subject_id,recipient,fields,granted_at,expires_at,withdrawn_at,purpose\n"
-		   "s1,adpartner,phone,2026-01-01T00:00:00Z,,,ads\n"
-		   "s1,adpartner,email,2026-01-01T00:00:00Z,,2026-06-01T00:00:00Z,ads\n"
-		   "s2,broker,*,2026-01-01T00:00:00Z,2026-12-31T00:00:00Z,,resale\n");
+	test_write_file(dir, "recipients.csv",
+			"recipient,kind,match\n"
+			"acme,first-party,10.1.0.0/16\n"
+			"mailer,processor,10.2.0.5\n"
+			"adpartner,third-party,10.3.0.0/16 *.ads.example\n"
+			"broker,third-party,10.3.3.3:8080 2001:db8::/32\n");
+	test_write_file(dir, "consent.csv",
+			"subject_id,recipient,fields,granted_at,expires_at,withdrawn_at,purpose\n"
+			"s1,adpartner,phone,2026-01-01T00:00:00Z,,,ads\n"
+			"s1,adpartner,email,2026-01-01T00:00:00Z,,2026-06-01T00:00:00Z,ads\n"
+			"s2,broker,*,2026-01-01T00:00:00Z,2026-12-31T00:00:00Z,,resale\n");
 	snprintf(path, sizeof(path), "%s/recipients.csv", dir);
 	assert_int_equal(recipients_load(&rcpts, path), 0);
 	snprintf(path, sizeof(path), "%s/consent.csv", dir);

@@ -45,18 +45,6 @@ static struct law_profile law;
 static char dir[] = "/tmp/cs_enf_XXXXXX";
 static const struct enforce_maps nomaps = {-1, -1, -1, -1, -1, -1, NULL};
 
-static void write_file(const char *name, const char *content)
-{
-	char path[256];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(content, f);
-	fclose(f);
-}
-
 static int setup(void **state)
 {
 	char path[256];
@@ -66,27 +54,28 @@ static int setup(void **state)
 	test_db_build(&db, &key, rows, sizeof(rows) / sizeof(rows[0]));
 	db.sensitive = FPDB_SENSITIVE_DEFAULT;
 	assert_int_equal(law_profile_init(&law, "pipl", "CN"), 0);
-	write_file("recipients.csv", "recipient,kind,match,country,purpose\n"
-				     "acme,first-party,10.1.0.0/16,,\n"
-				     "adpartner,third-party,10.3.0.0/16 *.ads.example,CN,\n"
-				     "broker,third-party,10.3.3.3:8080 2001:db8::/32,CN,\n"
-				     "usco,third-party,usco.example,US,\n"
-				     "tracker,third-party,*.tracker.example,,\n"
-				     "tracker-api,third-party,api.tracker.example,,\n"
-				     "shop,third-party,shared.example/a,,\n"
-				     "bank,third-party,shared.example/b,,\n");
-	write_file("consent.csv",
-		   "subject_id,recipient,fields,granted_at,expires_at,withdrawn_at,purpose,"
-		   "separate,cross_border\n"
-		   "s1,adpartner,phone,2026-01-01T00:00:00Z,,,,,\n"
-		   "s1,adpartner,email,2026-01-01T00:00:00Z,,2026-06-01T00:00:00Z,,,\n"
-		   "s1,broker,*,2026-01-01T00:00:00Z,,,,no,\n"
-		   "s1,usco,phone,2026-01-01T00:00:00Z,,,,,no\n"
-		   "s1,usco,email,2026-01-01T00:00:00Z,,,,,yes\n"
-		   "s2,broker,*,2026-01-01T00:00:00Z,2026-12-31T00:00:00Z,,,,\n"
-		   "s2,acme,*,2026-01-01T00:00:00Z,,,,,\n"
-		   "s3,adpartner,email,2026-03-01T00:00:00Z,,,,yes,\n"
-		   "s9,adpartner,*,2026-01-01T00:00:00Z,,,,,\n");
+	test_write_file(dir, "recipients.csv",
+			"recipient,kind,match,country,purpose\n"
+			"acme,first-party,10.1.0.0/16,,\n"
+			"adpartner,third-party,10.3.0.0/16 *.ads.example,CN,\n"
+			"broker,third-party,10.3.3.3:8080 2001:db8::/32,CN,\n"
+			"usco,third-party,usco.example,US,\n"
+			"tracker,third-party,*.tracker.example,,\n"
+			"tracker-api,third-party,api.tracker.example,,\n"
+			"shop,third-party,shared.example/a,,\n"
+			"bank,third-party,shared.example/b,,\n");
+	test_write_file(dir, "consent.csv",
+			"subject_id,recipient,fields,granted_at,expires_at,withdrawn_at,purpose,"
+			"separate,cross_border\n"
+			"s1,adpartner,phone,2026-01-01T00:00:00Z,,,,,\n"
+			"s1,adpartner,email,2026-01-01T00:00:00Z,,2026-06-01T00:00:00Z,,,\n"
+			"s1,broker,*,2026-01-01T00:00:00Z,,,,no,\n"
+			"s1,usco,phone,2026-01-01T00:00:00Z,,,,,no\n"
+			"s1,usco,email,2026-01-01T00:00:00Z,,,,,yes\n"
+			"s2,broker,*,2026-01-01T00:00:00Z,2026-12-31T00:00:00Z,,,,\n"
+			"s2,acme,*,2026-01-01T00:00:00Z,,,,,\n"
+			"s3,adpartner,email,2026-03-01T00:00:00Z,,,,yes,\n"
+			"s9,adpartner,*,2026-01-01T00:00:00Z,,,,,\n");
 	snprintf(path, sizeof(path), "%s/recipients.csv", dir);
 	assert_int_equal(recipients_load(&rcpts, path), 0);
 	snprintf(path, sizeof(path), "%s/consent.csv", dir);
@@ -116,13 +105,7 @@ static __s64 at(const char *rfc3339)
 
 static __u64 fp_of(int field, const char *v)
 {
-	struct norm_out no;
-	struct value_fps vf;
-	const char *reason = NULL;
-
-	assert_int_equal(norm_value(field, v, strlen(v), 86, &no), 0);
-	assert_int_equal(value_fingerprints(&key, field, &no, &vf, &reason), 0);
-	return vf.fp[0];
+	return test_fp_of(&key, field, v, 0);
 }
 
 static struct enforce *start(__s64 now)
@@ -344,12 +327,13 @@ static void test_ids_stable_across_reloads(void **state)
 		if (p[i].fp == fp && p[i].rid == rid("adpartner"))
 			before = p[i].rid;
 	free(p);
-	write_file("recipients2.csv", "recipient,kind,match\n"
-				      "adpartner,third-party,10.3.0.0/16\n"
-				      "newco,third-party,10.9.0.0/16\n");
-	write_file("consent2.csv",
-		   "subject_id,recipient,fields,granted_at,expires_at,withdrawn_at,purpose\n"
-		   "s1,adpartner,phone,2026-01-01T00:00:00Z,,,\n");
+	test_write_file(dir, "recipients2.csv",
+			"recipient,kind,match\n"
+			"adpartner,third-party,10.3.0.0/16\n"
+			"newco,third-party,10.9.0.0/16\n");
+	test_write_file(dir, "consent2.csv",
+			"subject_id,recipient,fields,granted_at,expires_at,withdrawn_at,purpose\n"
+			"s1,adpartner,phone,2026-01-01T00:00:00Z,,,\n");
 	snprintf(path, sizeof(path), "%s/recipients2.csv", dir);
 	assert_int_equal(recipients_load(&r2, path), 0);
 	snprintf(path, sizeof(path), "%s/consent2.csv", dir);

@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Helpers shared by the unit tests (include after cmocka.h): a fingerprint DB built with
- * enroll's own functions from invented rows, and an HTTP/2 client byte stream.
+ * enroll's own functions from invented rows, a value's fingerprint, a fixture file, and an
+ * HTTP/2 client byte stream.
  */
 #ifndef CS_TESTLIB_H
 #define CS_TESTLIB_H
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -65,6 +67,32 @@ static inline void test_db_build(struct fpdb *db, const struct cs_key *key,
 		}
 	}
 	db->nentries = fp_entries_sort(db->entries, db->nentries);
+}
+
+/* Fingerprint part (0 for a strong field) of value v of field under key, as enroll makes it. */
+static inline __u64 test_fp_of(const struct cs_key *key, int field, const char *v, unsigned part)
+{
+	struct norm_out no;
+	struct value_fps vf;
+	const char *reason = NULL;
+
+	assert_int_equal(norm_value(field, v, strlen(v), 86, &no), 0);
+	assert_int_equal(value_fingerprints(key, field, &no, &vf, &reason), 0);
+	assert_true(part < vf.n);
+	return vf.fp[part];
+}
+
+/* dir/name with content (a fixture the test's teardown removes). */
+static inline void test_write_file(const char *dir, const char *name, const char *content)
+{
+	char path[256];
+	FILE *f;
+
+	assert_true((size_t)snprintf(path, sizeof(path), "%s/%s", dir, name) < sizeof(path));
+	f = fopen(path, "w");
+	assert_non_null(f);
+	assert_true(fputs(content, f) >= 0);
+	assert_int_equal(fclose(f), 0);
 }
 
 /* A client's HTTP/2 byte stream under construction. */
