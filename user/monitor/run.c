@@ -32,21 +32,17 @@
 #include "lib/fields.h"
 #include "lib/timeutil.h"
 
-int parse_u32(const char *opt, const char *s, __u32 lo, __u32 hi, __u32 *out)
-{
-	char *end;
-	unsigned long long v;
-
-	/* decimal digits only: strtoull alone takes a sign, spaces, 0x (hex) and 010 (octal) */
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || *s < '0' || *s > '9' || *end || v < lo || v > hi) {
-		pr_err("%s: expected a number in [%u, %u], got '%s'", opt, lo, hi, s);
-		return -EINVAL;
-	}
-	*out = (__u32)v;
-	return 0;
-}
+static const struct cli_word auto_off[] = {{"auto", 1}, {"off", 0}};
+static const struct cli_word block_words[] = {
+    {"unknown", CS_BLOCK_UNKNOWN}, {"unconsented", CS_BLOCK_UNCONSENTED}, {"off", CS_BLOCK_OFF}};
+static const struct cli_word capture_words[] = {{"auto", CS_CAPTURE_AUTO},
+						{"sockets", CS_CAPTURE_SOCKETS},
+						{"tracepoints", CS_CAPTURE_TRACEPOINTS}};
+static const struct cli_word hold_words[] = {
+    {"on", CS_HOLD_ON}, {"all", CS_HOLD_ALL}, {"off", CS_HOLD_OFF}};
+static const struct cli_word scan_in_words[] = {{"kernel", 0}, {"collector", 1}};
+static const struct cli_word form_words[] = {
+    {"auto", FPDB_AUTO}, {"compact", FPDB_COMPACT}, {"mapped", FPDB_MAPPED}};
 
 static void run_usage(FILE *f)
 {
@@ -261,60 +257,24 @@ int cmd_run(int argc, char **argv)
 			ncg++;
 			break;
 		case OPT_DECODE:
-			if (!strcmp(optarg, "auto") || !strcmp(optarg, "off")) {
-				lo.decode = !strcmp(optarg, "auto");
-			} else {
-				pr_err("--decode: expected auto or off, got '%s'", optarg);
+			if (PARSE_WORD("--decode", optarg, auto_off, &lo.decode))
 				return 2;
-			}
 			break;
 		case OPT_BLOCK:
-			if (!strcmp(optarg, "off")) {
-				lo.block = CS_BLOCK_OFF;
-			} else if (!strcmp(optarg, "unknown")) {
-				lo.block = CS_BLOCK_UNKNOWN;
-			} else if (!strcmp(optarg, "unconsented")) {
-				lo.block = CS_BLOCK_UNCONSENTED;
-			} else {
-				pr_err("--block: expected unknown, unconsented or off, got '%s'",
-				       optarg);
+			if (PARSE_WORD("--block", optarg, block_words, &lo.block))
 				return 2;
-			}
 			break;
 		case OPT_CAPTURE:
-			if (!strcmp(optarg, "auto")) {
-				lo.capture = CS_CAPTURE_AUTO;
-			} else if (!strcmp(optarg, "sockets")) {
-				lo.capture = CS_CAPTURE_SOCKETS;
-			} else if (!strcmp(optarg, "tracepoints")) {
-				lo.capture = CS_CAPTURE_TRACEPOINTS;
-			} else {
-				pr_err("--capture: expected auto, sockets or tracepoints, got '%s'",
-				       optarg);
+			if (PARSE_WORD("--capture", optarg, capture_words, &lo.capture))
 				return 2;
-			}
 			break;
 		case OPT_TLS:
-			if (!strcmp(optarg, "auto")) {
-				lo.tls = 1;
-			} else if (!strcmp(optarg, "off")) {
-				lo.tls = 0;
-			} else {
-				pr_err("--tls: expected auto or off, got '%s'", optarg);
+			if (PARSE_WORD("--tls", optarg, auto_off, &lo.tls))
 				return 2;
-			}
 			break;
 		case OPT_EXEC_HOLD:
-			if (!strcmp(optarg, "on")) {
-				lo.exec_hold = CS_HOLD_ON;
-			} else if (!strcmp(optarg, "all")) {
-				lo.exec_hold = CS_HOLD_ALL;
-			} else if (!strcmp(optarg, "off")) {
-				lo.exec_hold = CS_HOLD_OFF;
-			} else {
-				pr_err("--exec-hold: expected on, all or off, got '%s'", optarg);
+			if (PARSE_WORD("--exec-hold", optarg, hold_words, &lo.exec_hold))
 				return 2;
-			}
 			break;
 		case OPT_TLS_LIB:
 			if (lo.ntls_libs == CS_SCOPE_MAX) {
@@ -342,26 +302,17 @@ int cmd_run(int argc, char **argv)
 			lo.scan_all = 1;
 			break;
 		case OPT_SCAN_IN:
-			if (!strcmp(optarg, "kernel") || !strcmp(optarg, "collector")) {
-				lo.scan_collector = !strcmp(optarg, "collector");
-			} else {
-				pr_err("--scan-in: expected kernel or collector, got '%s'", optarg);
+			if (PARSE_WORD("--scan-in", optarg, scan_in_words, &lo.scan_collector))
 				return 2;
-			}
 			break;
-		case OPT_FP_MEMORY:
-			if (!strcmp(optarg, "auto")) {
-				in.form = FPDB_AUTO;
-			} else if (!strcmp(optarg, "compact")) {
-				in.form = FPDB_COMPACT;
-			} else if (!strcmp(optarg, "mapped")) {
-				in.form = FPDB_MAPPED;
-			} else {
-				pr_err("--fp-memory: expected auto, compact or mapped, got '%s'",
-				       optarg);
+		case OPT_FP_MEMORY: {
+			int form;
+
+			if (PARSE_WORD("--fp-memory", optarg, form_words, &form))
 				return 2;
-			}
+			in.form = (enum fpdb_form)form;
 			break;
+		}
 		case 'v':
 			log_set_level(LOG_DEBUG);
 			break;

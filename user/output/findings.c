@@ -513,9 +513,12 @@ int findings_args(int argc, char **argv, struct findings_query *out, const char 
 	    {"help", no_argument, NULL, 'h'},
 	    {0},
 	};
+	static const struct cli_word verdict_words[] = {
+	    {"unconsented", 0}, {"consented", 0}, {"exempt", 0}};
+	static const struct cli_word action_words[] = {{"reported", 0}, {"blocked", 0}};
 	struct findings_query q = {.fmt = FMT_TEXT};
 	const char *path = JOURNAL_DEFAULT;
-	int opt, err;
+	int opt, err, word;
 
 	/* 0, not 1: glibc's getopt starts over only then (a cluster such as -hX left half read
 	 * by an earlier call would be read on, from an argv that may be gone) */
@@ -531,20 +534,13 @@ int findings_args(int argc, char **argv, struct findings_query *out, const char 
 			q.subject = optarg;
 			break;
 		case OPT_VERDICT:
-			if (strcmp(optarg, "unconsented") && strcmp(optarg, "consented") &&
-			    strcmp(optarg, "exempt")) {
-				pr_err("--verdict: expected unconsented, consented or exempt, got "
-				       "'%s'",
-				       optarg);
+			if (PARSE_WORD("--verdict", optarg, verdict_words, &word))
 				return -EINVAL;
-			}
 			q.verdict = optarg;
 			break;
 		case OPT_ACTION:
-			if (strcmp(optarg, "reported") && strcmp(optarg, "blocked")) {
-				pr_err("--action: expected reported or blocked, got '%s'", optarg);
+			if (PARSE_WORD("--action", optarg, action_words, &word))
 				return -EINVAL;
-			}
 			q.action = optarg;
 			break;
 		case OPT_FIELD:
