@@ -22,6 +22,7 @@ monitor_start() {
 	FINDINGS="$WORK/findings-$MON_RUN.out"
 	MONLOG="$WORK/monitor-$MON_RUN.log"
 	: >"$FINDINGS"
+	: >"$MONLOG" # exists before the background redirection makes it: the ready poll reads it
 	# Started like any script would: in the background of a non-interactive shell, where
 	# SIGINT is inherited as ignored (the monitor must still stop on it; kernel-facts.md).
 	"$CONSENTRY" run -f "$FP" -k "$KEY" -c "$CONSENT" -R "$RECIPIENTS" -o "$FINDINGS" \
