@@ -356,6 +356,59 @@ static void test_ids_stable_across_reloads(void **state)
 	enforce_stop(e);
 }
 
+/* How many pairs are in one of a, b (each sorted by bytes, no repeats) and not the other. */
+static size_t pairs_differ(const struct cs_enf_pair *a, size_t na, const struct cs_enf_pair *b,
+			   size_t nb)
+{
+	size_t i = 0, j = 0, d = 0;
+
+	while (i < na || j < nb) {
+		int c = i == na ? 1 : j == nb ? -1 : memcmp(&a[i], &b[j], sizeof(a[i]));
+
+		d += c != 0;
+		i += c <= 0;
+		j += c >= 0;
+	}
+	return d;
+}
+
+/* A sync writes what changed since the last one, not the whole table. */
+static void test_sync_writes_the_difference(void **state)
+{
+	__s64 mar = at("2026-03-15T00:00:00Z"), jul = at("2026-07-01T00:00:00Z");
+	struct enforce *e = start(mar);
+	struct enforce_stats s0, s;
+	struct cs_enf_pair *pm, *pj;
+	size_t nm, nj, d;
+
+	(void)state;
+	enforce_get_stats(e, &s0);
+	/* the first sync does not know the maps: every pair and selector */
+	assert_true(s0.pairs > 0 && s0.selectors > 0);
+	assert_int_equal(s0.writes, s0.pairs + s0.selectors);
+	/* the same tables again: nothing */
+	assert_int_equal(enforce_sync(e, rcpts, consent, mar), 0);
+	enforce_get_stats(e, &s);
+	assert_int_equal(s.writes, s0.writes);
+	/* July (s1's email withdrawn in June): exactly the pairs that came or went */
+	assert_int_equal(enforce_pairs(e, rcpts, consent, mar, &pm, &nm), 0);
+	assert_int_equal(enforce_pairs(e, rcpts, consent, jul, &pj, &nj), 0);
+	d = pairs_differ(pm, nm, pj, nj);
+	free(pm);
+	free(pj);
+	assert_true(d > 0);
+	assert_int_equal(enforce_sync(e, rcpts, consent, jul), 0);
+	enforce_get_stats(e, &s);
+	assert_int_equal(s.writes, s0.writes + d);
+	assert_int_equal(s.pairs, nj);
+	/* and back */
+	assert_int_equal(enforce_sync(e, rcpts, consent, mar), 0);
+	enforce_get_stats(e, &s);
+	assert_int_equal(s.writes, s0.writes + 2 * d);
+	assert_int_equal(s.pairs, nm);
+	enforce_stop(e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -365,6 +418,7 @@ int main(void)
 	    cmocka_unit_test(test_dns_for_host_selectors),
 	    cmocka_unit_test(test_host_hash_from_the_end),
 	    cmocka_unit_test(test_ids_stable_across_reloads),
+	    cmocka_unit_test(test_sync_writes_the_difference),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

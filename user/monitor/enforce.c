@@ -45,6 +45,8 @@ struct kvset {
 	size_t len, cap;
 };
 
+enum { KEPT_CONSENT, KEPT_IPPORT, KEPT_NET, KEPT_HOST, KEPT_N };
+
 struct dnsent {
 	struct cs_enf_addr a;
 	struct cs_enf_rcpt v;
@@ -59,7 +61,14 @@ struct enforce {
 	size_t nents;
 	struct sidx *subs; /* sorted by h */
 	size_t nsubs;
-	struct kvset hosts; /* enf_host as last synced, sorted: enforce_dns looks names up here */
+	/*
+	 * What the consent, IP:port, CIDR and host maps hold, as last synced (sorted): a sync
+	 * writes only the difference. kept_ok 0 (at start, after a failed sync): not known, the
+	 * sync writes everything and walks the map for stale keys. enforce_dns looks host
+	 * names up in kept[KEPT_HOST].
+	 */
+	struct kvset kept[KEPT_N];
+	int kept_ok[KEPT_N];
 	struct dnsent *dns;
 	size_t ndns, capdns;
 	/*
@@ -117,37 +126,92 @@ static void kv_sort(struct kvset *s)
 		qsort(s->v, s->len, sizeof(*s->v), kv_cmp);
 }
 
-/*
- * Make the kernel map fd hold exactly s (sorted; vsz 0: the value is one byte 1): every entry
- * written, then the keys not in s deleted. 0 or -errno.
- */
-static int map_sync(int fd, const struct kvset *s, size_t ksz, size_t vsz)
+/* Write entry x of a kvset into map fd (vsz 0: the value is one byte 1). */
+static int kv_write(int fd, const struct kv *x, size_t vsz)
+{
+	__u8 one = 1;
+
+	if (fd >= 0 && bpf_map_update_elem(fd, x->k, vsz ? (const void *)&x->v : &one, 0))
+		return -errno;
+	return 0;
+}
+
+static int kv_erase(int fd, const struct kv *x)
+{
+	if (fd >= 0 && bpf_map_delete_elem(fd, x->k) && errno != ENOENT)
+		return -errno;
+	return 0;
+}
+
+/* Not knowing what fd holds: every entry of want written, then the map walked for stale keys. */
+static int map_sync_all(struct enforce *e, int fd, const struct kvset *want, size_t ksz, size_t vsz)
 {
 	struct kvset stale = {0};
 	struct kv cur = {0}, next = {0};
-	__u8 one = 1;
 	int err = 0, first = 1;
 
-	if (fd < 0)
-		return 0; /* no kernel (tests) */
-	for (size_t i = 0; i < s->len; i++)
-		if (bpf_map_update_elem(fd, s->v[i].k, vsz ? (const void *)&s->v[i].v : &one, 0))
-			return -errno;
-	while (!bpf_map_get_next_key(fd, first ? NULL : cur.k, next.k)) {
+	for (size_t i = 0; i < want->len && !err; i++, e->st.writes++)
+		err = kv_write(fd, &want->v[i], vsz);
+	while (!err && fd >= 0 && !bpf_map_get_next_key(fd, first ? NULL : cur.k, next.k)) {
 		first = 0;
 		cur = next;
-		if (!s->len || !bsearch(&cur, s->v, s->len, sizeof(*s->v), kv_cmp)) {
+		if (!want->len || !bsearch(&cur, want->v, want->len, sizeof(*want->v), kv_cmp))
 			err = kv_add(&stale, cur.k, ksz, cur.v);
-			if (err)
-				break;
-		}
 		memset(&next, 0, sizeof(next));
 	}
-	for (size_t i = 0; !err && i < stale.len; i++)
-		if (bpf_map_delete_elem(fd, stale.v[i].k) && errno != ENOENT)
-			err = -errno;
+	for (size_t i = 0; !err && i < stale.len; i++, e->st.writes++)
+		err = kv_erase(fd, &stale.v[i]);
 	free(stale.v);
 	return err;
+}
+
+/*
+ * Make map fd hold exactly *want (sorted) and take it over as e->kept[t]: new and changed
+ * entries written first, then the ones gone deleted, so an entry that stays is never missing.
+ * With kept[t] known only the difference is written: O(change) map calls per sync, not
+ * O(table). 0 or -errno (kept[t] is then unknown; want stays the caller's).
+ */
+static int map_sync(struct enforce *e, int t, int fd, struct kvset *want, size_t ksz, size_t vsz)
+{
+	struct kvset *have = &e->kept[t];
+	int err = 0;
+
+	if (!e->kept_ok[t]) {
+		err = map_sync_all(e, fd, want, ksz, vsz);
+	} else {
+		size_t i = 0, j = 0;
+
+		/* both sorted by key: a merge */
+		while (!err && i < want->len) {
+			int c = j < have->len ? kv_cmp(&want->v[i], &have->v[j]) : -1;
+
+			if (c > 0) {
+				j++;
+				continue;
+			}
+			if (c < 0 || memcmp(&want->v[i].v, &have->v[j].v, sizeof(want->v[i].v))) {
+				err = kv_write(fd, &want->v[i], vsz);
+				e->st.writes++;
+			}
+			i++;
+			j += c == 0;
+		}
+		for (i = 0, j = 0; !err && j < have->len; j++) {
+			while (i < want->len && kv_cmp(&want->v[i], &have->v[j]) < 0)
+				i++;
+			if (i == want->len || kv_cmp(&want->v[i], &have->v[j])) {
+				err = kv_erase(fd, &have->v[j]);
+				e->st.writes++;
+			}
+		}
+	}
+	e->kept_ok[t] = !err;
+	if (err)
+		return err;
+	free(have->v);
+	*have = *want;
+	memset(want, 0, sizeof(*want));
+	return 0;
 }
 
 static int ents_build(struct enforce *e)
@@ -465,22 +529,22 @@ int enforce_sync(struct enforce *e, const struct recipients *r, const struct con
 		kv_sort(&w.net);
 		hosts_merge(e, &w.host);
 		/* consent first: a pair a reload adds unblocks before anything else changes */
-		err = map_sync(e->m.consent, &ps, sizeof(struct cs_enf_pair), 0);
+		err = map_sync(e, KEPT_CONSENT, e->m.consent, &ps, sizeof(struct cs_enf_pair), 0);
 		if (!err)
-			err = map_sync(e->m.ipport, &w.ipport, sizeof(struct cs_enf_addr),
+			err = map_sync(e, KEPT_IPPORT, e->m.ipport, &w.ipport,
+				       sizeof(struct cs_enf_addr), sizeof(struct cs_enf_rcpt));
+		if (!err)
+			err = map_sync(e, KEPT_NET, e->m.net, &w.net, sizeof(struct cs_enf_net),
 				       sizeof(struct cs_enf_rcpt));
 		if (!err)
-			err = map_sync(e->m.net, &w.net, sizeof(struct cs_enf_net),
+			err = map_sync(e, KEPT_HOST, e->m.host, &w.host, sizeof(__u64),
 				       sizeof(struct cs_enf_rcpt));
-		if (!err)
-			err =
-			    map_sync(e->m.host, &w.host, sizeof(__u64), sizeof(struct cs_enf_rcpt));
 	}
 	free(ps.v);
 	free(w.ipport.v);
 	free(w.net.v);
+	free(w.host.v);
 	if (err) {
-		free(w.host.v);
 		e->st.sync_errors++;
 		lease_set(e, 0);
 		/* said once; the ticks retry every second */
@@ -491,10 +555,8 @@ int enforce_sync(struct enforce *e, const struct recipients *r, const struct con
 		e->trusted = 0;
 		return err;
 	}
-	free(e->hosts.v);
-	e->hosts = w.host;
 	e->st.pairs = np;
-	e->st.selectors = w.ipport.len + w.net.len + e->hosts.len;
+	e->st.selectors = e->kept[KEPT_IPPORT].len + e->kept[KEPT_NET].len + e->kept[KEPT_HOST].len;
 	/* a subject's age (minors need guardian=yes) changes at UTC midnights */
 	e->next_change = consent_next_change(c, now_ns);
 	if (e->next_change > next_midnight(now_ns))
@@ -550,9 +612,10 @@ void enforce_tick(struct enforce *e, __s64 now_ns, __u64 mono_ns)
 		lease_set(e, mono_ns + CS_ENF_LEASE_NS);
 }
 
-/* The kernel's host lookup of name over e->hosts: exact, then the longest suffix. */
+/* The kernel's host lookup of name over the host map as synced: exact, then the longest suffix. */
 static const struct kv *host_find(const struct enforce *e, const char *name)
 {
+	const struct kvset *hosts = &e->kept[KEPT_HOST];
 	size_t n = strlen(name);
 	struct kv key = {0};
 	const struct kv *hit;
@@ -562,15 +625,14 @@ static const struct kv *host_find(const struct enforce *e, const char *name)
 		n--;
 	h = cs_host_hash(e->cfg.b1, e->cfg.b2, name, (__u32)n);
 	memcpy(key.k, &h, sizeof(h));
-	hit = e->hosts.len ? bsearch(&key, e->hosts.v, e->hosts.len, sizeof(key), kv_cmp) : NULL;
+	hit = hosts->len ? bsearch(&key, hosts->v, hosts->len, sizeof(key), kv_cmp) : NULL;
 	for (size_t i = 0; !hit && i < n; i++) {
 		if (name[i] != '.')
 			continue;
 		h = cs_host_hash(e->cfg.b1, e->cfg.b2, name + i + 1, (__u32)(n - i - 1)) |
 		    CS_ENF_WILD;
 		memcpy(key.k, &h, sizeof(h));
-		hit = e->hosts.len ? bsearch(&key, e->hosts.v, e->hosts.len, sizeof(key), kv_cmp)
-				   : NULL;
+		hit = hosts->len ? bsearch(&key, hosts->v, hosts->len, sizeof(key), kv_cmp) : NULL;
 	}
 	return hit;
 }
@@ -630,7 +692,8 @@ void enforce_stop(struct enforce *e)
 	lease_set(e, 0);
 	free(e->ents);
 	free(e->subs);
-	free(e->hosts.v);
+	for (int t = 0; t < KEPT_N; t++)
+		free(e->kept[t].v);
 	for (size_t i = 0; i < e->ndns; i++)
 		free(e->dns[i].name);
 	free(e->dns);

@@ -38,6 +38,7 @@ struct enforce_cfg {
 struct enforce_stats {
 	__u64 fps, pairs, selectors, dns; /* entries in the kernel's tables now */
 	__u64 syncs, sync_errors;	  /* table updates, and those that failed */
+	__u64 writes; /* entries the syncs wrote or deleted (a sync writes only what changed) */
 	__u64 host_shared; /* hosts several recipients share by path: never blocked for consent */
 };
 

@@ -104,11 +104,11 @@ static void enforce_summary(const struct collector *c, const __u64 *cnt)
 	    "; later sends on a cut socket %" PRIu64 "; not blocked, lease run out %" PRIu64 ")\n"
 	    "  block tables          %" PRIu64 " fingerprints, %" PRIu64 " consent pairs, %" PRIu64
 	    " selectors, %" PRIu64 " DNS addresses (hosts shared by path %" PRIu64
-	    "; updates %" PRIu64 ", failed %" PRIu64 ")\n",
+	    "; updates %" PRIu64 ", failed %" PRIu64 "; entries written %" PRIu64 ")\n",
 	    (uint64_t)cnt[CS_CNT_BLOCKED], (uint64_t)cnt[CS_CNT_BLOCKED_UNKNOWN],
 	    (uint64_t)cnt[CS_CNT_BLOCKED_AFTER], (uint64_t)cnt[CS_CNT_BLOCK_OPEN], (uint64_t)e.fps,
 	    (uint64_t)e.pairs, (uint64_t)e.selectors, (uint64_t)e.dns, (uint64_t)e.host_shared,
-	    (uint64_t)e.syncs, (uint64_t)e.sync_errors);
+	    (uint64_t)e.syncs, (uint64_t)e.sync_errors, (uint64_t)e.writes);
 }
 
 void collector_summary(const struct collector *c)
