@@ -145,3 +145,24 @@ expect_finding '.destination.ip == $broker and .recipient == "databroker" and .a
 	and .verdict == "unconsented"'
 expect_finding '.recipient == $tls_rcpt and .action == "reported"'
 expect_finding '.destination.host == "other.example" and .action == "blocked"'
+
+# a TLS write refused on a kept-alive connection is one block: its ciphertext, dropped at the
+# socket the mark cut, is not counted again as a later send. The socket's next send (raw bytes
+# past TLS) is refused by the kernel itself: tcp_bpf keeps a dropped socket's verdict, so the
+# program does not run for it and nothing counts it (docs/enforce.md)
+monitor_start --block unconsented
+reqs=$(tls_reqs)
+out=$("$PY" -I "$E2E_DIR/clients/tls_cut.py" "$IP_PEER" "$TLS_PORT" "$TLS_HOST" "$TLS_CA" \
+	'{"phone":"15898760002"}' 2>&1) || fail "tls_cut.py: $out"
+info "tls_cut: $(echo "$out" | tr '\n' ' ')"
+[[ "$out" == $'first 200\nsecond refused '*$'\nraw refused '* ]] ||
+	fail "tls_cut: expected the first POST answered and both later sends refused, got: $out"
+sleep 0.3
+(($(tls_reqs) == reqs + 1)) || fail "the HTTPS server read $(($(tls_reqs) - reqs)) requests of the cut connection, expected 1"
+wait_findings 1
+monitor_stop
+line=$(grep -a -E '^ *blocked ' "$MONLOG")
+[[ "$line" =~ blocked\ +1\ .*later\ sends\ on\ a\ cut\ socket\ 0\; ]] ||
+	fail "cut TLS connection: expected 1 blocked and 0 later sends on a cut socket, got: $line"
+expect_finding '.recipient == $tls_rcpt and .fields == ["phone"] and .action == "blocked"'
+expect_no_raw_values
