@@ -259,14 +259,10 @@ static void json_count(FILE *f, const struct finding *fd)
 		(uint64_t)fd->count, t1, t2);
 }
 
-static void write_jsonl(FILE *f, const struct cs_event *ev, const struct finding *fd,
-			const char *host, const char *ts, const struct proc_view *pv)
+/* Whose data went to whom, and under which rules: the keys jsonl and OCSF's extension share. */
+static void json_disclosure(FILE *f, const struct finding *fd)
 {
-	char ip[INET6_ADDRSTRLEN];
-
-	event_addr_str(ev, ip, sizeof(ip));
-	fprintf(f, "{\"time\":\"%s\",\"verdict\":\"%s\",\"action\":\"%s\",\"subject\":", ts,
-		verdict_name(fd->verdict), action_name(fd));
+	fputs(",\"subject\":", f);
 	json_str(f, fd->subject);
 	fputs(",\"fields\":", f);
 	json_fields_sorted(f, fd->fields);
@@ -279,6 +275,17 @@ static void write_jsonl(FILE *f, const struct cs_event *ev, const struct finding
 	fprintf(f, ",\"recipient_kind\":\"%s\"",
 		rcpt_kind_name(fd->rcpt ? fd->rcpt->kind : RK_UNKNOWN));
 	json_law(f, fd);
+}
+
+static void write_jsonl(FILE *f, const struct cs_event *ev, const struct finding *fd,
+			const char *host, const char *ts, const struct proc_view *pv)
+{
+	char ip[INET6_ADDRSTRLEN];
+
+	event_addr_str(ev, ip, sizeof(ip));
+	fprintf(f, "{\"time\":\"%s\",\"verdict\":\"%s\",\"action\":\"%s\"", ts,
+		verdict_name(fd->verdict), action_name(fd));
+	json_disclosure(f, fd);
 	fprintf(f, ",\"destination\":{\"ip\":\"%s\",\"port\":%u,\"host\":", ip, ev->dport);
 	json_str(f, host);
 	fputs(",\"country\":", f);
@@ -347,19 +354,7 @@ static void write_ocsf(FILE *f, const struct cs_event *ev, const struct finding 
 	fputs("},\"unmapped\":{},\"consentry\":{\"verdict\":", f);
 	json_str(f, verdict_name(fd->verdict));
 	fprintf(f, ",\"action\":\"%s\"", action_name(fd));
-	fputs(",\"subject\":", f);
-	json_str(f, fd->subject);
-	fputs(",\"fields\":", f);
-	json_fields_sorted(f, fd->fields);
-	fputs(",\"unconsented_fields\":", f);
-	json_fields_sorted(f, fd->unconsented);
-	fputs(",\"violations\":", f);
-	json_violations(f, fd->violations);
-	fputs(",\"recipient\":", f);
-	json_str(f, fd->rcpt ? fd->rcpt->name : NULL);
-	fprintf(f, ",\"recipient_kind\":\"%s\"",
-		rcpt_kind_name(fd->rcpt ? fd->rcpt->kind : RK_UNKNOWN));
-	json_law(f, fd);
+	json_disclosure(f, fd);
 	fputs(",\"destination_country\":", f);
 	json_str(f, fd->country[0] ? fd->country : NULL);
 	fprintf(f, ",\"channel\":\"%s\",\"evidence\":", channel_name(ev->channel));
