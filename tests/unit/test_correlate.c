@@ -51,40 +51,31 @@ static __u64 fp_of(int field, const char *v, unsigned part)
 
 static int setup(void **state)
 {
-	char path[256];
-
 	(void)state;
 	assert_non_null(mkdtemp(dir));
 	test_db_build(&db, &key, rows, sizeof(rows) / sizeof(rows[0]));
 
-	test_write_file(dir, "recipients.csv",
-			"recipient,kind,match\n"
-			"acme,first-party,10.1.0.0/16\n"
-			"mailer,processor,10.2.0.5\n"
-			"adpartner,third-party,10.3.0.0/16 *.ads.example\n"
-			"broker,third-party,10.3.3.3:8080 2001:db8::/32\n");
-	test_write_file(dir, "consent.csv",
-			"subject_id,recipient,fields,granted_at,expires_at,withdrawn_at,purpose\n"
-			"s1,adpartner,phone,2026-01-01T00:00:00Z,,,ads\n"
-			"s1,adpartner,email,2026-01-01T00:00:00Z,,2026-06-01T00:00:00Z,ads\n"
-			"s2,broker,*,2026-01-01T00:00:00Z,2026-12-31T00:00:00Z,,resale\n");
-	snprintf(path, sizeof(path), "%s/recipients.csv", dir);
-	assert_int_equal(recipients_load(&rcpts, path), 0);
-	snprintf(path, sizeof(path), "%s/consent.csv", dir);
-	assert_int_equal(consent_load(&consent, path, rcpts), 0);
+	test_tables_load(dir, "",
+			 "recipient,kind,match\n"
+			 "acme,first-party,10.1.0.0/16\n"
+			 "mailer,processor,10.2.0.5\n"
+			 "adpartner,third-party,10.3.0.0/16 *.ads.example\n"
+			 "broker,third-party,10.3.3.3:8080 2001:db8::/32\n",
+			 "subject_id,recipient,fields,granted_at,expires_at,withdrawn_at,purpose\n"
+			 "s1,adpartner,phone,2026-01-01T00:00:00Z,,,ads\n"
+			 "s1,adpartner,email,2026-01-01T00:00:00Z,,2026-06-01T00:00:00Z,ads\n"
+			 "s2,broker,*,2026-01-01T00:00:00Z,2026-12-31T00:00:00Z,,resale\n",
+			 &rcpts, &consent);
 	return 0;
 }
 
 static int teardown(void **state)
 {
-	char cmd[300];
-
 	(void)state;
 	consent_free(consent);
 	recipients_free(rcpts);
 	fpdb_release(&db);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	return system(cmd);
+	return test_rmtree(dir);
 }
 
 #define MAXF 8

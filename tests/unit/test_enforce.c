@@ -47,52 +47,43 @@ static const struct enforce_maps nomaps = {-1, -1, -1, -1, -1, -1, NULL};
 
 static int setup(void **state)
 {
-	char path[256];
-
 	(void)state;
 	assert_non_null(mkdtemp(dir));
 	test_db_build(&db, &key, rows, sizeof(rows) / sizeof(rows[0]));
 	db.sensitive = FPDB_SENSITIVE_DEFAULT;
 	assert_int_equal(law_profile_init(&law, "pipl", "CN"), 0);
-	test_write_file(dir, "recipients.csv",
-			"recipient,kind,match,country,purpose\n"
-			"acme,first-party,10.1.0.0/16,,\n"
-			"adpartner,third-party,10.3.0.0/16 *.ads.example,CN,\n"
-			"broker,third-party,10.3.3.3:8080 2001:db8::/32,CN,\n"
-			"usco,third-party,usco.example,US,\n"
-			"tracker,third-party,*.tracker.example,,\n"
-			"tracker-api,third-party,api.tracker.example,,\n"
-			"shop,third-party,shared.example/a,,\n"
-			"bank,third-party,shared.example/b,,\n");
-	test_write_file(dir, "consent.csv",
-			"subject_id,recipient,fields,granted_at,expires_at,withdrawn_at,purpose,"
-			"separate,cross_border\n"
-			"s1,adpartner,phone,2026-01-01T00:00:00Z,,,,,\n"
-			"s1,adpartner,email,2026-01-01T00:00:00Z,,2026-06-01T00:00:00Z,,,\n"
-			"s1,broker,*,2026-01-01T00:00:00Z,,,,no,\n"
-			"s1,usco,phone,2026-01-01T00:00:00Z,,,,,no\n"
-			"s1,usco,email,2026-01-01T00:00:00Z,,,,,yes\n"
-			"s2,broker,*,2026-01-01T00:00:00Z,2026-12-31T00:00:00Z,,,,\n"
-			"s2,acme,*,2026-01-01T00:00:00Z,,,,,\n"
-			"s3,adpartner,email,2026-03-01T00:00:00Z,,,,yes,\n"
-			"s9,adpartner,*,2026-01-01T00:00:00Z,,,,,\n");
-	snprintf(path, sizeof(path), "%s/recipients.csv", dir);
-	assert_int_equal(recipients_load(&rcpts, path), 0);
-	snprintf(path, sizeof(path), "%s/consent.csv", dir);
-	assert_int_equal(consent_load(&consent, path, rcpts), 0);
+	test_tables_load(dir, "",
+			 "recipient,kind,match,country,purpose\n"
+			 "acme,first-party,10.1.0.0/16,,\n"
+			 "adpartner,third-party,10.3.0.0/16 *.ads.example,CN,\n"
+			 "broker,third-party,10.3.3.3:8080 2001:db8::/32,CN,\n"
+			 "usco,third-party,usco.example,US,\n"
+			 "tracker,third-party,*.tracker.example,,\n"
+			 "tracker-api,third-party,api.tracker.example,,\n"
+			 "shop,third-party,shared.example/a,,\n"
+			 "bank,third-party,shared.example/b,,\n",
+			 "subject_id,recipient,fields,granted_at,expires_at,withdrawn_at,purpose,"
+			 "separate,cross_border\n"
+			 "s1,adpartner,phone,2026-01-01T00:00:00Z,,,,,\n"
+			 "s1,adpartner,email,2026-01-01T00:00:00Z,,2026-06-01T00:00:00Z,,,\n"
+			 "s1,broker,*,2026-01-01T00:00:00Z,,,,no,\n"
+			 "s1,usco,phone,2026-01-01T00:00:00Z,,,,,no\n"
+			 "s1,usco,email,2026-01-01T00:00:00Z,,,,,yes\n"
+			 "s2,broker,*,2026-01-01T00:00:00Z,2026-12-31T00:00:00Z,,,,\n"
+			 "s2,acme,*,2026-01-01T00:00:00Z,,,,,\n"
+			 "s3,adpartner,email,2026-03-01T00:00:00Z,,,,yes,\n"
+			 "s9,adpartner,*,2026-01-01T00:00:00Z,,,,,\n",
+			 &rcpts, &consent);
 	return 0;
 }
 
 static int teardown(void **state)
 {
-	char cmd[300];
-
 	(void)state;
 	consent_free(consent);
 	recipients_free(rcpts);
 	fpdb_release(&db);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	return system(cmd);
+	return test_rmtree(dir);
 }
 
 static __s64 at(const char *rfc3339)
@@ -316,7 +307,6 @@ static void test_ids_stable_across_reloads(void **state)
 	struct recipients *r2;
 	struct consent_db *c2;
 	struct cs_enf_pair *p;
-	char path[256];
 	size_t n;
 	__u32 before = (__u32)~0u, after = (__u32)~0u;
 	__u64 fp = fp_of(CS_F_PHONE, "13712340001");
@@ -327,17 +317,13 @@ static void test_ids_stable_across_reloads(void **state)
 		if (p[i].fp == fp && p[i].rid == rid("adpartner"))
 			before = p[i].rid;
 	free(p);
-	test_write_file(dir, "recipients2.csv",
-			"recipient,kind,match\n"
-			"adpartner,third-party,10.3.0.0/16\n"
-			"newco,third-party,10.9.0.0/16\n");
-	test_write_file(dir, "consent2.csv",
-			"subject_id,recipient,fields,granted_at,expires_at,withdrawn_at,purpose\n"
-			"s1,adpartner,phone,2026-01-01T00:00:00Z,,,\n");
-	snprintf(path, sizeof(path), "%s/recipients2.csv", dir);
-	assert_int_equal(recipients_load(&r2, path), 0);
-	snprintf(path, sizeof(path), "%s/consent2.csv", dir);
-	assert_int_equal(consent_load(&c2, path, r2), 0);
+	test_tables_load(dir, "2-",
+			 "recipient,kind,match\n"
+			 "adpartner,third-party,10.3.0.0/16\n"
+			 "newco,third-party,10.9.0.0/16\n",
+			 "subject_id,recipient,fields,granted_at,expires_at,withdrawn_at,purpose\n"
+			 "s1,adpartner,phone,2026-01-01T00:00:00Z,,,\n",
+			 &r2, &c2);
 	assert_int_equal(enforce_sync(e, r2, c2, mar), 0);
 	assert_int_equal(enforce_pairs(e, r2, c2, mar, &p, &n), 0);
 	/* the phone and its hash variants, all to adpartner */

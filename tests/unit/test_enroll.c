@@ -2,7 +2,6 @@
 /* Normalisation, enroll fingerprints vs the scanner on payloads, and `enroll` end to end. */
 /* Over 800 lines: one cmocka binary per module (user/enroll), its end-to-end fixture shared. */
 #define _GNU_SOURCE /* RTLD_NEXT */
-#include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -483,22 +482,10 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fx *x = *state;
-	struct dirent *de;
-	DIR *d = opendir(x->dir);
+	int rc = test_rmtree(x->dir);
 
-	while (d && (de = readdir(d))) {
-		char p[512];
-
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(p, sizeof(p), "%s/%s", x->dir, de->d_name);
-		unlink(p);
-	}
-	if (d)
-		closedir(d);
-	rmdir(x->dir);
 	free(x);
-	return 0;
+	return rc;
 }
 
 static void put(const char *path, const char *text)

@@ -59,22 +59,10 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fx *x = *state;
-	struct dirent *de;
-	DIR *d = opendir(x->dir);
+	int rc = test_rmtree(x->dir);
 
-	while (d && (de = readdir(d))) {
-		char p[512];
-
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(p, sizeof(p), "%s/%s", x->dir, de->d_name);
-		unlink(p);
-	}
-	if (d)
-		closedir(d);
-	rmdir(x->dir);
 	free(x);
-	return 0;
+	return rc;
 }
 
 /* Send stderr to /dev/null while on, so hundreds of expected errors do not flood the output. */

@@ -26,6 +26,7 @@
 #include "verdict/correlate.h"
 #include "verdict/law.h"
 #include "verdict/recipients.h"
+#include "testutil.h"
 
 static char dir[] = "/tmp/cs_verdict_XXXXXX";
 static struct recipients *rcpts, *rcpts_old;
@@ -264,16 +265,13 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	char cmd[300];
-
 	(void)state;
 	consent_free(consent);
 	consent_free(consent_old);
 	recipients_free(rcpts);
 	recipients_free(rcpts_old);
 	fpdb_release(&db);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	return system(cmd);
+	return test_rmtree(dir);
 }
 
 static void ids_join(const struct finding *f, char *buf, size_t len)

@@ -14,6 +14,9 @@
 #include "enroll/enroll.h"
 #include "lib/fields.h"
 #include "fpdb/fpfile.h"
+#include "verdict/consent.h"
+#include "verdict/recipients.h"
+#include "testutil.h"
 
 struct test_row {
 	const char *subject; /* rows of one subject are consecutive */
@@ -93,6 +96,22 @@ static inline void test_write_file(const char *dir, const char *name, const char
 	assert_non_null(f);
 	assert_true(fputs(content, f) >= 0);
 	assert_int_equal(fclose(f), 0);
+}
+
+/* dir/<name>recipients.csv and dir/<name>consent.csv written from the texts, then loaded. */
+static inline void test_tables_load(const char *dir, const char *name, const char *rcsv,
+				    const char *ccsv, struct recipients **r, struct consent_db **c)
+{
+	char file[64], path[256];
+
+	snprintf(file, sizeof(file), "%srecipients.csv", name);
+	test_write_file(dir, file, rcsv);
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	assert_int_equal(recipients_load(r, path), 0);
+	snprintf(file, sizeof(file), "%sconsent.csv", name);
+	test_write_file(dir, file, ccsv);
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	assert_int_equal(consent_load(c, path, *r), 0);
 }
 
 /* A client's HTTP/2 byte stream under construction. */

@@ -1,10 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* Helpers shared by the cmocka unit tests: temporary input files and captured stderr. */
+/*
+ * Helpers shared by the cmocka unit tests: temporary input files and directories, captured
+ * stderr.
+ */
 #ifndef CS_TESTUTIL_H
 #define CS_TESTUTIL_H
 
+#include <dirent.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* Write content to a new file from template (e.g. "/tmp/cs_x_XXXXXX", rewritten in place). */
@@ -16,6 +21,29 @@ static inline void tmp_write(char *template, const char *content)
 	assert_true(fd >= 0);
 	assert_int_equal(write(fd, content, len), (ssize_t)len);
 	assert_int_equal(close(fd), 0);
+}
+
+/* Remove dir and everything under it (a test's mkdtemp directory); 0 or -1. */
+static inline int test_rmtree(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	int rc = 0;
+
+	if (!d)
+		return -1;
+	while ((de = readdir(d))) {
+		char p[1024];
+		struct stat st;
+
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		if ((size_t)snprintf(p, sizeof(p), "%s/%s", dir, de->d_name) >= sizeof(p) ||
+		    lstat(p, &st) || (S_ISDIR(st.st_mode) ? test_rmtree(p) : unlink(p)))
+			rc = -1;
+	}
+	closedir(d);
+	return rmdir(dir) ? -1 : rc;
 }
 
 /* stderr goes to a temporary file between capture_begin and capture_end. */
