@@ -82,6 +82,21 @@ static unsigned query_lines(sqlite3 *db, const struct findings_query *q, char **
 }
 
 /* A fresh temporary path (the file made and removed again); keep: leave the empty file. */
+/*
+ * A test journal and its -wal and -shm: a read-only connection (findings, report) opened after
+ * the writer closed creates them and, read-only, cannot remove them at close.
+ */
+static void journal_remove(const char *path)
+{
+	char p[64];
+
+	unlink(path);
+	snprintf(p, sizeof(p), "%s-wal", path);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s-shm", path);
+	unlink(p);
+}
+
 static void tmp_path(char *path, int keep)
 {
 	int fd = mkstemp(path);
@@ -166,7 +181,7 @@ static void test_write_query(void **state)
 	}
 	sqlite3_close(db);
 	journal_close(j);
-	unlink(path);
+	journal_remove(path);
 }
 
 /*
@@ -238,7 +253,7 @@ static void test_disk_full(void **state)
 		free(text);
 		sqlite3_close(db);
 	}
-	unlink(path);
+	journal_remove(path);
 }
 
 /*
@@ -376,7 +391,7 @@ static void test_counts(void **state)
 				  "partner,third-party,s2,email,2024-10-04T00:00:03.000000Z,"
 				  "2024-10-04T00:00:03.000000Z,1,0\r\n");
 	free(text);
-	unlink(path);
+	journal_remove(path);
 }
 
 /* The row at T0 + 1 s, one finding, as `findings --format jsonl` ends it. */
@@ -488,7 +503,7 @@ static void test_migrate_v2(void **state)
 		free(text);
 	}
 	sqlite3_close(db);
-	unlink(path);
+	journal_remove(path);
 }
 
 /* A version 1 journal (no count, no last_ns): read as it is, migrated by the next writer. */
@@ -515,7 +530,7 @@ static void test_migrate_v1(void **state)
 		       "\"last_time\":\"2024-10-04T00:00:07.000000Z\"}\n",
 		       "\r\npartner,third-party,s1,phone,2024-10-04T00:00:00.000000Z,"
 		       "2024-10-04T00:00:07.000000Z,6,0\r\n");
-	unlink(path);
+	journal_remove(path);
 }
 
 /* q's output on db: lines lines, holding want (NULL: anything) and never never (NULL: none). */
@@ -575,7 +590,7 @@ static void test_migrate_v3(void **state)
 	expect_query(db, &(struct findings_query){.fmt = FMT_TEXT, .action = "reported"}, 1,
 		     " subject=s1 ", NULL);
 	sqlite3_close(db);
-	unlink(path);
+	journal_remove(path);
 }
 
 /*
@@ -627,7 +642,7 @@ static void test_action(void **state)
 				  "partner,third-party,s2,email,2024-10-04T00:00:02.000000Z,"
 				  "2024-10-04T00:00:05.000000Z,3,3\r\n");
 	free(text);
-	unlink(path);
+	journal_remove(path);
 }
 
 static void test_other_schema(void **state)
@@ -645,7 +660,7 @@ static void test_other_schema(void **state)
 	sqlite3_close(db);
 	assert_int_equal(journal_open(&j, path), -EINVAL);
 	assert_int_equal(journal_open_ro(&db, path), -EINVAL);
-	unlink(path);
+	journal_remove(path);
 }
 
 /*
@@ -702,7 +717,7 @@ static void test_escaped_values(void **state)
 	}
 	sqlite3_close(db);
 	journal_close(j);
-	unlink(path);
+	journal_remove(path);
 }
 
 /*
