@@ -326,7 +326,8 @@ check: all check-variants
 		user tests/unit tests/bpf tests/fuzz
 	$(call msg,SHCHECK,tests scripts .ci)
 	$(Q)shellcheck -x tests/run tests/fuzz/run .ci/run $(wildcard tests/e2e/*.sh tests/e2e/lib/*.sh) \
-		scripts/setup scripts/demo scripts/soak scripts/netns.sh scripts/bench/bench
+		scripts/setup scripts/demo scripts/soak scripts/netns.sh scripts/bench/bench \
+		scripts/bench/reload-sync
 	$(call msg,PYFLAKES,tests/e2e/clients scripts tests/fuzz/mkcorpus)
 	$(Q)pyflakes3 $(wildcard tests/e2e/clients/*.py scripts/*.py scripts/*/*.py scripts/*/*/*.py) \
 		scripts/eval/eval tests/fuzz/mkcorpus
