@@ -21,6 +21,10 @@ def post(s, data):
 
 
 def errname(e):
+    """EACCES for a socket error; for ssl.SSLError (whose errno is OpenSSL's error code, not
+    an errno) its class and reason."""
+    if isinstance(e, ssl.SSLError):
+        return "%s(%s)" % (type(e).__name__, getattr(e, "reason", None) or e.strerror)
     return errno.errorcode.get(e.errno, str(e.errno)) if isinstance(e.errno, int) else type(e).__name__
 
 
